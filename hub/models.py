@@ -1,0 +1,224 @@
+"""The hub's audit trail and per-(connection, job) state.
+
+- `SyncRun`: one row per job execution, written before the first outside call and finished after
+  the last, so a crash leaves a visible `running` row that the next run closes as `abandoned`.
+- `OrderRecord`: one row per (connection, Order Manager order id), unique in the database; the
+  dedupe key that keeps an order from ever being sent twice. Never deleted by pruning.
+- `OrderEvent`: the append-only timeline of an order.
+- `InventoryLine`: what one inventory run saw and wrote for one SKU.
+- `JobState`: watermark, next due time and lease of one (connection, job). A run is claimed with
+  one conditional UPDATE on the lease (`hub.leases`), on SQLite as on PostgreSQL.
+"""
+from django.db import models
+from django.utils import timezone
+
+from tenants.models import OrderManagerConnection
+
+
+class Job(models.TextChoices):
+    """The four jobs; the values are the names `manage.py sync JOB` takes."""
+
+    ORDER_DOWNLOAD = "orders", "Order Download"
+    CANCEL_DOWNLOAD = "cancellations", "Order Cancel Download"
+    SHIPMENT_CONFIRMATION = "shipments", "Shipment Confirmation"
+    INVENTORY_SYNC = "inventory", "Inventory Sync"
+
+
+class SyncRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partial (some items failed)"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned (the worker stopped mid-run)"
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        MANUAL = "manual", "Run now (admin)"
+        COMMAND = "command", "manage.py sync"
+
+    connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="sync_runs")
+    job = models.CharField(max_length=20, choices=Job.choices)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    requests_made = models.PositiveIntegerField(default=0)
+    rate_limited = models.PositiveIntegerField("429s received", default=0)
+    error = models.TextField(blank=True)
+    window_from = models.DateTimeField(null=True, blank=True)
+    window_to = models.DateTimeField(null=True, blank=True)
+    calls = models.JSONField(default=list, blank=True, help_text="Outside calls of this run (redacted, capped).")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [
+            models.Index(fields=["connection", "job", "-started_at"], name="run_conn_job_started"),
+            models.Index(fields=["status", "-started_at"], name="run_status_started"),
+            models.Index(fields=["-started_at"], name="run_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_job_display()} #{self.pk} ({self.status})"
+
+    @property
+    def duration(self):
+        return (self.finished_at - self.started_at) if self.finished_at else None
+
+    def summary(self) -> str:
+        text = (
+            f"{self.get_job_display()} run #{self.pk} for {self.connection}: {self.status}; "
+            f"fetched {self.fetched}, created {self.created}, updated {self.updated}, "
+            f"skipped {self.skipped}, failed {self.failed}"
+        )
+        if self.error:
+            text += f"\n  error: {self.error}"
+        return text
+
+
+class OrderRecord(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        AT_WMS = "at_wms", "At WMS"
+        SHIPPED = "shipped", "Shipped"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+        CANCEL_FAILED = "cancel_failed", "Cancel too late"
+        ERROR = "error", "Error"
+
+    connection = models.ForeignKey(OrderManagerConnection, on_delete=models.PROTECT, related_name="orders")
+    om_order_id = models.BigIntegerField("Order Manager order id")
+    order_number = models.CharField(max_length=200)
+    sales_channel = models.CharField(max_length=200, blank=True)
+    ship_to = models.CharField("ship-to", max_length=500, blank=True)
+    ship_method = models.CharField(max_length=200, blank=True)
+    lines = models.JSONField(default=list, blank=True, help_text="[{sku, quantity}] as sent to the WMS.")
+    source = models.JSONField(default=dict, blank=True, help_text="The order as downloaded (redacted, capped).")
+    om_modified_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    wms_order_id = models.BigIntegerField("WMS order id", null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    error_permanent = models.BooleanField(default=False, help_text="Needs the operator: not retried automatically.")
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    given_up = models.BooleanField(default=False, help_text="Transient failures for 15 days: no more automatic retries.")
+    cancel_requested = models.BooleanField(default=False, help_text="Cancelled in Order Manager.")
+    cancel_handled = models.BooleanField(default=False)
+    tracking_numbers = models.JSONField(default=list, blank=True)
+    confirmed_tracking_numbers = models.JSONField(default=list, blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    service = models.CharField(max_length=200, blank=True)
+    ship_date = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "om_order_id"], name="unique_order_per_connection"),
+        ]
+        indexes = [
+            models.Index(fields=["connection", "status"], name="order_conn_status"),
+            models.Index(fields=["status", "next_retry_at"], name="order_status_retry"),
+            models.Index(fields=["order_number"], name="order_number"),
+            models.Index(fields=["connection", "wms_order_id"], name="order_conn_wms"),
+            models.Index(fields=["-created_at"], name="order_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Order {self.order_number}"
+
+
+class OrderEvent(models.Model):
+    """One step in an order's life; rows are only ever added."""
+
+    class Kind(models.TextChoices):
+        DOWNLOADED = "downloaded", "Downloaded from Order Manager"
+        SENT_TO_WMS = "sent_to_wms", "Sent to WMS"
+        LINKED_AT_WMS = "linked_at_wms", "Found at WMS (linked, not re-sent)"
+        WMS_REJECTED = "wms_rejected", "WMS rejected"
+        SEND_FAILED = "send_failed", "Send failed (will retry)"
+        EXPORTED = "exported", "Marked exported in Order Manager"
+        CANCELLED_IN_OM = "cancelled_in_om", "Cancelled in Order Manager"
+        CANCEL_SENT = "cancel_sent", "Cancel sent to WMS"
+        CANCEL_TOO_LATE = "cancel_too_late", "Cancel too late: already shipped"
+        CANCEL_FAILED = "cancel_failed", "Cancel failed"
+        SHIPPED_AT_WMS = "shipped_at_wms", "Shipped at WMS"
+        TRACKING_SENT = "tracking_sent", "Tracking sent to Order Manager"
+        TRACKING_REJECTED = "tracking_rejected", "Tracking rejected by Order Manager"
+        GAVE_UP = "gave_up", "Gave up retrying"
+        OPERATOR = "operator", "Operator action"
+
+    order = models.ForeignKey(OrderRecord, on_delete=models.CASCADE, related_name="events")
+    run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    message = models.TextField(blank=True)
+    sent = models.JSONField(null=True, blank=True, help_text="What the hub sent (redacted, capped).")
+    received = models.JSONField(null=True, blank=True, help_text="What came back (redacted, capped).")
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["order", "at"], name="event_order_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class InventoryLine(models.Model):
+    class Result(models.TextChoices):
+        UPDATED = "updated", "Updated"
+        UNCHANGED = "unchanged", "Unchanged"
+        NO_STARTING_INVENTORY = "no_starting_inventory", "No starting inventory in Order Manager"
+        UNKNOWN_PRODUCT = "unknown_product", "Unknown product"
+        FAILED = "failed", "Failed"
+
+    run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="inventory_lines")
+    sku = models.CharField(max_length=200)
+    wms_available = models.IntegerField("WMS available")
+    om_on_hand = models.IntegerField("Order Manager on hand before", null=True, blank=True)
+    om_locked = models.IntegerField("Order Manager locked", null=True, blank=True)
+    on_hand_written = models.IntegerField("on hand written", null=True, blank=True)
+    result = models.CharField(max_length=30, choices=Result.choices)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["sku"]
+        indexes = [
+            models.Index(fields=["run", "result"], name="invline_run_result"),
+            models.Index(fields=["sku"], name="invline_sku"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku}: {self.result}"
+
+
+class JobState(models.Model):
+    """Watermark, schedule and lease of one (connection, job)."""
+
+    connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="job_states")
+    job = models.CharField(max_length=20, choices=Job.choices)
+    watermark = models.DateTimeField(null=True, blank=True, help_text="End of the last successful run's window.")
+    next_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_token = models.CharField(max_length=64, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    last_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    claims_without_finish = models.PositiveIntegerField(
+        default=0, help_text="Runs claimed but never finished in a row (a worker that crashed mid-run)."
+    )
+    attention = models.TextField(blank=True, help_text="Why this job needs the operator; it does not run until cleared.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "job"], name="unique_job_state")]
+        indexes = [models.Index(fields=["next_due_at", "lease_expires_at"], name="jobstate_due")]
+
+    def __str__(self) -> str:
+        return f"{self.connection} · {self.get_job_display()}"

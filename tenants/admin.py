@@ -1,0 +1,167 @@
+"""Onboarding admin: tenants, their staff, warehouses (WMS) and Order Manager connections.
+
+Every ModelAdmin here is tenant-scoped (`TenantScopedAdminMixin`). "Onboard a tenant" creates the
+tenant, its first warehouse and its Order Manager connection from one page in one transaction.
+"""
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from . import connection_test
+from .forms import (
+    OnboardConnectionForm,
+    OnboardTenantForm,
+    OnboardWarehouseForm,
+    OrderManagerConnectionForm,
+    WarehouseForm,
+    show_warnings,
+)
+from .models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
+from .scoping import TenantScopedAdminMixin
+
+
+class MembershipInline(admin.TabularInline):
+    model = TenantMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+class WarehouseInline(admin.TabularInline):
+    model = Warehouse
+    extra = 0
+    fields = ["name", "customer_id", "facility_id", "facility_time_zone"]
+    show_change_link = True
+
+
+@admin.register(Tenant)
+class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    tenant_path = ""
+    list_display = ["name", "slug", "time_zone", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [WarehouseInline, MembershipInline]
+
+    def get_inlines(self, request, obj):
+        # Only superusers manage who belongs to a tenant.
+        return self.inlines if request.user.is_superuser else [WarehouseInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if request.user.is_superuser else ["name", "slug", "active"]
+
+    def get_urls(self):
+        return [
+            path("onboard/", self.admin_site.admin_view(self.onboard_view), name="tenants_tenant_onboard"),
+        ] + super().get_urls()
+
+    def onboard_view(self, request):
+        """One page: tenant, warehouse (WMS), Order Manager connection; saved together or not at all."""
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
+        forms = {
+            "tenant": OnboardTenantForm(request.POST or None, prefix="tenant"),
+            "warehouse": OnboardWarehouseForm(request.POST or None, prefix="warehouse"),
+            "connection": OnboardConnectionForm(request.POST or None, prefix="connection"),
+        }
+        if request.method == "POST" and all(form.is_valid() for form in forms.values()):
+            with transaction.atomic():
+                tenant = forms["tenant"].save()
+                warehouse = forms["warehouse"].save(commit=False)
+                warehouse.tenant = tenant
+                warehouse.save()
+                connection = forms["connection"].save(commit=False)
+                connection.warehouse = warehouse
+                connection.save()
+            show_warnings(request, forms["connection"])
+            messages.success(request, f"Tenant “{tenant}” onboarded. Next: run “Test connection” on its connections.")
+            return HttpResponseRedirect(reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Onboard a tenant",
+            "forms": forms,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/tenants/onboard.html", context)
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    form = WarehouseForm
+    tenant_path = "tenant"
+    list_display = ["name", "tenant", "customer_id", "facility_id", "last_tested_at"]
+    list_filter = ["tenant"]
+    list_select_related = ["tenant"]
+    search_fields = ["name", "tenant__name"]
+    readonly_fields = ["last_tested_at", "test_report"]
+    actions = ["test_connection"]
+
+    @admin.display(description="last test")
+    def test_report(self, obj):
+        return connection_test.format_report(obj.last_test_report)
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request, queryset):
+        for warehouse in queryset:
+            report = connection_test.test_warehouse(warehouse)
+            level = messages.SUCCESS if report.get("ok") else messages.ERROR
+            self.message_user(request, f"{warehouse}: {connection_test.format_report(report)}", level)
+
+
+@admin.register(OrderManagerConnection)
+class OrderManagerConnectionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    form = OrderManagerConnectionForm
+    tenant_path = "warehouse__tenant"
+    list_display = [
+        "__str__", "warehouse_name", "om_warehouse_id", "order_download_enabled", "cancel_download_enabled",
+        "shipment_confirmation_enabled", "inventory_sync_enabled", "last_tested_at",
+    ]
+    list_filter = ["warehouse__tenant", "inventory_sync_enabled"]
+    list_select_related = ["warehouse__tenant"]
+    search_fields = ["warehouse__name", "warehouse__tenant__name", "warehouse_name", "username"]
+    readonly_fields = ["om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report"]
+    actions = ["test_connection"]
+    fieldsets = [
+        (None, {"fields": ["warehouse"]}),
+        ("Order Manager account (the seed's required parameters)", {
+            "fields": ["username", "password", "warehouse_name", "access_token"],
+        }),
+        ("Endpoints", {"classes": ["collapse"], "fields": ["base_url", "auth_base_url"]}),
+        ("Resolved by Test connection", {"fields": ["om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report"]}),
+        ("Orders", {"fields": ["pickup_status", "start_from"]}),
+        ("Functions", {"fields": [
+            "order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled", "inventory_sync_enabled",
+        ]}),
+        ("Schedule", {"fields": [
+            "order_download_interval", "cancel_download_interval", "shipment_confirmation_interval",
+            "inventory_time", "inventory_times_per_day",
+        ]}),
+    ]
+
+    @admin.display(description="last test")
+    def test_report(self, obj):
+        return connection_test.format_report(obj.last_test_report)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        show_warnings(request, form)
+
+    @admin.action(description="Test connection")
+    def test_connection(self, request, queryset):
+        for connection in queryset.select_related("warehouse__tenant"):
+            report = connection_test.test_order_manager(connection)
+            level = messages.SUCCESS if report.get("ok") else messages.ERROR
+            self.message_user(request, f"{connection}: {connection_test.format_report(report)}", level)
+
+
+@admin.register(TenantMembership)
+class TenantMembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    tenant_path = "tenant"
+    list_display = ["user", "tenant"]
+    list_filter = ["tenant"]
+    list_select_related = ["user", "tenant"]
+    autocomplete_fields = ["user"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser

@@ -1,0 +1,96 @@
+"""Admin forms: write-only secret fields and onboarding validation in plain words."""
+from django import forms
+from django.contrib import messages
+
+from .models import OrderManagerConnection, Tenant, Warehouse
+
+KEEP_HINT = "Stored encrypted. Leave blank to keep the current value."
+
+
+class WriteOnlySecretsMixin:
+    """Secret fields render empty (never the stored value) and a blank entry keeps the old one."""
+
+    secret_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        editing = bool(self.instance and self.instance.pk)
+        for name in self.secret_fields:
+            if name not in self.fields:
+                continue
+            field = self.fields[name]
+            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            field.initial = ""
+            if editing and getattr(self.instance, name):
+                field.required = False
+                field.help_text = KEEP_HINT
+            elif editing:
+                field.help_text = "Stored encrypted; not set yet."
+
+    def _post_clean(self):
+        # Put the stored value back before model validation when the field was left blank.
+        if self.instance.pk:
+            stored = type(self.instance).objects.filter(pk=self.instance.pk).first()
+            for name in self.secret_fields:
+                if name in self.cleaned_data and not self.cleaned_data[name] and stored is not None:
+                    self.cleaned_data[name] = getattr(stored, name)
+        super()._post_clean()
+
+
+class WarehouseForm(WriteOnlySecretsMixin, forms.ModelForm):
+    secret_fields = ("client_secret", "tpl_key")
+
+    class Meta:
+        model = Warehouse
+        fields = [
+            "tenant", "name", "wms_base_url", "client_id", "client_secret", "user_login", "tpl_key",
+            "customer_id", "facility_id", "facility_time_zone",
+        ]
+
+
+class OrderManagerConnectionForm(WriteOnlySecretsMixin, forms.ModelForm):
+    secret_fields = ("password", "access_token")
+
+    class Meta:
+        model = OrderManagerConnection
+        fields = [
+            "warehouse", "base_url", "auth_base_url", "username", "password", "access_token", "warehouse_name",
+            "pickup_status", "start_from",
+            "order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled",
+            "inventory_sync_enabled",
+            "order_download_interval", "cancel_download_interval", "shipment_confirmation_interval",
+            "inventory_time", "inventory_times_per_day",
+        ]
+
+    def warnings(self) -> list[str]:
+        """Advice that does not block saving (shown as admin warnings)."""
+        notes = []
+        data = getattr(self, "cleaned_data", {})
+        if data.get("inventory_sync_enabled") and (data.get("inventory_times_per_day") or 1) > 1:
+            notes.append(
+                "Inventory Sync runs more than once a day. If anything is put On Hold in Order Manager, "
+                "syncing during the day causes small discrepancies: held orders are not at the warehouse yet, "
+                "so the hub cannot see them to decrement inventory. Once a day, at the end of the day, is recommended."
+            )
+        return notes
+
+
+def show_warnings(request, form) -> None:
+    for note in getattr(form, "warnings", lambda: [])():
+        messages.warning(request, note)
+
+
+class OnboardTenantForm(forms.ModelForm):
+    class Meta:
+        model = Tenant
+        fields = ["name", "slug", "time_zone", "active"]
+
+
+class OnboardWarehouseForm(WarehouseForm):
+    class Meta(WarehouseForm.Meta):
+        fields = [f for f in WarehouseForm.Meta.fields if f != "tenant"]
+
+
+class OnboardConnectionForm(OrderManagerConnectionForm):
+    class Meta(OrderManagerConnectionForm.Meta):
+        fields = [f for f in OrderManagerConnectionForm.Meta.fields if f != "warehouse"]

@@ -1,0 +1,186 @@
+"""Tenants, their staff, their warehouses (WMS connections) and Order Manager connections.
+
+One `Tenant` has several `Warehouse`s; each warehouse has at most one `OrderManagerConnection`
+(enforced by a one-to-one key). The jobs of the hub run per Order Manager connection and reach
+the WMS through `connection.warehouse`. Credentials are `EncryptedTextField`s: ciphertext in the
+database, masked in `repr()`.
+"""
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from .fields import EncryptedTextField
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name such as America/New_York or Europe/Berlin.")
+
+
+TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
+
+
+class Tenant(models.Model):
+    """A 3PL client or merchant whose warehouses the hub connects to Order Manager."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(
+        max_length=64, default="America/New_York", choices=TIME_ZONE_CHOICES, validators=[validate_time_zone],
+        help_text="Inventory schedules are local times of day in this zone.",
+    )
+    active = models.BooleanField(default=True, help_text="Inactive tenants never run any job.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class TenantMembership(models.Model):
+    """A staff user who works for a tenant: in the admin they see and change only its rows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="unique_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant}"
+
+
+class Warehouse(models.Model):
+    """One of the tenant's warehouses and how to reach its WMS (Extensiv 3PL Warehouse Manager)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="warehouses")
+    name = models.CharField(max_length=200, help_text="Your name for this warehouse, shown in the admin.")
+    wms_base_url = models.URLField(
+        "WMS base URL", default="https://secure-wms.com",
+        help_text="3PL Warehouse Manager REST API root, e.g. https://secure-wms.com.",
+    )
+    client_id = models.CharField("client id", max_length=200)
+    client_secret = EncryptedTextField("client secret")
+    user_login = models.CharField(
+        "user login", max_length=200, blank=True,
+        help_text="The integration user's 3PL Warehouse Manager login (user_login), if your credential needs one.",
+    )
+    tpl_key = EncryptedTextField("TPL key", blank=True, help_text="3PL GUID; only older single-tenant credentials need it.")
+    customer_id = models.PositiveIntegerField("customer id")
+    facility_id = models.PositiveIntegerField("facility id")
+    facility_time_zone = models.CharField(
+        max_length=64, default="UTC", choices=TIME_ZONE_CHOICES, validators=[validate_time_zone],
+        help_text="3PL Warehouse Manager sends timestamps without an offset; they are read in this zone.",
+    )
+    last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_test_report = models.JSONField(default=dict, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["tenant__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="unique_warehouse_name_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} / {self.name}"
+
+
+class OrderStatus(models.TextChoices):
+    """Order Manager `orderStatus` values an operator may pick as the pickup status."""
+
+    AWAITING_3PL_EXPORT = "AWAITING_3PL_EXPORT", "Awaiting 3PL Export"
+    AWAITING_SHIPMENT = "AWAITING_SHIPMENT", "Awaiting Shipment"
+    AWAITING_DROPSHIP = "AWAITING_DROPSHIP", "Awaiting Dropship"
+    PENDING_FULFILLMENT = "PENDING_FULFILLMENT", "Pending Fulfillment"
+
+
+class OrderManagerConnection(models.Model):
+    """The Order Manager side of one tenant warehouse: the seed's three parameters and the jobs' settings."""
+
+    warehouse = models.OneToOneField(Warehouse, on_delete=models.CASCADE, related_name="order_manager")
+    base_url = models.URLField("API base URL", default="https://api.skubana.com")
+    auth_base_url = models.URLField(
+        "auth base URL", default="https://app.skubana.com",
+        help_text="Host of the token endpoint (/oauth/token); the app host for the real service.",
+    )
+    username = models.CharField("Order Manager account username", max_length=200, blank=True)
+    password = EncryptedTextField("Order Manager account password", blank=True)
+    access_token = EncryptedTextField(
+        "app access token", blank=True,
+        help_text="From an Order Manager app install; used instead of username and password when set.",
+    )
+    warehouse_name = models.CharField(
+        max_length=200, blank=True,
+        help_text="The warehouse's name in Order Manager. Blank: orders of every location, and no Inventory Sync.",
+    )
+    om_warehouse_id = models.BigIntegerField("resolved warehouse id", null=True, blank=True, editable=False)
+    om_warehouse_type = models.CharField("resolved warehouse type", max_length=40, blank=True, editable=False)
+    pickup_status = models.CharField(max_length=40, choices=OrderStatus.choices, default=OrderStatus.AWAITING_3PL_EXPORT)
+    start_from = models.DateTimeField(
+        null=True, blank=True,
+        help_text="First run only: orders modified before this time are not downloaded.",
+    )
+
+    order_download_enabled = models.BooleanField("Order Download", default=True)
+    cancel_download_enabled = models.BooleanField("Order Cancel Download", default=True)
+    shipment_confirmation_enabled = models.BooleanField("Shipment Confirmation", default=True)
+    inventory_sync_enabled = models.BooleanField("Inventory Sync", default=True)
+
+    order_download_interval = models.PositiveIntegerField(
+        "Order Download every (minutes)", default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    cancel_download_interval = models.PositiveIntegerField(
+        "Order Cancel Download every (minutes)", default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    shipment_confirmation_interval = models.PositiveIntegerField(
+        "Shipment Confirmation every (minutes)", default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    inventory_time = models.TimeField(
+        "Inventory Sync at (local time)", default=datetime.time(23, 0),
+        help_text="Local time of day in the tenant's time zone; the end of the day suits Order Manager best.",
+    )
+    inventory_times_per_day = models.PositiveSmallIntegerField(
+        "Inventory Sync times a day", default=1, validators=[MinValueValidator(1), MaxValueValidator(24)],
+        help_text="Once a day is recommended when anything is put On Hold in Order Manager.",
+    )
+
+    last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_test_report = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Order Manager connection"
+
+    def __str__(self) -> str:
+        return f"{self.warehouse.tenant} / {self.warehouse.name}"
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.warehouse.tenant
+
+    @property
+    def inventory_sync_blocked_reason(self) -> str:
+        """Why Inventory Sync cannot run, or "" when it can."""
+        if not self.warehouse_name.strip():
+            return "Inventory Sync needs the Order Manager warehouse name: without it Order Manager would not know which warehouse's stock is meant."
+        return ""
+
+    def clean(self):
+        errors = {}
+        if not self.access_token and not (self.username and self.password):
+            errors["username"] = "Enter the Order Manager account username and password, or an app access token."
+        if self.inventory_sync_enabled and not self.warehouse_name.strip():
+            errors["warehouse_name"] = (
+                "Inventory Sync is on but the warehouse name is blank. Enter the warehouse's name as it appears "
+                "in Order Manager, or turn Inventory Sync off (orders would then come from every location)."
+            )
+        if errors:
+            raise ValidationError(errors)

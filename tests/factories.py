@@ -1,0 +1,127 @@
+"""factory-boy factories for every model of the hub."""
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+
+from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from tenants.models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+    is_staff = True
+
+
+def tenant_staff(tenant, username=None):
+    """A staff user of `tenant` with the permissions tenant staff get (no auth, no django_q)."""
+    user = UserFactory(username=username or factory.Faker("user_name").evaluate(None, None, {"locale": None}))
+    TenantMembership.objects.create(user=user, tenant=tenant)
+    perms = Permission.objects.filter(content_type__app_label__in=["tenants", "hub"])
+    user.user_permissions.set(perms)
+    return user
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+
+    name = factory.Sequence(lambda n: f"Tenant {n}")
+    slug = factory.Sequence(lambda n: f"tenant-{n}")
+    time_zone = "America/New_York"
+
+
+class TenantMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TenantMembership
+
+    user = factory.SubFactory(UserFactory)
+    tenant = factory.SubFactory(TenantFactory)
+
+
+class WarehouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Warehouse
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Warehouse {n}")
+    wms_base_url = "https://wms.example.com"
+    client_id = factory.Sequence(lambda n: f"client-{n}")
+    client_secret = factory.Sequence(lambda n: f"wms-secret-{n}")
+    user_login = "integration"
+    customer_id = 7
+    facility_id = 3
+
+
+class OrderManagerConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderManagerConnection
+
+    warehouse = factory.SubFactory(WarehouseFactory)
+    base_url = "https://om.example.com"
+    auth_base_url = "https://om.example.com"
+    username = factory.Sequence(lambda n: f"om-user-{n}")
+    password = factory.Sequence(lambda n: f"om-password-{n}")
+    warehouse_name = "Main 3PL"
+    om_warehouse_id = 1001
+    om_warehouse_type = "THIRD_PARTY_LOGISTICS"
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRun
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    job = Job.ORDER_DOWNLOAD
+    status = SyncRun.Status.SUCCEEDED
+    finished_at = factory.LazyFunction(timezone.now)
+
+
+class OrderRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderRecord
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    om_order_id = factory.Sequence(lambda n: 100000 + n)
+    order_number = factory.Sequence(lambda n: f"SO-{n:06d}")
+    sales_channel = "Shopify"
+    ship_to = "Ada Lovelace, 1 Main St, Springfield, IL 62701, USA"
+    lines = factory.LazyFunction(lambda: [{"sku": "SKU-1", "quantity": 1}])
+
+
+class OrderEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderEvent
+
+    order = factory.SubFactory(OrderRecordFactory)
+    kind = OrderEvent.Kind.DOWNLOADED
+
+
+class InventoryLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InventoryLine
+
+    run = factory.SubFactory(SyncRunFactory, job=Job.INVENTORY_SYNC)
+    sku = factory.Sequence(lambda n: f"SKU-{n}")
+    wms_available = 10
+    om_locked = 0
+    on_hand_written = 10
+    result = InventoryLine.Result.UPDATED
+
+
+class JobStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JobState
+        django_get_or_create = ("connection", "job")
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    job = Job.ORDER_DOWNLOAD
+    next_due_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=1))
