@@ -102,6 +102,10 @@ class OrderRecord(models.Model):
     om_modified_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     wms_order_id = models.BigIntegerField("WMS order id", null=True, blank=True)
+    om_exported_at = models.DateTimeField(
+        "marked exported in Order Manager", null=True, blank=True,
+        help_text="When sendtofulfillment moved the order out of the pickup status.",
+    )
     attempts = models.PositiveIntegerField(default=0)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -112,6 +116,10 @@ class OrderRecord(models.Model):
     cancel_handled = models.BooleanField(default=False)
     tracking_numbers = models.JSONField(default=list, blank=True)
     confirmed_tracking_numbers = models.JSONField(default=list, blank=True)
+    tracking_in_flight = models.JSONField(
+        default=list, blank=True,
+        help_text="Tracking numbers being sent; non-empty after a crash, so Order Manager is checked before re-sending.",
+    )
     carrier = models.CharField(max_length=100, blank=True)
     service = models.CharField(max_length=200, blank=True)
     ship_date = models.DateTimeField(null=True, blank=True)
