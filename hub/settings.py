@@ -147,3 +147,21 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# django-q2 is the clock and the worker pool (hub/dispatcher.py, hub/tasks.py). The ORM broker on
+# the default database by default; with REDIS_URL the Redis broker (scale-out). hub/checks.py
+# refuses unsafe values: a task still running after `retry` is delivered again (timeout < retry),
+# `catch_up` replays missed slots, unacknowledged failures are re-delivered forever.
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": "hub",
+    "workers": env.int("HUB_WORKERS", default=2),
+    "timeout": 600,
+    "retry": 720,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "label": "Tasks",
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
+}

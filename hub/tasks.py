@@ -1,0 +1,94 @@
+"""django-q2 entry points, and the one Schedule that drives them.
+
+- `dispatch_tick()`: what the "hub.dispatch" Schedule runs every minute (`hub.dispatcher.dispatch`).
+- `run_job_task(connection_id, job, lease_token)`: one claimed run, enqueued by the dispatcher.
+  django-q2 may deliver a task twice (a `retry` that elapsed, a broker redelivery). The task
+  first trades the dispatcher's token for a fresh one in ONE conditional UPDATE that matches
+  only while the dispatcher's token still holds an unexpired lease. Exactly one delivery can win
+  that trade; any other (the lease was released, re-claimed, expired, or the first delivery is
+  still running under the traded token) returns without running. A plain `leases.holds` check
+  would leave a window between the check and the run in which two deliveries both pass.
+- `install_dispatch_schedule()`: creates or updates that Schedule by name (used by
+  `manage.py setup_schedules`; the data migration holds a frozen copy of the same values).
+"""
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from . import leases
+from .models import JobState, SyncRun
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_SCHEDULE_NAME = "hub.dispatch"
+DISPATCH_SCHEDULE = {
+    "func": "hub.tasks.dispatch_tick",
+    "schedule_type": "I",  # django_q.models.Schedule.MINUTES
+    "minutes": 1,
+    "repeats": -1,
+    "args": None,
+    "kwargs": None,
+    "hook": None,
+    "cluster": None,  # any cluster: two dispatchers in one minute are harmless (leases)
+}
+
+
+def dispatch_tick() -> int:
+    """Claim and enqueue every due (connection, job); returns how many were enqueued."""
+    from .dispatcher import dispatch
+
+    return len(dispatch())
+
+
+def take_over(connection_id: int, job: str, token: str) -> str | None:
+    """Trade the dispatcher's `token` for a fresh run token with a full lease; None when `token` no longer holds it."""
+    now = timezone.now()
+    run_token = leases.new_token()
+    traded = JobState.objects.filter(
+        connection_id=connection_id, job=job, lease_token=token, lease_expires_at__gte=now
+    ).update(lease_token=run_token, lease_expires_at=now + leases.DEFAULT_LEASE)
+    return run_token if traded == 1 else None
+
+
+def run_job_task(connection_id: int, job: str, lease_token: str) -> int | None:
+    """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run."""
+    from tenants.models import OrderManagerConnection
+
+    from . import schedule
+
+    run_token = take_over(connection_id, job, lease_token)
+    if run_token is None:
+        logger.info("%s for connection %s: lease no longer held by this task; not run", job, connection_id)
+        return None
+    connection = OrderManagerConnection.objects.select_related("warehouse__tenant").filter(pk=connection_id).first()
+    if connection is None or not schedule.is_schedulable(connection, job):
+        # Disabled, tenant deactivated or connection deleted while the task waited in the queue.
+        leases.release(connection_id, job, run_token)
+        logger.info("%s for connection %s: no longer scheduled; not run", job, connection_id)
+        return None
+    from . import runner  # imports every job module: kept out of the scheduler's import path
+
+    try:
+        run = runner.run_job(connection, job, trigger=SyncRun.Trigger.SCHEDULE, lease_token=run_token)
+    except runner.JobAlreadyRunning:
+        # The lease expired and was taken between the trade and the start: the other holder runs it.
+        logger.info("%s for connection %s: lease lost before the run started; not run", job, connection_id)
+        return None
+    return run.pk
+
+
+def install_dispatch_schedule(schedule_model=None):
+    """Create or update the one "hub.dispatch" Schedule (idempotent; removes duplicates by name)."""
+    if schedule_model is None:
+        from django_q.models import Schedule as schedule_model
+    existing = list(schedule_model.objects.filter(name=DISPATCH_SCHEDULE_NAME).order_by("pk"))
+    if existing:
+        kept = existing[0]
+        schedule_model.objects.filter(pk__in=[s.pk for s in existing[1:]]).delete()
+        for field, value in DISPATCH_SCHEDULE.items():
+            setattr(kept, field, value)
+        kept.save()
+        return kept
+    return schedule_model.objects.create(name=DISPATCH_SCHEDULE_NAME, **DISPATCH_SCHEDULE)
