@@ -1,0 +1,758 @@
+"""Client for the Extensiv 3PL Warehouse Manager (WMS) REST API, scoped to one customer and facility.
+
+Contract (wire details from /work/shared/reference/wms-and-integration-manager.md, part A):
+
+- Authentication: OAuth2 client credentials at ``POST {base_url}/AuthServer/api/Token`` with
+  ``Authorization: Basic base64(client_id:client_secret)``; the bearer token is cached until shortly
+  before ``expires_in`` runs out, and a 401 on an API call re-authenticates once and retries.
+- Collections are HAL (``_embedded`` keyed by rel URLs, ``totalResults``, ``_links``), paged with
+  ``pgsiz``/``pgnum`` and filtered with RQL; ``/inventory/stocksummaries`` uses ``summaries`` instead.
+- Single orders carry an ETag; the canceler operator needs it in ``If-Match``.
+- Error bodies are .NET exceptions (``$type``, ``ErrorCode``, ``Hint``, sometimes ``Message``): they
+  are turned into plain-words messages on the typed errors of ``connectors.errors``.
+- WMS timestamps carry no offset: they are read in the facility's time zone and returned as aware
+  UTC datetimes; filter timestamps are sent back in the same facility-local form.
+
+Every failure is one of ``connectors.errors``' types (plus ``DuplicateOrder`` and
+``OrderNotCancellable`` below), so a job only needs ``exc.transient`` to decide what to do.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import requests
+
+from connectors.errors import (
+    AuthenticationError,
+    ConnectorError,
+    MalformedResponse,
+    NotFound,
+    PermanentError,
+    RequestRejected,
+    TransientError,
+)
+from connectors.http import HttpClient, parse_json
+from connectors.redaction import excerpt
+
+__all__ = [
+    "WmsOrder",
+    "DuplicateOrder",
+    "OrderNotCancellable",
+    "WarehouseManagerClient",
+    "rql_value",
+    "describe_wms_error",
+]
+
+TOKEN_PATH = "/AuthServer/api/Token"
+ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
+HAL_ACCEPT = "application/hal+json"
+
+STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED = 0, 1, 2
+
+# Refresh at ~80% of the token's life (the notes' advice) so a token never expires mid-run.
+TOKEN_LIFETIME_SHARE = 0.8
+# Help center: tokens live 30-60 min; used when the token answer has no expires_in.
+DEFAULT_TOKEN_LIFETIME = 1800.0
+
+# The token cache's clock (monotonic: wall-clock jumps must not expire or extend a token).
+_clock = time.monotonic
+
+ORDERS_MAX_PAGE_SIZE = 1000
+STOCK_PAGE_SIZE = 500  # the documented maximum for /inventory/stocksummaries
+
+# 4xx answers this client reads itself, so the .NET error body can be turned into plain words.
+_HANDLED_4XX = (400, 403, 404, 409, 412, 422, 428)
+
+_ERROR_CODE_WORDS = {
+    # ModelValidationException
+    "Required": "a required value is missing",
+    "DoesNotExist": "a referenced record does not exist",
+    "Duplicate": "a record with this value already exists",
+    "Incompatible": "some values are incompatible with each other",
+    "ValueNotSupported": "a value is not supported (for example an item or facility not assigned to the customer)",
+    # OperationException
+    "InUse": "the record is in use",
+    "OrderConfirmed": "the order is already closed (shipped)",
+    "OrderCanceled": "the order is already canceled",
+    "AlreadyCompleted": "the order is already completed",
+    "NotFullyAllocated": "the order is not fully allocated",
+    "OrderNotConfirmed": "the order is not closed yet",
+    "Unallocated": "the order is not allocated",
+    "FullyAllocated": "the order is already fully allocated",
+    "DateInFuture": "the date is in the future",
+    "DateBeforeFreeze": "the date is before the billing freeze date",
+    "OnHold": "the order is on hold",
+    # QueryParameterException
+    "NotParsable": "a query parameter could not be parsed",
+}
+
+_STATUS_WORDS = {
+    400: "rejected the request",
+    403: "refused the operation",
+    404: "has no such record",
+    409: "reported a conflict",
+    412: "says the record changed since it was read (ETag mismatch)",
+    422: "could not process the request",
+    428: "requires an If-Match header (ETag) for this operation",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Public data and errors
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WmsOrder:
+    """One WMS order as the hub needs it. Datetimes are aware UTC (see ``facility_time_zone``)."""
+
+    order_id: int
+    reference_num: str
+    status: int  # 0 Open, 1 Closed (shipped), 2 Canceled
+    is_closed: bool
+    etag: str | None
+    last_modified: datetime | None
+    ship_date: datetime | None
+    tracking_numbers: list[str] = field(default_factory=list)
+    carrier: str = ""
+    service: str = ""
+    scac: str = ""
+
+    @property
+    def is_canceled(self) -> bool:
+        return self.status == STATUS_CANCELED
+
+
+def _rebuild_with_extras(cls, message, state, extras):
+    exc = cls.__new__(cls)
+    ConnectorError.__init__(exc, message, **state)
+    exc.__dict__.update(extras)
+    return exc
+
+
+class DuplicateOrder(PermanentError):
+    """The WMS already has an order with this ``referenceNum``; ``existing`` is it, when found."""
+
+    def __init__(self, message: str, *, existing: WmsOrder | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.existing = existing
+
+    def __reduce__(self):
+        # The base class pickles only its own state; keep ``existing`` across django-q2 pickling.
+        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"existing": self.existing}))
+
+
+class OrderNotCancellable(PermanentError):
+    """The WMS will not cancel the order; ``reason`` says why in plain words (e.g. already shipped)."""
+
+    def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.reason = reason or message
+
+    def __reduce__(self):
+        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"reason": self.reason}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: RQL, error bodies, timestamps, shapes
+# ---------------------------------------------------------------------------------------------
+
+
+def rql_value(value: Any) -> str:
+    """Escape one value for an RQL expression.
+
+    The WMS URL-decodes RQL values a second time after the normal query-string decoding (so that
+    ``;`` ``,`` ``=`` ``(`` ``)`` inside a value are not read as operators). The value is therefore
+    percent-encoded here once; ``requests`` encodes the whole ``rql`` parameter again on the wire,
+    which gives the double encoding the server expects.
+    """
+    return quote(str(value), safe="")
+
+
+def _short_type(dotnet_type: Any) -> str:
+    """``WMS.V2.Generic.Models.Exceptions.OperationException, WMS.V2...`` -> ``OperationException``."""
+    if not isinstance(dotnet_type, str) or not dotnet_type.strip():
+        return ""
+    return dotnet_type.split(",", 1)[0].strip().rsplit(".", 1)[-1]
+
+
+def _error_fields(body: Any) -> dict[str, str]:
+    """The .NET exception fields of an error body (PascalCase, camelCase tolerated), as strings."""
+    if not isinstance(body, Mapping):
+        return {}
+
+    def pick(*names: str) -> str:
+        for name in names:
+            value = body.get(name)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                return str(value).strip()
+        return ""
+
+    properties = body.get("Properties") or body.get("properties")
+    prop_names = []
+    if isinstance(properties, list):
+        for prop in properties:
+            if isinstance(prop, Mapping) and isinstance(prop.get("Name"), str):
+                prop_names.append(prop["Name"])
+    return {
+        "type": _short_type(body.get("$type")),
+        "code": pick("ErrorCode", "errorCode"),
+        "hint": pick("Hint", "hint"),
+        "message": pick("Message", "message"),
+        "properties": ", ".join(prop_names),
+    }
+
+
+def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> str:
+    """A plain-words message for a WMS error answer (.NET ``$type``/``ErrorCode``/``Hint``/``Message``)."""
+    fields = _error_fields(body)
+    words = _STATUS_WORDS.get(status or 0, "answered with an error")
+    parts = [f"Warehouse Manager {words}" + (f" while trying to {action}" if action else "")
+             + (f" (HTTP {status})" if status else "")]
+    code = fields.get("code", "")
+    if code:
+        parts.append(_ERROR_CODE_WORDS.get(code, f"error code {code}"))
+    if fields.get("properties"):
+        parts.append(f"field: {fields['properties']}")
+    for key in ("hint", "message"):
+        if fields.get(key):
+            parts.append(fields[key])
+    technical = " ".join(x for x in (fields.get("type", ""), code) if x)
+    message = ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
+    return message + (f" [{technical}]" if technical else "") + "."
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# The client
+# ---------------------------------------------------------------------------------------------
+
+
+class WarehouseManagerClient:
+    """One WMS credential, scoped to one customer and one facility. Thread-safe token cache."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        user_login: str = "",
+        tpl_key: str = "",
+        customer_id: int,
+        facility_id: int,
+        facility_time_zone: str = "UTC",
+        http: HttpClient | None = None,
+        **http_options: Any,
+    ) -> None:
+        if not _is_int(customer_id) or not _is_int(facility_id):
+            raise ValueError("customer_id and facility_id must be integers")
+        try:
+            self.facility_tz = ZoneInfo(facility_time_zone or "UTC")
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"Unknown facility time zone {facility_time_zone!r} (use an IANA name "
+                             "such as America/Chicago)") from exc
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.user_login = user_login
+        self._tpl_key = tpl_key
+        self.customer_id = customer_id
+        self.facility_id = facility_id
+        http_options.setdefault("service", "Warehouse Manager")
+        self.http = http if http is not None else HttpClient(self.base_url, **http_options)
+        self._token: str | None = None
+        self._token_expires_at = 0.0  # _clock() deadline
+        self._token_lock = threading.Lock()
+
+    def __repr__(self) -> str:  # never show secrets
+        return (f"WarehouseManagerClient({self.base_url!r}, customer_id={self.customer_id}, "
+                f"facility_id={self.facility_id})")
+
+    # -- authentication -------------------------------------------------------------------------
+
+    def authenticate(self) -> None:
+        """Obtain a fresh bearer token (client credentials) and cache it."""
+        basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode("ascii")
+        body: dict[str, Any] = {"grant_type": "client_credentials", "user_login": self.user_login}
+        if self._tpl_key:
+            tpl = self._tpl_key.strip()
+            body["tpl"] = tpl if tpl.startswith("{") else "{" + tpl + "}"
+        try:
+            response = self.http.request(
+                "POST", TOKEN_PATH, json=body,
+                headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+                ok_statuses=(200,),
+            )
+        except (AuthenticationError, RequestRejected, NotFound) as exc:
+            raise AuthenticationError(
+                "Warehouse Manager refused the client id / client secret"
+                + (" / user login" if self.user_login else "")
+                + f" (HTTP {exc.status}); check the credential in the warehouse settings.",
+                status=exc.status, body_excerpt=exc.body_excerpt, method="POST", path=TOKEN_PATH,
+            ) from exc
+        data = self._parse_json(response, "POST", TOKEN_PATH)
+        token = data.get("access_token") if isinstance(data, Mapping) else None
+        if not isinstance(token, str) or not token.strip():
+            raise MalformedResponse("Warehouse Manager's token answer has no access_token.",
+                                    status=response.status_code, method="POST", path=TOKEN_PATH)
+        expires_in = data.get("expires_in", DEFAULT_TOKEN_LIFETIME)
+        if expires_in is None:
+            expires_in = DEFAULT_TOKEN_LIFETIME
+        if isinstance(expires_in, str) and expires_in.strip().isdigit():
+            expires_in = int(expires_in)
+        if not _is_number(expires_in) or expires_in <= 0:
+            raise MalformedResponse(f"Warehouse Manager's token answer has an invalid expires_in ({expires_in!r}).",
+                                    status=response.status_code, method="POST", path=TOKEN_PATH)
+        self._token = token
+        self._token_expires_at = _clock() + float(expires_in) * TOKEN_LIFETIME_SHARE
+
+    def _bearer(self) -> str:
+        with self._token_lock:
+            if self._token is None or _clock() >= self._token_expires_at:
+                self.authenticate()
+            return self._token  # type: ignore[return-value]
+
+    def _invalidate(self, token: str) -> None:
+        with self._token_lock:
+            if self._token == token:  # another thread may already have refreshed it
+                self._token = None
+
+    # -- transport ------------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> requests.Response:
+        """One authenticated call; 4xx answers become typed errors with plain-words messages.
+
+        Returns the response for the ``ok`` statuses and for the 4xx a caller lists in ``ok``
+        (the caller then reads the error body itself, e.g. Duplicate or 412).
+        """
+        for attempt in (1, 2):
+            token = self._bearer()
+            all_headers = {"Accept": HAL_ACCEPT, **(headers or {}), "Authorization": f"Bearer {token}"}
+            try:
+                response = self.http.request(
+                    method, path, params=params, json=json, headers=all_headers,
+                    ok_statuses=tuple(sorted(set(ok) | set(_HANDLED_4XX))),
+                )
+            except AuthenticationError as exc:
+                if exc.status == 401 and attempt == 1:
+                    # The token may have been revoked or expired early: re-authenticate once.
+                    self._invalidate(token)
+                    continue
+                raise AuthenticationError(
+                    f"Warehouse Manager did not accept this credential while trying to {action} "
+                    f"(HTTP {exc.status}); check the client id/secret and the user's roles.",
+                    status=exc.status, body_excerpt=exc.body_excerpt, method=method, path=path,
+                ) from exc
+            if response.status_code in ok:
+                return response
+            raise self._error_for(response, method, path, action)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _error_for(self, response: requests.Response, method: str, path: str, action: str) -> ConnectorError:
+        body = self._maybe_json(response)
+        status = response.status_code
+        message = describe_wms_error(status, body, action=action)
+        kwargs = {"status": status, "body_excerpt": excerpt(response.text), "method": method,
+                  "path": path, "details": body}
+        if status == 404:
+            return NotFound(message, **kwargs)
+        if status == 403 and _error_fields(body).get("type") != "OperationException":
+            # A 403 that is not a refused operation is a missing role on the credential.
+            return AuthenticationError(message, **kwargs)
+        return RequestRejected(message, **kwargs)
+
+    @staticmethod
+    def _maybe_json(response: requests.Response) -> Any:
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            return None
+
+    @staticmethod
+    def _parse_json(response: requests.Response, method: str, path: str) -> Any:
+        return parse_json(response, service="Warehouse Manager", method=method, path=path)
+
+    def _get_json(self, path: str, *, action: str, params: dict[str, Any] | None = None) -> tuple[Any, requests.Response]:
+        response = self._call("GET", path, action=action, params=params)
+        return self._parse_json(response, "GET", path), response
+
+    # -- time zones -----------------------------------------------------------------------------
+
+    def parse_timestamp(self, value: Any, *, field_name: str) -> datetime | None:
+        """A WMS timestamp as an aware UTC datetime.
+
+        The WMS sends timestamps without an offset (e.g. ``2016-12-25T23:00:00``); they are read as
+        wall-clock time in the facility's time zone (``facility_time_zone``, default UTC) and
+        converted to UTC. An ambiguous wall time (the repeated hour when DST ends) is taken as its
+        first occurrence (fold=0). A timestamp that does carry an offset is honoured as is.
+        """
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise MalformedResponse(f"Warehouse Manager sent a non-text {field_name} ({value!r}).")
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        # .NET may send 7 fractional digits; Python reads at most 6.
+        head, dot, rest = text.partition(".")
+        if dot:
+            digits = "".join(ch for ch in rest if ch.isdigit())
+            text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise MalformedResponse(f"Warehouse Manager sent an unreadable {field_name} ({value!r}).") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=self.facility_tz)
+        return parsed.astimezone(timezone.utc)
+
+    def format_filter_timestamp(self, moment: datetime) -> str:
+        """``moment`` (aware) as the facility-local wall-clock text the WMS compares timestamps with.
+
+        The WMS stores offset-less facility-local times, so an RQL filter must use the same form.
+        Within the repeated hour when DST ends, wall-clock order differs from real order: for the
+        first occurrence the filter is lowered by the DST shift so a ``=ge=`` filter cannot miss
+        orders modified during the second occurrence (it only returns a few extra ones).
+        Seconds precision, rounded down, for the same reason.
+        """
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("since must be a timezone-aware datetime")
+        local = moment.astimezone(self.facility_tz)
+        wall = local.replace(tzinfo=None, microsecond=0)
+        if local.fold == 0:
+            other = local.replace(fold=1)
+            shift = (local.utcoffset() or timedelta(0)) - (other.utcoffset() or timedelta(0))
+            if shift > timedelta(0):  # ambiguous wall time: this is its first occurrence
+                wall -= shift
+        return wall.isoformat(timespec="seconds")
+
+    # -- order parsing --------------------------------------------------------------------------
+
+    def _order_from(self, data: Any, *, etag: str | None = None) -> WmsOrder:
+        if not isinstance(data, Mapping):
+            raise MalformedResponse("Warehouse Manager sent an order that is not a JSON object.")
+        read_only = data.get("readOnly")
+        if not isinstance(read_only, Mapping):
+            raise MalformedResponse("Warehouse Manager sent an order without its readOnly block.")
+        order_id = read_only.get("orderId")
+        if not _is_int(order_id):
+            raise MalformedResponse(f"Warehouse Manager sent an order with an invalid orderId ({order_id!r}).")
+        status = read_only.get("status", STATUS_OPEN)
+        if not _is_int(status):
+            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-numeric status ({status!r}).")
+        is_closed = read_only.get("isClosed", status == STATUS_CLOSED)
+        if not isinstance(is_closed, bool):
+            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-boolean isClosed.")
+        reference = data.get("referenceNum") or ""
+        if not isinstance(reference, str):
+            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-text referenceNum.")
+        routing = data.get("routingInfo") or {}
+        if not isinstance(routing, Mapping):
+            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with an invalid routingInfo.")
+        packages = read_only.get("packages") or []
+        if not isinstance(packages, list):
+            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with packages that are not a list.")
+
+        tracking: list[str] = []
+        for package in packages:
+            if not isinstance(package, Mapping):
+                raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a package that is not an object.")
+            number = package.get("trackingNumber")
+            if isinstance(number, str) and number.strip() and number.strip() not in tracking:
+                tracking.append(number.strip())
+        if not tracking:
+            number = routing.get("trackingNumber")
+            if isinstance(number, str) and number.strip():
+                tracking.append(number.strip())
+
+        def text(key: str) -> str:
+            value = routing.get(key)
+            return value.strip() if isinstance(value, str) else ""
+
+        return WmsOrder(
+            order_id=order_id,
+            reference_num=reference,
+            status=status,
+            is_closed=is_closed,
+            etag=etag,
+            last_modified=self.parse_timestamp(read_only.get("lastModifiedDate"), field_name="lastModifiedDate"),
+            ship_date=self.parse_timestamp(read_only.get("shipDate"), field_name="shipDate"),
+            tracking_numbers=tracking,
+            carrier=text("carrier"),
+            service=text("mode"),
+            scac=text("scacCode"),
+        )
+
+    @staticmethod
+    def _hal_items(body: Any, rel: str, what: str) -> tuple[int, list[Any], bool]:
+        """(totalResults, items under the rel key, has a ``_links.next``) of a HAL collection."""
+        if not isinstance(body, Mapping):
+            raise MalformedResponse(f"Warehouse Manager's {what} answer is not a JSON object.")
+        total = body.get("totalResults")
+        if not _is_int(total) or total < 0:
+            raise MalformedResponse(f"Warehouse Manager's {what} answer has an invalid totalResults ({total!r}).")
+        embedded = body.get("_embedded")
+        items: Any = []
+        if embedded is not None:
+            if not isinstance(embedded, Mapping):
+                raise MalformedResponse(f"Warehouse Manager's {what} answer has an _embedded that is not an object.")
+            # Rel keys are literal URLs; the server spells the host "3plCentral", compare without case.
+            key = next((k for k in embedded if isinstance(k, str) and k.lower() == rel.lower()), None)
+            if key is None and embedded:
+                raise MalformedResponse(f"Warehouse Manager's {what} answer has no {rel!r} in _embedded "
+                                        f"(found: {', '.join(map(str, embedded))}).")
+            items = embedded.get(key, []) if key is not None else []
+        elif total > 0:
+            raise MalformedResponse(f"Warehouse Manager's {what} answer says {total} results but has no _embedded.")
+        if not isinstance(items, list):
+            raise MalformedResponse(f"Warehouse Manager's {what} answer has a {rel!r} that is not a list.")
+        links = body.get("_links")
+        has_next = isinstance(links, Mapping) and isinstance(links.get("next"), Mapping) and bool(links["next"].get("href"))
+        return total, items, has_next
+
+    def _scope_rql(self) -> str:
+        return f"customerIdentifier.id=={self.customer_id};facilityIdentifier.id=={self.facility_id}"
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def create_order(self, order: Mapping[str, Any]) -> WmsOrder:
+        """Create one order (``POST /orders``). ``order`` is the WMS payload without the customer and
+        facility identifiers, which come from this client's settings (and override the caller's).
+
+        Raises ``DuplicateOrder`` (with ``existing`` looked up) when the WMS already has the
+        ``referenceNum``. Not idempotent: the caller looks the order up before re-sending.
+        """
+        reference = order.get("referenceNum")
+        if not isinstance(reference, str) or not reference.strip():
+            raise ValueError("the order needs a referenceNum (our order number): it is the WMS's dedupe key")
+        body = dict(order)
+        body["customerIdentifier"] = {"id": self.customer_id}
+        body["facilityIdentifier"] = {"id": self.facility_id}
+        action = f"create order {reference}"
+        response = self._call("POST", "/orders", action=action, json=body, ok=(200, 201, 400))
+        if response.status_code == 400:
+            details = self._maybe_json(response)
+            if _error_fields(details).get("code", "").lower() != "duplicate":
+                raise self._error_for(response, "POST", "/orders", action)
+            return self._raise_duplicate(reference, response, details)
+        data = self._parse_json(response, "POST", "/orders")
+        return self._order_from(data, etag=response.headers.get("ETag"))
+
+    def _raise_duplicate(self, reference: str, response: requests.Response, details: Any) -> WmsOrder:
+        note = ""
+        try:
+            existing = self.find_order_by_reference(reference)
+        except TransientError:
+            raise  # worth retrying later: the next attempt will see the Duplicate again and look again
+        except ConnectorError as exc:
+            existing, note = None, f" Looking up the existing order failed: {exc}"
+        found = f" as order {existing.order_id}" if existing else " (not found in this customer/facility)"
+        raise DuplicateOrder(
+            f"Warehouse Manager already has an order with reference {reference}{found}.{note}",
+            existing=existing, status=response.status_code, body_excerpt=excerpt(response.text),
+            method="POST", path="/orders", details=details,
+        )
+
+    def find_order_by_reference(self, reference_num: str) -> WmsOrder | None:
+        """The order of this customer and facility whose ``referenceNum`` equals ``reference_num``.
+
+        When several match (e.g. a canceled one and a re-created one) the newest non-canceled wins.
+        """
+        if not reference_num:
+            raise ValueError("reference_num must not be empty (it would match orders without one)")
+        rql = f"referenceNum=={rql_value(reference_num)};{self._scope_rql()}"
+        body, _ = self._get_json("/orders", action=f"look up order {reference_num}",
+                                 params={"pgsiz": 100, "pgnum": 1, "detail": "All", "rql": rql})
+        _, items, _ = self._hal_items(body, ORDER_REL, "order search")
+        matches = [o for o in (self._order_from(item) for item in items) if o.reference_num == reference_num]
+        if not matches:
+            return None
+        return max(matches, key=lambda o: (not o.is_canceled, o.order_id))
+
+    def get_order(self, order_id: int) -> WmsOrder:
+        """One order by id, with its ETag (needed by ``cancel_order``)."""
+        path = f"/orders/{int(order_id)}"
+        body, response = self._get_json(path, action=f"read order {order_id}", params={"detail": "All"})
+        return self._order_from(body, etag=response.headers.get("ETag"))
+
+    def cancel_order(self, order_id: int, reason: str) -> str:
+        """Cancel an open order. Returns ``"cancelled"`` or ``"already_cancelled"``.
+
+        Reads the order first for a fresh ETag; a closed (shipped) order or a 403
+        OperationException raises ``OrderNotCancellable``; a 412 (changed in between) re-reads and
+        retries once.
+        """
+        if not reason or not reason.strip():
+            raise ValueError("the WMS requires a cancel reason")
+        path = f"/orders/{int(order_id)}/canceler"
+        action = f"cancel order {order_id}"
+        for attempt in (1, 2):
+            order = self.get_order(order_id)
+            if order.is_canceled:
+                return "already_cancelled"
+            if order.is_closed or order.status == STATUS_CLOSED:
+                raise OrderNotCancellable(
+                    f"Warehouse Manager order {order_id} is already closed (shipped); it can no longer be canceled.",
+                    reason="closed/shipped", method="POST", path=path)
+            if not order.etag:
+                raise MalformedResponse(f"Warehouse Manager sent order {order_id} without an ETag; "
+                                        "it cannot be canceled safely.", method="GET", path=f"/orders/{order_id}")
+            response = self._call("POST", path, action=action, json={"reason": reason},
+                                  headers={"If-Match": order.etag}, ok=(200, 201, 204, 403, 412))
+            if response.status_code in (200, 201, 204):
+                return "cancelled"
+            details = self._maybe_json(response)
+            if response.status_code == 412 and attempt == 1:
+                continue  # changed since our read (e.g. picked, or edited): read again and retry once
+            if response.status_code == 403:
+                fields = _error_fields(details)
+                if fields.get("code") == "OrderCanceled":
+                    return "already_cancelled"
+                if fields.get("type") == "OperationException":
+                    words = _ERROR_CODE_WORDS.get(fields["code"], fields["code"] or "operation refused")
+                    raise OrderNotCancellable(
+                        describe_wms_error(403, details, action=action), reason=words,
+                        status=403, body_excerpt=excerpt(response.text), method="POST", path=path, details=details)
+            raise self._error_for(response, "POST", path, action)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def iter_orders_modified_since(self, since: datetime, *, page_size: int = 100) -> Iterator[WmsOrder]:
+        """Orders of this customer and facility modified at or after ``since`` (aware), oldest first,
+        with packages (``detail=All``) so closed orders carry their tracking numbers.
+
+        Pages with ``pgsiz``/``pgnum`` while ``totalResults`` or ``_links.next`` says there is more.
+        An order seen twice with the same ``lastModifiedDate`` (pages shifting under concurrent
+        edits) is yielded once. A server repeating a page, or paging past ``totalResults``, raises
+        ``MalformedResponse`` instead of looping forever.
+        """
+        if not 1 <= page_size <= ORDERS_MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {ORDERS_MAX_PAGE_SIZE}")
+        # The WMS compares offset-less facility-local timestamps, so the filter is facility-local too.
+        local_since = self.format_filter_timestamp(since)
+        rql = f"readOnly.lastModifiedDate=ge={rql_value(local_since)};{self._scope_rql()}"
+        # Arguments are checked above, at call time; the pages are only fetched while iterating.
+        return self._iter_order_pages(rql, page_size)
+
+    def _iter_order_pages(self, rql: str, page_size: int) -> Iterator[WmsOrder]:
+        seen: set[tuple[int, datetime | None]] = set()
+        previous_ids: list[int] | None = None
+        max_total = 0
+        pgnum = 1
+        while True:
+            params = {"pgsiz": page_size, "pgnum": pgnum, "rql": rql,
+                      "sort": "readOnly.lastModifiedDate", "detail": "All"}
+            body, _ = self._get_json("/orders", action="list modified orders", params=params)
+            total, items, has_next = self._hal_items(body, ORDER_REL, "order list")
+            max_total = max(max_total, total)
+            orders = [self._order_from(item) for item in items]
+            ids = [o.order_id for o in orders]
+            if ids and ids == previous_ids:
+                raise MalformedResponse(f"Warehouse Manager returned the same orders for page {pgnum} as for "
+                                        f"page {pgnum - 1}; stopping instead of paging forever.",
+                                        method="GET", path="/orders")
+            if orders and pgnum > math.ceil(max_total / page_size) + 1:
+                raise MalformedResponse(f"Warehouse Manager keeps returning orders on page {pgnum}, past its "
+                                        f"totalResults ({max_total}); stopping.", method="GET", path="/orders")
+            for order in orders:
+                key = (order.order_id, order.last_modified)
+                if key not in seen:
+                    seen.add(key)
+                    yield order
+            if not orders or not (has_next or pgnum * page_size < total):
+                return
+            previous_ids = ids
+            pgnum += 1
+
+    # -- inventory ------------------------------------------------------------------------------
+
+    def stock_available(self) -> dict[str, int]:
+        """Available quantity per SKU in this facility, summed over qualifiers (all pages).
+
+        ``available`` (not onHand) is the sellable number. A fractional total is rounded down to
+        whole units. A negative or non-numeric quantity raises ``MalformedResponse`` naming the SKU.
+        """
+        path = "/inventory/stocksummaries"
+        # Rows carry no customer id, so the customer is scoped with RQL (property path per the notes).
+        rql = f"customeridentifier.id=={self.customer_id}"
+        totals: dict[str, float] = {}
+        previous: list[tuple] | None = None
+        pgnum = 1
+        while True:
+            body, _ = self._get_json(path, action="read stock summaries",
+                                     params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum, "rql": rql})
+            if not isinstance(body, Mapping):
+                raise MalformedResponse("Warehouse Manager's stock summaries answer is not a JSON object.",
+                                        method="GET", path=path)
+            total = body.get("totalResults")
+            rows = body.get("summaries", body.get("Summaries"))
+            if not _is_int(total) or total < 0:
+                raise MalformedResponse(f"Warehouse Manager's stock summaries answer has an invalid totalResults "
+                                        f"({total!r}).", method="GET", path=path)
+            if rows is None and total == 0:
+                rows = []
+            if not isinstance(rows, list):
+                raise MalformedResponse("Warehouse Manager's stock summaries answer has no 'summaries' list.",
+                                        method="GET", path=path)
+            signature = [self._stock_row(row, totals, path) for row in rows]
+            if signature and signature == previous:
+                raise MalformedResponse(f"Warehouse Manager returned the same stock rows for page {pgnum} as for "
+                                        f"page {pgnum - 1}; stopping instead of paging forever.",
+                                        method="GET", path=path)
+            if not rows or pgnum * STOCK_PAGE_SIZE >= total:
+                break
+            previous = signature
+            pgnum += 1
+        return {sku: math.floor(qty) for sku, qty in totals.items()}
+
+    def _stock_row(self, row: Any, totals: dict[str, float], path: str) -> tuple:
+        """Validate one stock summary row and add it to ``totals`` when it is this facility's."""
+        if not isinstance(row, Mapping):
+            raise MalformedResponse("Warehouse Manager sent a stock summary row that is not an object.",
+                                    method="GET", path=path)
+        item = row.get("itemIdentifier")
+        sku = item.get("sku") if isinstance(item, Mapping) else None
+        if not isinstance(sku, str) or not sku.strip():
+            raise MalformedResponse("Warehouse Manager sent a stock summary row without an item SKU.",
+                                    method="GET", path=path)
+        facility = row.get("facilityId")
+        if facility is None and isinstance(row.get("facilityIdentifier"), Mapping):
+            facility = row["facilityIdentifier"].get("id")
+        if not _is_int(facility):
+            raise MalformedResponse(f"Warehouse Manager sent a stock summary row for SKU {sku} without a "
+                                    f"numeric facilityId.", method="GET", path=path)
+        available = row.get("available")
+        if not _is_number(available) or available < 0:
+            raise MalformedResponse(f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
+                                    f"({available!r}).", method="GET", path=path)
+        qualifier = row.get("qualifier") or ""
+        if facility == self.facility_id:
+            totals[sku] = totals.get(sku, 0) + available
+        return (sku, str(qualifier), facility, available)
