@@ -102,9 +102,10 @@ class _AttemptLog:
     alone would lose the attempts of a call that ends in an exception.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, idempotent: bool | None = None) -> None:
         self.entries: list[tuple[int | None, str, float]] = []
         self._started: float | None = time.monotonic()
+        self.idempotent = idempotent  # per-call override of the method-based rule
 
     @property
     def open(self) -> bool:
@@ -159,6 +160,12 @@ class HubRetry(Retry):
         if wait is None and getattr(response, "status", None) == 429:
             wait = self.default_429_wait
         return wait
+
+    def _is_method_retryable(self, method: str) -> bool:
+        log = _ATTEMPTS.get()
+        if log is not None and log.idempotent is not None:
+            return log.idempotent
+        return super()._is_method_retryable(method)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429:
@@ -407,8 +414,13 @@ class HttpClient:
         data=None,
         headers=None,
         ok_statuses: Collection[int] = (200, 201, 202, 204),
+        idempotent: bool | None = None,
     ) -> requests.Response:
         """Send one call (plus the layer's own retries); the response when its status is ok.
+
+        ``idempotent`` overrides the method-based rule for 5xx and read-timeout retries: True for
+        a POST that is safe to repeat (an absolute inventory set), False for a PUT that is not
+        (one that creates shipments). 429 and connect errors are retried either way.
 
         Raises NetworkError, ServerError, RateLimited, AuthenticationError (401/403: the caller
         decides whether to re-authenticate), NotFound, RequestRejected, MalformedResponse.
@@ -417,7 +429,7 @@ class HttpClient:
         url = self.url_for(path)
         record_path = urlsplit(url).path if path.startswith(("http://", "https://")) else "/" + strip_query(path).lstrip("/")
         self._pacer.acquire()
-        log = _AttemptLog()
+        log = _AttemptLog(idempotent)
         token = _ATTEMPTS.set(log)
         response: requests.Response | None = None
         failure: ConnectorError | None = None
