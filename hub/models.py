@@ -99,6 +99,7 @@ class OrderRecord(models.Model):
     ship_method = models.CharField(max_length=200, blank=True)
     lines = models.JSONField(default=list, blank=True, help_text="[{sku, quantity}] as sent to the WMS.")
     source = models.JSONField(default=dict, blank=True, help_text="The order as downloaded (redacted, capped).")
+    wms_payload = models.JSONField(default=dict, blank=True, help_text="The WMS order body built at download.")
     om_modified_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     wms_order_id = models.BigIntegerField("WMS order id", null=True, blank=True)
@@ -157,6 +158,7 @@ class OrderEvent(models.Model):
         CANCEL_SENT = "cancel_sent", "Cancel sent to WMS"
         CANCEL_TOO_LATE = "cancel_too_late", "Cancel too late: already shipped"
         CANCEL_FAILED = "cancel_failed", "Cancel failed"
+        CANCELLED_AT_WMS = "cancelled_at_wms", "Cancelled at the WMS"
         SHIPPED_AT_WMS = "shipped_at_wms", "Shipped at WMS"
         TRACKING_SENT = "tracking_sent", "Tracking sent to Order Manager"
         TRACKING_REJECTED = "tracking_rejected", "Tracking rejected by Order Manager"

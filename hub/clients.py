@@ -1,0 +1,70 @@
+"""Build the connector clients of one connection, wired to a run's call recorder.
+
+The only place where a connection's decrypted credentials meet a client. Jobs ask for
+`order_manager(connection, recorder)` and `warehouse_manager(connection, recorder)`; they never
+build HTTP requests themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from connectors.http import CallRecord
+from connectors.order_manager import OrderManagerClient
+from connectors.warehouse_manager import WarehouseManagerClient
+
+# How many calls a run keeps in its audit log; counts keep going past it.
+MAX_CALLS_KEPT = 200
+
+
+@dataclass
+class CallRecorder:
+    """Counts every outside call of a run and keeps the first MAX_CALLS_KEPT (already redacted)."""
+
+    requests: int = 0
+    rate_limited: int = 0
+    calls: list[dict] = field(default_factory=list)
+
+    def __call__(self, record: CallRecord) -> None:
+        self.requests += 1
+        if record.status == 429:
+            self.rate_limited += 1
+        if len(self.calls) < MAX_CALLS_KEPT:
+            self.calls.append({
+                "method": record.method,
+                "path": record.path,
+                "status": record.status,
+                "ms": round(record.duration_ms, 1),
+                **({"error": record.error} if record.error else {}),
+            })
+
+
+def http_options(recorder: CallRecorder | None) -> dict:
+    return {"timeout": tuple(settings.HUB_HTTP_TIMEOUT), "on_call": recorder}
+
+
+def order_manager(connection, recorder: CallRecorder | None = None) -> OrderManagerClient:
+    return OrderManagerClient(
+        connection.base_url,
+        auth_base_url=connection.auth_base_url or connection.base_url,
+        username=str(connection.username or ""),
+        password=str(connection.password or ""),
+        access_token=str(connection.access_token or ""),
+        **http_options(recorder),
+    )
+
+
+def warehouse_manager(connection, recorder: CallRecorder | None = None) -> WarehouseManagerClient:
+    warehouse = connection.warehouse
+    return WarehouseManagerClient(
+        warehouse.wms_base_url,
+        client_id=warehouse.client_id,
+        client_secret=str(warehouse.client_secret or ""),
+        user_login=warehouse.user_login,
+        tpl_key=str(warehouse.tpl_key or ""),
+        customer_id=warehouse.customer_id,
+        facility_id=warehouse.facility_id,
+        facility_time_zone=warehouse.facility_time_zone,
+        **http_options(recorder),
+    )

@@ -1,0 +1,114 @@
+"""Inventory Sync: WMS available stock -> Order Manager, written as "unlocked" stock.
+
+Contract of `run(connection) -> SyncRun` (via hub.runner):
+- Needs the Order Manager warehouse name (resolved to its id); without it the run is refused with
+  that reason: Order Manager would not know which warehouse's stock is meant.
+- Reads WMS `available` per SKU (summed over the facility's rows) and Order Manager's stock totals
+  for the warehouse (exact SKU match only).
+- For each WMS SKU, the on-hand written is WMS available + Order Manager locked, leaving locked as
+  it is: with 10 locked in Order Manager and 10 available at the warehouse, Order Manager shows 20.
+- Only SKUs whose on-hand changes are written (`/v1.1/inventory/adjust`, 200 per call); a second
+  run with nothing changed writes nothing.
+- A SKU with no stock record in Order Manager is reported as "no starting inventory in Order
+  Manager" and never created; ERR097/ERR053 answers are recorded per SKU the same way.
+- One `InventoryLine` per WMS SKU records what was seen and done.
+"""
+from __future__ import annotations
+
+from connectors.errors import AuthenticationError, ConnectorError
+
+from . import runner
+from .batching import chunked
+from .models import InventoryLine, Job, SyncRun
+from .order_download import resolve_warehouse_id
+
+JOB = Job.INVENTORY_SYNC
+ADJUST_BATCH = 200
+LINE_BATCH = 2000
+# 3PL-type warehouses keep their stock in one location; direct-fulfillment ones need a named one.
+DEFAULT_STOCK_LOCATION = "GLOBAL"
+Result = InventoryLine.Result
+ERROR_RESULTS = {"ERR097": Result.NO_STARTING_INVENTORY, "ERR053": Result.UNKNOWN_PRODUCT}
+
+
+def run(connection, **kwargs) -> SyncRun:
+    return runner.run_job(connection, JOB, **kwargs)
+
+
+def blocked_reason(connection) -> str:
+    if connection.inventory_sync_blocked_reason:
+        return connection.inventory_sync_blocked_reason
+    if connection.om_warehouse_type == "DIRECT_FULFILLMENT":
+        return ("The Order Manager warehouse is of type DIRECT_FULFILLMENT, whose stock needs a named stock location; "
+                "the hub syncs 3PL-type warehouses (stock location GLOBAL).")
+    return ""
+
+
+def sync(ctx: runner.RunContext) -> None:
+    warehouse_id = resolve_warehouse_id(ctx)
+    reason = blocked_reason(ctx.connection)  # the warehouse type is known only once resolved
+    if reason:
+        raise runner.JobRefused(reason)
+    available = ctx.warehouse_manager.stock_available()
+    ctx.run.fetched = len(available)
+    stock = {s.sku: s for s in ctx.order_manager.iter_stock_totals(warehouse_id)}
+
+    lines: list[InventoryLine] = []
+    to_write: dict[str, InventoryLine] = {}
+    for sku in sorted(available):
+        wms_qty = max(0, int(available[sku]))
+        om = stock.get(sku)
+        line = InventoryLine(run=ctx.run, sku=sku[:200], wms_available=wms_qty)
+        lines.append(line)
+        if om is None:
+            line.result = Result.NO_STARTING_INVENTORY
+            line.message = "No stock record for this SKU in the Order Manager warehouse: assign starting inventory there first."
+            ctx.run.skipped += 1
+            continue
+        line.om_on_hand, line.om_locked = om.on_hand, om.locked
+        target = wms_qty + max(0, om.locked)
+        if target == om.on_hand:
+            line.result = Result.UNCHANGED
+            ctx.run.skipped += 1
+            continue
+        line.on_hand_written = target
+        line.result = Result.UPDATED  # until Order Manager says otherwise
+        to_write[sku] = line
+
+    write(ctx, warehouse_id, to_write)
+    InventoryLine.objects.bulk_create(lines, batch_size=LINE_BATCH)
+    ctx.run.save(update_fields=["fetched", "updated", "skipped", "failed"])
+
+
+def write(ctx, warehouse_id: int, to_write: dict[str, InventoryLine]) -> None:
+    items = [
+        {"warehouseId": warehouse_id, "masterSku": sku, "onHandQuantity": line.on_hand_written,
+         "stockLocationName": DEFAULT_STOCK_LOCATION}
+        for sku, line in to_write.items()
+    ]
+    for batch in chunked(items, ADJUST_BATCH):
+        try:
+            results = ctx.order_manager.adjust_inventory(batch, batch_size=ADJUST_BATCH)
+        except AuthenticationError:
+            raise
+        except ConnectorError as exc:
+            for item in batch:
+                line = to_write[item["masterSku"]]
+                line.result, line.on_hand_written, line.message = Result.FAILED, None, str(exc)[:1000]
+            ctx.run.failed += len(batch)
+            ctx.note_error(f"An adjust call for {len(batch)} SKUs failed: {exc}")
+            continue
+        by_sku = {r.sku: r for r in results}
+        for item in batch:
+            line = to_write[item["masterSku"]]
+            result = by_sku.get(item["masterSku"])
+            if result is None or result.ok:
+                ctx.run.updated += 1
+                continue
+            line.result = ERROR_RESULTS.get(result.error_code, Result.FAILED)
+            line.on_hand_written = None
+            line.message = f"{result.error_code}: {result.message}"[:1000]
+            if line.result == Result.FAILED:
+                ctx.run.failed += 1
+            else:
+                ctx.run.skipped += 1

@@ -1,0 +1,310 @@
+"""Order Download: new orders in the pickup status (Order Manager) -> OrderRecords -> the WMS.
+
+Contract of `run(connection) -> SyncRun` (via hub.runner):
+1. Download orders in the connection's pickup status for its warehouse id, modified since the
+   watermark minus the overlap window; insert an `OrderRecord` per new Order Manager order id (the
+   unique key makes a repeat a skip, never a duplicate). A bad order with a readable id is kept as
+   `error` with the reason (quarantined); the rest of the page goes on.
+2. Send every `new` order, and every `error` order whose transient failure is due for a retry,
+   to the WMS. Right before sending, Order Manager is asked again (one call per 100 orders), so a
+   cancel that arrived after the download wins. The attempt is recorded before the outside call;
+   any later attempt first looks the order up at the WMS by `referenceNum` and links it instead
+   of sending it again, and a "Duplicate" answer links the existing WMS order.
+3. Orders now at the WMS are marked exported in Order Manager (`sendtofulfillment`), the
+   documented way out of AWAITING_3PL_EXPORT, so they are not picked up again.
+A permanent rejection (WMS 400, bad data) holds the order as `error` for the operator; transient
+failures retry with backoff for 15 days, then the order is flagged as given up.
+"""
+from __future__ import annotations
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from connectors.errors import AuthenticationError, ConnectorError, PermanentError
+from connectors.redaction import excerpt, redact
+from connectors.warehouse_manager import DuplicateOrder
+
+from . import runner
+from .batching import chunked
+from .models import Job, OrderEvent, OrderRecord, SyncRun
+from .order_mapping import InvalidOrder, order_id_of, parse_order, wms_order
+
+JOB = Job.ORDER_DOWNLOAD
+PAGE_SIZE = 100
+EXPORT_BATCH = 500  # sendtofulfillment takes at most 500 orders a call
+GIVE_UP_AFTER = datetime.timedelta(days=15)
+MAX_BACKOFF = datetime.timedelta(hours=1)
+# After this many transient failures in a row the WMS is presumed down: stop hammering it.
+MAX_CONSECUTIVE_TRANSIENT = 3
+EXPORTABLE_STATUSES = {"AWAITING_3PL_EXPORT", "AWAITING_DROPSHIP"}
+Status = OrderRecord.Status
+Kind = OrderEvent.Kind
+
+
+def run(connection, **kwargs) -> SyncRun:
+    return runner.run_job(connection, JOB, **kwargs)
+
+
+def blocked_reason(connection) -> str:
+    return ""
+
+
+def sync(ctx: runner.RunContext) -> None:
+    warehouse_id = resolve_warehouse_id(ctx)
+    download(ctx, warehouse_id)
+    ctx.new_watermark = ctx.window_to
+    send_due_orders(ctx)
+    if ctx.connection.pickup_status in EXPORTABLE_STATUSES and warehouse_id is not None:
+        mark_exported(ctx, warehouse_id)
+
+
+def resolve_warehouse_id(ctx) -> int | None:
+    """The Order Manager warehouse id of the connection (resolved once from its name); None = all locations."""
+    connection = ctx.connection
+    if not connection.warehouse_name.strip():
+        return None
+    if connection.om_warehouse_id is None:
+        found = ctx.order_manager.resolve_warehouse(connection.warehouse_name)
+        connection.om_warehouse_id = found["warehouseId"]
+        connection.om_warehouse_type = found.get("type") or ""
+        type(connection).objects.filter(pk=connection.pk).update(
+            om_warehouse_id=connection.om_warehouse_id, om_warehouse_type=connection.om_warehouse_type
+        )
+    return connection.om_warehouse_id
+
+
+# --- 1. download -----------------------------------------------------------------------------
+
+def download(ctx, warehouse_id) -> None:
+    orders = ctx.order_manager.iter_orders(
+        statuses=[ctx.connection.pickup_status], warehouse_id=warehouse_id,
+        modified_from=ctx.window_from, modified_to=ctx.window_to, limit=PAGE_SIZE,
+    )
+    for page in chunked(orders, PAGE_SIZE):
+        ctx.run.fetched += len(page)
+        store_page(ctx, page)
+    ctx.run.save(update_fields=["fetched", "created", "skipped", "failed"])
+
+
+def store_page(ctx, page: list) -> None:
+    connection = ctx.connection
+    ids = [oid for oid in map(order_id_of, page) if oid is not None]
+    known = set(OrderRecord.objects.filter(connection=connection, om_order_id__in=ids).values_list("om_order_id", flat=True))
+    records = []
+    for raw in page:
+        order_id = order_id_of(raw)
+        if order_id is None:
+            ctx.run.failed += 1
+            ctx.note_error(f"An order without a valid orderId was skipped: {excerpt(repr(redact(raw, max_chars=300)), 300)}")
+            continue
+        if order_id in known:
+            ctx.run.skipped += 1
+            continue
+        known.add(order_id)
+        records.append(new_record(connection, raw, order_id))
+    if not records:
+        return
+    try:
+        with transaction.atomic():
+            OrderRecord.objects.bulk_create(records)
+    except IntegrityError:
+        # Someone recorded some of these meanwhile (the lease should prevent it): fall back row by row.
+        records = [r for r in records if _create_one(r)]
+    ctx.run.created += len(records)
+    ctx.run.failed += sum(1 for r in records if r.status == Status.ERROR)
+    OrderEvent.objects.bulk_create([
+        OrderEvent(
+            order=r, run=ctx.run, kind=Kind.DOWNLOADED,
+            message=("Downloaded." if r.status == Status.NEW else f"Downloaded, but held: {r.last_error}"),
+        )
+        for r in records
+    ])
+
+
+def _create_one(record: OrderRecord) -> bool:
+    try:
+        with transaction.atomic():
+            record.save(force_insert=True)
+        return True
+    except IntegrityError:
+        return False
+
+
+def new_record(connection, raw: dict, order_id: int) -> OrderRecord:
+    record = OrderRecord(connection=connection, om_order_id=order_id, source=redact(raw, max_chars=8000))
+    try:
+        order = parse_order(raw)
+    except InvalidOrder as exc:
+        number = raw.get("orderNumber")
+        record.order_number = (number if isinstance(number, str) else str(order_id)).replace("\x00", "")[:200] or str(order_id)
+        record.status = Status.ERROR
+        record.error_permanent = True
+        record.last_error = f"Invalid order from Order Manager: {exc} Fix it there; it is read again on the next change."
+        return record
+    record.order_number = order.order_number
+    record.sales_channel = order.sales_channel
+    record.ship_to = order.ship_to_summary
+    record.ship_method = order.ship_method
+    record.lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
+    record.om_modified_at = order.modified
+    record.wms_payload = wms_order(order)
+    return record
+
+
+# --- 2. send ---------------------------------------------------------------------------------
+
+def due_for_sending(connection, now) -> "QuerySet":
+    retry_due = Q(status=Status.ERROR, error_permanent=False, given_up=False, next_retry_at__lte=now)
+    return OrderRecord.objects.filter(Q(status=Status.NEW) | retry_due, connection=connection, cancel_requested=False)
+
+
+def send_due_orders(ctx) -> None:
+    ids = list(due_for_sending(ctx.connection, ctx.now).order_by("pk").values_list("pk", flat=True))
+    transient_in_a_row = 0
+    for chunk_ids in chunked(ids, PAGE_SIZE):
+        records = list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk"))
+        records = drop_cancelled(ctx, records)
+        for record in records:
+            if transient_in_a_row >= MAX_CONSECUTIVE_TRANSIENT:
+                ctx.note_error(
+                    f"Stopped sending after {transient_in_a_row} temporary failures in a row; "
+                    "the remaining orders are sent on the next run."
+                )
+                ctx.run.save(update_fields=["created", "updated", "skipped", "failed"])
+                return
+            outcome = send_one(ctx, record)
+            transient_in_a_row = transient_in_a_row + 1 if outcome == "transient" else 0
+    ctx.run.save(update_fields=["created", "updated", "skipped", "failed"])
+
+
+def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
+    """Ask Order Manager right before sending: an order cancelled since its download is never sent."""
+    fresh = {o.get("orderId"): o for o in ctx.order_manager.get_orders([r.om_order_id for r in records]) if isinstance(o, dict)}
+    keep = []
+    for record in records:
+        status = (fresh.get(record.om_order_id) or {}).get("orderStatus")
+        if status == "CANCELLED" and record.wms_order_id is None and record.attempts == 0:
+            with transaction.atomic():
+                record.status = Status.CANCELLED
+                record.cancel_requested = record.cancel_handled = True
+                record.save(update_fields=["status", "cancel_requested", "cancel_handled", "updated_at"])
+                ctx.event(record, Kind.CANCELLED_IN_OM, "Cancelled in Order Manager before it was sent: not sent to the WMS.")
+            ctx.run.updated += 1
+        else:
+            keep.append(record)
+    return keep
+
+
+def send_one(ctx, record: OrderRecord) -> str:
+    """Send one order (or link it when the WMS has it already). Returns "sent", "permanent" or "transient"."""
+    wms = ctx.warehouse_manager
+    now = timezone.now()
+    # Log before the outside call: if the process dies after the WMS accepted the order, the
+    # attempt count tells the next run to look the order up instead of sending it again.
+    # The claim is conditional: a cancel recorded since the order was read wins, even one written
+    # by the Cancel Download job running at the same moment.
+    claimed = OrderRecord.objects.filter(
+        pk=record.pk, cancel_requested=False, status__in=[Status.NEW, Status.ERROR]
+    ).update(attempts=F("attempts") + 1, first_attempt_at=Coalesce("first_attempt_at", Value(now)), updated_at=now)
+    if not claimed:
+        ctx.run.skipped += 1
+        return "skipped"
+    record.refresh_from_db(fields=["attempts", "first_attempt_at"])
+    payload = record.wms_payload
+    try:
+        if record.attempts > 1:
+            existing = wms.find_order_by_reference(record.order_number)
+            if existing is not None:
+                link(ctx, record, existing, "Found at the WMS after an earlier attempt: linked, not sent again.")
+                return "sent"
+        created = wms.create_order(payload)
+    except DuplicateOrder as exc:
+        existing = exc.existing or wms.find_order_by_reference(record.order_number)
+        if existing is None:
+            return fail(ctx, record, exc, payload)
+        link(ctx, record, existing, "The WMS already had this reference number: linked to its order.")
+        return "sent"
+    except AuthenticationError:
+        raise  # the whole connection is affected: fail the run
+    except ConnectorError as exc:
+        return fail(ctx, record, exc, payload)
+    with transaction.atomic():
+        mark_at_wms(record, created.order_id)
+        ctx.event(record, Kind.SENT_TO_WMS, f"WMS order {created.order_id}.", sent=payload,
+                  received={"orderId": created.order_id, "referenceNum": created.reference_num})
+    ctx.run.updated += 1
+    return "sent"
+
+
+def mark_at_wms(record: OrderRecord, wms_order_id: int) -> None:
+    """At the WMS now. A cancel requested meanwhile stays pending (cancel_handled False) for Cancel Download."""
+    record.status = Status.AT_WMS
+    record.wms_order_id = wms_order_id
+    record.last_error, record.next_retry_at, record.error_permanent = "", None, False
+    record.cancel_handled = False
+    record.save(update_fields=[
+        "status", "wms_order_id", "last_error", "next_retry_at", "error_permanent", "cancel_handled", "updated_at",
+    ])
+
+
+def link(ctx, record: OrderRecord, existing, message: str) -> None:
+    with transaction.atomic():
+        mark_at_wms(record, existing.order_id)
+        ctx.event(record, Kind.LINKED_AT_WMS, f"{message} WMS order {existing.order_id}.",
+                  received={"orderId": existing.order_id, "referenceNum": existing.reference_num})
+    ctx.run.updated += 1
+
+
+def fail(ctx, record: OrderRecord, exc: ConnectorError, payload) -> str:
+    now = timezone.now()
+    permanent = isinstance(exc, PermanentError)
+    reason = str(exc) + (f" (WMS answer: {exc.body_excerpt})" if exc.body_excerpt else "")
+    with transaction.atomic():
+        record.status = Status.ERROR
+        record.last_error = reason[:4000]
+        record.error_permanent = permanent
+        if permanent:
+            record.next_retry_at = None
+            ctx.event(record, Kind.WMS_REJECTED, reason, sent=payload)
+        elif now - record.first_attempt_at >= GIVE_UP_AFTER:
+            record.given_up, record.next_retry_at = True, None
+            ctx.event(record, Kind.GAVE_UP, f"Temporary failures for {GIVE_UP_AFTER.days} days; last: {reason}")
+        else:
+            delay = min(MAX_BACKOFF, datetime.timedelta(minutes=2 ** min(record.attempts - 1, 10)))
+            if exc.retry_after:
+                delay = max(delay, datetime.timedelta(seconds=exc.retry_after))
+            record.next_retry_at = now + delay
+            ctx.event(record, Kind.SEND_FAILED, f"{reason} Next try after {record.next_retry_at:%Y-%m-%d %H:%M} UTC.", sent=payload)
+        record.save(update_fields=["status", "last_error", "error_permanent", "next_retry_at", "given_up", "updated_at"])
+    ctx.run.failed += 1
+    return "permanent" if permanent else "transient"
+
+
+# --- 3. mark exported ------------------------------------------------------------------------
+
+def mark_exported(ctx, warehouse_id: int) -> None:
+    pending = OrderRecord.objects.filter(
+        connection=ctx.connection, wms_order_id__isnull=False, om_exported_at__isnull=True,
+        status__in=[Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED],
+    ).order_by("pk")
+    for batch in chunked(pending.only("pk", "om_order_id").iterator(), EXPORT_BATCH):
+        try:
+            answer = ctx.order_manager.send_to_fulfillment([r.om_order_id for r in batch], warehouse_id)
+        except AuthenticationError:
+            raise
+        except ConnectorError as exc:
+            ctx.run.failed += len(batch)
+            ctx.note_error(f"Marking {len(batch)} orders exported in Order Manager failed (retried next run): {exc}")
+            continue
+        now = timezone.now()
+        with transaction.atomic():
+            OrderRecord.objects.filter(pk__in=[r.pk for r in batch]).update(om_exported_at=now, updated_at=now)
+            OrderEvent.objects.bulk_create([
+                OrderEvent(order=r, run=ctx.run, kind=Kind.EXPORTED, message="Moved out of the pickup status (sendtofulfillment).")
+                for r in batch
+            ])
+    ctx.run.save(update_fields=["failed"])

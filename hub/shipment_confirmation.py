@@ -1,0 +1,251 @@
+"""Shipment Confirmation: tracking of orders closed at the WMS -> Order Manager, once per number.
+
+Contract of `run(connection) -> SyncRun` (via hub.runner):
+1. Read WMS orders modified since the watermark minus the overlap window. For each one the hub
+   sent: closed (shipped) -> record every package's tracking number, the carrier (mapped to Order
+   Manager's enum, OTHER_CARRIER when unknown), service and ship date, and move `at_wms` ->
+   `shipped`; cancelled at the WMS -> `cancelled`.
+2. Send each `shipped` order's unconfirmed tracking numbers as external shipments (`PUT
+   /v1.1/shipment/external`), checking every returned `batchedOrder` status. A number is added
+   to `confirmed_tracking_numbers` only when Order Manager accepted it, and is never sent again.
+   Numbers are marked in flight before the call; after a crash, Order Manager's order is read
+   first and numbers it already has are confirmed without sending them twice.
+3. When all of an order's numbers are confirmed it becomes `confirmed`. A rejected number is
+   retried on later runs with backoff, with the reason on the order's timeline.
+"""
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from connectors.errors import AuthenticationError, ConnectorError
+
+from . import runner
+from .batching import chunked
+from .carriers import om_carrier
+from .models import Job, OrderEvent, OrderRecord, SyncRun
+
+JOB = Job.SHIPMENT_CONFIRMATION
+PAGE_SIZE = 100
+SHIPMENTS_PER_CALL = 50
+FIRST_RUN_LOOKBACK = datetime.timedelta(days=1)
+MAX_BACKOFF = datetime.timedelta(hours=6)
+ACCEPTED = {"SHIPPED", "PENDING"}
+Status = OrderRecord.Status
+Kind = OrderEvent.Kind
+
+
+def run(connection, **kwargs) -> SyncRun:
+    return runner.run_job(connection, JOB, **kwargs)
+
+
+def blocked_reason(connection) -> str:
+    return ""
+
+
+def sync(ctx: runner.RunContext) -> None:
+    collect_shipped(ctx, since=read_since(ctx))
+    ctx.new_watermark = ctx.window_to
+    send_tracking(ctx)
+    ctx.run.save(update_fields=["fetched", "updated", "skipped", "failed"])
+
+
+def read_since(ctx) -> datetime.datetime:
+    """The watermark minus overlap; on a first run, from the oldest order still at the WMS."""
+    if ctx.window_from is not None:
+        return ctx.window_from
+    oldest = OrderRecord.objects.filter(connection=ctx.connection, status=Status.AT_WMS).aggregate(t=Min("first_attempt_at"))["t"]
+    return (oldest or ctx.now) - FIRST_RUN_LOOKBACK
+
+
+# --- 1. read the WMS -------------------------------------------------------------------------
+
+def collect_shipped(ctx, since: datetime.datetime) -> None:
+    for page in chunked(ctx.warehouse_manager.iter_orders_modified_since(since), PAGE_SIZE):
+        ctx.run.fetched += len(page)
+        ours = {
+            r.wms_order_id: r
+            for r in OrderRecord.objects.filter(connection=ctx.connection, wms_order_id__in=[o.order_id for o in page])
+        }
+        for wms_order in page:
+            record = ours.get(wms_order.order_id)
+            if record is None:
+                ctx.run.skipped += 1  # an order the hub did not send (entered at the WMS directly)
+                continue
+            apply_wms_state(ctx, record, wms_order)
+
+
+def apply_wms_state(ctx, record: OrderRecord, wms_order) -> None:
+    if wms_order.status == 2 and record.status == Status.AT_WMS:
+        with transaction.atomic():
+            record.status = Status.CANCELLED
+            record.save(update_fields=["status", "updated_at"])
+            ctx.event(record, Kind.CANCELLED_AT_WMS, f"WMS order {wms_order.order_id} was cancelled at the WMS.")
+        ctx.run.updated += 1
+        return
+    if not wms_order.is_closed or record.status not in (Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED, Status.CANCEL_FAILED):
+        ctx.run.skipped += 1
+        return
+    known = list(record.tracking_numbers)
+    new_numbers = [t for t in wms_order.tracking_numbers if t and t not in known]
+    if record.status != Status.AT_WMS and not new_numbers:
+        ctx.run.skipped += 1
+        return
+    carrier = om_carrier(wms_order.carrier, wms_order.scac)
+    with transaction.atomic():
+        record.tracking_numbers = known + new_numbers
+        record.carrier = carrier
+        record.service = (wms_order.service or "")[:200]
+        record.ship_date = wms_order.ship_date or record.ship_date
+        if record.status in (Status.AT_WMS, Status.CONFIRMED):
+            record.status = Status.SHIPPED
+        record.next_retry_at = None
+        if not record.tracking_numbers:
+            record.last_error = "Closed at the WMS without a tracking number; waiting for one."
+        record.save(update_fields=["tracking_numbers", "carrier", "service", "ship_date", "status",
+                                   "next_retry_at", "last_error", "updated_at"])
+        ctx.event(record, Kind.SHIPPED_AT_WMS,
+                  f"Shipped at the WMS: {', '.join(new_numbers) or 'no tracking number'} "
+                  f"({wms_order.carrier or 'carrier unknown'} -> {carrier}).",
+                  received={"orderId": wms_order.order_id, "trackingNumbers": wms_order.tracking_numbers,
+                            "carrier": wms_order.carrier, "scac": wms_order.scac, "service": wms_order.service})
+    ctx.run.updated += 1
+
+
+# --- 2. send tracking ------------------------------------------------------------------------
+
+def send_tracking(ctx) -> None:
+    due = OrderRecord.objects.filter(
+        Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=ctx.now),
+        connection=ctx.connection, status=Status.SHIPPED,
+    ).order_by("pk")
+    batch: list[tuple[OrderRecord, str]] = []
+    for record in due.iterator(chunk_size=PAGE_SIZE):
+        for number in unconfirmed(ctx, record):
+            batch.append((record, number))
+        if len(batch) >= SHIPMENTS_PER_CALL:
+            send_batch(ctx, batch)
+            batch = []
+    if batch:
+        send_batch(ctx, batch)
+
+
+def unconfirmed(ctx, record: OrderRecord) -> list[str]:
+    """Numbers still to send. Numbers left in flight by a crash are checked in Order Manager first."""
+    if record.tracking_in_flight:
+        try:
+            order = ctx.order_manager.get_order(record.om_order_id)
+        except AuthenticationError:
+            raise
+        except ConnectorError as exc:
+            ctx.note_error(f"Order {record.order_number}: could not check earlier tracking in Order Manager: {exc}")
+            ctx.run.failed += 1
+            return []
+        present = tracking_in_order(order)
+        already = [t for t in record.tracking_in_flight if t in present]
+        with transaction.atomic():
+            record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + already))
+            record.tracking_in_flight = []
+            confirm_if_complete(record)
+            record.save(update_fields=["confirmed_tracking_numbers", "tracking_in_flight", "status", "updated_at"])
+            if already:
+                ctx.event(record, Kind.TRACKING_SENT, f"Order Manager already had {', '.join(already)}: not sent again.")
+    numbers = [t for t in record.tracking_numbers if t not in record.confirmed_tracking_numbers]
+    if not numbers and record.tracking_numbers:
+        confirm_if_complete(record)
+        record.save(update_fields=["status", "updated_at"])
+    return numbers
+
+
+def tracking_in_order(order: dict) -> set[str]:
+    found: set[str] = set()
+    shipments = list(order.get("shipments") or []) + ([order["shipment"]] if isinstance(order.get("shipment"), dict) else [])
+    for shipment in shipments:
+        if not isinstance(shipment, dict):
+            continue
+        if isinstance(shipment.get("trackingNumber"), str):
+            found.add(shipment["trackingNumber"])
+        found.update(t for t in shipment.get("trackingNumbers") or [] if isinstance(t, str))
+    return found
+
+
+def confirm_if_complete(record: OrderRecord) -> None:
+    if record.tracking_numbers and all(t in record.confirmed_tracking_numbers for t in record.tracking_numbers):
+        record.status = Status.CONFIRMED
+        record.last_error = ""
+
+
+def shipment_body(record: OrderRecord, number: str) -> dict:
+    body = {"orderId": record.om_order_id, "trackingNumber": number, "shipMethod": {"shippingCarrier": record.carrier or "OTHER_CARRIER"}}
+    if record.ship_date:
+        body["shipDate"] = record.ship_date.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return body
+
+
+def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
+    records = {r.pk: r for r, _ in batch}
+    in_flight: dict[int, list[str]] = {}
+    for record, number in batch:
+        in_flight.setdefault(record.pk, []).append(number)
+    # Log before the outside call.
+    with transaction.atomic():
+        for pk, numbers in in_flight.items():
+            OrderRecord.objects.filter(pk=pk).update(tracking_in_flight=numbers)
+    shipments = [shipment_body(record, number) for record, number in batch]
+    try:
+        results = ctx.order_manager.create_external_shipments(shipments, update_channel=True)
+    except AuthenticationError:
+        raise
+    except ConnectorError as exc:
+        if not exc.transient:
+            # The call as a whole was refused (nothing recorded): clear in-flight, retry with backoff.
+            OrderRecord.objects.filter(pk__in=list(in_flight)).update(tracking_in_flight=[])
+        for record in records.values():
+            reject(ctx, record, str(exc), [])
+        return
+    outcome = pair_results(batch, results)
+    for pk, record in records.items():
+        accepted = [n for (r, n), res in outcome if r.pk == pk and res is not None and res.status in ACCEPTED]
+        rejected = [(n, res) for (r, n), res in outcome if r.pk == pk and (res is None or res.status not in ACCEPTED)]
+        with transaction.atomic():
+            record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + accepted))
+            record.tracking_in_flight = []
+            confirm_if_complete(record)
+            record.save(update_fields=["confirmed_tracking_numbers", "tracking_in_flight", "status", "last_error", "updated_at"])
+            if accepted:
+                ctx.event(record, Kind.TRACKING_SENT, f"Tracking {', '.join(accepted)} accepted by Order Manager.",
+                          sent=[shipment_body(record, n) for n in accepted])
+        if accepted and not rejected:
+            ctx.run.updated += 1
+        if rejected:
+            reasons = "; ".join(f"{n}: {(res.status + ' ' + res.message) if res else 'no answer for it'}" for n, res in rejected)
+            reject(ctx, record, reasons, [shipment_body(record, n) for n, _ in rejected])
+
+
+def pair_results(batch, results) -> list:
+    """Match batchedOrder results to the shipments sent: by position when counts agree, else by order id."""
+    if len(results) == len(batch):
+        return list(zip(batch, results))
+    by_order: dict = {}
+    for result in results:
+        by_order.setdefault(result.order_id, []).append(result)
+    paired = []
+    for record, number in batch:
+        queue = by_order.get(record.om_order_id) or []
+        paired.append(((record, number), queue.pop(0) if queue else None))
+    return paired
+
+
+def reject(ctx, record: OrderRecord, reason: str, sent) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        record.refresh_from_db(fields=["attempts"])
+        record.attempts += 1
+        record.last_error = f"Tracking not accepted by Order Manager: {reason}"[:4000]
+        record.next_retry_at = now + min(MAX_BACKOFF, datetime.timedelta(minutes=5 * 2 ** min(record.attempts, 8)))
+        record.save(update_fields=["attempts", "last_error", "next_retry_at", "updated_at"])
+        ctx.event(record, Kind.TRACKING_REJECTED, f"{record.last_error} Retried after {record.next_retry_at:%H:%M} UTC.", sent=sent or None)
+    ctx.run.failed += 1
