@@ -51,6 +51,10 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["name", "slug", "active"]
 
+    def get_prepopulated_fields(self, request, obj=None):
+        # Prepopulating the read-only slug of tenant staff would crash their change page.
+        return self.prepopulated_fields if request.user.is_superuser else {}
+
     def get_urls(self):
         return [
             path("onboard/", self.admin_site.admin_view(self.onboard_view), name="tenants_tenant_onboard"),
@@ -163,5 +167,19 @@ class TenantMembershipAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["user", "tenant"]
     autocomplete_fields = ["user"]
 
+    # Only superusers manage who belongs to a tenant: hiding the module from the index is not
+    # enough, its URLs must refuse tenant staff too (they hold the tenants app's permissions).
     def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser

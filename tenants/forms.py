@@ -21,6 +21,9 @@ class WriteOnlySecretsMixin:
             field = self.fields[name]
             field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
             field.initial = ""
+            # The instance's plaintext must not sit in `initial` either: it would mark the field
+            # as changed on every save (a false "Changed password" in the admin history).
+            self.initial.pop(name, None)
             if editing and getattr(self.instance, name):
                 field.required = False
                 field.help_text = KEEP_HINT

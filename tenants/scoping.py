@@ -30,15 +30,26 @@ def scope_queryset(queryset: QuerySet, user, tenant_path: str) -> QuerySet:
     return queryset.filter(**{lookup: ids})
 
 
-def _tenant_path_of(model) -> str | None:
-    """How to reach the tenant from `model`, for foreign-key choices; None if not tenant data."""
-    paths = {
-        "tenant": "",
-        "warehouse": "tenant",
-        "ordermanagerconnection": "warehouse__tenant",
-        "tenantmembership": "tenant",
-    }
-    return paths.get(model._meta.model_name)
+def _tenant_path_of(model, max_depth: int = 5) -> str | None:
+    """How to reach the tenant from `model`, for foreign-key choices; None if not tenant data.
+
+    Found by a breadth-first walk over forward foreign keys (shortest path wins), so models added
+    later (an order's events, a run's lines) are scoped without being listed here.
+    """
+    frontier, seen = [(model, "")], set()
+    for _ in range(max_depth + 1):
+        next_frontier = []
+        for current, path in frontier:
+            if current is Tenant:
+                return path
+            if current in seen:
+                continue
+            seen.add(current)
+            for field in current._meta.get_fields():
+                if field.concrete and (field.many_to_one or field.one_to_one) and field.related_model is not None:
+                    next_frontier.append((field.related_model, f"{path}__{field.name}" if path else field.name))
+        frontier = next_frontier
+    return None
 
 
 class TenantScopedAdminMixin:
@@ -51,6 +62,13 @@ class TenantScopedAdminMixin:
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        path = _tenant_path_of(db_field.related_model)
+        if field is not None and path is not None:
+            field.queryset = scope_queryset(field.queryset, request.user, path)
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
         path = _tenant_path_of(db_field.related_model)
         if field is not None and path is not None:
             field.queryset = scope_queryset(field.queryset, request.user, path)

@@ -11,6 +11,8 @@ TEST_KEY = Fernet.generate_key().decode()
 def _encryption_key(settings):
     """Tests run with DEBUG off (pytest-django), so a real key is configured explicitly."""
     settings.HUB_ENCRYPTION_KEYS = [TEST_KEY]
+    # Hashing every factory user's password with PBKDF2 costs ~0.25 s; tests need no strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

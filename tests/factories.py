@@ -23,7 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def tenant_staff(tenant, username=None):
     """A staff user of `tenant` with the permissions tenant staff get (no auth, no django_q)."""
-    user = UserFactory(username=username or factory.Faker("user_name").evaluate(None, None, {"locale": None}))
+    user = UserFactory(username=username) if username else UserFactory()
     TenantMembership.objects.create(user=user, tenant=tenant)
     perms = Permission.objects.filter(content_type__app_label__in=["tenants", "hub"])
     user.user_permissions.set(perms)

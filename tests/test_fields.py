@@ -1,0 +1,142 @@
+"""tenants.fields: EncryptedTextField stores only ciphertext and hands out masked `Secret`s."""
+import json
+import pickle
+
+import pytest
+from cryptography.fernet import Fernet
+from django.core import serializers
+from django.db import connection as db
+
+from tenants import crypto
+from tenants.fields import TOKEN_PREFIX, EncryptedTextField, Secret
+from tenants.models import OrderManagerConnection, Warehouse
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def raw_column(model, field_name, pk):
+    """The value as stored, read with a plain cursor (no field converters)."""
+    field = model._meta.get_field(field_name)
+    table = db.ops.quote_name(model._meta.db_table)
+    with db.cursor() as cursor:
+        cursor.execute(f"SELECT {db.ops.quote_name(field.column)} FROM {table} WHERE id = %s", [pk])
+        return cursor.fetchone()[0]
+
+
+def test_round_trip_gives_secrets_with_the_plaintext():
+    conn = factories.OrderManagerConnectionFactory(password="hunter2", access_token="tok-123")
+    fresh = OrderManagerConnection.objects.get(pk=conn.pk)
+    assert isinstance(fresh.password, Secret)
+    assert fresh.password == "hunter2"
+    assert str(fresh.access_token) == "tok-123"
+    assert fresh.warehouse.client_secret == conn.warehouse.client_secret
+
+
+def test_nothing_is_stored_in_plaintext():
+    conn = factories.OrderManagerConnectionFactory(
+        password="pw-plain-1", access_token="tok-plain-2",
+        warehouse__client_secret="wms-plain-3", warehouse__tpl_key="tpl-plain-4",
+    )
+    stored = {
+        "password": raw_column(OrderManagerConnection, "password", conn.pk),
+        "access_token": raw_column(OrderManagerConnection, "access_token", conn.pk),
+        "client_secret": raw_column(Warehouse, "client_secret", conn.warehouse.pk),
+        "tpl_key": raw_column(Warehouse, "tpl_key", conn.warehouse.pk),
+    }
+    for plaintext, raw in zip(["pw-plain-1", "tok-plain-2", "wms-plain-3", "tpl-plain-4"], stored.values()):
+        assert plaintext not in raw
+        assert raw.startswith(TOKEN_PREFIX)
+        assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == plaintext
+
+
+def test_blank_and_null_are_stored_as_they_are():
+    conn = factories.OrderManagerConnectionFactory(access_token="")
+    assert raw_column(OrderManagerConnection, "access_token", conn.pk) == ""
+    assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == ""
+    field = EncryptedTextField()
+    assert field.get_prep_value(None) is None
+    assert field.to_python(None) is None
+
+
+def test_a_value_that_cannot_be_decrypted_raises_instead_of_returning_ciphertext(settings):
+    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    settings.HUB_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(crypto.DecryptionError):
+        OrderManagerConnection.objects.get(pk=conn.pk)
+
+
+def test_a_corrupted_token_raises():
+    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    raw = raw_column(OrderManagerConnection, "password", conn.pk)
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {db.ops.quote_name(OrderManagerConnection._meta.db_table)} SET password = %s WHERE id = %s",
+            [raw[:-4] + "AAAA", conn.pk],
+        )
+    with pytest.raises(crypto.DecryptionError):
+        OrderManagerConnection.objects.values_list("password", flat=True).get(pk=conn.pk)
+
+
+def test_repr_shows_no_secret():
+    conn = factories.OrderManagerConnectionFactory(password="hunter2", access_token="tok-xyz")
+    fresh = OrderManagerConnection.objects.select_related("warehouse").get(pk=conn.pk)
+    assert repr(fresh.password) == "Secret('***')"
+    assert repr(Secret("")) == "Secret('')"
+    for text in (repr(fresh), str(fresh), repr(fresh.warehouse), str(fresh.warehouse), repr(vars(fresh))):
+        assert "hunter2" not in text
+        assert "tok-xyz" not in text
+    assert conn.warehouse.client_secret not in repr(vars(fresh.warehouse))
+
+
+def test_secret_refuses_pickling():
+    with pytest.raises(TypeError, match="not picklable"):
+        pickle.dumps(Secret("hunter2"))
+    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    with pytest.raises(TypeError):
+        pickle.dumps(OrderManagerConnection.objects.get(pk=conn.pk))
+
+
+def test_saving_twice_does_not_double_encrypt():
+    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    conn.save()
+    fresh = OrderManagerConnection.objects.get(pk=conn.pk)
+    fresh.save()
+    fresh.save()
+    again = OrderManagerConnection.objects.get(pk=conn.pk)
+    assert again.password == "hunter2"
+    raw = raw_column(OrderManagerConnection, "password", conn.pk)
+    assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == "hunter2"
+
+
+def test_assigning_a_stored_token_keeps_the_plaintext():
+    # What loaddata does: the field gets the ciphertext back and must not encrypt it a second time.
+    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    conn.password = raw_column(OrderManagerConnection, "password", conn.pk)
+    conn.save()
+    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "hunter2"
+
+
+def test_value_to_string_and_dumpdata_give_ciphertext_that_loads_back():
+    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    field = OrderManagerConnection._meta.get_field("password")
+    dumped = field.value_to_string(conn)
+    assert dumped.startswith(TOKEN_PREFIX) and "hunter2" not in dumped
+    assert crypto.decrypt(dumped[len(TOKEN_PREFIX):]) == "hunter2"
+
+    text = serializers.serialize("json", OrderManagerConnection.objects.filter(pk=conn.pk))
+    assert "hunter2" not in text
+    fields = json.loads(text)[0]["fields"]
+    assert fields["password"].startswith(TOKEN_PREFIX)
+
+    OrderManagerConnection.objects.filter(pk=conn.pk).update(password="changed")
+    for obj in serializers.deserialize("json", text):
+        obj.save()
+    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "hunter2"
+
+
+def test_queryset_update_encrypts_too():
+    conn = factories.OrderManagerConnectionFactory()
+    OrderManagerConnection.objects.filter(pk=conn.pk).update(password="via-update")
+    assert "via-update" not in raw_column(OrderManagerConnection, "password", conn.pk)
+    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "via-update"

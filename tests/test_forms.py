@@ -1,0 +1,110 @@
+"""tenants.forms: write-only secrets and the On Hold advice."""
+import pytest
+from django.forms.models import model_to_dict
+
+from tenants.forms import KEEP_HINT, OrderManagerConnectionForm, WarehouseForm
+from tenants.models import OrderManagerConnection, Warehouse
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(instance, **changes):
+    """What a browser posts back for `instance` unchanged (secret fields render empty)."""
+    data = {k: ("" if v is None else v) for k, v in model_to_dict(instance).items()}
+    for secret in ("password", "access_token", "client_secret", "tpl_key"):
+        data.pop(secret, None)
+    data.update(changes)
+    return data
+
+
+def test_stored_secrets_never_render():
+    conn = factories.OrderManagerConnectionFactory(password="om-pass-visible?", access_token="tok-visible?")
+    conn = OrderManagerConnection.objects.get(pk=conn.pk)
+    html = OrderManagerConnectionForm(instance=conn).as_p()
+    assert "om-pass-visible?" not in html and "tok-visible?" not in html
+    assert "fernet:" not in html
+    assert 'type="password"' in html
+    assert KEEP_HINT in html
+
+    warehouse = Warehouse.objects.get(pk=conn.warehouse.pk)
+    html = WarehouseForm(instance=warehouse).as_p()
+    assert warehouse.client_secret not in html
+
+
+def test_a_bound_form_with_errors_does_not_echo_a_typed_secret():
+    conn = factories.OrderManagerConnectionFactory()
+    form = OrderManagerConnectionForm(
+        form_data(conn, password="typed-new-secret", order_download_interval="0"), instance=conn
+    )
+    assert not form.is_valid()
+    assert "typed-new-secret" not in form.as_p()
+
+
+def test_blank_keeps_the_stored_secret():
+    conn = factories.OrderManagerConnectionFactory(password="keep-me", access_token="keep-token")
+    form = OrderManagerConnectionForm(form_data(conn, username="renamed"), instance=conn)
+    assert form.is_valid(), form.errors
+    form.save()
+    fresh = OrderManagerConnection.objects.get(pk=conn.pk)
+    assert fresh.username == "renamed"
+    assert fresh.password == "keep-me"
+    assert fresh.access_token == "keep-token"
+    assert "password" not in form.changed_data
+
+
+def test_a_required_secret_may_be_left_blank_when_stored():
+    warehouse = factories.WarehouseFactory(client_secret="wms-keep")
+    form = WarehouseForm(form_data(warehouse, client_secret=""), instance=warehouse)
+    assert not form.fields["client_secret"].required
+    assert form.is_valid(), form.errors
+    form.save()
+    assert Warehouse.objects.get(pk=warehouse.pk).client_secret == "wms-keep"
+
+
+def test_a_required_secret_is_required_when_creating():
+    tenant = factories.TenantFactory()
+    data = {
+        "tenant": tenant.pk, "name": "New", "wms_base_url": "https://wms.example.com", "client_id": "c",
+        "customer_id": 1, "facility_id": 1, "facility_time_zone": "UTC",
+    }
+    form = WarehouseForm(data)
+    assert not form.is_valid()
+    assert "client_secret" in form.errors
+    form = WarehouseForm({**data, "client_secret": "s"})
+    assert form.is_valid(), form.errors
+    assert form.save().client_secret == "s"
+
+
+def test_a_new_value_replaces_the_stored_secret():
+    conn = factories.OrderManagerConnectionFactory(password="old-pass")
+    form = OrderManagerConnectionForm(form_data(conn, password="new-pass"), instance=conn)
+    assert form.is_valid(), form.errors
+    form.save()
+    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "new-pass"
+
+
+def test_blank_secret_with_nothing_stored_still_fails_the_credentials_rule():
+    conn = factories.OrderManagerConnectionFactory(password="", access_token="", username="ops")
+    form = OrderManagerConnectionForm(form_data(conn), instance=conn)
+    assert not form.is_valid()
+    assert "username and password, or an app access token" in str(form.errors)
+
+
+def test_inventory_more_often_than_daily_warns_about_on_hold():
+    conn = factories.OrderManagerConnectionFactory()
+    form = OrderManagerConnectionForm(form_data(conn, inventory_times_per_day=4), instance=conn)
+    assert form.is_valid(), form.errors
+    [note] = form.warnings()
+    assert "more than once a day" in note and "On Hold" in note
+
+
+@pytest.mark.parametrize("changes", [{"inventory_times_per_day": 1}, {"inventory_times_per_day": 6, "inventory_sync_enabled": False}])
+def test_no_warning_for_daily_or_disabled_inventory(changes):
+    conn = factories.OrderManagerConnectionFactory()
+    data = form_data(conn, **changes)
+    if changes.get("inventory_sync_enabled") is False:
+        data.pop("inventory_sync_enabled")  # an unticked checkbox is absent from the POST
+    form = OrderManagerConnectionForm(data, instance=conn)
+    assert form.is_valid(), form.errors
+    assert form.warnings() == []

@@ -1,0 +1,173 @@
+"""tenants.admin: one-page onboarding, write-only secrets on change pages, Test connection offered."""
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.urls import reverse
+
+from tenants.models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+ONBOARD_URL = reverse("admin:tenants_tenant_onboard")
+
+
+def onboarding_post(**overrides):
+    data = {
+        "tenant-name": "Acme Outdoor", "tenant-slug": "acme-outdoor", "tenant-time_zone": "America/Denver",
+        "tenant-active": "on",
+        "warehouse-name": "Reno", "warehouse-wms_base_url": "https://wms.example.com",
+        "warehouse-client_id": "acme-client", "warehouse-client_secret": "wms-onboard-secret",
+        "warehouse-user_login": "integration", "warehouse-tpl_key": "", "warehouse-customer_id": "12",
+        "warehouse-facility_id": "3", "warehouse-facility_time_zone": "America/Los_Angeles",
+        "connection-base_url": "https://om.example.com", "connection-auth_base_url": "https://om.example.com",
+        "connection-username": "acme-ops", "connection-password": "om-onboard-password",
+        "connection-access_token": "", "connection-warehouse_name": "Reno 3PL",
+        "connection-pickup_status": "AWAITING_3PL_EXPORT", "connection-start_from": "",
+        "connection-order_download_enabled": "on", "connection-cancel_download_enabled": "on",
+        "connection-shipment_confirmation_enabled": "on", "connection-inventory_sync_enabled": "on",
+        "connection-order_download_interval": "5", "connection-cancel_download_interval": "5",
+        "connection-shipment_confirmation_interval": "15", "connection-inventory_time": "23:00",
+        "connection-inventory_times_per_day": "1",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.fixture
+def admin(superuser, admin_client_for):
+    return admin_client_for(superuser)
+
+
+def test_onboarding_page_is_linked_and_shows_three_parts(admin):
+    changelist = admin.get(reverse("admin:tenants_tenant_changelist"))
+    assert ONBOARD_URL in changelist.content.decode()
+    page = admin.get(ONBOARD_URL)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Onboard a tenant" in html
+    for part in ("1. Tenant", "2. Warehouse", "3. Order Manager connection"):
+        assert part in html
+
+
+def test_onboarding_creates_tenant_warehouse_and_connection_in_one_post(admin):
+    response = admin.post(ONBOARD_URL, onboarding_post())
+    conn = OrderManagerConnection.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk])
+    tenant = Tenant.objects.get()
+    assert (tenant.name, tenant.time_zone) == ("Acme Outdoor", "America/Denver")
+    assert conn.warehouse.tenant == tenant and conn.warehouse.name == "Reno"
+    assert conn.warehouse.client_secret == "wms-onboard-secret"
+    assert (conn.username, conn.password, conn.warehouse_name) == ("acme-ops", "om-onboard-password", "Reno 3PL")
+    follow = admin.get(response["Location"])
+    assert "onboarded" in follow.content.decode()
+
+
+def test_onboarding_shows_the_on_hold_warning(admin):
+    response = admin.post(ONBOARD_URL, onboarding_post(**{"connection-inventory_times_per_day": "3"}), follow=True)
+    assert OrderManagerConnection.objects.count() == 1
+    assert "more than once a day" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "overrides, error",
+    [
+        ({"connection-warehouse_name": ""}, "Inventory Sync is on but the warehouse name is blank"),
+        ({"connection-password": ""}, "username and password, or an app access token"),
+        ({"warehouse-client_secret": ""}, "This field is required"),
+        ({"tenant-time_zone": "Mars/Base"}, "Mars/Base"),
+        ({"warehouse-customer_id": "twelve"}, "Enter a whole number"),
+    ],
+)
+def test_onboarding_saves_nothing_when_one_part_is_invalid(admin, overrides, error):
+    response = admin.post(ONBOARD_URL, onboarding_post(**overrides))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert error in html
+    assert (Tenant.objects.count(), Warehouse.objects.count(), OrderManagerConnection.objects.count()) == (0, 0, 0)
+    # Typed secrets are not sent back to the browser.
+    assert "om-onboard-password" not in html and "wms-onboard-secret" not in html
+
+
+def test_onboarding_rolls_back_when_a_later_save_fails(admin):
+    # A tenant name already taken is caught by form validation; nothing new is written.
+    factories.TenantFactory(name="Acme Outdoor", slug="other")
+    response = admin.post(ONBOARD_URL, onboarding_post())
+    assert response.status_code == 200
+    assert Tenant.objects.count() == 1 and Warehouse.objects.count() == 0
+
+
+def test_tenant_staff_cannot_onboard(admin_client_for):
+    staff = factories.tenant_staff(factories.TenantFactory())
+    client = admin_client_for(staff)
+    response = client.post(ONBOARD_URL, onboarding_post())
+    assert response.status_code == 302 and response["Location"] == reverse("admin:index")
+    assert Tenant.objects.count() == 1
+
+
+def test_change_pages_never_contain_secrets(admin):
+    conn = factories.OrderManagerConnectionFactory(
+        password="om-page-secret", access_token="om-page-token",
+        warehouse__client_secret="wms-page-secret", warehouse__tpl_key="wms-page-tpl",
+    )
+    pages = [
+        reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk]),
+        reverse("admin:tenants_warehouse_change", args=[conn.warehouse.pk]),
+        reverse("admin:tenants_tenant_change", args=[conn.warehouse.tenant.pk]),
+        reverse("admin:tenants_ordermanagerconnection_changelist"),
+        reverse("admin:tenants_warehouse_changelist"),
+    ]
+    for url in pages:
+        html = admin.get(url).content.decode()
+        assert conn.warehouse.name in html, url
+        for secret in ("om-page-secret", "om-page-token", "wms-page-secret", "wms-page-tpl", "fernet:"):
+            assert secret not in html, (url, secret)
+
+
+def test_saving_a_change_page_with_blank_secrets_keeps_them_and_logs_no_secret_change(admin):
+    conn = factories.OrderManagerConnectionFactory(password="keep-this")
+    url = reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk])
+    form = admin.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields if name not in ("password", "access_token")}
+    data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
+    data["username"] = "renamed-user"
+    data["start_from_0"] = data["start_from_1"] = ""
+    response = admin.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    fresh = OrderManagerConnection.objects.get(pk=conn.pk)
+    assert (fresh.username, fresh.password) == ("renamed-user", "keep-this")
+    message = LogEntry.objects.get(object_id=str(conn.pk)).get_change_message()
+    assert "username" in message and "password" not in message
+
+
+@pytest.mark.parametrize("model", ["ordermanagerconnection", "warehouse"])
+def test_test_connection_action_is_offered(admin, model):
+    factories.OrderManagerConnectionFactory()
+    response = admin.get(reverse(f"admin:tenants_{model}_changelist"))
+    html = response.content.decode()
+    assert 'value="test_connection"' in html
+    assert "Test connection" in html
+
+
+def test_only_superusers_manage_memberships(admin_client_for, superuser):
+    tenant = factories.TenantFactory()
+    staff = factories.tenant_staff(tenant)
+    membership = TenantMembership.objects.get(user=staff)
+    client = admin_client_for(staff)
+    urls = [
+        reverse("admin:tenants_tenantmembership_changelist"),
+        reverse("admin:tenants_tenantmembership_add"),
+        reverse("admin:tenants_tenantmembership_change", args=[membership.pk]),
+        reverse("admin:tenants_tenantmembership_delete", args=[membership.pk]),
+    ]
+    for url in urls:
+        assert client.get(url).status_code in (302, 403), url
+    other = factories.UserFactory()
+    response = client.post(reverse("admin:tenants_tenantmembership_add"), {"user": other.pk, "tenant": tenant.pk})
+    assert response.status_code == 403
+    assert not TenantMembership.objects.filter(user=other).exists()
+    # The tenant page offers no membership inline to staff, but does to superusers.
+    tenant_url = reverse("admin:tenants_tenant_change", args=[tenant.pk])
+    assert "memberships-TOTAL_FORMS" not in client.get(tenant_url).content.decode()
+    assert "memberships-TOTAL_FORMS" in admin_client_for(superuser).get(tenant_url).content.decode()
+    assert admin_client_for(superuser).get(urls[0]).status_code == 200

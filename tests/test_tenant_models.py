@@ -1,0 +1,89 @@
+"""tenants.models: database constraints and the plain-words validation of a connection."""
+import zoneinfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from tenants.models import OrderManagerConnection, Warehouse, validate_time_zone
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_order_manager_connection_per_warehouse():
+    conn = factories.OrderManagerConnectionFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.OrderManagerConnectionFactory(warehouse=conn.warehouse)
+    assert OrderManagerConnection.objects.filter(warehouse=conn.warehouse).count() == 1
+    assert Warehouse.objects.get(pk=conn.warehouse.pk).order_manager == conn
+
+
+def test_warehouse_name_is_unique_per_tenant_only():
+    first = factories.WarehouseFactory(name="Reno")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        factories.WarehouseFactory(tenant=first.tenant, name="Reno")
+    # Another tenant may use the same name.
+    assert factories.WarehouseFactory(name="Reno").tenant != first.tenant
+
+
+def test_unique_warehouse_name_is_also_a_validation_error():
+    first = factories.WarehouseFactory(name="Reno")
+    duplicate = factories.WarehouseFactory.build(tenant=first.tenant, name="Reno")
+    with pytest.raises(ValidationError):
+        duplicate.full_clean()
+
+
+def test_blank_warehouse_name_with_inventory_sync_is_explained():
+    conn = factories.OrderManagerConnectionFactory.build(warehouse_name="  ", inventory_sync_enabled=True)
+    with pytest.raises(ValidationError) as excinfo:
+        conn.clean()
+    message = excinfo.value.message_dict["warehouse_name"][0]
+    assert "Inventory Sync is on but the warehouse name is blank" in message
+    assert "turn Inventory Sync off" in message
+    assert "Order Manager warehouse name" in conn.inventory_sync_blocked_reason
+
+
+def test_blank_warehouse_name_without_inventory_sync_is_fine():
+    conn = factories.OrderManagerConnectionFactory.build(warehouse_name="", inventory_sync_enabled=False)
+    conn.clean()
+    assert conn.inventory_sync_blocked_reason  # still cannot run it, if turned on later
+
+
+def test_no_credentials_is_explained():
+    conn = factories.OrderManagerConnectionFactory.build(username="", password="", access_token="")
+    with pytest.raises(ValidationError) as excinfo:
+        conn.clean()
+    assert excinfo.value.message_dict["username"] == [
+        "Enter the Order Manager account username and password, or an app access token."
+    ]
+    # Username without password is not enough either.
+    conn.username = "ops"
+    with pytest.raises(ValidationError):
+        conn.clean()
+
+
+@pytest.mark.parametrize("credentials", [{"username": "ops", "password": "pw"}, {"access_token": "tok"}])
+def test_either_kind_of_credentials_is_enough(credentials):
+    conn = factories.OrderManagerConnectionFactory.build(
+        **{"username": "", "password": "", "access_token": "", **credentials}
+    )
+    conn.clean()
+
+
+def test_time_zone_validator():
+    validate_time_zone("Europe/Berlin")
+    validate_time_zone("UTC")
+    with pytest.raises(ValidationError, match="Mars/Olympus_Mons"):
+        validate_time_zone("Mars/Olympus_Mons")
+    tenant = factories.TenantFactory.build(time_zone="Nowhere/Town")
+    with pytest.raises(ValidationError) as excinfo:
+        tenant.full_clean()
+    assert "time_zone" in excinfo.value.message_dict
+
+
+def test_tenant_zone_and_connection_tenant():
+    conn = factories.OrderManagerConnectionFactory(warehouse__tenant__time_zone="Europe/Berlin")
+    assert conn.tenant == conn.warehouse.tenant
+    assert conn.tenant.zone == zoneinfo.ZoneInfo("Europe/Berlin")
+    assert str(conn) == f"{conn.tenant.name} / {conn.warehouse.name}"
