@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.redaction import excerpt, strip_query
+from connectors.redaction import excerpt, redact, strip_query
 
 __all__ = [
     "ConnectorError",
@@ -50,7 +50,8 @@ class ConnectorError(Exception):
         # Query strings can carry codes or filters that do not belong in an audit trail.
         self.path = strip_query(path) if path else None
         self.retry_after = retry_after
-        self.details = details
+        # Parsed error bodies keep their structure (per-item errors) but lose secret values.
+        self.details = redact(details, max_chars=200_000) if details is not None else None
 
     def __str__(self) -> str:
         return self.message

@@ -30,6 +30,8 @@ _KEY = rf"[\w.-]*(?:{SECRET_KEY_PATTERN})[\w.-]*"
 _TEXT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # "password": "..."  /  'token': '...'  (JSON, Python reprs); escaped quotes stay inside.
     (re.compile(rf"""(["'])({_KEY})\1(\s*[:=]\s*)(["'])(?:\\.|(?!\4).)*\4""", re.IGNORECASE), rf"\1\2\1\3\4{MASK}\4"),
+    # \"password\": \"...\"  (JSON embedded in a JSON string, quotes escaped once or more)
+    (re.compile(rf"""(\\+["'])({_KEY})\1(\s*:\s*)\1.*?\1""", re.IGNORECASE), rf"\1\2\1\3\1{MASK}\1"),
     # "password": 12345 / null-less bare values in JSON
     (re.compile(rf"""(["'])({_KEY})\1(\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE), rf"\1\2\1\3{MASK}"),
     # Authorization: Bearer xyz / Cookie: a=b (header-like lines), up to the end of line
