@@ -1,0 +1,118 @@
+"""JSON shapes of the sandbox 3PL Warehouse Manager (camelCase, HAL, timestamps without offset).
+
+Field names follow the WMS samples in tap-3plcentral and ExtensivSharp's models (see
+`reference/wms-and-integration-manager.md` part A). `detail` works like the real `detail=`
+parameter: order items are only embedded with `OrderItems` or `All`, packages only with `Packages`
+or `All`, so a client that forgets to ask for them does not see them here either.
+"""
+import base64
+import struct
+
+from . import clock
+from .models import WmsAccount, WmsOrder, WmsOrderStatus, WmsStock
+
+ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
+ITEM_REL = "http://api.3plCentral.com/rels/orders/item"
+REST_API_SOURCE = 7  # warehouseTransactionSourceType of orders created through the REST API
+
+
+def etag(order: WmsOrder) -> str:
+    """A quoted opaque tag that changes with every change of the order (like SQL rowversion)."""
+    return '"' + base64.b64encode(struct.pack(">QI", order.pk, order.version)).decode() + '"'
+
+
+def details(raw: str) -> set[str]:
+    """`detail=OrderItems,Packages` -> {"orderitems", "packages"}; `All` means everything."""
+    parts = {part.strip().lower() for part in (raw or "").split(",") if part.strip()}
+    if "all" in parts:
+        parts |= {"orderitems", "packages", "savedelements"}
+    return parts
+
+
+def order(row: WmsOrder, account: WmsAccount, detail: set[str]) -> dict:
+    """One order. Needs `items` and `packages` prefetched when `detail` asks for them."""
+    zone = account.facility_time_zone
+    read_only = {
+        "orderId": row.pk,
+        "asnCandidate": 0,
+        "routeCandidate": 0,
+        "fullyAllocated": row.status != WmsOrderStatus.CANCELED,
+        "isClosed": row.status == WmsOrderStatus.CLOSED,
+        "status": row.status,
+        "creationDate": clock.wms_format(row.creation_date, zone),
+        "lastModifiedDate": clock.wms_format(row.last_modified_date, zone),
+        "customerIdentifier": {"id": row.customer_id, "name": account.customer_name, "externalId": ""},
+        "facilityIdentifier": {"id": row.facility_id, "name": account.facility_name},
+        "warehouseTransactionSourceType": REST_API_SOURCE,
+    }
+    if row.process_date:
+        read_only["processDate"] = clock.wms_format(row.process_date, zone)
+        read_only["pickDoneDate"] = read_only["packDoneDate"] = read_only["processDate"]
+    if "packages" in detail:
+        read_only["packages"] = [
+            {
+                "packageId": package.pk,
+                "packageTypeId": 0,
+                "weight": package.weight,
+                "trackingNumber": package.tracking_number,
+                "createDate": clock.wms_format(package.create_date, zone),
+                "packageContents": [
+                    {"packageId": package.pk, "orderItemId": content["orderItemId"], "qty": content["qty"]}
+                    for content in package.contents
+                ],
+            }
+            for package in row.packages.all()
+        ]
+    data = {
+        "readOnly": read_only,
+        "referenceNum": row.reference_num,
+        "poNum": row.po_num,
+        "notes": row.notes,
+        "shippingNotes": row.shipping_notes,
+        "billingCode": row.billing_code,
+        "routingInfo": row.routing_info,
+        "shipTo": row.ship_to,
+        "_links": {"self": {"href": f"/orders/{row.pk}"}},
+    }
+    if "savedelements" in detail:
+        data["savedElements"] = row.saved_elements
+    if "orderitems" in detail:
+        data["_embedded"] = {
+            ITEM_REL: [
+                {
+                    "readOnly": {"orderItemId": item.pk, "fullyAllocated": row.status != WmsOrderStatus.CANCELED},
+                    "itemIdentifier": {"sku": item.sku, "id": item.item_id},
+                    "qualifier": item.qualifier,
+                    "qty": float(item.qty),
+                }
+                for item in row.items.all()
+            ]
+        }
+    return data
+
+
+def stock_summary(row: WmsStock) -> dict:
+    """One `summaries[]` row (item x qualifier x facility). Needs `item` selected."""
+    return {
+        "itemIdentifier": {"sku": row.item.sku, "id": row.item_id},
+        "qualifier": row.qualifier,
+        "facilityId": row.facility_id,
+        "totalReceived": float(row.total_received),
+        "onHand": float(row.on_hand),
+        "allocated": float(row.allocated),
+        "available": float(row.available),
+        "onHold": float(row.on_hold),
+    }
+
+
+def error(type_name: str, code: str, message: str, *, hint: str = "", properties: dict | None = None) -> dict:
+    """A .NET-style exception body: `$type`, `ErrorCode`, `Hint`, `Message` (+ `Properties`)."""
+    body = {
+        "$type": f"Tpl.Common.Exceptions.{type_name}, Tpl.Common",
+        "ErrorCode": code,
+        "Hint": hint or None,
+        "Message": message,
+    }
+    if properties:
+        body["Properties"] = properties
+    return body

@@ -1,0 +1,392 @@
+"""Sandbox Extensiv 3PL Warehouse Manager REST API, served under /sandbox/warehouse-manager/.
+
+Follows part A of `reference/wms-and-integration-manager.md`: client-credentials token at
+`AuthServer/api/Token` (Basic client_id:secret), HAL collections paged with `pgsiz`/`pgnum` and
+filtered with `rql`, ETag on single-order answers, `If-Match` on the canceler (428 without, 412 when
+stale), .NET-style error bodies (`$type`, `ErrorCode`, `Hint`, `Message`), timestamps in the
+facility's time zone without an offset.
+"""
+import base64
+import binascii
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_http_methods
+
+from . import clock, faults, wms_render, wms_rql
+from .api import BadRequest, fault_config, json_body, sandbox_endpoint, wms_api
+from .models import (
+    WmsAccount,
+    WmsItem,
+    WmsOrder,
+    WmsOrderItem,
+    WmsOrderStatus,
+    WmsPackage,
+    WmsStock,
+    WmsToken,
+    hash_secret,
+    new_token,
+)
+
+TOKEN_LIFETIME = 3600
+ORDERS_PAGE = (100, 1000)  # default, maximum pgsiz
+SUMMARIES_PAGE = (100, 500)
+
+
+def _json(data, status=200) -> JsonResponse:
+    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+def _model_error(code: str, message: str, *, hint: str = "", properties=None) -> JsonResponse:
+    return _json(wms_render.error("ModelValidationException", code, message, hint=hint, properties=properties), 400)
+
+
+def _query_error(message: str) -> JsonResponse:
+    return _json(wms_render.error("QueryParameterException", "NotParsable", message), 400)
+
+
+def _bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered not in ("true", "false"):
+        raise ValueError("expected true or false")
+    return lowered == "true"
+
+
+# ------------------------------------------------------------------ token
+
+
+def _basic_credentials(request) -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = base64.b64decode(value.strip()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (client_id, secret) if sep else None
+
+
+@sandbox_endpoint
+@require_http_methods(["POST"])
+def token(request):
+    """`POST /AuthServer/api/Token`: Basic client_id:secret, JSON grant_type client_credentials."""
+    credentials = _basic_credentials(request)
+    account = None
+    if credentials:
+        account = WmsAccount.objects.select_related("faults").filter(client_id=credentials[0]).first()
+    if account is None or not account.check_secret(credentials[1]):
+        return _json({"error": "invalid_client"}, 401)
+    try:
+        body = json_body(request)
+    except BadRequest:
+        return _json({"error": "invalid_request", "error_description": "The body must be JSON"}, 400)
+    if not isinstance(body, dict) or body.get("grant_type") != "client_credentials":
+        return _json({"error": "unsupported_grant_type"}, 400)
+    if not (body.get("user_login") or body.get("user_login_id")):
+        return _json({"error": "invalid_request", "error_description": "user_login or user_login_id is required"}, 400)
+
+    def issue():
+        value = new_token()
+        WmsToken.objects.create(
+            account=account, digest=hash_secret(value),
+            expires_at=clock.now() + datetime.timedelta(seconds=TOKEN_LIFETIME),
+        )
+        return _json(
+            {"access_token": value, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "refresh_token": None, "scope": None}
+        )
+
+    config = fault_config(account)
+    if config is not None and config.apply_to_token_endpoint:
+        return faults.apply(faults.WMS, account.pk, config, issue)
+    return issue()
+
+
+# ------------------------------------------------------------------ orders
+
+
+def _order_fields(account: WmsAccount) -> dict[str, wms_rql.Field]:
+    def local_time(text):
+        return clock.wms_parse(text, account.facility_time_zone)
+
+    fields = {
+        "referencenum": wms_rql.Field("reference_num", wildcard=True),
+        "ponum": wms_rql.Field("po_num", wildcard=True),
+        "readonly.orderid": wms_rql.Field("pk", int),
+        "readonly.status": wms_rql.Field("status", int),
+        "readonly.isclosed": wms_rql.Field("status", lambda text: 1 if _bool(text) else 0),
+        "readonly.lastmodifieddate": wms_rql.Field("last_modified_date", local_time),
+        "readonly.creationdate": wms_rql.Field("creation_date", local_time),
+        "readonly.processdate": wms_rql.Field("process_date", local_time),
+    }
+    for prefix in ("", "readonly."):
+        fields[f"{prefix}customeridentifier.id"] = wms_rql.Field("customer_id", int)
+        fields[f"{prefix}facilityidentifier.id"] = wms_rql.Field("facility_id", int)
+    return fields
+
+
+def _paging(request, default: int, maximum: int) -> tuple[int, int]:
+    try:
+        size = int(request.GET.get("pgsiz") or default)
+        number = int(request.GET.get("pgnum") or 1)
+    except ValueError:
+        raise BadRequest("pgsiz and pgnum must be integers") from None
+    if not 1 <= size <= maximum:
+        raise BadRequest(f"pgsiz must be between 1 and {maximum}")
+    if number < 1:
+        raise BadRequest("pgnum must be 1 or more")
+    return size, number
+
+
+def _orders_queryset(account, detail: set[str]):
+    queryset = WmsOrder.objects.filter(account=account)
+    if "orderitems" in detail:
+        queryset = queryset.prefetch_related(Prefetch("items", queryset=WmsOrderItem.objects.order_by("pk")))
+    if "packages" in detail:
+        queryset = queryset.prefetch_related(Prefetch("packages", queryset=WmsPackage.objects.order_by("pk")))
+    return queryset
+
+
+SORTS = {"readonly.lastmodifieddate": "last_modified_date", "readonly.orderid": "pk", "referencenum": "reference_num",
+         "readonly.creationdate": "creation_date"}
+
+
+def _links(path: str, request, size: int, number: int, total: int) -> dict:
+    params = request.GET.copy()
+    params["pgsiz"] = str(size)
+
+    def href(page):
+        params["pgnum"] = str(page)
+        return {"href": f"{path}?{params.urlencode()}"}
+
+    links = {"self": href(number)}
+    if number * size < total:
+        links["next"] = href(number + 1)
+    if number > 1:
+        links["prev"] = href(number - 1)
+    return links
+
+
+def _list_orders(request, account):
+    detail = wms_render.details(request.GET.get("detail", ""))
+    try:
+        size, number = _paging(request, *ORDERS_PAGE)
+        q = wms_rql.parse(request.GET.get("rql", ""), _order_fields(account))
+    except (BadRequest, wms_rql.RqlError) as exc:
+        return _query_error(str(exc))
+    order_by = []
+    for key in [part.strip() for part in request.GET.get("sort", "").split(",") if part.strip()]:
+        descending = key.startswith("-")
+        field = SORTS.get(key.lstrip("+-").lower())
+        if field is None:
+            return _query_error(f"Cannot sort by “{key}”")
+        order_by.append(("-" if descending else "") + field)
+    queryset = _orders_queryset(account, detail).filter(q)
+    total = queryset.count()
+    rows = queryset.order_by(*order_by, "pk")[(number - 1) * size : number * size]
+    return _json(
+        {
+            "totalResults": total,
+            "_links": _links("/orders", request, size, number, total),
+            "_embedded": {wms_render.ORDER_REL: [wms_render.order(row, account, detail) for row in rows]},
+        }
+    )
+
+
+def _parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, Decimal, str]]]:
+    """Validate a create-order body; raises BadRequest with (code, message, property) in args."""
+    if not isinstance(body, dict):
+        raise BadRequest("Required", "The body must be an order object", "order")
+    customer = body.get("customerIdentifier") or {}
+    facility = body.get("facilityIdentifier") or {}
+    if not isinstance(customer, dict) or not (customer.get("id") or customer.get("name") or customer.get("externalId")):
+        raise BadRequest("Required", "customerIdentifier is required", "customerIdentifier")
+    if customer.get("id") not in (None, account.customer_id) or (
+        customer.get("id") is None and customer.get("name") not in (None, account.customer_name)
+    ):
+        raise BadRequest("DoesNotExist", f"Customer {customer} does not exist or is not accessible", "customerIdentifier")
+    if not isinstance(facility, dict) or not (facility.get("id") or facility.get("name")):
+        raise BadRequest("Required", "facilityIdentifier is required", "facilityIdentifier")
+    if facility.get("id") not in (None, account.facility_id) or (
+        facility.get("id") is None and facility.get("name") != account.facility_name
+    ):
+        raise BadRequest("DoesNotExist", f"Facility {facility} does not exist for this customer", "facilityIdentifier")
+    reference = body.get("referenceNum")
+    if not isinstance(reference, str) or not reference.strip():
+        raise BadRequest("Required", "referenceNum is required", "referenceNum")
+    if len(reference) > 100:
+        raise BadRequest("ValueNotSupported", "referenceNum is longer than 100 characters", "referenceNum")
+    lines = body.get("orderItems")
+    if not isinstance(lines, list) or not lines:
+        raise BadRequest("Required", "orderItems must hold at least one item", "orderItems")
+    wanted = []
+    for position, line in enumerate(lines):
+        ident = line.get("itemIdentifier") if isinstance(line, dict) else None
+        if not isinstance(ident, dict) or not (ident.get("sku") or ident.get("id")):
+            raise BadRequest("Required", f"orderItems[{position}].itemIdentifier (sku or id) is required", "itemIdentifier")
+        try:
+            qty = Decimal(str(line.get("qty")))
+        except InvalidOperation:
+            qty = Decimal(0)
+        if not qty.is_finite() or qty <= 0:
+            raise BadRequest("Required", f"orderItems[{position}].qty must be a positive number", "qty")
+        wanted.append((ident, qty, str(line.get("qualifier") or "")))
+    ids = {ident["id"] for ident, _, _ in wanted if ident.get("id")}
+    skus = {ident["sku"] for ident, _, _ in wanted if not ident.get("id")}
+    items = list(WmsItem.objects.filter(account=account, sku__in=skus)) + list(WmsItem.objects.filter(account=account, pk__in=ids))
+    by_sku = {item.sku: item for item in items}
+    by_id = {item.pk: item for item in items}
+    resolved = []
+    for ident, qty, qualifier in wanted:
+        item = by_id.get(ident["id"]) if ident.get("id") else by_sku.get(ident["sku"])
+        if item is None:
+            shown = ident.get("sku") or f"id {ident.get('id')}"
+            raise BadRequest(
+                "DoesNotExist",
+                f"Item SKU “{shown}” does not exist for customer {account.customer_id}; create it in the item master first",
+                "itemIdentifier",
+            )
+        resolved.append((item, qty, qualifier))
+    return body, resolved
+
+
+def _create_order(request, account):
+    try:
+        body, lines = _parse_order(json_body(request), account)
+    except BadRequest as exc:
+        if len(exc.args) == 3:
+            code, message, prop = exc.args
+            return _model_error(code, message, properties={"PropertyName": prop})
+        return _model_error("Required", str(exc))
+    reference = body["referenceNum"].strip()
+    now = clock.now()
+    duplicate_message = (
+        f"An order with referenceNum “{reference}” already exists for customer {account.customer_id}"
+    )
+    if WmsOrder.objects.filter(account=account, customer_id=account.customer_id, reference_num=reference).exclude(
+        status=WmsOrderStatus.CANCELED
+    ).exists():
+        return _model_error("Duplicate", duplicate_message, hint="ReferenceNum must be unique per customer")
+    try:
+        with transaction.atomic():
+            order = WmsOrder.objects.create(
+                account=account, reference_num=reference, customer_id=account.customer_id,
+                facility_id=account.facility_id, creation_date=now, last_modified_date=now,
+                po_num=str(body.get("poNum") or ""), notes=str(body.get("notes") or ""),
+                shipping_notes=str(body.get("shippingNotes") or ""), billing_code=str(body.get("billingCode") or ""),
+                routing_info=body.get("routingInfo") if isinstance(body.get("routingInfo"), dict) else {},
+                ship_to=body.get("shipTo") if isinstance(body.get("shipTo"), dict) else {},
+                saved_elements=body.get("savedElements") if isinstance(body.get("savedElements"), list) else [],
+            )
+            WmsOrderItem.objects.bulk_create(
+                [WmsOrderItem(order=order, item=item, sku=item.sku, qty=qty, qualifier=qualifier) for item, qty, qualifier in lines]
+            )
+    except IntegrityError:
+        # Lost a race with a concurrent create of the same referenceNum: the constraint decided.
+        return _model_error("Duplicate", duplicate_message, hint="ReferenceNum must be unique per customer")
+    detail = {"orderitems", "packages", "savedelements"}
+    order = _orders_queryset(account, detail).get(pk=order.pk)
+    response = _json(wms_render.order(order, account, detail), 201)
+    response["ETag"] = wms_render.etag(order)
+    response["Location"] = f"/orders/{order.pk}"
+    return response
+
+
+@wms_api
+@require_http_methods(["GET", "POST"])
+def orders(request, account):
+    """`GET /orders` (HAL collection) and `POST /orders` (201 + ETag)."""
+    if request.method == "POST":
+        return _create_order(request, account)
+    return _list_orders(request, account)
+
+
+def _not_found(order_id) -> JsonResponse:
+    return _json(wms_render.error("ResourceNotFoundException", "NotFound", f"Order {order_id} was not found"), 404)
+
+
+@wms_api
+@require_http_methods(["GET"])
+def order_detail(request, account, order_id):
+    """`GET /orders/{id}` with its ETag."""
+    detail = wms_render.details(request.GET.get("detail", ""))
+    order = _orders_queryset(account, detail).filter(pk=order_id).first()
+    if order is None:
+        return _not_found(order_id)
+    response = _json(wms_render.order(order, account, detail))
+    response["ETag"] = wms_render.etag(order)
+    return response
+
+
+@wms_api
+@require_http_methods(["POST"])
+def canceler(request, account, order_id):
+    """`POST /orders/{id}/canceler`: If-Match required (428), must be current (412), open only (403)."""
+    order = WmsOrder.objects.filter(account=account, pk=order_id).first()
+    if order is None:
+        return _not_found(order_id)
+    if_match = request.headers.get("If-Match", "").strip()
+    if not if_match:
+        return _json(wms_render.error("PreconditionRequiredException", "PreconditionRequired",
+                                      "The If-Match header with the order's ETag is required"), 428)
+    if if_match.removeprefix("W/") != wms_render.etag(order):
+        return _json(wms_render.error("PreconditionFailedException", "PreconditionFailed",
+                                      "The order changed since it was read; GET it again for a fresh ETag"), 412)
+    if order.status != WmsOrderStatus.OPEN:
+        code = "OrderConfirmed" if order.status == WmsOrderStatus.CLOSED else "OrderCanceled"
+        return _json(wms_render.error("OperationException", code,
+                                      f"Order {order.pk} is {order.get_status_display().lower()} and cannot be canceled"), 403)
+    try:
+        body = json_body(request)
+    except BadRequest as exc:
+        return _model_error("Required", str(exc))
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        return _model_error("Required", "reason is required", properties={"PropertyName": "reason"})
+    updated = WmsOrder.objects.filter(pk=order.pk, version=order.version, status=WmsOrderStatus.OPEN).update(
+        status=WmsOrderStatus.CANCELED, version=F("version") + 1, last_modified_date=clock.now(), cancel_reason=reason.strip()
+    )
+    if not updated:
+        # Changed between our read and our write: the same answer a stale If-Match gets.
+        return _json(wms_render.error("PreconditionFailedException", "PreconditionFailed",
+                                      "The order changed since it was read; GET it again for a fresh ETag"), 412)
+    order.refresh_from_db()
+    response = HttpResponse(status=204)
+    response["ETag"] = wms_render.etag(order)
+    return response
+
+
+# ------------------------------------------------------------------ inventory
+
+
+def _summary_fields() -> dict[str, wms_rql.Field]:
+    return {
+        "itemidentifier.sku": wms_rql.Field("item__sku", wildcard=True),
+        "itemidentifier.id": wms_rql.Field("item_id", int),
+        "facilityid": wms_rql.Field("facility_id", int),
+        "facilityidentifier.id": wms_rql.Field("facility_id", int),
+        "qualifier": wms_rql.Field("qualifier"),
+        "available": wms_rql.Field("available", int),
+        "onhand": wms_rql.Field("on_hand", int),
+    }
+
+
+@wms_api
+@require_http_methods(["GET"])
+def stock_summaries(request, account):
+    """`GET /inventory/stocksummaries`: `{totalResults, summaries}` (not HAL), pgsiz at most 500."""
+    try:
+        size, number = _paging(request, *SUMMARIES_PAGE)
+        rql = request.GET.get("rql", "")
+        # Rows carry no customer: a customer filter may only name the credential's own customer.
+        fields = _summary_fields()
+        fields["customeridentifier.id"] = wms_rql.Field("account__customer_id", int)
+        q = wms_rql.parse(rql, fields)
+    except (BadRequest, wms_rql.RqlError) as exc:
+        return _query_error(str(exc))
+    queryset = WmsStock.objects.filter(account=account).filter(q)
+    total = queryset.count()
+    rows = queryset.select_related("item").order_by("pk")[(number - 1) * size : number * size]
+    return _json({"totalResults": total, "summaries": [wms_render.stock_summary(row) for row in rows]})
