@@ -60,7 +60,9 @@ def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetim
             connection.tenant.zone, connection.inventory_time, connection.inventory_times_per_day, after
         )
     interval = getattr(connection, INTERVAL_FIELDS[Job(job)][1])
-    return (after + datetime.timedelta(minutes=interval)).astimezone(UTC)
+    # In UTC: Python adds to an aware local datetime in wall-clock time, which is wrong by the
+    # DST shift across a change.
+    return after.astimezone(UTC) + datetime.timedelta(minutes=interval)
 
 
 def initial_due(connection, job: str, now: datetime.datetime) -> datetime.datetime | None:
@@ -86,6 +88,7 @@ def next_inventory_slot(
     zone: zoneinfo.ZoneInfo, first: datetime.time, times_per_day: int, after: datetime.datetime
 ) -> datetime.datetime:
     """The earliest slot instant strictly after `after` (see the module docstring for DST rules)."""
+    after = after.astimezone(UTC)
     local_day = after.astimezone(zone).date()
     times = slot_times(first, times_per_day)
     candidates = []

@@ -1,0 +1,184 @@
+"""hub.tasks: the dispatch tick, the run task (at most one run per claim) and the hub.dispatch Schedule."""
+import datetime
+import importlib
+import io
+import sys
+import types
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_q.models import OrmQ, Schedule
+from django_q.signing import SignedPackage
+
+from hub import dispatcher, leases, schedule, tasks
+from hub.models import Job, JobState, SyncRun
+from tenants.models import OrderManagerConnection
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeRunner:
+    """Stands in for hub.runner.run_job per its contract: runs under the caller's lease, sets the
+    next due time from hub.schedule, then releases the lease."""
+
+    def __init__(self):
+        self.calls = []
+        self.during = None  # called while "running", to deliver a duplicate mid-run
+
+    def __call__(self, connection, job, *, trigger, lease_token=None):
+        assert leases.holds(connection, job, lease_token), "run_job called without the lease"
+        self.calls.append((connection.pk, job, trigger, lease_token))
+        if self.during:
+            self.during()
+        run = factories.SyncRunFactory(connection=connection, job=job, trigger=trigger)
+        JobState.objects.filter(connection=connection, job=job).update(
+            last_run=run, next_due_at=schedule.next_due(connection, job, run.started_at)
+        )
+        leases.release(connection, job, lease_token)
+        return run
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    try:
+        module = importlib.import_module("hub.runner")
+    except ImportError:  # the runner is written in parallel; its contract is all this module needs
+        module = types.ModuleType("hub.runner")
+        module.JobAlreadyRunning = type("JobAlreadyRunning", (Exception,), {})
+        monkeypatch.setitem(sys.modules, "hub.runner", module)
+    fake = FakeRunner()
+    monkeypatch.setattr(module, "run_job", fake, raising=False)
+    fake.module = module
+    return fake
+
+
+def claim(connection, job=Job.ORDER_DOWNLOAD):
+    """Make (connection, job) the only due pair and dispatch it; returns the dispatcher's token."""
+    now = timezone.now()
+    JobState.objects.update(next_due_at=now + datetime.timedelta(hours=1))
+    JobState.objects.filter(connection=connection, job=job).update(next_due_at=now - datetime.timedelta(minutes=1))
+    [(connection_id, claimed_job, token)] = dispatcher.claim_due(now)
+    assert (connection_id, claimed_job) == (connection.pk, job)
+    return token
+
+
+def lease(connection, job=Job.ORDER_DOWNLOAD):
+    return JobState.objects.filter(connection=connection, job=job).values_list("lease_token", "lease_expires_at").get()
+
+
+def test_runs_once_under_a_fresh_token_then_the_lease_is_free(connection, runner):
+    token = claim(connection)
+    run_id = tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token)
+    [(connection_id, job, trigger, run_token)] = runner.calls
+    assert (connection_id, job, trigger) == (connection.pk, Job.ORDER_DOWNLOAD, SyncRun.Trigger.SCHEDULE)
+    assert run_token != token
+    assert SyncRun.objects.get(pk=run_id).connection == connection
+    assert lease(connection) == ("", None)
+
+
+def test_second_delivery_after_the_run_does_not_run(connection, runner):
+    token = claim(connection)
+    tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token)
+    assert tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token) is None
+    assert len(runner.calls) == 1
+
+
+def test_duplicate_delivered_while_the_first_still_runs_does_not_run(connection, runner):
+    token = claim(connection)
+    inner = []
+    runner.during = lambda: inner.append(tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token))
+    tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token)
+    assert inner == [None]
+    assert len(runner.calls) == 1
+
+
+def test_lease_reclaimed_by_another_token_is_left_alone(connection, runner):
+    token = claim(connection)
+    expiry = timezone.now() + datetime.timedelta(minutes=5)
+    JobState.objects.filter(connection=connection, job=Job.ORDER_DOWNLOAD).update(lease_token="other", lease_expires_at=expiry)
+    assert tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token) is None
+    assert runner.calls == []
+    assert lease(connection) == ("other", expiry)
+
+
+def test_expired_lease_does_not_run(connection, runner):
+    token = claim(connection)
+    JobState.objects.filter(connection=connection, job=Job.ORDER_DOWNLOAD).update(
+        lease_expires_at=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token) is None
+    assert runner.calls == []
+
+
+def test_disabled_while_queued_does_not_run_and_frees_the_lease(connection, runner):
+    token = claim(connection)
+    OrderManagerConnection.objects.filter(pk=connection.pk).update(order_download_enabled=False)
+    assert tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token) is None
+    assert runner.calls == []
+    assert lease(connection) == ("", None)
+
+
+def test_deleted_connection_does_not_run(connection, runner):
+    token = claim(connection)
+    connection_id = connection.pk
+    connection.delete()
+    assert tasks.run_job_task(connection_id, Job.ORDER_DOWNLOAD, token) is None
+    assert runner.calls == []
+
+
+def test_runner_refusing_the_lease_is_not_an_error(connection, runner, monkeypatch):
+    token = claim(connection)
+
+    def refuse(*args, **kwargs):
+        raise runner.module.JobAlreadyRunning("lost")
+
+    monkeypatch.setattr(runner.module, "run_job", refuse)
+    assert tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token) is None
+
+
+def test_tick_enqueues_through_the_orm_broker_and_each_task_runs_once(runner):
+    connections = [factories.OrderManagerConnectionFactory() for _ in range(3)]
+    JobState.objects.update(next_due_at=timezone.now() - datetime.timedelta(minutes=1))
+    OrmQ.objects.all().delete()
+    assert tasks.dispatch_tick() == 12
+    payloads = [SignedPackage.loads(row.payload) for row in OrmQ.objects.all()]
+    assert len(payloads) == 12
+    for payload in payloads + payloads:  # every task delivered twice
+        tasks.run_job_task(*payload["args"], **payload["kwargs"])
+    ran = sorted((connection_id, job) for connection_id, job, _, _ in runner.calls)
+    assert ran == sorted((c.pk, job) for c in connections for job in Job)
+    assert not JobState.objects.exclude(lease_token="").exists()
+    assert tasks.dispatch_tick() == 0  # every pair ran and is due again only later
+
+
+# --- the hub.dispatch Schedule ------------------------------------------------------------------
+
+def dispatch_schedules():
+    return list(Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).values(
+        "func", "schedule_type", "minutes", "repeats"
+    ))
+
+
+EXPECTED = [{"func": "hub.tasks.dispatch_tick", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}]
+
+
+def test_the_migration_created_the_schedule():
+    assert dispatch_schedules() == EXPECTED
+
+
+def test_setup_schedules_twice_leaves_one_schedule():
+    Schedule.objects.all().delete()
+    call_command("setup_schedules", stdout=io.StringIO())
+    call_command("setup_schedules", stdout=io.StringIO())
+    assert dispatch_schedules() == EXPECTED
+
+
+def test_install_repairs_an_edited_schedule_and_drops_duplicates():
+    Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).update(minutes=30, repeats=0)
+    Schedule.objects.create(name=tasks.DISPATCH_SCHEDULE_NAME, func="hub.tasks.dispatch_tick", schedule_type=Schedule.HOURLY)
+    other = Schedule.objects.create(name="someone else's", func="math.floor", args="1.5")
+    tasks.install_dispatch_schedule()
+    assert dispatch_schedules() == EXPECTED
+    assert Schedule.objects.filter(pk=other.pk).exists()
