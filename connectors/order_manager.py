@@ -104,6 +104,12 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _order_key(order: Any) -> int | None:
+    """An order's id when it is readable, for de-duplication and the repeated-page guard."""
+    value = order.get("orderId") if isinstance(order, dict) else None
+    return value if _is_int(value) else None
+
+
 def _default_auth_base(base_url: str) -> str:
     parts = urlsplit(base_url)
     host = KNOWN_AUTH_HOSTS.get((parts.hostname or "").lower())
@@ -318,13 +324,36 @@ class OrderManagerClient:
         if modified_to is not None:
             params["modifiedDateTo"] = format_datetime(modified_to)
         path = "/v1.1/orders"
-        seen: set[int] = set()
-        for page in self._pages(path, params, limit, "orders", key=lambda o: o["orderId"],
-                                check=lambda o: self._require_int(o, "orderId", "an order", "GET", path)):
+        seen: set = set()
+        # Orders are not shape-checked one by one here: a single bad order must not sink its page.
+        # The caller validates each one and quarantines what it cannot read.
+        for page in self._pages(path, params, limit, "orders", key=_order_key, check=None):
             for order in page:
-                if order["orderId"] not in seen:
-                    seen.add(order["orderId"])
+                key = _order_key(order)
+                if key is None or key not in seen:
+                    if key is not None:
+                        seen.add(key)
                     yield order
+
+    def get_orders(self, order_ids: Sequence[int]) -> list:
+        """The current state of up to 1000 orders by id (``GET /v1.1/orders?orderId=..``), any status.
+
+        Used to re-check orders right before acting on them. Items are passed through unchecked,
+        like ``iter_orders``; ids Order Manager does not know are simply absent.
+        """
+        ids = [int(i) for i in order_ids]
+        if not ids:
+            return []
+        if len(ids) > 1000:
+            raise ValueError("get_orders takes at most 1000 ids")
+        path = "/v1.1/orders"
+        value = self._call("GET", path, params={"orderId": ids, "page": 1, "limit": len(ids)})
+        if not isinstance(value, list):
+            raise MalformedResponse(
+                f"Order Manager answered GET {path} with {type(value).__name__} where a list of orders was expected",
+                method="GET", path=path,
+            )
+        return value
 
     def _pages(self, path: str, params: dict, limit: int, what: str, *, key, check) -> Iterator[list[dict]]:
         """Pages of a ``page``/``limit`` collection, with the two guards against endless paging."""
@@ -336,9 +365,18 @@ class OrderManagerClient:
                     f"Order Manager kept returning full pages of {what} from GET {path} beyond page {self.max_pages}; "
                     "stopped to avoid an endless loop", method="GET", path=path,
                 )
-            items = self._list_of_dicts(self._call("GET", path, params={**params, "page": page_number}), what, "GET", path)
-            for item in items:
-                check(item)
+            answer = self._call("GET", path, params={**params, "page": page_number})
+            if check is None:
+                if not isinstance(answer, list):
+                    raise MalformedResponse(
+                        f"Order Manager answered GET {path} with {type(answer).__name__} where a list of {what} was expected",
+                        method="GET", path=path,
+                    )
+                items = answer
+            else:
+                items = self._list_of_dicts(answer, what, "GET", path)
+                for item in items:
+                    check(item)
             keys = [key(item) for item in items]
             if items and keys == previous:
                 raise MalformedResponse(

@@ -30,7 +30,9 @@ from django.utils import timezone
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.redaction import excerpt, redact
 
-from . import clients, leases
+from tenants import clients
+
+from . import leases
 from .models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 
 logger = logging.getLogger("hub.runner")

@@ -56,7 +56,10 @@ def order_manager(connection, recorder: CallRecorder | None = None) -> OrderMana
 
 
 def warehouse_manager(connection, recorder: CallRecorder | None = None) -> WarehouseManagerClient:
-    warehouse = connection.warehouse
+    return warehouse_manager_for_warehouse(connection.warehouse, recorder)
+
+
+def warehouse_manager_for_warehouse(warehouse, recorder: CallRecorder | None = None) -> WarehouseManagerClient:
     return WarehouseManagerClient(
         warehouse.wms_base_url,
         client_id=warehouse.client_id,

@@ -1,15 +1,100 @@
 """"Test connection" for the admin: authenticate, resolve, and report in plain words.
 
-The connectors issue fills this in with real calls; the admin calls only these three functions.
+`test_order_manager(connection)` authenticates with Order Manager, resolves the warehouse name
+to its id and type (stored on the connection), reads the throttle limits, counts the orders
+waiting in the pickup status, and lists WMS SKUs in stock that have no starting inventory in
+Order Manager (they would not sync). `test_warehouse(warehouse)` authenticates with the WMS and
+counts the SKUs in stock for the facility. Both store their report on the row and return it as a
+dict with `ok` and either the findings or `error` (a sentence an operator can act on).
 """
+from __future__ import annotations
+
+from django.utils import timezone
+
+from connectors.errors import AuthenticationError, ConnectorError, NetworkError
+from connectors.order_manager import WarehouseNotFound
+
+from . import clients
+
+# Enough to tell an operator "about this many"; counting further would page through everything.
+COUNT_LIMIT = 1000
+LIST_LIMIT = 20
+
+
+def plain_error(exc: Exception, system: str) -> str:
+    if isinstance(exc, AuthenticationError):
+        return f"{system} rejected the credentials (wrong username/password, client id/secret or token): {exc}"
+    if isinstance(exc, WarehouseNotFound):
+        return str(exc)
+    if isinstance(exc, NetworkError):
+        return f"{system} is unreachable (host down, wrong base URL or firewall): {exc}"
+    if isinstance(exc, ConnectorError):
+        return f"{system} answered with an error: {exc}"
+    return f"Unexpected problem talking to {system}: {type(exc).__name__}: {exc}"
 
 
 def test_order_manager(connection) -> dict:
-    return {"ok": False, "error": "Test connection is not available yet."}
+    report: dict = {"ok": False}
+    om = clients.order_manager(connection)
+    try:
+        om.authenticate()
+        report["authenticated"] = "yes"
+        if connection.warehouse_name.strip():
+            found = om.resolve_warehouse(connection.warehouse_name)
+            connection.om_warehouse_id = found["warehouseId"]
+            connection.om_warehouse_type = found.get("type") or ""
+            report["warehouse"] = f"{found.get('name')} (id {connection.om_warehouse_id}, {connection.om_warehouse_type})"
+        else:
+            report["warehouse"] = "no warehouse name: orders from every location, Inventory Sync disabled"
+        limits = om.throttle_limits()
+        report["throttle_limits"] = len(limits)
+        waiting = 0
+        for _ in om.iter_orders(statuses=[connection.pickup_status], warehouse_id=connection.om_warehouse_id, limit=100):
+            waiting += 1
+            if waiting >= COUNT_LIMIT:
+                break
+        report["orders_waiting"] = f"{waiting}+" if waiting >= COUNT_LIMIT else waiting
+        if connection.om_warehouse_id is not None:
+            report.update(missing_starting_inventory(connection, om))
+        report["ok"] = True
+    except Exception as exc:  # every failure becomes a sentence in the admin, never a 500 page
+        report["error"] = plain_error(exc, "Order Manager")
+    connection.last_tested_at = timezone.now()
+    connection.last_test_report = report
+    connection.save(update_fields=["om_warehouse_id", "om_warehouse_type", "last_tested_at", "last_test_report"])
+    return report
+
+
+def missing_starting_inventory(connection, om) -> dict:
+    """WMS SKUs in stock with no stock record in the Order Manager warehouse (they will not sync)."""
+    try:
+        available = clients.warehouse_manager(connection).stock_available()
+    except ConnectorError as exc:
+        return {"wms_stock": plain_error(exc, "The WMS")}
+    in_om = {s.sku for s in om.iter_stock_totals(connection.om_warehouse_id)}
+    missing = sorted(sku for sku, qty in available.items() if qty > 0 and sku not in in_om)
+    shown = ", ".join(missing[:LIST_LIMIT]) + (f" and {len(missing) - LIST_LIMIT} more" if len(missing) > LIST_LIMIT else "")
+    return {
+        "wms_skus_in_stock": sum(1 for qty in available.values() if qty > 0),
+        "no_starting_inventory_in_order_manager": shown or "none",
+    }
 
 
 def test_warehouse(warehouse) -> dict:
-    return {"ok": False, "error": "Test connection is not available yet."}
+    report: dict = {"ok": False}
+    wms = clients.warehouse_manager_for_warehouse(warehouse)
+    try:
+        wms.authenticate()
+        report["authenticated"] = "yes"
+        available = wms.stock_available()
+        report["skus_in_stock"] = sum(1 for qty in available.values() if qty > 0)
+        report["ok"] = True
+    except Exception as exc:
+        report["error"] = plain_error(exc, "The WMS")
+    warehouse.last_tested_at = timezone.now()
+    warehouse.last_test_report = report
+    warehouse.save(update_fields=["last_tested_at", "last_test_report"])
+    return report
 
 
 def format_report(report: dict) -> str:

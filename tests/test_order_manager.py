@@ -272,10 +272,25 @@ def test_orders_are_deduplicated_across_pages_and_need_int_ids(om):
         list(make_client().iter_orders(statuses=["SHIPPED"], modified_from=datetime(2024, 1, 1)))
 
 
-def test_order_with_string_id_is_malformed(om):
-    om.rsps.add("GET", re.compile(re.escape(f"{BASE}/v1.1/orders") + r"\?.*"), json=[{"orderId": "12"}])
-    with pytest.raises(MalformedResponse, match="orderId"):
+def test_unreadable_orders_are_passed_through_for_the_job_to_quarantine(om):
+    """One bad order must not sink its page: the client yields it and the job records why it is bad."""
+    om.rsps.add("GET", re.compile(re.escape(f"{BASE}/v1.1/orders") + r"\?.*"),
+                json=[{"orderId": "12"}, "not an order", order(3)])
+    got = list(OrderManagerClient(BASE, access_token="t").iter_orders(statuses=["SHIPPED"]))
+    assert got[0] == {"orderId": "12"} and got[1] == "not an order" and got[2]["orderId"] == 3
+
+
+def test_orders_page_that_is_not_a_list_is_malformed(om):
+    om.rsps.add("GET", re.compile(re.escape(f"{BASE}/v1.1/orders") + r"\?.*"), json={"orders": []})
+    with pytest.raises(MalformedResponse, match="list of orders"):
         list(OrderManagerClient(BASE, access_token="t").iter_orders(statuses=["SHIPPED"]))
+
+
+def test_get_orders_asks_for_the_ids_in_one_call(om):
+    om.route("GET", "/v1.1/orders", lambda q, b: [order(int(i)) for i in q["orderId"]])
+    got = make_client().get_orders([5, 6])
+    assert [o["orderId"] for o in got] == [5, 6]
+    assert make_client().get_orders([]) == []
 
 
 def test_get_order_and_not_found(om):
