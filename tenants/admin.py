@@ -51,6 +51,11 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["name", "slug", "active"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Like creating one, deleting a tenant (and with it every connection and its audit trail)
+        # is for superusers only.
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
     def get_prepopulated_fields(self, request, obj=None):
         # Prepopulating the read-only slug of tenant staff would crash their change page.
         return self.prepopulated_fields if request.user.is_superuser else {}
