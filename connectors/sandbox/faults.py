@@ -31,6 +31,8 @@ OM = "om"
 WMS = "wms"
 
 _lock = threading.Lock()
+# The buckets' clock; a module attribute so tests can drive time by hand.
+monotonic = time.monotonic
 _buckets: dict[tuple[str, int], "TokenBucket"] = {}
 _rngs: dict[tuple[str, int], tuple[tuple, random.Random]] = {}
 
@@ -38,12 +40,12 @@ _rngs: dict[tuple[str, int], tuple[tuple, random.Random]] = {}
 class TokenBucket:
     """Classic token bucket; `take()` returns 0.0 when allowed, else the seconds until a token."""
 
-    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, rate: float, *, clock: Callable[[], float] | None = None):
         self.rate = float(rate)
         self.capacity = max(self.rate, 1.0)
         self.tokens = self.capacity
-        self.clock = clock
-        self.stamp = clock()
+        self.clock = clock or (lambda: monotonic())
+        self.stamp = self.clock()
         self._lock = threading.Lock()
 
     def take(self) -> float:

@@ -1,0 +1,175 @@
+"""`manage.py sandbox ...` end to end: onboard a tenant, seed, drive the APIs, ship, cancel, faults, status."""
+import base64
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from connectors.sandbox import faults
+from connectors.sandbox.models import FaultConfig, OmAccount, OmOrder, WmsAccount
+from tenants.models import OrderManagerConnection, Tenant
+
+
+@pytest.fixture(autouse=True)
+def _fresh_faults():
+    faults.reset()
+    yield
+    faults.reset()
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command("sandbox", *args, stdout=out)
+    return out.getvalue()
+
+
+def run_json(*args) -> dict:
+    return json.loads(run(*args))
+
+
+@pytest.fixture
+def acme(db):
+    return run_json("tenant", "acme", "--base-url", "http://127.0.0.1:8123/")
+
+
+def test_tenant_onboards_connections_against_the_sandbox(acme, client):
+    tenant = Tenant.objects.get(slug="acme")
+    connection = OrderManagerConnection.objects.select_related("warehouse").get(warehouse__tenant=tenant)
+    warehouse = connection.warehouse
+    assert connection.base_url == connection.auth_base_url == "http://127.0.0.1:8123/sandbox/order-manager"
+    assert warehouse.wms_base_url == "http://127.0.0.1:8123/sandbox/warehouse-manager"
+    assert connection.username == acme["order_manager"]["username"] == "acme@sandbox"
+    assert str(connection.password) == acme["order_manager"]["password"]
+    assert str(warehouse.client_secret) == acme["warehouse_manager"]["client_secret"]
+    assert connection.warehouse_name == "Sandbox 3PL"
+    om_warehouse = OmAccount.objects.get(username="acme@sandbox").warehouses.get()
+    assert (connection.om_warehouse_id, connection.om_warehouse_type) == (om_warehouse.pk, "THIRD_PARTY_LOGISTICS")
+    assert (warehouse.customer_id, warehouse.facility_id) == (acme["warehouse_manager"]["customer_id"], 1)
+
+    # The printed credentials work against the sandbox.
+    om_token = client.post("/sandbox/order-manager/oauth/token", {
+        "grant_type": "password", "username": "acme@sandbox", "password": acme["order_manager"]["password"]})
+    assert om_token.status_code == 200
+    basic = base64.b64encode(f"{warehouse.client_id}:{warehouse.client_secret}".encode()).decode()
+    wms_token = client.post("/sandbox/warehouse-manager/AuthServer/api/Token",
+                            json.dumps({"grant_type": "client_credentials", "user_login": warehouse.user_login}),
+                            content_type="application/json", HTTP_AUTHORIZATION=f"Basic {basic}")
+    assert wms_token.status_code == 200
+
+
+def test_running_tenant_again_updates_in_place_with_new_credentials(acme):
+    again = run_json("tenant", "acme", "--base-url", "http://127.0.0.1:8123")
+    assert Tenant.objects.filter(slug="acme").count() == 1
+    assert OrderManagerConnection.objects.filter(warehouse__tenant__slug="acme").count() == 1
+    assert again["order_manager"]["password"] != acme["order_manager"]["password"]
+    account = OmAccount.objects.get(username="acme@sandbox")
+    assert account.check_password(again["order_manager"]["password"])
+    assert not account.check_password(acme["order_manager"]["password"])
+
+
+def test_tenants_get_separate_sandbox_accounts(acme):
+    globex = run_json("tenant", "globex")
+    assert globex["order_manager"]["username"] == "globex@sandbox"
+    assert globex["order_manager"]["base_url"].endswith("/sandbox/order-manager")
+    assert WmsAccount.objects.count() == 2 and OmAccount.objects.count() == 2
+    run("seed", "--tenant", "acme", "--orders", "3", "--skus", "4")
+    assert run_json("status", "--tenant", "globex", "--json")["order_manager"]["orders_total"] == 0
+
+
+def _send_to_wms(client, acme, numbers):
+    """What the hub's Order Download does at the WMS, through the sandbox API."""
+    wms = acme["warehouse_manager"]
+    basic = base64.b64encode(f"{wms['client_id']}:{wms['client_secret']}".encode()).decode()
+    token = client.post("/sandbox/warehouse-manager/AuthServer/api/Token",
+                        json.dumps({"grant_type": "client_credentials", "user_login": wms["user_login"]}),
+                        content_type="application/json", HTTP_AUTHORIZATION=f"Basic {basic}").json()["access_token"]
+    for number in numbers:
+        body = {"customerIdentifier": {"id": wms["customer_id"]}, "facilityIdentifier": {"id": wms["facility_id"]},
+                "referenceNum": number, "orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 1}]}
+        response = client.post("/sandbox/warehouse-manager/orders", json.dumps(body), content_type="application/json",
+                               HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 201
+
+
+def test_seed_ship_cancel_status_end_to_end(acme, client):
+    seeded = run_json("seed", "--tenant", "acme", "--orders", "6", "--skus", "12", "--seed", "7")
+    assert seeded["orders_created"] == 6 and seeded["om_only_skus"] == 2
+    status = run_json("status", "--tenant", "acme", "--json")
+    om, wms = status["order_manager"], status["warehouse_manager"]
+    assert om["orders_by_status"] == {"AWAITING_3PL_EXPORT": 6}
+    assert om["skus_without_starting_inventory"] == ["SKU-3"]
+    assert om["stock"]["SKU-2"]["locked"] > 0 and "OMONLY-1" in om["stock"]
+    assert len(wms["stock_available"]) == 12 and "OMONLY-1" not in wms["stock_available"]
+
+    _send_to_wms(client, acme, ["SO-000001", "SO-000002", "SO-000003"])
+    shipped = run_json("ship", "--tenant", "acme", "--count", "2", "--seed", "1")
+    assert shipped["shipped"] == 2
+    assert {o["referenceNum"] for o in shipped["orders"]} == {"SO-000001", "SO-000002"}
+    assert all(o["trackingNumber"] and o["scacCode"] for o in shipped["orders"])
+
+    cancelled = run_json("cancel", "--tenant", "acme", "--count", "2")
+    # The order still open at the WMS goes first, then the oldest of the rest.
+    assert [o["orderNumber"] for o in cancelled["orders"]] == ["SO-000003", "SO-000001"]
+    assert cancelled["orders"][0]["at_wms"] is True
+
+    status = run_json("status", "--tenant", "acme", "--json")
+    assert status["order_manager"]["orders_by_status"] == {"AWAITING_3PL_EXPORT": 4, "CANCELLED": 2}
+    assert status["warehouse_manager"]["orders_by_status"] == {"closed": 2, "open": 1}
+    assert status["warehouse_manager"]["orders_per_reference_num"] == {"SO-000001": 1, "SO-000002": 1, "SO-000003": 1}
+    assert status["warehouse_manager"]["duplicate_reference_nums"] == {}
+    assert status["order_manager"]["shipments"] == {
+        "count": 0, "duplicates": 0, "orders_with_several_shipments": 0, "recorded": []}
+    assert "Order Manager (acme@sandbox): 6 orders" in run("status", "--tenant", "acme")
+
+
+def test_status_counts_duplicate_shipments(acme, client):
+    run("seed", "--tenant", "acme", "--orders", "2", "--skus", "3")
+    token = client.post("/sandbox/order-manager/oauth/token", {
+        "grant_type": "password", "username": "acme@sandbox", "password": acme["order_manager"]["password"]}).json()
+    orders = client.get("/sandbox/order-manager/v1.1/orders", HTTP_AUTHORIZATION=f"Bearer {token['access_token']}").json()
+    shipment = {"orderId": orders[0]["orderId"], "trackingNumber": "1Z999", "shipMethod": {"shippingCarrier": "UPS"}}
+    for _ in range(2):
+        client.put("/sandbox/order-manager/v1.1/shipment/external", json.dumps({"shipments": [shipment]}),
+                   content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+    shipments = run_json("status", "--tenant", "acme", "--json")["order_manager"]["shipments"]
+    assert shipments["count"] == 2 and shipments["duplicates"] == 1
+    assert [s["trackingNumber"] for s in shipments["recorded"]] == ["1Z999", "1Z999"]
+
+
+def test_seed_is_repeatable(db):
+    for slug in ("one", "two"):
+        run("tenant", slug)
+        run("seed", "--tenant", slug, "--orders", "4", "--skus", "10", "--seed", "3")
+    one, two = (run_json("status", "--tenant", slug, "--json") for slug in ("one", "two"))
+    assert one["order_manager"]["stock"] == two["order_manager"]["stock"]
+    assert one["warehouse_manager"]["stock_available"] == two["warehouse_manager"]["stock_available"]
+    lines = [
+        [(i.listing_sku, i.quantity, i.unit_price) for i in OmOrder.objects.get(account__username=f"{slug}@sandbox",
+                                                                                 order_number="SO-000002").items.order_by("pk")]
+        for slug in ("one", "two")
+    ]
+    assert lines[0] == lines[1]
+
+
+def test_faults_sub_command(acme):
+    result = run_json("faults", "--tenant", "acme", "--rate-500", "0.25", "--quota-per-second", "4", "--side", "om")
+    assert result["order_manager"]["rate_500"] == 0.25 and "warehouse_manager" not in result
+    assert FaultConfig.objects.get(om_account__username="acme@sandbox").quota_per_second == 4
+    both = run_json("faults", "--tenant", "acme", "--rate-429", "1", "--timeout-rate", "0.5", "--malformed-rate", "0.1")
+    assert both["order_manager"]["rate_500"] == 0.25  # unchanged options stay
+    assert both["warehouse_manager"]["rate_429"] == 1.0 and both["warehouse_manager"]["timeout_rate"] == 0.5
+    cleared = run_json("faults", "--tenant", "acme", "--clear")
+    assert cleared["order_manager"]["rate_500"] == 0.0 and cleared["order_manager"]["quota_per_second"] is None
+    status = run_json("status", "--tenant", "acme", "--json")
+    assert status["faults"]["warehouse_manager"]["rate_429"] == 0.0
+
+
+def test_errors_are_command_errors(db):
+    with pytest.raises(CommandError):
+        run("seed", "--tenant", "nobody", "--orders", "1", "--skus", "1")
+    with pytest.raises(CommandError):
+        run("status", "--tenant", "nobody")
+    run("tenant", "acme")
+    with pytest.raises(CommandError):
+        run("faults", "--tenant", "acme", "--rate-500", "2")
