@@ -165,6 +165,3 @@ Q_CLUSTER = {
     "label": "Tasks",
     **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
 }
-
-# Admin URL fields assume https:// when the scheme is left out (Django 6's default, opted into now).
-FORMS_URLFIELD_ASSUME_HTTPS = True
