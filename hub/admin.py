@@ -202,7 +202,7 @@ class AuditAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 class SyncRunAdmin(AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
     list_display = [
-        "__str__", "connection", "job", "status", "trigger", "started_at", "duration_display", "counts",
+        "run_number", "connection", "job", "status", "trigger", "started_at", "duration_display", "counts",
         "requests_made", "rate_limited", "error_excerpt",
     ]
     list_filter = [
@@ -225,6 +225,10 @@ class SyncRunAdmin(AuditAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("connection__warehouse__tenant")
+
+    @admin.display(description="run", ordering="pk")
+    def run_number(self, obj):
+        return f"#{obj.pk}"
 
     @admin.display(description="duration")
     def duration_display(self, obj):
