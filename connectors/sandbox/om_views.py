@@ -8,6 +8,8 @@ answering 200 with per-item `errors[]` (ERR053 unknown product, ERR097 no produc
 """
 from django.db import transaction
 from django.db.models import F, Prefetch, Q, Sum
+from django.db.models.functions import Substr, Upper
+from django.db.models.lookups import In
 from django.http import JsonResponse
 from django.views.decorators.http import require_http_methods
 
@@ -101,11 +103,19 @@ def _page(request, default_limit: int) -> tuple[int, int]:
 
 
 def _prefix(field: str, prefixes: list[str]) -> Q:
-    # The real service appends a wildcard: "SKU-1" also matches "SKU-10". Case-insensitive so the
-    # answer is the same on SQLite (whose LIKE ignores case) and PostgreSQL.
-    q = Q()
+    """Rows whose `field` starts with any of `prefixes`, ignoring case.
+
+    The real service appends a wildcard: "SKU-1" also matches "SKU-10". Case is ignored so the
+    answer is the same on SQLite (whose LIKE ignores case) and PostgreSQL. Written as
+    `UPPER(SUBSTR(field, 1, n)) IN (...)`, one test per distinct prefix length, rather than one
+    LIKE per prefix: a 200-SKU lookup over 50,000 products stays in milliseconds.
+    """
+    by_length: dict[int, set[str]] = {}
     for prefix in prefixes:
-        q |= Q(**{f"{field}__istartswith": prefix})
+        by_length.setdefault(len(prefix), set()).add(prefix.upper())
+    q = Q()
+    for length, values in sorted(by_length.items()):
+        q |= Q(In(Upper(Substr(field, 1, length)), sorted(values)))
     return q
 
 

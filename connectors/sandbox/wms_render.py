@@ -48,6 +48,9 @@ def order(row: WmsOrder, account: WmsAccount, detail: set[str]) -> dict:
     if row.process_date:
         read_only["processDate"] = clock.wms_format(row.process_date, zone)
         read_only["pickDoneDate"] = read_only["packDoneDate"] = read_only["processDate"]
+    if row.status == WmsOrderStatus.CLOSED and row.process_date:
+        # Ship-and-close stamps the ship date; the hub confirms it to Order Manager as the shipDate.
+        read_only["shipDate"] = read_only["processDate"]
     if "packages" in detail:
         read_only["packages"] = [
             {

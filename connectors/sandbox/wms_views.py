@@ -36,8 +36,11 @@ ORDERS_PAGE = (100, 1000)  # default, maximum pgsiz
 SUMMARIES_PAGE = (100, 500)
 
 
-def _json(data, status=200) -> JsonResponse:
-    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+HAL = "application/hal+json; charset=utf-8"
+
+
+def _json(data, status=200, content_type="application/json") -> JsonResponse:
+    return JsonResponse(data, status=status, safe=False, content_type=content_type, json_dumps_params={"ensure_ascii": False})
 
 
 def _model_error(code: str, message: str, *, hint: str = "", properties=None) -> JsonResponse:
@@ -191,7 +194,8 @@ def _list_orders(request, account):
             "totalResults": total,
             "_links": _links("/orders", request, size, number, total),
             "_embedded": {wms_render.ORDER_REL: [wms_render.order(row, account, detail) for row in rows]},
-        }
+        },
+        content_type=HAL,
     )
 
 
@@ -288,7 +292,7 @@ def _create_order(request, account):
         return _model_error("Duplicate", duplicate_message, hint="ReferenceNum must be unique per customer")
     detail = {"orderitems", "packages", "savedelements"}
     order = _orders_queryset(account, detail).get(pk=order.pk)
-    response = _json(wms_render.order(order, account, detail), 201)
+    response = _json(wms_render.order(order, account, detail), 201, content_type=HAL)
     response["ETag"] = wms_render.etag(order)
     response["Location"] = f"/orders/{order.pk}"
     return response
@@ -315,7 +319,7 @@ def order_detail(request, account, order_id):
     order = _orders_queryset(account, detail).filter(pk=order_id).first()
     if order is None:
         return _not_found(order_id)
-    response = _json(wms_render.order(order, account, detail))
+    response = _json(wms_render.order(order, account, detail), content_type=HAL)
     response["ETag"] = wms_render.etag(order)
     return response
 

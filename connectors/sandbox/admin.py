@@ -1,0 +1,41 @@
+"""Admin pages for the sandbox (superusers only: tenant staff get no sandbox permissions).
+
+Accounts are listed, not edited here (credentials are set by `manage.py sandbox tenant`); fault
+injection can be tuned per account from the admin during a demo.
+"""
+from django.contrib import admin
+
+from . import faults
+from .models import FaultConfig, OmAccount, WmsAccount
+
+
+@admin.register(OmAccount)
+class OmAccountAdmin(admin.ModelAdmin):
+    list_display = ("username", "created_at")
+    search_fields = ("username",)
+    fields = ("username", "company_id", "created_at")
+    readonly_fields = ("username", "company_id", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WmsAccount)
+class WmsAccountAdmin(admin.ModelAdmin):
+    list_display = ("client_id", "customer_id", "facility_id", "facility_time_zone")
+    search_fields = ("client_id",)
+    fields = ("client_id", "user_login", "customer_id", "customer_name", "facility_id", "facility_name", "facility_time_zone")
+    readonly_fields = ("client_id",)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FaultConfig)
+class FaultConfigAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "rate_429", "rate_500", "timeout_rate", "malformed_rate", "quota_per_second", "updated_at")
+    raw_id_fields = ("om_account", "wms_account")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        faults.reset()  # the new rates take effect (and the RNG restarts from the seed) at once
