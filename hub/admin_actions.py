@@ -28,7 +28,7 @@ from django_q.tasks import async_task
 from tenants.scoping import tenant_ids_for
 
 from . import leases
-from .models import Job, JobState, OrderEvent, OrderRecord
+from .models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -230,7 +230,7 @@ def run_now(request, connection, job: str) -> str:
         return RunNow.ALREADY_RUNNING
     try:
         # Ids only: django-q2 pickles task arguments and shows them in its admin.
-        async_task(RUN_JOB_TASK, connection.pk, job, token)
+        async_task(RUN_JOB_TASK, connection.pk, job, token, SyncRun.Trigger.MANUAL.value)
     except Exception as exc:
         leases.release(connection, job, token)
         logger.exception("Run now of %s could not be queued", label)

@@ -31,7 +31,7 @@ from django_q.tasks import async_task
 
 from tenants.models import OrderManagerConnection
 
-from . import leases
+from . import circuit, leases
 from .models import Job, JobState
 from .schedule import ENABLED_FIELDS
 
@@ -40,9 +40,10 @@ logger = logging.getLogger(__name__)
 TASK_FUNC = "hub.tasks.run_job_task"
 
 
-def eligible_q() -> Q:
-    """JobStates whose job is enabled on an active tenant's connection (one subquery per job)."""
-    active = OrderManagerConnection.objects.filter(warehouse__tenant__active=True)
+def eligible_q(now: datetime.datetime | None = None) -> Q:
+    """JobStates whose job is enabled on an active tenant's connection whose circuit is closed
+    (hub.circuit: not paused, credentials not rejected), one subquery per job."""
+    active = OrderManagerConnection.objects.filter(circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True)
     q = Q()
     for job, flag in ENABLED_FIELDS.items():
         connections = active.filter(**{flag: True})
@@ -56,7 +57,7 @@ def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.DEFAUL
     """Claim every due pair (one UPDATE, one SELECT); returns [(connection id, job, lease token)]."""
     prefix = leases.new_token()
     claimed = (
-        JobState.objects.filter(leases.free_q(now), eligible_q(), next_due_at__lte=now, attention="")
+        JobState.objects.filter(leases.free_q(now), eligible_q(now), next_due_at__lte=now, attention="")
         .update(
             lease_token=Concat(Value(prefix + "-"), Cast(F("pk"), output_field=CharField()), output_field=CharField()),
             lease_expires_at=now + ttl,

@@ -32,7 +32,7 @@ from connectors.redaction import excerpt, redact
 
 from tenants import clients
 
-from . import leases
+from . import circuit, leases, schedule
 from .models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 
 logger = logging.getLogger("hub.runner")
@@ -168,13 +168,13 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRu
     run.window_from, run.window_to = window_from, now
     run.save(update_fields=["window_from", "window_to"])
 
-    fatal = ""
+    fatal, fatal_exc = "", None
     try:
         job_module(job).sync(ctx)
     except JobRefused as exc:
         fatal = str(exc)
     except ConnectorError as exc:
-        fatal = _describe(exc)
+        fatal, fatal_exc = _describe(exc), exc
         ctx.log.warning("run failed: %s", fatal)
     except Exception as exc:  # a bug must end the run visibly, never kill the worker
         fatal = f"Internal error ({type(exc).__name__}): {excerpt(str(exc), 300)}"
@@ -193,7 +193,8 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRu
     run.error = error[:10000]
     run.save()
     ctx.log.info("run finished: %s", run.summary().splitlines()[0])
-    _finish_state(state, run, connection, job, ctx.new_watermark, now)
+    failures = _finish_state(state, run, connection, job, ctx.new_watermark, now)
+    circuit.record_outcome(connection, fatal_exc if fatal else None, failures)
     return run
 
 
@@ -215,7 +216,8 @@ def _close_abandoned(connection, job: Job, now: datetime.datetime) -> None:
     )
 
 
-def _finish_state(state: JobState, run: SyncRun, connection, job: Job, new_watermark, now) -> None:
+def _finish_state(state: JobState, run: SyncRun, connection, job: Job, new_watermark, now) -> int:
+    """Record the run on its JobState; returns the job's consecutive failures including this run."""
     ok = run.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL)
     changes = {"last_run": run, "claims_without_finish": 0}
     if ok:
@@ -225,10 +227,6 @@ def _finish_state(state: JobState, run: SyncRun, connection, job: Job, new_water
             changes["watermark"] = new_watermark
     else:
         changes["consecutive_failures"] = F("consecutive_failures") + 1
-    try:
-        from . import schedule
-    except ImportError:  # scheduling not installed yet: leave the due time alone
-        schedule = None
-    if schedule is not None:
-        changes["next_due_at"] = schedule.next_due(connection, job, now)
+    changes["next_due_at"] = schedule.next_due(connection, job, now)
     JobState.objects.filter(pk=state.pk).update(**changes)
+    return 0 if ok else state.consecutive_failures + 1

@@ -52,8 +52,10 @@ def take_over(connection_id: int, job: str, token: str) -> str | None:
     return run_token if traded == 1 else None
 
 
-def run_job_task(connection_id: int, job: str, lease_token: str) -> int | None:
-    """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run."""
+def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> int | None:
+    """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run.
+
+    `trigger` says who asked: the dispatcher (schedule) or an operator's Run now (manual)."""
     from tenants.models import OrderManagerConnection
 
     from . import schedule
@@ -71,7 +73,7 @@ def run_job_task(connection_id: int, job: str, lease_token: str) -> int | None:
     from . import runner  # imports every job module: kept out of the scheduler's import path
 
     try:
-        run = runner.run_job(connection, job, trigger=SyncRun.Trigger.SCHEDULE, lease_token=run_token)
+        run = runner.run_job(connection, job, trigger=trigger, lease_token=run_token)
     except runner.JobAlreadyRunning:
         # The lease expired and was taken between the trade and the start: the other holder runs it.
         logger.info("%s for connection %s: lease lost before the run started; not run", job, connection_id)

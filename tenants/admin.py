@@ -5,6 +5,7 @@ tenant, its first warehouse and its Order Manager connection from one page in on
 """
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils import timezone
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,6 +21,10 @@ from .forms import (
 )
 from .models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from .scoping import TenantScopedAdminMixin
+
+
+# Changing any of these gives a connection whose credentials were rejected another chance.
+CREDENTIAL_FIELDS = {"username", "password", "access_token", "client_id", "client_secret", "user_login", "tpl_key"}
 
 
 class MembershipInline(admin.TabularInline):
@@ -110,6 +115,12 @@ class WarehouseAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def test_report(self, obj):
         return connection_test.format_report(obj.last_test_report)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        connection = OrderManagerConnection.objects.filter(warehouse=obj).first()
+        if change and connection is not None and set(form.changed_data) & CREDENTIAL_FIELDS:
+            connection.clear_circuit()  # new WMS credentials: scheduled runs resume
+
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
         for warehouse in queryset:
@@ -124,20 +135,24 @@ class OrderManagerConnectionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     tenant_path = "warehouse__tenant"
     list_display = [
         "__str__", "warehouse_name", "om_warehouse_id", "order_download_enabled", "cancel_download_enabled",
-        "shipment_confirmation_enabled", "inventory_sync_enabled", "last_tested_at",
+        "shipment_confirmation_enabled", "inventory_sync_enabled", "circuit", "last_tested_at",
     ]
     list_filter = ["warehouse__tenant", "inventory_sync_enabled"]
     list_select_related = ["warehouse__tenant"]
     search_fields = ["warehouse__name", "warehouse__tenant__name", "warehouse_name", "username"]
-    readonly_fields = ["om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report"]
+    readonly_fields = [
+        "om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report",
+        "circuit", "paused_until", "credentials_rejected_at", "pause_reason",
+    ]
     actions = ["test_connection"]
     fieldsets = [
-        (None, {"fields": ["warehouse"]}),
+        (None, {"fields": ["warehouse", "circuit"]}),
         ("Order Manager account (the seed's required parameters)", {
             "fields": ["username", "password", "warehouse_name", "access_token"],
         }),
         ("Endpoints", {"classes": ["collapse"], "fields": ["base_url", "auth_base_url"]}),
         ("Resolved by Test connection", {"fields": ["om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report"]}),
+        ("Circuit breaker", {"classes": ["collapse"], "fields": ["paused_until", "credentials_rejected_at", "pause_reason"]}),
         ("Orders", {"fields": ["pickup_status", "start_from"]}),
         ("Functions", {"fields": [
             "order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled", "inventory_sync_enabled",
@@ -152,8 +167,18 @@ class OrderManagerConnectionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def test_report(self, obj):
         return connection_test.format_report(obj.last_test_report)
 
+    @admin.display(description="state")
+    def circuit(self, obj):
+        if obj.credentials_rejected_at:
+            return "stopped: credentials rejected"
+        if obj.paused_until and obj.paused_until > timezone.now():
+            return f"paused until {timezone.localtime(obj.paused_until):%Y-%m-%d %H:%M}"
+        return "running"
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if change and set(form.changed_data) & CREDENTIAL_FIELDS:
+            obj.clear_circuit()  # new credentials: scheduled runs resume
         show_warnings(request, form)
 
     @admin.action(description="Test connection")

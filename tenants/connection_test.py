@@ -57,6 +57,7 @@ def test_order_manager(connection) -> dict:
         if connection.om_warehouse_id is not None:
             report.update(missing_starting_inventory(connection, om))
         report["ok"] = True
+        connection.clear_circuit()
     except Exception as exc:  # every failure becomes a sentence in the admin, never a 500 page
         report["error"] = plain_error(exc, "Order Manager")
     connection.last_tested_at = timezone.now()

@@ -156,6 +156,18 @@ class OrderManagerConnection(models.Model):
     last_test_report = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Circuit breaker (hub.circuit): set by the runner, read by the dispatcher.
+    paused_until = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Repeated temporary failures: scheduled runs wait until then (cool-off).",
+    )
+    credentials_rejected_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="Order Manager or the WMS rejected the credentials: scheduled runs stop until they are changed "
+                  "or Test connection succeeds (retrying a wrong password could lock the account).",
+    )
+    pause_reason = models.TextField(blank=True, editable=False)
+
     class Meta:
         verbose_name = "Order Manager connection"
 
@@ -165,6 +177,12 @@ class OrderManagerConnection(models.Model):
     @property
     def tenant(self) -> Tenant:
         return self.warehouse.tenant
+
+    def clear_circuit(self) -> None:
+        """Credentials changed or tested good: scheduled runs resume (see hub.circuit)."""
+        type(self).objects.filter(pk=self.pk).update(credentials_rejected_at=None, paused_until=None, pause_reason="")
+        self.credentials_rejected_at = self.paused_until = None
+        self.pause_reason = ""
 
     @property
     def inventory_sync_blocked_reason(self) -> str:

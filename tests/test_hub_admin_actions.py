@@ -204,7 +204,7 @@ def test_run_now_claims_the_lease_and_queues_the_task(orm_broker, operator, conn
     [queued] = OrmQ.objects.all()
     task = queued.task
     assert task["func"] == "hub.tasks.run_job_task"
-    assert task["args"] == (connection.pk, "shipments", state.lease_token)
+    assert task["args"] == (connection.pk, "shipments", state.lease_token, "manual")
     assert texts(request) == [f"Shipment Confirmation for {connection}: queued."]
 
 
