@@ -28,8 +28,12 @@ def cool_off(consecutive_failures: int) -> datetime.timedelta:
     return min(MAX_COOL_OFF, BASE_COOL_OFF * 2 ** min(10, max(0, consecutive_failures - THRESHOLD)))
 
 
-def record_outcome(connection, error: BaseException | None, consecutive_failures: int) -> None:
-    """Open, extend or close the circuit after a run (`consecutive_failures` of this job, this run included)."""
+def record_outcome(connection, error: BaseException | None, consecutive_failures: int, *, succeeded: bool | None = None) -> None:
+    """Open, extend or close the circuit after a run (`consecutive_failures` of this job, this run included).
+
+    `succeeded` defaults to "no error"; a run refused for its settings passes False with no error."""
+    if succeeded is None:
+        succeeded = error is None
     now = timezone.now()
     if isinstance(error, AuthenticationError):
         reason = f"Credentials rejected: {error}. Fix them on the connection, then use “Test connection”."
@@ -40,7 +44,7 @@ def record_outcome(connection, error: BaseException | None, consecutive_failures
         reason = f"{consecutive_failures} failed runs in a row ({error}); paused until {until:%Y-%m-%d %H:%M} UTC."
         OrderManagerConnection.objects.filter(pk=connection.pk).update(paused_until=until, pause_reason=reason)
         connection.paused_until, connection.pause_reason = until, reason
-    elif error is None and connection.paused_until is not None:
+    elif succeeded and connection.paused_until is not None:
         OrderManagerConnection.objects.filter(pk=connection.pk).update(paused_until=None, pause_reason="")
         connection.paused_until, connection.pause_reason = None, ""
 

@@ -194,7 +194,7 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRu
     run.save()
     ctx.log.info("run finished: %s", run.summary().splitlines()[0])
     failures = _finish_state(state, run, connection, job, ctx.new_watermark, now)
-    circuit.record_outcome(connection, fatal_exc if fatal else None, failures)
+    circuit.record_outcome(connection, fatal_exc, failures, succeeded=not fatal)
     return run
 
 
