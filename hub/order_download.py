@@ -135,7 +135,7 @@ def _create_one(record: OrderRecord) -> bool:
 
 
 def new_record(connection, raw: dict, order_id: int) -> OrderRecord:
-    record = OrderRecord(connection=connection, om_order_id=order_id, source=redact(raw, max_chars=8000))
+    record = OrderRecord(connection=connection, om_order_id=order_id, source=without_nul(redact(raw, max_chars=8000)))
     try:
         order = parse_order(raw)
     except InvalidOrder as exc:
@@ -153,6 +153,18 @@ def new_record(connection, raw: dict, order_id: int) -> OrderRecord:
     record.om_modified_at = order.modified
     record.wms_payload = wms_order(order)
     return record
+
+
+def without_nul(value):
+    """`value` with NUL characters replaced: PostgreSQL's jsonb refuses them (SQLite stores them),
+    and one such order must not fail the insert of its whole page on every run."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    return value
 
 
 # --- 2. send ---------------------------------------------------------------------------------
@@ -194,6 +206,15 @@ def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
                 record.save(update_fields=["status", "cancel_requested", "cancel_handled", "updated_at"])
                 ctx.event(record, Kind.CANCELLED_IN_OM, "Cancelled in Order Manager before it was sent: not sent to the WMS.")
             ctx.run.updated += 1
+        elif status == "CANCELLED":
+            # An earlier attempt may have reached the WMS: never re-send; Order Cancel Download
+            # looks the order up there and cancels it (or closes it here when it is not there).
+            with transaction.atomic():
+                record.cancel_requested = True
+                record.save(update_fields=["cancel_requested", "updated_at"])
+                ctx.event(record, Kind.CANCELLED_IN_OM,
+                          "Cancelled in Order Manager before the retry: not sent again; the cancel is handled next.")
+            ctx.run.skipped += 1
         else:
             keep.append(record)
     return keep

@@ -1,0 +1,355 @@
+"""Order Download against the sandbox over a real socket (pytest-django live_server).
+
+Faults that the sandbox cannot produce (a bad order in an Order Manager page, an answer lost after
+the WMS accepted an order, a crash between the WMS and our own table) are injected at the client
+seam, around the real calls, so everything else still goes over the wire.
+"""
+import copy
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from connectors.errors import NetworkError, ServerError
+from connectors.order_manager import OrderManagerClient
+from connectors.sandbox import clock
+from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder
+from connectors.warehouse_manager import WarehouseManagerClient
+from hub import order_cancel_download, order_download
+from hub.models import OrderEvent, OrderRecord, SyncRun
+from tests.sandbox_helpers import accounts, sandbox_tenant, status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Status, Kind = OrderRecord.Status, OrderEvent.Kind
+SLUG = "acme"
+
+
+@pytest.fixture
+def seeded(live_server):
+    """A sandbox tenant with 4 orders in the pickup status (SKU-1..SKU-5 stocked at the WMS)."""
+    return sandbox_tenant(live_server, SLUG, orders=4, skus=5)
+
+
+def wms_posts(run) -> list:
+    return [c for c in run.calls if c["method"] == "POST" and c["path"] == "/orders"]
+
+
+def writes(run) -> list:
+    return [c for c in run.calls if c["method"] in ("POST", "PUT", "PATCH", "DELETE") and not c["path"].endswith("token")]
+
+
+def wms_side(slug=SLUG) -> dict:
+    return status(slug)["warehouse_manager"]
+
+
+def kinds(record) -> list:
+    return list(record.events.values_list("kind", flat=True))
+
+
+def numbers_at_wms(slug=SLUG) -> set:
+    return set(wms_side(slug)["orders_per_reference_num"])
+
+
+def test_orders_are_inserted_once_and_a_failed_export_is_retried(seeded, monkeypatch):
+    real_export = OrderManagerClient.send_to_fulfillment
+
+    def export_fails(self, *args, **kwargs):
+        raise ServerError("Order Manager answered 503 Service Unavailable", status=503)
+
+    monkeypatch.setattr(OrderManagerClient, "send_to_fulfillment", export_fails)
+    first = order_download.run(seeded)
+    assert first.status == SyncRun.Status.PARTIAL, first.error
+    assert (first.fetched, first.created, first.updated, first.failed) == (4, 4, 4, 4)
+    assert "Marking 4 orders exported in Order Manager failed (retried next run)" in first.error
+    assert len(wms_posts(first)) == 4
+    assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=True).count() == 4
+    assert status(SLUG)["order_manager"]["orders_by_status"] == {"AWAITING_3PL_EXPORT": 4}
+
+    # Still in the pickup status, so read again: every order is a skip, nothing goes to the WMS.
+    monkeypatch.setattr(OrderManagerClient, "send_to_fulfillment", real_export)
+    second = order_download.run(seeded)
+    assert second.status == SyncRun.Status.SUCCEEDED, second.error
+    assert (second.fetched, second.skipped, second.created, second.failed) == (4, 4, 0, 0)
+    assert wms_posts(second) == []
+    assert OrderRecord.objects.filter(om_exported_at__isnull=False).count() == 4
+    assert status(SLUG)["order_manager"]["orders_by_status"] == {"PENDING_FULFILLMENT": 4}
+    assert all(kinds(r) == [Kind.DOWNLOADED, Kind.SENT_TO_WMS, Kind.EXPORTED] for r in OrderRecord.objects.all())
+
+    third = order_download.run(seeded)
+    assert third.status == SyncRun.Status.SUCCEEDED
+    assert third.fetched == 0 and writes(third) == []
+    assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
+    assert OrderRecord.objects.count() == 4
+
+
+BAD_ORDERS = {
+    # order number -> (how the good order is spoiled, the reason kept on the record)
+    "BAD-NOSKU": (lambda o: o["orderItems"][0]["product"].pop("masterSku"), "product.masterSku is missing."),
+    "BAD-ZERO": (lambda o: o["orderItems"][0].update(quantityOrdered=0), "must be positive (got 0)."),
+    "BAD-NEG": (lambda o: o["orderItems"][0].update(quantityOrdered=-2), "must be positive (got -2)."),
+    "BAD-HUGE": (lambda o: o["orderItems"][0].update(quantityOrdered=10**9), "is implausibly large"),
+    "BAD-NUL": (lambda o: o.update(shipName="Ada\x00Lovelace"), "shipName contains a NUL byte."),
+    "BAD-NOADDR": (lambda o: o.update(shipAddress1=None), "shipAddress1 is missing."),
+    "BAD-ITEM": (lambda o: o["orderItems"].append("SKU-1"), "is not a JSON object."),
+    "BAD-LONG": (lambda o: o.update(orderNumber="L" * 300), "orderNumber is longer than 200 characters."),
+}
+
+
+def test_bad_orders_are_held_with_their_reason_and_the_rest_of_the_page_goes_on(seeded, monkeypatch):
+    real_iter = OrderManagerClient.iter_orders
+
+    def with_bad_orders(self, **kwargs):
+        good = list(real_iter(self, **kwargs))
+        good[1]["giftMessage"] = "Happy\x00Birthday"  # a field the hub does not use: still a good order
+        page = []
+        for n, (number, (spoil, _)) in enumerate(BAD_ORDERS.items()):
+            bad = copy.deepcopy(good[0])
+            bad.update(orderId=900_000 + n, orderNumber=number)
+            spoil(bad)
+            page.append(bad)
+            if n < len(good):
+                page.append(good[n])  # interleaved: a bad order never stops the ones after it
+        page.append({"orderNumber": "NO-ID", "orderStatus": "AWAITING_3PL_EXPORT"})
+        yield from page
+
+    monkeypatch.setattr(OrderManagerClient, "iter_orders", with_bad_orders)
+    run = order_download.run(seeded)
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    assert (run.fetched, run.created, run.updated, run.failed) == (13, 12, 4, 9)
+    assert "An order without a valid orderId was skipped" in run.error
+
+    assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 4
+    held = {r.om_order_id: r for r in OrderRecord.objects.filter(status=Status.ERROR)}
+    assert len(held) == len(BAD_ORDERS)
+    for n, (number, (_, reason)) in enumerate(BAD_ORDERS.items()):
+        record = held[900_000 + n]
+        assert reason in record.last_error, number
+        assert record.last_error.startswith("Invalid order from Order Manager:")
+        assert record.error_permanent and record.next_retry_at is None and record.attempts == 0
+        assert kinds(record) == [Kind.DOWNLOADED]
+    assert held[900_000 + list(BAD_ORDERS).index("BAD-LONG")].order_number == "L" * 200
+    # PostgreSQL's jsonb refuses NUL characters: they are replaced in the stored source.
+    assert held[900_000 + list(BAD_ORDERS).index("BAD-NUL")].source["shipName"] == "Ada\ufffdLovelace"
+    gift = OrderRecord.objects.get(order_number="SO-000002")
+    assert gift.status == Status.AT_WMS and gift.source["giftMessage"] == "Happy\ufffdBirthday"
+
+    assert wms_side()["orders_total"] == 4
+    assert not any(number.startswith("BAD") for number in numbers_at_wms())
+
+    rerun = order_download.run(seeded)  # held orders are not re-sent on their own
+    assert wms_posts(rerun) == []
+
+
+def add_sandbox_order(slug: str, number: str, skus: list[str]) -> OmOrder:
+    """One more order in the pickup status, for SKUs that may not exist at the WMS."""
+    om, _ = accounts(slug)
+    template = OmOrder.objects.filter(account=om).order_by("pk").first()
+    now = clock.now()
+    order = OmOrder.objects.create(
+        account=om, order_number=number, status=OrderStatus.AWAITING_3PL_EXPORT, warehouse=template.warehouse,
+        order_date=now, created_date=now, modified_date=now, ship_name="Grace Hopper", ship_address1="9 Compiler Ct",
+        ship_city="Arlington", ship_state="VA", ship_zip="22201", ship_country="US",
+    )
+    for sku in skus:
+        product, _ = OmProduct.objects.get_or_create(account=om, master_sku=sku)
+        OmOrderItem.objects.create(order=order, product=product, listing_sku=sku, quantity=1)
+    return order
+
+
+def test_a_wms_rejection_holds_that_order_only(seeded):
+    add_sandbox_order(SLUG, "SO-GHOST", ["SKU-1", "GHOST-1"])
+    run = order_download.run(seeded)
+    assert run.status == SyncRun.Status.PARTIAL
+    assert (run.created, run.updated, run.failed) == (5, 4, 1)
+    ghost = OrderRecord.objects.get(order_number="SO-GHOST")
+    assert ghost.status == Status.ERROR and ghost.error_permanent and ghost.next_retry_at is None
+    assert "GHOST-1" in ghost.last_error and "does not exist" in ghost.last_error
+    assert kinds(ghost) == [Kind.DOWNLOADED, Kind.WMS_REJECTED]
+    assert ghost.events.get(kind=Kind.WMS_REJECTED).sent["referenceNum"] == "SO-GHOST"
+    assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 4
+    assert "SO-GHOST" not in numbers_at_wms()
+
+    rerun = order_download.run(seeded)  # a permanent rejection waits for the operator
+    assert wms_posts(rerun) == []
+    assert OrderRecord.objects.get(order_number="SO-GHOST").attempts == 1
+
+
+def test_transient_failures_are_retried_later_and_a_lost_answer_is_linked(seeded, monkeypatch):
+    real_create = WarehouseManagerClient.create_order
+    numbers = ["SO-000001", "SO-000002"]
+
+    def flaky(self, order):
+        if order["referenceNum"] == numbers[0]:
+            real_create(self, order)  # the WMS accepted it, but the answer never arrived
+            raise NetworkError("read timed out")
+        if order["referenceNum"] == numbers[1]:
+            raise ServerError("Warehouse Manager answered 503", status=503)
+        return real_create(self, order)
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", flaky)
+    start = timezone.now()
+    first = order_download.run(seeded)
+    assert first.status == SyncRun.Status.PARTIAL
+    assert (first.updated, first.failed) == (2, 2)
+    for number in numbers:
+        record = OrderRecord.objects.get(order_number=number)
+        assert record.status == Status.ERROR and not record.error_permanent and not record.given_up
+        assert start < record.next_retry_at <= timezone.now() + datetime.timedelta(minutes=1)
+        assert kinds(record) == [Kind.DOWNLOADED, Kind.SEND_FAILED]
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
+    too_soon = order_download.run(seeded)
+    assert wms_posts(too_soon) == []  # not due yet
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
+        later = order_download.run(seeded)
+    assert later.status == SyncRun.Status.SUCCEEDED, later.error
+    lost, failed = (OrderRecord.objects.get(order_number=n) for n in numbers)
+    assert lost.status == failed.status == Status.AT_WMS
+    assert kinds(lost)[-2:] == [Kind.LINKED_AT_WMS, Kind.EXPORTED]  # found by referenceNum, not re-sent
+    assert kinds(failed)[-2:] == [Kind.SENT_TO_WMS, Kind.EXPORTED]
+    assert len(wms_posts(later)) == 1
+    assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
+
+
+def test_fifteen_days_of_transient_failures_give_up(seeded, monkeypatch):
+    def down(self, order):
+        raise ServerError("Warehouse Manager answered 502", status=502)
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", down)
+    monkeypatch.setattr(order_download, "MAX_CONSECUTIVE_TRANSIENT", 100)
+    start = timezone.now()
+    order_download.run(seeded)
+    assert OrderRecord.objects.filter(status=Status.ERROR, given_up=False).count() == 4
+
+    with time_machine.travel(start + datetime.timedelta(days=14)):
+        order_download.run(seeded)
+    assert not OrderRecord.objects.filter(given_up=True).exists()
+
+    with time_machine.travel(start + datetime.timedelta(days=15, minutes=1)):
+        run = order_download.run(seeded)
+        assert run.status == SyncRun.Status.PARTIAL and run.failed == 4
+        for record in OrderRecord.objects.all():
+            assert record.given_up and record.next_retry_at is None and record.attempts == 3
+            assert kinds(record)[-1] == Kind.GAVE_UP
+            assert "Temporary failures for 15 days" in record.events.get(kind=Kind.GAVE_UP).message
+
+    with time_machine.travel(start + datetime.timedelta(days=20)):
+        after = order_download.run(seeded)
+    assert wms_posts(after) == [] and after.failed == 0
+    assert wms_side()["orders_total"] == 0
+
+
+def test_sending_stops_after_three_temporary_failures_in_a_row(seeded, monkeypatch):
+    tried = []
+
+    def down(self, order):
+        tried.append(order["referenceNum"])
+        raise ServerError("Warehouse Manager answered 503", status=503)
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", down)
+    run = order_download.run(seeded)
+    assert tried == ["SO-000001", "SO-000002", "SO-000003"]  # the WMS is presumed down: not hammered
+    assert "Stopped sending after 3 temporary failures in a row" in run.error
+    assert OrderRecord.objects.get(order_number="SO-000004").status == Status.NEW
+
+
+def test_a_cancel_between_download_and_send_wins(seeded, monkeypatch):
+    real_download = order_download.download
+    om, _ = accounts(SLUG)
+
+    def download_then_cancelled(ctx, warehouse_id):
+        real_download(ctx, warehouse_id)
+        OmOrder.objects.filter(account=om, order_number__in=["SO-000002", "SO-000003"]).update(
+            status=OrderStatus.CANCELLED, modified_date=clock.now()
+        )
+
+    monkeypatch.setattr(order_download, "download", download_then_cancelled)
+    run = order_download.run(seeded)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    cancelled = OrderRecord.objects.filter(status=Status.CANCELLED)
+    assert sorted(cancelled.values_list("order_number", flat=True)) == ["SO-000002", "SO-000003"]
+    for record in cancelled:
+        assert record.cancel_requested and record.cancel_handled and record.attempts == 0
+        assert kinds(record) == [Kind.DOWNLOADED, Kind.CANCELLED_IN_OM]
+    assert numbers_at_wms() == {"SO-000001", "SO-000004"}
+    assert len(wms_posts(run)) == 2
+
+
+def test_a_cancel_before_a_retry_wins(seeded, monkeypatch):
+    """An order whose first send failed, cancelled in Order Manager before the retry, is not sent."""
+    real_create = WarehouseManagerClient.create_order
+
+    def first_fails(self, order):
+        if order["referenceNum"] == "SO-000001":
+            raise ServerError("Warehouse Manager answered 503", status=503)
+        return real_create(self, order)
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", first_fails)
+    order_download.run(seeded)
+    assert OrderRecord.objects.get(order_number="SO-000001").status == Status.ERROR
+    om, _ = accounts(SLUG)
+    OmOrder.objects.filter(account=om, order_number="SO-000001").update(status=OrderStatus.CANCELLED, modified_date=clock.now())
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
+        retry = order_download.run(seeded)
+    assert wms_posts(retry) == []
+    assert "SO-000001" not in numbers_at_wms()
+    record = OrderRecord.objects.get(order_number="SO-000001")
+    assert record.cancel_requested and not record.cancel_handled and record.status == Status.ERROR
+    assert kinds(record)[-1] == Kind.CANCELLED_IN_OM
+
+    # Order Cancel Download finishes it: not found at the WMS, so cancelled without a WMS call.
+    cancel_run = order_cancel_download.run(seeded)
+    assert cancel_run.status == SyncRun.Status.SUCCEEDED, cancel_run.error
+    record.refresh_from_db()
+    assert (record.status, record.cancel_handled) == (Status.CANCELLED, True)
+    assert "SO-000001" not in numbers_at_wms()
+
+
+def test_an_order_already_at_the_wms_is_linked_not_failed(seeded):
+    _, wms = accounts(SLUG)
+    now = clock.now()
+    existing = WmsOrder.objects.create(
+        account=wms, reference_num="SO-000003", customer_id=wms.customer_id, facility_id=wms.facility_id,
+        creation_date=now, last_modified_date=now,
+    )
+    run = order_download.run(seeded)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    record = OrderRecord.objects.get(order_number="SO-000003")
+    assert (record.status, record.wms_order_id, record.last_error) == (Status.AT_WMS, existing.pk, "")
+    assert kinds(record) == [Kind.DOWNLOADED, Kind.LINKED_AT_WMS, Kind.EXPORTED]
+    assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
+
+
+def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(seeded, monkeypatch):
+    real_mark = order_download.mark_at_wms
+    calls = []
+
+    def crash_on_second(record, wms_order_id):
+        calls.append(record.order_number)
+        if len(calls) == 2:
+            raise RuntimeError("killed after the WMS accepted the order")
+        real_mark(record, wms_order_id)
+
+    monkeypatch.setattr(order_download, "mark_at_wms", crash_on_second)
+    crashed = order_download.run(seeded)
+    assert crashed.status == SyncRun.Status.FAILED
+    assert crashed.error.startswith("Internal error (RuntimeError)")
+    victim = OrderRecord.objects.get(order_number=calls[1])
+    assert (victim.status, victim.wms_order_id, victim.attempts) == (Status.NEW, None, 1)
+    assert wms_side()["orders_total"] == 2
+
+    monkeypatch.setattr(order_download, "mark_at_wms", real_mark)
+    again = order_download.run(seeded)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == 4
+    victim.refresh_from_db()
+    assert Kind.LINKED_AT_WMS in kinds(victim) and Kind.SENT_TO_WMS not in kinds(victim)
+    assert len(wms_posts(again)) == 2  # the two never tried; the victim was found, not re-sent
+    st = wms_side()
+    assert st["orders_total"] == 4 and st["duplicate_reference_nums"] == {}
+    assert status(SLUG)["order_manager"]["orders_by_status"] == {"PENDING_FULFILLMENT": 4}
