@@ -94,6 +94,9 @@ def store_page(ctx, page: list) -> None:
     connection = ctx.connection
     ids = [oid for oid in map(order_id_of, page) if oid is not None]
     known = set(OrderRecord.objects.filter(connection=connection, om_order_id__in=ids).values_list("om_order_id", flat=True))
+    # Held as invalid at download (in error without a send attempt): read again, they may be fixed.
+    held = {r.om_order_id: r for r in OrderRecord.objects.filter(
+        connection=connection, om_order_id__in=ids, status=Status.ERROR, attempts=0, cancel_requested=False)}
     records = []
     for raw in page:
         order_id = order_id_of(raw)
@@ -102,7 +105,10 @@ def store_page(ctx, page: list) -> None:
             ctx.note_error(f"An order without a valid orderId was skipped: {excerpt(repr(redact(raw, max_chars=300)), 300)}")
             continue
         if order_id in known:
-            ctx.run.skipped += 1
+            if order_id in held and reread(ctx, held[order_id], raw):
+                ctx.run.updated += 1
+            else:
+                ctx.run.skipped += 1
             continue
         known.add(order_id)
         records.append(new_record(connection, raw, order_id))
@@ -123,6 +129,21 @@ def store_page(ctx, page: list) -> None:
         )
         for r in records
     ])
+
+
+def reread(ctx, record: OrderRecord, raw: dict) -> bool:
+    """A held order read again: once Order Manager's copy is valid, it is queued like a new one."""
+    fresh = new_record(ctx.connection, raw, record.om_order_id)
+    if fresh.status != Status.NEW:
+        return False
+    fields = ["order_number", "sales_channel", "ship_to", "ship_method", "lines", "source", "wms_payload", "om_modified_at"]
+    for name in fields:
+        setattr(record, name, getattr(fresh, name))
+    record.status, record.last_error, record.error_permanent, record.next_retry_at = Status.NEW, "", False, None
+    with transaction.atomic():
+        record.save(update_fields=[*fields, "status", "last_error", "error_permanent", "next_retry_at", "updated_at"])
+        ctx.event(record, Kind.DOWNLOADED, "Read again after a change in Order Manager: valid now, queued for sending.")
+    return True
 
 
 def _create_one(record: OrderRecord) -> bool:
@@ -222,6 +243,13 @@ def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
 
 def send_one(ctx, record: OrderRecord) -> str:
     """Send one order (or link it when the WMS has it already). Returns "sent", "permanent" or "transient"."""
+    if not record.wms_payload:
+        # Invalid when downloaded (e.g. re-queued by an operator): nothing to send until it is fixed
+        # in Order Manager, which re-reads it. Held again instead of failing the whole run.
+        OrderRecord.objects.filter(pk=record.pk).update(error_permanent=True, next_retry_at=None, updated_at=timezone.now())
+        ctx.note_error(f"Order {record.order_number} cannot be sent: {record.last_error}")
+        ctx.run.failed += 1
+        return "permanent"
     wms = ctx.warehouse_manager
     now = timezone.now()
     # Log before the outside call: if the process dies after the WMS accepted the order, the

@@ -353,3 +353,40 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
     st = wms_side()
     assert st["orders_total"] == 4 and st["duplicate_reference_nums"] == {}
     assert status(SLUG)["order_manager"]["orders_by_status"] == {"PENDING_FULFILLMENT": 4}
+
+
+def test_a_held_order_is_sent_once_fixed_in_order_manager(seeded):
+    """"Fix it there; it is read again on the next change": the quarantined order is re-read."""
+    bad = add_sandbox_order(SLUG, "SO-NOSKU", [""])  # a product without a master SKU
+    first = order_download.run(seeded)
+    record = OrderRecord.objects.get(order_number="SO-NOSKU")
+    assert record.status == Status.ERROR and "product.masterSku is missing" in record.last_error
+    assert "Fix it there" in record.last_error
+
+    item = bad.items.get()
+    item.product = OmProduct.objects.get(account=bad.account, master_sku="SKU-2")
+    item.save()
+    OmOrder.objects.filter(pk=bad.pk).update(modified_date=clock.now())  # Order Manager marks the change
+    second = order_download.run(seeded)
+    assert second.status == SyncRun.Status.SUCCEEDED, second.error
+    record.refresh_from_db()
+    assert (record.status, record.last_error, record.error_permanent) == (Status.AT_WMS, "", False)
+    assert record.lines == [{"sku": "SKU-2", "quantity": 1}]
+    assert kinds(record) == [Kind.DOWNLOADED, Kind.DOWNLOADED, Kind.SENT_TO_WMS, Kind.EXPORTED]
+    assert "SO-NOSKU" in numbers_at_wms()
+    assert first.status == SyncRun.Status.PARTIAL
+
+
+def test_an_invalid_order_resent_by_the_operator_does_not_break_the_run(seeded):
+    add_sandbox_order(SLUG, "SO-NOSKU", [""])
+    order_download.run(seeded)
+    # What the admin's "Resend to WMS" does to an order in error.
+    OrderRecord.objects.filter(order_number="SO-NOSKU").update(
+        error_permanent=False, first_attempt_at=None, next_retry_at=timezone.now()
+    )
+    run = order_download.run(seeded)
+    assert run.status != SyncRun.Status.FAILED, run.error
+    record = OrderRecord.objects.get(order_number="SO-NOSKU")
+    assert record.status == Status.ERROR and record.error_permanent
+    assert "product.masterSku is missing" in record.last_error
+    assert "SO-NOSKU" not in numbers_at_wms()
