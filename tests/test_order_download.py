@@ -37,7 +37,7 @@ def wms_posts(run) -> list:
 
 
 def writes(run) -> list:
-    return [c for c in run.calls if c["method"] in ("POST", "PUT", "PATCH", "DELETE") and not c["path"].endswith("token")]
+    return [c for c in run.calls if c["method"] in ("POST", "PUT", "PATCH", "DELETE") and not c["path"].lower().endswith("/token")]
 
 
 def wms_side(slug=SLUG) -> dict:
