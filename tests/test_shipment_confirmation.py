@@ -1,0 +1,165 @@
+"""Shipment Confirmation against the sandbox over a real socket (pytest-django live_server)."""
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from connectors.order_manager import OrderManagerClient
+from connectors.sandbox import clock, operations
+from connectors.sandbox.models import OmOrder, OrderStatus, WmsOrder, WmsPackage
+from hub import order_download, shipment_confirmation
+from hub.models import OrderEvent, OrderRecord, SyncRun
+from tests.sandbox_helpers import accounts, sandbox_tenant, status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+Status, Kind = OrderRecord.Status, OrderEvent.Kind
+SLUG = "ships"
+SHIPMENT_PATH = "/v1.1/shipment/external"
+
+
+@pytest.fixture
+def connection(live_server):
+    """A sandbox tenant whose 3 orders are at the WMS and shipped there (one package each)."""
+    connection = sandbox_tenant(live_server, SLUG, orders=3, skus=4)
+    assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED
+    _, wms = accounts(SLUG)
+    operations.ship(wms, seed=7)
+    return connection
+
+
+def wms_order(number: str) -> WmsOrder:
+    _, wms = accounts(SLUG)
+    return WmsOrder.objects.get(account=wms, reference_num=number)
+
+
+def route(number: str, carrier: str, scac: str) -> None:
+    order = wms_order(number)
+    order.routing_info = {**order.routing_info, "carrier": carrier, "scacCode": scac}
+    order.save(update_fields=["routing_info"])
+
+
+def add_package(number: str, tracking: str) -> None:
+    order = wms_order(number)
+    now = clock.now() + datetime.timedelta(seconds=1)
+    WmsPackage.objects.create(order=order, tracking_number=tracking, create_date=now)
+    WmsOrder.objects.filter(pk=order.pk).update(last_modified_date=now, version=order.version + 1)
+
+
+def shipments() -> dict:
+    return status(SLUG)["order_manager"]["shipments"]
+
+
+def recorded() -> list[tuple[str, str, str]]:
+    return sorted((s["orderNumber"], s["trackingNumber"], s["carrier"]) for s in shipments()["recorded"])
+
+
+def puts(run) -> list:
+    return [c for c in run.calls if c["method"] == "PUT" and c["path"] == SHIPMENT_PATH]
+
+
+def test_every_package_is_confirmed_once_with_the_mapped_carrier(connection):
+    route("SO-000001", "UPS", "UPGN")
+    route("SO-000002", "FedEx", "FDEG")
+    route("SO-000003", "Bob's Freight", "BOBF")
+    add_package("SO-000001", "1ZEXTRA00000000002")
+    add_package("SO-000001", "1ZEXTRA00000000003")
+    first_tracking = {n: wms_order(n).packages.order_by("pk").first().tracking_number
+                      for n in ("SO-000001", "SO-000002", "SO-000003")}
+
+    run = shipment_confirmation.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert (run.fetched, run.failed) == (3, 0)
+    assert recorded() == sorted([
+        ("SO-000001", first_tracking["SO-000001"], "UPS"),
+        ("SO-000001", "1ZEXTRA00000000002", "UPS"),
+        ("SO-000001", "1ZEXTRA00000000003", "UPS"),
+        ("SO-000002", first_tracking["SO-000002"], "FEDEX"),
+        ("SO-000003", first_tracking["SO-000003"], "OTHER_CARRIER"),
+    ])
+    assert shipments()["duplicates"] == 0
+    assert len(puts(run)) == 1  # one batch for all five
+    for record in OrderRecord.objects.all():
+        assert record.status == Status.CONFIRMED
+        assert record.confirmed_tracking_numbers == record.tracking_numbers and record.tracking_in_flight == []
+        assert record.ship_date is not None
+        assert [k for k in record.events.values_list("kind", flat=True)][-2:] == [Kind.SHIPPED_AT_WMS, Kind.TRACKING_SENT]
+    assert OrderRecord.objects.get(order_number="SO-000003").carrier == "OTHER_CARRIER"
+    assert status(SLUG)["order_manager"]["orders_by_status"] == {"SHIPPED": 3}
+
+    rerun = shipment_confirmation.run(connection)
+    assert rerun.status == SyncRun.Status.SUCCEEDED
+    assert (rerun.updated, puts(rerun)) == (0, [])
+    assert shipments()["count"] == 5
+
+    # A package added later: only its number is sent, the confirmed ones never again.
+    add_package("SO-000002", "FEDEXLATE0001")
+    late = shipment_confirmation.run(connection)
+    assert late.status == SyncRun.Status.SUCCEEDED, late.error
+    assert len(puts(late)) == 1
+    assert shipments()["count"] == 6 and shipments()["duplicates"] == 0
+    record = OrderRecord.objects.get(order_number="SO-000002")
+    assert record.status == Status.CONFIRMED and record.confirmed_tracking_numbers[-1] == "FEDEXLATE0001"
+
+
+def test_a_crash_after_order_manager_accepted_does_not_send_twice(connection, monkeypatch):
+    real_send = OrderManagerClient.create_external_shipments
+
+    def accepted_then_crash(self, *args, **kwargs):
+        real_send(self, *args, **kwargs)
+        raise RuntimeError("killed before the hub recorded the answer")
+
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", accepted_then_crash)
+    crashed = shipment_confirmation.run(connection)
+    assert crashed.status == SyncRun.Status.FAILED and crashed.error.startswith("Internal error (RuntimeError)")
+    assert shipments()["count"] == 3
+    left = OrderRecord.objects.filter(status=Status.SHIPPED)
+    assert left.count() == 3 and all(r.tracking_in_flight == r.tracking_numbers for r in left)
+
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", real_send)
+    again = shipment_confirmation.run(connection)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert puts(again) == []  # Order Manager was read instead
+    assert shipments()["count"] == 3 and shipments()["duplicates"] == 0
+    for record in OrderRecord.objects.all():
+        assert record.status == Status.CONFIRMED and record.tracking_in_flight == []
+        assert "already had" in record.events.filter(kind=Kind.TRACKING_SENT).last().message
+
+
+def test_a_failed_batched_order_is_rejected_and_retried_later(connection):
+    om, _ = accounts(SLUG)
+    OmOrder.objects.filter(account=om, order_number="SO-000002").update(status=OrderStatus.CANCELLED)
+    start = timezone.now()
+    run = shipment_confirmation.run(connection)
+    assert run.status == SyncRun.Status.PARTIAL and run.failed == 1
+    record = OrderRecord.objects.get(order_number="SO-000002")
+    assert record.status == Status.SHIPPED and record.confirmed_tracking_numbers == []
+    assert "FAILED" in record.last_error and "CANCELLED" in record.last_error
+    assert record.next_retry_at > start
+    rejected = record.events.get(kind=Kind.TRACKING_REJECTED)
+    assert rejected.sent[0]["trackingNumber"] == record.tracking_numbers[0]
+    assert OrderRecord.objects.filter(status=Status.CONFIRMED).count() == 2
+
+    too_soon = shipment_confirmation.run(connection)
+    assert puts(too_soon) == []
+
+    OmOrder.objects.filter(account=om, order_number="SO-000002").update(status=OrderStatus.PENDING_FULFILLMENT)
+    with time_machine.travel(record.next_retry_at + datetime.timedelta(seconds=1)):
+        later = shipment_confirmation.run(connection)
+    assert later.status == SyncRun.Status.SUCCEEDED, later.error
+    record.refresh_from_db()
+    assert record.status == Status.CONFIRMED and record.last_error == ""
+    assert shipments()["count"] == 3 and shipments()["duplicates"] == 0
+
+
+def test_an_order_cancelled_at_the_wms_is_recorded(live_server):
+    connection = sandbox_tenant(live_server, SLUG, orders=2, skus=2)
+    order_download.run(connection)
+    order = wms_order("SO-000001")
+    WmsOrder.objects.filter(pk=order.pk).update(status=2, last_modified_date=clock.now())
+    run = shipment_confirmation.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert OrderRecord.objects.get(order_number="SO-000001").status == Status.CANCELLED
+    assert OrderRecord.objects.get(order_number="SO-000002").status == Status.AT_WMS
+    assert puts(run) == []
