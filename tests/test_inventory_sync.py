@@ -1,0 +1,152 @@
+"""Inventory Sync against the sandbox over a real socket (pytest-django live_server)."""
+import pytest
+
+from connectors.order_manager import OrderManagerClient
+from connectors.sandbox.models import OmProduct, OmStock, WmsStock
+from hub import inventory_sync
+from hub.models import InventoryLine, Job, SyncRun
+from tests import factories
+from tests.sandbox_helpers import accounts, sandbox_tenant, status
+
+Result = InventoryLine.Result
+ADJUST_PATH = "/v1.1/inventory/adjust"
+SLUG = "stock"
+
+live = pytest.mark.django_db(transaction=True)
+
+
+def adjust_calls(run) -> list:
+    return [c for c in run.calls if c["method"] == "POST" and c["path"] == ADJUST_PATH]
+
+
+def set_stock(sku: str, *, wms_available: int | None = None, om_on_hand: int | None = None, om_locked: int | None = None):
+    om, wms = accounts(SLUG)
+    if wms_available is not None:
+        WmsStock.objects.filter(account=wms, item__sku=sku).update(available=wms_available)
+    changes = {k: v for k, v in (("on_hand", om_on_hand), ("locked", om_locked)) if v is not None}
+    if changes:
+        assert OmStock.objects.filter(product__account=om, product__master_sku=sku).update(**changes) == 1
+
+
+def lines(run) -> dict[str, InventoryLine]:
+    return {line.sku: line for line in InventoryLine.objects.filter(run=run)}
+
+
+@live
+def test_unlocked_rule_no_starting_inventory_and_a_second_run_writes_nothing(live_server):
+    connection = sandbox_tenant(live_server, SLUG, skus=12)
+    set_stock("SKU-1", wms_available=10, om_on_hand=3, om_locked=10)  # 10 locked + 10 at the warehouse
+    set_stock("SKU-10", wms_available=7, om_on_hand=0, om_locked=0)  # "SKU-1" is a prefix of it
+    before = status(SLUG)["order_manager"]
+
+    run = inventory_sync.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    after = status(SLUG)["order_manager"]
+    assert after["stock"]["SKU-1"] == {"on_hand": 20, "locked": 10, "warehouse": "Sandbox 3PL"}
+    assert after["stock"]["SKU-10"]["on_hand"] == 7
+
+    seen = lines(run)
+    assert len(seen) == run.fetched == 12  # one line per WMS SKU
+    assert (seen["SKU-1"].om_locked, seen["SKU-1"].on_hand_written, seen["SKU-1"].result) == (10, 20, Result.UPDATED)
+    wms = status(SLUG)["warehouse_manager"]["stock_available"]
+    for sku, line in seen.items():
+        if line.result == Result.UPDATED:
+            assert after["stock"][sku]["on_hand"] == wms[sku] + after["stock"][sku]["locked"], sku
+            assert after["stock"][sku]["locked"] == before["stock"][sku]["locked"]  # locked left as it is
+
+    missing = {sku for sku, line in seen.items() if line.result == Result.NO_STARTING_INVENTORY}
+    assert missing == {"SKU-3"} == set(before["skus_without_starting_inventory"]) & set(seen)
+    assert "assign starting inventory" in seen["SKU-3"].message and seen["SKU-3"].on_hand_written is None
+    assert "SKU-3" not in after["stock"]  # reported, never created
+    assert "SKU-3" in after["skus_without_starting_inventory"]
+    assert after["stock"]["OMONLY-1"] == before["stock"]["OMONLY-1"]  # not at the WMS: not touched
+    assert run.updated == sum(1 for line in seen.values() if line.result == Result.UPDATED)
+
+    second = inventory_sync.run(connection)
+    assert second.status == SyncRun.Status.SUCCEEDED
+    assert second.updated == 0 and adjust_calls(second) == []
+    assert {line.result for line in lines(second).values()} == {Result.UNCHANGED, Result.NO_STARTING_INVENTORY}
+
+
+@live
+def test_only_changed_skus_are_written_at_most_200_per_call(live_server, monkeypatch):
+    connection = sandbox_tenant(live_server, SLUG, skus=250)
+    om, wms = accounts(SLUG)
+    available = dict(WmsStock.objects.filter(account=wms).values_list("item__sku", "available"))
+    unchanged = set()
+    for stock in OmStock.objects.filter(product__account=om).select_related("product"):
+        sku = stock.product.master_sku
+        if sku not in available:
+            continue
+        right = available[sku] + stock.locked
+        if len(unchanged) < 10:  # these already show the right number
+            stock.on_hand = right
+            unchanged.add(sku)
+        else:
+            stock.on_hand = right + 1
+        stock.save(update_fields=["on_hand"])
+    with_stock = {s for s in available if OmStock.objects.filter(product__account=om, product__master_sku=s).exists()}
+    changed = with_stock - unchanged
+    assert len(changed) > 200
+
+    sent_batches = []
+    real_adjust = OrderManagerClient.adjust_inventory
+
+    def spy(self, items, **kwargs):
+        sent_batches.append([item["masterSku"] for item in items])
+        return real_adjust(self, items, **kwargs)
+
+    monkeypatch.setattr(OrderManagerClient, "adjust_inventory", spy)
+    run = inventory_sync.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert [len(batch) for batch in sent_batches] == [200, len(changed) - 200]
+    assert set().union(*sent_batches) == changed  # never an unchanged SKU
+    assert len(adjust_calls(run)) == 2
+    assert run.updated == len(changed)
+    assert {sku for sku, line in lines(run).items() if line.result == Result.UNCHANGED} == unchanged
+
+    sent_batches.clear()
+    second = inventory_sync.run(connection)
+    assert sent_batches == [] and adjust_calls(second) == [] and second.updated == 0
+
+
+@live
+def test_err097_and_err053_are_recorded_per_sku(live_server, monkeypatch):
+    """Stock removed in Order Manager between the read and the write: its answers land on the lines."""
+    connection = sandbox_tenant(live_server, SLUG, skus=5)
+    for sku in ("SKU-1", "SKU-2", "SKU-4"):
+        set_stock(sku, wms_available=5, om_on_hand=1, om_locked=0)
+    om, _ = accounts(SLUG)
+    real_totals = OrderManagerClient.iter_stock_totals
+
+    def then_removed(self, *args, **kwargs):
+        yield from real_totals(self, *args, **kwargs)
+        OmStock.objects.filter(product__account=om, product__master_sku="SKU-2").delete()  # -> ERR097
+        OmProduct.objects.filter(account=om, master_sku="SKU-4").delete()  # -> ERR053
+
+    monkeypatch.setattr(OrderManagerClient, "iter_stock_totals", then_removed)
+    run = inventory_sync.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    seen = lines(run)
+    assert (seen["SKU-1"].result, seen["SKU-1"].on_hand_written) == (Result.UPDATED, 5)
+    assert seen["SKU-2"].result == Result.NO_STARTING_INVENTORY and seen["SKU-2"].message.startswith("ERR097: ")
+    assert seen["SKU-4"].result == Result.UNKNOWN_PRODUCT and seen["SKU-4"].message.startswith("ERR053: ")
+    assert seen["SKU-2"].on_hand_written is seen["SKU-4"].on_hand_written is None
+    assert run.failed == 0
+    assert not OmStock.objects.filter(product__account=om, product__master_sku="SKU-2").exists()  # not created
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields, reason",
+    [
+        (dict(warehouse_name=""), "Inventory Sync needs the Order Manager warehouse name"),
+        (dict(om_warehouse_type="DIRECT_FULFILLMENT"), "is of type DIRECT_FULFILLMENT"),
+    ],
+)
+def test_refused_without_a_usable_warehouse(fields, reason):
+    connection = factories.OrderManagerConnectionFactory(**fields)
+    run = inventory_sync.run(connection)
+    assert run.status == SyncRun.Status.FAILED and run.job == Job.INVENTORY_SYNC
+    assert reason in run.error
+    assert run.requests_made == 0 and not InventoryLine.objects.exists()
