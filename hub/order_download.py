@@ -4,10 +4,12 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
 1. Download orders in the connection's pickup status for its warehouse id, modified since the
    watermark minus the overlap window; insert an `OrderRecord` per new Order Manager order id (the
    unique key makes a repeat a skip, never a duplicate). A bad order with a readable id is kept as
-   `error` with the reason (quarantined); the rest of the page goes on.
+   `error` with the reason (quarantined) and read again when it comes back changed, to be sent
+   once valid; the rest of the page goes on.
 2. Send every `new` order, and every `error` order whose transient failure is due for a retry,
    to the WMS. Right before sending, Order Manager is asked again (one call per 100 orders), so a
-   cancel that arrived after the download wins. The attempt is recorded before the outside call;
+   cancel that arrived after the download wins (an order whose earlier attempt may have reached
+   the WMS is left to Order Cancel Download, which looks it up there). The attempt is recorded before the outside call;
    any later attempt first looks the order up at the WMS by `referenceNum` and links it instead
    of sending it again, and a "Duplicate" answer links the existing WMS order.
 3. Orders now at the WMS are marked exported in Order Manager (`sendtofulfillment`), the
