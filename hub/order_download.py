@@ -9,9 +9,10 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
 2. Send every `new` order, and every `error` order whose transient failure is due for a retry,
    to the WMS. Right before sending, Order Manager is asked again (one call per 100 orders), so a
    cancel that arrived after the download wins (an order whose earlier attempt may have reached
-   the WMS is left to Order Cancel Download, which looks it up there). The attempt is recorded before the outside call;
-   any later attempt first looks the order up at the WMS by `referenceNum` and links it instead
-   of sending it again, and a "Duplicate" answer links the existing WMS order.
+   the WMS is left to Order Cancel Download, which looks it up there). The attempt is recorded
+   before the outside call; any later attempt first looks the order up at the WMS by
+   `referenceNum` and links it instead of sending it again, and a "Duplicate" answer links the
+   existing WMS order.
 3. Orders now at the WMS are marked exported in Order Manager (`sendtofulfillment`), the
    documented way out of AWAITING_3PL_EXPORT, so they are not picked up again.
 A permanent rejection (WMS 400, bad data) holds the order as `error` for the operator; transient
