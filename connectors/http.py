@@ -35,6 +35,7 @@ from urllib3.exceptions import (
     MaxRetryError,
     NameResolutionError,
     ProtocolError,
+    ReadTimeoutError,
     ResponseError,
 )
 from urllib3.util.retry import Retry
@@ -485,7 +486,8 @@ class HttpClient:
             return MalformedResponse(f"{self._Service} sent a body that could not be decoded for {method} {path}", **common)
         if isinstance(exc, requests.exceptions.RetryError):
             return ServerError(f"{self._Service} kept failing on {method} {path}", **common)
-        if isinstance(exc, requests.exceptions.ReadTimeout):
+        # A GET whose read timeouts used up its retries arrives as ConnectionError(MaxRetryError(ReadTimeoutError)).
+        if isinstance(exc, requests.exceptions.ReadTimeout) or any(isinstance(c, ReadTimeoutError) for c in _causes(exc)):
             return NetworkError(
                 f"{self._Service} at {where} did not answer {method} {path} within {self.timeout[1]:g} s", **common
             )
