@@ -227,6 +227,6 @@ def _finish_state(state: JobState, run: SyncRun, connection, job: Job, new_water
             changes["watermark"] = new_watermark
     else:
         changes["consecutive_failures"] = F("consecutive_failures") + 1
-    changes["next_due_at"] = schedule.next_due(connection, job, now)
+    changes["next_due_at"] = schedule.next_after_run(connection, job, state.next_due_at, now)
     JobState.objects.filter(pk=state.pk).update(**changes)
     return 0 if ok else state.consecutive_failures + 1

@@ -65,6 +65,25 @@ def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetim
     return after.astimezone(UTC) + datetime.timedelta(minutes=interval)
 
 
+def next_after_run(connection, job: str, due_at: datetime.datetime | None, started_at: datetime.datetime) -> datetime.datetime | None:
+    """The next due time after a run that started at `started_at` for the slot due at `due_at`.
+
+    Counted from the due time the run was claimed for, not from the run's start a moment after the
+    dispatcher's tick: counting from the start would put every next due time just after the next
+    tick, so a 1-minute job would run every 2 minutes. After downtime (due more than one interval
+    before the start), or for a run started by hand before its due time, it counts from the start.
+    """
+    anchor = started_at
+    if due_at is not None and due_at <= started_at:
+        if job == Job.INVENTORY_SYNC:
+            anchor = due_at
+        else:
+            interval = datetime.timedelta(minutes=getattr(connection, INTERVAL_FIELDS[Job(job)][1]))
+            if started_at - due_at < interval:
+                anchor = due_at
+    return next_due(connection, job, anchor)
+
+
 def initial_due(connection, job: str, now: datetime.datetime) -> datetime.datetime | None:
     """Due time of a pair that is new or was just (re-)enabled: interval jobs at once, inventory at its next slot."""
     if timezone.is_naive(now):

@@ -305,3 +305,26 @@ def test_reschedule_clears_disabled_and_restores_on_enable(connection):
     now = timezone.now()
     schedule.reschedule(connection, now=now)
     assert states_of(connection)[Job.ORDER_DOWNLOAD].next_due_at == now
+
+
+class TestNextAfterRun:
+    """Interval jobs keep their cadence: counted from the claimed due time, not the run's start."""
+
+    def test_counted_from_the_due_time_when_the_run_starts_just_after_the_tick(self, db):
+        from hub.schedule import next_after_run
+
+        connection = factories.OrderManagerConnectionFactory(order_download_interval=1)
+        due = datetime.datetime(2027, 1, 5, 12, 0, 0, tzinfo=UTC)
+        started = due + datetime.timedelta(seconds=0.8)
+        assert next_after_run(connection, Job.ORDER_DOWNLOAD, due, started) == due + datetime.timedelta(minutes=1)
+
+    def test_counted_from_the_start_after_downtime_or_a_manual_early_run(self, db):
+        from hub.schedule import next_after_run
+
+        connection = factories.OrderManagerConnectionFactory(order_download_interval=5)
+        due = datetime.datetime(2027, 1, 5, 12, 0, 0, tzinfo=UTC)
+        late = due + datetime.timedelta(hours=2)
+        assert next_after_run(connection, Job.ORDER_DOWNLOAD, due, late) == late + datetime.timedelta(minutes=5)
+        early = due - datetime.timedelta(minutes=3)
+        assert next_after_run(connection, Job.ORDER_DOWNLOAD, due, early) == early + datetime.timedelta(minutes=5)
+        assert next_after_run(connection, Job.ORDER_DOWNLOAD, None, early) == early + datetime.timedelta(minutes=5)
