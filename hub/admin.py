@@ -613,3 +613,5 @@ class JobStateAdmin(AuditAdmin):
         else:
             messages.info(request, "None of the selected jobs needed attention.")
 
+
+from . import alert_admin  # noqa: E402,F401  (registers AlertAdmin, built on AuditAdmin above)

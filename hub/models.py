@@ -232,3 +232,68 @@ class JobState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection} · {self.get_job_display()}"
+
+
+class Alert(models.Model):
+    """One problem of one connection that its tenant's alert contacts hear about (hub.alerts).
+
+    `(connection, cause, key)` names the problem; at most one alert per name is open
+    (`cleared_at` null) at a time, enforced by a partial unique constraint, so re-evaluating
+    after every run opens nothing twice. `notified_at` / `clear_notified_at` record that the
+    opening / the clearing was handled by the notifier (e-mailed, or nobody to tell).
+    """
+
+    class Cause(models.TextChoices):
+        ORDER_ERROR = "order_error", "Order in error"
+        CANCEL_TOO_LATE = "cancel_too_late", "Cancellation came too late"
+        AUTH_FAILED = "auth_failed", "Credentials rejected"
+        CONNECTION_PAUSED = "connection_paused", "Connection paused"
+        NO_STARTING_INVENTORY = "no_starting_inventory", "SKUs without starting inventory"
+        JOB_STALE = "job_stale", "Job not succeeding"
+
+    connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="alerts")
+    cause = models.CharField(max_length=30, choices=Cause.choices)
+    key = models.CharField(
+        max_length=100, blank=True, help_text="What the alert is about within its cause (an order, a job); blank: the connection."
+    )
+    message = models.TextField()
+    link = models.CharField(max_length=500, blank=True, help_text="Admin path of the thing to look at.")
+    opened_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    clear_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection", "cause", "key"], condition=models.Q(cleared_at__isnull=True),
+                name="unique_open_alert",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["cleared_at", "cause"], name="alert_cleared_cause"),
+            models.Index(fields=["notified_at"], name="alert_notified"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_cause_display()}: {self.key}" if self.key else self.get_cause_display()
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
+
+
+class Heartbeat(models.Model):
+    """When a periodic task last completed (`name` e.g. "dispatch"); read by /healthz.
+
+    A row in the database rather than the cache: the web process and the cluster's workers share
+    no cache (django-q2's own cluster stats live in the cache, so they are invisible to the web
+    process with the default per-process cache)."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -12,6 +12,8 @@ used by the django-q2 task, the admin's "Run now" and `manage.py sync`. Contract
   on the row; per-item failures make it `partial`. Only `JobAlreadyRunning` escapes.
 - The watermark advances only when the run succeeded or was partial (per-item failures are kept
   on their `OrderRecord` with their own retry time, so nothing is lost by moving on).
+- After the run (lease released) the connection's alerts are re-evaluated (`hub.alerts.after_run`,
+  which never raises); log lines during the run carry tenant, connection, job and run (`hub.logs`).
 - After three claimed runs in a row that never finished (a worker killed mid-run, a crash loop),
   scheduled runs stop and the job is flagged for the operator's attention.
 """
@@ -32,7 +34,7 @@ from connectors.redaction import excerpt, redact
 
 from tenants import clients
 
-from . import circuit, leases, schedule
+from . import alerts, circuit, leases, logs, schedule
 from .models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 
 logger = logging.getLogger("hub.runner")
@@ -129,10 +131,14 @@ def run_job(connection, job: str, *, trigger: str = SyncRun.Trigger.COMMAND, lea
             raise JobAlreadyRunning(f"{job.label} is already running for {connection}.")
     elif not leases.holds(connection, job, lease_token):
         raise JobAlreadyRunning(f"The lease for {job.label} on {connection} is no longer held by this task.")
-    try:
-        return _run_claimed(connection, job, trigger, lease_token)
-    finally:
-        leases.release(connection, job, lease_token)
+    # Every log line of the run, the connectors' included, carries these fields (hub.logs).
+    with logs.bound(tenant=connection.warehouse.tenant.slug, connection=connection.pk, job=job.value):
+        try:
+            run = _run_claimed(connection, job, trigger, lease_token)
+        finally:
+            leases.release(connection, job, lease_token)
+        alerts.after_run(connection)  # after the lease is released; never raises
+    return run
 
 
 def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRun:
@@ -143,6 +149,7 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRu
     _close_abandoned(connection, job, now)
 
     run = SyncRun.objects.create(connection=connection, job=job, trigger=trigger, started_at=now)
+    logs.bind(run=run.pk)
     reason = blocked_reason(connection, job)
     if not reason and trigger == SyncRun.Trigger.SCHEDULE and state.claims_without_finish > MAX_UNFINISHED_CLAIMS:
         reason = (

@@ -123,22 +123,42 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # alert e-mails are sent from workers: never hang one
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hub@localhost")
 
+# Logs go to stdout: JSON lines in production, plain lines in the embedded default (hub/logs.py).
+# Every line logged during a run carries its tenant, connection, job and run id; secrets are masked.
+HUB_LOG_FORMAT = env.str("HUB_LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"run_context": {"()": "hub.logs.RunContextFilter"}},
+    "formatters": {"plain": {"()": "hub.logs.PlainFormatter"}, "json": {"()": "hub.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+            "formatter": "json" if HUB_LOG_FORMAT == "json" else "plain", "filters": ["run_context"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Operations (hub/health.py, hub/metrics.py, hub/retention.py). /healthz fails (503) on a stale
+# cluster or dispatcher only when HUB_HEALTH_REQUIRE_CLUSTER (default: production); /metrics
+# answers a Bearer HUB_METRICS_TOKEN or a client inside HUB_METRICS_ALLOWED_NETWORKS.
+HUB_HEALTH_REQUIRE_CLUSTER = env.bool("HUB_HEALTH_REQUIRE_CLUSTER", default=not DEBUG)
+HUB_METRICS_TOKEN = env.str("HUB_METRICS_TOKEN", default="")
+HUB_METRICS_ALLOWED_NETWORKS = env.list("HUB_METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
+HUB_RETENTION_DAYS = env.int("HUB_RETENTION_DAYS", default=90)
 
 if not DEBUG:
     # Production: everything `manage.py check --deploy` asks for. TLS is usually ended by a proxy
     # in front of the hub, which must set X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers and Prometheus reach the hub directly over HTTP: no redirect to HTTPS.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

@@ -10,6 +10,9 @@
   would leave a window between the check and the run in which two deliveries both pass.
 - `install_dispatch_schedule()`: creates or updates that Schedule by name (used by
   `manage.py setup_schedules`; the data migration holds a frozen copy of the same values).
+- `alerts_tick()` ("hub.alerts", every 5 minutes) re-evaluates every connection's alerts (a job
+  gone stale, a cool-off that ended) and sends the digests that are due; `prune_tick()`
+  ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three.
 """
 from __future__ import annotations
 
@@ -35,11 +38,39 @@ DISPATCH_SCHEDULE = {
 }
 
 
-def dispatch_tick() -> int:
-    """Claim and enqueue every due (connection, job); returns how many were enqueued."""
-    from .dispatcher import dispatch
+# The other periodic work, installed the same idempotent way (frozen copies in migration 0004).
+OPS_SCHEDULES = {
+    "hub.alerts": {**DISPATCH_SCHEDULE, "func": "hub.tasks.alerts_tick", "minutes": 5},
+    "hub.prune": {**DISPATCH_SCHEDULE, "func": "hub.tasks.prune_tick", "schedule_type": "D", "minutes": None},
+}
 
-    return len(dispatch())
+
+def dispatch_tick() -> int:
+    """Claim and enqueue every due (connection, job); returns how many were enqueued.
+
+    A completed tick is recorded as the "dispatch" heartbeat that /healthz reads (hub.health)."""
+    from .dispatcher import dispatch
+    from .health import record_heartbeat
+
+    enqueued = len(dispatch())
+    record_heartbeat("dispatch")
+    return enqueued
+
+
+def alerts_tick() -> dict:
+    """Re-evaluate every connection's alerts, then send what is due (immediate and digests)."""
+    from . import alerts
+
+    changes = alerts.evaluate_all()
+    sent = alerts.send_due()
+    return {"opened": len(changes.opened), "cleared": len(changes.cleared), "emails": sent}
+
+
+def prune_tick() -> dict:
+    """Apply the retention rules (hub.retention) with HUB_RETENTION_DAYS."""
+    from . import retention
+
+    return retention.prune()
 
 
 def take_over(connection_id: int, job: str, token: str) -> str | None:
@@ -83,14 +114,25 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
 
 def install_dispatch_schedule(schedule_model=None):
     """Create or update the one "hub.dispatch" Schedule (idempotent; removes duplicates by name)."""
+    return _install(DISPATCH_SCHEDULE_NAME, DISPATCH_SCHEDULE, schedule_model)
+
+
+def install_schedules(schedule_model=None) -> list:
+    """Create or update every Schedule of the hub: "hub.dispatch", "hub.alerts", "hub.prune"."""
+    return [install_dispatch_schedule(schedule_model)] + [
+        _install(name, values, schedule_model) for name, values in OPS_SCHEDULES.items()
+    ]
+
+
+def _install(name: str, values: dict, schedule_model=None):
     if schedule_model is None:
         from django_q.models import Schedule as schedule_model
-    existing = list(schedule_model.objects.filter(name=DISPATCH_SCHEDULE_NAME).order_by("pk"))
+    existing = list(schedule_model.objects.filter(name=name).order_by("pk"))
     if existing:
         kept = existing[0]
         schedule_model.objects.filter(pk__in=[s.pk for s in existing[1:]]).delete()
-        for field, value in DISPATCH_SCHEDULE.items():
+        for field, value in values.items():
             setattr(kept, field, value)
         kept.save()
         return kept
-    return schedule_model.objects.create(name=DISPATCH_SCHEDULE_NAME, **DISPATCH_SCHEDULE)
+    return schedule_model.objects.create(name=name, **values)

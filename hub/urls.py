@@ -1,12 +1,16 @@
-"""URL map: the admin is the product's face; the sandbox is mounted only when enabled."""
+"""URL map: the admin is the product's face; /healthz and /metrics for operations; the sandbox is mounted only when enabled."""
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from . import health, metrics
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),  # load balancers: no login (hub.health)
+    path("metrics", metrics.metrics, name="metrics"),  # Prometheus: token or network (hub.metrics)
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -19,7 +19,7 @@ from .forms import (
     WarehouseForm,
     show_warnings,
 )
-from .models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
+from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from .scoping import TenantScopedAdminMixin
 
 
@@ -33,6 +33,14 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class AlertContactInline(admin.TabularInline):
+    """Who gets the tenant's alert e-mails; scoped by the tenant page it sits on."""
+
+    model = AlertContact
+    extra = 0
+    fields = ["email", "name", "active"]
+
+
 class WarehouseInline(admin.TabularInline):
     model = Warehouse
     extra = 0
@@ -43,15 +51,15 @@ class WarehouseInline(admin.TabularInline):
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     tenant_path = ""
-    list_display = ["name", "slug", "time_zone", "active"]
+    list_display = ["name", "slug", "time_zone", "alert_frequency", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [WarehouseInline, MembershipInline]
+    inlines = [WarehouseInline, AlertContactInline, MembershipInline]
 
     def get_inlines(self, request, obj):
         # Only superusers manage who belongs to a tenant.
-        return self.inlines if request.user.is_superuser else [WarehouseInline]
+        return self.inlines if request.user.is_superuser else [WarehouseInline, AlertContactInline]
 
     def get_readonly_fields(self, request, obj=None):
         return [] if request.user.is_superuser else ["name", "slug", "active"]

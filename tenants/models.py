@@ -24,6 +24,12 @@ def validate_time_zone(value: str) -> None:
 TIME_ZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz or tz == "UTC")
 
 
+class AlertFrequency(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately"
+    HOURLY = "hourly", "Hourly digest"
+    DAILY = "daily", "Daily digest (08:00 tenant time)"
+
+
 class Tenant(models.Model):
     """A 3PL client or merchant whose warehouses the hub connects to Order Manager."""
 
@@ -34,6 +40,10 @@ class Tenant(models.Model):
         help_text="Inventory schedules are local times of day in this zone.",
     )
     active = models.BooleanField(default=True, help_text="Inactive tenants never run any job.")
+    alert_frequency = models.CharField(
+        max_length=10, choices=AlertFrequency.choices, default=AlertFrequency.IMMEDIATE,
+        help_text="How the alert contacts hear about problems (hub.alerts): at once, or one digest an hour or a day.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -58,6 +68,22 @@ class TenantMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.tenant}"
+
+
+class AlertContact(models.Model):
+    """Someone who receives the tenant's alert e-mails (hub.alerts), at the tenant's `alert_frequency`."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alert_contacts")
+    email = models.EmailField()
+    name = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True, help_text="Inactive contacts receive nothing.")
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "email"], name="unique_alert_contact_per_tenant")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
 
 
 class Warehouse(models.Model):

@@ -125,3 +125,23 @@ class JobStateFactory(factory.django.DjangoModelFactory):
     connection = factory.SubFactory(OrderManagerConnectionFactory)
     job = Job.ORDER_DOWNLOAD
     next_due_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(minutes=1))
+
+
+class AlertContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tenants.AlertContact"
+
+    tenant = factory.SubFactory(TenantFactory)
+    email = factory.Sequence(lambda n: f"ops{n}@example.com")
+    name = factory.Sequence(lambda n: f"Ops {n}")
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hub.Alert"
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    cause = "connection_paused"
+    key = ""
+    message = "Scheduled runs are paused."
+    link = "/admin/"

@@ -18,7 +18,7 @@ from django.contrib.auth.models import Permission
 from django.forms import ModelChoiceField
 from django.urls import reverse
 
-from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.models import Alert, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from tenants.scoping import TenantScopedAdminMixin, _tenant_path_of
 from tests import factories
@@ -58,6 +58,7 @@ ROW_FACTORIES = {
         run__connection=_connection(tenant), sku=f"{tenant.name.split()[0].upper()}-SKU",
     ),
     JobState: lambda tenant: factories.JobStateFactory(connection=_connection(tenant), job=Job.ORDER_DOWNLOAD),
+    Alert: lambda tenant: factories.AlertFactory(connection=_connection(tenant), message=f"{tenant.name} alert"),
 }
 
 SCOPED_ADMINS = sorted(

@@ -182,3 +182,45 @@ def test_install_repairs_an_edited_schedule_and_drops_duplicates():
     tasks.install_dispatch_schedule()
     assert dispatch_schedules() == EXPECTED
     assert Schedule.objects.filter(pk=other.pk).exists()
+
+
+# -- the operations schedules (issue 8): hub.alerts and hub.prune ------------------------------------
+
+OPS_EXPECTED = {
+    "hub.alerts": {"func": "hub.tasks.alerts_tick", "schedule_type": Schedule.MINUTES, "minutes": 5, "repeats": -1},
+    "hub.prune": {"func": "hub.tasks.prune_tick", "schedule_type": Schedule.DAILY, "minutes": None, "repeats": -1},
+}
+
+
+def ops_schedules():
+    return {
+        s["name"]: {k: s[k] for k in ("func", "schedule_type", "minutes", "repeats")}
+        for s in Schedule.objects.filter(name__in=list(OPS_EXPECTED)).values()
+    }
+
+
+def test_the_migration_created_the_ops_schedules():
+    assert ops_schedules() == OPS_EXPECTED
+
+
+def test_setup_schedules_installs_all_three_once():
+    Schedule.objects.all().delete()
+    out = io.StringIO()
+    call_command("setup_schedules", stdout=out)
+    call_command("setup_schedules", stdout=out)
+    assert dispatch_schedules() == EXPECTED
+    assert ops_schedules() == OPS_EXPECTED
+    assert Schedule.objects.count() == 3
+    assert "'hub.prune' (hub.tasks.prune_tick) runs daily." in out.getvalue()
+
+
+def test_alerts_tick_evaluates_every_connection_and_sends():
+    connection = factories.OrderManagerConnectionFactory()
+    factories.AlertContactFactory(tenant=connection.warehouse.tenant)
+    connection.credentials_rejected_at = timezone.now()
+    connection.save(update_fields=["credentials_rejected_at"])
+    from django.core import mail
+
+    assert tasks.alerts_tick() == {"opened": 1, "cleared": 0, "emails": 1}
+    assert len(mail.outbox) == 1
+    assert tasks.alerts_tick() == {"opened": 0, "cleared": 0, "emails": 0}

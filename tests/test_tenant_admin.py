@@ -171,3 +171,24 @@ def test_only_superusers_manage_memberships(admin_client_for, superuser):
     assert "memberships-TOTAL_FORMS" not in client.get(tenant_url).content.decode()
     assert "memberships-TOTAL_FORMS" in admin_client_for(superuser).get(tenant_url).content.decode()
     assert admin_client_for(superuser).get(urls[0]).status_code == 200
+
+
+def test_tenant_staff_set_their_alert_frequency_and_contacts_on_the_tenant_page(django_app):
+    tenant = factories.TenantFactory(name="Acme Outdoor")
+    other = factories.AlertContactFactory(email="someone@other.example")  # another tenant's contact
+    staff = factories.tenant_staff(tenant)
+    page = django_app.get(reverse("admin:tenants_tenant_change", args=[tenant.pk]), user=staff)
+    assert "someone@other.example" not in page.text
+    form = page.forms["tenant_form"]
+    form["alert_frequency"] = "hourly"
+    form["alert_contacts-TOTAL_FORMS"] = "1"
+    # The admin's "Add another" row is made by JavaScript: post its fields along with the form's.
+    fields = dict(form.submit_fields("_save"))
+    fields.update({"alert_contacts-0-email": "ops@acme.example", "alert_contacts-0-name": "Ops desk",
+                   "alert_contacts-0-active": "on", "alert_contacts-0-tenant": str(tenant.pk)})
+    response = django_app.post(form.action or page.request.path, fields, user=staff)
+    assert response.status_code == 302, response.text[:2000]
+    tenant.refresh_from_db()
+    assert tenant.alert_frequency == "hourly"
+    assert list(tenant.alert_contacts.values_list("email", "name", "active")) == [("ops@acme.example", "Ops desk", True)]
+    assert other.tenant.alert_contacts.count() == 1

@@ -1,0 +1,98 @@
+"""tenants.clients: clients built from a connection's decrypted credentials and the settings timeout,
+and the CallRecorder that counts a run's calls and 429s and keeps a capped, redacted log."""
+import base64
+import json
+from urllib.parse import parse_qs
+
+import pytest
+import responses
+
+from connectors.http import CallRecord
+from connectors.order_manager import OrderManagerClient
+from connectors.warehouse_manager import WarehouseManagerClient
+from tenants import clients
+from tests import factories
+
+
+def record(status=200, error="", path="/v1/warehouses"):
+    return CallRecord("GET", path, status, 12.345, error)
+
+
+def test_recorder_counts_every_call_and_429s_and_caps_what_it_keeps(monkeypatch):
+    monkeypatch.setattr(clients, "MAX_CALLS_KEPT", 3)
+    recorder = clients.CallRecorder()
+    for status in (200, 429, 429, 500, 200):
+        recorder(record(status, error="" if status == 200 else f"HTTP {status}"))
+    recorder(record(None, error="connection refused"))
+    assert (recorder.requests, recorder.rate_limited) == (6, 2)
+    assert recorder.calls == [
+        {"method": "GET", "path": "/v1/warehouses", "status": 200, "ms": 12.3},
+        {"method": "GET", "path": "/v1/warehouses", "status": 429, "ms": 12.3, "error": "HTTP 429"},
+        {"method": "GET", "path": "/v1/warehouses", "status": 429, "ms": 12.3, "error": "HTTP 429"},
+    ]
+
+
+def test_default_cap():
+    recorder = clients.CallRecorder()
+    for _ in range(clients.MAX_CALLS_KEPT + 5):
+        recorder(record())
+    assert recorder.requests == clients.MAX_CALLS_KEPT + 5 and len(recorder.calls) == clients.MAX_CALLS_KEPT
+
+
+@pytest.mark.django_db
+def test_order_manager_client_uses_decrypted_credentials_timeout_and_recorder(settings):
+    settings.HUB_HTTP_TIMEOUT = (2.5, 7.0)
+    connection = factories.OrderManagerConnectionFactory(
+        base_url="https://om.example.test", auth_base_url="https://auth.example.test",
+        username="ops@acme", password="pa55-word", access_token="")
+    recorder = clients.CallRecorder()
+    client = clients.order_manager(connection, recorder)
+    assert isinstance(client, OrderManagerClient)
+    assert client.http.timeout == (2.5, 7.0)
+    assert client.auth_base_url == "https://auth.example.test"
+    with responses.RequestsMock() as rsps:
+        rsps.add("POST", "https://auth.example.test/oauth/token",
+                 json={"access_token": "tok", "token_type": "bearer", "scope": "all"})
+        rsps.add("GET", "https://om.example.test/v1/warehouses", json=[{"warehouseId": 1, "name": "Main"}])
+        client.list_warehouses()
+        form = parse_qs(rsps.calls[0].request.body)
+        assert form == {"grant_type": ["password"], "username": ["ops@acme"], "password": ["pa55-word"]}
+        assert rsps.calls[1].request.headers["Authorization"] == "Bearer tok"
+    assert recorder.requests == 2
+    assert [c["path"] for c in recorder.calls] == ["/oauth/token", "/v1/warehouses"]
+    assert "pa55-word" not in json.dumps(recorder.calls)
+
+
+@pytest.mark.django_db
+def test_order_manager_client_with_an_app_token_and_default_auth_base():
+    connection = factories.OrderManagerConnectionFactory(
+        base_url="https://om.example.test", auth_base_url="", username="", password="", access_token="app-token-1")
+    client = clients.order_manager(connection)
+    assert client.auth_base_url == "https://om.example.test"
+    with responses.RequestsMock() as rsps:
+        rsps.add("GET", "https://om.example.test/v1/throttlelimits", json=[])
+        assert client.throttle_limits() == []
+        assert rsps.calls[0].request.headers["Authorization"] == "Bearer app-token-1"
+
+
+@pytest.mark.django_db
+def test_warehouse_manager_client_from_the_connections_warehouse(settings):
+    settings.HUB_HTTP_TIMEOUT = (1.5, 4.0)
+    warehouse = factories.WarehouseFactory(
+        wms_base_url="https://wms.example.test", client_id="cid-9", client_secret="wms-s3cret", user_login="integ",
+        tpl_key="ABCD", customer_id=143, facility_id=10, facility_time_zone="America/Chicago")
+    connection = factories.OrderManagerConnectionFactory(warehouse=warehouse)
+    recorder = clients.CallRecorder()
+    client = clients.warehouse_manager(connection, recorder)
+    assert isinstance(client, WarehouseManagerClient)
+    assert (client.customer_id, client.facility_id, str(client.facility_tz)) == (143, 10, "America/Chicago")
+    assert client.http.timeout == (1.5, 4.0)
+    with responses.RequestsMock() as rsps:
+        rsps.add("POST", "https://wms.example.test/AuthServer/api/Token",
+                 json={"access_token": "wtok", "token_type": "Bearer", "expires_in": 3600})
+        client.authenticate()
+        request = rsps.calls[0].request
+        assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"cid-9:wms-s3cret").decode()
+        assert json.loads(request.body) == {"grant_type": "client_credentials", "user_login": "integ", "tpl": "{ABCD}"}
+    assert recorder.requests == 1 and recorder.calls[0]["path"] == "/AuthServer/api/Token"
+    assert "wms-s3cret" not in repr(client)
