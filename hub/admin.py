@@ -30,9 +30,18 @@ from django.utils.http import urlencode
 from tenants.models import OrderManagerConnection, Tenant
 from tenants.scoping import TenantScopedAdminMixin, scope_queryset
 
-from . import admin_actions
+from . import admin_actions, admin_views
 from .admin_actions import ORDER_OPERATIONS, operator_name
 from .models import InventoryLine, JobState, OrderEvent, OrderRecord, SyncRun
+
+# The pre-flight report and inventory page under each Order Manager connection (hub/admin_views.py).
+admin_views.register()
+
+# The admin is the product's face: its name on every page, and the index is the dashboard
+# (templates/admin/index.html).
+admin.site.site_header = "Order Manager hub"
+admin.site.site_title = "Order Manager hub"
+admin.site.index_title = "Dashboard"
 
 EXCERPT_CHARS = 80
 PRETTY_JSON_CHARS = 20_000
@@ -420,6 +429,11 @@ class OrderRecordAdmin(AuditAdmin):
                 if self.has_operate_permission(request, obj) else []
             )
             context["operate_url"] = reverse("admin:hub_orderrecord_operate", args=[obj.pk])
+            # The runs that touched the order, oldest first, from the events already loaded.
+            runs = {item["event"].run_id: item["event"].run for item in context["timeline"] if item["event"].run_id}
+            context["order_runs"] = list(runs.values())
+            context["order_status"] = self.status_display(obj)
+            context["connection_url"] = reverse("admin:tenants_ordermanagerconnection_change", args=[obj.connection_id])
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def operate_view(self, request, object_id):

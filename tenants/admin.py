@@ -2,11 +2,19 @@
 
 Every ModelAdmin here is tenant-scoped (`TenantScopedAdminMixin`). "Onboard a tenant" creates the
 tenant, its first warehouse and its Order Manager connection from one page in one transaction.
+Other apps add pages under a connection's admin URL with `add_connection_page` (tenants cannot
+import hub, so hub registers its pre-flight and inventory pages here); "Test connection" leads to
+the page registered with `after_test=True` when the test succeeds.
 """
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils import timezone
-from django.http import HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -21,6 +29,28 @@ from .forms import (
 )
 from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from .scoping import TenantScopedAdminMixin
+
+
+@dataclass(frozen=True)
+class ConnectionPage:
+    """A page at `<connection id>/<name>/`, URL name `admin:tenants_ordermanagerconnection_<name>`.
+
+    `view(model_admin, request, object_id)` gets the connection through `model_admin.get_object`
+    (tenant-scoped) and checks its own permissions; `label` is its link on the change page.
+    """
+
+    name: str
+    label: str
+    view: Callable
+    after_test: bool = False
+
+
+CONNECTION_PAGES: dict[str, ConnectionPage] = {}
+
+
+def add_connection_page(page: ConnectionPage) -> None:
+    """Register (or replace) a connection page; call it when the admin modules load."""
+    CONNECTION_PAGES[page.name] = page
 
 
 # Changing any of these gives a connection whose credentials were rejected another chance.
@@ -153,6 +183,7 @@ class OrderManagerConnectionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         "circuit", "paused_until", "credentials_rejected_at", "pause_reason",
     ]
     actions = ["test_connection"]
+    change_form_template = "admin/tenants/ordermanagerconnection/change_form.html"
     fieldsets = [
         (None, {"fields": ["warehouse", "circuit"]}),
         ("Order Manager account (the seed's required parameters)", {
@@ -191,10 +222,60 @@ class OrderManagerConnectionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
+        tested = []
         for connection in queryset.select_related("warehouse__tenant"):
-            report = connection_test.test_order_manager(connection)
-            level = messages.SUCCESS if report.get("ok") else messages.ERROR
-            self.message_user(request, f"{connection}: {connection_test.format_report(report)}", level)
+            tested.append((connection, self._test(request, connection)))
+        if len(tested) == 1 and tested[0][1]:
+            return self._after_test_redirect(tested[0][0])
+        return None
+
+    def _test(self, request, connection) -> bool:
+        """Test both sides of `connection`, tell the user, return True when Order Manager's test passed."""
+        report = connection_test.test_order_manager(connection)
+        level = messages.SUCCESS if report.get("ok") else messages.ERROR
+        self.message_user(request, f"{connection}: {connection_test.format_report(report)}", level)
+        wms = connection_test.test_warehouse(connection.warehouse)
+        if not wms.get("ok"):
+            self.message_user(request, f"{connection.warehouse} (WMS): {connection_test.format_report(wms)}", messages.ERROR)
+        return bool(report.get("ok"))
+
+    def _after_test_redirect(self, connection):
+        page = next((p for p in CONNECTION_PAGES.values() if p.after_test), None)
+        name = f"admin:tenants_ordermanagerconnection_{page.name}" if page else "admin:tenants_ordermanagerconnection_change"
+        return HttpResponseRedirect(reverse(name, args=[connection.pk]))
+
+    def test_view(self, request, object_id):
+        """POST: the change page's "Test connection" button; on success, on to the after-test page."""
+        connection = self.get_object(request, object_id)
+        if connection is None:
+            raise Http404("No such connection.")
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        if self._test(request, connection):
+            return self._after_test_redirect(connection)
+        return HttpResponseRedirect(reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk]))
+
+    def get_urls(self):
+        pages = [
+            path(
+                f"<path:object_id>/{page.name}/",
+                self.admin_site.admin_view(partial(page.view, self)),
+                name=f"tenants_ordermanagerconnection_{page.name}",
+            )
+            for page in CONNECTION_PAGES.values()
+        ]
+        test = path("<path:object_id>/test/", self.admin_site.admin_view(self.test_view), name="tenants_ordermanagerconnection_test")
+        return [test, *pages, *super().get_urls()]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pages = [
+            {"label": page.label, "url": reverse(f"admin:tenants_ordermanagerconnection_{page.name}", args=[object_id])}
+            for page in CONNECTION_PAGES.values()
+        ]
+        extra = {"connection_pages": pages, "test_url": reverse("admin:tenants_ordermanagerconnection_test", args=[object_id])}
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 
 @admin.register(TenantMembership)

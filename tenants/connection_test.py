@@ -5,7 +5,10 @@ to its id and type (stored on the connection), reads the throttle limits, counts
 waiting in the pickup status, and lists WMS SKUs in stock that have no starting inventory in
 Order Manager (they would not sync). `test_warehouse(warehouse)` authenticates with the WMS and
 counts the SKUs in stock for the facility. Both store their report on the row and return it as a
-dict with `ok` and either the findings or `error` (a sentence an operator can act on).
+dict with `ok` and either the findings or `error` (a sentence an operator can act on). The Order
+Manager report also keeps the missing SKUs as a list (`no_starting_inventory_skus`, first
+STORED_SKUS_LIMIT, and `no_starting_inventory_count`) for the pre-flight page; `format_report`
+leaves those out of its one-line summary.
 """
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ from . import clients
 # Enough to tell an operator "about this many"; counting further would page through everything.
 COUNT_LIMIT = 1000
 LIST_LIMIT = 20
+# The pre-flight report lists this many SKUs without starting inventory (the count is exact).
+STORED_SKUS_LIMIT = 500
+# Report keys kept for the pre-flight page, left out of the one-line summary (`format_report`).
+DETAIL_KEYS = frozenset({"no_starting_inventory_skus", "no_starting_inventory_count"})
 
 
 def plain_error(exc: Exception, system: str) -> str:
@@ -78,6 +85,8 @@ def missing_starting_inventory(connection, om) -> dict:
     return {
         "wms_skus_in_stock": sum(1 for qty in available.values() if qty > 0),
         "no_starting_inventory_in_order_manager": shown or "none",
+        "no_starting_inventory_count": len(missing),
+        "no_starting_inventory_skus": missing[:STORED_SKUS_LIMIT],
     }
 
 
@@ -103,4 +112,4 @@ def format_report(report: dict) -> str:
         return "never tested"
     if not report.get("ok"):
         return f"failed: {report.get('error', 'unknown error')}"
-    return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.items() if k != "ok")
+    return "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.items() if k != "ok" and k not in DETAIL_KEYS)
