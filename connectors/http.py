@@ -14,7 +14,16 @@ What it guarantees (see /work/shared/DESIGN.md, "State and guarantees"):
 - ``on_call`` receives one redacted ``CallRecord`` per attempt, including the attempts urllib3
   retried internally;
 - every failure is one of the typed errors of ``connectors.errors``; no Authorization header
-  value or secret body field ever reaches a record or an exception.
+  value or secret body field ever reaches a record or an exception;
+- bodies are read as a stream, at most ``max_response_bytes`` (default 5 MB) within
+  ``max_body_seconds``: a larger or endless answer is closed and refused (``MalformedResponse``)
+  instead of filling memory or holding a worker;
+- ``parse_json`` refuses NaN/Infinity and marks JSON objects that repeat a key
+  (``duplicate_keys_in``), so a caller can refuse such a record instead of silently taking the
+  last value;
+- ``block_private_addresses=True`` refuses, at connect time, hosts that resolve to private,
+  loopback or link-local addresses (requests-hardened's ``IPFilterAdapter``), so a tenant's base
+  URL cannot reach the hub's own network.
 """
 from __future__ import annotations
 
@@ -30,6 +39,8 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests_hardened.ip_filter import InvalidIPAddress
+from requests_hardened.ip_filter_adapter import IPFilterAdapter
 from urllib3.exceptions import (
     InvalidHeader,
     MaxRetryError,
@@ -53,7 +64,10 @@ from connectors.errors import (
 )
 from connectors.redaction import excerpt, strip_query
 
-__all__ = ["CallRecord", "HttpClient", "HubRetry", "RatePacer", "parse_json", "retry_after_from_headers"]
+__all__ = [
+    "CallRecord", "HttpClient", "HubRetry", "JsonObject", "RatePacer", "duplicate_keys_in", "parse_json",
+    "retry_after_from_headers",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +75,13 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
 QUOTA_HEADER = "x-skubana-quota-retryAfter"  # Order Manager: milliseconds
 DEFAULT_429_WAIT = 1.0  # seconds, when a 429 names no wait at all
+# The largest answer read. An Order Manager page of 100 orders or a WMS page of stock summaries
+# is well under 1 MB; anything far larger is a broken or hostile server, not data.
+MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+# Wall-clock budget for reading one body: the read timeout applies per socket read, so a server
+# trickling a byte at a time would otherwise never time out.
+MAX_BODY_SECONDS = 120.0
+_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -305,12 +326,43 @@ def parse_json(response: requests.Response, *, service: str = "the server", meth
         raise ValueError(f"{name} is not valid JSON")
 
     try:
-        return jsonlib.loads(content, parse_constant=reject_constant)
+        return jsonlib.loads(content, parse_constant=reject_constant, object_pairs_hook=_json_object)
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedResponse(
             f"{service} sent invalid JSON for {where} ({type(exc).__name__})",
             body_excerpt=excerpt(response.text), **common,
         ) from None
+
+
+class JsonObject(dict):
+    """A JSON object whose text repeated some keys: ``duplicate_keys`` names them (the value kept is
+    the last, as ``json`` does). Only such objects get this type; every other object is a plain dict."""
+
+    duplicate_keys: tuple[str, ...] = ()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict:
+    result = dict(pairs)
+    if len(result) == len(pairs):
+        return result
+    seen: set[str] = set()
+    repeated = [key for key, _ in pairs if key in seen or seen.add(key)]
+    flagged = JsonObject(result)
+    flagged.duplicate_keys = tuple(dict.fromkeys(repeated))
+    return flagged
+
+
+def duplicate_keys_in(value: Any, *, path: str = "") -> list[str]:
+    """Dotted paths of every repeated key inside ``value`` as parsed by ``parse_json`` (``[]`` when none)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        found.extend(f"{path}{key}" for key in getattr(value, "duplicate_keys", ()))
+        for key, item in value.items():
+            found.extend(duplicate_keys_in(item, path=f"{path}{key}."))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(duplicate_keys_in(item, path=f"{path}{index}."))
+    return found
 
 
 def _server_message(details: Any) -> str:
@@ -344,6 +396,9 @@ class HttpClient:
         user_agent: str = "order-manager-hub/1.0",
         service: str = "the server",
         default_headers: dict[str, str] | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_body_seconds: float = MAX_BODY_SECONDS,
+        block_private_addresses: bool = False,
     ) -> None:
         if not base_url or urlsplit(base_url).scheme not in ("http", "https"):
             raise PermanentError(f"{service} base URL must start with http:// or https:// (got {strip_query(base_url)!r})")
@@ -353,6 +408,9 @@ class HttpClient:
         self._Service = service[:1].upper() + service[1:]  # at the start of a sentence
         self.on_call = on_call
         self.max_rate_limit_wait = float(max_rate_limit_wait)
+        self.max_response_bytes = int(max_response_bytes)
+        self.max_body_seconds = float(max_body_seconds)
+        self.block_private_addresses = bool(block_private_addresses)
         self._pacer = RatePacer(requests_per_second)
         self.retry = HubRetry(
             total=max_retries,
@@ -374,9 +432,17 @@ class HttpClient:
         self.session = requests.Session()
         # No proxies, .netrc credentials or CA overrides picked up from the environment.
         self.session.trust_env = False
-        adapter = HTTPAdapter(max_retries=self.retry, pool_connections=4, pool_maxsize=16)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        if self.block_private_addresses:
+            # requests-hardened resolves the host itself and connects to the checked address
+            # (keeping Host and TLS SNI), so DNS cannot answer differently between check and connect.
+            for scheme, https in (("http://", False), ("https://", True)):
+                adapter = IPFilterAdapter(is_https_proto=https, allow_loopback=False)
+                adapter.max_retries = self.retry
+                self.session.mount(scheme, adapter)
+        else:
+            adapter = HTTPAdapter(max_retries=self.retry, pool_connections=4, pool_maxsize=16)
+            self.session.mount("http://", adapter)
+            self.session.mount("https://", adapter)
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
         if default_headers:
             self.session.headers.update(default_headers)
@@ -437,8 +503,11 @@ class HttpClient:
         try:
             response = self.session.request(
                 method, url, params=params, json=json, data=data, headers=headers,
-                timeout=self.timeout, allow_redirects=False,
+                timeout=self.timeout, allow_redirects=False, stream=True,
             )
+            self._read_body(response, method, record_path)
+        except ConnectorError as exc:
+            failure = exc
         except requests.RequestException as exc:
             failure = self._transport_error(exc, method, record_path, url)
             failure.__cause__ = exc
@@ -452,7 +521,8 @@ class HttpClient:
                 failure = self._status_error(response, method, record_path, attempts=attempts)
             log.close_final(response.status_code, str(failure) if failure else "")
         else:
-            log.close_final(None, str(failure))
+            # A body refused after the headers arrived (too large, too slow) keeps its status.
+            log.close_final(response.status_code if response is not None else None, str(failure))
         self._emit(method, record_path, log)
         if failure is not None:
             raise failure
@@ -464,6 +534,35 @@ class HttpClient:
         return parse_json(response, service=self.service, method=method.upper(), path=path)
 
     # -- internals -----------------------------------------------------------------------
+    def _read_body(self, response: requests.Response, method: str, path: str) -> None:
+        """Read the streamed body into ``response.content``, refusing one too large or too slow."""
+        declared = response.headers.get("Content-Length", "")
+        too_big = MalformedResponse(
+            f"{self._Service} sent an answer larger than {self.max_response_bytes // (1024 * 1024) or 1} MB "
+            f"for {method} {path}; it was not read", status=response.status_code, method=method, path=path,
+        )
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            response.close()
+            raise too_big
+        deadline = time.monotonic() + self.max_body_seconds
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > self.max_response_bytes:
+                    raise too_big
+                if time.monotonic() > deadline:
+                    raise NetworkError(
+                        f"{self._Service} took more than {self.max_body_seconds:g} s to send its answer to {method} {path}",
+                        status=response.status_code, method=method, path=path,
+                    )
+                chunks.append(chunk)
+        except ConnectorError:
+            response.close()
+            raise
+        response._content = b"".join(chunks)  # what requests itself does when not streaming
+        response._content_consumed = True
+
     def _emit(self, method: str, path: str, log: _AttemptLog) -> None:
         if self.on_call is None:
             return
@@ -479,6 +578,11 @@ class HttpClient:
         host = parts.hostname or "?"
         where = f"{host}:{parts.port}" if parts.port else host
         common = {"method": method, "path": path}
+        if any(isinstance(c, InvalidIPAddress) for c in _causes(exc)):
+            return PermanentError(
+                f"Refused to connect to {self.service} at {host}: it resolves to a private, loopback or "
+                "link-local address (allowed only for the sandbox)", **common,
+            )
         if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
                             requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)):
             return PermanentError(f"Invalid request to {self.service}: {type(exc).__name__}", **common)

@@ -44,6 +44,7 @@ from connectors.http import HttpClient, parse_json
 from connectors.redaction import excerpt
 
 __all__ = [
+    "StockReport",
     "WmsOrder",
     "DuplicateOrder",
     "OrderNotCancellable",
@@ -109,6 +110,14 @@ _STATUS_WORDS = {
 # ---------------------------------------------------------------------------------------------
 # Public data and errors
 # ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StockReport:
+    """``available``: whole units per SKU; ``invalid``: SKU -> why its quantity could not be used."""
+
+    available: dict[str, int]
+    invalid: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -697,12 +706,24 @@ class WarehouseManagerClient:
         """Available quantity per SKU in this facility, summed over qualifiers (all pages).
 
         ``available`` (not onHand) is the sellable number. A fractional total is rounded down to
-        whole units. A negative or non-numeric quantity raises ``MalformedResponse`` naming the SKU.
+        whole units. A negative or non-numeric quantity raises ``MalformedResponse`` naming the SKU
+        (``stock_report`` keeps the other SKUs instead).
         """
+        report = self.stock_report()
+        if report.invalid:
+            sku, reason = next(iter(report.invalid.items()))
+            raise MalformedResponse(reason, method="GET", path="/inventory/stocksummaries")
+        return report.available
+
+    def stock_report(self) -> "StockReport":
+        """Like ``stock_available``, but a SKU whose quantity is unusable (negative, not a number)
+        is set aside in ``invalid`` with the reason and every other SKU is still returned: one bad
+        row must not stop a whole inventory run. Rows that name no SKU or facility still raise."""
         path = "/inventory/stocksummaries"
         # Rows carry no customer id, so the customer is scoped with RQL (property path per the notes).
         rql = f"customeridentifier.id=={self.customer_id}"
         totals: dict[str, float] = {}
+        invalid: dict[str, str] = {}
         previous: list[tuple] | None = None
         pgnum = 1
         while True:
@@ -721,7 +742,7 @@ class WarehouseManagerClient:
             if not isinstance(rows, list):
                 raise MalformedResponse("Warehouse Manager's stock summaries answer has no 'summaries' list.",
                                         method="GET", path=path)
-            signature = [self._stock_row(row, totals, path) for row in rows]
+            signature = [self._stock_row(row, totals, invalid, path) for row in rows]
             if signature and signature == previous:
                 raise MalformedResponse(f"Warehouse Manager returned the same stock rows for page {pgnum} as for "
                                         f"page {pgnum - 1}; stopping instead of paging forever.",
@@ -730,10 +751,10 @@ class WarehouseManagerClient:
                 break
             previous = signature
             pgnum += 1
-        return {sku: math.floor(qty) for sku, qty in totals.items()}
+        return StockReport({sku: math.floor(qty) for sku, qty in totals.items() if sku not in invalid}, invalid)
 
-    def _stock_row(self, row: Any, totals: dict[str, float], path: str) -> tuple:
-        """Validate one stock summary row and add it to ``totals`` when it is this facility's."""
+    def _stock_row(self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str) -> tuple:
+        """Validate one stock summary row and add it to ``totals`` (or its SKU to ``invalid``) when it is this facility's."""
         if not isinstance(row, Mapping):
             raise MalformedResponse("Warehouse Manager sent a stock summary row that is not an object.",
                                     method="GET", path=path)
@@ -750,8 +771,10 @@ class WarehouseManagerClient:
                                     f"numeric facilityId.", method="GET", path=path)
         available = row.get("available")
         if not _is_number(available) or available < 0:
-            raise MalformedResponse(f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
-                                    f"({available!r}).", method="GET", path=path)
+            if facility == self.facility_id:
+                invalid.setdefault(sku, f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
+                                        f"({excerpt(repr(available), 40)}).")
+            return (sku, str(row.get("qualifier") or ""), facility, repr(available))
         qualifier = row.get("qualifier") or ""
         if facility == self.facility_id:
             totals[sku] = totals.get(sku, 0) + available

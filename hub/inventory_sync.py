@@ -11,7 +11,9 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
   run with nothing changed writes nothing.
 - A SKU with no stock record in Order Manager is reported as "no starting inventory in Order
   Manager" and never created; ERR097/ERR053 answers are recorded per SKU the same way.
-- One `InventoryLine` per WMS SKU records what was seen and done.
+- One `InventoryLine` per WMS SKU records what was seen and done; a SKU whose WMS quantity is
+  unusable (negative, not a number) gets a FAILED line with the reason and is not written, while
+  the other SKUs go on.
 """
 from __future__ import annotations
 
@@ -49,12 +51,18 @@ def sync(ctx: runner.RunContext) -> None:
     reason = blocked_reason(ctx.connection)  # the warehouse type is known only once resolved
     if reason:
         raise runner.JobRefused(reason)
-    available = ctx.warehouse_manager.stock_available()
-    ctx.run.fetched = len(available)
+    report = ctx.warehouse_manager.stock_report()
+    available = report.available
+    ctx.run.fetched = len(available) + len(report.invalid)
     stock = {s.sku: s for s in ctx.order_manager.iter_stock_totals(warehouse_id)}
 
     lines: list[InventoryLine] = []
     to_write: dict[str, InventoryLine] = {}
+    for sku, reason in sorted(report.invalid.items()):
+        # One unusable WMS quantity must not stop the others: this SKU is left as it is in Order Manager.
+        lines.append(InventoryLine(run=ctx.run, sku=sku[:200], wms_available=0, result=Result.FAILED,
+                                   message=f"{reason} Not written; Order Manager keeps its current quantity."))
+        ctx.run.failed += 1
     for sku in sorted(available):
         wms_qty = max(0, int(available[sku]))
         om = stock.get(sku)

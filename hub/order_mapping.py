@@ -2,7 +2,8 @@
 
 `parse_order(raw) -> ParsedOrder` validates every field the hub uses and raises `InvalidOrder`
 with a plain reason otherwise (missing or wrong-typed fields, zero/negative/absurd quantities,
-NUL bytes, over-long strings: SQLite would store what PostgreSQL rejects). `order_id_of(raw)`
+NUL bytes, over-long strings: SQLite would store what PostgreSQL rejects; keys repeated in the
+JSON text, flagged by `connectors.http.parse_json`). `order_id_of(raw)`
 gets the id alone, so a bad order with a readable id can still be recorded and quarantined.
 `wms_order(parsed)` is the `POST /orders` body minus the customer and facility identifiers, which
 the WMS client adds. Items are sent by Order Manager `product.masterSku` (the catalogue SKU; the
@@ -13,6 +14,8 @@ from __future__ import annotations
 import datetime
 import math
 from dataclasses import dataclass, field
+
+from connectors.http import duplicate_keys_in
 
 MAX_QUANTITY = 100_000
 MAX_LINES = 1_000
@@ -113,6 +116,10 @@ def parse_order(raw) -> ParsedOrder:
     order_id = order_id_of(raw)
     if order_id is None:
         raise InvalidOrder("orderId is missing or not a positive integer.")
+    repeated = duplicate_keys_in(raw)
+    if repeated:
+        # JSON parsers disagree on which copy wins; guessing could ship the wrong item or address.
+        raise InvalidOrder(f"Order Manager's answer repeats the key(s) {', '.join(repeated[:5])} in this order.")
     number = _text(raw.get("orderNumber"), "orderNumber", required=True, limit=MAX_ORDER_NUMBER)
     channel = raw.get("salesChannel") if isinstance(raw.get("salesChannel"), dict) else {}
     ship_method = raw.get("shipMethod") if isinstance(raw.get("shipMethod"), dict) else {}

@@ -40,8 +40,17 @@ class CallRecorder:
             })
 
 
+def allow_private_addresses() -> bool:
+    """Whether base URLs may reach private/loopback addresses: only with the sandbox (which lives
+    on the hub's own host) or when HUB_ALLOW_PRIVATE_ADDRESSES says so explicitly."""
+    return bool(getattr(settings, "HUB_ALLOW_PRIVATE_ADDRESSES", settings.SANDBOX_ENABLED))
+
+
 def http_options(recorder: CallRecorder | None) -> dict:
-    return {"timeout": tuple(settings.HUB_HTTP_TIMEOUT), "on_call": recorder}
+    return {
+        "timeout": tuple(settings.HUB_HTTP_TIMEOUT), "on_call": recorder,
+        "block_private_addresses": not allow_private_addresses(),
+    }
 
 
 def order_manager(connection, recorder: CallRecorder | None = None) -> OrderManagerClient:

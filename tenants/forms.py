@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import messages
 
 from .models import OrderManagerConnection, Tenant, Warehouse
+from .url_safety import validate_base_url
 
 KEEP_HINT = "Stored encrypted. Leave blank to keep the current value."
 
@@ -40,8 +41,22 @@ class WriteOnlySecretsMixin:
         super()._post_clean()
 
 
-class WarehouseForm(WriteOnlySecretsMixin, forms.ModelForm):
+class SafeUrlsMixin:
+    """Base URL fields are checked by `tenants.url_safety` (https in production, no credentials
+    in the URL, no private addresses) and refused with the reason in plain words."""
+
+    url_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.url_fields:
+            if name in self.fields:
+                self.fields[name].validators.append(validate_base_url)
+
+
+class WarehouseForm(SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
     secret_fields = ("client_secret", "tpl_key")
+    url_fields = ("wms_base_url",)
 
     class Meta:
         model = Warehouse
@@ -51,8 +66,9 @@ class WarehouseForm(WriteOnlySecretsMixin, forms.ModelForm):
         ]
 
 
-class OrderManagerConnectionForm(WriteOnlySecretsMixin, forms.ModelForm):
+class OrderManagerConnectionForm(SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
     secret_fields = ("password", "access_token")
+    url_fields = ("base_url", "auth_base_url")
 
     class Meta:
         model = OrderManagerConnection

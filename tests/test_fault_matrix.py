@@ -1,0 +1,338 @@
+"""Fault matrix: the real Order Download job (and Shipment Confirmation / Inventory Sync where a
+fault is specific to them) against the live sandbox, with one fault at a time.
+
+Two seams:
+- HTTP seam (`responses`, everything else passed through to the live sandbox): status codes,
+  bodies and transport exceptions on Order Manager's order listing or the WMS's POST /orders;
+- real socket (`tests.fault_proxy.FaultProxy` in front of the sandbox, `BlackHole` for connect
+  timeouts): connection reset, a stalled read, a 10 MB page (with and without Content-Length),
+  an endless body, HTML, an empty body, 401 mid-run, a page that repeats forever.
+
+For each fault the table states what the run records (status, error text), what is retried
+(attempts of the faulted call, waits asked of urllib3, transient vs permanent, circuit) and then
+the fault is removed and the job run again: every order is at the WMS exactly once.
+Backoff sleeps are recorded instead of slept (`waits`), so the table runs in seconds.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+
+import pytest
+import requests
+import responses
+import time_machine
+from django.utils import timezone
+
+from connectors import http as hub_http
+from connectors.sandbox.models import WmsStock
+from hub import circuit, inventory_sync, order_download
+from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from tests.fault_proxy import BlackHole, FaultProxy
+from tests.sandbox_helpers import accounts, sandbox_tenant, status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SLUG = "fm"
+ORDERS = 4
+OM = "/sandbox/order-manager"
+LISTING = "/v1.1/orders"
+
+
+@pytest.fixture
+def waits(monkeypatch):
+    """urllib3's retry sleeps, recorded instead of slept: the wait each retry asked for."""
+    asked: list[float] = []
+
+    def sleep(self, response=None):
+        wait = self.get_retry_after(response) if response is not None else None
+        asked.append(round(wait if wait is not None else self.get_backoff_time(), 3))
+        log = hub_http._ATTEMPTS.get()
+        if log is not None:
+            log.restart()
+
+    monkeypatch.setattr(hub_http.HubRetry, "sleep", sleep)
+    return asked
+
+
+@pytest.fixture
+def conn(live_server, settings, waits):
+    settings.HUB_HTTP_TIMEOUT = (0.5, 0.75)
+    return sandbox_tenant(live_server, SLUG, orders=ORDERS, skus=5)
+
+
+def attempts(run, method: str, path_end: str) -> list:
+    """The recorded attempts of one call (one entry per HTTP attempt, retries included)."""
+    return [c for c in run.calls if c["method"] == method and c["path"].endswith(path_end)]
+
+
+def assert_all_at_wms_exactly_once(conn) -> None:
+    wms = status(SLUG)["warehouse_manager"]
+    assert wms["duplicate_reference_nums"] == {}
+    assert wms["orders_total"] == ORDERS
+    records = OrderRecord.objects.filter(connection=conn)
+    assert records.count() == ORDERS
+    assert set(records.values_list("status", flat=True)) == {OrderRecord.Status.AT_WMS}
+    assert set(wms["orders_per_reference_num"]) == set(records.values_list("order_number", flat=True))
+
+
+def state(conn, job=Job.ORDER_DOWNLOAD) -> JobState:
+    return JobState.objects.get(connection=conn, job=job)
+
+
+# ------------------------------------------------------------------ HTTP seam: Order Manager listing
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    stub: dict  # keyword arguments of responses.add
+    error: str  # in the run's error
+    transient: bool
+    tries: int  # attempts recorded for the faulted call
+
+
+BIG = b"[" + b'{"orderId": 1},' * (11 * 1024 * 1024 // 15) + b"{}]"
+
+SEAM_FAULTS = [
+    Fault("429 quota header, long wait", {"status": 429, "json": {"message": "quota"},
+          "headers": {"x-skubana-quota-retryAfter": "120000"}},
+          "is rate limiting GET /v1.1/orders (HTTP 429); it asks to wait 120 s", True, 1),
+    Fault("429 quota header, short wait", {"status": 429, "json": {"message": "quota"},
+          "headers": {"x-skubana-quota-retryAfter": "250"}},
+          "(HTTP 429) after 4 attempts; it asks to wait 0.25 s", True, 4),
+    Fault("500", {"status": 500, "json": {"message": "boom"}}, "with HTTP 500 after 4 attempts: boom", True, 4),
+    Fault("502", {"status": 502, "body": "Bad Gateway"}, "with HTTP 502 after 4 attempts", True, 4),
+    Fault("503", {"status": 503, "body": ""}, "with HTTP 503 after 4 attempts", True, 4),
+    Fault("malformed JSON", {"status": 200, "body": '[{"orderId": 1, "orderNu', "content_type": "application/json"},
+          "sent invalid JSON for GET /v1.1/orders", False, 1),
+    Fault("NaN in JSON", {"status": 200, "body": '[{"orderId": NaN}]', "content_type": "application/json"},
+          "sent invalid JSON for GET /v1.1/orders", False, 1),
+    Fault("empty body", {"status": 200, "body": "", "content_type": "application/json"},
+          "sent an empty answer to GET /v1.1/orders", False, 1),
+    Fault("HTML instead of JSON", {"status": 200, "body": "<html><body>Login</body></html>", "content_type": "text/html"},
+          "sent an HTML page instead of JSON for GET /v1.1/orders", False, 1),
+    Fault("10 MB page", {"status": 200, "body": BIG, "content_type": "application/json"},
+          "sent an answer larger than 5 MB for GET /v1.1/orders", False, 1),
+    Fault("wrong shape (object)", {"status": 200, "json": {"orders": []}},
+          "with dict where a list of orders was expected", False, 1),
+    Fault("connect timeout", {"body": requests.exceptions.ConnectTimeout("connect timed out")},
+          "Timed out connecting to Order Manager", True, 1),
+    Fault("read timeout", {"body": requests.exceptions.ReadTimeout("read timed out")},
+          "did not answer GET /v1.1/orders within 0.75 s", True, 1),
+    Fault("connection reset", {"body": requests.exceptions.ConnectionError(ConnectionResetError(104, "reset"))},
+          "connection reset", True, 1),
+    Fault("401 mid-run", {"status": 401, "json": {"error": "invalid_token"}},
+          "refused the credentials for GET /v1.1/orders even after signing in again (HTTP 401)", False, 2),
+]
+
+
+@pytest.mark.parametrize("fault", SEAM_FAULTS, ids=[f.name for f in SEAM_FAULTS])
+def test_order_listing_fault_at_the_http_seam(conn, live_server, fault):
+    listing = re.compile(re.escape(f"{live_server.url}{OM}{LISTING}") + r"\?(?!.*orderId=)")
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        rsps.add(responses.GET, listing, **fault.stub)
+        run = order_download.run(conn)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert fault.error in run.error, run.error
+    tried = attempts(run, "GET", LISTING)
+    assert len(tried) == fault.tries, run.calls
+    if fault.stub.get("status"):
+        assert {c["status"] for c in tried} == {fault.stub["status"]}
+    assert ("temporary; the next run retries" in run.error) == fault.transient
+    assert OrderRecord.objects.count() == 0 and status(SLUG)["warehouse_manager"]["orders_total"] == 0
+    js = state(conn)
+    assert js.consecutive_failures == 1 and js.watermark is None  # the window is read again
+    conn.refresh_from_db()
+    if fault.name.startswith("401"):
+        assert conn.credentials_rejected_at is not None and "Credentials rejected" in conn.pause_reason
+        circuit.reset(conn)  # what the operator's fix (new credentials / Test connection) does
+    else:
+        assert conn.credentials_rejected_at is None and conn.paused_until is None
+
+    cleared = order_download.run(conn)  # the fault is gone
+    assert cleared.status == SyncRun.Status.SUCCEEDED, cleared.error
+    assert_all_at_wms_exactly_once(conn)
+
+
+def test_three_transient_failures_in_a_row_pause_the_connection_then_it_resumes(conn, live_server):
+    listing = re.compile(re.escape(f"{live_server.url}{OM}{LISTING}") + r"\?(?!.*orderId=)")
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru(live_server.url)
+        rsps.add(responses.GET, listing, status=503, body="")
+        for _ in range(circuit.THRESHOLD):
+            order_download.run(conn)
+    conn.refresh_from_db()
+    assert conn.paused_until is not None and "3 failed runs in a row" in conn.pause_reason
+    assert circuit.is_open(conn)
+    with time_machine.travel(conn.paused_until + datetime.timedelta(seconds=1)):
+        assert not circuit.is_open(conn)
+        run = order_download.run(conn)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    conn.refresh_from_db()
+    assert conn.paused_until is None
+    assert_all_at_wms_exactly_once(conn)
+
+
+# ------------------------------------------------------------------ HTTP seam: WMS POST /orders
+
+
+WMS_FAULTS = [
+    # name, stub, reason on the order, minimum delay before the retry
+    ("500 on POST (never re-sent blindly)", {"status": 500, "body": "An error has occurred."},
+     "failed on POST /orders with HTTP 500", datetime.timedelta(minutes=1)),
+    ("429 asking 10 minutes", {"status": 429, "json": {"Message": "slow down"}, "headers": {"Retry-After": "600"}},
+     "rate limiting POST /orders (HTTP 429); it asks to wait 600 s", datetime.timedelta(minutes=10)),
+    ("read timeout on POST", {"body": requests.exceptions.ReadTimeout("read timed out")},
+     "did not answer POST /orders", datetime.timedelta(minutes=1)),
+]
+
+
+@pytest.mark.parametrize("name, stub, reason, delay", WMS_FAULTS, ids=[f[0] for f in WMS_FAULTS])
+def test_wms_send_fault_is_retried_per_order_when_due(conn, live_server, name, stub, reason, delay):
+    post = f"{live_server.url}/sandbox/warehouse-manager/orders"
+    start = timezone.now()
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        rsps.add(responses.POST, post, **stub)
+        run = order_download.run(conn)
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    # The WMS is presumed down after three temporary failures in a row: the 4th is not tried.
+    assert "Stopped sending after 3 temporary failures in a row" in run.error
+    assert len(attempts(run, "POST", "/orders")) == 3  # a POST is never retried by the HTTP layer
+    failed = OrderRecord.objects.filter(status=OrderRecord.Status.ERROR)
+    assert failed.count() == 3
+    for record in failed:
+        assert reason in record.last_error and not record.error_permanent
+        assert record.next_retry_at >= start + delay
+        assert record.events.filter(kind=OrderEvent.Kind.SEND_FAILED, message__contains=reason).exists()
+    assert OrderRecord.objects.get(status=OrderRecord.Status.NEW)  # untried, waits for the next run
+
+    soon = order_download.run(conn)  # cleared, but the failed ones are not due yet
+    assert OrderRecord.objects.filter(status=OrderRecord.Status.ERROR).count() == 3
+    assert len(attempts(soon, "POST", "/orders")) == 1
+    with time_machine.travel(timezone.now() + delay + datetime.timedelta(minutes=1)):
+        later = order_download.run(conn)
+    assert later.status == SyncRun.Status.SUCCEEDED, later.error
+    # The retries look the order up first (an earlier attempt may have reached the WMS).
+    assert len(attempts(later, "GET", "/orders")) >= 3
+    assert_all_at_wms_exactly_once(conn)
+
+
+# ------------------------------------------------------------------ real socket
+
+
+SOCKET_FAULTS = [
+    # name, proxy fault, error text, transient, attempts of the listing call
+    ("connection reset", "reset", "connection reset", True, 4),
+    ("stalled read", "stall", "did not answer GET /v1.1/orders within 0.75 s", True, 4),
+    ("10 MB page, no Content-Length", "huge", "sent an answer larger than 5 MB", False, 1),
+    ("10 MB page, Content-Length", "huge_declared", "sent an answer larger than 5 MB", False, 1),
+    ("endless body", "endless", "sent an answer larger than 5 MB", False, 1),
+    ("HTML page", "html", "sent an HTML page instead of JSON", False, 1),
+    ("empty body", "empty", "sent an empty answer", False, 1),
+    ("401 mid-run", "401", "even after signing in again (HTTP 401)", False, 2),
+    ("page that repeats forever", "repeat_page", "returned the same orders for page 2 as for page 1", False, 2),
+]
+
+
+@pytest.mark.parametrize("name, fault, error, transient, tries", SOCKET_FAULTS, ids=[f[0] for f in SOCKET_FAULTS])
+def test_order_listing_fault_over_a_real_socket(conn, live_server, monkeypatch, name, fault, error, transient, tries):
+    monkeypatch.setattr(order_download, "PAGE_SIZE", 2)  # 4 orders = two full pages, so paging matters
+    with FaultProxy(live_server.url) as proxy:
+        type(conn).objects.filter(pk=conn.pk).update(base_url=proxy.url + OM, auth_base_url=proxy.url + OM)
+        conn.refresh_from_db()
+        proxy.rule = lambda method, path, query: (
+            fault if method == "GET" and path.endswith(LISTING) and "orderId=" not in query
+            and (fault != "repeat_page" or "page=2" in query) else None
+        )
+        run = order_download.run(conn)
+        assert proxy.hits[fault] >= 1
+        assert run.status == SyncRun.Status.FAILED
+        assert error in run.error, run.error
+        assert ("temporary; the next run retries" in run.error) == transient
+        assert len(attempts(run, "GET", LISTING)) == tries, run.calls
+        if fault == "repeat_page":
+            # The first page was stored; nothing was sent: a run that fails while listing sends nothing.
+            assert OrderRecord.objects.count() == 2
+        else:
+            assert OrderRecord.objects.count() == 0
+        assert status(SLUG)["warehouse_manager"]["orders_total"] == 0
+        if fault == "401":
+            conn.refresh_from_db()
+            assert conn.credentials_rejected_at is not None
+            circuit.reset(conn)
+
+        proxy.rule = None
+        cleared = order_download.run(conn)
+    assert cleared.status == SyncRun.Status.SUCCEEDED, cleared.error
+    assert_all_at_wms_exactly_once(conn)
+
+
+def test_connect_timeout_over_a_real_socket(conn, live_server):
+    hole = BlackHole()
+    try:
+        type(conn).objects.filter(pk=conn.pk).update(base_url=hole.url + OM, auth_base_url=hole.url + OM)
+        conn.refresh_from_db()
+        run = order_download.run(conn)
+    finally:
+        hole.close()
+    assert run.status == SyncRun.Status.FAILED
+    assert "Timed out connecting to Order Manager at 127.0.0.1" in run.error, run.error
+    assert "temporary; the next run retries" in run.error
+    assert len(attempts(run, "POST", "/oauth/token")) == 4  # connect errors are retried for every method
+    type(conn).objects.filter(pk=conn.pk).update(base_url=live_server.url + OM, auth_base_url=live_server.url + OM)
+    conn.refresh_from_db()
+    assert order_download.run(conn).status == SyncRun.Status.SUCCEEDED
+    assert_all_at_wms_exactly_once(conn)
+
+
+# ------------------------------------------------------------------ job-specific faults
+
+
+def test_inventory_one_negative_wms_quantity_fails_that_sku_only(conn):
+    """Negative stock for one SKU at the WMS: that SKU gets a FAILED line, the others are written."""
+    _, wms = accounts(SLUG)
+    WmsStock.objects.filter(account=wms, item__sku="SKU-4").update(available=-3)
+    run = inventory_sync.run(conn)
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    bad = InventoryLine.objects.get(run=run, sku="SKU-4")
+    assert bad.result == InventoryLine.Result.FAILED and bad.on_hand_written is None
+    assert "invalid available quantity for SKU SKU-4 (-3.0)" in bad.message
+    others = InventoryLine.objects.filter(run=run).exclude(sku="SKU-4")
+    assert others.count() == 4 and not others.filter(result=InventoryLine.Result.FAILED).exists()
+    st = status(SLUG)
+    om_stock, wms_stock = st["order_manager"]["stock"], st["warehouse_manager"]["stock_available"]
+    for line in others.filter(result__in=[InventoryLine.Result.UPDATED, InventoryLine.Result.UNCHANGED]):
+        assert om_stock[line.sku]["on_hand"] == wms_stock[line.sku] + om_stock[line.sku]["locked"]
+
+
+def test_shipment_confirmation_500_on_the_put_is_not_resent_blindly(conn, live_server):
+    """A 500 on PUT /v1.1/shipment/external (it creates shipments) is not retried by the HTTP layer;
+    the numbers stay in flight and the next run checks Order Manager before sending again."""
+    from connectors.sandbox import operations
+    from hub import shipment_confirmation
+
+    order_download.run(conn)
+    _, wms = accounts(SLUG)
+    operations.ship(wms, seed=3)
+    put = f"{live_server.url}{OM}/v1.1/shipment/external"
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        rsps.add(responses.PUT, put, status=500, json={"message": "boom"})
+        run = shipment_confirmation.run(conn)
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    assert len(attempts(run, "PUT", "/shipment/external")) == 1
+    shipped = OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED)
+    assert shipped.count() == ORDERS
+    assert all(r.tracking_in_flight for r in shipped)
+    assert all("HTTP 500" in r.last_error for r in shipped)
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=7)):
+        again = shipment_confirmation.run(conn)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == ORDERS
+    shipments = status(SLUG)["order_manager"]["shipments"]
+    assert shipments["count"] == ORDERS and shipments["duplicates"] == 0
