@@ -89,7 +89,10 @@ def download(ctx, warehouse_id) -> None:
     )
     for page in chunked(orders, PAGE_SIZE):
         ctx.run.fetched += len(page)
-        store_page(ctx, page)
+        # A page's records and their "downloaded" events are stored together or not at all, so a
+        # crash mid-page never leaves an order without the first step of its timeline.
+        with transaction.atomic():
+            store_page(ctx, page)
     ctx.run.save(update_fields=["fetched", "created", "skipped", "failed"])
 
 

@@ -1,0 +1,184 @@
+"""Crash points not covered by the jobs' own tests (a crash after the WMS accepted an order and
+after Order Manager accepted tracking are in test_order_download / test_shipment_confirmation):
+
+- after the run committed but before the task finished (the worker dies before releasing the
+  lease): the next claim waits for the lease to expire, then works, and nothing is re-sent;
+- mid-page: an exception while a downloaded page is being stored; the re-run converges and
+  every order's timeline starts with its download;
+- during the inventory batch: an exception after some adjust calls; the re-run converges to the
+  unlocked rule (an absolute set, so what the first run wrote does no harm).
+Converged means: every order at the WMS exactly once, every tracking number in Order Manager
+exactly once, inventory equal to WMS available + Order Manager locked.
+"""
+import datetime
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from connectors.order_manager import OrderManagerClient
+from connectors.sandbox import operations
+from hub import dispatcher, inventory_sync, leases, order_download, runner, shipment_confirmation, tasks
+from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from tests.sandbox_helpers import accounts, sandbox_tenant, status
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SLUG = "crash"
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing in the hub catches it (it is not an Exception)."""
+
+
+@pytest.fixture
+def conn(live_server):
+    return sandbox_tenant(live_server, SLUG, orders=4, skus=12)
+
+
+def assert_converged(conn, orders: int = 4) -> None:
+    st = status(SLUG)
+    wms, om = st["warehouse_manager"], st["order_manager"]
+    assert wms["duplicate_reference_nums"] == {} and wms["orders_total"] == orders
+    assert set(wms["orders_per_reference_num"]) == set(
+        OrderRecord.objects.filter(connection=conn).values_list("order_number", flat=True))
+    assert om["shipments"]["duplicates"] == 0
+    for record in OrderRecord.objects.filter(connection=conn):
+        assert list(record.events.values_list("kind", flat=True)[:1]) == [OrderEvent.Kind.DOWNLOADED], record
+
+
+def wms_posts(run) -> int:
+    return sum(1 for c in run.calls if c["method"] == "POST" and c["path"] == "/orders")
+
+
+def test_killed_after_the_run_committed_but_before_the_lease_was_released(conn, monkeypatch):
+    JobState.objects.filter(connection=conn, job=Job.ORDER_DOWNLOAD).update(next_due_at=timezone.now())
+    claims = [c for c in dispatcher.claim_due(timezone.now()) if c[0] == conn.pk and c[1] == Job.ORDER_DOWNLOAD]
+    assert len(claims) == 1
+    real_release = leases.release
+
+    def die(*args, **kwargs):
+        raise Killed("worker killed after the run row was finished")
+
+    monkeypatch.setattr(runner.leases, "release", die)
+    with pytest.raises(Killed):
+        tasks.run_job_task(*claims[0])
+    monkeypatch.setattr(runner.leases, "release", real_release)
+
+    first = SyncRun.objects.get(connection=conn, job=Job.ORDER_DOWNLOAD)
+    assert first.status == SyncRun.Status.SUCCEEDED and first.finished_at is not None
+    state = JobState.objects.get(connection=conn, job=Job.ORDER_DOWNLOAD)
+    assert state.lease_token and state.lease_expires_at > timezone.now()  # still held by the dead worker
+    assert state.claims_without_finish == 0  # the run itself finished: not counted as a crash
+    assert_converged(conn)
+
+    # Due again, but the dead worker's lease blocks every claim until it expires.
+    JobState.objects.filter(pk=state.pk).update(next_due_at=timezone.now())
+    assert not [c for c in dispatcher.claim_due(timezone.now()) if c[0] == conn.pk and c[1] == Job.ORDER_DOWNLOAD]
+    with pytest.raises(runner.JobAlreadyRunning):
+        order_download.run(conn)
+
+    with time_machine.travel(state.lease_expires_at + datetime.timedelta(seconds=1)):
+        claims = [c for c in dispatcher.claim_due(timezone.now()) if c[0] == conn.pk and c[1] == Job.ORDER_DOWNLOAD]
+        assert len(claims) == 1
+        run_id = tasks.run_job_task(*claims[0])
+    second = SyncRun.objects.get(pk=run_id)
+    assert second.status == SyncRun.Status.SUCCEEDED, second.error
+    assert wms_posts(second) == 0  # nothing re-sent
+    assert not SyncRun.objects.filter(status=SyncRun.Status.ABANDONED).exists()
+    state.refresh_from_db()
+    assert state.lease_token == "" and state.lease_expires_at is None
+    assert_converged(conn)
+
+
+def test_exception_while_storing_a_page_converges_on_the_rerun(conn, monkeypatch):
+    monkeypatch.setattr(order_download, "PAGE_SIZE", 2)  # 4 orders: two pages
+    manager = OrderEvent.objects
+    real_bulk_create = manager.bulk_create
+    calls = []
+
+    def second_page_fails(objs, *args, **kwargs):
+        calls.append(len(objs))
+        if len(calls) == 2:
+            raise RuntimeError("disk full while storing page 2")
+        return real_bulk_create(objs, *args, **kwargs)
+
+    monkeypatch.setattr(manager, "bulk_create", second_page_fails)
+    crashed = order_download.run(conn)
+    monkeypatch.setattr(manager, "bulk_create", real_bulk_create)
+    assert crashed.status == SyncRun.Status.FAILED
+    assert crashed.error.startswith("Internal error (RuntimeError): disk full while storing page 2")
+    assert status(SLUG)["warehouse_manager"]["orders_total"] == 0  # a run that fails while listing sends nothing
+    # A page is stored whole or not at all: no order without its "downloaded" step.
+    for record in OrderRecord.objects.all():
+        assert record.events.filter(kind=OrderEvent.Kind.DOWNLOADED).count() == 1
+
+    again = order_download.run(conn)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert wms_posts(again) == 4
+    assert OrderRecord.objects.filter(status=OrderRecord.Status.AT_WMS).count() == 4
+    assert_converged(conn)
+
+
+def unlocked_rule_holds() -> list[str]:
+    """SKUs whose Order Manager on hand is not WMS available + locked (SKUs with starting inventory)."""
+    st = status(SLUG)
+    om, wms = st["order_manager"]["stock"], st["warehouse_manager"]["stock_available"]
+    return [sku for sku, available in wms.items() if sku in om and om[sku]["on_hand"] != available + om[sku]["locked"]]
+
+
+def test_exception_during_the_inventory_batch_converges_on_the_rerun(conn, monkeypatch):
+    monkeypatch.setattr(inventory_sync, "ADJUST_BATCH", 3)
+    assert unlocked_rule_holds(), "the seed must leave something to write"
+    real_adjust = OrderManagerClient.adjust_inventory
+    written: list[str] = []
+
+    def crash_on_third_call(self, items, **kwargs):
+        if len(written) >= 6:
+            raise RuntimeError("worker lost its database connection mid-batch")
+        results = real_adjust(self, items, **kwargs)
+        written.extend(item["masterSku"] for item in items)
+        return results
+
+    monkeypatch.setattr(OrderManagerClient, "adjust_inventory", crash_on_third_call)
+    crashed = inventory_sync.run(conn)
+    assert crashed.status == SyncRun.Status.FAILED and "Internal error (RuntimeError)" in crashed.error
+    assert len(written) == 6
+    left = unlocked_rule_holds()
+    assert left and not set(left) & set(written)  # half-done: the first two batches are in
+
+    monkeypatch.setattr(OrderManagerClient, "adjust_inventory", real_adjust)
+    again = inventory_sync.run(conn)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert unlocked_rule_holds() == []
+    assert set(again.inventory_lines.filter(result=InventoryLine.Result.UPDATED).values_list("sku", flat=True)) == set(left)
+    third = inventory_sync.run(conn)
+    assert third.inventory_lines.filter(result=InventoryLine.Result.UPDATED).count() == 0  # nothing left to write
+
+
+def test_crash_mid_tracking_batches_sends_no_tracking_twice(conn, monkeypatch):
+    """Order Manager accepted the first tracking batch, then the worker died before the second."""
+    order_download.run(conn)
+    _, wms = accounts(SLUG)
+    operations.ship(wms, seed=5)
+    monkeypatch.setattr(shipment_confirmation, "SHIPMENTS_PER_CALL", 2)
+    real_send = OrderManagerClient.create_external_shipments
+    sent = []
+
+    def accepted_then_killed(self, shipments, **kwargs):
+        results = real_send(self, shipments, **kwargs)
+        sent.append(len(shipments))
+        if len(sent) == 1:
+            raise RuntimeError("killed after Order Manager accepted the batch")
+        return results
+
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", accepted_then_killed)
+    crashed = shipment_confirmation.run(conn)
+    assert crashed.status == SyncRun.Status.FAILED
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", real_send)
+    again = shipment_confirmation.run(conn)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == 4
+    shipments = status(SLUG)["order_manager"]["shipments"]
+    assert shipments["count"] == 4 and shipments["duplicates"] == 0
+    assert_converged(conn)
