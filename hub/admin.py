@@ -36,6 +36,7 @@ from .models import InventoryLine, JobState, OrderEvent, OrderRecord, SyncRun
 
 # The pre-flight report and inventory page under each Order Manager connection (hub/admin_views.py).
 admin_views.register()
+from . import mapping_admin  # noqa: E402,F401  (registers the mappings admins and their connection page)
 
 # The admin is the product's face: its name on every page, and the index is the dashboard
 # (templates/admin/index.html).
@@ -332,7 +333,7 @@ class OrderRecordAdmin(AuditAdmin):
     list_defer = ("source", "lines", "tracking_in_flight")
     search_fields = ["order_number"]
     search_help_text = "Order number (or part of it), Order Manager or WMS order id, or an exact SKU."
-    actions = ["resend_to_wms", "retry_tracking", "mark_cancel_handled"]
+    actions = ["resend_to_wms", "retry_tracking", "mark_cancel_handled", "reprocess_from_order_manager"]
     fieldsets = [
         (None, {"fields": [
             "order_number", "om_order_id", "connection", "status_display", "sales_channel", "ship_to", "ship_method",
@@ -485,6 +486,15 @@ class OrderRecordAdmin(AuditAdmin):
     @admin.action(description="Mark cancel handled (cancel too late)", permissions=["operate"])
     def mark_cancel_handled(self, request, queryset):
         self._run_action(request, queryset, "mark_cancel_handled")
+
+    @admin.action(description="Re-process from Order Manager (orders held at download)", permissions=["operate"])
+    def reprocess_from_order_manager(self, request, queryset):
+        from .reprocess import reprocess_many  # fetches from Order Manager: see hub/reprocess.py
+
+        outcomes = reprocess_many(queryset.select_related("connection__warehouse__tenant").iterator(), request.user)
+        for outcome in outcomes[:50]:
+            level = messages.SUCCESS if outcome.queued else messages.WARNING
+            messages.add_message(request, level, f"{outcome.order.order_number}: {outcome.message}")
 
 
 # -- order events --------------------------------------------------------------------------------

@@ -89,8 +89,16 @@ def normalise(text: str) -> str:
 
 
 def om_carrier(carrier: str = "", scac: str = "", overrides: dict[str, str] | None = None) -> str:
-    """The Order Manager carrier for a WMS carrier name and/or SCAC code; OTHER_CARRIER when unknown."""
-    table = {**DEFAULTS, **{normalise(k): v for k, v in (overrides or {}).items()}}
+    """The Order Manager carrier for a WMS carrier name and/or SCAC code; OTHER_CARRIER when unknown.
+
+    `overrides` (a connection's carrier mapping) are tried first, for the SCAC code then the name,
+    so an operator's mapping of a carrier name wins over a shipped default for the SCAC code.
+    """
+    mine = {normalise(k): v for k, v in (overrides or {}).items() if v in OM_CARRIERS}
+    for candidate in (scac, carrier):
+        if normalise(candidate) in mine:
+            return mine[normalise(candidate)]
+    table = {**DEFAULTS, **mine}
     for candidate in (scac, carrier):
         key = normalise(candidate)
         if not key:

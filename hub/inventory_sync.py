@@ -7,6 +7,11 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
   for the warehouse (exact SKU match only).
 - For each WMS SKU, the on-hand written is WMS available + Order Manager locked, leaving locked as
   it is: with 10 locked in Order Manager and 10 available at the warehouse, Order Manager shows 20.
+- The connection's rules (`hub.rules`): WMS SKUs are written to the Order Manager SKUs aliased to
+  them (each of several gets the full quantity; the identical SKU when none is aliased); SKUs the
+  item filter excludes are not written; from the WMS quantity are subtracted the quantities of
+  downloaded orders not yet at the WMS (new or held here, not cancelled) and the safety buffer
+  (floor 0), and below the minimum level 0 is written. Each line records what was subtracted.
 - Only SKUs whose on-hand changes are written (`/v1.1/inventory/adjust`, 200 per call); a second
   run with nothing changed writes nothing.
 - A SKU with no stock record in Order Manager is reported as "no starting inventory in Order
@@ -21,8 +26,9 @@ from connectors.errors import AuthenticationError, ConnectorError
 
 from . import runner
 from .batching import chunked
-from .models import InventoryLine, Job, SyncRun
+from .models import InventoryLine, Job, OrderRecord, SyncRun
 from .order_download import resolve_warehouse_id
+from .rules import Rules
 
 JOB = Job.INVENTORY_SYNC
 ADJUST_BATCH = 200
@@ -63,29 +69,63 @@ def sync(ctx: runner.RunContext) -> None:
         lines.append(InventoryLine(run=ctx.run, sku=sku[:200], wms_available=0, result=Result.FAILED,
                                    message=f"{reason} Not written; Order Manager keeps its current quantity."))
         ctx.run.failed += 1
-    for sku in sorted(available):
-        wms_qty = max(0, int(available[sku]))
-        om = stock.get(sku)
-        line = InventoryLine(run=ctx.run, sku=sku[:200], wms_available=wms_qty)
-        lines.append(line)
-        if om is None:
-            line.result = Result.NO_STARTING_INVENTORY
-            line.message = "No stock record for this SKU in the Order Manager warehouse: assign starting inventory there first."
-            ctx.run.skipped += 1
-            continue
-        line.om_on_hand, line.om_locked = om.on_hand, om.locked
-        target = wms_qty + max(0, om.locked)
-        if target == om.on_hand:
-            line.result = Result.UNCHANGED
-            ctx.run.skipped += 1
-            continue
-        line.on_hand_written = target
-        line.result = Result.UPDATED  # until Order Manager says otherwise
-        to_write[sku] = line
+    rules = Rules.for_connection(ctx.connection)
+    pending = pending_by_wms_sku(ctx.connection, rules) if rules.subtract_pending else {}
+    for wms_sku in sorted(available):
+        wms_qty = max(0, int(available[wms_sku]))
+        publish, why = rules.available_to_publish(wms_qty, pending.get(wms_sku, 0))
+        for sku in rules.om_skus_for(wms_sku, stock):
+            om = stock.get(sku)
+            line = InventoryLine(
+                run=ctx.run, sku=sku[:200], wms_sku="" if sku == wms_sku else wms_sku[:200], wms_available=wms_qty,
+                pending_orders=pending.get(wms_sku, 0), buffer=rules.buffer, message=why,
+            )
+            lines.append(line)
+            if rules.is_filtered(sku):
+                line.result = Result.FILTERED
+                line.message = "Excluded by the connection's item filter: Order Manager's quantity is left as it is."
+                ctx.run.skipped += 1
+                continue
+            if om is None:
+                line.result = Result.NO_STARTING_INVENTORY
+                line.message = "No stock record for this SKU in the Order Manager warehouse: assign starting inventory there first."
+                ctx.run.skipped += 1
+                continue
+            line.om_on_hand, line.om_locked = om.on_hand, om.locked
+            target = publish + max(0, om.locked)
+            if target == om.on_hand:
+                line.result = Result.UNCHANGED
+                ctx.run.skipped += 1
+                continue
+            line.on_hand_written = target
+            line.result = Result.UPDATED  # until Order Manager says otherwise
+            to_write[sku] = line
 
     write(ctx, warehouse_id, to_write)
     InventoryLine.objects.bulk_create(lines, batch_size=LINE_BATCH)
     ctx.run.save(update_fields=["fetched", "updated", "skipped", "failed"])
+
+
+def pending_by_wms_sku(connection, rules: Rules) -> dict[str, int]:
+    """Quantity per WMS SKU in this connection's orders downloaded but not (yet) at the WMS.
+
+    New or held (`error`) orders not cancelled in Order Manager; filtered lines are not counted
+    (they are never sent). The aliases in force now decide the WMS SKU, as they do at sending.
+    """
+    totals: dict[str, int] = {}
+    pending = OrderRecord.objects.filter(
+        connection=connection, status__in=[OrderRecord.Status.NEW, OrderRecord.Status.ERROR],
+        cancel_requested=False, wms_order_id__isnull=True,
+    ).values_list("lines", flat=True)
+    for lines in pending.iterator(chunk_size=LINE_BATCH):
+        for line in lines or []:
+            if not isinstance(line, dict) or line.get("filtered") or not isinstance(line.get("sku"), str):
+                continue
+            quantity = line.get("quantity")
+            if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0:
+                sku = rules.wms_sku(line["sku"])
+                totals[sku] = totals.get(sku, 0) + quantity
+    return totals
 
 
 def write(ctx, warehouse_id: int, to_write: dict[str, InventoryLine]) -> None:

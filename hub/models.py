@@ -90,6 +90,7 @@ class OrderRecord(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         CANCEL_FAILED = "cancel_failed", "Cancel too late"
         ERROR = "error", "Error"
+        SKIPPED = "skipped", "Skipped (every item filtered)"
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.PROTECT, related_name="orders")
     om_order_id = models.BigIntegerField("Order Manager order id")
@@ -164,6 +165,9 @@ class OrderEvent(models.Model):
         TRACKING_REJECTED = "tracking_rejected", "Tracking rejected by Order Manager"
         GAVE_UP = "gave_up", "Gave up retrying"
         OPERATOR = "operator", "Operator action"
+        FILTERED = "filtered", "Filtered by the item filter"
+        HELD = "held", "Held by a rule"
+        RELEASED = "released", "Released: the rule is satisfied now"
 
     order = models.ForeignKey(OrderRecord, on_delete=models.CASCADE, related_name="events")
     run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
@@ -188,10 +192,16 @@ class InventoryLine(models.Model):
         NO_STARTING_INVENTORY = "no_starting_inventory", "No starting inventory in Order Manager"
         UNKNOWN_PRODUCT = "unknown_product", "Unknown product"
         FAILED = "failed", "Failed"
+        FILTERED = "filtered", "Not synced: item filter"
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="inventory_lines")
     sku = models.CharField(max_length=200)
+    wms_sku = models.CharField("WMS SKU", max_length=200, blank=True, help_text="Blank: the same as the SKU.")
     wms_available = models.IntegerField("WMS available")
+    pending_orders = models.IntegerField(
+        "in orders not yet at the WMS", default=0, help_text="Subtracted: quantity of downloaded orders still new or held.",
+    )
+    buffer = models.IntegerField("safety buffer", default=0, help_text="Subtracted: the connection's safety buffer.")
     om_on_hand = models.IntegerField("Order Manager on hand before", null=True, blank=True)
     om_locked = models.IntegerField("Order Manager locked", null=True, blank=True)
     on_hand_written = models.IntegerField("on hand written", null=True, blank=True)

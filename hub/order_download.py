@@ -17,6 +17,14 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
    documented way out of AWAITING_3PL_EXPORT, so they are not picked up again.
 A permanent rejection (WMS 400, bad data) holds the order as `error` for the operator; transient
 failures retry with backoff for 15 days, then the order is flagged as given up.
+
+The connection's mappings and rules (`hub.rules`, loaded once per run) shape each order at
+download: SKU aliases, the item filter (a filtered line is not sent; an order with nothing left,
+or under an order-level filter, becomes `skipped`), the ship-method mapping (routingInfo). Ship
+methods without a mapping are collected for the operator; with "reject unmapped" on, such an
+order is held as `error` ("unmapped ship method X") and released by the first run that finds the
+method mapped. SKU aliases are applied again right before sending, so an alias added after a WMS
+rejection ("Item SKU X does not exist") is used by the resend.
 """
 from __future__ import annotations
 
@@ -30,11 +38,13 @@ from django.utils import timezone
 from connectors.errors import AuthenticationError, ConnectorError, PermanentError
 from connectors.redaction import excerpt, redact
 from connectors.warehouse_manager import DuplicateOrder
+from tenants.mappings import ShipMethodMapping, normalise_method
 
 from . import runner
 from .batching import chunked
 from .models import Job, OrderEvent, OrderRecord, SyncRun
-from .order_mapping import InvalidOrder, order_id_of, parse_order, wms_order
+from .order_mapping import InvalidOrder, order_id_of, parse_order
+from .rules import UNMAPPED_PREFIX, Rules
 
 JOB = Job.ORDER_DOWNLOAD
 PAGE_SIZE = 100
@@ -60,6 +70,7 @@ def sync(ctx: runner.RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
     download(ctx, warehouse_id)
     ctx.new_watermark = ctx.window_to
+    release_held(ctx)
     send_due_orders(ctx)
     if ctx.connection.pickup_status in EXPORTABLE_STATUSES and warehouse_id is not None:
         mark_exported(ctx, warehouse_id)
@@ -82,6 +93,14 @@ def resolve_warehouse_id(ctx) -> int | None:
 
 # --- 1. download -----------------------------------------------------------------------------
 
+def rules_of(ctx) -> Rules:
+    """The connection's rules, loaded once per run and kept on the run context."""
+    rules = getattr(ctx, "rules", None)
+    if rules is None:
+        rules = ctx.rules = Rules.for_connection(ctx.connection)
+    return rules
+
+
 def download(ctx, warehouse_id) -> None:
     orders = ctx.order_manager.iter_orders(
         statuses=[ctx.connection.pickup_status], warehouse_id=warehouse_id,
@@ -94,6 +113,7 @@ def download(ctx, warehouse_id) -> None:
         with transaction.atomic():
             store_page(ctx, page)
     ctx.run.save(update_fields=["fetched", "created", "skipped", "failed"])
+    collect_unmapped(ctx)
 
 
 def store_page(ctx, page: list) -> None:
@@ -117,7 +137,8 @@ def store_page(ctx, page: list) -> None:
                 ctx.run.skipped += 1
             continue
         known.add(order_id)
-        records.append(new_record(connection, raw, order_id))
+        records.append(new_record(connection, raw, order_id, rules_of(ctx)))
+    note_unmapped(ctx, records)
     if not records:
         return
     try:
@@ -128,27 +149,35 @@ def store_page(ctx, page: list) -> None:
         records = [r for r in records if _create_one(r)]
     ctx.run.created += len(records)
     ctx.run.failed += sum(1 for r in records if r.status == Status.ERROR)
-    OrderEvent.objects.bulk_create([
-        OrderEvent(
-            order=r, run=ctx.run, kind=Kind.DOWNLOADED,
-            message=("Downloaded." if r.status == Status.NEW else f"Downloaded, but held: {r.last_error}"),
-        )
-        for r in records
-    ])
+    ctx.run.skipped += sum(1 for r in records if r.status == Status.SKIPPED)
+    events = []
+    for r in records:
+        message = {Status.NEW: "Downloaded.", Status.SKIPPED: f"Downloaded, not sent: {r.last_error}"}.get(
+            r.status, f"Downloaded, but held: {r.last_error}")
+        events.append(OrderEvent(order=r, run=ctx.run, kind=Kind.DOWNLOADED, message=message))
+        events += [OrderEvent(order=r, run=ctx.run, kind=kind, message=text) for kind, text in getattr(r, "rule_events", ())]
+    OrderEvent.objects.bulk_create(events)
 
 
 def reread(ctx, record: OrderRecord, raw: dict) -> bool:
     """A held order read again: once Order Manager's copy is valid, it is queued like a new one."""
-    fresh = new_record(ctx.connection, raw, record.om_order_id)
+    fresh = new_record(ctx.connection, raw, record.om_order_id, rules_of(ctx))
+    note_unmapped(ctx, [fresh])
     if fresh.status != Status.NEW:
         return False
     fields = ["order_number", "sales_channel", "ship_to", "ship_method", "lines", "source", "wms_payload", "om_modified_at"]
+    if record.last_error.startswith(UNMAPPED_PREFIX):
+        kind, message = Kind.RELEASED, f"Read again: ship method “{fresh.ship_method}” is mapped now; queued for sending."
+    else:
+        kind, message = Kind.DOWNLOADED, "Read again after a change in Order Manager: valid now, queued for sending."
     for name in fields:
         setattr(record, name, getattr(fresh, name))
     record.status, record.last_error, record.error_permanent, record.next_retry_at = Status.NEW, "", False, None
     with transaction.atomic():
         record.save(update_fields=[*fields, "status", "last_error", "error_permanent", "next_retry_at", "updated_at"])
-        ctx.event(record, Kind.DOWNLOADED, "Read again after a change in Order Manager: valid now, queued for sending.")
+        ctx.event(record, kind, message)
+        for rule_kind, text in getattr(fresh, "rule_events", ()):
+            ctx.event(record, rule_kind, text)
     return True
 
 
@@ -161,8 +190,15 @@ def _create_one(record: OrderRecord) -> bool:
         return False
 
 
-def new_record(connection, raw: dict, order_id: int) -> OrderRecord:
+def new_record(connection, raw: dict, order_id: int, rules: Rules | None = None) -> OrderRecord:
+    """The record of a downloaded order, shaped by `rules` (identity rules when None).
+
+    Timeline steps the rules caused are left in `record.rule_events` ([(kind, message)]) for the
+    caller to write with the DOWNLOADED step; `record.unmapped_method` names an unmapped ship method.
+    """
+    rules = rules if rules is not None else Rules()
     record = OrderRecord(connection=connection, om_order_id=order_id, source=without_nul(redact(raw, max_chars=8000)))
+    record.rule_events, record.unmapped_method = [], ""
     try:
         order = parse_order(raw)
     except InvalidOrder as exc:
@@ -172,14 +208,74 @@ def new_record(connection, raw: dict, order_id: int) -> OrderRecord:
         record.error_permanent = True
         record.last_error = f"Invalid order from Order Manager: {exc} Fix it there; it is read again on the next change."
         return record
+    decision = rules.apply(order)
     record.order_number = order.order_number
     record.sales_channel = order.sales_channel
     record.ship_to = order.ship_to_summary
-    record.ship_method = order.ship_method
-    record.lines = [{"sku": line.sku, "quantity": line.quantity} for line in order.lines]
+    record.ship_method = decision.ship_method
+    record.lines = decision.lines
     record.om_modified_at = order.modified
-    record.wms_payload = wms_order(order)
+    record.wms_payload = decision.payload
+    if decision.unmapped:
+        record.unmapped_method = decision.ship_method
+    if decision.filtered and decision.outcome == "send":
+        record.rule_events.append((Kind.FILTERED, f"Item filter: not sent to the WMS: {', '.join(decision.filtered)}."))
+    if decision.outcome == "skip":
+        record.status, record.last_error = Status.SKIPPED, decision.reason
+        record.rule_events.append((Kind.FILTERED, decision.reason))
+    elif decision.outcome == "hold":
+        record.status, record.error_permanent, record.last_error = Status.ERROR, True, decision.reason
+        record.rule_events.append((Kind.HELD, decision.reason))
     return record
+
+
+def note_unmapped(ctx, records) -> None:
+    """Remember the ship methods without a mapping seen in this run (written once, by `collect_unmapped`)."""
+    seen = getattr(ctx, "unmapped_methods", None)
+    if seen is None:
+        seen = ctx.unmapped_methods = {}
+    for record in records:
+        if getattr(record, "unmapped_method", ""):
+            seen.setdefault(normalise_method(record.unmapped_method), record.unmapped_method)
+
+
+def collect_unmapped(ctx) -> None:
+    """Unmapped ship methods become mapping rows with a blank target, for the operator to map once."""
+    seen = getattr(ctx, "unmapped_methods", None) or {}
+    if not seen:
+        return
+    now = timezone.now()
+    ShipMethodMapping.objects.bulk_create(
+        [ShipMethodMapping(connection=ctx.connection, ship_method=display, key=key, first_seen_at=now)
+         for key, display in seen.items()],
+        ignore_conflicts=True,
+    )
+    ShipMethodMapping.objects.filter(connection=ctx.connection, key__in=list(seen)).update(last_seen_at=now)
+
+
+def release_held(ctx) -> None:
+    """Orders held for an unmapped ship method go back to `new` once it is mapped (or rejecting is off)."""
+    rules = rules_of(ctx)
+    held = OrderRecord.objects.filter(
+        connection=ctx.connection, status=Status.ERROR, error_permanent=True, attempts=0, cancel_requested=False,
+        last_error__startswith=UNMAPPED_PREFIX,
+    ).order_by("pk")
+    for record in held.iterator(chunk_size=PAGE_SIZE):
+        route = rules.route_for(normalise_method(record.ship_method))
+        if route is None and rules.reject_unmapped:
+            continue
+        payload = dict(record.wms_payload)
+        if route is not None:
+            payload["routingInfo"] = route.routing_info()
+            message = f"Ship method “{record.ship_method}” is mapped now (WMS {route.carrier} {route.mode}".rstrip() + "): queued for sending."
+        else:
+            message = "Unmapped ship methods are no longer rejected: queued for sending with Order Manager's carrier and service."
+        with transaction.atomic():
+            record.wms_payload = payload
+            record.status, record.last_error, record.error_permanent, record.next_retry_at = Status.NEW, "", False, None
+            record.save(update_fields=["wms_payload", "status", "last_error", "error_permanent", "next_retry_at", "updated_at"])
+            ctx.event(record, Kind.RELEASED, message)
+        ctx.run.updated += 1
 
 
 def without_nul(value):
@@ -269,7 +365,7 @@ def send_one(ctx, record: OrderRecord) -> str:
         ctx.run.skipped += 1
         return "skipped"
     record.refresh_from_db(fields=["attempts", "first_attempt_at"])
-    payload = record.wms_payload
+    payload = current_payload(record, rules_of(ctx))
     try:
         if record.attempts > 1:
             existing = wms.find_order_by_reference(record.order_number)
@@ -293,6 +389,23 @@ def send_one(ctx, record: OrderRecord) -> str:
                   received={"orderId": created.order_id, "referenceNum": created.reference_num})
     ctx.run.updated += 1
     return "sent"
+
+
+def current_payload(record: OrderRecord, rules: Rules) -> dict:
+    """The body to send: the stored one, with its items re-aliased when the aliases changed since download."""
+    lines = [line for line in record.lines or [] if isinstance(line, dict) and "sku" in line]
+    if not lines or not any(rules.wms_sku(l["sku"]) != l.get("wms_sku", l["sku"]) for l in lines if not l.get("filtered")):
+        return record.wms_payload
+    new_lines = []
+    for line in lines:
+        line = {k: v for k, v in line.items() if k != "wms_sku"}
+        if rules.wms_sku(line["sku"]) != line["sku"]:
+            line["wms_sku"] = rules.wms_sku(line["sku"])
+        new_lines.append(line)
+    items = [{"itemIdentifier": {"sku": l.get("wms_sku", l["sku"])}, "qty": l["quantity"]} for l in new_lines if not l.get("filtered")]
+    record.wms_payload, record.lines = {**record.wms_payload, "orderItems": items}, new_lines
+    record.save(update_fields=["wms_payload", "lines", "updated_at"])
+    return record.wms_payload
 
 
 def mark_at_wms(record: OrderRecord, wms_order_id: int) -> None:

@@ -3,7 +3,8 @@
 Contract of `run(connection) -> SyncRun` (via hub.runner):
 1. Read WMS orders modified since the watermark minus the overlap window. For each one the hub
    sent: closed (shipped) -> record every package's tracking number, the carrier (mapped to Order
-   Manager's enum, OTHER_CARRIER when unknown), service and ship date, and move `at_wms` ->
+   Manager's enum by the connection's carrier mapping, then the shipped defaults, OTHER_CARRIER
+   when unknown), service and ship date, and move `at_wms` ->
    `shipped`; cancelled at the WMS -> `cancelled`.
 2. Send each `shipped` order's unconfirmed tracking numbers as external shipments (`PUT
    /v1.1/shipment/external`), checking every returned `batchedOrder` status. A number is added
@@ -27,6 +28,7 @@ from . import runner
 from .batching import chunked
 from .carriers import om_carrier
 from .models import Job, OrderEvent, OrderRecord, SyncRun
+from .rules import carrier_overrides
 
 JOB = Job.SHIPMENT_CONFIRMATION
 PAGE_SIZE = 100
@@ -64,6 +66,7 @@ def read_since(ctx) -> datetime.datetime:
 # --- 1. read the WMS -------------------------------------------------------------------------
 
 def collect_shipped(ctx, since: datetime.datetime) -> None:
+    overrides = carrier_overrides(ctx.connection)  # once per run
     for page in chunked(ctx.warehouse_manager.iter_orders_modified_since(since), PAGE_SIZE):
         ctx.run.fetched += len(page)
         ours = {
@@ -75,10 +78,10 @@ def collect_shipped(ctx, since: datetime.datetime) -> None:
             if record is None:
                 ctx.run.skipped += 1  # an order the hub did not send (entered at the WMS directly)
                 continue
-            apply_wms_state(ctx, record, wms_order)
+            apply_wms_state(ctx, record, wms_order, overrides)
 
 
-def apply_wms_state(ctx, record: OrderRecord, wms_order) -> None:
+def apply_wms_state(ctx, record: OrderRecord, wms_order, overrides: dict[str, str] | None = None) -> None:
     if wms_order.status == 2 and record.status == Status.AT_WMS:
         with transaction.atomic():
             record.status = Status.CANCELLED
@@ -94,7 +97,7 @@ def apply_wms_state(ctx, record: OrderRecord, wms_order) -> None:
     if record.status != Status.AT_WMS and not new_numbers:
         ctx.run.skipped += 1
         return
-    carrier = om_carrier(wms_order.carrier, wms_order.scac)
+    carrier = om_carrier(wms_order.carrier, wms_order.scac, overrides=overrides)
     with transaction.atomic():
         record.tracking_numbers = known + new_numbers
         record.carrier = carrier

@@ -228,3 +228,7 @@ class OrderManagerConnection(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+
+# Per-connection mappings and rules live in their own module; imported here so Django registers them.
+from .mappings import CarrierMapping, ConnectionRules, ItemFilter, ShipMethodMapping, SkuAlias  # noqa: E402,F401

@@ -145,3 +145,47 @@ class AlertFactory(factory.django.DjangoModelFactory):
     key = ""
     message = "Scheduled runs are paused."
     link = "/admin/"
+
+
+class ConnectionRulesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tenants.ConnectionRules"
+        django_get_or_create = ("connection",)
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+
+
+class SkuAliasFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tenants.SkuAlias"
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    om_sku = factory.Sequence(lambda n: f"OM-SKU-{n}")
+    wms_sku = factory.Sequence(lambda n: f"WMS-SKU-{n}")
+
+
+class ShipMethodMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tenants.ShipMethodMapping"
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    ship_method = factory.Sequence(lambda n: f"UPS / Service {n}")
+    wms_carrier = "UPS"
+    wms_mode = "Ground"
+
+
+class CarrierMappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tenants.CarrierMapping"
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    wms_carrier = factory.Sequence(lambda n: f"Carrier {n}")
+    om_carrier = "OTHER_CARRIER"
+
+
+class ItemFilterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tenants.ItemFilter"
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    sku = factory.Sequence(lambda n: f"FILTERED-{n}")

@@ -19,6 +19,7 @@ from django.forms import ModelChoiceField
 from django.urls import reverse
 
 from hub.models import Alert, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from tenants.mappings import CarrierMapping, ConnectionRules, ItemFilter, ShipMethodMapping, SkuAlias
 from tenants.models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from tenants.scoping import TenantScopedAdminMixin, _tenant_path_of
 from tests import factories
@@ -58,6 +59,11 @@ ROW_FACTORIES = {
         run__connection=_connection(tenant), sku=f"{tenant.name.split()[0].upper()}-SKU",
     ),
     JobState: lambda tenant: factories.JobStateFactory(connection=_connection(tenant), job=Job.ORDER_DOWNLOAD),
+    ConnectionRules: lambda tenant: factories.ConnectionRulesFactory(connection=_connection(tenant)),
+    SkuAlias: lambda tenant: factories.SkuAliasFactory(connection=_connection(tenant)),
+    ShipMethodMapping: lambda tenant: factories.ShipMethodMappingFactory(connection=_connection(tenant)),
+    CarrierMapping: lambda tenant: factories.CarrierMappingFactory(connection=_connection(tenant)),
+    ItemFilter: lambda tenant: factories.ItemFilterFactory(connection=_connection(tenant)),
     Alert: lambda tenant: factories.AlertFactory(connection=_connection(tenant), message=f"{tenant.name} alert"),
 }
 
