@@ -291,6 +291,10 @@ class WarehouseManagerClient:
         self._token_expires_at = 0.0  # _clock() deadline
         self._token_lock = threading.Lock()
 
+
+    def close(self) -> None:
+        """Close the pooled connections now rather than at garbage collection."""
+        self.http.close()
     def __repr__(self) -> str:  # never show secrets
         return (f"WarehouseManagerClient({self.base_url!r}, customer_id={self.customer_id}, "
                 f"facility_id={self.facility_id})")

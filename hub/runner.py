@@ -104,6 +104,13 @@ class RunContext:
             received=redact(received) if received is not None else None,
         )
 
+    def close(self) -> None:
+        """Close the clients this run opened (their pooled connections), if any."""
+        for name in ("order_manager", "warehouse_manager"):
+            close = getattr(self.__dict__.get(name), "close", None)
+            if close is not None:
+                close()
+
     def note_error(self, text: str) -> None:
         """Keep a run-level problem for the run's error summary (first 20 kept)."""
         if len(self.errors) < 20:
@@ -186,6 +193,8 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRu
     except Exception as exc:  # a bug must end the run visibly, never kill the worker
         fatal = f"Internal error ({type(exc).__name__}): {excerpt(str(exc), 300)}"
         ctx.log.exception("run crashed")
+    finally:
+        ctx.close()
 
     run.finished_at = timezone.now()
     run.requests_made, run.rate_limited = ctx.recorder.requests, ctx.recorder.rate_limited

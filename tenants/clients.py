@@ -46,29 +46,31 @@ def allow_private_addresses() -> bool:
     return bool(getattr(settings, "HUB_ALLOW_PRIVATE_ADDRESSES", settings.SANDBOX_ENABLED))
 
 
-def http_options(recorder: CallRecorder | None) -> dict:
+def http_options(recorder: CallRecorder | None, overrides: dict | None = None) -> dict:
     return {
         "timeout": tuple(settings.HUB_HTTP_TIMEOUT), "on_call": recorder,
         "block_private_addresses": not allow_private_addresses(),
+        **(overrides or {}),
     }
 
 
-def order_manager(connection, recorder: CallRecorder | None = None) -> OrderManagerClient:
+def order_manager(connection, recorder: CallRecorder | None = None, **overrides) -> OrderManagerClient:
+    """`overrides` adjust the HTTP layer (e.g. `max_retries=1` for an interactive test)."""
     return OrderManagerClient(
         connection.base_url,
         auth_base_url=connection.auth_base_url or connection.base_url,
         username=str(connection.username or ""),
         password=str(connection.password or ""),
         access_token=str(connection.access_token or ""),
-        **http_options(recorder),
+        **http_options(recorder, overrides),
     )
 
 
-def warehouse_manager(connection, recorder: CallRecorder | None = None) -> WarehouseManagerClient:
-    return warehouse_manager_for_warehouse(connection.warehouse, recorder)
+def warehouse_manager(connection, recorder: CallRecorder | None = None, **overrides) -> WarehouseManagerClient:
+    return warehouse_manager_for_warehouse(connection.warehouse, recorder, **overrides)
 
 
-def warehouse_manager_for_warehouse(warehouse, recorder: CallRecorder | None = None) -> WarehouseManagerClient:
+def warehouse_manager_for_warehouse(warehouse, recorder: CallRecorder | None = None, **overrides) -> WarehouseManagerClient:
     return WarehouseManagerClient(
         warehouse.wms_base_url,
         client_id=warehouse.client_id,
@@ -78,5 +80,5 @@ def warehouse_manager_for_warehouse(warehouse, recorder: CallRecorder | None = N
         customer_id=warehouse.customer_id,
         facility_id=warehouse.facility_id,
         facility_time_zone=warehouse.facility_time_zone,
-        **http_options(recorder),
+        **http_options(recorder, overrides),
     )

@@ -19,6 +19,10 @@ from connectors.order_manager import WarehouseNotFound
 
 from . import clients
 
+# An operator is waiting on the page: one try per call, not the jobs' retries with backoff
+# (an unreachable host would otherwise take half a minute to report).
+INTERACTIVE = {"max_retries": 1}
+
 # Enough to tell an operator "about this many"; counting further would page through everything.
 COUNT_LIMIT = 1000
 LIST_LIMIT = 20
@@ -42,7 +46,7 @@ def plain_error(exc: Exception, system: str) -> str:
 
 def test_order_manager(connection) -> dict:
     report: dict = {"ok": False}
-    om = clients.order_manager(connection)
+    om = clients.order_manager(connection, **INTERACTIVE)
     try:
         om.authenticate()
         report["authenticated"] = "yes"
@@ -67,6 +71,8 @@ def test_order_manager(connection) -> dict:
         connection.clear_circuit()
     except Exception as exc:  # every failure becomes a sentence in the admin, never a 500 page
         report["error"] = plain_error(exc, "Order Manager")
+    finally:
+        om.close()
     connection.last_tested_at = timezone.now()
     connection.last_test_report = report
     connection.save(update_fields=["om_warehouse_id", "om_warehouse_type", "last_tested_at", "last_test_report"])
@@ -75,10 +81,13 @@ def test_order_manager(connection) -> dict:
 
 def missing_starting_inventory(connection, om) -> dict:
     """WMS SKUs in stock with no stock record in the Order Manager warehouse (they will not sync)."""
+    wms = clients.warehouse_manager(connection, **INTERACTIVE)
     try:
-        available = clients.warehouse_manager(connection).stock_available()
+        available = wms.stock_available()
     except ConnectorError as exc:
         return {"wms_stock": plain_error(exc, "The WMS")}
+    finally:
+        wms.close()
     in_om = {s.sku for s in om.iter_stock_totals(connection.om_warehouse_id)}
     missing = sorted(sku for sku, qty in available.items() if qty > 0 and sku not in in_om)
     shown = ", ".join(missing[:LIST_LIMIT]) + (f" and {len(missing) - LIST_LIMIT} more" if len(missing) > LIST_LIMIT else "")
@@ -92,7 +101,7 @@ def missing_starting_inventory(connection, om) -> dict:
 
 def test_warehouse(warehouse) -> dict:
     report: dict = {"ok": False}
-    wms = clients.warehouse_manager_for_warehouse(warehouse)
+    wms = clients.warehouse_manager_for_warehouse(warehouse, **INTERACTIVE)
     try:
         wms.authenticate()
         report["authenticated"] = "yes"
@@ -101,6 +110,8 @@ def test_warehouse(warehouse) -> dict:
         report["ok"] = True
     except Exception as exc:
         report["error"] = plain_error(exc, "The WMS")
+    finally:
+        wms.close()
     warehouse.last_tested_at = timezone.now()
     warehouse.last_test_report = report
     warehouse.save(update_fields=["last_tested_at", "last_test_report"])
