@@ -1,0 +1,141 @@
+"""Duplicate delivery on PostgreSQL (sequential duplicates are in test_tasks.py, two clusters in
+test_two_clusters.py):
+
+- the same task delivered twice at the same moment, from two threads with their own database
+  connections: exactly one run, every order at the WMS once;
+- a worker killed hard (SIGKILL) while a slow sandbox answer is in flight, in a real subprocess
+  running `hub.tasks.run_job_task`: the lease expires, the dispatcher claims the job again (what a
+  redelivery amounts to), the next run closes the abandoned one; after three such kills the
+  runner's attempt guard (`claims_without_finish`) flags the job for attention and the dispatcher
+  stops claiming it, ending the crash loop.
+
+Skipped on SQLite: real concurrency needs a server database (`.ci/run` runs it on PostgreSQL).
+"""
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.db import connection as db_connection, connections
+from django.utils import timezone
+
+from connectors.sandbox import operations
+from hub import dispatcher, tasks
+from hub.models import Job, JobState, SyncRun
+from tests.conftest import TEST_KEY
+from tests.sandbox_helpers import accounts, sandbox_tenant, status
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parent.parent
+JOB = Job.ORDER_DOWNLOAD
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if db_connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... (.ci/run does)")
+
+
+def claim(conn, now=None):
+    now = now or timezone.now()
+    JobState.objects.filter(connection=conn, job=JOB).update(next_due_at=now)
+    claims = [c for c in dispatcher.claim_due(now) if c[0] == conn.pk and c[1] == JOB]
+    return claims[0] if claims else None
+
+
+def test_the_same_task_delivered_twice_at_the_same_moment_runs_once(live_server):
+    conn = sandbox_tenant(live_server, "dd-twice", orders=4, skus=3)
+    claimed = claim(conn)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def deliver():
+        try:
+            barrier.wait()
+            results.append(tasks.run_job_task(*claimed))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert len(results) == 2 and results.count(None) == 1  # one delivery ran, the other stood down
+    assert SyncRun.objects.filter(connection=conn, job=JOB).count() == 1
+    wms = status("dd-twice")["warehouse_manager"]
+    assert wms["orders_total"] == 4 and wms["duplicate_reference_nums"] == {}
+
+
+def start_worker(conn_id: int, job: str, token: str) -> subprocess.Popen:
+    settings_dict = db_connection.settings_dict
+    url = (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
+           f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    env = {**os.environ, "DATABASE_URL": url, "HUB_ENCRYPTION_KEYS": TEST_KEY, "HUB_HTTP_READ_TIMEOUT": "60",
+           "DJANGO_SETTINGS_MODULE": "hub.settings", "LOG_LEVEL": "WARNING"}
+    code = ("import django; django.setup(); from hub.tasks import run_job_task; "
+            f"run_job_task({conn_id}, {job!r}, {token!r})")
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_worker_killed_mid_task_three_times_is_flagged_for_attention(live_server):
+    conn = sandbox_tenant(live_server, "dd-kill", orders=2, skus=2)
+    om, _ = accounts("dd-kill")
+    # Every Order Manager API call answers after 2.5 s: the worker is always mid-call when killed.
+    operations.configure_faults(om_account=om, timeout_rate=1.0, timeout_seconds=2.5, seed=1)
+    now = timezone.now()
+    for kill in range(1, 4):
+        claimed = claim(conn, now)
+        assert claimed is not None, f"kill {kill}: the job was not claimable again"
+        runs_before = SyncRun.objects.filter(connection=conn, job=JOB).count()
+        worker = start_worker(*claimed)
+        try:
+            assert wait_for(lambda: SyncRun.objects.filter(connection=conn, job=JOB).count() == runs_before + 1
+                            and SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING)
+                            .count() == 1), "the worker never started its run"
+            time.sleep(0.5)  # inside the slow call now
+            worker.send_signal(signal.SIGKILL)
+            assert worker.wait(10) == -signal.SIGKILL
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        state = JobState.objects.get(connection=conn, job=JOB)
+        assert state.claims_without_finish == kill
+        assert state.lease_expires_at > timezone.now()  # the dead worker's lease still blocks...
+        assert claim(conn, now) is None
+        now = state.lease_expires_at + datetime.timedelta(seconds=1)  # ...until it expires
+    assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.ABANDONED).count() == 2
+
+    operations.configure_faults(om_account=om, clear=True)
+    with time_machine.travel(now, tick=True):
+        claimed = claim(conn, now)
+        assert claimed is not None
+        run = SyncRun.objects.get(pk=tasks.run_job_task(*claimed))
+        assert run.status == SyncRun.Status.FAILED
+        assert "The last 3 runs never finished" in run.error
+        state = JobState.objects.get(connection=conn, job=JOB)
+        assert "Scheduled runs are paused" in state.attention
+        assert claim(conn, timezone.now() + datetime.timedelta(hours=2)) is None  # the crash loop is over
+    assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.ABANDONED).count() == 3
+    assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING).count() == 0
+    assert status("dd-kill")["warehouse_manager"]["orders_total"] == 0
+    time.sleep(2.6)  # let the sandbox's last slow answers finish before the test database is dropped
