@@ -83,7 +83,10 @@ class RunContext:
 
     @cached_property
     def order_manager(self):
-        return clients.order_manager(self.connection, self.recorder)
+        client = clients.order_manager(self.connection, self.recorder)
+        # Paced from the published throttle limits: under a quota, waiting beats a 429.
+        clients.apply_throttle_limits(client)
+        return client
 
     @cached_property
     def warehouse_manager(self):

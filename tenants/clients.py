@@ -6,13 +6,17 @@ build HTTP requests themselves.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from connectors.errors import AuthenticationError, ConnectorError, TransientError
 from connectors.http import CallRecord
 from connectors.order_manager import OrderManagerClient
 from connectors.warehouse_manager import WarehouseManagerClient
+
+logger = logging.getLogger(__name__)
 
 # How many calls a run keeps in its audit log; counts keep going past it.
 MAX_CALLS_KEPT = 200
@@ -82,3 +86,48 @@ def warehouse_manager_for_warehouse(warehouse, recorder: CallRecorder | None = N
         facility_time_zone=warehouse.facility_time_zone,
         **http_options(recorder, overrides),
     )
+
+
+def throttle_rate(limits: list[dict]) -> float | None:
+    """The steady requests/second that Order Manager's published throttle limits allow, or None.
+
+    Interpretation (the API documents the fields, not their units): each entry's `throttleConfig`
+    describes a token bucket of `quotaMaxRequest` requests (the burst), refilled at
+    `quotaRestoreRate` requests per second, with at most `quotaMaxRequestHourly` requests an hour.
+    One bucket sustains min(quotaRestoreRate, quotaMaxRequestHourly / 3600) requests a second. The
+    entries are listed per endpoint but may share one bucket per app install (the sandbox's do),
+    so the whole client is paced at the smallest of them: never above any endpoint's limit.
+    """
+    rates = []
+    for limit in limits:
+        config = limit.get("throttleConfig") or {}
+        restore, hourly = config.get("quotaRestoreRate"), config.get("quotaMaxRequestHourly")
+        candidates = [float(restore)] if isinstance(restore, int) and restore > 0 else []
+        if isinstance(hourly, int) and hourly > 0:
+            candidates.append(hourly / 3600.0)
+        if candidates:
+            rates.append(min(candidates))
+    return min(rates) if rates else None
+
+
+def apply_throttle_limits(client) -> float | None:
+    """Pace `client` (an OrderManagerClient) at the rate its account's throttle limits publish, so a
+    run stays under the quota instead of hammering and backing off on 429; returns the rate set.
+
+    Costs one `GET /v1/throttlelimits` at the start of a run. Limits the service does not offer or
+    answers badly (404, 4xx, malformed) leave the client unpaced: 429 answers are still honoured by
+    the HTTP layer. Rejected credentials and transient failures (unreachable, 5xx, 429) raise, as
+    the run's first call would: no second failed sign-in, no second round of timeouts.
+    """
+    if not isinstance(client, OrderManagerClient):
+        return None  # a stand-in client (tests) has no limits to read
+    try:
+        rate = throttle_rate(client.throttle_limits())
+    except (AuthenticationError, TransientError):
+        raise
+    except ConnectorError as exc:
+        logger.info("throttle limits not read (%s); the run is paced by 429 answers only", exc)
+        return None
+    if rate:
+        client.http.set_rate(rate)
+    return rate

@@ -70,3 +70,10 @@ def test_strip_query_and_key_detection():
     assert strip_query("/v1/orders?page=2") == "/v1/orders"
     assert strip_query("") == ""
     assert is_secret_key("Proxy-Authorization") and is_secret_key("api_key") and not is_secret_key("sku")
+
+
+def test_text_without_any_trigger_word_is_returned_unchanged_and_triggers_are_still_masked():
+    plain = "Ada Lovelace, 12 Analytical Ave, Springfield IL — SKU-1 x 2"
+    assert redact_text(plain) is plain
+    for secret in ('{"apiKey": "abc"}', "Authorization: Basic QWxhZGRpbjp", "x Bearer abc.def", "tpl=abc", "Cookie: a=b"):
+        assert MASK in redact_text(secret), secret

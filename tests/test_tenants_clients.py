@@ -96,3 +96,57 @@ def test_warehouse_manager_client_from_the_connections_warehouse(settings):
         assert json.loads(request.body) == {"grant_type": "client_credentials", "user_login": "integ", "tpl": "{ABCD}"}
     assert recorder.requests == 1 and recorder.calls[0]["path"] == "/AuthServer/api/Token"
     assert "wms-s3cret" not in repr(client)
+
+
+# ------------------------------------------------------------------ pacing from the throttle limits
+
+OM_BASE = "https://om.example.test"
+
+
+def limit(restore=None, hourly=None, burst=None, path="/v1.1/orders"):
+    config = {k: v for k, v in {"quotaRestoreRate": restore, "quotaMaxRequestHourly": hourly, "quotaMaxRequest": burst}.items()
+              if v is not None}
+    return {"requestMethod": "GET", "requestPath": path, "notes": "", "throttleConfig": config}
+
+
+def test_throttle_rate_is_the_slowest_sustainable_rate_of_any_entry():
+    assert clients.throttle_rate([limit(restore=10, hourly=36000, burst=10)]) == 10.0
+    # The hourly cap is the binding one here: 7200 an hour is 2 a second.
+    assert clients.throttle_rate([limit(restore=10, hourly=7200)]) == 2.0
+    assert clients.throttle_rate([limit(restore=10), limit(restore=4, path="/v1.1/inventory/adjust")]) == 4.0
+    assert clients.throttle_rate([]) is None
+    assert clients.throttle_rate([{"requestPath": "/v1/x", "throttleConfig": None}, limit(restore=0)]) is None
+
+
+def om_client(recorder=None):
+    return OrderManagerClient(OM_BASE, access_token="app-token", on_call=recorder, timeout=(1, 1), max_retries=0)
+
+
+@responses.activate
+def test_apply_throttle_limits_paces_the_client_at_the_published_rate():
+    responses.get(f"{OM_BASE}/v1/throttlelimits", json=[limit(restore=8, hourly=36000, burst=8)])
+    client = om_client()
+    assert clients.apply_throttle_limits(client) == 8.0
+    assert client.http.requests_per_second == 8.0
+
+
+@responses.activate
+def test_limits_the_service_does_not_offer_leave_the_client_unpaced():
+    responses.get(f"{OM_BASE}/v1/throttlelimits", status=404, json={"message": "no such endpoint"})
+    client = om_client()
+    assert clients.apply_throttle_limits(client) is None
+    assert client.http.requests_per_second is None
+
+
+@pytest.mark.parametrize("status", [401, 503])
+@responses.activate
+def test_rejected_credentials_and_transient_failures_raise_as_the_first_call_would(status):
+    from connectors.errors import AuthenticationError, TransientError
+
+    responses.get(f"{OM_BASE}/v1/throttlelimits", status=status, json={"message": "no"})
+    with pytest.raises(AuthenticationError if status == 401 else TransientError):
+        clients.apply_throttle_limits(om_client())
+
+
+def test_stand_in_clients_are_left_alone():
+    assert clients.apply_throttle_limits(object()) is None
