@@ -35,7 +35,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from connectors.errors import AuthenticationError, ConnectorError, PermanentError
+from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
 from connectors.redaction import excerpt, redact
 from connectors.warehouse_manager import DuplicateOrder
 from tenants.mappings import ShipMethodMapping, normalise_method
@@ -434,7 +434,9 @@ def link(ctx, record: OrderRecord, existing, message: str) -> None:
 
 def fail(ctx, record: OrderRecord, exc: ConnectorError, payload) -> str:
     now = timezone.now()
-    permanent = isinstance(exc, PermanentError)
+    # A garbled answer to the create may follow a success: the outcome is unknown, so the order is
+    # retried (the retry looks it up first) instead of held as rejected while it sits at the WMS.
+    permanent = isinstance(exc, PermanentError) and not isinstance(exc, MalformedResponse)
     reason = str(exc) + (f" (WMS answer: {exc.body_excerpt})" if exc.body_excerpt else "")
     with transaction.atomic():
         record.status = Status.ERROR

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from connectors.errors import AuthenticationError, ConnectorError
+from connectors.errors import AuthenticationError, ConnectorError, NotFound, RequestRejected
 
 from . import runner
 from .batching import chunked
@@ -203,8 +203,10 @@ def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
     except AuthenticationError:
         raise
     except ConnectorError as exc:
-        if not exc.transient:
-            # The call as a whole was refused (nothing recorded): clear in-flight, retry with backoff.
+        if isinstance(exc, (RequestRejected, NotFound)):
+            # The call as a whole was refused (a 4xx: nothing recorded): clear in-flight, retry with
+            # backoff. Any other failure (timeout, 5xx, a garbled answer) may follow a success: the
+            # numbers stay in flight and the next run checks Order Manager before sending them again.
             OrderRecord.objects.filter(pk__in=list(in_flight)).update(tracking_in_flight=[])
         for record in records.values():
             reject(ctx, record, str(exc), [])

@@ -336,3 +336,52 @@ def test_shipment_confirmation_500_on_the_put_is_not_resent_blindly(conn, live_s
     assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == ORDERS
     shipments = status(SLUG)["order_manager"]["shipments"]
     assert shipments["count"] == ORDERS and shipments["duplicates"] == 0
+
+
+# ------------------------------------------------------------------ malformed answers to writes
+
+
+def test_malformed_answer_to_the_tracking_put_is_not_resent(conn):
+    """Order Manager recorded the shipments but its answer came back truncated: the numbers stay in
+    flight, so the next run checks Order Manager instead of sending them again (no duplicates)."""
+    from connectors.sandbox import operations
+    from hub import shipment_confirmation
+
+    order_download.run(conn)
+    om, wms = accounts(SLUG)
+    operations.ship(wms, seed=4)
+    operations.configure_faults(om_account=om, malformed_rate=1.0, seed=1)
+    run = shipment_confirmation.run(conn)
+    operations.configure_faults(om_account=om, clear=True)
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    assert status(SLUG)["order_manager"]["shipments"]["count"] == ORDERS  # it did reach Order Manager
+    for record in OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED):
+        assert record.tracking_in_flight and "invalid JSON" in record.last_error
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=7)):
+        again = shipment_confirmation.run(conn)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert not attempts(again, "PUT", "/shipment/external")  # found in Order Manager: not sent again
+    assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == ORDERS
+    shipments = status(SLUG)["order_manager"]["shipments"]
+    assert shipments["count"] == ORDERS and shipments["duplicates"] == 0
+
+
+def test_malformed_answer_to_the_wms_post_is_retried_and_linked(conn):
+    """The WMS created the order but its answer came back truncated: the outcome is unknown, so the
+    order is retried (looked up first and linked), not held as rejected while it sits at the WMS."""
+    from connectors.sandbox import operations
+
+    _, wms = accounts(SLUG)
+    operations.configure_faults(wms_account=wms, malformed_rate=1.0, seed=1)
+    first = order_download.run(conn)
+    operations.configure_faults(wms_account=wms, clear=True)
+    assert status(SLUG)["warehouse_manager"]["orders_total"] >= 1
+    for record in OrderRecord.objects.filter(status=OrderRecord.Status.ERROR):
+        assert not record.error_permanent and record.next_retry_at is not None, record.last_error
+        assert "invalid JSON" in record.last_error
+    assert first.status == SyncRun.Status.PARTIAL
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
+        again = order_download.run(conn)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert_all_at_wms_exactly_once(conn)
+    assert OrderRecord.objects.filter(events__kind=OrderEvent.Kind.LINKED_AT_WMS).distinct().count() >= 1
