@@ -17,7 +17,7 @@ second time (a duplicate delivery, as a django-q2 `retry` or a broker redelivery
 Round 2: the sandbox WMS ships every order, one more order arrives per tenant, every interval job
 is due again at T2, and the "hub.dispatch" schedule fires in whichever cluster gets there first.
 
-Skipped unless DATABASE_URL is PostgreSQL and Redis answers on REDIS_URL (`.ci/run` sets both).
+Skipped unless DATABASE_URL is PostgreSQL and Redis answers on HUB_TEST_REDIS_URL (`.ci/run` sets both).
 """
 from __future__ import annotations
 
@@ -212,17 +212,19 @@ def driver_report(n: int, first_due: str, second_due: str) -> dict:
 
 def _requirements() -> tuple[str, str]:
     database_url = os.environ.get("DATABASE_URL", "")
-    redis_url = os.environ.get("REDIS_URL", "")
+    # Not REDIS_URL: that would switch the test process itself to the Redis broker, and the rest of
+    # the suite counts on the embedded ORM broker. Only the clusters started here use Redis.
+    redis_url = os.environ.get("HUB_TEST_REDIS_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://", "pgsql://")):
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://... (.ci/run does)")
     if not redis_url:
-        pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/15 (.ci/run does)")
+        pytest.skip("needs Redis: set HUB_TEST_REDIS_URL=redis://127.0.0.1:6379/15 (.ci/run does)")
     import redis
 
     try:
         redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
-        pytest.skip(f"no Redis answers on REDIS_URL ({exc})")
+        pytest.skip(f"no Redis answers on HUB_TEST_REDIS_URL ({exc})")
     return database_url, redis_url
 
 
