@@ -1,0 +1,185 @@
+"""Soak: SOAK_ORDERS (default 5,000) orders through the live sandbox with faults on both sides
+(10% 429s with a short wait, 5% 500s, 2% timeouts longer than the client's read timeout, 1%
+malformed answers), the jobs run in a loop until quiet: download, cancel a few in Order Manager,
+cancel download, ship everything open at the WMS, shipment confirmation.
+
+Time moves forward with time-machine past every retry time and circuit pause instead of
+sleeping, and urllib3's backoff waits are recorded rather than slept. At the end: 0 duplicate
+reference numbers at the WMS, 0 duplicate shipments in Order Manager, 0 lost orders (each seeded
+order is at the WMS or was cancelled before it was sent), and every order that ever failed has
+an event with the reason. The counts are printed (run with -s to see them).
+"""
+from __future__ import annotations
+
+import datetime
+import os
+import time
+import types
+from collections import Counter
+
+import pytest
+import time_machine
+from django.db.utils import OperationalError
+from django.utils import timezone
+
+from connectors import http as hub_http
+from connectors.sandbox import faults, operations
+from connectors.sandbox.models import OmOrder, OrderStatus
+from hub import circuit, leases, order_cancel_download, order_download, runner, shipment_confirmation
+from hub.models import OrderEvent, OrderRecord, SyncRun
+from tests.sandbox_helpers import accounts, sandbox_tenant, status
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+SLUG = "soak"
+ORDERS = int(os.environ.get("SOAK_ORDERS", "5000"))
+CANCELS = max(1, ORDERS // 200)
+MAX_ROUNDS = 40
+FAILURE_KINDS = {OrderEvent.Kind.SEND_FAILED, OrderEvent.Kind.WMS_REJECTED, OrderEvent.Kind.TRACKING_REJECTED,
+                 OrderEvent.Kind.GAVE_UP, OrderEvent.Kind.CANCEL_FAILED}
+Status = OrderRecord.Status
+
+
+@pytest.fixture
+def injected(monkeypatch):
+    """Count the faults the sandbox injects, by type; urllib3's backoff waits are counted, not slept."""
+    counts: Counter = Counter()
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            counts[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(faults, "rate_limited", counting("429", faults.rate_limited))
+    monkeypatch.setattr(faults, "server_error", counting("500", faults.server_error))
+    monkeypatch.setattr(faults, "truncate", counting("malformed", faults.truncate))
+    monkeypatch.setattr(faults, "time", types.SimpleNamespace(sleep=counting("timeout", time.sleep), monotonic=time.monotonic))
+
+    def no_sleep(self, response=None):
+        counts["http retries"] += 1
+        log = hub_http._ATTEMPTS.get()
+        if log is not None:
+            log.restart()
+
+    monkeypatch.setattr(hub_http.HubRetry, "sleep", no_sleep)
+    return counts
+
+
+def busy(conn) -> dict:
+    """What still needs a run; empty when the hub is quiet."""
+    records = OrderRecord.objects.filter(connection=conn)
+    left = {
+        "new": records.filter(status=Status.NEW).count(),
+        "retry pending": records.filter(status=Status.ERROR, error_permanent=False, given_up=False).count(),
+        "shipped, not confirmed": records.filter(status=Status.SHIPPED).count(),
+        "cancel pending": records.filter(cancel_requested=True, cancel_handled=False).exclude(
+            status__in=[Status.CANCELLED, Status.CANCEL_FAILED]).count(),
+        "at the WMS, not exported": records.filter(status=Status.AT_WMS, om_exported_at__isnull=True).count(),
+    }
+    return {k: v for k, v in left.items() if v}
+
+
+def next_moment(conn, now) -> datetime.datetime:
+    """The next time something becomes due: a retry time or the end of a circuit pause."""
+    conn.refresh_from_db()
+    candidates = [t for t in OrderRecord.objects.filter(connection=conn, next_retry_at__gt=now)
+                  .order_by("next_retry_at").values_list("next_retry_at", flat=True)[:1]]
+    if circuit.is_open(conn, now) and conn.paused_until:
+        candidates.append(conn.paused_until)
+    return max([now + datetime.timedelta(minutes=1), *[t + datetime.timedelta(seconds=1) for t in candidates]][:2])
+
+
+def run_job(job, conn, clock, runs: Counter) -> None:
+    """One run of `job`. On the in-memory SQLite test database the live server's threads share the
+    test thread's cache, where a table lock fails at once instead of waiting (file SQLite waits
+    `timeout`, PostgreSQL waits): a run caught by one is treated like a crashed worker, its lease
+    left to expire (time moves past it) and the job run again."""
+    name = job.__name__.rsplit(".", 1)[-1]
+    for _ in range(5):
+        try:
+            runs[name, job.run(conn).status] += 1
+            return
+        except (OperationalError, runner.JobAlreadyRunning) as exc:
+            if isinstance(exc, OperationalError) and "locked" not in str(exc):
+                raise
+            runs[name, "crashed (table locked)" if isinstance(exc, OperationalError) else "lease held"] += 1
+            clock.move_to(timezone.now() + leases.DEFAULT_LEASE + datetime.timedelta(seconds=1))
+    raise AssertionError(f"{name} could not run five times in a row")
+
+
+def test_soak(live_server, settings, injected, capsys):
+    settings.HUB_HTTP_TIMEOUT = (2.0, 0.5)
+    started = time.monotonic()
+    conn = sandbox_tenant(live_server, SLUG, orders=ORDERS, skus=50, seed=11)
+    om, wms = accounts(SLUG)
+    # Seeds whose draws put malformed answers early, so a short run (SOAK_ORDERS=300) sees them too.
+    for side, seed in (({"om_account": om}, 1), ({"wms_account": wms}, 35)):
+        operations.configure_faults(**side, rate_429=0.10, retry_after_seconds=0.001, rate_500=0.05,
+                                    timeout_rate=0.02, timeout_seconds=0.6, malformed_rate=0.01, seed=seed)
+    seeded = set(OmOrder.objects.filter(account=om).values_list("order_number", flat=True))
+    assert len(seeded) == ORDERS
+
+    traveller = time_machine.travel(timezone.now(), tick=True)
+    clock = traveller.start()
+    runs = Counter()
+    cancelled_in_om = []
+    try:
+        for round_number in range(1, MAX_ROUNDS + 1):
+            if circuit.is_open(conn):
+                clock.move_to(conn.paused_until + datetime.timedelta(seconds=1))
+            for job in (order_download, order_cancel_download):
+                run_job(job, conn, clock, runs)
+            if round_number == 1:
+                cancelled_in_om = operations.cancel(om, CANCELS, wms_account=wms)
+                run_job(order_cancel_download, conn, clock, runs)
+            operations.ship(wms, seed=round_number)
+            run_job(shipment_confirmation, conn, clock, runs)
+            left = busy(conn)
+            pickup_left = OmOrder.objects.filter(account=om, status=OrderStatus.AWAITING_3PL_EXPORT).count()
+            if not left and not pickup_left:
+                break
+            clock.move_to(next_moment(conn, timezone.now()))
+        else:
+            stuck = list(OmOrder.objects.filter(account=om, status=OrderStatus.AWAITING_3PL_EXPORT)
+                         .values_list("order_number", flat=True)[:10])
+            states = {r.order_number: (r.status, r.om_exported_at, r.last_error[:100])
+                      for r in OrderRecord.objects.filter(connection=conn, order_number__in=stuck)}
+            pytest.fail(f"not quiet after {MAX_ROUNDS} rounds: {busy(conn)}; still in the pickup status: {states or stuck}")
+    finally:
+        traveller.stop()
+        for side in ({"om_account": om}, {"wms_account": wms}):
+            operations.configure_faults(**side, clear=True)
+
+    st = status(SLUG)
+    wms_side, om_side = st["warehouse_manager"], st["order_manager"]
+    records = {r.order_number: r for r in OrderRecord.objects.filter(connection=conn)}
+    at_wms = set(wms_side["orders_per_reference_num"])
+    duplicates = len(wms_side["duplicate_reference_nums"]) + om_side["shipments"]["duplicates"]
+    cancelled_unsent = {n for n, r in records.items() if r.status == Status.CANCELLED and r.wms_order_id is None}
+    lost = seeded - at_wms - cancelled_unsent
+    failed_ever = [r for r in records.values() if r.attempts > 1 or r.events.filter(kind__in=FAILURE_KINDS).exists()]
+    invisible = [r.order_number for r in failed_ever
+                 if not r.events.filter(kind__in=FAILURE_KINDS).exclude(message="").exists()]
+    order_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.SEND_FAILED).count()
+    tracking_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.TRACKING_REJECTED).count()
+    by_status = Counter(r.status for r in records.values())
+
+    with capsys.disabled():
+        print(f"\nSOAK: {ORDERS} orders in {round_number} rounds, {time.monotonic() - started:.0f} s")
+        print(f"  faults injected: {dict(sorted((k, v) for k, v in injected.items() if k != 'http retries'))}")
+        print(f"  retries: HTTP layer {injected['http retries']}, order sends {order_retries}, tracking {tracking_retries}")
+        print(f"  runs: {dict(sorted((f'{j} {s}', n) for (j, s), n in runs.items()))}")
+        print(f"  orders: {dict(by_status)}; at the WMS {len(at_wms)}, cancelled in Order Manager {len(cancelled_in_om)}")
+        print(f"  shipments in Order Manager {om_side['shipments']['count']}")
+        print(f"  failed at least once {len(failed_ever)}, without a visible reason {len(invisible)}")
+        print(f"  duplicates = {duplicates}, lost = {len(lost)}")
+
+    assert duplicates == 0, (wms_side["duplicate_reference_nums"], om_side["shipments"]["duplicates"])
+    assert lost == set(), sorted(lost)[:20]
+    assert invisible == []
+    assert not [n for n, r in records.items() if r.status == Status.ERROR], "an order was held or gave up"
+    assert all(injected[name] > 0 for name in ("429", "500", "timeout", "malformed"))
+    assert by_status[Status.CONFIRMED] + by_status[Status.CANCELLED] + by_status[Status.CANCEL_FAILED] == ORDERS
+    assert om_side["shipments"]["count"] == sum(len(r.confirmed_tracking_numbers) for r in records.values())
+    assert SyncRun.objects.filter(status=SyncRun.Status.RUNNING).count() == 0
