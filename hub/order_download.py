@@ -462,13 +462,16 @@ def fail(ctx, record: OrderRecord, exc: ConnectorError, payload) -> str:
 # --- 3. mark exported ------------------------------------------------------------------------
 
 def mark_exported(ctx, warehouse_id: int) -> None:
-    pending = OrderRecord.objects.filter(
+    # Read in full before writing: on SQLite a connection whose read cursor is still open cannot
+    # start writing once another process (Order Manager's side, another job) has committed since:
+    # "database is locked" at once, whatever the busy timeout. Two ids per order fit in memory.
+    pending = list(OrderRecord.objects.filter(
         connection=ctx.connection, wms_order_id__isnull=False, om_exported_at__isnull=True,
         status__in=[Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED],
-    ).order_by("pk")
-    for batch in chunked(pending.only("pk", "om_order_id").iterator(), EXPORT_BATCH):
+    ).order_by("pk").values_list("pk", "om_order_id"))
+    for batch in chunked(pending, EXPORT_BATCH):
         try:
-            answer = ctx.order_manager.send_to_fulfillment([r.om_order_id for r in batch], warehouse_id)
+            answer = ctx.order_manager.send_to_fulfillment([om_order_id for _, om_order_id in batch], warehouse_id)
         except AuthenticationError:
             raise
         except ConnectorError as exc:
@@ -477,9 +480,9 @@ def mark_exported(ctx, warehouse_id: int) -> None:
             continue
         now = timezone.now()
         with transaction.atomic():
-            OrderRecord.objects.filter(pk__in=[r.pk for r in batch]).update(om_exported_at=now, updated_at=now)
+            OrderRecord.objects.filter(pk__in=[pk for pk, _ in batch]).update(om_exported_at=now, updated_at=now)
             OrderEvent.objects.bulk_create([
-                OrderEvent(order=r, run=ctx.run, kind=Kind.EXPORTED, message="Moved out of the pickup status (sendtofulfillment).")
-                for r in batch
+                OrderEvent(order_id=pk, run=ctx.run, kind=Kind.EXPORTED, message="Moved out of the pickup status (sendtofulfillment).")
+                for pk, _ in batch
             ])
     ctx.run.save(update_fields=["failed"])
