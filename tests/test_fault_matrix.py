@@ -56,9 +56,15 @@ def waits(monkeypatch):
     return asked
 
 
+# Generous by default so a loaded CI machine never times out for real; the stalled-read case
+# shortens the read timeout to STALL_READ_TIMEOUT (the proxy stalls longer than that).
+TIMEOUTS = (1.0, 10.0)
+STALL_READ_TIMEOUT = 0.75
+
+
 @pytest.fixture
 def conn(live_server, settings, waits):
-    settings.HUB_HTTP_TIMEOUT = (0.5, 0.75)
+    settings.HUB_HTTP_TIMEOUT = TIMEOUTS
     return sandbox_tenant(live_server, SLUG, orders=ORDERS, skus=5)
 
 
@@ -120,7 +126,7 @@ SEAM_FAULTS = [
     Fault("connect timeout", {"body": requests.exceptions.ConnectTimeout("connect timed out")},
           "Timed out connecting to Order Manager", True, 1),
     Fault("read timeout", {"body": requests.exceptions.ReadTimeout("read timed out")},
-          "did not answer GET /v1.1/orders within 0.75 s", True, 1),
+          f"did not answer GET /v1.1/orders within {TIMEOUTS[1]:g} s", True, 1),
     Fault("connection reset", {"body": requests.exceptions.ConnectionError(ConnectionResetError(104, "reset"))},
           "connection reset", True, 1),
     Fault("401 mid-run", {"status": 401, "json": {"error": "invalid_token"}},
@@ -240,9 +246,12 @@ SOCKET_FAULTS = [
 
 
 @pytest.mark.parametrize("name, fault, error, transient, tries", SOCKET_FAULTS, ids=[f[0] for f in SOCKET_FAULTS])
-def test_order_listing_fault_over_a_real_socket(conn, live_server, monkeypatch, name, fault, error, transient, tries):
+def test_order_listing_fault_over_a_real_socket(conn, live_server, monkeypatch, settings, name, fault, error, transient,
+                                                tries):
     monkeypatch.setattr(order_download, "PAGE_SIZE", 2)  # 4 orders = two full pages, so paging matters
-    with FaultProxy(live_server.url) as proxy:
+    if fault == "stall":
+        settings.HUB_HTTP_TIMEOUT = (TIMEOUTS[0], STALL_READ_TIMEOUT)
+    with FaultProxy(live_server.url, stall_seconds=2 * STALL_READ_TIMEOUT) as proxy:
         type(conn).objects.filter(pk=conn.pk).update(base_url=proxy.url + OM, auth_base_url=proxy.url + OM)
         conn.refresh_from_db()
         proxy.rule = lambda method, path, query: (
@@ -272,7 +281,8 @@ def test_order_listing_fault_over_a_real_socket(conn, live_server, monkeypatch, 
     assert_all_at_wms_exactly_once(conn)
 
 
-def test_connect_timeout_over_a_real_socket(conn, live_server):
+def test_connect_timeout_over_a_real_socket(conn, live_server, settings):
+    settings.HUB_HTTP_TIMEOUT = (0.3, TIMEOUTS[1])
     hole = BlackHole()
     try:
         type(conn).objects.filter(pk=conn.pk).update(base_url=hole.url + OM, auth_base_url=hole.url + OM)
