@@ -66,3 +66,15 @@ def profiled(name: str | None):
         profiler.stop()
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"profile-{name}.txt").write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def settle() -> dict:
+    """Fresh planner statistics and no dead rows before a timed run, so that whichever of the hub
+    and the wire script runs second does not pay for the first one's writes (bulk-updated stock
+    rows, thousands of new orders) or profit from autovacuum having caught up meanwhile."""
+    from django.db import connection
+
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    return {"seconds": time.monotonic() - started}

@@ -49,7 +49,8 @@ def write(results: dict) -> None:
 
 def chart(results: dict, path: Path) -> None:
     """Small multiples: one panel per result row, its bars (hub, wire, pages...) and a dashed line at
-    its target; green when the target is met, red when not."""
+    its target; a bar is green on the right side of the line, red on the wrong one, grey when it
+    is what the hub is compared with (`reference`: the wire limit, the unpaced run)."""
     import math
 
     import matplotlib
@@ -66,7 +67,17 @@ def chart(results: dict, path: Path) -> None:
     for ax, r in zip(axes.flat, rows):
         c = r["chart"]
         names, values = list(c["bars"]), list(c["bars"].values())
-        ax.bar(names, values, color=["#2e7d32" if r["met"] else "#c62828"] + ["#90a4ae"] * (len(values) - 1))
+        reference = set(c.get("reference", ()))
+        lower = c.get("better", "lower") == "lower"
+
+        def colour(name, value):
+            if name in reference:
+                return "#90a4ae"  # what the hub is compared with
+            if c.get("target") is None:
+                return "#2e7d32" if r["met"] else "#c62828"
+            return "#2e7d32" if (value <= c["target"] if lower else value >= c["target"]) else "#c62828"
+
+        ax.bar(names, values, color=[colour(n, v) for n, v in zip(names, values)])
         for index, value in enumerate(values):
             ax.text(index, value, f"{value:,.3g}", ha="center", va="bottom", fontsize=8)
         if c.get("target") is not None:

@@ -52,7 +52,9 @@ def bench_order_download(args, backend: str) -> list[dict]:
             wire_creds = infra.drive(env, "onboarding.onboard", slug="bench-wire", base_url=sandbox.url, orders=n, skus=60, seed=1)
             from . import wire
 
+            infra.drive(env, "onboarding.settle")
             wire_result = wire.order_download(wire_creds)
+            infra.drive(env, "onboarding.settle")
             hub = infra.drive(env, "bench_order_download.hub_run", slug="bench-hub", expected=n,
                               profile=f"order_download-{backend}" if args.profile else None)
     finally:
@@ -65,7 +67,8 @@ def bench_order_download(args, backend: str) -> list[dict]:
         "result": f"hub {hub_rate:,.0f} orders/s vs wire {wire_rate:,.0f} orders/s: {ratio:.2f}x",
         "target": f"<= {ORDER_DOWNLOAD_TARGET}x wire", "met": ratio <= ORDER_DOWNLOAD_TARGET,
         "chart": {"bars": {"hub": hub_rate, "wire": wire_rate}, "unit": "orders/s",
-                  "target": wire_rate / ORDER_DOWNLOAD_TARGET, "target_label": f"wire / {ORDER_DOWNLOAD_TARGET}"},
+                  "target": wire_rate / ORDER_DOWNLOAD_TARGET, "target_label": f"wire / {ORDER_DOWNLOAD_TARGET}",
+                  "better": "higher", "reference": ["wire"]},
         "detail": {"orders": n, "hub": hub, "wire": wire_result, "ratio": ratio,
                    "seed_seconds": hub_creds["seed_seconds"],
                    "serving_ms_per_call": wire_result["ms_per_call"]},
@@ -95,7 +98,8 @@ def bench_quota(args, backend: str) -> list[dict]:
                    f"{unpaced['rate_limited']} x 429 ({unpaced['rate_limited_share']:.0%})"),
         "target": ">= 90% of quota, < 1% 429", "met": met,
         "chart": {"bars": {"paced": paced["achieved_per_second"], "unpaced": unpaced["achieved_per_second"]},
-                  "unit": "accepted calls/s", "target": 0.9 * QUOTA, "target_label": "90% of quota"},
+                  "unit": "accepted calls/s", "target": 0.9 * QUOTA, "target_label": "90% of quota",
+                  "better": "higher", "reference": ["unpaced"]},
         "detail": {"paced": paced, "unpaced": unpaced},
     }]
 
@@ -110,7 +114,9 @@ def bench_inventory(args, backend: str) -> list[dict]:
             wire_creds = infra.drive(env, "onboarding.onboard", slug="bench-inv-wire", base_url=sandbox.url, skus=skus, seed=5)
             from . import wire
 
+            infra.drive(env, "onboarding.settle")
             wire_result = wire.inventory(wire_creds)
+            infra.drive(env, "onboarding.settle")
             first = infra.drive(env, "bench_inventory.hub_run", slug="bench-inv-hub",
                                 profile=f"inventory-{backend}" if args.profile else None)
             second = infra.drive(env, "bench_inventory.hub_run", slug="bench-inv-hub")
@@ -124,7 +130,8 @@ def bench_inventory(args, backend: str) -> list[dict]:
                    f"peak {first['peak_mb']:.0f} MB; 2nd run {second['adjust_calls']} adjust calls"),
         "target": f"<= {INVENTORY_TARGET}x wire, < 250 MB, 0 adjusts", "met": met,
         "chart": {"bars": {"hub s": first["seconds"], "wire s": wire_result["seconds"]}, "unit": "seconds",
-                  "target": INVENTORY_TARGET * wire_result["seconds"], "target_label": f"{INVENTORY_TARGET} x wire"},
+                  "target": INVENTORY_TARGET * wire_result["seconds"], "target_label": f"{INVENTORY_TARGET} x wire",
+                  "reference": ["wire s"]},
         "detail": {"skus": skus, "hub": first, "second_run": second, "wire": wire_result, "ratio": ratio},
     }]
 
