@@ -34,7 +34,7 @@ def table(results: dict) -> str:
     """A Markdown table (also readable in a terminal)."""
     lines = ["| Benchmark | DB | Result | Target | Met |", "|---|---|---|---|---|"]
     for r in results["results"]:
-        when = "" if r.get("measured_at") == results["written_at"] else f" (measured {r.get('measured_at', '?')[:10]})"
+        when = "" if r.get("measured_at", "")[:10] == results["written_at"][:10] else f" (measured {r.get('measured_at', '?')[:10]})"
         quick = " (quick sizes)" if r.get("quick") else ""
         lines.append(f"| {r['title']}{quick}{when} | {r['backend']} | {r['result']} | {r['target']} | "
                      f"{'yes' if r['met'] else '**no**'} |")
