@@ -31,16 +31,23 @@ PG_URL = "postgres://postgres@127.0.0.1:5432/{name}"
 PG_TEMPLATE = "hub_bench_template"
 SQLITE_TEMPLATE = WORK / "template.sqlite3"
 PYTHON = sys.executable
-# One Fernet key per benchmark run (connection secrets are encrypted at rest); never a real one.
+# The benchmarks' own Fernet key (connection secrets are encrypted at rest; never a real one). Kept
+# in benchmarks/.work/ so a database reused with --keep stays readable by the next run.
+KEY_FILE = WORK / "fernet.key"
 _KEY = None
 
 
 def _fernet_key() -> str:
     global _KEY
     if _KEY is None:
-        from cryptography.fernet import Fernet
+        if KEY_FILE.exists():
+            _KEY = KEY_FILE.read_text().strip()
+        else:
+            from cryptography.fernet import Fernet
 
-        _KEY = Fernet.generate_key().decode()
+            _KEY = Fernet.generate_key().decode()
+            WORK.mkdir(parents=True, exist_ok=True)
+            KEY_FILE.write_text(_KEY + "\n")
     return _KEY
 
 

@@ -179,7 +179,12 @@ class OrderEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["order", "at"], name="event_order_at")]
+        indexes = [
+            models.Index(fields=["order", "at"], name="event_order_at"),
+            # The dashboard's "sent to the WMS per day" reads only these kinds over the last days:
+            # a small partial index instead of a scan of every event (benchmarks/: 1M orders).
+            models.Index(fields=["at"], name="event_sent_at", condition=models.Q(kind__in=["sent_to_wms", "linked_at_wms"])),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M:%S}"
