@@ -121,7 +121,9 @@ def test_a_worker_killed_mid_task_three_times_is_flagged_for_attention(live_serv
         state = JobState.objects.get(connection=conn, job=JOB)
         assert state.claims_without_finish == kill
         assert state.lease_expires_at > timezone.now()  # the dead worker's lease still blocks...
-        assert claim(conn, now) is None
+        # Any moment before the dead worker's lease expires (not the previous claim's time: a worker
+        # that boots in under a second would put its lease less than `now` ahead of the last one).
+        assert claim(conn, state.lease_expires_at - datetime.timedelta(seconds=1)) is None
         now = state.lease_expires_at + datetime.timedelta(seconds=1)  # ...until it expires
     assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.ABANDONED).count() == 2
 
