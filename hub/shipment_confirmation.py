@@ -125,29 +125,47 @@ def send_tracking(ctx) -> None:
         Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=ctx.now),
         connection=ctx.connection, status=Status.SHIPPED,
     ).order_by("pk")
+    # Ids read in full first: writing while a read cursor is open fails on SQLite ("database is
+    # locked") as soon as another connection has committed meanwhile.
+    ids = list(due.values_list("pk", flat=True))
     batch: list[tuple[OrderRecord, str]] = []
-    for record in due.iterator(chunk_size=PAGE_SIZE):
-        for number in unconfirmed(ctx, record):
-            batch.append((record, number))
-        if len(batch) >= SHIPMENTS_PER_CALL:
-            send_batch(ctx, batch)
-            batch = []
+    for chunk_ids in chunked(ids, PAGE_SIZE):
+        records = list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk"))
+        in_om = orders_with_tracking_in_flight(ctx, records)
+        for record in records:
+            for number in unconfirmed(ctx, record, in_om):
+                batch.append((record, number))
+            if len(batch) >= SHIPMENTS_PER_CALL:
+                send_batch(ctx, batch)
+                batch = []
     if batch:
         send_batch(ctx, batch)
 
 
-def unconfirmed(ctx, record: OrderRecord) -> list[str]:
-    """Numbers still to send. Numbers left in flight by a crash are checked in Order Manager first."""
+def orders_with_tracking_in_flight(ctx, records: list[OrderRecord]) -> dict | None:
+    """Order Manager's current orders for the records a crash left with numbers in flight, in one
+    call per page (`get_orders`), keyed by order id; None when Order Manager could not be asked."""
+    ids = [r.om_order_id for r in records if r.tracking_in_flight]
+    if not ids:
+        return {}
+    try:
+        orders = ctx.order_manager.get_orders(ids)
+    except AuthenticationError:
+        raise
+    except ConnectorError as exc:
+        ctx.note_error(f"Could not check {len(ids)} order(s) with tracking in flight in Order Manager: {exc}")
+        return None
+    return {o.get("orderId"): o for o in orders if isinstance(o, dict)}
+
+
+def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
+    """Numbers still to send. Numbers left in flight by a crash are checked in Order Manager first
+    (`in_om`, from `orders_with_tracking_in_flight`): those it already has are confirmed, not re-sent."""
     if record.tracking_in_flight:
-        try:
-            order = ctx.order_manager.get_order(record.om_order_id)
-        except AuthenticationError:
-            raise
-        except ConnectorError as exc:
-            ctx.note_error(f"Order {record.order_number}: could not check earlier tracking in Order Manager: {exc}")
-            ctx.run.failed += 1
+        if in_om is None:
+            ctx.run.failed += 1  # unchecked: sending again could duplicate; the next run checks
             return []
-        present = tracking_in_order(order)
+        present = tracking_in_order(in_om.get(record.om_order_id) or {})
         already = [t for t in record.tracking_in_flight if t in present]
         with transaction.atomic():
             record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + already))

@@ -121,6 +121,9 @@ def test_a_crash_after_order_manager_accepted_does_not_send_twice(connection, mo
     again = shipment_confirmation.run(connection)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert puts(again) == []  # Order Manager was read instead
+    # ...in one call for the page of in-flight orders, not one call per order.
+    reads = [c["path"] for c in again.calls if c["method"] == "GET" and "/v1.1/orders" in c["path"]]
+    assert reads == ["/v1.1/orders"], again.calls
     assert shipments()["count"] == 3 and shipments()["duplicates"] == 0
     for record in OrderRecord.objects.all():
         assert record.status == Status.CONFIRMED and record.tracking_in_flight == []
