@@ -49,7 +49,9 @@ def blocked_reason(connection) -> str:
 
 
 def sync(ctx: runner.RunContext) -> None:
-    collect_shipped(ctx, since=read_since(ctx))
+    overrides = carrier_overrides(ctx.connection)  # once per run
+    collect_shipped(ctx, since=read_since(ctx), overrides=overrides)
+    check_late_links(ctx, overrides)
     ctx.new_watermark = ctx.window_to
     send_tracking(ctx)
     ctx.run.save(update_fields=["fetched", "updated", "skipped", "failed"])
@@ -65,8 +67,7 @@ def read_since(ctx) -> datetime.datetime:
 
 # --- 1. read the WMS -------------------------------------------------------------------------
 
-def collect_shipped(ctx, since: datetime.datetime) -> None:
-    overrides = carrier_overrides(ctx.connection)  # once per run
+def collect_shipped(ctx, since: datetime.datetime, overrides: dict[str, str] | None = None) -> None:
     for page in chunked(ctx.warehouse_manager.iter_orders_modified_since(since), PAGE_SIZE):
         ctx.run.fetched += len(page)
         ours = {
@@ -79,6 +80,28 @@ def collect_shipped(ctx, since: datetime.datetime) -> None:
                 ctx.run.skipped += 1  # an order the hub did not send (entered at the WMS directly)
                 continue
             apply_wms_state(ctx, record, wms_order, overrides)
+
+
+def check_late_links(ctx, overrides: dict[str, str] | None = None) -> None:
+    """Orders linked to an existing WMS order since the last run are read one by one.
+
+    A link happens after a lost answer or a crash: the order was already at the WMS, and the WMS
+    may have shipped it before the hub knew the link, so its last change can be older than the
+    watermark and the modified-since read would never return it again (found by the soak).
+    """
+    if ctx.window_from is None:
+        return  # a first run reads from the oldest order at the WMS anyway
+    linked = OrderEvent.objects.filter(
+        order__connection=ctx.connection, kind=Kind.LINKED_AT_WMS, at__gte=ctx.window_from
+    ).values("order_id")
+    for record in list(OrderRecord.objects.filter(pk__in=linked, status=Status.AT_WMS, wms_order_id__isnull=False)):
+        try:
+            wms_order = ctx.warehouse_manager.get_order(record.wms_order_id)
+        except NotFound:
+            ctx.note_error(f"Order {record.order_number}: WMS order {record.wms_order_id} was not found.")
+            continue
+        ctx.run.fetched += 1
+        apply_wms_state(ctx, record, wms_order, overrides)
 
 
 def apply_wms_state(ctx, record: OrderRecord, wms_order, overrides: dict[str, str] | None = None) -> None:

@@ -166,3 +166,39 @@ def test_an_order_cancelled_at_the_wms_is_recorded(live_server):
     assert OrderRecord.objects.get(order_number="SO-000001").status == Status.CANCELLED
     assert OrderRecord.objects.get(order_number="SO-000002").status == Status.AT_WMS
     assert puts(run) == []
+
+
+def test_an_order_linked_after_the_wms_shipped_it_is_still_confirmed(live_server, monkeypatch):
+    """The WMS had the order (an earlier send whose answer was lost) and shipped it before the hub
+    linked it: its last change is older than the watermark, so it is read by id after the link."""
+    connection = sandbox_tenant(live_server, "late-link", orders=1, skus=2)
+    from connectors.errors import NetworkError
+    from connectors.warehouse_manager import WarehouseManagerClient
+
+    real_create = WarehouseManagerClient.create_order
+
+    def accepted_but_answer_lost(self, payload):
+        real_create(self, payload)
+        raise NetworkError("read timed out")
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", accepted_but_answer_lost)
+    assert order_download.run(connection).status == SyncRun.Status.PARTIAL
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
+    record = OrderRecord.objects.get(connection=connection)
+    assert record.status == Status.ERROR and record.wms_order_id is None
+
+    _, wms = accounts("late-link")
+    operations.ship(wms, seed=3)  # shipped at the WMS while the hub still thinks it failed
+    start = timezone.now()
+    with time_machine.travel(start + datetime.timedelta(hours=1), tick=True):
+        # Not ours yet: skipped; the watermark moves an hour past the shipment.
+        assert shipment_confirmation.run(connection).status == SyncRun.Status.SUCCEEDED
+    with time_machine.travel(start + datetime.timedelta(hours=2), tick=True):
+        assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED  # looked up and linked
+        record.refresh_from_db()
+        assert record.status == Status.AT_WMS
+        run = shipment_confirmation.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    record.refresh_from_db()
+    assert record.status == Status.CONFIRMED and record.tracking_numbers
+    assert status("late-link")["order_manager"]["shipments"]["count"] == len(record.tracking_numbers)

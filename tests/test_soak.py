@@ -77,6 +77,9 @@ def busy(conn) -> dict:
         "cancel pending": records.filter(cancel_requested=True, cancel_handled=False).exclude(
             status__in=[Status.CANCELLED, Status.CANCEL_FAILED]).count(),
         "at the WMS, not exported": records.filter(status=Status.AT_WMS, om_exported_at__isnull=True).count(),
+        # The sandbox WMS ships every open order each round: one still at_wms here means the hub has
+        # not read its shipment yet (that read failed this round), so the hub is not quiet.
+        "at the WMS, shipment not read": records.filter(status=Status.AT_WMS, cancel_requested=False).count(),
     }
     return {k: v for k, v in left.items() if v}
 
