@@ -220,22 +220,29 @@ def order_detail(request, account, order_id):
     return _json(om_render.order(row))
 
 
+def _stock_filter(request, account) -> Q:
+    """The filters both stock endpoints share: warehouseId, sku (a prefix search, like the real
+    API) and productId. Raises InvalidParameter."""
+    q = Q(product__account=account)
+    warehouse_id = _int(request, "warehouseId", 0)
+    if warehouse_id:
+        q &= Q(warehouse_id=warehouse_id)
+    skus = _strings(request, "sku")
+    if skus:
+        q &= _prefix("product__master_sku", skus)
+    product_ids = _ints(request, "productId")
+    if product_ids:
+        q &= Q(product_id__in=product_ids)
+    return q
+
+
 @om_api
 @require_http_methods(["GET"])
 def product_stock_totals(request, account):
     """`GET /v1/productstocks/total`: per product with stock (in `warehouseId` if given); sku prefix."""
     try:
         offset, limit = _page(request, 20)
-        q = Q(product__account=account)
-        warehouse_id = _int(request, "warehouseId", 0)
-        if warehouse_id:
-            q &= Q(warehouse_id=warehouse_id)
-        skus = _strings(request, "sku")
-        if skus:
-            q &= _prefix("product__master_sku", skus)
-        product_ids = _ints(request, "productId")
-        if product_ids:
-            q &= Q(product_id__in=product_ids)
+        q = _stock_filter(request, account)
     except InvalidParameter as exc:
         return _invalid_parameter(exc)
     totals = list(
@@ -256,16 +263,7 @@ def inventory(request, account):
     """`GET /v1/inventory`: product stocks per location; sku prefix."""
     try:
         offset, limit = _page(request, 20)
-        q = Q(product__account=account)
-        warehouse_id = _int(request, "warehouseId", 0)
-        if warehouse_id:
-            q &= Q(warehouse_id=warehouse_id)
-        skus = _strings(request, "sku")
-        if skus:
-            q &= _prefix("product__master_sku", skus)
-        product_ids = _ints(request, "productId")
-        if product_ids:
-            q &= Q(product_id__in=product_ids)
+        q = _stock_filter(request, account)
         location = request.GET.get("stockLocationName", "")
         if location:
             q &= Q(location=location)
