@@ -375,7 +375,7 @@ def send_one(ctx, record: OrderRecord) -> str:
         if record.attempts > 1:
             existing = wms.find_order_by_reference(record.order_number)
             if existing is not None:
-                link(ctx, record, existing, "Found at the WMS after an earlier attempt: linked, not sent again.")
+                link(ctx, record, existing, found_after_earlier_attempt(record))
                 return "sent"
         created = wms.create_order(payload)
     except DuplicateOrder as exc:
@@ -394,6 +394,22 @@ def send_one(ctx, record: OrderRecord) -> str:
                   received={"orderId": created.order_id, "referenceNum": created.reference_num})
     ctx.run.updated += 1
     return "sent"
+
+
+def found_after_earlier_attempt(record: OrderRecord) -> str:
+    """The timeline's words for an order a retry found at the WMS. An attempt with no failure
+    recorded is one whose run stopped between the WMS call and writing its answer (a worker killed,
+    the database gone): the order's own record says so, the run's record says why."""
+    failures_recorded = record.events.filter(kind__in=[Kind.SEND_FAILED, Kind.WMS_REJECTED]).count()
+    if failures_recorded < record.attempts - 1:
+        return f"Found at the WMS after an earlier attempt: {UNRECORDED_ATTEMPT}; linked, not sent again."
+    return "Found at the WMS after an earlier attempt: linked, not sent again."
+
+
+UNRECORDED_ATTEMPT = (
+    "an earlier attempt reached it but its run stopped before recording the answer "
+    "(that run is marked failed or abandoned with the reason)"
+)
 
 
 def current_payload(record: OrderRecord, rules: Rules) -> dict:

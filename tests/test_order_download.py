@@ -209,6 +209,8 @@ def test_transient_failures_are_retried_later_and_a_lost_answer_is_linked(seeded
     lost, failed = (OrderRecord.objects.get(order_number=n) for n in numbers)
     assert lost.status == failed.status == Status.AT_WMS
     assert kinds(lost)[-2:] == [Kind.LINKED_AT_WMS, Kind.EXPORTED]  # found by referenceNum, not re-sent
+    # Its lost answer was recorded as a failure: the link does not claim otherwise.
+    assert order_download.UNRECORDED_ATTEMPT not in lost.events.get(kind=Kind.LINKED_AT_WMS).message
     assert kinds(failed)[-2:] == [Kind.SENT_TO_WMS, Kind.EXPORTED]
     assert len(wms_posts(later)) == 1
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
@@ -349,6 +351,9 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
     assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == 4
     victim.refresh_from_db()
     assert Kind.LINKED_AT_WMS in kinds(victim) and Kind.SENT_TO_WMS not in kinds(victim)
+    # The crashed attempt left no failure on the order: the link says so and points at the run.
+    linked = victim.events.get(kind=Kind.LINKED_AT_WMS)
+    assert order_download.UNRECORDED_ATTEMPT in linked.message
     assert len(wms_posts(again)) == 2  # the two never tried; the victim was found, not re-sent
     st = wms_side()
     assert st["orders_total"] == 4 and st["duplicate_reference_nums"] == {}

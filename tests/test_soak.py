@@ -19,7 +19,7 @@ from collections import Counter
 
 import pytest
 import time_machine
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.db.utils import OperationalError
 from django.utils import timezone
 
@@ -168,8 +168,13 @@ def test_soak(live_server, settings, injected, capsys):
     cancelled_unsent = {n for n, r in records.items() if r.status == Status.CANCELLED and r.wms_order_id is None}
     lost = seeded - at_wms - cancelled_unsent
     failed_ever = [r for r in records.values() if r.attempts > 1 or r.events.filter(kind__in=FAILURE_KINDS).exists()]
-    invisible = [r.order_number for r in failed_ever
-                 if not r.events.filter(kind__in=FAILURE_KINDS).exclude(message="").exists()]
+    # A failure is visible when the order's timeline holds it with a reason, or, for an attempt
+    # cut short by a crashed run (the "table is locked" runs below), when the link that recovered
+    # the order says its earlier attempt went unrecorded (the crashed run holds the reason).
+    visible = Q(kind__in=FAILURE_KINDS) & ~Q(message="") | Q(
+        kind=OrderEvent.Kind.LINKED_AT_WMS, message__contains=order_download.UNRECORDED_ATTEMPT)
+    invisible = [r.order_number for r in failed_ever if not r.events.filter(visible).exists()]
+    crashed_runs = SyncRun.objects.filter(connection=conn, error__startswith="Internal error").count()
     order_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.SEND_FAILED).count()
     tracking_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.TRACKING_REJECTED).count()
     by_status = Counter(r.status for r in records.values())
@@ -181,12 +186,13 @@ def test_soak(live_server, settings, injected, capsys):
         print(f"  runs: {dict(sorted((f'{j} {s}', n) for (j, s), n in runs.items()))}")
         print(f"  orders: {dict(by_status)}; at the WMS {len(at_wms)}, cancelled in Order Manager {len(cancelled_in_om)}")
         print(f"  shipments in Order Manager {om_side['shipments']['count']}")
-        print(f"  failed at least once {len(failed_ever)}, without a visible reason {len(invisible)}")
+        print(f"  failed at least once {len(failed_ever)}, without a visible reason {len(invisible)}; "
+              f"runs crashed by the test database (table locked) {crashed_runs}")
         print(f"  duplicates = {duplicates}, lost = {len(lost)}")
 
     assert duplicates == 0, (wms_side["duplicate_reference_nums"], om_side["shipments"]["duplicates"])
     assert lost == set(), sorted(lost)[:20]
-    assert invisible == []
+    assert invisible == [], {n: list(records[n].events.values_list("kind", "message")) for n in invisible[:5]}
     assert not [n for n, r in records.items() if r.status == Status.ERROR], "an order was held or gave up"
     assert all(injected[name] > 0 for name in ("429", "500", "timeout", "malformed"))
     assert by_status[Status.CONFIRMED] + by_status[Status.CANCELLED] + by_status[Status.CANCEL_FAILED] == ORDERS
