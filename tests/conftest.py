@@ -3,7 +3,6 @@ import pytest
 from cryptography.fernet import Fernet
 from django.test.testcases import QuietWSGIRequestHandler
 
-
 from tests import factories
 
 TEST_KEY = Fernet.generate_key().decode()
@@ -14,6 +13,12 @@ TEST_KEY = Fernet.generate_key().decode()
 # socketserver.StreamRequestHandler's own switch (TCP_NODELAY on each accepted socket); gunicorn,
 # which the benchmarks use, sets TCP_NODELAY itself.
 QuietWSGIRequestHandler.disable_nagle_algorithm = True
+
+
+def pytest_collection_modifyitems(items):
+    """Slow tests first: under pytest-xdist the soak (minutes) then starts at once on one worker
+    while the other works through the rest, instead of starting last and running alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(autouse=True)
