@@ -11,6 +11,12 @@ A file that cannot be read at all (not UTF-8, no header, too many rows) raises `
 The writes are one transaction; a dry run reports without writing.
 `export_aliases(connection) -> str` writes every alias in that format, so export then import
 changes nothing.
+
+Spreadsheets run a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return as a
+formula (OWASP "CSV injection"); an alias typed by one tenant user must not run in another
+operator's spreadsheet. Export writes such a value with a leading apostrophe (shown as text, not
+run) and doubles an apostrophe that leads a value; import drops one apostrophe before any of
+those, so the round trip is exact.
 """
 from __future__ import annotations
 
@@ -24,6 +30,8 @@ from django.db import transaction
 from .mappings import SkuAlias, validate_sku
 
 COLUMNS = ("om_sku", "wms_sku")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+ESCAPE = "'"
 MAX_ROWS = 50_000
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -89,7 +97,7 @@ def read_rows(data: bytes) -> list[tuple[int, str, str]]:
             if len(rows) >= MAX_ROWS:
                 raise CsvRejected(f"The file has more than {MAX_ROWS} rows; split it.")
             pick = lambda i: values[i] if i < len(values) else ""  # noqa: E731
-            rows.append((reader.line_num, pick(om_at), pick(wms_at)))
+            rows.append((reader.line_num, unescape(pick(om_at)), unescape(pick(wms_at))))
     except csv.Error as exc:
         raise CsvRejected(f"The file is not valid CSV (line {reader.line_num}): {exc}") from None
     return rows
@@ -130,10 +138,22 @@ def import_aliases(connection, data: bytes, *, dry_run: bool = False) -> ImportR
     return report
 
 
+def escape(value: str) -> str:
+    """`value` as a cell a spreadsheet shows as text: a leading apostrophe before a formula start."""
+    return ESCAPE + value if value.startswith((*FORMULA_START, ESCAPE)) else value
+
+
+def unescape(value: str) -> str:
+    """The inverse of `escape`: one apostrophe dropped before a formula start or an apostrophe."""
+    if value.startswith(ESCAPE) and value[1:].startswith((*FORMULA_START, ESCAPE)):
+        return value[1:]
+    return value
+
+
 def export_aliases(connection) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for om_sku, wms_sku in SkuAlias.objects.filter(connection=connection).order_by("om_sku").values_list("om_sku", "wms_sku"):
-        writer.writerow([om_sku, wms_sku])
+        writer.writerow([escape(om_sku), escape(wms_sku)])
     return out.getvalue()

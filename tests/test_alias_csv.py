@@ -1,4 +1,7 @@
 """tenants.alias_csv: SKU aliases to and from CSV with a row-by-row report."""
+import csv
+import io
+
 import pytest
 
 from tenants.alias_csv import CsvRejected, export_aliases, import_aliases
@@ -83,3 +86,28 @@ def test_export_then_import_round_trips():
     assert aliases(target) == aliases(source)
     again = import_aliases(source, text.encode())
     assert {r.outcome for r in again.rows} == {"unchanged"} and len(again.rows) == 4
+
+
+FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "'=quoted", "'plain", "''"]
+
+
+def test_export_writes_formulas_as_text_and_import_reads_them_back():
+    """A cell starting like a formula is exported with a leading apostrophe (a spreadsheet shows it
+    as text instead of running it); import drops it again, so the aliases round-trip exactly."""
+    source, target = factories.OrderManagerConnectionFactory(), factories.OrderManagerConnectionFactory()
+    for number, value in enumerate(FORMULAS):
+        factories.SkuAliasFactory(connection=source, om_sku=f"OM-{number}", wms_sku=value)
+    factories.SkuAliasFactory(connection=source, om_sku="=OM", wms_sku="W-1")
+    text = export_aliases(source)
+    cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row][2:]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
+    assert {"'=OM", "''=quoted", "''plain", "'''"} <= set(cells)
+    report = import_aliases(target, text.encode())
+    assert {r.outcome for r in report.rows} == {"created"}, [(r.om_sku, r.detail) for r in report.rows]
+    assert aliases(target) == aliases(source)
+
+
+def test_a_hand_written_apostrophe_before_ordinary_text_is_kept():
+    connection = factories.OrderManagerConnectionFactory()
+    import_aliases(connection, b"om_sku,wms_sku\r\n'A,'=B\r\n")
+    assert aliases(connection) == {"'A": "=B"}
