@@ -140,3 +140,15 @@ def test_queryset_update_encrypts_too():
     OrderManagerConnection.objects.filter(pk=conn.pk).update(password="via-update")
     assert "via-update" not in raw_column(OrderManagerConnection, "password", conn.pk)
     assert OrderManagerConnection.objects.get(pk=conn.pk).password == "via-update"
+
+
+@pytest.mark.parametrize("password", ["fernet:", "fernet:hunter2", "fernet:gAAAAA", "fernet:" + "A" * 100, "fernet:ü"])
+def test_a_secret_that_starts_like_a_stored_token_is_kept_as_typed(password):
+    """A password may start with "fernet:"; only a real token after the prefix is decrypted."""
+    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    conn.password = password
+    conn.full_clean()  # what the admin form does: the model field's to_python
+    conn.save()
+    assert OrderManagerConnection.objects.get(pk=conn.pk).password == password
+    raw = raw_column(OrderManagerConnection, "password", conn.pk)
+    assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == password
