@@ -371,11 +371,12 @@ def send_one(ctx, record: OrderRecord) -> str:
     record.attempts += 1
     record.first_attempt_at = record.first_attempt_at or now
     payload = current_payload(record, rules_of(ctx))
+    note = unrecorded_attempt_note(record)
     try:
         if record.attempts > 1:
             existing = wms.find_order_by_reference(record.order_number)
             if existing is not None:
-                link(ctx, record, existing, found_after_earlier_attempt(record))
+                link(ctx, record, existing, f"Found at the WMS after an earlier attempt: linked, not sent again.{note}")
                 return "sent"
         created = wms.create_order(payload)
     except DuplicateOrder as exc:
@@ -390,24 +391,25 @@ def send_one(ctx, record: OrderRecord) -> str:
         return fail(ctx, record, exc, payload)
     with transaction.atomic():
         mark_at_wms(record, created.order_id)
-        ctx.event(record, Kind.SENT_TO_WMS, f"WMS order {created.order_id}.", sent=payload,
+        ctx.event(record, Kind.SENT_TO_WMS, f"WMS order {created.order_id}.{note}", sent=payload,
                   received={"orderId": created.order_id, "referenceNum": created.reference_num})
     ctx.run.updated += 1
     return "sent"
 
 
-def found_after_earlier_attempt(record: OrderRecord) -> str:
-    """The timeline's words for an order a retry found at the WMS. An attempt with no failure
-    recorded is one whose run stopped between the WMS call and writing its answer (a worker killed,
-    the database gone): the order's own record says so, the run's record says why."""
+def unrecorded_attempt_note(record: OrderRecord) -> str:
+    """A sentence for the timeline when an earlier attempt of `record` left no outcome: its run
+    stopped between counting the attempt and writing the answer (a worker killed, the database
+    gone). The order's record says so; the run's record says why. "" when every attempt before
+    this one has its failure on the timeline."""
+    if record.attempts <= 1:
+        return ""
     failures_recorded = record.events.filter(kind__in=[Kind.SEND_FAILED, Kind.WMS_REJECTED]).count()
-    if failures_recorded < record.attempts - 1:
-        return f"Found at the WMS after an earlier attempt: {UNRECORDED_ATTEMPT}; linked, not sent again."
-    return "Found at the WMS after an earlier attempt: linked, not sent again."
+    return f" {UNRECORDED_ATTEMPT}." if failures_recorded < record.attempts - 1 else ""
 
 
 UNRECORDED_ATTEMPT = (
-    "an earlier attempt reached it but its run stopped before recording the answer "
+    "An earlier attempt has no recorded outcome: its run stopped before writing it "
     "(that run is marked failed or abandoned with the reason)"
 )
 

@@ -360,6 +360,35 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
     assert status(SLUG)["order_manager"]["orders_by_status"] == {"PENDING_FULFILLMENT": 4}
 
 
+def test_a_crash_before_the_wms_call_is_noted_on_the_send_that_follows(seeded, monkeypatch):
+    """The attempt is counted before the WMS call; a run that stops between the two (here: the
+    create raises a non-connector error, as a database failure would) leaves no failure on the
+    order. The next run finds nothing at the WMS, sends it once, and its timeline says why it
+    took two attempts."""
+    real_create = WarehouseManagerClient.create_order
+
+    def crash(self, payload):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", crash)
+    crashed = order_download.run(seeded)
+    assert crashed.status == SyncRun.Status.FAILED and "RuntimeError" in crashed.error
+    victim = OrderRecord.objects.filter(attempts=1).get()
+    assert kinds(victim) == [Kind.DOWNLOADED]
+
+    monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
+    again = order_download.run(seeded)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    victim.refresh_from_db()
+    assert (victim.status, victim.attempts) == (Status.AT_WMS, 2)
+    sent = victim.events.get(kind=Kind.SENT_TO_WMS)
+    assert order_download.UNRECORDED_ATTEMPT in sent.message
+    assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
+    # The others were sent on their first attempt: no such note.
+    assert not OrderEvent.objects.filter(kind=Kind.SENT_TO_WMS, message__contains=order_download.UNRECORDED_ATTEMPT
+                                         ).exclude(order=victim).exists()
+
+
 def test_a_held_order_is_sent_once_fixed_in_order_manager(seeded):
     """"Fix it there; it is read again on the next change": the quarantined order is re-read."""
     bad = add_sandbox_order(SLUG, "SO-NOSKU", [""])  # a product without a master SKU
