@@ -6,7 +6,9 @@ django-q2 behaviours designed around (see DESIGN.md, Scheduling):
 - `catch_up` (its default is on) replays every missed slot after downtime (hub.E003);
 - unacknowledged failures are re-delivered forever; `ack_failures` must be on (hub.E004);
 - a lease shorter than the task timeout would expire under a healthy run and let a second
-  worker start the same job (hub.E005).
+  worker start the same job (hub.E005);
+- a run's time budget must end before the task timeout, with room for the call in progress
+  and the run's bookkeeping, or long runs are killed instead of stopping cleanly (hub.E006).
 The configuration is read from `settings.Q_CLUSTER` at check time (not from django_q.conf.Conf,
 which is frozen at import) so the checks see exactly what the settings say.
 """
@@ -53,4 +55,15 @@ def check_q_cluster(app_configs=None, **kwargs):
             hint="A lease must outlive any run the worker is allowed to finish (hub.leases.DEFAULT_LEASE).",
             id="hub.E005",
         ))
+    budget = getattr(settings, "HUB_RUN_TIME_BUDGET", None)
+    if timeout and (not budget or budget <= 0 or budget + BUDGET_MARGIN > timeout):
+        errors.append(Error(
+            f"HUB_RUN_TIME_BUDGET_SECONDS ({budget}) does not end at least {BUDGET_MARGIN} s before the task timeout ({timeout} s).",
+            hint="A run must stop starting new work before django-q2 kills it, e.g. 420 with a timeout of 600.",
+            id="hub.E006",
+        ))
     return errors
+
+
+# Room after the budget for the outside call in progress (read timeout, retries) and the bookkeeping.
+BUDGET_MARGIN = 120

@@ -54,8 +54,18 @@ def sync(ctx: runner.RunContext) -> None:
         connection=ctx.connection, cancel_requested=True, cancel_handled=False,
         status__in=[Status.NEW, Status.ERROR, Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED],
     ).order_by("pk")
-    for record in pending.iterator(chunk_size=PAGE_SIZE):
-        handle(ctx, record)
+    # Ids first (no read cursor open while writing); the rest waits for the next run once the
+    # time budget is used: pending cancels are read from the hub's tables, not the watermark.
+    ids = list(pending.values_list("pk", flat=True))
+    handled = 0
+    for chunk_ids in chunked(ids, PAGE_SIZE):
+        for record in list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk")):
+            if ctx.out_of_time():
+                ctx.note_budget_stop(len(ids) - handled, "cancellation(s) to send")
+                ctx.run.save(update_fields=["fetched", "updated", "skipped", "failed"])
+                return
+            handle(ctx, record)
+            handled += 1
     ctx.run.save(update_fields=["fetched", "updated", "skipped", "failed"])
 
 

@@ -304,9 +304,13 @@ def send_due_orders(ctx) -> None:
     ids = list(due_for_sending(ctx.connection, ctx.now).order_by("pk").values_list("pk", flat=True))
     transient_in_a_row = 0
     for chunk_ids in chunked(ids, PAGE_SIZE):
+        if ctx.out_of_time():
+            break
         records = list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk"))
         records = drop_cancelled(ctx, records)
         for record in records:
+            if ctx.out_of_time():
+                break
             if transient_in_a_row >= MAX_CONSECUTIVE_TRANSIENT:
                 ctx.note_error(
                     f"Stopped sending after {transient_in_a_row} temporary failures in a row; "
@@ -316,6 +320,10 @@ def send_due_orders(ctx) -> None:
                 return
             outcome = send_one(ctx, record)
             transient_in_a_row = transient_in_a_row + 1 if outcome == "transient" else 0
+    if ctx.out_of_time():
+        left = due_for_sending(ctx.connection, ctx.now).count()
+        if left:
+            ctx.note_budget_stop(left, "order(s) to send")
     ctx.run.save(update_fields=["created", "updated", "skipped", "failed"])
 
 

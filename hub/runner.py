@@ -16,12 +16,16 @@ used by the django-q2 task, the admin's "Run now" and `manage.py sync`. Contract
   which never raises); log lines during the run carry tenant, connection, job and run (`hub.logs`).
 - After three claimed runs in a row that never finished (a worker killed mid-run, a crash loop),
   scheduled runs stop and the job is flagged for the operator's attention.
+- A run has a time budget (`HUB_RUN_TIME_BUDGET_SECONDS`): a job's loops ask `ctx.out_of_time()`
+  before each unit of outside work and leave the rest to the next run, so a large backlog is
+  worked off over several runs instead of one run killed by the task timeout.
 """
 from __future__ import annotations
 
 import datetime
 import importlib
 import logging
+import time
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -80,6 +84,8 @@ class RunContext:
     recorder: clients.CallRecorder = field(default_factory=clients.CallRecorder)
     new_watermark: datetime.datetime | None = None
     errors: list[str] = field(default_factory=list)
+    # time.monotonic(), not the wall clock: unaffected by clock changes (or tests moving time).
+    deadline: float = field(default_factory=lambda: time.monotonic() + settings.HUB_RUN_TIME_BUDGET)
 
     @cached_property
     def order_manager(self):
@@ -113,6 +119,17 @@ class RunContext:
             close = getattr(self.__dict__.get(name), "close", None)
             if close is not None:
                 close()
+
+    def out_of_time(self) -> bool:
+        """Whether the run's time budget is used up: start no new outside work, leave it to the next run."""
+        return time.monotonic() >= self.deadline
+
+    def note_budget_stop(self, left: int, what: str) -> None:
+        """Record on the run that it stopped at its time budget with `left` `what` still to do."""
+        self.note_error(
+            f"Stopped after {settings.HUB_RUN_TIME_BUDGET} s (the run's time budget) with {left} {what} "
+            "still to do; the next run continues."
+        )
 
     def note_error(self, text: str) -> None:
         """Keep a run-level problem for the run's error summary (first 20 kept)."""

@@ -190,6 +190,11 @@ if not DEBUG:
 # refuses unsafe values: a task still running after `retry` is delivered again (timeout < retry),
 # `catch_up` replays missed slots, unacknowledged failures are re-delivered forever.
 REDIS_URL = env.str("REDIS_URL", default="")
+# A run stops starting new work after this many seconds and leaves the rest to the next run, well
+# before django-q2's task timeout (600 s) kills it mid-call: a killed run is abandoned, holds its
+# lease until expiry, and three in a row flag the job for attention (hub.runner). A backlog of
+# thousands of orders is worked off over several runs instead. hub.E006 keeps it below the timeout.
+HUB_RUN_TIME_BUDGET = env.int("HUB_RUN_TIME_BUDGET_SECONDS", default=420)
 Q_CLUSTER = {
     "name": "hub",
     "workers": env.int("HUB_WORKERS", default=2),

@@ -152,7 +152,11 @@ def send_tracking(ctx) -> None:
     # locked") as soon as another connection has committed meanwhile.
     ids = list(due.values_list("pk", flat=True))
     batch: list[tuple[OrderRecord, str]] = []
-    for chunk_ids in chunked(ids, PAGE_SIZE):
+    for number, chunk_ids in enumerate(chunked(ids, PAGE_SIZE)):
+        if ctx.out_of_time():
+            # The rest stay `shipped` in the hub's tables: the next run sends them.
+            ctx.note_budget_stop(len(ids) - number * PAGE_SIZE, "shipped order(s) to confirm")
+            break
         records = list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk"))
         in_om = orders_with_tracking_in_flight(ctx, records)
         for record in records:

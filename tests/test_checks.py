@@ -86,3 +86,14 @@ def test_redis_url_switches_to_the_redis_broker(monkeypatch):
     # django-q2 picks the ORM broker whenever "orm" is present, so it must be absent here.
     assert conf["redis"] == "redis://127.0.0.1:6379/0" and "orm" not in conf
     assert conf["workers"] == 8
+
+
+@pytest.mark.parametrize("budget", [0, -1, 481, 600, 900, None])
+def test_run_time_budget_must_end_well_before_the_task_timeout(settings, budget):
+    settings.HUB_RUN_TIME_BUDGET = budget
+    assert ids(settings) == ["hub.E006"]
+
+
+def test_run_time_budget_with_room_before_the_timeout_passes(settings):
+    settings.HUB_RUN_TIME_BUDGET = 480
+    assert ids(settings) == []

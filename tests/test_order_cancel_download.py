@@ -5,7 +5,7 @@ from connectors.errors import ServerError
 from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OrderStatus, WmsOrder, WmsOrderStatus
 from connectors.warehouse_manager import WarehouseManagerClient
-from hub import order_cancel_download, order_download
+from hub import order_cancel_download, order_download, runner
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
@@ -131,3 +131,18 @@ def test_a_temporary_cancel_failure_is_retried_on_the_next_run(connection, monke
     record.refresh_from_db()
     assert (record.status, record.cancel_handled) == (Status.CANCELLED, True)
     assert wms_status("SO-000001") == WmsOrderStatus.CANCELED
+
+
+def test_cancels_left_at_the_time_budget_are_sent_by_the_next_run(connection, monkeypatch):
+    cancel_in_om("SO-000001", "SO-000002", "SO-000003")
+    monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: ctx.run.updated >= 1)
+    first = order_cancel_download.run(connection)
+    assert first.status == SyncRun.Status.SUCCEEDED, first.error
+    assert "2 cancellation(s) to send" in first.error
+    assert OrderRecord.objects.filter(status=Status.CANCELLED).count() == 1
+
+    monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: False)
+    second = order_cancel_download.run(connection)
+    assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
+    assert OrderRecord.objects.filter(status=Status.CANCELLED).count() == 3
+    assert {wms_status(n) for n in ("SO-000001", "SO-000002", "SO-000003")} == {WmsOrderStatus.CANCELED}

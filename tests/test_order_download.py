@@ -16,7 +16,7 @@ from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import clock
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder
 from connectors.warehouse_manager import WarehouseManagerClient
-from hub import order_cancel_download, order_download
+from hub import order_cancel_download, order_download, runner
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
@@ -424,3 +424,32 @@ def test_an_invalid_order_resent_by_the_operator_does_not_break_the_run(seeded):
     assert record.status == Status.ERROR and record.error_permanent
     assert "product.masterSku is missing" in record.last_error
     assert "SO-NOSKU" not in numbers_at_wms()
+
+
+def test_a_run_stops_at_its_time_budget_and_the_next_run_sends_the_rest(seeded, monkeypatch):
+    """A backlog larger than one run can send is worked off over several runs: the run stops
+    starting new sends once its time budget is used (here: after two orders), says how many are
+    left, and ends succeeded; the next run sends the rest, each order once."""
+    monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: ctx.run.updated >= 2)
+    first = order_download.run(seeded)
+    assert first.status == SyncRun.Status.SUCCEEDED, first.error
+    assert len(wms_posts(first)) == 2
+    assert "time budget" in first.error and "2 order(s) to send" in first.error
+    assert OrderRecord.objects.filter(status=Status.NEW).count() == 2
+    # The two sent orders were still marked exported: the stop skips sending only.
+    assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == 2
+
+    monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: False)
+    second = order_download.run(seeded)
+    assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
+    assert len(wms_posts(second)) == 2
+    assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 4
+    assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
+
+
+def test_the_time_budget_is_read_from_settings(seeded, settings):
+    settings.HUB_RUN_TIME_BUDGET = 0
+    run = order_download.run(seeded)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert wms_posts(run) == [] and "4 order(s) to send" in run.error
+    assert OrderRecord.objects.filter(status=Status.NEW).count() == 4

@@ -202,3 +202,17 @@ def test_an_order_linked_after_the_wms_shipped_it_is_still_confirmed(live_server
     record.refresh_from_db()
     assert record.status == Status.CONFIRMED and record.tracking_numbers
     assert status("late-link")["order_manager"]["shipments"]["count"] == len(record.tracking_numbers)
+
+
+def test_shipments_left_at_the_time_budget_are_confirmed_by_the_next_run(connection, settings):
+    settings.HUB_RUN_TIME_BUDGET = 0
+    first = shipment_confirmation.run(connection)
+    assert first.status == SyncRun.Status.SUCCEEDED, first.error
+    assert puts(first) == [] and "3 shipped order(s) to confirm" in first.error
+    assert OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED).count() == 3
+
+    settings.HUB_RUN_TIME_BUDGET = 420
+    second = shipment_confirmation.run(connection)
+    assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
+    assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == 3
+    assert shipments()["duplicates"] == 0 and shipments()["count"] == 3
