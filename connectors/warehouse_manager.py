@@ -135,6 +135,7 @@ class WmsOrder:
     carrier: str = ""
     service: str = ""
     scac: str = ""
+    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.order_download.is_ours)
 
     @property
     def is_canceled(self) -> bool:
@@ -487,6 +488,8 @@ class WarehouseManagerClient:
         reference = data.get("referenceNum") or ""
         if not isinstance(reference, str):
             raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-text referenceNum.")
+        po_num = data.get("poNum")
+        po_num = str(po_num).strip() if isinstance(po_num, (str, int)) and not isinstance(po_num, bool) else ""
         routing = data.get("routingInfo") or {}
         if not isinstance(routing, Mapping):
             raise MalformedResponse(f"Warehouse Manager sent order {order_id} with an invalid routingInfo.")
@@ -522,6 +525,7 @@ class WarehouseManagerClient:
             carrier=text("carrier"),
             service=text("mode"),
             scac=text("scacCode"),
+            po_num=po_num,
         )
 
     @staticmethod

@@ -21,7 +21,7 @@ from connectors.warehouse_manager import OrderNotCancellable
 from . import runner
 from .batching import chunked
 from .models import Job, OrderEvent, OrderRecord, SyncRun
-from .order_download import resolve_warehouse_id
+from .order_download import find_ours_at_wms, resolve_warehouse_id
 from .order_mapping import order_id_of
 
 JOB = Job.CANCEL_DOWNLOAD
@@ -91,7 +91,8 @@ def handle(ctx, record: OrderRecord) -> None:
             return finish(ctx, record, Status.CANCEL_FAILED, Kind.CANCEL_TOO_LATE, TOO_LATE)
         if record.wms_order_id is None and record.attempts > 0:
             # An earlier send may have reached the WMS before the process died: look before deciding.
-            existing = ctx.warehouse_manager.find_order_by_reference(record.order_number)
+            # Only this order's: another sales channel's order may carry the same number.
+            existing = find_ours_at_wms(ctx.warehouse_manager, record)
             if existing is not None:
                 record.wms_order_id = existing.order_id
                 record.save(update_fields=["wms_order_id", "updated_at"])

@@ -382,7 +382,7 @@ def send_one(ctx, record: OrderRecord) -> str:
     note = unrecorded_attempt_note(record)
     try:
         if record.attempts > 1:
-            existing = wms.find_order_by_reference(record.order_number)
+            existing = find_ours_at_wms(wms, record)
             if existing is not None:
                 link(ctx, record, existing, f"Found at the WMS after an earlier attempt: linked, not sent again.{note}")
                 return "sent"
@@ -391,6 +391,12 @@ def send_one(ctx, record: OrderRecord) -> str:
         existing = exc.existing or wms.find_order_by_reference(record.order_number)
         if existing is None:
             return fail(ctx, record, exc, payload)
+        if not is_ours(record, existing):
+            return fail(ctx, record, DuplicateOrder(
+                f"The WMS already has another order with reference number {record.order_number} (WMS order "
+                f"{existing.order_id}, PO {existing.po_num}), not this Order Manager order ({record.om_order_id}): "
+                "order numbers can repeat across sales channels. Not linked and not sent; give one of them "
+                "another reference number at the WMS, then resend this order.", existing=existing), payload)
         link(ctx, record, existing, "The WMS already had this reference number: linked to its order.")
         return "sent"
     except AuthenticationError:
@@ -403,6 +409,20 @@ def send_one(ctx, record: OrderRecord) -> str:
                   received={"orderId": created.order_id, "referenceNum": created.reference_num})
     ctx.run.updated += 1
     return "sent"
+
+
+def is_ours(record: OrderRecord, wms_order) -> bool:
+    """Whether `wms_order`, found by reference number, is this Order Manager order. Order numbers
+    are unique per sales channel only, so the reference number is no proof: the hub sends the Order
+    Manager order id as poNum and compares it. A WMS order without a poNum (entered by hand) cannot
+    be told apart and counts as ours."""
+    return not wms_order.po_num or wms_order.po_num == str(record.om_order_id)
+
+
+def find_ours_at_wms(wms, record: OrderRecord):
+    """The WMS order of `record` found by reference number, or None (none, or another order's)."""
+    existing = wms.find_order_by_reference(record.order_number)
+    return existing if existing is not None and is_ours(record, existing) else None
 
 
 def unrecorded_attempt_note(record: OrderRecord) -> str:

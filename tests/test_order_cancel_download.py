@@ -146,3 +146,28 @@ def test_cancels_left_at_the_time_budget_are_sent_by_the_next_run(connection, mo
     assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
     assert OrderRecord.objects.filter(status=Status.CANCELLED).count() == 3
     assert {wms_status(n) for n in ("SO-000001", "SO-000002", "SO-000003")} == {WmsOrderStatus.CANCELED}
+
+
+def test_a_cancel_never_touches_another_channels_order_with_the_same_number(connection, monkeypatch):
+    """An order whose send may have reached the WMS is looked up by reference number before the
+    cancel; a WMS order with that number but another Order Manager order id (poNum) is not it."""
+    om, wms = accounts(SLUG)
+    operations.seed(om, wms, orders=1, skus=0)
+    monkeypatch.setattr(order_download, "send_due_orders", lambda ctx: None)  # downloaded, not sent
+    order_download.run(connection)
+    monkeypatch.undo()
+    record = OrderRecord.objects.get(order_number="SO-000004")
+    OrderRecord.objects.filter(pk=record.pk).update(attempts=1)  # a send whose outcome is unknown
+    now = clock.now()
+    other = WmsOrder.objects.create(
+        account=wms, reference_num="SO-000004", po_num="987654", customer_id=wms.customer_id,
+        facility_id=wms.facility_id, creation_date=now, last_modified_date=now,
+    )
+    cancel_in_om("SO-000004")
+    run = order_cancel_download.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    record.refresh_from_db()
+    assert (record.status, record.wms_order_id) == (Status.CANCELLED, None)
+    other.refresh_from_db()
+    assert other.status != WmsOrderStatus.CANCELED
+    assert wms_writes(run) == []

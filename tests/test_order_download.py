@@ -453,3 +453,38 @@ def test_the_time_budget_is_read_from_settings(seeded, settings):
     assert run.status == SyncRun.Status.SUCCEEDED
     assert wms_posts(run) == [] and "4 order(s) to send" in run.error
     assert OrderRecord.objects.filter(status=Status.NEW).count() == 4
+
+
+def test_another_channels_order_with_the_same_number_is_not_linked(seeded):
+    """Order numbers are unique per sales channel only: a WMS order with our reference number but
+    another Order Manager order id in poNum is not ours. The order is held with the reason; the
+    other order is left alone."""
+    _, wms = accounts(SLUG)
+    now = clock.now()
+    other = WmsOrder.objects.create(
+        account=wms, reference_num="SO-000003", po_num="987654", customer_id=wms.customer_id,
+        facility_id=wms.facility_id, creation_date=now, last_modified_date=now,
+    )
+    run = order_download.run(seeded)
+    assert run.status == SyncRun.Status.PARTIAL
+    record = OrderRecord.objects.get(order_number="SO-000003")
+    assert (record.status, record.error_permanent, record.wms_order_id) == (Status.ERROR, True, None)
+    assert "another order with reference number SO-000003" in record.last_error
+    assert f"WMS order {other.pk}, PO 987654" in record.last_error
+    assert kinds(record) == [Kind.DOWNLOADED, Kind.WMS_REJECTED]
+    assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 3
+    assert wms_side()["orders_total"] == 4
+
+
+def test_an_order_already_at_the_wms_with_our_order_id_is_linked(seeded):
+    _, wms = accounts(SLUG)
+    om, _ = accounts(SLUG)
+    om_id = OmOrder.objects.get(account=om, order_number="SO-000002").pk
+    now = clock.now()
+    ours = WmsOrder.objects.create(
+        account=wms, reference_num="SO-000002", po_num=str(om_id), customer_id=wms.customer_id,
+        facility_id=wms.facility_id, creation_date=now, last_modified_date=now,
+    )
+    assert order_download.run(seeded).status == SyncRun.Status.SUCCEEDED
+    record = OrderRecord.objects.get(order_number="SO-000002")
+    assert (record.status, record.wms_order_id) == (Status.AT_WMS, ours.pk)

@@ -248,6 +248,17 @@ def test_find_by_reference_prefers_live_order_and_none_when_missing(rsps):
     assert client.find_order_by_reference("R2") is None
 
 
+
+@pytest.mark.parametrize("po_num, read", [("4711", "4711"), (4711, "4711"), (" 12 ", "12"), (None, ""), (True, ""),
+                                          ({"id": 1}, ""), ("", "")])
+def test_po_num_is_read_as_text_and_anything_else_as_none(rsps, po_num, read):
+    """poNum carries the Order Manager order id (it tells same-numbered orders of two channels apart)."""
+    body = order_json(9, "R1")
+    body["poNum"] = po_num
+    rsps.add(responses.GET, ORDERS_URL, json=hal([body]))
+    assert make_client().find_order_by_reference("R1").po_num == read
+
+
 # --- cancel -----------------------------------------------------------------------------------
 
 def test_cancel_sends_if_match_with_fresh_etag(rsps):
