@@ -16,8 +16,9 @@ What it guarantees (see /work/shared/DESIGN.md, "State and guarantees"):
 - every failure is one of the typed errors of ``connectors.errors``; no Authorization header
   value or secret body field ever reaches a record or an exception;
 - bodies are read as a stream, at most ``max_response_bytes`` (default 5 MB) within
-  ``max_body_seconds``: a larger or endless answer is closed and refused (``MalformedResponse``)
-  instead of filling memory or holding a worker;
+  ``max_body_seconds`` (checked after every socket read): a larger or endless answer is closed and
+  refused (``MalformedResponse``), a slower one too (``NetworkError``, transient), instead of
+  filling memory or holding a worker;
 - ``parse_json`` refuses NaN/Infinity and marks JSON objects that repeat a key
   (``duplicate_keys_in``), so a caller can refuse such a record instead of silently taking the
   last value;
@@ -42,6 +43,7 @@ from requests.adapters import HTTPAdapter
 from requests_hardened.ip_filter import InvalidIPAddress
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
 from urllib3.exceptions import (
+    DecodeError,
     InvalidHeader,
     MaxRetryError,
     NameResolutionError,
@@ -49,6 +51,7 @@ from urllib3.exceptions import (
     ReadTimeoutError,
     ResponseError,
 )
+from urllib3.exceptions import SSLError as urllib3_SSLError
 from urllib3.util.retry import Retry
 
 from connectors.errors import (
@@ -82,6 +85,32 @@ MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 # trickling a byte at a time would otherwise never time out.
 MAX_BODY_SECONDS = 120.0
 _CHUNK = 64 * 1024
+
+
+def _available_chunks(response: requests.Response):
+    """The streamed body, decoded, in pieces of whatever each socket read brought (at most _CHUNK).
+
+    requests' `iter_content(n)` blocks until n bytes arrived, so a server trickling one byte per
+    read timeout kept a call going for hours and the body's time limit was checked only between
+    full chunks; `read1` returns after every read. The urllib3 errors are wrapped as
+    `iter_content` wraps them, so the caller maps them the same way.
+    """
+    if response._content_consumed:  # read already (a response hook did): as iter_content does
+        if response.content:
+            yield response.content
+        return
+    raw = response.raw
+    try:
+        while chunk := raw.read1(_CHUNK, decode_content=True):
+            yield chunk
+    except ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from exc
+    except urllib3_SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from exc
 
 
 @dataclass(frozen=True)
@@ -547,7 +576,7 @@ class HttpClient:
         deadline = time.monotonic() + self.max_body_seconds
         chunks, size = [], 0
         try:
-            for chunk in response.iter_content(_CHUNK):
+            for chunk in _available_chunks(response):
                 size += len(chunk)
                 if size > self.max_response_bytes:
                     raise too_big

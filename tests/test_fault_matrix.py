@@ -111,6 +111,7 @@ SEAM_FAULTS = [
     Fault("500", {"status": 500, "json": {"message": "boom"}}, "with HTTP 500 after 4 attempts: boom", True, 4),
     Fault("502", {"status": 502, "body": "Bad Gateway"}, "with HTTP 502 after 4 attempts", True, 4),
     Fault("503", {"status": 503, "body": ""}, "with HTTP 503 after 4 attempts", True, 4),
+    Fault("504", {"status": 504, "body": "Gateway Timeout"}, "with HTTP 504 after 4 attempts", True, 4),
     Fault("malformed JSON", {"status": 200, "body": '[{"orderId": 1, "orderNu', "content_type": "application/json"},
           "sent invalid JSON for GET /v1.1/orders", False, 1),
     Fault("NaN in JSON", {"status": 200, "body": '[{"orderId": NaN}]', "content_type": "application/json"},

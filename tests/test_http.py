@@ -173,6 +173,44 @@ def test_429_honours_retry_after_seconds(server):
     assert 0.95 <= time.monotonic() - started < 2.5
 
 
+def test_429_without_a_wait_header_waits_one_second(server):
+    server.script = [(429, {}, b"{}")]
+    started = time.monotonic()
+    client(server.url).json("GET", "/x")
+    assert 0.95 <= time.monotonic() - started < 2.5
+    assert len(server.requests) == 2
+
+
+def test_an_answer_trickled_past_the_body_time_limit_is_refused():
+    """A server that sends its body a byte at a time never trips the read timeout (each byte comes
+    in time); the whole answer has a time limit too, and past it the call is refused."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def trickle():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[")
+            try:
+                for _ in range(100):
+                    conn.sendall(b" ")
+                    time.sleep(0.05)
+            except OSError:
+                pass  # the client hung up: what the test wants
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    with pytest.raises(NetworkError, match=r"took more than 0.5 s to send its answer to GET /x") as info:
+        client(f"http://127.0.0.1:{listener.getsockname()[1]}", max_body_seconds=0.5, max_retries=0).json("GET", "/x")
+    assert time.monotonic() - started < 2.0  # not the 5 s the server would trickle for
+    assert info.value.transient and info.value.status == 200
+    thread.join(6)
+    listener.close()
+
+
 def test_429_longer_than_the_cap_is_not_slept_but_raised_with_retry_after(server):
     server.script = [(429, {"x-skubana-quota-retryAfter": "30000"}, b"{}")]
     started = time.monotonic()
