@@ -1,6 +1,7 @@
 """connectors.http against real sockets on 127.0.0.1: retries, 429 waits, timeouts, pacing, records."""
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
@@ -208,6 +209,35 @@ def test_an_answer_trickled_past_the_body_time_limit_is_refused():
     assert time.monotonic() - started < 2.0  # not the 5 s the server would trickle for
     assert info.value.transient and info.value.status == 200
     thread.join(6)
+    listener.close()
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+def test_a_gzipped_answer_is_decoded_chunked_or_not(chunked):
+    """Hosted APIs answer gzip-compressed and often chunked: the streamed reader decodes both."""
+    payload = json.dumps([{"orderId": n, "orderNumber": f"SO-{n:06d}"} for n in range(3000)]).encode()
+    packed = gzip.compress(payload)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            if chunked:
+                body = b"".join(b"%x\r\n%s\r\n" % (len(packed[i:i + 1000]), packed[i:i + 1000])
+                                for i in range(0, len(packed), 1000)) + b"0\r\n\r\n"
+                conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n" + body)
+            else:
+                conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(packed) + packed)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    answer = client(f"http://127.0.0.1:{listener.getsockname()[1]}").json("GET", "/orders")
+    assert answer == json.loads(payload)
+    thread.join(2)
     listener.close()
 
 
