@@ -1,6 +1,7 @@
 """connectors.http against real sockets on 127.0.0.1: retries, 429 waits, timeouts, pacing, records."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import socket
@@ -182,41 +183,10 @@ def test_429_without_a_wait_header_waits_one_second(server):
     assert len(server.requests) == 2
 
 
-def test_an_answer_trickled_past_the_body_time_limit_is_refused():
-    """A server that sends its body a byte at a time never trips the read timeout (each byte comes
-    in time); the whole answer has a time limit too, and past it the call is refused."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-
-    def trickle():
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[")
-            try:
-                for _ in range(100):
-                    conn.sendall(b" ")
-                    time.sleep(0.05)
-            except OSError:
-                pass  # the client hung up: what the test wants
-
-    thread = threading.Thread(target=trickle, daemon=True)
-    thread.start()
-    started = time.monotonic()
-    with pytest.raises(NetworkError, match=r"took more than 0.5 s to send its answer to GET /x") as info:
-        client(f"http://127.0.0.1:{listener.getsockname()[1]}", max_body_seconds=0.5, max_retries=0).json("GET", "/x")
-    assert time.monotonic() - started < 2.0  # not the 5 s the server would trickle for
-    assert info.value.transient and info.value.status == 200
-    thread.join(6)
-    listener.close()
-
-
-@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
-def test_a_gzipped_answer_is_decoded_chunked_or_not(chunked):
-    """Hosted APIs answer gzip-compressed and often chunked: the streamed reader decodes both."""
-    payload = json.dumps([{"orderId": n, "orderNumber": f"SO-{n:06d}"} for n in range(3000)]).encode()
-    packed = gzip.compress(payload)
+@contextlib.contextmanager
+def one_answer_server(answer):
+    """A raw 127.0.0.1 socket that takes one request and lets `answer(conn)` write any bytes back
+    (what ScriptedServer cannot: a trickle, chunked encoding); yields its base URL."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -225,20 +195,54 @@ def test_a_gzipped_answer_is_decoded_chunked_or_not(chunked):
         conn, _ = listener.accept()
         with conn:
             conn.recv(65536)
-            head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
-            if chunked:
-                body = b"".join(b"%x\r\n%s\r\n" % (len(packed[i:i + 1000]), packed[i:i + 1000])
-                                for i in range(0, len(packed), 1000)) + b"0\r\n\r\n"
-                conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n" + body)
-            else:
-                conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(packed) + packed)
+            try:
+                answer(conn)
+            except OSError:
+                pass  # the client hung up
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    answer = client(f"http://127.0.0.1:{listener.getsockname()[1]}").json("GET", "/orders")
-    assert answer == json.loads(payload)
-    thread.join(2)
-    listener.close()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        thread.join(6)
+        listener.close()
+
+
+def test_an_answer_trickled_past_the_body_time_limit_is_refused():
+    """A server that sends its body a byte at a time never trips the read timeout (each byte comes
+    in time); the whole answer has a time limit too, and past it the call is refused."""
+    def trickle(conn):
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[")
+        for _ in range(100):
+            conn.sendall(b" ")
+            time.sleep(0.05)
+
+    with one_answer_server(trickle) as url:
+        started = time.monotonic()
+        with pytest.raises(NetworkError, match=r"took more than 0.5 s to send its answer to GET /x") as info:
+            client(url, max_body_seconds=0.5, max_retries=0).json("GET", "/x")
+        assert time.monotonic() - started < 2.0  # not the 5 s the server would trickle for
+    assert info.value.transient and info.value.status == 200
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+def test_a_gzipped_answer_is_decoded_chunked_or_not(chunked):
+    """Hosted APIs answer gzip-compressed and often chunked: the streamed reader decodes both."""
+    payload = json.dumps([{"orderId": n, "orderNumber": f"SO-{n:06d}"} for n in range(3000)]).encode()
+    packed = gzip.compress(payload)
+
+    def gzipped(conn):
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+        if chunked:
+            body = b"".join(b"%x\r\n%s\r\n" % (len(packed[i:i + 1000]), packed[i:i + 1000])
+                            for i in range(0, len(packed), 1000)) + b"0\r\n\r\n"
+            conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n" + body)
+        else:
+            conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(packed) + packed)
+
+    with one_answer_server(gzipped) as url:
+        assert client(url).json("GET", "/orders") == json.loads(payload)
 
 
 def test_429_longer_than_the_cap_is_not_slept_but_raised_with_retry_after(server):

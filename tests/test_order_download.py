@@ -477,8 +477,7 @@ def test_another_channels_order_with_the_same_number_is_not_linked(seeded):
 
 
 def test_an_order_already_at_the_wms_with_our_order_id_is_linked(seeded):
-    _, wms = accounts(SLUG)
-    om, _ = accounts(SLUG)
+    om, wms = accounts(SLUG)
     om_id = OmOrder.objects.get(account=om, order_number="SO-000002").pk
     now = clock.now()
     ours = WmsOrder.objects.create(
