@@ -23,8 +23,9 @@ What it guarantees (see /work/shared/DESIGN.md, "State and guarantees"):
   (``duplicate_keys_in``), so a caller can refuse such a record instead of silently taking the
   last value;
 - ``block_private_addresses=True`` refuses, at connect time, hosts that resolve to private,
-  loopback or link-local addresses (requests-hardened's ``IPFilterAdapter``), so a tenant's base
-  URL cannot reach the hub's own network.
+  loopback or link-local addresses (requests-hardened's ``IPFilterAdapter`` with the hub's
+  ``connectors.ip_policy`` rule on top, which also judges IPv6 forms embedding an IPv4 address
+  by that address), so a tenant's base URL cannot reach the hub's own network.
 """
 from __future__ import annotations
 
@@ -41,7 +42,6 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests_hardened.ip_filter import InvalidIPAddress
-from requests_hardened.ip_filter_adapter import IPFilterAdapter
 from urllib3.exceptions import (
     DecodeError,
     InvalidHeader,
@@ -65,6 +65,7 @@ from connectors.errors import (
     RequestRejected,
     ServerError,
 )
+from connectors.ip_policy import GuardedIPFilterAdapter
 from connectors.redaction import excerpt, strip_query
 
 __all__ = [
@@ -465,7 +466,7 @@ class HttpClient:
             # requests-hardened resolves the host itself and connects to the checked address
             # (keeping Host and TLS SNI), so DNS cannot answer differently between check and connect.
             for scheme, https in (("http://", False), ("https://", True)):
-                adapter = IPFilterAdapter(is_https_proto=https, allow_loopback=False)
+                adapter = GuardedIPFilterAdapter(is_https_proto=https, allow_loopback=False)
                 adapter.max_retries = self.retry
                 self.session.mount(scheme, adapter)
         else:

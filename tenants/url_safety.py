@@ -6,8 +6,10 @@
   shown in the admin and written to logs; credentials have their own encrypted fields;
 - no query string or fragment (the clients append their own paths and parameters);
 - https only, unless insecure URLs are allowed (`insecure_urls_allowed()`: DEBUG or the sandbox);
-- no literal private, loopback or link-local address (`localhost` included) unless private
-  addresses are allowed (`tenants.clients.allow_private_addresses()`).
+- no literal address the hub may not connect to (`connectors.ip_policy.refused`: private,
+  loopback, link-local, reserved, CGNAT, multicast, and IPv6 forms embedding such an IPv4
+  address, e.g. `[::10.0.0.1]`), nor `localhost`, unless private addresses are allowed
+  (`tenants.clients.allow_private_addresses()`).
 
 The last rule only catches what the URL spells out; a public name that resolves to a private
 address is refused at connect time by `connectors.http` (requests-hardened), which is the real
@@ -20,6 +22,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from connectors import ip_policy
 
 from .clients import allow_private_addresses
 
@@ -39,9 +43,9 @@ def _is_local_host(host: str) -> bool:
         address = ipaddress.ip_address(host)
     except ValueError:
         return False
-    if getattr(address, "ipv4_mapped", None):
-        address = address.ipv4_mapped
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_unspecified
+    # The connect-time guard's own rule, so both refuse the same addresses (IPv6 forms that
+    # embed an IPv4 address included).
+    return ip_policy.refused(address)
 
 
 def base_url_problem(url: str) -> str:

@@ -452,3 +452,44 @@ def test_connector_errors_survive_pickling():
     copy = pickle.loads(pickle.dumps(exc))
     assert isinstance(copy, ServerError) and isinstance(copy, ConnectorError)
     assert (str(copy), copy.status, copy.method, copy.path, copy.retry_after) == ("boom", 503, "GET", "/v1/x", 2.0)
+
+
+# -- the private-address guard at connect time (issue 15, finding 4) ----------------------------
+
+@pytest.fixture
+def connects(monkeypatch):
+    """Every TCP connect urllib3 attempts, recorded and refused (nothing leaves the machine)."""
+    import urllib3.util.connection
+
+    attempted = []
+
+    def refuse(address, *args, **kwargs):
+        attempted.append(address)
+        raise ConnectionRefusedError(f"test: no connect to {address}")
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", refuse)
+    return attempted
+
+
+@pytest.mark.parametrize("host", [
+    "[::10.0.0.1]",        # IPv4-compatible (deprecated, RFC 4291 2.5.5.1): the probe's finding
+    "[::a00:1]",           # the same address in hex
+    "[::127.0.0.1]",
+    "[::169.254.169.254]",
+    "[::ffff:0:10.0.0.1]",  # IPv4-translated (RFC 2765)
+    "[::ffff:10.0.0.1]",    # IPv4-mapped (requests-hardened already refused it)
+])
+def test_ipv6_forms_of_a_private_ipv4_address_are_refused_before_any_connect(connects, host):
+    blocked = HttpClient(f"https://{host}", block_private_addresses=True, timeout=2, max_retries=0)
+    with pytest.raises(PermanentError, match="resolves to a private, loopback or link-local address"):
+        blocked.json("GET", "/v1/warehouses", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert connects == []
+
+
+def test_an_ipv4_compatible_form_of_a_public_address_is_judged_by_that_address(connects):
+    # The rule refuses by the embedded address, not the whole deprecated range: the connect is
+    # attempted (and refused by the test's stand-in for the network).
+    allowed = HttpClient("https://[::8.8.8.8]", block_private_addresses=True, timeout=2, max_retries=0)
+    with pytest.raises(NetworkError):
+        allowed.json("GET", "/v1/warehouses")
+    assert [address[0] for address in connects] == ["::808:808"]

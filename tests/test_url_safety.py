@@ -52,6 +52,17 @@ PRODUCTION_CASES = [
     ("https://[::1]:8000", "private or local network address"),
     ("https://[::ffff:127.0.0.1]", "private or local network address"),
     ("https://0.0.0.0", "private or local network address"),
+    # IPv6 forms that embed an IPv4 address are judged by it (issue 15, finding 4).
+    ("https://[::10.0.0.1]/", "private or local network address"),
+    ("https://[::a00:1]", "private or local network address"),
+    ("https://[::127.0.0.1]:8000", "private or local network address"),
+    ("https://[::ffff:0:169.254.169.254]", "private or local network address"),
+    ("https://[64:ff9b::10.0.0.1]", "private or local network address"),
+    ("https://[2002:a00:1::1]", "private or local network address"),
+    ("https://100.64.0.1", "private or local network address"),
+    ("https://[::8.8.8.8]", ""),
+    ("https://8.8.8.8", ""),
+    ("https://[2606:4700::1111]", ""),
 ]
 
 
