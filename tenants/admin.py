@@ -29,6 +29,7 @@ from .forms import (
 )
 from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from .scoping import TenantScopedAdminMixin
+from .secret_destinations import SecretDestinationsAdminMixin
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+class WarehouseAdmin(SecretDestinationsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     form = WarehouseForm
     tenant_path = "tenant"
     list_display = ["name", "tenant", "customer_id", "facility_id", "last_tested_at"]
@@ -168,7 +169,7 @@ class WarehouseAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderManagerConnection)
-class OrderManagerConnectionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     form = OrderManagerConnectionForm
     tenant_path = "warehouse__tenant"
     list_display = [

@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import messages
 
 from .models import OrderManagerConnection, Tenant, Warehouse
+from .secret_destinations import SecretDestinationsFormMixin
 from .url_safety import validate_base_url
 
 KEEP_HINT = "Stored encrypted. Leave blank to keep the current value."
@@ -54,9 +55,11 @@ class SafeUrlsMixin:
                 self.fields[name].validators.append(validate_base_url)
 
 
-class WarehouseForm(SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
+class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
     secret_fields = ("client_secret", "tpl_key")
     url_fields = ("wms_base_url",)
+    # The token request to the WMS carries the client secret (Basic) and the TPL key (body).
+    secret_destinations = {"wms_base_url": ("client_secret", "tpl_key")}
 
     class Meta:
         model = Warehouse
@@ -66,9 +69,15 @@ class WarehouseForm(SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
         ]
 
 
-class OrderManagerConnectionForm(SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
+class OrderManagerConnectionForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
     secret_fields = ("password", "access_token")
     url_fields = ("base_url", "auth_base_url")
+    # Every API call carries the access token (Bearer), or one obtained with the password.
+    secret_destinations = {"base_url": ("access_token", "password"), "auth_base_url": ("access_token", "password")}
+    superuser_only_urls = {
+        "auth_base_url": "the token exchange there carries credentials this page cannot ask for again "
+                         "(the hub's own Order Manager app key and secret).",
+    }
 
     class Meta:
         model = OrderManagerConnection
