@@ -7,6 +7,9 @@ import types
 
 import pytest
 from django.core.management import call_command
+from django.db import connection as db_connection
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.operations import RunPython
 from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 from django_q.signing import SignedPackage
@@ -164,7 +167,35 @@ def dispatch_schedules():
 EXPECTED = [{"func": "hub.tasks.dispatch_tick", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}]
 
 
-def test_the_migration_created_the_schedule():
+def run_data_migration(app_label: str, name: str) -> None:
+    """Run the RunPython operations of migration `app_label.name` again, on its own historical models.
+
+    The rows a data migration created are in the test database only until a transactional test
+    flushes it (pytest-django runs those after the others, but this suite's slow-first ordering,
+    xdist or a random order may put one earlier), so a test about them recreates them itself:
+    on an empty table, exactly as `migrate` did on a fresh database.
+    """
+    executor = MigrationExecutor(db_connection)
+    migration = executor.loader.get_migration(app_label, name)
+    state = executor.loader.project_state((app_label, name), at_end=False)
+    operations = [op for op in migration.operations if isinstance(op, RunPython)]
+    assert operations, f"{app_label}.{name} has no data migration to run"
+    # A schema editor cannot open inside the test's transaction on SQLite; these functions use only
+    # its `connection` (for the database alias), so that is all the stand-in carries.
+    editor = types.SimpleNamespace(connection=db_connection)
+    for operation in operations:
+        operation.code(state.apps, editor)
+
+
+@pytest.fixture
+def migrated_schedules():
+    """The django-q2 Schedule table as the hub's data migrations leave it on a fresh database."""
+    Schedule.objects.all().delete()
+    run_data_migration("hub", "0002_schedules")
+    run_data_migration("hub", "0004_ops_schedules")
+
+
+def test_the_migration_created_the_schedule(migrated_schedules):
     assert dispatch_schedules() == EXPECTED
 
 
@@ -175,7 +206,7 @@ def test_setup_schedules_twice_leaves_one_schedule():
     assert dispatch_schedules() == EXPECTED
 
 
-def test_install_repairs_an_edited_schedule_and_drops_duplicates():
+def test_install_repairs_an_edited_schedule_and_drops_duplicates(migrated_schedules):
     Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).update(minutes=30, repeats=0)
     Schedule.objects.create(name=tasks.DISPATCH_SCHEDULE_NAME, func="hub.tasks.dispatch_tick", schedule_type=Schedule.HOURLY)
     other = Schedule.objects.create(name="someone else's", func="math.floor", args="1.5")
@@ -199,8 +230,9 @@ def ops_schedules():
     }
 
 
-def test_the_migration_created_the_ops_schedules():
+def test_the_migration_created_the_ops_schedules(migrated_schedules):
     assert ops_schedules() == OPS_EXPECTED
+    assert Schedule.objects.count() == 3
 
 
 def test_setup_schedules_installs_all_three_once():
