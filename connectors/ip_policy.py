@@ -67,6 +67,8 @@ class GuardedIPFilterAdapter(IPFilterAdapter):
     def build_connection_pool_key_attributes(self, request, verify, cert=None):
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
         pinned = ipaddress.ip_address(host_params["host"].strip("[]"))
+        if self._allow_loopback and (embedded_ipv4(pinned) or pinned).is_loopback:
+            return host_params, pool_kwargs  # the parent's own switch, honoured the same way
         if refused(pinned):
             logger.warning("Forbidden IP address: %s (embedded IPv4 %s)", pinned, embedded_ipv4(pinned))
             raise InvalidIPAddress(pinned)

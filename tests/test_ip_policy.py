@@ -44,3 +44,16 @@ def test_canary_requests_hardened_itself_lets_these_forms_through(host):
     """The gap `GuardedIPFilterAdapter` closes, in the pinned requests-hardened (1.3.0). When this
     fails, the library refuses them itself and the adapter's extra check may go."""
     assert filter_host(host, 443, allow_loopback=False) == f"[{host}]"
+
+
+def test_the_adapter_honours_requests_hardeneds_loopback_switch():
+    """allow_loopback=True lets loopback through (the hub never sets it; the contract is the library's)."""
+    import requests
+
+    from connectors.ip_policy import GuardedIPFilterAdapter
+
+    prepared = requests.Request("GET", "http://127.0.0.1:9/").prepare()
+    host_params, _ = GuardedIPFilterAdapter(is_https_proto=False, allow_loopback=True).build_connection_pool_key_attributes(prepared, True)
+    assert host_params["host"] == "127.0.0.1"
+    with pytest.raises(requests.RequestException):
+        GuardedIPFilterAdapter(is_https_proto=False).build_connection_pool_key_attributes(prepared, True)
