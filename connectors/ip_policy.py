@@ -7,8 +7,8 @@ and the extra ranges requests-hardened blocks (NAT64, 6to4, segment routing, ORC
 IPv6 forms that carry an IPv4 address inside them are judged by that IPv4 address
 (`embedded_ipv4`), because the network may deliver them to it:
 
-- IPv4-compatible `::a.b.c.d` (`::/96`, deprecated by RFC 4291 section 2.5.5.1; `::` and `::1`
-  sit inside it and are refused as 0.0.0.0 and 0.0.0.1);
+- IPv4-compatible `::a.b.c.d` (`::/96`, deprecated by RFC 4291 section 2.5.5.1), except `::` and
+  `::1`, which are the unspecified and loopback addresses themselves (and refused as such);
 - IPv4-mapped `::ffff:a.b.c.d` (`::ffff:0:0/96`, RFC 4291 section 2.5.5.2);
 - IPv4-translated `::ffff:0:a.b.c.d` (`::ffff:0:0:0/96`, RFC 2765 section 2.1).
 
@@ -33,6 +33,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+NOT_EMBEDDING = (ipaddress.IPv6Address("::"), ipaddress.IPv6Address("::1"))
 
 
 def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
@@ -41,6 +42,8 @@ def embedded_ipv4(address: Address) -> ipaddress.IPv4Address | None:
         return None
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped
+    if address in NOT_EMBEDDING:
+        return None
     if address in IPV4_COMPATIBLE or address in IPV4_TRANSLATED:
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None

@@ -10,8 +10,8 @@ from connectors.ip_policy import embedded_ipv4, refused
 @pytest.mark.parametrize("text, embedded", [
     ("::10.0.0.1", "10.0.0.1"),           # IPv4-compatible, RFC 4291 2.5.5.1 (deprecated)
     ("::a00:1", "10.0.0.1"),              # the same, written in hex
-    ("::1", "0.0.0.1"),                   # loopback sits inside ::/96
-    ("::", "0.0.0.0"),
+    ("::1", None),                        # loopback and unspecified are themselves, not 0.0.0.x
+    ("::", None),
     ("::ffff:10.0.0.1", "10.0.0.1"),      # IPv4-mapped, RFC 4291 2.5.5.2
     ("::ffff:0:10.0.0.1", "10.0.0.1"),    # IPv4-translated, RFC 2765 2.1
     ("::1:10.0.0.1", None),               # outside all three prefixes
@@ -53,7 +53,10 @@ def test_the_adapter_honours_requests_hardeneds_loopback_switch():
     from connectors.ip_policy import GuardedIPFilterAdapter
 
     prepared = requests.Request("GET", "http://127.0.0.1:9/").prepare()
-    host_params, _ = GuardedIPFilterAdapter(is_https_proto=False, allow_loopback=True).build_connection_pool_key_attributes(prepared, True)
+    loopback_allowed = GuardedIPFilterAdapter(is_https_proto=False, allow_loopback=True)
+    host_params, _ = loopback_allowed.build_connection_pool_key_attributes(prepared, True)
     assert host_params["host"] == "127.0.0.1"
+    prepared_v6 = requests.Request("GET", "http://[::1]:9/").prepare()
+    assert loopback_allowed.build_connection_pool_key_attributes(prepared_v6, True)[0]["host"] == "[::1]"
     with pytest.raises(requests.RequestException):
         GuardedIPFilterAdapter(is_https_proto=False).build_connection_pool_key_attributes(prepared, True)
