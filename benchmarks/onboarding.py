@@ -65,7 +65,10 @@ def profiled(name: str | None):
     finally:
         profiler.stop()
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"profile-{name}.txt").write_text(profiler.output_text(unicode=True, color=False, show_all=False))
+        text = profiler.output_text(unicode=True, color=False, show_all=False)
+        # pyinstrument prints where profiling started as an absolute path: keep results machine-neutral.
+        text = text.replace(f"{RESULTS.parent.parent}/", "")
+        (RESULTS / f"profile-{name}.txt").write_text(text)
 
 
 def settle() -> dict:

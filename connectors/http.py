@@ -1,6 +1,6 @@
 """The shared HTTP layer every connector client sends its calls through.
 
-What it guarantees (see /work/shared/DESIGN.md, "State and guarantees"):
+What it guarantees (the calls it carries and their evidence: docs/wire-protocols.md):
 
 - every call has a timeout (``requests`` has none by default);
 - urllib3 ``Retry`` on a requests ``HTTPAdapter`` retries connect errors and 500/502/503/504

@@ -1,7 +1,7 @@
 """Client for the Extensiv Order Manager (formerly Skubana) REST API.
 
-Speaks the protocol of /work/shared/specs/order-manager-openapi.json and
-/work/shared/reference/order-manager-api.md: versioned paths (/v1, /v1.1), ``Authorization:
+Speaks the protocol of connectors/specs/order-manager-openapi.json (the vendor's spec) as set out,
+call by call with its evidence, in docs/wire-protocols.md: versioned paths (/v1, /v1.1), ``Authorization:
 Bearer``, ``page``/``limit`` paging of bare JSON arrays, 429 with ``x-skubana-quota-retryAfter``
 (handled by ``connectors.http``), bulk writes answering 200 with per-item ``errors[]``.
 

@@ -1,6 +1,6 @@
 """Client for the Extensiv 3PL Warehouse Manager (WMS) REST API, scoped to one customer and facility.
 
-Contract (wire details from /work/shared/reference/wms-and-integration-manager.md, part A):
+Contract (wire details and their evidence, call by call: docs/wire-protocols.md):
 
 - Authentication: OAuth2 client credentials at ``POST {base_url}/AuthServer/api/Token`` with
   ``Authorization: Basic base64(client_id:client_secret)``; the bearer token is cached until shortly

@@ -8,7 +8,7 @@ import re
 
 FALLBACK = "OTHER_CARRIER"
 
-# Order Manager's shipMethodExternal.shippingCarrier enum (../shared/specs, 411 values).
+# Order Manager's shipMethodExternal.shippingCarrier enum (connectors/specs/order-manager-openapi.json, 411 values).
 OM_CARRIERS = frozenset(
 ['AAA', 'AAA_COOPER_TRANSPORTATION', 'AACT', 'ABF', 'ACCESS_WORLDWIDE', 'ACCUFRATE', 'ACI', 'ADP', 'ADYW',
  'AEIB', 'AGXP', 'AIR', 'AIRTERRA', 'ALERO', 'ALLEGRO', 'ALLIANCE_AIR_FREIGHT', 'AMAZON_SHIPPING',

@@ -1,6 +1,6 @@
 """System checks that refuse a django-q2 configuration the hub's guarantees cannot survive.
 
-django-q2 behaviours designed around (see DESIGN.md, Scheduling):
+django-q2 behaviours designed around (from its source and issue tracker; README, "Deployment and scale-out"):
 - a task still running when `retry` seconds have passed is delivered again: `timeout` must be
   set and smaller than `retry` (hub.E001, hub.E002);
 - `catch_up` (its default is on) replays every missed slot after downtime (hub.E003);

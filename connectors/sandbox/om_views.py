@@ -1,6 +1,6 @@
 """Sandbox Extensiv Order Manager API (formerly Skubana), served under /sandbox/order-manager/.
 
-Wire behaviour follows the vendor's OpenAPI spec and `reference/order-manager-api.md`: password
+Wire behaviour follows the vendor's OpenAPI spec and `docs/wire-protocols.md`: password
 grant at `/oauth/token`, bearer auth, bare JSON arrays paged with `page` (from 1) and `limit`, 422 on
 a bad query parameter, 400 on a bad body, prefix search on `sku` and `orderNumber`, bulk writes
 answering 200 with per-item `errors[]` (ERR053 unknown product, ERR097 no product stock, 1-based

@@ -1,7 +1,7 @@
 """JSON shapes of the sandbox 3PL Warehouse Manager (camelCase, HAL, timestamps without offset).
 
 Field names follow the WMS samples in tap-3plcentral and ExtensivSharp's models (see
-`reference/wms-and-integration-manager.md` part A). `detail` works like the real `detail=`
+`docs/wire-protocols.md`). `detail` works like the real `detail=`
 parameter: order items are only embedded with `OrderItems` or `All`, packages only with `Packages`
 or `All`, so a client that forgets to ask for them does not see them here either.
 """

@@ -1,6 +1,6 @@
 """Sandbox Extensiv 3PL Warehouse Manager REST API, served under /sandbox/warehouse-manager/.
 
-Follows part A of `reference/wms-and-integration-manager.md`: client-credentials token at
+Follows the WMS part of `docs/wire-protocols.md`: client-credentials token at
 `AuthServer/api/Token` (Basic client_id:secret), HAL collections paged with `pgsiz`/`pgnum` and
 filtered with `rql`, ETag on single-order answers, `If-Match` on the canceler (428 without, 412 when
 stale), .NET-style error bodies (`$type`, `ErrorCode`, `Hint`, `Message`), timestamps in the
