@@ -22,6 +22,7 @@ __all__ = [
     "NotFound",
     "RequestRejected",
     "MalformedResponse",
+    "ResponseTooLarge",
 ]
 
 
@@ -119,3 +120,8 @@ class RequestRejected(PermanentError):
 
 class MalformedResponse(PermanentError):
     """Invalid JSON, HTML where JSON was expected, an empty body, or JSON of the wrong shape."""
+
+
+class ResponseTooLarge(MalformedResponse):
+    """The answer's body was larger than the client's cap (``HttpClient.max_response_bytes``) and
+    was not read. A paged read can ask again for fewer items a page; anything else cannot."""

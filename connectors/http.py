@@ -63,6 +63,7 @@ from connectors.errors import (
     PermanentError,
     RateLimited,
     RequestRejected,
+    ResponseTooLarge,
     ServerError,
 )
 from connectors.ip_policy import GuardedIPFilterAdapter
@@ -86,6 +87,14 @@ MAX_RESPONSE_BYTES = 5 * 1024 * 1024
 # trickling a byte at a time would otherwise never time out.
 MAX_BODY_SECONDS = 120.0
 _CHUNK = 64 * 1024
+
+
+def format_size(size: int) -> str:
+    """``5 MB``, ``128 KB``: a byte count in the unit people read (the cap can be lowered below 1 MB)."""
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} bytes"
 
 
 def _available_chunks(response: requests.Response):
@@ -567,8 +576,8 @@ class HttpClient:
     def _read_body(self, response: requests.Response, method: str, path: str) -> None:
         """Read the streamed body into ``response.content``, refusing one too large or too slow."""
         declared = response.headers.get("Content-Length", "")
-        too_big = MalformedResponse(
-            f"{self._Service} sent an answer larger than {self.max_response_bytes // (1024 * 1024) or 1} MB "
+        too_big = ResponseTooLarge(
+            f"{self._Service} sent an answer larger than {format_size(self.max_response_bytes)} "
             f"for {method} {path}; it was not read", status=response.status_code, method=method, path=path,
         )
         if declared.isdigit() and int(declared) > self.max_response_bytes:

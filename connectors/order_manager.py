@@ -15,7 +15,7 @@ Contract:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -26,8 +26,9 @@ from connectors.errors import (
     MalformedResponse,
     PermanentError,
     RequestRejected,
+    ResponseTooLarge,
 )
-from connectors.http import HttpClient
+from connectors.http import HttpClient, format_size
 
 __all__ = [
     "OrderManagerClient",
@@ -35,6 +36,7 @@ __all__ = [
     "StockTotal",
     "AdjustResult",
     "ShipmentResult",
+    "OversizeItem",
     "format_datetime",
 ]
 
@@ -42,6 +44,10 @@ SERVICE = "Order Manager"
 MAX_ADJUST_BATCH = 200  # documented maximum of POST /v1.1/inventory/adjust per call
 MAX_SEND_TO_FULFILLMENT = 500  # documented maximum of POST /v1/orders/sendtofulfillment per call
 SKUS_PER_QUERY = 100  # keeps the query string of /v1/productstocks/total well under URL limits
+# A paged read gives up after this many answers over the size cap in a row (none that fitted in
+# between): a server answering over the cap whatever is asked is broken, and each such answer may
+# cost up to the cap in traffic. Real oversize items cost about log2(limit) such answers each.
+MAX_OVERSIZE_IN_A_ROW = 32
 # Auth lives on another host than the API in production and in Extensiv's sandbox.
 KNOWN_AUTH_HOSTS = {"api.skubana.com": "app.skubana.com", "api.demo.skubana.com": "demo.skubana.com"}
 
@@ -90,6 +96,22 @@ class ShipmentResult:
     order_id: int | None
     order_number: str
     status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class OversizeItem:
+    """One item of a paged read that alone makes an answer larger than the size cap: it was not read.
+
+    ``position`` counts from 1 in the order Order Manager lists the read's items (``filters``, the
+    read's query without ``page``/``limit``). Its id is not known: the API has no way to list ids
+    without the items' bodies (``GET /v1.1/orders`` has no field selection in the vendor's spec).
+    """
+
+    what: str
+    path: str
+    position: int
+    filters: str
     message: str
 
 
@@ -304,6 +326,7 @@ class OrderManagerClient:
         modified_from: datetime | None = None,
         modified_to: datetime | None = None,
         limit: int = 100,
+        on_too_large: Callable[[OversizeItem], None] | None = None,
     ) -> Iterator[dict]:
         """Orders in ``statuses`` (``GET /v1.1/orders``), page 1 onwards until a short page.
 
@@ -311,6 +334,10 @@ class OrderManagerClient:
         current state, so a caller that changes order statuses (send to fulfillment) should
         collect the pages first. A page repeating the previous one, or more than ``max_pages``
         pages, raises ``MalformedResponse`` rather than looping forever.
+
+        A page larger than the size cap is read again in smaller pages (see ``_pages``); an order
+        too large alone is passed to ``on_too_large`` and skipped, or, without one, raises
+        ``ResponseTooLarge`` naming its position.
         """
         if isinstance(statuses, str) or not statuses:
             raise ValueError("statuses must be a non-empty sequence of Order Manager order statuses")
@@ -327,7 +354,8 @@ class OrderManagerClient:
         seen: set = set()
         # Orders are not shape-checked one by one here: a single bad order must not sink its page.
         # The caller validates each one and quarantines what it cannot read.
-        for page in self._pages(path, params, limit, "orders", key=_order_key, check=None):
+        pages = self._pages(path, params, limit, "orders", key=_order_key, check=None, on_too_large=on_too_large)
+        for page in pages:
             for order in page:
                 key = _order_key(order)
                 if key is None or key not in seen:
@@ -339,7 +367,9 @@ class OrderManagerClient:
         """The current state of up to 1000 orders by id (``GET /v1.1/orders?orderId=..``), any status.
 
         Used to re-check orders right before acting on them. Items are passed through unchecked,
-        like ``iter_orders``; ids Order Manager does not know are simply absent.
+        like ``iter_orders``; ids Order Manager does not know are simply absent. An answer over
+        the size cap is asked again in two halves of the ids, down to one id; one order over the
+        cap alone raises ``ResponseTooLarge`` naming it.
         """
         ids = [int(i) for i in order_ids]
         if not ids:
@@ -347,7 +377,16 @@ class OrderManagerClient:
         if len(ids) > 1000:
             raise ValueError("get_orders takes at most 1000 ids")
         path = "/v1.1/orders"
-        value = self._call("GET", path, params={"orderId": ids, "page": 1, "limit": len(ids)})
+        try:
+            value = self._call("GET", path, params={"orderId": ids, "page": 1, "limit": len(ids)})
+        except ResponseTooLarge as exc:
+            if len(ids) == 1:
+                raise ResponseTooLarge(
+                    f"{exc} Order {ids[0]} alone is over the cap; split or trim it in Order Manager",
+                    status=exc.status, method="GET", path=path,
+                ) from exc
+            half = len(ids) // 2
+            return self.get_orders(ids[:half]) + self.get_orders(ids[half:])
         if not isinstance(value, list):
             raise MalformedResponse(
                 f"Order Manager answered GET {path} with {type(value).__name__} where a list of orders was expected",
@@ -355,8 +394,26 @@ class OrderManagerClient:
             )
         return value
 
-    def _pages(self, path: str, params: dict, limit: int, what: str, *, key, check) -> Iterator[list[dict]]:
-        """Pages of a ``page``/``limit`` collection, with the two guards against endless paging."""
+    # -- paging --------------------------------------------------------------------------
+    def _pages(
+        self, path: str, params: dict, limit: int, what: str, *, key, check,
+        on_too_large: Callable[[OversizeItem], None] | None = None,
+    ) -> Iterator[list[dict]]:
+        """Pages of a ``page``/``limit`` collection, with the two guards against endless paging.
+
+        An answer over the HTTP layer's size cap (``ResponseTooLarge``) does not stop the read:
+        page ``p`` at limit ``L`` holds items ``(p-1)L .. pL-1``, so that window is read again in
+        pages of ``L // 2`` (keeping only the items inside it), halving again where still too
+        large, down to one item a page. One item over the cap alone is passed to
+        ``on_too_large`` as an ``OversizeItem`` and the read goes on after it; without a
+        callback it raises ``ResponseTooLarge`` naming its position. After
+        ``MAX_OVERSIZE_IN_A_ROW`` answers over the cap in a row the read gives up.
+
+        Unverified: MindCloud's docs give ``limit`` a minimum of 10 for Order Manager lists; the
+        vendor's spec states none. Below 10 a refusal would surface as ``RequestRejected`` naming
+        the call (never a silent skip); the sandbox accepts any limit from 1.
+        """
+        oversize = [0]  # answers over the cap in a row, shared by every level of the read
         previous: list | None = None
         page_number = 1
         while True:
@@ -365,30 +422,111 @@ class OrderManagerClient:
                     f"Order Manager kept returning full pages of {what} from GET {path} beyond page {self.max_pages}; "
                     "stopped to avoid an endless loop", method="GET", path=path,
                 )
-            answer = self._call("GET", path, params={**params, "page": page_number})
-            if check is None:
-                if not isinstance(answer, list):
-                    raise MalformedResponse(
-                        f"Order Manager answered GET {path} with {type(answer).__name__} where a list of {what} was expected",
-                        method="GET", path=path,
-                    )
-                items = answer
-            else:
-                items = self._list_of_dicts(answer, what, "GET", path)
-                for item in items:
-                    check(item)
+            try:
+                items = self._page(path, params, page_number, limit, what, check, oversize)
+            except ResponseTooLarge as exc:
+                start = (page_number - 1) * limit
+                found = yield from self._window(
+                    path, params, start, start + limit, limit, what, key, check, on_too_large, oversize, exc)
+                if found < limit:
+                    return
+                previous = None
+                page_number += 1
+                continue
             keys = [key(item) for item in items]
             if items and keys == previous:
-                raise MalformedResponse(
-                    f"Order Manager returned the same {what} for page {page_number} as for page {page_number - 1} "
-                    f"of GET {path}; it seems to ignore the page parameter", method="GET", path=path,
-                )
+                raise self._repeated(what, path, page_number)
             if items:
                 yield items
             if len(items) < limit:
                 return
             previous = keys
             page_number += 1
+
+    def _window(self, path, params, start, end, limit, what, key, check, on_too_large, oversize, exc):
+        """Items ``start .. end-1`` (0-based positions), whose page at ``limit`` was over the cap,
+        read in pages of half that limit; returns how many of those positions exist (read or
+        reported as oversize), fewer than ``end - start`` when the collection ends inside."""
+        if limit == 1:
+            item = self._oversize_item(path, params, start + 1, what)
+            if on_too_large is None:
+                raise ResponseTooLarge(item.message, status=exc.status, method="GET", path=path) from exc
+            on_too_large(item)
+            return 1
+        size = limit // 2
+        found = 0
+        previous: list | None = None
+        page_number = start // size + 1
+        while (page_number - 1) * size < end:
+            first = (page_number - 1) * size
+            try:
+                items = self._page(path, params, page_number, size, what, check, oversize)
+            except ResponseTooLarge as smaller:
+                low, high = max(start, first), min(end, first + size)
+                got = yield from self._window(path, params, low, high, size, what, key, check, on_too_large, oversize, smaller)
+                found += got
+                if got < high - low:
+                    return found
+                previous = None
+                page_number += 1
+                continue
+            keys = [key(item) for item in items]
+            if items and keys == previous:
+                raise self._repeated(what, path, page_number)
+            previous = keys
+            inside = items[max(0, start - first):end - first]
+            if inside:
+                yield inside
+            found += len(inside)
+            if len(items) < size:
+                return found
+            page_number += 1
+        return found
+
+    def _page(self, path: str, params: dict, page_number: int, limit: int, what: str, check, oversize: list) -> list:
+        """One page, shape-checked; counts answers over the cap in a row and gives up past the bound."""
+        try:
+            answer = self._call("GET", path, params={**params, "limit": limit, "page": page_number})
+        except ResponseTooLarge as exc:
+            oversize[0] += 1
+            if oversize[0] >= MAX_OVERSIZE_IN_A_ROW:
+                raise MalformedResponse(
+                    f"{exc} Order Manager answered over the size cap {oversize[0]} times in a row for GET {path}, "
+                    "down to one item a page; it seems to answer too much whatever is asked, so the read stopped",
+                    status=exc.status, method="GET", path=path,
+                ) from exc
+            raise
+        oversize[0] = 0
+        if check is None:
+            if not isinstance(answer, list):
+                raise MalformedResponse(
+                    f"Order Manager answered GET {path} with {type(answer).__name__} where a list of {what} was expected",
+                    method="GET", path=path,
+                )
+            return answer
+        items = self._list_of_dicts(answer, what, "GET", path)
+        for item in items:
+            check(item)
+        return items
+
+    @staticmethod
+    def _repeated(what: str, path: str, page_number: int) -> MalformedResponse:
+        return MalformedResponse(
+            f"Order Manager returned the same {what} for page {page_number} as for page {page_number - 1} "
+            f"of GET {path}; it seems to ignore the page parameter", method="GET", path=path,
+        )
+
+    def _oversize_item(self, path: str, params: dict, position: int, what: str) -> OversizeItem:
+        filters = ", ".join(
+            f"{name}={','.join(map(str, value)) if isinstance(value, list) else value}"
+            for name, value in params.items() if name not in ("page", "limit")
+        )
+        cap = getattr(self.http, "max_response_bytes", None)
+        message = (
+            f"Order Manager sent an answer larger than {format_size(cap) if cap else 'the size cap'} for one of its {what} "
+            f"alone: item {position} of GET {path} ({filters}); not read, so its id is unknown."
+        )
+        return OversizeItem(what=what, path=path, position=position, filters=filters, message=message)
 
     def get_order(self, order_id: int) -> dict:
         """``GET /v1.1/orders/{orderId}``; ``NotFound`` when Order Manager has no such order."""

@@ -2,7 +2,8 @@
 
 Contract of `run(connection) -> SyncRun` (via hub.runner):
 - Reads orders with status CANCELLED for the connection's warehouse, modified since the watermark
-  minus the overlap window; orders the hub never downloaded are skipped.
+  minus the overlap window; orders the hub never downloaded are skipped. An order too large to
+  read even alone is named in the run's errors and the watermark is kept (as Order Download does).
 - `new` (or `error`, never accepted by the WMS) orders become `cancelled` and are never sent. An
   order whose earlier send attempt may have reached the WMS is looked up there first.
 - `at_wms` orders are cancelled at the WMS (fresh ETag, If-Match). If the WMS has already shipped
@@ -21,7 +22,7 @@ from connectors.warehouse_manager import OrderNotCancellable
 from . import runner
 from .batching import chunked
 from .models import Job, OrderEvent, OrderRecord, SyncRun
-from .order_download import find_ours_at_wms, resolve_warehouse_id
+from .order_download import find_ours_at_wms, note_unread, resolve_warehouse_id
 from .order_mapping import order_id_of
 
 JOB = Job.CANCEL_DOWNLOAD
@@ -42,14 +43,17 @@ def blocked_reason(connection) -> str:
 
 def sync(ctx: runner.RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
+    unread = []
     cancelled = ctx.order_manager.iter_orders(
         statuses=["CANCELLED"], warehouse_id=warehouse_id,
-        modified_from=ctx.window_from, modified_to=ctx.window_to, limit=PAGE_SIZE,
+        modified_from=ctx.window_from, modified_to=ctx.window_to, limit=PAGE_SIZE, on_too_large=unread.append,
     )
     for page in chunked(cancelled, PAGE_SIZE):
         ctx.run.fetched += len(page)
         mark_requested(ctx, page)
-    ctx.new_watermark = ctx.window_to
+    note_unread(ctx, unread)
+    if not unread:  # a cancellation not read keeps the window open until it is
+        ctx.new_watermark = ctx.window_to
     pending = OrderRecord.objects.filter(
         connection=ctx.connection, cancel_requested=True, cancel_handled=False,
         status__in=[Status.NEW, Status.ERROR, Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED],

@@ -5,7 +5,9 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
    watermark minus the overlap window; insert an `OrderRecord` per new Order Manager order id (the
    unique key makes a repeat a skip, never a duplicate). A bad order with a readable id is kept as
    `error` with the reason (quarantined) and read again when it comes back changed, to be sent
-   once valid; the rest of the page goes on.
+   once valid; the rest of the page goes on. A page over the answer size cap is read in smaller
+   pages; an order over the cap alone is named by its position in the run's errors and the
+   watermark is kept, so it is read once trimmed.
 2. Send every `new` order, and every `error` order whose transient failure is due for a retry,
    to the WMS. Right before sending, Order Manager is asked again (one call per 100 orders), so a
    cancel that arrived after the download wins (an order whose earlier attempt may have reached
@@ -71,8 +73,8 @@ def blocked_reason(connection) -> str:
 
 def sync(ctx: runner.RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
-    download(ctx, warehouse_id)
-    ctx.new_watermark = ctx.window_to
+    if download(ctx, warehouse_id):
+        ctx.new_watermark = ctx.window_to
     release_held(ctx)
     send_due_orders(ctx)
     if ctx.connection.pickup_status in EXPORTABLE_STATUSES and warehouse_id is not None:
@@ -104,10 +106,12 @@ def rules_of(ctx) -> Rules:
     return rules
 
 
-def download(ctx, warehouse_id) -> None:
+def download(ctx, warehouse_id) -> bool:
+    """Store the window's orders; False when an order too large to read was left out of it."""
+    unread = []
     orders = ctx.order_manager.iter_orders(
         statuses=[ctx.connection.pickup_status], warehouse_id=warehouse_id,
-        modified_from=ctx.window_from, modified_to=ctx.window_to, limit=PAGE_SIZE,
+        modified_from=ctx.window_from, modified_to=ctx.window_to, limit=PAGE_SIZE, on_too_large=unread.append,
     )
     for page in chunked(orders, PAGE_SIZE):
         ctx.run.fetched += len(page)
@@ -115,8 +119,25 @@ def download(ctx, warehouse_id) -> None:
         # crash mid-page never leaves an order without the first step of its timeline.
         with transaction.atomic():
             store_page(ctx, page)
+    note_unread(ctx, unread)
     ctx.run.save(update_fields=["fetched", "created", "skipped", "failed"])
     collect_unmapped(ctx)
+    return not unread
+
+
+def note_unread(ctx, unread) -> None:
+    """Orders too large to read, even alone: the rest of the window went on without them.
+
+    Their ids are unknown (Order Manager cannot list ids without the orders), so no record can
+    hold them; the run says where they are and the caller keeps the watermark, so every run
+    reads the window again (orders already stored are skips) until they fit.
+    """
+    for item in unread:
+        ctx.run.failed += 1
+        ctx.note_error(
+            f"{item.message} Split or trim that order in Order Manager; until then each run reads "
+            "this window again (watermark kept) and the other orders go on."
+        )
 
 
 def store_page(ctx, page: list) -> None:

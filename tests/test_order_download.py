@@ -18,6 +18,7 @@ from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStat
 from connectors.warehouse_manager import WarehouseManagerClient
 from hub import order_cancel_download, order_download, runner
 from hub.models import OrderEvent, OrderRecord, SyncRun
+from tenants import clients
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -487,3 +488,64 @@ def test_an_order_already_at_the_wms_with_our_order_id_is_linked(seeded):
     assert order_download.run(seeded).status == SyncRun.Status.SUCCEEDED
     record = OrderRecord.objects.get(order_number="SO-000002")
     assert (record.status, record.wms_order_id) == (Status.AT_WMS, ours.pk)
+
+
+# --- answers over the size cap (issue 15, finding 1) ------------------------------------------
+
+SMALL_CAP = 128 * 1024  # the cap, lowered so a few dozen orders exceed it (the real one is 5 MB)
+
+
+def add_lines(order, products, count):
+    """`count` more lines on a sandbox order (one per product, cycling), making its JSON larger."""
+    OmOrderItem.objects.bulk_create([
+        OmOrderItem(order=order, product=products[n % len(products)], listing_sku=products[n % len(products)].master_sku,
+                    quantity=1, unit_price=1)
+        for n in range(count)
+    ])
+
+
+@pytest.fixture
+def large_orders(live_server, monkeypatch):
+    """51 orders: the first 20 large (~12 KB), the 7th of them alone larger than the cap, then 31 normal.
+
+    The Order Manager client of every run gets the lowered cap; the WMS client keeps its own.
+    """
+    connection = sandbox_tenant(live_server, SLUG, orders=51, skus=60)
+    om_account, _ = accounts(SLUG)
+    products = list(OmProduct.objects.filter(account=om_account, master_sku__startswith="SKU-").order_by("pk"))
+    orders = list(OmOrder.objects.filter(account=om_account).order_by("pk"))
+    for order in orders[:20]:
+        have = set(order.items.values_list("product_id", flat=True))
+        add_lines(order, [p for p in products if p.pk not in have][:40], 40)
+    add_lines(orders[6], products, 900)  # ~300 KB: over the cap alone
+    real = clients.order_manager
+    monkeypatch.setattr(clients, "order_manager",
+                        lambda connection, recorder=None, **kw: real(connection, recorder, **{"max_response_bytes": SMALL_CAP, **kw}))
+    return connection, orders
+
+
+def test_a_page_over_the_size_cap_is_read_in_smaller_pages_and_an_order_too_large_alone_is_reported(large_orders):
+    connection, orders = large_orders
+    giant = orders[6]
+    run = order_download.run(connection)
+    assert run.fetched > 0, run.error
+    # Every order but the one too large alone was read, stored and sent.
+    assert run.status == SyncRun.Status.PARTIAL, run.error
+    assert (run.fetched, run.created) == (50, 50), run.error
+    assert set(OrderRecord.objects.values_list("om_order_id", flat=True)) == {o.pk for o in orders} - {giant.pk}
+    assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 50
+    assert wms_side()["orders_total"] == 50
+    # The order not read is named by its position, with the fix, and the window is kept for it.
+    assert "item 7 of GET /v1.1/orders" in run.error, run.error
+    assert "Split or trim that order in Order Manager" in run.error
+    state = connection.job_states.get(job=order_download.JOB)
+    assert state.watermark is None, "the watermark must not pass an order that was not read"
+    assert len([c for c in run.calls if c["path"] == "/v1.1/orders" and c["status"] == 200]) > 2
+
+    # Trimmed in Order Manager, it is read by the next run and the watermark moves on.
+    OmOrderItem.objects.filter(order=giant).exclude(pk__in=list(giant.items.order_by("pk").values_list("pk", flat=True)[:3])).delete()
+    again = order_download.run(connection)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert OrderRecord.objects.get(om_order_id=giant.pk).status == Status.AT_WMS
+    state.refresh_from_db()
+    assert state.watermark is not None
