@@ -19,11 +19,14 @@ from connectors.errors import (
     ConnectorError,
     MalformedResponse,
     NotFound,
+    ResponseTooLarge,
     ServerError,
 )
 from connectors.order_manager import (
+    MAX_OVERSIZE_IN_A_ROW,
     AdjustResult,
     OrderManagerClient,
+    OversizeItem,
     ShipmentResult,
     StockTotal,
     WarehouseNotFound,
@@ -286,6 +289,92 @@ def test_orders_page_that_is_not_a_list_is_malformed(om):
         list(OrderManagerClient(BASE, access_token="t").iter_orders(statuses=["SHIPPED"]))
 
 
+# -- answers over the size cap --------------------------------------------------------------
+def order_of_lines(order_id, lines):
+    """An order whose size grows with its lines (about 120 bytes each)."""
+    items = [{"listingSku": f"L-{n}", "quantityOrdered": 1, "product": {"productId": n, "masterSku": f"A-{n}"}}
+             for n in range(lines)]
+    return order(order_id, orderItems=items)
+
+
+def paged(rows, calls):
+    def handler(query, body):
+        page, limit = int(query["page"][0]), int(query["limit"][0])
+        calls.append((page, limit))
+        return rows[(page - 1) * limit: page * limit]
+    return handler
+
+
+def sized_client(cap):
+    return make_client(max_response_bytes=cap)
+
+
+def test_a_page_over_the_cap_is_read_again_in_halves_and_an_order_over_it_alone_is_reported(om):
+    # 10 orders: #3 is large (~2.5 KB), #7 alone is over the 8 KB cap (~25 KB), the rest small.
+    rows = [order_of_lines(i, {3: 20, 7: 200}.get(i, 1)) for i in range(1, 11)]
+    calls, unread = [], []
+    om.route("GET", "/v1.1/orders", paged(rows, calls))
+    got = list(sized_client(8 * 1024).iter_orders(statuses=["AWAITING_3PL_EXPORT"], limit=8, on_too_large=unread.append))
+    assert [o["orderId"] for o in got] == [1, 2, 3, 4, 5, 6, 8, 9, 10]
+    # Page 1 at limit 8 is items 0-7: read again as pages of 4, then 2, then 1 where still too large.
+    assert calls == [(1, 8), (1, 4), (2, 4), (3, 2), (4, 2), (7, 1), (8, 1), (2, 8)]
+    assert len(unread) == 1 and isinstance(unread[0], OversizeItem)
+    assert unread[0].position == 7 and unread[0].path == "/v1.1/orders"
+    assert "larger than 8 KB for one of its orders alone: item 7 of GET /v1.1/orders (status=AWAITING_3PL_EXPORT)" \
+        in unread[0].message
+
+
+def test_an_order_over_the_cap_alone_raises_naming_its_position_without_a_callback(om):
+    rows = [order_of_lines(i, 200 if i == 2 else 1) for i in range(1, 4)]
+    om.route("GET", "/v1.1/orders", paged(rows, []))
+    with pytest.raises(ResponseTooLarge, match=r"item 2 of GET /v1.1/orders"):
+        list(sized_client(8 * 1024).iter_orders(statuses=["SHIPPED"], limit=4))
+
+
+def test_a_window_that_does_not_halve_evenly_keeps_only_its_own_items(om):
+    # Limit 5 halves to 2: the pages of 2 that cover items 0-4 reach item 5, which is left to page 2.
+    rows = [order_of_lines(i, 8) for i in range(1, 8)]  # ~1 KB each: two fit under the cap, five do not
+    calls = []
+    om.route("GET", "/v1.1/orders", paged(rows, calls))
+    got = list(sized_client(2600).iter_orders(statuses=["SHIPPED"], limit=5))
+    assert [o["orderId"] for o in got] == [1, 2, 3, 4, 5, 6, 7]
+    assert calls == [(1, 5), (1, 2), (2, 2), (3, 2), (2, 5)]
+
+
+def test_the_collection_ending_inside_a_split_window_ends_the_read(om):
+    rows = [order_of_lines(i, 8) for i in range(1, 4)]  # 3 orders, too large together at limit 4
+    calls = []
+    om.route("GET", "/v1.1/orders", paged(rows, calls))
+    got = list(sized_client(2600).iter_orders(statuses=["SHIPPED"], limit=4))
+    assert [o["orderId"] for o in got] == [1, 2, 3]
+    assert calls == [(1, 4), (1, 2), (2, 2)]  # page 2 at limit 2 was short: nothing more is asked
+
+
+def test_a_server_over_the_cap_whatever_is_asked_is_given_up_on(om):
+    calls = []
+    om.route("GET", "/v1.1/orders", lambda q, b: calls.append(1) or [order_of_lines(1, 200)])
+    with pytest.raises(MalformedResponse, match=f"over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row"):
+        list(sized_client(8 * 1024).iter_orders(statuses=["SHIPPED"], limit=100, on_too_large=lambda item: None))
+    assert len(calls) == MAX_OVERSIZE_IN_A_ROW
+
+
+def test_get_orders_over_the_cap_asks_again_in_halves_of_the_ids(om):
+    sizes = {1: 1, 2: 20, 3: 20, 4: 1}
+    queries = []
+
+    def by_id(query, body):
+        queries.append([int(i) for i in query["orderId"]])
+        return [order_of_lines(int(i), sizes[int(i)]) for i in query["orderId"]]
+
+    om.route("GET", "/v1.1/orders", by_id)
+    got = sized_client(4 * 1024).get_orders([1, 2, 3, 4])
+    assert [o["orderId"] for o in got] == [1, 2, 3, 4]
+    assert queries == [[1, 2, 3, 4], [1, 2], [3, 4]]
+    sizes[3] = 200
+    with pytest.raises(ResponseTooLarge, match="Order 3 alone is over the cap"):
+        sized_client(4 * 1024).get_orders([3])
+
+
 def test_get_orders_asks_for_the_ids_in_one_call(om):
     om.route("GET", "/v1.1/orders", lambda q, b: [order(int(i)) for i in q["orderId"]])
     got = make_client().get_orders([5, 6])
@@ -391,6 +480,18 @@ def test_stock_totals_without_skus_return_everything_and_chunk_long_sku_lists(om
     wanted = ["X"] + [f"NONE-{i}" for i in range(150)]
     assert [t.sku for t in make_client().iter_stock_totals(7, skus=wanted)] == ["X"]
     assert sorted(len(c["query"]["sku"]) for c in om.calls) == [51, 100]
+
+
+def test_stock_totals_over_the_cap_are_read_again_in_smaller_pages(om):
+    rows = [stock(f"{'S' * 500}-{n}", n, n) for n in range(1, 8)]  # ~1 KB a row (sku and name): two fit under the cap
+    calls = []
+    om.route("GET", "/v1/productstocks/total", paged(rows, calls))
+    got = [t.product_id for t in sized_client(2600).iter_stock_totals(7, limit=5)]
+    assert got == [1, 2, 3, 4, 5, 6, 7]
+    assert calls == [(1, 5), (1, 2), (2, 2), (3, 2), (2, 5)]
+    rows[3] = stock("S" * 5000, 4, 4)  # one row over the cap alone: the read stops, naming it
+    with pytest.raises(ResponseTooLarge, match=r"stock totals alone: item 4 of GET /v1/productstocks/total"):
+        list(sized_client(2600).iter_stock_totals(7, limit=5))
 
 
 def test_stock_total_with_non_integer_quantity_is_malformed(om):
