@@ -491,8 +491,8 @@ class OrderManagerClient:
             oversize[0] += 1
             if oversize[0] >= MAX_OVERSIZE_IN_A_ROW:
                 raise MalformedResponse(
-                    f"{exc} Order Manager answered over the size cap {oversize[0]} times in a row for GET {path}, "
-                    "down to one item a page; it seems to answer too much whatever is asked, so the read stopped",
+                    f"{exc}: over the size cap {oversize[0]} times in a row, down to one item a page; "
+                    "Order Manager seems to answer too much whatever is asked, so the read stopped",
                     status=exc.status, method="GET", path=path,
                 ) from exc
             raise

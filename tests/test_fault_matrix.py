@@ -26,6 +26,7 @@ import time_machine
 from django.utils import timezone
 
 from connectors import http as hub_http
+from connectors.order_manager import MAX_OVERSIZE_IN_A_ROW
 from connectors.sandbox.models import WmsStock
 from hub import circuit, inventory_sync, order_download
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
@@ -120,8 +121,10 @@ SEAM_FAULTS = [
           "sent an empty answer to GET /v1.1/orders", False, 1),
     Fault("HTML instead of JSON", {"status": 200, "body": "<html><body>Login</body></html>", "content_type": "text/html"},
           "sent an HTML page instead of JSON for GET /v1.1/orders", False, 1),
+    # Read again in smaller pages first (a real page of large orders fits that way), then given up.
     Fault("10 MB page", {"status": 200, "body": BIG, "content_type": "application/json"},
-          "sent an answer larger than 5 MB for GET /v1.1/orders", False, 1),
+          f"sent an answer larger than 5 MB for GET /v1.1/orders; it was not read: over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row",
+          False, MAX_OVERSIZE_IN_A_ROW),
     Fault("wrong shape (object)", {"status": 200, "json": {"orders": []}},
           "with dict where a list of orders was expected", False, 1),
     Fault("connect timeout", {"body": requests.exceptions.ConnectTimeout("connect timed out")},
@@ -236,9 +239,9 @@ SOCKET_FAULTS = [
     # name, proxy fault, error text, transient, attempts of the listing call
     ("connection reset", "reset", "connection reset", True, 4),
     ("stalled read", "stall", "did not answer GET /v1.1/orders within 0.75 s", True, 4),
-    ("10 MB page, no Content-Length", "huge", "sent an answer larger than 5 MB", False, 1),
-    ("10 MB page, Content-Length", "huge_declared", "sent an answer larger than 5 MB", False, 1),
-    ("endless body", "endless", "sent an answer larger than 5 MB", False, 1),
+    ("10 MB page, no Content-Length", "huge", "sent an answer larger than 5 MB", False, MAX_OVERSIZE_IN_A_ROW),
+    ("10 MB page, Content-Length", "huge_declared", "sent an answer larger than 5 MB", False, MAX_OVERSIZE_IN_A_ROW),
+    ("endless body", "endless", "sent an answer larger than 5 MB", False, MAX_OVERSIZE_IN_A_ROW),
     ("HTML page", "html", "sent an HTML page instead of JSON", False, 1),
     ("empty body", "empty", "sent an empty answer", False, 1),
     ("401 mid-run", "401", "even after signing in again (HTTP 401)", False, 2),

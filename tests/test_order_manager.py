@@ -353,7 +353,7 @@ def test_the_collection_ending_inside_a_split_window_ends_the_read(om):
 def test_a_server_over_the_cap_whatever_is_asked_is_given_up_on(om):
     calls = []
     om.route("GET", "/v1.1/orders", lambda q, b: calls.append(1) or [order_of_lines(1, 200)])
-    with pytest.raises(MalformedResponse, match=f"over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row"):
+    with pytest.raises(MalformedResponse, match=f"over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row, down to one item a page"):
         list(sized_client(8 * 1024).iter_orders(statuses=["SHIPPED"], limit=100, on_too_large=lambda item: None))
     assert len(calls) == MAX_OVERSIZE_IN_A_ROW
 
