@@ -17,7 +17,8 @@ What it guarantees (the calls it carries and their evidence: docs/wire-protocols
   value or secret body field ever reaches a record or an exception;
 - bodies are read as a stream, at most ``max_response_bytes`` (default 5 MB) within
   ``max_body_seconds`` (checked after every socket read): a larger or endless answer is closed and
-  refused (``MalformedResponse``), a slower one too (``NetworkError``, transient), instead of
+  refused (``ResponseTooLarge``, a ``MalformedResponse``: a paged read asks again for fewer
+  items), a slower one too (``NetworkError``, transient), instead of
   filling memory or holding a worker;
 - ``parse_json`` refuses NaN/Infinity and marks JSON objects that repeat a key
   (``duplicate_keys_in``), so a caller can refuse such a record instead of silently taking the
