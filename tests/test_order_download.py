@@ -549,3 +549,19 @@ def test_a_page_over_the_size_cap_is_read_in_smaller_pages_and_an_order_too_larg
     assert OrderRecord.objects.get(om_order_id=giant.pk).status == Status.AT_WMS
     state.refresh_from_db()
     assert state.watermark is not None
+
+
+@pytest.mark.slow
+def test_the_reported_case_100_orders_of_250_lines_at_the_real_cap_are_all_sent(live_server):
+    """The probe's case at the real 5 MB cap: a 100-order page of ~250-line orders (~6 MB) used
+    to fail every run with 0 orders; now it is read in smaller pages and everything is sent."""
+    connection = sandbox_tenant(live_server, SLUG, orders=120, skus=300)
+    om_account, _ = accounts(SLUG)
+    products = list(OmProduct.objects.filter(account=om_account, master_sku__startswith="SKU-").order_by("pk"))
+    for order in OmOrder.objects.filter(account=om_account).order_by("pk")[:100]:
+        have = set(order.items.values_list("product_id", flat=True))
+        add_lines(order, [p for p in products if p.pk not in have][:247], 247)
+    run = order_download.run(connection)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert (run.fetched, run.created) == (120, 120)
+    assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 120
