@@ -48,11 +48,11 @@ def check_q_cluster(app_configs=None, **kwargs):
             hint="Set 'ack_failures': True, or a failed task is re-delivered forever.",
             id="hub.E004",
         ))
-    lease_seconds = leases.DEFAULT_LEASE.total_seconds()
-    if timeout and lease_seconds < timeout:
+    lease_seconds = leases.RUN_LEASE.total_seconds()
+    if leases.HEARTBEAT_EVERY <= 0 or leases.HEARTBEAT_EVERY * 3 > lease_seconds:
         errors.append(Error(
-            f"The job lease ({lease_seconds:.0f} s) is shorter than the task timeout ({timeout} s).",
-            hint="A lease must outlive any run the worker is allowed to finish (hub.leases.DEFAULT_LEASE).",
+            f"The lease heartbeat ({leases.HEARTBEAT_EVERY} s) does not fit three times in the run lease ({lease_seconds:.0f} s).",
+            hint="A live run must survive missed renewals: HUB_LEASE_HEARTBEAT_SECONDS at most a third of HUB_RUN_LEASE_SECONDS (hub.leases).",
             id="hub.E005",
         ))
     budget = getattr(settings, "HUB_RUN_TIME_BUDGET", None)

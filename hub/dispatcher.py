@@ -53,7 +53,7 @@ def eligible_q(now: datetime.datetime | None = None) -> Q:
     return q
 
 
-def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.DEFAULT_LEASE) -> list[tuple[int, str, str]]:
+def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.QUEUED_LEASE) -> list[tuple[int, str, str]]:
     """Claim every due pair (one UPDATE, one SELECT); returns [(connection id, job, lease token)]."""
     prefix = leases.new_token()
     claimed = (

@@ -86,6 +86,8 @@ class RunContext:
     errors: list[str] = field(default_factory=list)
     # time.monotonic(), not the wall clock: unaffected by clock changes (or tests moving time).
     deadline: float = field(default_factory=lambda: time.monotonic() + settings.HUB_RUN_TIME_BUDGET)
+    # The lease renewer (hub.leases.Heartbeat); its `lost` flag ends the run like the time budget.
+    heartbeat: object = None
 
     @cached_property
     def order_manager(self):
@@ -121,11 +123,23 @@ class RunContext:
                 close()
 
     def out_of_time(self) -> bool:
-        """Whether the run's time budget is used up: start no new outside work, leave it to the next run."""
+        """Whether the run must start no new outside work: its time budget is used up, or it lost its
+        lease (another run took the pair over), and leaves the rest to the next run."""
+        if self.lease_lost():
+            return True
         return time.monotonic() >= self.deadline
+
+    def lease_lost(self) -> bool:
+        return self.heartbeat is not None and self.heartbeat.lost.is_set()
 
     def note_budget_stop(self, left: int, what: str) -> None:
         """Record on the run that it stopped at its time budget with `left` `what` still to do."""
+        if self.lease_lost():
+            self.note_error(
+                f"Stopped with {left} {what} still to do: this run lost its lease (its renewals failed "
+                "and another run took over); that run continues."
+            )
+            return
         self.note_error(
             f"Stopped after {settings.HUB_RUN_TIME_BUDGET} s (the run's time budget) with {left} {what} "
             "still to do; the next run continues."
@@ -156,19 +170,21 @@ def run_job(connection, job: str, *, trigger: str = SyncRun.Trigger.COMMAND, lea
         lease_token = leases.new_token()
         if not leases.claim(connection, job, lease_token):
             raise JobAlreadyRunning(f"{job.label} is already running for {connection}.")
-    elif not leases.holds(connection, job, lease_token):
+    elif not leases.renew(connection, job, lease_token, ttl=leases.RUN_LEASE):
         raise JobAlreadyRunning(f"The lease for {job.label} on {connection} is no longer held by this task.")
     # Every log line of the run, the connectors' included, carries these fields (hub.logs).
     with logs.bound(tenant=connection.warehouse.tenant.slug, connection=connection.pk, job=job.value):
         try:
-            run = _run_claimed(connection, job, trigger, lease_token)
+            # A short lease renewed while the run lives: a killed run frees the pair within RUN_LEASE.
+            with leases.Heartbeat(connection, job, lease_token) as heartbeat:
+                run = _run_claimed(connection, job, trigger, lease_token, heartbeat)
         finally:
             leases.release(connection, job, lease_token)
         alerts.after_run(connection)  # after the lease is released; never raises
     return run
 
 
-def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRun:
+def _run_claimed(connection, job: Job, trigger: str, lease_token: str, heartbeat=None) -> SyncRun:
     now = timezone.now()
     state = leases.state_for(connection, job)
     JobState.objects.filter(pk=state.pk).update(claims_without_finish=F("claims_without_finish") + 1)
@@ -197,7 +213,7 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str) -> SyncRu
         window_from = connection.start_from
     ctx = RunContext(
         connection=connection, run=run, state=state, lease_token=lease_token, now=now,
-        window_from=window_from, window_to=now,
+        window_from=window_from, window_to=now, heartbeat=heartbeat,
     )
     run.window_from, run.window_to = window_from, now
     run.save(update_fields=["window_from", "window_to"])

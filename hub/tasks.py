@@ -79,7 +79,7 @@ def take_over(connection_id: int, job: str, token: str) -> str | None:
     run_token = leases.new_token()
     traded = JobState.objects.filter(
         connection_id=connection_id, job=job, lease_token=token, lease_expires_at__gte=now
-    ).update(lease_token=run_token, lease_expires_at=now + leases.DEFAULT_LEASE)
+    ).update(lease_token=run_token, lease_expires_at=now + leases.RUN_LEASE)
     return run_token if traded == 1 else None
 
 

@@ -50,10 +50,10 @@ def test_ack_failures(settings, ack_failures):
     assert ids(settings, ack_failures=ack_failures) == ["hub.E004"]
 
 
-def test_lease_shorter_than_timeout(settings, monkeypatch):
-    monkeypatch.setattr(leases, "DEFAULT_LEASE", datetime.timedelta(minutes=5))
+def test_lease_must_survive_missed_heartbeats(settings, monkeypatch):
+    monkeypatch.setattr(leases, "RUN_LEASE", datetime.timedelta(seconds=60))
     assert ids(settings) == ["hub.E005"]
-    monkeypatch.setattr(leases, "DEFAULT_LEASE", datetime.timedelta(minutes=10))
+    monkeypatch.setattr(leases, "RUN_LEASE", datetime.timedelta(seconds=90))
     assert ids(settings) == []
 
 

@@ -46,7 +46,7 @@ def test_constant_queries_per_tick(count, enqueued, django_assert_max_num_querie
     with django_assert_max_num_queries(2):  # the claiming UPDATE and the SELECT of the claimed rows
         claims = dispatcher.dispatch(now)
     assert len(claims) == len(enqueued) == count
-    assert JobState.objects.filter(lease_expires_at=now + leases.DEFAULT_LEASE).count() == count
+    assert JobState.objects.filter(lease_expires_at=now + leases.QUEUED_LEASE).count() == count
 
 
 def test_nothing_due_is_one_query(enqueued, django_assert_num_queries):
@@ -91,7 +91,7 @@ def test_a_second_tick_claims_nothing_until_the_lease_expires(enqueued):
     assert len(first) == 4
     assert dispatcher.dispatch(now + datetime.timedelta(minutes=1)) == []
     # The holder died: after the lease expired the still-due pairs are claimed again, with new tokens.
-    later = now + leases.DEFAULT_LEASE + datetime.timedelta(seconds=1)
+    later = now + leases.QUEUED_LEASE + datetime.timedelta(seconds=1)
     again = dispatcher.dispatch(later)
     assert len(again) == 4
     assert not {token for *_, token in again} & first
