@@ -15,6 +15,8 @@ problem is one alert (`Alert.key`):
 - `connection_paused`: the circuit is open after repeated temporary failures (hub.circuit).
 - `no_starting_inventory`: the connection's last completed Inventory Sync run skipped SKUs that
   have no starting inventory in Order Manager (one alert listing the SKUs).
+- `stock_held`: the connection's last completed Inventory Sync run held implausible WMS quantities
+  (`hub.inventory_sync`: above the bound or a jump; one alert listing the SKUs).
 - `job_stale` (key: job): an enabled, runnable job that has not succeeded for more than three of
   its intervals (Inventory Sync: 24 h / times a day) and is not simply idle: its last run failed,
   or it is overdue by more than an interval (no cluster, attention flag, crash loop, paused).
@@ -120,7 +122,7 @@ def _evaluate(now: datetime.datetime, connection_id: int | None) -> Changes:
     }
     findings: dict[tuple, Finding] = {}
     if connections:
-        for finder in (_order_errors, _cancels_too_late, _circuit, _no_starting_inventory, _stale_jobs):
+        for finder in (_order_errors, _cancels_too_late, _circuit, _no_starting_inventory, _stock_held, _stale_jobs):
             for finding in finder(connections, connection_id, now):
                 findings[finding.name] = finding
     return _apply(findings, connection_id, now)
@@ -202,6 +204,28 @@ def _no_starting_inventory(connections, connection_id, now):
             f"Order Manager: {shown}. Assign starting inventory to them in Order Manager; the hub never creates it.",
             reverse("admin:hub_inventoryline_changelist") + "?" + urlencode(
                 {"run__id__exact": run_id, "result": InventoryLine.Result.NO_STARTING_INVENTORY}
+            ),
+        )
+
+
+def _stock_held(connections, connection_id, now):
+    run_of = {c.last_inventory_run_id: c.pk for c in connections.values() if c.last_inventory_run_id}
+    if not run_of:
+        return
+    skus = defaultdict(list)
+    rows = InventoryLine.objects.filter(
+        run_id__in=list(run_of), result=InventoryLine.Result.HELD
+    ).order_by("run_id", "sku").values_list("run_id", "sku")
+    for run_id, sku in rows:
+        skus[run_id].append(sku)
+    for run_id, listed in skus.items():
+        shown = ", ".join(listed[:MAX_SKUS_LISTED]) + (f" and {len(listed) - MAX_SKUS_LISTED} more" if len(listed) > MAX_SKUS_LISTED else "")
+        yield Finding(
+            run_of[run_id], Cause.STOCK_HELD, "",
+            f"The last Inventory Sync (run #{run_id}) held {len(listed)} SKU(s) whose WMS quantity is implausible "
+            f"(too large, or a sudden jump): {shown}. Order Manager keeps their quantity; check them at the warehouse.",
+            reverse("admin:hub_inventoryline_changelist") + "?" + urlencode(
+                {"run__id__exact": run_id, "result": InventoryLine.Result.HELD}
             ),
         )
 

@@ -19,8 +19,17 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
 - One `InventoryLine` per WMS SKU records what was seen and done; a SKU whose WMS quantity is
   unusable (negative, not a number) gets a FAILED line with the reason and is not written, while
   the other SKUs go on.
+- Implausible stock is held, not written (a WMS glitch must not publish 10^15 units for sale): a
+  WMS quantity above `HUB_INVENTORY_MAX_QUANTITY`, or one more than `HUB_INVENTORY_MAX_JUMP_FACTOR`
+  times AND more than `HUB_INVENTORY_MAX_JUMP_UNITS` units above the WMS quantity of that SKU's last
+  successful sync, gets a HELD line with the reason (counted as failed) and Order Manager keeps its
+  quantity; the rest of the batch is written. `hub.alerts` opens one alert per connection for the
+  SKUs held by its last Inventory Sync and clears it when a run holds none.
 """
 from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Max
 
 from connectors.errors import AuthenticationError, ConnectorError
 
@@ -71,6 +80,7 @@ def sync(ctx: runner.RunContext) -> None:
         ctx.run.failed += 1
     rules = Rules.for_connection(ctx.connection)
     pending = pending_by_wms_sku(ctx.connection, rules) if rules.subtract_pending else {}
+    last_synced = last_synced_wms_quantities(ctx.connection)
     for wms_sku in sorted(available):
         wms_qty = max(0, int(available[wms_sku]))
         publish, why = rules.available_to_publish(wms_qty, pending.get(wms_sku, 0))
@@ -92,6 +102,11 @@ def sync(ctx: runner.RunContext) -> None:
                 ctx.run.skipped += 1
                 continue
             line.om_on_hand, line.om_locked = om.on_hand, om.locked
+            held = implausible(wms_qty, last_synced.get(sku))
+            if held:
+                line.result, line.message = Result.HELD, held
+                ctx.run.failed += 1
+                continue
             target = publish + max(0, om.locked)
             if target == om.on_hand:
                 line.result = Result.UNCHANGED
@@ -104,6 +119,31 @@ def sync(ctx: runner.RunContext) -> None:
     write(ctx, warehouse_id, to_write)
     InventoryLine.objects.bulk_create(lines, batch_size=LINE_BATCH)
     ctx.run.save(update_fields=["fetched", "updated", "skipped", "failed"])
+
+
+def implausible(quantity: int, last: int | None) -> str:
+    """Why a WMS quantity must not be written (too large, or a jump from the last synced `last`), or ""."""
+    bound = settings.HUB_INVENTORY_MAX_QUANTITY
+    if quantity > bound:
+        return (f"Held: the WMS reports {quantity:,} available, above the sane bound of {bound:,} "
+                "(HUB_INVENTORY_MAX_QUANTITY). Not written; Order Manager keeps its current quantity. "
+                "Check the item at the warehouse, or raise the bound if the quantity is real.")
+    factor, units = settings.HUB_INVENTORY_MAX_JUMP_FACTOR, settings.HUB_INVENTORY_MAX_JUMP_UNITS
+    if last is not None and quantity > max(last, 0) * factor and quantity - last > units:
+        return (f"Held: the WMS reports {quantity:,} available, a jump from {last:,} at the last sync (more than "
+                f"{factor}x and +{units:,} units: HUB_INVENTORY_MAX_JUMP_FACTOR / HUB_INVENTORY_MAX_JUMP_UNITS). "
+                "Not written; Order Manager keeps its current quantity. Check the item at the warehouse, "
+                "or raise those settings if the quantity is real.")
+    return ""
+
+
+def last_synced_wms_quantities(connection) -> dict[str, int]:
+    """The WMS quantity of each Order Manager SKU at its last successful sync (written or unchanged)."""
+    lines = InventoryLine.objects.filter(
+        run__connection=connection, run__job=JOB, result__in=[Result.UPDATED, Result.UNCHANGED],
+    )
+    last = lines.values("sku").annotate(last=Max("pk")).values("last")
+    return dict(InventoryLine.objects.filter(pk__in=last).values_list("sku", "wms_available"))
 
 
 def pending_by_wms_sku(connection, rules: Rules) -> dict[str, int]:

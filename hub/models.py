@@ -198,18 +198,19 @@ class InventoryLine(models.Model):
         UNKNOWN_PRODUCT = "unknown_product", "Unknown product"
         FAILED = "failed", "Failed"
         FILTERED = "filtered", "Not synced: item filter"
+        HELD = "held", "Held: implausible quantity"
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="inventory_lines")
     sku = models.CharField(max_length=200)
     wms_sku = models.CharField("WMS SKU", max_length=200, blank=True, help_text="Blank: the same as the SKU.")
-    wms_available = models.IntegerField("WMS available")
+    wms_available = models.BigIntegerField("WMS available")
     pending_orders = models.IntegerField(
         "in orders not yet at the WMS", default=0, help_text="Subtracted: quantity of downloaded orders still new or held.",
     )
     buffer = models.IntegerField("safety buffer", default=0, help_text="Subtracted: the connection's safety buffer.")
-    om_on_hand = models.IntegerField("Order Manager on hand before", null=True, blank=True)
+    om_on_hand = models.BigIntegerField("Order Manager on hand before", null=True, blank=True)
     om_locked = models.IntegerField("Order Manager locked", null=True, blank=True)
-    on_hand_written = models.IntegerField("on hand written", null=True, blank=True)
+    on_hand_written = models.BigIntegerField("on hand written", null=True, blank=True)
     result = models.CharField(max_length=30, choices=Result.choices)
     message = models.TextField(blank=True)
 
@@ -265,6 +266,7 @@ class Alert(models.Model):
         CONNECTION_PAUSED = "connection_paused", "Connection paused"
         NO_STARTING_INVENTORY = "no_starting_inventory", "SKUs without starting inventory"
         JOB_STALE = "job_stale", "Job not succeeding"
+        STOCK_HELD = "stock_held", "Implausible stock held"
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="alerts")
     cause = models.CharField(max_length=30, choices=Cause.choices)

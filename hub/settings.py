@@ -195,6 +195,16 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # lease until expiry, and three in a row flag the job for attention (hub.runner). A backlog of
 # thousands of orders is worked off over several runs instead. hub.E006 keeps it below the timeout.
 HUB_RUN_TIME_BUDGET = env.int("HUB_RUN_TIME_BUDGET_SECONDS", default=420)
+# Leases (hub.leases): a running run holds a short lease renewed by a heartbeat, so a killed run
+# frees its (connection, job) within HUB_RUN_LEASE_SECONDS; a queued claim covers the broker wait.
+HUB_RUN_LEASE_SECONDS = env.int("HUB_RUN_LEASE_SECONDS", default=120)
+HUB_LEASE_HEARTBEAT_SECONDS = env.int("HUB_LEASE_HEARTBEAT_SECONDS", default=30)
+HUB_QUEUED_LEASE_SECONDS = env.int("HUB_QUEUED_LEASE_SECONDS", default=600)
+# Inventory Sync (hub.inventory_sync) holds, instead of writing, a WMS quantity above this bound or
+# one that jumped more than FACTOR times AND more than UNITS units since that SKU's last sync.
+HUB_INVENTORY_MAX_QUANTITY = env.int("HUB_INVENTORY_MAX_QUANTITY", default=1_000_000)
+HUB_INVENTORY_MAX_JUMP_FACTOR = env.int("HUB_INVENTORY_MAX_JUMP_FACTOR", default=100)
+HUB_INVENTORY_MAX_JUMP_UNITS = env.int("HUB_INVENTORY_MAX_JUMP_UNITS", default=10_000)
 Q_CLUSTER = {
     "name": "hub",
     "workers": env.int("HUB_WORKERS", default=2),

@@ -150,3 +150,56 @@ def test_refused_without_a_usable_warehouse(fields, reason):
     assert run.status == SyncRun.Status.FAILED and run.job == Job.INVENTORY_SYNC
     assert reason in run.error
     assert run.requests_made == 0 and not InventoryLine.objects.exists()
+
+
+@live
+def test_implausible_stock_is_held_with_a_reason_and_an_alert_while_the_rest_is_written(live_server):
+    # Issue 15, finding 3: a WMS available of 10^15 became Order Manager's on-hand. (The sandbox's
+    # stock column is 32-bit on PostgreSQL, so 2,000,000 stands for it: above the 1,000,000 bound.)
+    from hub import alerts
+    from hub.models import Alert
+
+    connection = sandbox_tenant(live_server, SLUG, skus=12)
+    set_stock("SKU-1", wms_available=50, om_on_hand=0, om_locked=0)
+    set_stock("SKU-2", wms_available=40, om_on_hand=0, om_locked=0)
+    first = inventory_sync.run(connection)
+    assert first.status == SyncRun.Status.SUCCEEDED, first.error
+    assert status(SLUG)["order_manager"]["stock"]["SKU-1"]["on_hand"] == 50
+
+    set_stock("SKU-1", wms_available=2_000_000)  # above the bound
+    set_stock("SKU-2", wms_available=40_000)  # 1000x and +39,960 since the last sync: a jump
+    set_stock("SKU-4", wms_available=77)  # an ordinary change, written
+    run = inventory_sync.run(connection)
+    stock = status(SLUG)["order_manager"]["stock"]
+    assert stock["SKU-1"]["on_hand"] == 50 and stock["SKU-2"]["on_hand"] == 40  # not written
+    assert stock["SKU-4"]["on_hand"] == 77 + stock["SKU-4"]["locked"]
+    seen = lines(run)
+    assert seen["SKU-1"].result == Result.HELD and seen["SKU-1"].on_hand_written is None
+    assert "2,000,000" in seen["SKU-1"].message and "HUB_INVENTORY_MAX_QUANTITY" in seen["SKU-1"].message
+    assert seen["SKU-2"].result == Result.HELD and "jump from 40" in seen["SKU-2"].message
+    assert seen["SKU-4"].result == Result.UPDATED
+    assert run.status == SyncRun.Status.PARTIAL and run.failed == 2
+
+    alerts.evaluate(connection)
+    alert = Alert.objects.get(connection=connection, cause=Alert.Cause.STOCK_HELD, cleared_at__isnull=True)
+    assert "SKU-1, SKU-2" in alert.message
+    alerts.evaluate(connection)
+    assert Alert.objects.filter(connection=connection, cause=Alert.Cause.STOCK_HELD).count() == 1  # opens once
+
+    set_stock("SKU-1", wms_available=60)
+    set_stock("SKU-2", wms_available=45)
+    fixed = inventory_sync.run(connection)
+    assert fixed.status == SyncRun.Status.SUCCEEDED, fixed.error
+    alerts.evaluate(connection)
+    assert not Alert.objects.filter(connection=connection, cause=Alert.Cause.STOCK_HELD, cleared_at__isnull=True).exists()
+
+
+def test_implausible_bounds_follow_the_settings(settings):
+    settings.HUB_INVENTORY_MAX_QUANTITY = 1000
+    assert inventory_sync.implausible(1000, None) == ""
+    assert "above the sane bound of 1,000" in inventory_sync.implausible(1001, None)
+    settings.HUB_INVENTORY_MAX_QUANTITY = 10**9
+    assert inventory_sync.implausible(10_000, 0) == ""  # +10,000 is not more than +10,000
+    assert "jump from 0" in inventory_sync.implausible(10_001, 0)
+    assert inventory_sync.implausible(5_000_000, 100_000) == ""  # 50x: a big restock, not a glitch
+    assert inventory_sync.implausible(100, None) == ""  # never synced: only the bound applies
