@@ -223,7 +223,8 @@ def run_now(request, connection, job: str) -> str:
         messages.warning(request, f"{label}: needs attention ({_excerpt(state.attention)}). Clear attention first.")
         return RunNow.NEEDS_ATTENTION
     token = leases.new_token()
-    if not leases.claim(connection, job, token):
+    # A queued claim: the task may wait in a busy broker before a worker trades it for a run lease.
+    if not leases.claim(connection, job, token, ttl=leases.QUEUED_LEASE):
         state.refresh_from_db(fields=["lease_expires_at"])
         until = timezone.localtime(state.lease_expires_at).strftime("%Y-%m-%d %H:%M:%S") if state.lease_expires_at else "?"
         messages.warning(request, f"{label}: already running (lease held until {until}).")

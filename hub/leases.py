@@ -29,11 +29,11 @@ from .models import JobState
 logger = logging.getLogger(__name__)
 
 # Queue wait plus start-up: longer than a task waits in a busy broker, shorter than an operator waits.
-QUEUED_LEASE = datetime.timedelta(seconds=getattr(settings, "HUB_QUEUED_LEASE_SECONDS", 600))
+QUEUED_LEASE = datetime.timedelta(seconds=settings.HUB_QUEUED_LEASE_SECONDS)
 # A running run's lease: a dead holder frees the pair within this long.
-RUN_LEASE = datetime.timedelta(seconds=getattr(settings, "HUB_RUN_LEASE_SECONDS", 120))
+RUN_LEASE = datetime.timedelta(seconds=settings.HUB_RUN_LEASE_SECONDS)
 # Renewal period: four renewals per lease, so one slow or failed renewal never loses it.
-HEARTBEAT_EVERY = getattr(settings, "HUB_LEASE_HEARTBEAT_SECONDS", 30)
+HEARTBEAT_EVERY = settings.HUB_LEASE_HEARTBEAT_SECONDS
 DEFAULT_LEASE = RUN_LEASE
 
 

@@ -60,6 +60,10 @@ ENABLED_FLAG = {
 # Polls re-read this much before the watermark: clocks differ and records can commit late.
 WATERMARK_OVERLAP = datetime.timedelta(seconds=getattr(settings, "HUB_WATERMARK_OVERLAP_SECONDS", 600))
 MAX_UNFINISHED_CLAIMS = 3
+LEASE_LOST = (
+    "This run lost its lease (its renewals failed and another run took the job over): it stopped "
+    "starting new work and left the watermark to that run."
+)
 
 
 class JobAlreadyRunning(Exception):
@@ -241,11 +245,15 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str, heartbeat
         run.status = SyncRun.Status.PARTIAL
     else:
         run.status = SyncRun.Status.SUCCEEDED
+    if ctx.lease_lost() and not any("lost its lease" in e for e in ctx.errors):
+        ctx.note_error(LEASE_LOST)
     error = "\n".join(filter(None, [fatal, *ctx.errors]))
     run.error = error[:10000]
     run.save()
     ctx.log.info("run finished: %s", run.summary().splitlines()[0])
-    failures = _finish_state(state, run, connection, job, ctx.new_watermark, now)
+    # A run that lost its lease may have been overtaken: its watermark must not overwrite the newer run's.
+    watermark = None if ctx.lease_lost() else ctx.new_watermark
+    failures = _finish_state(state, run, connection, job, watermark, now)
     circuit.record_outcome(connection, fatal_exc, failures, succeeded=not fatal)
     return run
 

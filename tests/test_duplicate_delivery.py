@@ -7,7 +7,9 @@ test_two_clusters.py):
   running `hub.tasks.run_job_task`: the lease expires, the dispatcher claims the job again (what a
   redelivery amounts to), the next run closes the abandoned one; after three such kills the
   runner's attempt guard (`claims_without_finish`) flags the job for attention and the dispatcher
-  stops claiming it, ending the crash loop.
+  stops claiming it, ending the crash loop;
+- `manage.py sync orders` killed hard mid-run frees the connection within its run lease (the
+  heartbeat stops with the process), without waiting for the 30-minute queue lease.
 
 Skipped on SQLite: real concurrency needs a server database (`.ci/run` runs it on PostgreSQL).
 """
@@ -76,15 +78,19 @@ def test_the_same_task_delivered_twice_at_the_same_moment_runs_once(live_server)
     assert wms["orders_total"] == 4 and wms["duplicate_reference_nums"] == {}
 
 
-def start_worker(conn_id: int, job: str, token: str) -> subprocess.Popen:
+def worker_env(**extra: str) -> dict:
+    """The environment of a hub process on this test's database."""
     settings_dict = db_connection.settings_dict
     url = (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
            f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
-    env = {**os.environ, "DATABASE_URL": url, "HUB_ENCRYPTION_KEYS": TEST_KEY, "HUB_HTTP_READ_TIMEOUT": "60",
-           "DJANGO_SETTINGS_MODULE": "hub.settings", "LOG_LEVEL": "WARNING"}
+    return {**os.environ, "DATABASE_URL": url, "HUB_ENCRYPTION_KEYS": TEST_KEY, "HUB_HTTP_READ_TIMEOUT": "60",
+            "DJANGO_SETTINGS_MODULE": "hub.settings", "LOG_LEVEL": "WARNING", **extra}
+
+
+def start_worker(conn_id: int, job: str, token: str) -> subprocess.Popen:
     code = ("import django; django.setup(); from hub.tasks import run_job_task; "
             f"run_job_task({conn_id}, {job!r}, {token!r})")
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=worker_env(),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -140,4 +146,46 @@ def test_a_worker_killed_mid_task_three_times_is_flagged_for_attention(live_serv
     assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.ABANDONED).count() == 3
     assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING).count() == 0
     assert status("dd-kill")["warehouse_manager"]["orders_total"] == 0
+    time.sleep(2.6)  # let the sandbox's last slow answers finish before the test database is dropped
+
+
+def test_a_sync_command_killed_mid_run_frees_the_connection_within_its_run_lease(live_server):
+    from hub import runner
+
+    conn = sandbox_tenant(live_server, "dd-sigkill", orders=2, skus=2)
+    om, _ = accounts("dd-sigkill")
+    operations.configure_faults(om_account=om, timeout_rate=1.0, timeout_seconds=2.5, seed=1)
+    lease_seconds = 4
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "sync", "orders", "--connection", str(conn.pk)], cwd=ROOT,
+        env=worker_env(HUB_RUN_LEASE_SECONDS=str(lease_seconds), HUB_LEASE_HEARTBEAT_SECONDS="1"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING).exists()), \
+            "the command never started its run"
+        time.sleep(lease_seconds * 1.5)  # a live run outlasts its lease: the heartbeat keeps it
+        assert worker.poll() is None
+        with pytest.raises(runner.JobAlreadyRunning):
+            runner.run_job(conn, JOB)
+        worker.send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        assert worker.wait(10) == -signal.SIGKILL
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    operations.configure_faults(om_account=om, clear=True)
+
+    def runs_again():
+        try:
+            return runner.run_job(conn, JOB)
+        except runner.JobAlreadyRunning:
+            return None
+
+    assert wait_for(runs_again, timeout=lease_seconds + 5), "the dead command's lease still blocks the job"
+    freed_after = time.monotonic() - killed_at
+    assert freed_after <= lease_seconds + 1.5  # within one run lease, not the 30-minute queue lease
+    run = SyncRun.objects.filter(connection=conn, job=JOB).order_by("-pk").first()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.ABANDONED).count() == 1
     time.sleep(2.6)  # let the sandbox's last slow answers finish before the test database is dropped

@@ -4,6 +4,7 @@ The job bodies are the real ones; the outside world is a fake Order Manager clie
 RunContext through `tenants.clients.order_manager` (no socket needed to test the bookkeeping).
 """
 import datetime
+import time
 
 import pytest
 from django.utils import timezone
@@ -229,3 +230,52 @@ def test_crash_loop_guard_pauses_scheduled_runs_after_three_unfinished_claims(co
 def test_order_download_run_is_the_runner(connection, fake_om):
     run = order_download.run(connection, trigger=SyncRun.Trigger.MANUAL)
     assert (run.job, run.trigger, run.status) == (JOB, SyncRun.Trigger.MANUAL, SyncRun.Status.SUCCEEDED)
+
+
+def short_leases(monkeypatch):
+    """A 1-second run lease renewed every 0.25 s, so the tests see several lease lengths go by."""
+    monkeypatch.setattr(leases, "RUN_LEASE", datetime.timedelta(seconds=1))
+    monkeypatch.setattr(leases, "HEARTBEAT_EVERY", 0.25)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_live_run_keeps_its_lease_past_the_lease_length(connection, fake_om, monkeypatch):
+    short_leases(monkeypatch)
+    intruder = []
+
+    def slow_call():
+        time.sleep(2.5)  # one outside call lasting two and a half lease lengths
+        intruder.append(leases.claim(connection, JOB, "intruder"))
+
+    fake_om.current = FakeOrderManager(on_call=slow_call)
+    run = runner.run_job(connection, JOB)
+    assert intruder == [False]  # never overtaken while alive
+    assert run.status == SyncRun.Status.SUCCEEDED and runner.LEASE_LOST not in run.error
+    assert state_of(connection).watermark == run.window_to
+    assert state_of(connection).lease_token == ""  # released at the end
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_lost_its_lease_stops_and_leaves_the_watermark(connection, fake_om, monkeypatch):
+    short_leases(monkeypatch)
+    seen = {}
+
+    def taken_over():
+        # The lease expired and another worker claimed the job while this call was in flight.
+        JobState.objects.filter(connection=connection, job=JOB).update(lease_token="other-worker")
+        time.sleep(0.8)  # the next beats find no lease to renew
+
+    fake_om.current = FakeOrderManager(on_call=taken_over)
+    original_sync = order_download.sync
+
+    def sync_and_look(ctx):
+        original_sync(ctx)
+        seen["out_of_time"] = ctx.out_of_time()
+
+    monkeypatch.setattr(order_download, "sync", sync_and_look)
+    run = runner.run_job(connection, JOB)
+    assert seen["out_of_time"] is True  # no new outside work after the loss
+    assert runner.LEASE_LOST in run.error
+    state = state_of(connection)
+    assert state.watermark is None  # the run that now holds the job owns the watermark
+    assert state.lease_token == "other-worker"  # and its lease is not released by the loser
