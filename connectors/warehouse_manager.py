@@ -470,7 +470,8 @@ class WarehouseManagerClient:
 
     # -- order parsing --------------------------------------------------------------------------
 
-    def _order_from(self, data: Any, *, etag: str | None = None) -> WmsOrder:
+    def _order_from(self, data: Any, *, etag: str | None = None, call: str = "order") -> WmsOrder:
+        """Parse one order strictly; ``call`` (e.g. ``GET /orders``) names the call in errors."""
         if not isinstance(data, Mapping):
             raise MalformedResponse("Warehouse Manager sent an order that is not a JSON object.")
         read_only = data.get("readOnly")
@@ -479,6 +480,7 @@ class WarehouseManagerClient:
         order_id = read_only.get("orderId")
         if not _is_int(order_id):
             raise MalformedResponse(f"Warehouse Manager sent an order with an invalid orderId ({order_id!r}).")
+        self._check_scope(read_only, order_id, call)
         status = read_only.get("status", STATUS_OPEN)
         if not _is_int(status):
             raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-numeric status ({status!r}).")
@@ -556,7 +558,31 @@ class WarehouseManagerClient:
         return total, items, has_next
 
     def _scope_rql(self) -> str:
-        return f"customerIdentifier.id=={self.customer_id};facilityIdentifier.id=={self.facility_id}"
+        """RQL scoping an order query to this customer and facility.
+
+        On an order the identifiers live under ``readOnly``; the paths are the ones real clients
+        send: airbytehq/airbyte airbyte-integrations/connectors/source-tplcentral/source_tplcentral/streams.py
+        (class Orders: ``ReadOnly.CustomerIdentifier.Id==C``, ``ReadOnly.FacilityIdentifier.Id==F``).
+        Property names are case-insensitive (the vendor's Rels/rql page, quoted by
+        Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md); the hub writes them
+        in the HAL model's camelCase. A server that ignored the filter is caught by ``_check_scope``.
+        """
+        return (f"readOnly.customerIdentifier.id=={self.customer_id};"
+                f"readOnly.facilityIdentifier.id=={self.facility_id}")
+
+    def _check_scope(self, read_only: Mapping[str, Any], order_id: int, call: str) -> None:
+        """Fail loudly when an order is not of this customer and facility.
+
+        Guards the RQL scope (docs/wire-protocols.md WMS-4): a filter the server ignored or
+        misread must never pull another tenant's orders into this one.
+        """
+        for block, wanted in (("customerIdentifier", self.customer_id), ("facilityIdentifier", self.facility_id)):
+            ident = read_only.get(block)
+            got = ident.get("id") if isinstance(ident, Mapping) else None
+            if got != wanted or not _is_int(got):
+                raise MalformedResponse(
+                    f"Warehouse Manager's {call} answer has order {order_id} with readOnly.{block}.id "
+                    f"{got!r}, not this connection's {wanted}; refusing to use it.")
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -581,7 +607,7 @@ class WarehouseManagerClient:
                 raise self._error_for(response, "POST", "/orders", action)
             return self._raise_duplicate(reference, response, details)
         data = self._parse_json(response, "POST", "/orders")
-        return self._order_from(data, etag=response.headers.get("ETag"))
+        return self._order_from(data, etag=response.headers.get("ETag"), call="POST /orders")
 
     def _raise_duplicate(self, reference: str, response: requests.Response, details: Any) -> WmsOrder:
         note = ""
@@ -609,7 +635,8 @@ class WarehouseManagerClient:
         body, _ = self._get_json("/orders", action=f"look up order {reference_num}",
                                  params={"pgsiz": 100, "pgnum": 1, "detail": "All", "rql": rql})
         _, items, _ = self._hal_items(body, ORDER_REL, "order search")
-        matches = [o for o in (self._order_from(item) for item in items) if o.reference_num == reference_num]
+        matches = [o for o in (self._order_from(item, call="GET /orders (by referenceNum)") for item in items)
+                   if o.reference_num == reference_num]
         if not matches:
             return None
         return max(matches, key=lambda o: (not o.is_canceled, o.order_id))
@@ -618,7 +645,7 @@ class WarehouseManagerClient:
         """One order by id, with its ETag (needed by ``cancel_order``)."""
         path = f"/orders/{int(order_id)}"
         body, response = self._get_json(path, action=f"read order {order_id}", params={"detail": "All"})
-        return self._order_from(body, etag=response.headers.get("ETag"))
+        return self._order_from(body, etag=response.headers.get("ETag"), call=f"GET {path}")
 
     def cancel_order(self, order_id: int, reason: str) -> str:
         """Cancel an open order. Returns ``"cancelled"`` or ``"already_cancelled"``.
@@ -689,7 +716,7 @@ class WarehouseManagerClient:
             body, _ = self._get_json("/orders", action="list modified orders", params=params)
             total, items, has_next = self._hal_items(body, ORDER_REL, "order list")
             max_total = max(max_total, total)
-            orders = [self._order_from(item) for item in items]
+            orders = [self._order_from(item, call="GET /orders (modified since)") for item in items]
             ids = [o.order_id for o in orders]
             if ids and ids == previous_ids:
                 raise MalformedResponse(f"Warehouse Manager returned the same orders for page {pgnum} as for "

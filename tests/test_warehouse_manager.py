@@ -234,7 +234,7 @@ def test_find_by_reference_encodes_rql_values_and_scopes(rsps):
     assert "%252C" in raw_query and "%253B" in raw_query, "special characters are encoded twice on the wire"
     rql = query(call)["rql"]
     clauses = rql.split(";")
-    assert clauses[1:] == [f"customerIdentifier.id=={CUSTOMER}", f"facilityIdentifier.id=={FACILITY}"]
+    assert clauses[1:] == [f"readOnly.customerIdentifier.id=={CUSTOMER}", f"readOnly.facilityIdentifier.id=={FACILITY}"]
     field, _, value = clauses[0].partition("==")
     assert field == "referenceNum" and unquote(value) == ref
     assert query(call)["detail"] == "All"
@@ -247,6 +247,37 @@ def test_find_by_reference_prefers_live_order_and_none_when_missing(rsps):
     assert client.find_order_by_reference("R1").order_id == 9
     assert client.find_order_by_reference("R2") is None
 
+
+
+@pytest.mark.parametrize("block, other", [("customerIdentifier", {"id": CUSTOMER + 1}),
+                                          ("facilityIdentifier", {"id": FACILITY + 1}),
+                                          ("customerIdentifier", None)])
+@pytest.mark.parametrize("call", ["lookup", "poll", "get"])
+def test_order_of_another_customer_or_facility_fails_loudly(rsps, block, other, call):
+    """A server that ignored the RQL scope must not slip another tenant's order in (WMS-4 guard)."""
+    foreign = order_json(5, "R1")
+    if other is None:
+        del foreign["readOnly"][block]
+    else:
+        foreign["readOnly"][block] = other
+    rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(4, "R1"), foreign]))
+    rsps.add(responses.GET, f"{ORDERS_URL}/5", json=foreign)
+    client = make_client()
+    with pytest.raises(MalformedResponse, match=rf"order 5 with readOnly\.{block}\.id"):
+        if call == "lookup":
+            client.find_order_by_reference("R1")
+        elif call == "poll":
+            list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+        else:
+            client.get_order(5)
+
+
+def test_query_parameter_exception_names_the_refused_property():
+    body = net_error("QueryParameterException", "NotParsable", "Properties not supported: gorp",
+                     Parameters=["rql"], Properties=[{"Name": "gorp", "Value": None}])
+    text = describe_wms_error(400, body, action="list modified orders")
+    assert "field: gorp" in text and "Properties not supported: gorp" in text
+    assert "QueryParameterException NotParsable" in text
 
 
 @pytest.mark.parametrize("po_num, read", [("4711", "4711"), (4711, "4711"), (" 12 ", "12"), (None, ""), (True, ""),
@@ -343,7 +374,7 @@ def test_closed_orders_tracking_from_packages_and_routing_fallback(rsps):
     assert orders[0].ship_date == datetime(2026, 9, 9, 17, tzinfo=timezone.utc)
     params = query(api_calls(rsps, "/orders")[0])
     assert params["rql"] == ("readOnly.lastModifiedDate=ge=2026-09-01T00%3A00%3A00;"
-                             f"customerIdentifier.id=={CUSTOMER};facilityIdentifier.id=={FACILITY}")
+                             f"readOnly.customerIdentifier.id=={CUSTOMER};readOnly.facilityIdentifier.id=={FACILITY}")
     assert (params["sort"], params["detail"], params["pgsiz"], params["pgnum"]) == (
         "readOnly.lastModifiedDate", "All", "100", "1")
 

@@ -108,14 +108,23 @@ def stock_summary(row: WmsStock) -> dict:
     }
 
 
-def error(type_name: str, code: str, message: str, *, hint: str = "", properties: dict | None = None) -> dict:
-    """A .NET-style exception body: `$type`, `ErrorCode`, `Hint`, `Message` (+ `Properties`)."""
+def error(type_name: str, code: str, message: str, *, hint: str = "", properties: dict | None = None,
+          parameters: list[str] | None = None) -> dict:
+    """A .NET-style exception body: `$type`, `ErrorCode`, `Hint`, `Message` (+ `Properties`, `Parameters`).
+
+    `properties` ({name: value}) is rendered as the documented list `[{"Name": ..., "Value": ...}]`
+    (Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md quoting Rels/exceptions:
+    `ModelValidationException {ModelType, Properties:[{Name,Value}], ErrorCode, Hint}`;
+    `QueryParameterException` carries `"Parameters":["rql"]`).
+    """
     body = {
-        "$type": f"Tpl.Common.Exceptions.{type_name}, Tpl.Common",
+        "$type": f"WMS.V2.Generic.Models.Exceptions.{type_name}, WMS.V2.Generic.Models",
         "ErrorCode": code,
         "Hint": hint or None,
         "Message": message,
     }
+    if parameters:
+        body["Parameters"] = list(parameters)
     if properties:
-        body["Properties"] = properties
+        body["Properties"] = [{"Name": name, "Value": value} for name, value in properties.items()]
     return body

@@ -47,8 +47,16 @@ def _model_error(code: str, message: str, *, hint: str = "", properties=None) ->
     return _json(wms_render.error("ModelValidationException", code, message, hint=hint, properties=properties), 400)
 
 
-def _query_error(message: str) -> JsonResponse:
-    return _json(wms_render.error("QueryParameterException", "NotParsable", message), 400)
+def _query_error(message: str, *, parameter: str = "rql", unsupported: str = "") -> JsonResponse:
+    """400 QueryParameterException, as Rels/exceptions shows it (Njdonatelli/Extensiv-MCP-Server
+    docs/research/api_reference_notes.md): `"Parameters":["rql"]`, `"ErrorCode":"NotParsable"`,
+    `"Hint":"Properties not supported: gorp"`; the refused property is also listed in `Properties`."""
+    return _json(wms_render.error("QueryParameterException", "NotParsable", message, hint=message,
+                                  parameters=[parameter], properties={unsupported: None} if unsupported else None), 400)
+
+
+def _rql_error(exc: wms_rql.RqlError) -> JsonResponse:
+    return _query_error(str(exc), unsupported=exc.unsupported)
 
 
 def _bool(text: str) -> bool:
@@ -111,23 +119,28 @@ def token(request):
 
 
 def _order_fields(account: WmsAccount) -> dict[str, wms_rql.Field]:
+    """The RQL properties `GET /orders` accepts: only those a real client is seen to send.
+
+    Evidence: airbytehq/airbyte airbyte-integrations/connectors/source-tplcentral/source_tplcentral/streams.py
+    (class Orders: `ReadOnly.CustomerIdentifier.Id`, `ReadOnly.FacilityIdentifier.Id`,
+    `ReadOnly.LastModifiedDate=ge=`); singer-io/tap-3plcentral tap_3plcentral/sync.py
+    (`ReadOnly.lastModifiedDate`); Drewcrandall/ExtensivSharp Endpoints/Orders/GET_OrderByReferenceNumber.cs
+    (`referenceNum==`); `readonly.creationdate` and `readonly.isclosed` are the examples of the
+    vendor's Rels/rql page (quoted by Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md).
+    Names compare without case (same page). Anything else, including the un-prefixed
+    `customerIdentifier.id` no client uses on orders, is a 400 "Properties not supported" (stricter).
+    """
     def local_time(text):
         return clock.wms_parse(text, account.facility_time_zone)
 
-    fields = {
+    return {
         "referencenum": wms_rql.Field("reference_num", wildcard=True),
-        "ponum": wms_rql.Field("po_num", wildcard=True),
-        "readonly.orderid": wms_rql.Field("pk", int),
-        "readonly.status": wms_rql.Field("status", int),
-        "readonly.isclosed": wms_rql.Field("status", lambda text: 1 if _bool(text) else 0),
+        "readonly.customeridentifier.id": wms_rql.Field("customer_id", int),
+        "readonly.facilityidentifier.id": wms_rql.Field("facility_id", int),
         "readonly.lastmodifieddate": wms_rql.Field("last_modified_date", local_time),
         "readonly.creationdate": wms_rql.Field("creation_date", local_time),
-        "readonly.processdate": wms_rql.Field("process_date", local_time),
+        "readonly.isclosed": wms_rql.Field("status", lambda text: 1 if _bool(text) else 0),
     }
-    for prefix in ("", "readonly."):
-        fields[f"{prefix}customeridentifier.id"] = wms_rql.Field("customer_id", int)
-        fields[f"{prefix}facilityidentifier.id"] = wms_rql.Field("facility_id", int)
-    return fields
 
 
 def _paging(request, default: int, maximum: int) -> tuple[int, int]:
@@ -177,14 +190,16 @@ def _list_orders(request, account):
     try:
         size, number = _paging(request, *ORDERS_PAGE)
         q = wms_rql.parse(request.GET.get("rql", ""), _order_fields(account))
-    except (BadRequest, wms_rql.RqlError) as exc:
-        return _query_error(str(exc))
+    except wms_rql.RqlError as exc:
+        return _rql_error(exc)
+    except BadRequest as exc:
+        return _query_error(str(exc), parameter="pgsiz")
     order_by = []
     for key in [part.strip() for part in request.GET.get("sort", "").split(",") if part.strip()]:
         descending = key.startswith("-")
         field = SORTS.get(key.lstrip("+-").lower())
         if field is None:
-            return _query_error(f"Cannot sort by “{key}”")
+            return _query_error(f"Cannot sort by “{key}”", parameter="sort")
         order_by.append(("-" if descending else "") + field)
     queryset = _orders_queryset(account, detail).filter(q)
     total = queryset.count()
@@ -262,7 +277,7 @@ def _create_order(request, account):
     except BadRequest as exc:
         if len(exc.args) == 3:
             code, message, prop = exc.args
-            return _model_error(code, message, properties={"PropertyName": prop})
+            return _model_error(code, message, properties={prop: None})
         return _model_error("Required", str(exc))
     reference = body["referenceNum"].strip()
     now = clock.now()
@@ -348,7 +363,7 @@ def canceler(request, account, order_id):
         return _model_error("Required", str(exc))
     reason = body.get("reason") if isinstance(body, dict) else None
     if not isinstance(reason, str) or not reason.strip():
-        return _model_error("Required", "reason is required", properties={"PropertyName": "reason"})
+        return _model_error("Required", "reason is required", properties={"reason": None})
     updated = WmsOrder.objects.filter(pk=order.pk, version=order.version, status=WmsOrderStatus.OPEN).update(
         status=WmsOrderStatus.CANCELED, version=F("version") + 1, last_modified_date=clock.now(), cancel_reason=reason.strip()
     )
