@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 TOKEN_PATH = "/AuthServer/api/Token"
+LOGIN_KINDS = ("user_login", "user_login_id")  # token-body field naming the user (docs/wire-protocols.md WMS-1)
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 HAL_ACCEPT = "application/hal+json"
 
@@ -265,6 +266,7 @@ class WarehouseManagerClient:
         client_id: str,
         client_secret: str,
         user_login: str = "",
+        login_kind: str = "user_login",
         tpl_key: str = "",
         customer_id: int,
         facility_id: int,
@@ -282,7 +284,12 @@ class WarehouseManagerClient:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self._client_secret = client_secret
-        self.user_login = user_login
+        if login_kind not in LOGIN_KINDS:
+            raise ValueError(f"login_kind must be one of {', '.join(LOGIN_KINDS)}")
+        if login_kind == "user_login_id" and not str(user_login).strip().isdigit():
+            raise ValueError("with login_kind user_login_id the user login must be a number (digits only)")
+        self.user_login = str(user_login).strip() if login_kind == "user_login_id" else user_login
+        self.login_kind = login_kind
         self._tpl_key = tpl_key
         self.customer_id = customer_id
         self.facility_id = facility_id
@@ -303,9 +310,17 @@ class WarehouseManagerClient:
     # -- authentication -------------------------------------------------------------------------
 
     def authenticate(self) -> None:
-        """Obtain a fresh bearer token (client credentials) and cache it."""
+        """Obtain a fresh bearer token (client credentials) and cache it.
+
+        The body names the user by ``login_kind``: ``user_login`` (login name;
+        Drewcrandall/ExtensivSharp Services/AuthenticationService.cs) or ``user_login_id``
+        (numeric, sent as text like singer-io/tap-3plcentral tap_3plcentral/client.py and
+        GT-Logistics/extensiv-client src/Authentication/AccessTokenAuthentication.php ``'1'``);
+        airbytehq/airbyte source-tplcentral source.py sends whichever is configured. Only one of
+        the two is sent.
+        """
         basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode("ascii")
-        body: dict[str, Any] = {"grant_type": "client_credentials", "user_login": self.user_login}
+        body: dict[str, Any] = {"grant_type": "client_credentials", self.login_kind: self.user_login}
         if self._tpl_key:
             tpl = self._tpl_key.strip()
             body["tpl"] = tpl if tpl.startswith("{") else "{" + tpl + "}"
@@ -318,7 +333,7 @@ class WarehouseManagerClient:
         except (AuthenticationError, RequestRejected, NotFound) as exc:
             raise AuthenticationError(
                 "Warehouse Manager refused the client id / client secret"
-                + (" / user login" if self.user_login else "")
+                + (f" / {self.login_kind}" if self.user_login else "")
                 + f" (HTTP {exc.status}); check the credential in the warehouse settings.",
                 status=exc.status, body_excerpt=exc.body_excerpt, method="POST", path=TOKEN_PATH,
             ) from exc

@@ -546,6 +546,15 @@ def test_wms_token_create_duplicate_find_and_401(om_sandbox):
         wms_client(om_sandbox, client_secret="wrong").authenticate()
 
 
+def test_wms_token_by_login_id_against_an_id_keyed_account(om_sandbox):
+    """Over a real socket: an account keyed by user_login_id signs the client in only in that form."""
+    operations.ensure_wms_account("shop-wms", "wms-pass", customer_id=7, facility_id=3, user_login="8",
+                                  login_kind="user_login_id", facility_time_zone="America/Chicago")
+    wms_client(om_sandbox, user_login="8", login_kind="user_login_id").authenticate()
+    with pytest.raises(AuthenticationError, match="user_login"):
+        wms_client(om_sandbox, user_login="8").authenticate()
+
+
 def test_wms_cancel_with_a_provoked_412_then_closed_and_already_cancelled(om_sandbox):
     records = []
     client = wms_client(om_sandbox, records)

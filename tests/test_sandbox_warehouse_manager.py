@@ -82,14 +82,30 @@ def test_client_credentials_token(client, wms):
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600 and body["access_token"]
-    with_id = _token(client, body={"grant_type": "client_credentials", "user_login_id": "1", "tpl": "{abc}"})
-    assert with_id.status_code == 200
+    with_tpl = _token(client, body={"grant_type": "client_credentials", "user_login": "acme", "tpl": "{abc}"})
+    assert with_tpl.status_code == 200
 
 
 def test_token_refusals(client, wms):
     assert _token(client, secret="wrong").status_code == 401
     assert _token(client, body={"grant_type": "password", "user_login": "acme"}).status_code == 400
     assert _token(client, body={"grant_type": "client_credentials"}).status_code == 400
+    assert _token(client, body={"grant_type": "client_credentials", "user_login": "someone-else"}).status_code == 400
+
+
+def test_account_keyed_by_one_login_form_refuses_the_other(client, wms):
+    """A credential keyed by login name refuses user_login_id, and the other way round (stricter)."""
+    refused = _token(client, body={"grant_type": "client_credentials", "user_login_id": "1"})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert "user_login_id" in refused.json()["error_description"]
+    both = _token(client, body={"grant_type": "client_credentials", "user_login": "acme", "user_login_id": "1"})
+    assert both.status_code == 400
+    operations.ensure_wms_account("acme-wms", "wms-secret", customer_id=7, facility_id=3, user_login="42",
+                                  login_kind="user_login_id", facility_time_zone=ZONE)
+    assert _token(client, body={"grant_type": "client_credentials", "user_login_id": "42"}).status_code == 200
+    assert _token(client, body={"grant_type": "client_credentials", "user_login_id": 42}).status_code == 200
+    assert _token(client, body={"grant_type": "client_credentials", "user_login": "42"}).status_code == 400
+    assert _token(client, body={"grant_type": "client_credentials", "user_login_id": "43"}).status_code == 400
 
 
 def test_calls_need_a_valid_unexpired_token(client, api, wms):

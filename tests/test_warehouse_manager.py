@@ -108,6 +108,18 @@ def test_token_request_shape_and_caching(rsps, monkeypatch):
     assert len(api_calls(rsps, "/Token")) == 2
 
 
+def test_token_body_names_the_user_by_login_id_when_configured(rsps):
+    make_client(user_login=" 17 ", login_kind="user_login_id").authenticate()
+    [call] = api_calls(rsps, "/AuthServer/api/Token")
+    assert json.loads(call.request.body) == {"grant_type": "client_credentials", "user_login_id": "17"}
+
+
+@pytest.mark.parametrize("kind, login", [("user_login_id", "integration"), ("user_login_id", ""), ("login", "x")])
+def test_login_kind_is_checked_at_construction(kind, login):
+    with pytest.raises(ValueError):
+        make_client(user_login=login, login_kind=kind)
+
+
 def test_no_tpl_sent_without_tpl_key(rsps):
     make_client().authenticate()
     assert "tpl" not in json.loads(api_calls(rsps, "/Token")[0].request.body)

@@ -214,6 +214,10 @@ class WmsAccount(models.Model):
     client_id = models.CharField(max_length=200, unique=True)
     secret_digest = models.CharField(max_length=64)
     user_login = models.CharField(max_length=200, blank=True)
+    # Which token-body field the credential is keyed by: "user_login" (login name) or
+    # "user_login_id" (numeric); the token endpoint refuses the other (stricter than needed).
+    login_kind = models.CharField(max_length=20, default="user_login",
+                                  choices=[("user_login", "user_login"), ("user_login_id", "user_login_id")])
     customer_id = models.PositiveIntegerField()
     customer_name = models.CharField(max_length=200, blank=True)
     facility_id = models.PositiveIntegerField()

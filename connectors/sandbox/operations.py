@@ -80,11 +80,13 @@ def ensure_om_account(username: str, password: str, *, warehouse_name: str,
 
 
 def ensure_wms_account(client_id: str, secret: str, *, customer_id: int, facility_id: int, user_login: str = "",
-                       customer_name: str = "", facility_name: str = "", facility_time_zone: str = "UTC") -> WmsAccount:
-    """Create or update a WMS credential for one customer in one facility."""
+                       customer_name: str = "", facility_name: str = "", facility_time_zone: str = "UTC",
+                       login_kind: str = "user_login") -> WmsAccount:
+    """Create or update a WMS credential for one customer in one facility, keyed by ``login_kind``."""
     account = WmsAccount.objects.filter(client_id=client_id).first() or WmsAccount(client_id=client_id)
     account.set_secret(secret)
     account.user_login = user_login
+    account.login_kind = login_kind
     account.customer_id, account.facility_id = customer_id, facility_id
     account.customer_name = customer_name or f"Customer {customer_id}"
     account.facility_name = facility_name or f"Facility {facility_id}"

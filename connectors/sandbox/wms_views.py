@@ -80,6 +80,26 @@ def _basic_credentials(request) -> tuple[str, str] | None:
     return (client_id, secret) if sep else None
 
 
+def _login_refusal(account: WmsAccount, body: dict) -> JsonResponse | None:
+    """The account is keyed by one of `user_login` / `user_login_id` (docs/wire-protocols.md WMS-1);
+    the other field, both at once, or a value that is not the account's user are refused.
+
+    The real service's refusal body is not documented: the OAuth-style `invalid_grant` here is
+    the sandbox's choice (unverified); what matters is that the token call fails.
+    """
+    kind = account.login_kind
+    other = "user_login_id" if kind == "user_login" else "user_login"
+    if body.get(other) not in (None, ""):
+        return _json({"error": "invalid_grant",
+                      "error_description": f"This client is not set up for {other}; send {kind}"}, 400)
+    value = body.get(kind)
+    if value in (None, ""):
+        return _json({"error": "invalid_request", "error_description": f"{kind} is required"}, 400)
+    if str(value).strip() != account.user_login:
+        return _json({"error": "invalid_grant", "error_description": f"Unknown {kind} for this client"}, 400)
+    return None
+
+
 @sandbox_endpoint
 @require_http_methods(["POST"])
 def token(request):
@@ -96,8 +116,9 @@ def token(request):
         return _json({"error": "invalid_request", "error_description": "The body must be JSON"}, 400)
     if not isinstance(body, dict) or body.get("grant_type") != "client_credentials":
         return _json({"error": "unsupported_grant_type"}, 400)
-    if not (body.get("user_login") or body.get("user_login_id")):
-        return _json({"error": "invalid_request", "error_description": "user_login or user_login_id is required"}, 400)
+    refused = _login_refusal(account, body)
+    if refused is not None:
+        return refused
 
     def issue():
         value = new_token()
