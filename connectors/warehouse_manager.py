@@ -242,6 +242,21 @@ def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> st
     return message + (f" [{technical}]" if technical else "") + "."
 
 
+def _camel(data: Any) -> Any:
+    """Plain-JSON PascalCase keys (``ReadOnly.OrderId``) as HAL camelCase (``readOnly.orderId``).
+
+    Only the first letter changes, which is how the two representations differ in the evidence
+    (airbytehq/airbyte streams.py ``ReadOnly.OrderId``, ``ItemIdentifier.Id`` vs.
+    Drewcrandall/ExtensivSharp models ``readOnly.orderId``, ``itemIdentifier.id``).
+    """
+    if isinstance(data, list):
+        return [_camel(value) for value in data]
+    if isinstance(data, Mapping):
+        return {(k[:1].lower() + k[1:] if isinstance(k, str) and not k.startswith(("$", "_")) else k): _camel(v)
+                for k, v in data.items()}
+    return data
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -258,6 +273,10 @@ def _is_number(value: Any) -> bool:
 
 class WarehouseManagerClient:
     """One WMS credential, scoped to one customer and one facility. Thread-safe token cache."""
+
+    # Asked for explicitly on every API call (Drewcrandall/ExtensivSharp sets it on every endpoint);
+    # answers are read in either representation, so a server answering plain JSON still works.
+    accept = HAL_ACCEPT
 
     def __init__(
         self,
@@ -384,7 +403,7 @@ class WarehouseManagerClient:
         """
         for attempt in (1, 2):
             token = self._bearer()
-            all_headers = {"Accept": HAL_ACCEPT, **(headers or {}), "Authorization": f"Bearer {token}"}
+            all_headers = {"Accept": self.accept, **(headers or {}), "Authorization": f"Bearer {token}"}
             try:
                 response = self.http.request(
                     method, path, params=params, json=json, headers=all_headers,
@@ -486,12 +505,17 @@ class WarehouseManagerClient:
     # -- order parsing --------------------------------------------------------------------------
 
     def _order_from(self, data: Any, *, etag: str | None = None, call: str = "order") -> WmsOrder:
-        """Parse one order strictly; ``call`` (e.g. ``GET /orders``) names the call in errors."""
+        """Parse one order strictly; ``call`` (e.g. ``GET /orders``) names the call in errors.
+
+        A plain-JSON (PascalCase, ``ReadOnly``) order is read like its HAL camelCase twin.
+        """
         if not isinstance(data, Mapping):
-            raise MalformedResponse("Warehouse Manager sent an order that is not a JSON object.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has an order that is not a JSON object.")
+        if "readOnly" not in data and "ReadOnly" in data:
+            data = _camel(data)
         read_only = data.get("readOnly")
         if not isinstance(read_only, Mapping):
-            raise MalformedResponse("Warehouse Manager sent an order without its readOnly block.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has an order without its readOnly block.")
         order_id = read_only.get("orderId")
         if not _is_int(order_id):
             raise MalformedResponse(f"Warehouse Manager sent an order with an invalid orderId ({order_id!r}).")
@@ -546,28 +570,49 @@ class WarehouseManagerClient:
         )
 
     @staticmethod
-    def _hal_items(body: Any, rel: str, what: str) -> tuple[int, list[Any], bool]:
-        """(totalResults, items under the rel key, has a ``_links.next``) of a HAL collection."""
+    def _collection(body: Any, rel: str, call: str, *, hal_key: str = "_embedded",
+                    plain_key: str = "ResourceList") -> tuple[int, list[Any], bool]:
+        """(total, items, has a ``_links.next``) of a collection in either representation.
+
+        HAL (asked for with ``Accept: application/hal+json``): ``totalResults`` and
+        ``_embedded[rel]`` (Drewcrandall/ExtensivSharp Models/Order/Orders.cs, EmbeddedOrders.cs),
+        or a plain list under ``hal_key`` (stock summaries: ``summaries``). Plain JSON (what the API
+        answers without that Accept): ``TotalResults`` and ``ResourceList`` / ``Summaries``
+        (airbytehq/airbyte source-tplcentral streams.py; singer-io/tap-3plcentral sync.py), its
+        PascalCase items turned into the HAL camelCase this client reads. An answer with neither
+        form's total and collection key is ``MalformedResponse`` naming ``call`` and the field:
+        a missing key never reads as an empty page.
+        """
         if not isinstance(body, Mapping):
-            raise MalformedResponse(f"Warehouse Manager's {what} answer is not a JSON object.")
-        total = body.get("totalResults")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer is not a JSON object.")
+        plain_total = next((k for k in ("TotalResults",) if k in body), None)
+        if "totalResults" in body or hal_key in body:
+            total_field, items_field, plain = "totalResults", hal_key, False
+        elif plain_total or plain_key in body:
+            total_field, items_field, plain = "TotalResults", plain_key, True
+        else:
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has neither {hal_key!r} (HAL) nor "
+                                    f"{plain_key!r} (plain JSON) (found: {', '.join(map(str, body)) or 'nothing'}).")
+        total = body.get(total_field)
         if not _is_int(total) or total < 0:
-            raise MalformedResponse(f"Warehouse Manager's {what} answer has an invalid totalResults ({total!r}).")
-        embedded = body.get("_embedded")
-        items: Any = []
-        if embedded is not None:
-            if not isinstance(embedded, Mapping):
-                raise MalformedResponse(f"Warehouse Manager's {what} answer has an _embedded that is not an object.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has an invalid {total_field} ({total!r}).")
+        if items_field not in body:
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has no {items_field!r}.")
+        items: Any = body[items_field]
+        if items_field == "_embedded":
+            if not isinstance(items, Mapping):
+                raise MalformedResponse(f"Warehouse Manager's {call} answer has an _embedded that is not an object.")
             # Rel keys are literal URLs; the server spells the host "3plCentral", compare without case.
-            key = next((k for k in embedded if isinstance(k, str) and k.lower() == rel.lower()), None)
-            if key is None and embedded:
-                raise MalformedResponse(f"Warehouse Manager's {what} answer has no {rel!r} in _embedded "
-                                        f"(found: {', '.join(map(str, embedded))}).")
-            items = embedded.get(key, []) if key is not None else []
-        elif total > 0:
-            raise MalformedResponse(f"Warehouse Manager's {what} answer says {total} results but has no _embedded.")
+            key = next((k for k in items if isinstance(k, str) and k.lower() == rel.lower()), None)
+            if key is None:
+                raise MalformedResponse(f"Warehouse Manager's {call} answer has no {rel!r} in _embedded "
+                                        f"(found: {', '.join(map(str, items)) or 'nothing'}).")
+            items = items[key]
+            items_field = f"_embedded[{rel!r}]"
         if not isinstance(items, list):
-            raise MalformedResponse(f"Warehouse Manager's {what} answer has a {rel!r} that is not a list.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has a {items_field} that is not a list.")
+        if plain:
+            items = _camel(items)
         links = body.get("_links")
         has_next = isinstance(links, Mapping) and isinstance(links.get("next"), Mapping) and bool(links["next"].get("href"))
         return total, items, has_next
@@ -649,7 +694,7 @@ class WarehouseManagerClient:
         rql = f"referenceNum=={rql_value(reference_num)};{self._scope_rql()}"
         body, _ = self._get_json("/orders", action=f"look up order {reference_num}",
                                  params={"pgsiz": 100, "pgnum": 1, "detail": "All", "rql": rql})
-        _, items, _ = self._hal_items(body, ORDER_REL, "order search")
+        _, items, _ = self._collection(body, ORDER_REL, "GET /orders (by referenceNum)")
         matches = [o for o in (self._order_from(item, call="GET /orders (by referenceNum)") for item in items)
                    if o.reference_num == reference_num]
         if not matches:
@@ -729,7 +774,7 @@ class WarehouseManagerClient:
             params = {"pgsiz": page_size, "pgnum": pgnum, "rql": rql,
                       "sort": "readOnly.lastModifiedDate", "detail": "All"}
             body, _ = self._get_json("/orders", action="list modified orders", params=params)
-            total, items, has_next = self._hal_items(body, ORDER_REL, "order list")
+            total, items, has_next = self._collection(body, ORDER_REL, "GET /orders (modified since)")
             max_total = max(max_total, total)
             orders = [self._order_from(item, call="GET /orders (modified since)") for item in items]
             ids = [o.order_id for o in orders]
@@ -779,19 +824,7 @@ class WarehouseManagerClient:
         while True:
             body, _ = self._get_json(path, action="read stock summaries",
                                      params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum, "rql": rql})
-            if not isinstance(body, Mapping):
-                raise MalformedResponse("Warehouse Manager's stock summaries answer is not a JSON object.",
-                                        method="GET", path=path)
-            total = body.get("totalResults")
-            rows = body.get("summaries", body.get("Summaries"))
-            if not _is_int(total) or total < 0:
-                raise MalformedResponse(f"Warehouse Manager's stock summaries answer has an invalid totalResults "
-                                        f"({total!r}).", method="GET", path=path)
-            if rows is None and total == 0:
-                rows = []
-            if not isinstance(rows, list):
-                raise MalformedResponse("Warehouse Manager's stock summaries answer has no 'summaries' list.",
-                                        method="GET", path=path)
+            total, rows, _ = self._collection(body, "", f"GET {path}", hal_key="summaries", plain_key="Summaries")
             signature = [self._stock_row(row, totals, invalid, path) for row in rows]
             if signature and signature == previous:
                 raise MalformedResponse(f"Warehouse Manager returned the same stock rows for page {pgnum} as for "

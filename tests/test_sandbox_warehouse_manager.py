@@ -272,6 +272,45 @@ def test_canceler_refuses_closed_orders_with_403(api, wms):
     assert "OperationException" in response.json()["$type"] and response.json()["ErrorCode"] == "OrderConfirmed"
 
 
+# ------------------------------------------------------------------ content negotiation
+
+
+def _plain_get(client, path, params=None, accept=None):
+    token = _token(client).json()["access_token"]
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if accept is not None:
+        headers["HTTP_ACCEPT"] = accept
+    return client.get(f"{BASE}{path}", params or {}, **headers)
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "*/*", "application/hal+json;q=0, application/json"])
+def test_without_a_hal_accept_the_answer_is_plain_pascal_case(client, api, wms, accept):
+    """Only an explicit HAL Accept gets HAL; a HAL-only reader of the plain answer finds nothing to read."""
+    created = api.post("/orders", order_body("SO-PLAIN")).json()
+    listing = _plain_get(client, "/orders", {"detail": "All"}, accept)
+    assert listing["Content-Type"].startswith("application/json")
+    body = listing.json()
+    assert "_embedded" not in body and "totalResults" not in body, "nothing for a HAL-only reader"
+    assert body["TotalResults"] == 1
+    [order] = body["ResourceList"]
+    assert order["ReadOnly"]["OrderId"] == created["readOnly"]["orderId"]
+    assert order["ReadOnly"]["CustomerIdentifier"]["Id"] == 7 and order["ReferenceNum"] == "SO-PLAIN"
+    assert order["OrderItems"][0]["ItemIdentifier"]["Sku"] == "SKU-1"
+    single = _plain_get(client, f"/orders/{order['ReadOnly']['OrderId']}", {}, accept).json()
+    assert "readOnly" not in single and single["ReadOnly"]["OrderId"] == order["ReadOnly"]["OrderId"]
+    stock = _plain_get(client, "/inventory/stocksummaries", {}, accept).json()
+    assert "summaries" not in stock and stock["TotalResults"] == 12
+    assert stock["Summaries"][0]["ItemIdentifier"]["Sku"] == "SKU-1" and stock["Summaries"][0]["FacilityId"] == 3
+
+
+def test_with_the_hal_accept_the_answer_is_hal(api, wms):
+    api.post("/orders", order_body("SO-HAL"))
+    answer = api.get("/orders")
+    assert answer["Content-Type"].startswith("application/hal+json")
+    assert answer.json()["_embedded"][ORDER_REL][0]["readOnly"]["orderId"]
+    assert "summaries" in api.get("/inventory/stocksummaries").json()
+
+
 # ------------------------------------------------------------------ stock
 
 

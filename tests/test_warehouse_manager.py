@@ -254,7 +254,7 @@ def test_find_by_reference_encodes_rql_values_and_scopes(rsps):
 
 def test_find_by_reference_prefers_live_order_and_none_when_missing(rsps):
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(9, "R1"), order_json(3, "R1", status=2)]))
-    rsps.add(responses.GET, ORDERS_URL, json={"totalResults": 0, "_links": {}})
+    rsps.add(responses.GET, ORDERS_URL, json=hal([]))
     client = make_client()
     assert client.find_order_by_reference("R1").order_id == 9
     assert client.find_order_by_reference("R2") is None
@@ -458,7 +458,11 @@ def test_endless_next_links_past_total_are_malformed(rsps):
     ({"_embedded": {ORDER_REL: []}}, "totalResults"),
     ({"totalResults": 1, "_embedded": {"http://api.3plCentral.com/rels/orders/item": [{}]}}, "found: "),
     ({"totalResults": 1, "_embedded": {ORDER_REL: {"orderId": 1}}}, "not a list"),
-    ({"totalResults": 1}, "no _embedded"),
+    ({"totalResults": 1}, "GET /orders \\(modified since\\) answer has no '_embedded'"),
+    ({"totalResults": 0, "_links": {}}, "no '_embedded'"),
+    ({"TotalResults": 0}, "no 'ResourceList'"),
+    ({"TotalResults": 1, "ResourceList": {"OrderId": 1}}, "ResourceList that is not a list"),
+    ({"Orders": []}, "neither '_embedded' \\(HAL\\) nor 'ResourceList'"),
     (hal([{"referenceNum": "x"}]), "readOnly"),
     (hal([dict(order_json(1), readOnly={"orderId": "1"})]), "orderId"),
     (hal([order_json(1, modified="yesterday")]), "lastModifiedDate"),
@@ -526,10 +530,37 @@ def test_stock_bad_rows_are_malformed(rsps, row, message):
         make_client().stock_available()
 
 
-def test_stock_answer_without_summaries_is_malformed(rsps):
-    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 3, "_embedded": {"item": []}})
-    with pytest.raises(MalformedResponse, match="summaries"):
+@pytest.mark.parametrize("body", [{"totalResults": 3, "_embedded": {"item": []}}, {"totalResults": 0},
+                                  {"TotalResults": 0}, {"ResourceList": []}])
+def test_stock_answer_without_summaries_is_malformed(rsps, body):
+    rsps.add(responses.GET, STOCK_URL, json=body)
+    with pytest.raises(MalformedResponse, match="GET /inventory/stocksummaries answer .*[sS]ummaries"):
         make_client().stock_available()
+
+
+def pascal(data):
+    """The plain-JSON (no HAL Accept) twin of a HAL camelCase body, as Airbyte/tap-3plcentral read it."""
+    if isinstance(data, list):
+        return [pascal(v) for v in data]
+    if isinstance(data, dict):
+        return {k[:1].upper() + k[1:]: pascal(v) for k, v in data.items() if k != "_links"}
+    return data
+
+
+def test_plain_json_pascal_case_answers_are_read_too(rsps):
+    """The client asks for HAL explicitly but reads plain PascalCase JSON if that is what comes back."""
+    closed = order_json(7, "R7", status=1, closed=True, packages=["1ZP"], ship_date="2026-09-09T17:00:00")
+    rsps.add(responses.GET, ORDERS_URL, json={"TotalResults": 1, "ResourceList": [pascal(closed)]})
+    rsps.add(responses.GET, f"{ORDERS_URL}/7", json=pascal(closed), headers={"ETag": '"e7"'})
+    rsps.add(responses.GET, STOCK_URL, json={"TotalResults": 1, "Summaries": [pascal(stock_row("BLUE", 4))]})
+    client = make_client()
+    [order] = list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+    assert (order.order_id, order.reference_num, order.tracking_numbers, order.is_closed) == (7, "R7", ["1ZP"], True)
+    assert order.ship_date == datetime(2026, 9, 9, 17, tzinfo=timezone.utc)
+    assert client.get_order(7).etag == '"e7"'
+    assert client.stock_available() == {"BLUE": 4}
+    assert {c.request.headers["Accept"] for c in rsps.calls if "/AuthServer/" not in c.request.url} == {
+        "application/hal+json"}
 
 
 def test_stock_repeating_page_is_malformed(rsps):

@@ -7,6 +7,7 @@ or `All`, so a client that forgets to ask for them does not see them here either
 """
 import base64
 import struct
+from typing import Any
 
 from . import clock
 from .models import WmsAccount, WmsOrder, WmsOrderStatus, WmsStock
@@ -14,6 +15,54 @@ from .models import WmsAccount, WmsOrder, WmsOrderStatus, WmsStock
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 ITEM_REL = "http://api.3plCentral.com/rels/orders/item"
 REST_API_SOURCE = 7  # warehouseTransactionSourceType of orders created through the REST API
+
+
+HAL_MEDIA_TYPE = "application/hal+json"
+
+
+def wants_hal(accept: str) -> bool:
+    """Whether an `Accept` header asks for HAL. Only an explicit `application/hal+json` does:
+    Drewcrandall/ExtensivSharp sets it on every endpoint and reads HAL (Models/Order/Orders.cs),
+    while airbytehq/airbyte source-tplcentral streams.py and singer-io/tap-3plcentral sync.py send
+    no HAL Accept and read PascalCase `ResourceList`/`TotalResults`/`Summaries`."""
+    for part in (accept or "").split(","):
+        media, _, params = part.strip().partition(";")
+        if media.strip().lower() == HAL_MEDIA_TYPE and "q=0" not in params.replace(" ", "").split(";"):
+            return True
+    return False
+
+
+def pascal(data: Any) -> Any:
+    """A HAL camelCase body in the plain-JSON PascalCase form (`readOnly.orderId` ->
+    `ReadOnly.OrderId`); `_links` are dropped and an order's embedded items become `OrderItems`
+    (the plain form's name for them is unverified; the hub does not read order items back)."""
+    if isinstance(data, list):
+        return [pascal(value) for value in data]
+    if not isinstance(data, dict):
+        return data
+    result = {}
+    for key, value in data.items():
+        if key == "_links":
+            continue
+        if key == "_embedded" and isinstance(value, dict):
+            for rel, items in value.items():
+                name = {ITEM_REL: "OrderItems"}.get(rel, "ResourceList")
+                result[name] = pascal(items)
+            continue
+        result[key[:1].upper() + key[1:]] = pascal(value)
+    return result
+
+
+def collection(hal: bool, *, total: int, rel: str, items: list[dict], links: dict | None = None) -> dict:
+    """A collection in the negotiated form: HAL `{totalResults, _links, _embedded{rel: [...]}}` or
+    plain `{TotalResults, ResourceList: [...]}` with PascalCase items."""
+    if hal:
+        body = {"totalResults": total}
+        if links is not None:
+            body["_links"] = links
+        body["_embedded"] = {rel: items}
+        return body
+    return {"TotalResults": total, "ResourceList": pascal(items)}
 
 
 def etag(order: WmsOrder) -> str:

@@ -1,8 +1,9 @@
 """Sandbox Extensiv 3PL Warehouse Manager REST API, served under /sandbox/warehouse-manager/.
 
 Follows the WMS part of `docs/wire-protocols.md`: client-credentials token at
-`AuthServer/api/Token` (Basic client_id:secret), HAL collections paged with `pgsiz`/`pgnum` and
-filtered with `rql`, ETag on single-order answers, `If-Match` on the canceler (428 without, 412 when
+`AuthServer/api/Token` (Basic client_id:secret), collections paged with `pgsiz`/`pgnum` and
+filtered with `rql`, negotiated (HAL camelCase only for `Accept: application/hal+json`, plain
+PascalCase JSON otherwise: WMS-2), ETag on single-order answers, `If-Match` on the canceler (428 without, 412 when
 stale), .NET-style error bodies (`$type`, `ErrorCode`, `Hint`, `Message`), timestamps in the
 facility's time zone without an offset.
 """
@@ -41,6 +42,17 @@ HAL = "application/hal+json; charset=utf-8"
 
 def _json(data, status=200, content_type="application/json") -> JsonResponse:
     return JsonResponse(data, status=status, safe=False, content_type=content_type, json_dumps_params={"ensure_ascii": False})
+
+
+def _hal(request) -> bool:
+    return wms_render.wants_hal(request.headers.get("Accept", ""))
+
+
+def _resource(request, data: dict, status: int = 200) -> JsonResponse:
+    """One resource, negotiated: HAL camelCase for `Accept: application/hal+json`, else plain PascalCase."""
+    if _hal(request):
+        return _json(data, status, content_type=HAL)
+    return _json(wms_render.pascal(data), status)
 
 
 def _model_error(code: str, message: str, *, hint: str = "", properties=None) -> JsonResponse:
@@ -225,14 +237,11 @@ def _list_orders(request, account):
     queryset = _orders_queryset(account, detail).filter(q)
     total = queryset.count()
     rows = queryset.order_by(*order_by, "pk")[(number - 1) * size : number * size]
-    return _json(
-        {
-            "totalResults": total,
-            "_links": _links("/orders", request, size, number, total),
-            "_embedded": {wms_render.ORDER_REL: [wms_render.order(row, account, detail) for row in rows]},
-        },
-        content_type=HAL,
-    )
+    hal = _hal(request)
+    body = wms_render.collection(hal, total=total, rel=wms_render.ORDER_REL,
+                                 items=[wms_render.order(row, account, detail) for row in rows],
+                                 links=_links("/orders", request, size, number, total))
+    return _json(body, content_type=HAL if hal else "application/json")
 
 
 def _parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, Decimal, str]]]:
@@ -328,7 +337,7 @@ def _create_order(request, account):
         return _model_error("Duplicate", duplicate_message, hint="ReferenceNum must be unique per customer")
     detail = {"orderitems", "packages", "savedelements"}
     order = _orders_queryset(account, detail).get(pk=order.pk)
-    response = _json(wms_render.order(order, account, detail), 201, content_type=HAL)
+    response = _resource(request, wms_render.order(order, account, detail), 201)
     response["ETag"] = wms_render.etag(order)
     response["Location"] = f"/orders/{order.pk}"
     return response
@@ -355,7 +364,7 @@ def order_detail(request, account, order_id):
     order = _orders_queryset(account, detail).filter(pk=order_id).first()
     if order is None:
         return _not_found(order_id)
-    response = _json(wms_render.order(order, account, detail), content_type=HAL)
+    response = _resource(request, wms_render.order(order, account, detail))
     response["ETag"] = wms_render.etag(order)
     return response
 
@@ -429,4 +438,7 @@ def stock_summaries(request, account):
     queryset = WmsStock.objects.filter(account=account).filter(q)
     total = queryset.count()
     rows = queryset.select_related("item").order_by("pk")[(number - 1) * size : number * size]
-    return _json({"totalResults": total, "summaries": [wms_render.stock_summary(row) for row in rows]})
+    summaries = [wms_render.stock_summary(row) for row in rows]
+    if _hal(request):  # not _embedded even in HAL (ExtensivSharp Models/Inventory/StockSummaryList.cs)
+        return _json({"totalResults": total, "summaries": summaries}, content_type=HAL)
+    return _json({"TotalResults": total, "Summaries": wms_render.pascal(summaries)})
