@@ -70,6 +70,8 @@ _clock = time.monotonic
 
 ORDERS_MAX_PAGE_SIZE = 1000
 STOCK_PAGE_SIZE = 500  # the documented maximum for /inventory/stocksummaries
+ITEMS_PAGE_SIZE = 100  # the documented maximum for /customers/{id}/items (default 10)
+CUSTOMER_ITEM_REL = "http://api.3plCentral.com/rels/customers/item"
 
 # 4xx answers this client reads itself, so the .NET error body can be turned into plain words.
 _HANDLED_4XX = (400, 403, 404, 409, 412, 422, 428)
@@ -115,10 +117,13 @@ _STATUS_WORDS = {
 
 @dataclass
 class StockReport:
-    """``available``: whole units per SKU; ``invalid``: SKU -> why its quantity could not be used."""
+    """``available``: whole units per SKU (this customer's items in this facility only);
+    ``invalid``: SKU -> why its quantity could not be used."""
 
     available: dict[str, int]
     invalid: dict[str, str] = field(default_factory=dict)
+    # Rows of this facility that are not this customer's items (another customer's stock): not counted.
+    other_customer_rows: int = 0
 
 
 @dataclass
@@ -813,31 +818,91 @@ class WarehouseManagerClient:
     def stock_report(self) -> "StockReport":
         """Like ``stock_available``, but a SKU whose quantity is unusable (negative, not a number)
         is set aside in ``invalid`` with the reason and every other SKU is still returned: one bad
-        row must not stop a whole inventory run. Rows that name no SKU or facility still raise."""
+        row must not stop a whole inventory run. Rows that name no SKU or facility still raise.
+
+        Scoping (docs/wire-protocols.md WMS-7): a summary row names no customer, and the credential
+        may see other customers' items in the same facility, often with the same SKU names. So no
+        customer RQL is sent (``customeridentifier.id`` on this resource has no evidence; Airbyte
+        source-tplcentral streams.py class StockSummaries and tap-3plcentral sync.py send no rql
+        either) and only rows whose ``itemIdentifier.id`` is one of this customer's items
+        (``customer_items``) and whose ``facilityId`` is this facility are summed. Other
+        customers' rows are counted in ``StockReport.other_customer_rows``, never in the stock.
+        """
         path = "/inventory/stocksummaries"
-        # Rows carry no customer id, so the customer is scoped with RQL (property path per the notes).
-        rql = f"customeridentifier.id=={self.customer_id}"
+        own_items = self.customer_items()
         totals: dict[str, float] = {}
         invalid: dict[str, str] = {}
+        skipped = 0
         previous: list[tuple] | None = None
         pgnum = 1
         while True:
             body, _ = self._get_json(path, action="read stock summaries",
-                                     params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum, "rql": rql})
+                                     params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum})
             total, rows, _ = self._collection(body, "", f"GET {path}", hal_key="summaries", plain_key="Summaries")
-            signature = [self._stock_row(row, totals, invalid, path) for row in rows]
+            signature = []
+            for row in rows:
+                mark, counted = self._stock_row(row, totals, invalid, path, own_items)
+                signature.append(mark)
+                skipped += not counted
             if signature and signature == previous:
                 raise MalformedResponse(f"Warehouse Manager returned the same stock rows for page {pgnum} as for "
                                         f"page {pgnum - 1}; stopping instead of paging forever.",
                                         method="GET", path=path)
+            if not own_items and skipped:
+                # Every row would read as "not ours" and the tenant's stock as zero: refuse instead.
+                raise MalformedResponse(f"Warehouse Manager lists no items for customer {self.customer_id} but has "
+                                        f"stock rows in facility {self.facility_id}; refusing to read the stock as "
+                                        "zero (check the customer id).", method="GET",
+                                        path=f"/customers/{self.customer_id}/items")
             if not rows or pgnum * STOCK_PAGE_SIZE >= total:
                 break
             previous = signature
             pgnum += 1
-        return StockReport({sku: math.floor(qty) for sku, qty in totals.items() if sku not in invalid}, invalid)
+        return StockReport({sku: math.floor(qty) for sku, qty in totals.items() if sku not in invalid}, invalid,
+                           other_customer_rows=skipped)
 
-    def _stock_row(self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str) -> tuple:
-        """Validate one stock summary row and add it to ``totals`` (or its SKU to ``invalid``) when it is this facility's."""
+    def customer_items(self) -> dict[int, str]:
+        """This customer's items, ``itemId -> sku`` (``GET /customers/{id}/items``, all pages).
+
+        Evidence: Drewcrandall/ExtensivSharp Endpoints/Items/GET_Items.cs (path, ``pgsiz``/``pgnum``)
+        and Models/Items/EmbeddedItems.cs (rel ``http://api.3plCentral.com/rels/customers/item``);
+        airbytehq/airbyte source-tplcentral streams.py class Items (``ResourceList``, page size
+        100, the documented maximum). May be empty (a new customer); ``stock_report`` refuses an
+        empty item master when this facility has stock rows.
+        """
+        path = f"/customers/{self.customer_id}/items"
+        call = f"GET {path}"
+        found: dict[int, str] = {}
+        previous: list[int] | None = None
+        pgnum = 1
+        while True:
+            body, _ = self._get_json(path, action=f"list the items of customer {self.customer_id}",
+                                     params={"pgsiz": ITEMS_PAGE_SIZE, "pgnum": pgnum})
+            total, items, has_next = self._collection(body, CUSTOMER_ITEM_REL, call)
+            ids = []
+            for item in items:
+                item_id = item.get("itemId") if isinstance(item, Mapping) else None
+                if item_id is None and isinstance(item, Mapping) and isinstance(item.get("readOnly"), Mapping):
+                    item_id = item["readOnly"].get("itemId")
+                sku = item.get("sku") if isinstance(item, Mapping) else None
+                if not _is_int(item_id) or not isinstance(sku, str) or not sku.strip():
+                    raise MalformedResponse(f"Warehouse Manager's {call} answer has an item without a numeric "
+                                            f"itemId and a sku ({excerpt(repr(item), 80)}).", method="GET", path=path)
+                found[item_id] = sku
+                ids.append(item_id)
+            if ids and ids == previous:
+                raise MalformedResponse(f"Warehouse Manager returned the same items for page {pgnum} as for page "
+                                        f"{pgnum - 1}; stopping instead of paging forever.", method="GET", path=path)
+            if not items or not (pgnum * ITEMS_PAGE_SIZE < total):
+                break
+            previous = ids
+            pgnum += 1
+        return found
+
+    def _stock_row(self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str,
+                   own_items: Mapping[int, str]) -> tuple[tuple, bool]:
+        """Validate one stock summary row and add it to ``totals`` (or its SKU to ``invalid``) when
+        it is this facility's and one of this customer's items. Returns (row signature, counted)."""
         if not isinstance(row, Mapping):
             raise MalformedResponse("Warehouse Manager sent a stock summary row that is not an object.",
                                     method="GET", path=path)
@@ -846,6 +911,10 @@ class WarehouseManagerClient:
         if not isinstance(sku, str) or not sku.strip():
             raise MalformedResponse("Warehouse Manager sent a stock summary row without an item SKU.",
                                     method="GET", path=path)
+        item_id = item.get("id")
+        if not _is_int(item_id):
+            raise MalformedResponse(f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric "
+                                    f"itemIdentifier.id; it cannot tell whose item it is.", method="GET", path=path)
         facility = row.get("facilityId")
         if facility is None and isinstance(row.get("facilityIdentifier"), Mapping):
             facility = row["facilityIdentifier"].get("id")
@@ -853,12 +922,17 @@ class WarehouseManagerClient:
             raise MalformedResponse(f"Warehouse Manager sent a stock summary row for SKU {sku} without a "
                                     f"numeric facilityId.", method="GET", path=path)
         available = row.get("available")
+        qualifier = str(row.get("qualifier") or "")
+        ours = own_items.get(item_id) == sku
+        counted = ours and facility == self.facility_id
+        if item_id in own_items and not ours:
+            raise MalformedResponse(f"Warehouse Manager's stock row for item {item_id} says SKU {sku}, but the "
+                                    f"customer's item {item_id} is {own_items[item_id]}.", method="GET", path=path)
         if not _is_number(available) or available < 0:
-            if facility == self.facility_id:
+            if counted:
                 invalid.setdefault(sku, f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
                                         f"({excerpt(repr(available), 40)}).")
-            return (sku, str(row.get("qualifier") or ""), facility, repr(available))
-        qualifier = row.get("qualifier") or ""
-        if facility == self.facility_id:
+            return (sku, item_id, qualifier, facility, repr(available)), counted or facility != self.facility_id
+        if counted:
             totals[sku] = totals.get(sku, 0) + available
-        return (sku, str(qualifier), facility, available)
+        return (sku, item_id, qualifier, facility, available), counted or facility != self.facility_id

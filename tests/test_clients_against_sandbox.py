@@ -561,6 +561,17 @@ def test_wms_client_reads_the_plain_json_answer_too(om_sandbox):
     assert client.stock_available() == hal.stock_available() != {}
 
 
+def test_wms_stock_excludes_another_customers_same_named_skus(om_sandbox):
+    """Over a real socket: the sandbox's stock summaries really hold another customer's rows in the
+    same facility (SKU-1 with 900 more); the client counts only its customer's items."""
+    client = wms_client(om_sandbox)
+    before = client.stock_available()
+    operations.add_other_customer_stock(om_sandbox["wms"], {"SKU-1": 900, "NOT-OURS": 40})
+    report = client.stock_report()
+    assert report.available == before and "NOT-OURS" not in report.available
+    assert report.other_customer_rows == 2
+
+
 def test_wms_token_by_login_id_against_an_id_keyed_account(om_sandbox):
     """Over a real socket: an account keyed by user_login_id signs the client in only in that form."""
     operations.ensure_wms_account("shop-wms", "wms-pass", customer_id=7, facility_id=3, user_login="8",

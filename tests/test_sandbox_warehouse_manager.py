@@ -9,6 +9,7 @@ import pytest
 
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import WmsOrder, WmsOrderStatus
+from connectors.sandbox.wms_render import CUSTOMER_ITEM_REL as ITEM_REL
 from connectors.sandbox.wms_render import ORDER_REL
 
 BASE = "/sandbox/warehouse-manager"
@@ -323,7 +324,37 @@ def test_stock_summaries(api, wms):
     assert {"itemIdentifier", "qualifier", "facilityId", "available", "onHand", "allocated"} <= set(row)
     assert row["itemIdentifier"]["sku"] == "SKU-1" and row["facilityId"] == 3
     assert row["onHand"] == row["available"] + row["allocated"]
-    only = api.get("/inventory/stocksummaries", {"rql": "itemIdentifier.sku==SKU-1"}).json()
-    assert [r["itemIdentifier"]["sku"] for r in only["summaries"]] == ["SKU-1"]  # exact, not prefix
+    # No RQL property on stock summaries has a citable client, so every one is refused (stricter).
+    for rql in ("customeridentifier.id==7", "itemIdentifier.sku==SKU-1", "facilityId==3"):
+        refused = api.get("/inventory/stocksummaries", {"rql": rql})
+        assert refused.status_code == 400 and refused.json()["Hint"].startswith("Properties not supported: ")
     assert api.get("/inventory/stocksummaries", {"pgsiz": "500"}).status_code == 200
     assert api.get("/inventory/stocksummaries", {"pgsiz": "501"}).status_code == 400
+
+
+def test_stock_summaries_contain_another_customers_rows_in_the_same_facility(api, wms):
+    other = operations.add_other_customer_stock(wms, {"SKU-1": 900, "OTHER-9": 5})
+    rows = api.get("/inventory/stocksummaries", {"pgsiz": "500"}).json()["summaries"]
+    blue = [r for r in rows if r["itemIdentifier"]["sku"] == "SKU-1"]
+    assert len(blue) == 2 and {r["facilityId"] for r in blue} == {3}, "same SKU name, same facility, two items"
+    assert len({r["itemIdentifier"]["id"] for r in blue}) == 2
+    assert all("customerIdentifier" not in r for r in rows), "a summary row names no customer"
+    theirs = api.get(f"/customers/{other}/items", {"pgsiz": "100"}).json()
+    assert sorted(i["sku"] for i in theirs["_embedded"][ITEM_REL]) == ["OTHER-9", "SKU-1"]
+
+
+def test_customer_items_paged_hal_and_plain(client, api, wms):
+    first = api.get("/customers/7/items").json()
+    assert first["totalResults"] == 12 and len(first["_embedded"][ITEM_REL]) == 10, "default page size 10"
+    assert "pgnum=2" in first["_links"]["next"]["href"]
+    item = first["_embedded"][ITEM_REL][0]
+    assert item["sku"] == "SKU-1" and isinstance(item["itemId"], int)
+    assert item["readOnly"]["customerIdentifier"]["id"] == 7
+    last = api.get("/customers/7/items", {"pgsiz": "100", "pgnum": "1"}).json()
+    assert len(last["_embedded"][ITEM_REL]) == 12
+    assert api.get("/customers/7/items", {"pgsiz": "101"}).status_code == 400
+    assert api.get("/customers/7/items", {"rql": "sku==SKU-1"}).status_code == 400
+    assert api.get("/customers/8/items").status_code == 404
+    plain = _plain_get(client, "/customers/7/items", {"pgsiz": "5"}).json()
+    assert plain["TotalResults"] == 12 and plain["ResourceList"][0]["Sku"] == "SKU-1"
+    assert "_embedded" not in plain

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import pickle
+import zlib
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -490,9 +491,36 @@ def test_get_order_returns_wms_order_with_etag(rsps):
 
 # --- stock ------------------------------------------------------------------------------------
 
-def stock_row(sku, available, facility=FACILITY, qualifier=""):
-    return {"itemIdentifier": {"sku": sku, "id": 1}, "qualifier": qualifier, "totalReceived": 300, "allocated": 0,
-            "available": available, "onHold": 0, "onHand": 999, "facilityId": facility}
+ITEMS_URL = f"{BASE}/customers/{CUSTOMER}/items"
+ITEM_REL = "http://api.3plCentral.com/rels/customers/item"
+
+
+def item_id(sku, customer=CUSTOMER):
+    """A stable item id per (customer, SKU): another customer's same-named SKU is another item."""
+    return zlib.crc32(f"{customer}/{sku}".encode()) % 10**7 + 1
+
+
+def stock_row(sku, available, facility=FACILITY, qualifier="", customer=CUSTOMER):
+    return {"itemIdentifier": {"sku": sku, "id": item_id(sku, customer)}, "qualifier": qualifier,
+            "totalReceived": 300, "allocated": 0, "available": available, "onHold": 0, "onHand": 999,
+            "facilityId": facility}
+
+
+def add_items(rsps, skus, *, plain=False):
+    """`GET /customers/{CUSTOMER}/items` answering this customer's items, paged by pgsiz/pgnum."""
+    skus = list(skus)
+
+    def answer(request):
+        params = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        size, number = int(params["pgsiz"]), int(params["pgnum"])
+        page = [{"itemId": item_id(sku), "sku": sku, "readOnly": {"deactivated": False}}
+                for sku in skus[(number - 1) * size:number * size]]
+        if plain:
+            return 200, {}, json.dumps({"TotalResults": len(skus), "ResourceList": [
+                {"ItemId": i["itemId"], "Sku": i["sku"], "ReadOnly": {"Deactivated": False}} for i in page]})
+        return 200, {}, json.dumps({"totalResults": len(skus), "_embedded": {ITEM_REL: page}})
+
+    rsps.add_callback(responses.GET, ITEMS_URL, callback=answer, content_type="application/json")
 
 
 def test_stock_summed_over_qualifiers_other_facilities_ignored_and_paged(rsps):
@@ -500,6 +528,7 @@ def test_stock_summed_over_qualifiers_other_facilities_ignored_and_paged(rsps):
     page2 = [stock_row("BLUE", 7, facility=99), stock_row("RED", 2.0), stock_row("HALF", 2.5)]
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 503, "summaries": page1})
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 503, "summaries": page2})
+    add_items(rsps, [f"SKU-{i}" for i in range(498)] + ["BLUE", "RED", "HALF"])
     stock = make_client().stock_available()
     assert stock["BLUE"] == 15
     assert stock["RED"] == 2 and isinstance(stock["RED"], int)
@@ -508,12 +537,54 @@ def test_stock_summed_over_qualifiers_other_facilities_ignored_and_paged(rsps):
     calls = api_calls(rsps, "/inventory/stocksummaries")
     assert [query(c)["pgnum"] for c in calls] == ["1", "2"]
     assert query(calls[0])["pgsiz"] == "500"
-    assert query(calls[0])["rql"] == f"customeridentifier.id=={CUSTOMER}"
+    assert "rql" not in query(calls[0]), "no customer RQL: stock summary rows have no customer field"
+    item_pages = api_calls(rsps, f"/customers/{CUSTOMER}/items")
+    assert [(query(c)["pgsiz"], query(c)["pgnum"]) for c in item_pages] == [("100", str(n)) for n in range(1, 7)]
 
 
 def test_stock_other_facility_only_yields_nothing(rsps):
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [stock_row("BLUE", 3, facility=11)]})
+    add_items(rsps, ["BLUE"])
     assert make_client().stock_available() == {}
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_stock_of_another_customers_same_named_sku_is_never_counted(rsps, plain):
+    """Same facility, same SKU name, another customer's item: not this tenant's stock (WMS-7 guard)."""
+    rows = [stock_row("BLUE", 4), stock_row("BLUE", 500, customer=CUSTOMER + 1),
+            stock_row("GREEN", 9, customer=CUSTOMER + 1)]
+    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 3, "summaries": rows})
+    add_items(rsps, ["BLUE", "RED"], plain=plain)
+    report = make_client().stock_report()
+    assert report.available == {"BLUE": 4}
+    assert report.other_customer_rows == 2
+
+
+def test_stock_with_an_empty_item_master_fails_loudly(rsps):
+    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [stock_row("BLUE", 4)]})
+    add_items(rsps, [])
+    with pytest.raises(MalformedResponse, match=f"no items for customer {CUSTOMER}"):
+        make_client().stock_available()
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"totalResults": 1}, "GET /customers/143/items answer has no '_embedded'"),
+    ({"totalResults": 1, "_embedded": {ITEM_REL: [{"sku": "BLUE"}]}}, "without a numeric itemId"),
+    ({"TotalResults": 1, "ResourceList": [{"ItemId": 5}]}, "without a numeric itemId"),
+])
+def test_malformed_item_lists(rsps, body, message):
+    rsps.add(responses.GET, ITEMS_URL, json=body)
+    with pytest.raises(MalformedResponse, match=message):
+        make_client().customer_items()
+
+
+def test_stock_row_without_item_id_is_malformed(rsps):
+    row = stock_row("BLUE", 1)
+    del row["itemIdentifier"]["id"]
+    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [row]})
+    add_items(rsps, ["BLUE"])
+    with pytest.raises(MalformedResponse, match="itemIdentifier.id"):
+        make_client().stock_available()
 
 
 @pytest.mark.parametrize("row, message", [
@@ -526,6 +597,7 @@ def test_stock_other_facility_only_yields_nothing(rsps):
 ])
 def test_stock_bad_rows_are_malformed(rsps, row, message):
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [row]})
+    add_items(rsps, ["BLUE"])
     with pytest.raises(MalformedResponse, match=message):
         make_client().stock_available()
 
@@ -534,6 +606,7 @@ def test_stock_bad_rows_are_malformed(rsps, row, message):
                                   {"TotalResults": 0}, {"ResourceList": []}])
 def test_stock_answer_without_summaries_is_malformed(rsps, body):
     rsps.add(responses.GET, STOCK_URL, json=body)
+    add_items(rsps, ["BLUE"])
     with pytest.raises(MalformedResponse, match="GET /inventory/stocksummaries answer .*[sS]ummaries"):
         make_client().stock_available()
 
@@ -553,6 +626,7 @@ def test_plain_json_pascal_case_answers_are_read_too(rsps):
     rsps.add(responses.GET, ORDERS_URL, json={"TotalResults": 1, "ResourceList": [pascal(closed)]})
     rsps.add(responses.GET, f"{ORDERS_URL}/7", json=pascal(closed), headers={"ETag": '"e7"'})
     rsps.add(responses.GET, STOCK_URL, json={"TotalResults": 1, "Summaries": [pascal(stock_row("BLUE", 4))]})
+    add_items(rsps, ["BLUE"], plain=True)
     client = make_client()
     [order] = list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
     assert (order.order_id, order.reference_num, order.tracking_numbers, order.is_closed) == (7, "R7", ["1ZP"], True)
@@ -566,6 +640,7 @@ def test_plain_json_pascal_case_answers_are_read_too(rsps):
 def test_stock_repeating_page_is_malformed(rsps):
     rows = [stock_row(f"S{i}", 1) for i in range(500)]
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 5000, "summaries": rows})
+    add_items(rsps, [f"S{i}" for i in range(500)])
     with pytest.raises(MalformedResponse, match="same stock rows"):
         make_client().stock_available()
 

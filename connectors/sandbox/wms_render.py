@@ -10,10 +10,11 @@ import struct
 from typing import Any
 
 from . import clock
-from .models import WmsAccount, WmsOrder, WmsOrderStatus, WmsStock
+from .models import WmsAccount, WmsItem, WmsOrder, WmsOrderStatus, WmsStock
 
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 ITEM_REL = "http://api.3plCentral.com/rels/orders/item"
+CUSTOMER_ITEM_REL = "http://api.3plCentral.com/rels/customers/item"  # ExtensivSharp Models/Items/EmbeddedItems.cs
 REST_API_SOURCE = 7  # warehouseTransactionSourceType of orders created through the REST API
 
 
@@ -141,6 +142,18 @@ def order(row: WmsOrder, account: WmsAccount, detail: set[str]) -> dict:
             ]
         }
     return data
+
+
+def item(row: WmsItem, customer_id: int) -> dict:
+    """One item of `/customers/{id}/items`: `itemId`, `sku`, `readOnly{customerIdentifier, deactivated}`
+    (fields as Njdonatelli/Extensiv-MCP-Server's notes quote the rel page)."""
+    return {
+        "itemId": row.pk,
+        "sku": row.sku,
+        "description": row.description,
+        "readOnly": {"itemId": row.pk, "customerIdentifier": {"id": customer_id}, "deactivated": False},
+        "_links": {"self": {"href": f"/customers/{customer_id}/items/{row.pk}"}},
+    }
 
 
 def stock_summary(row: WmsStock) -> dict:

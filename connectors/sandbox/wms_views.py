@@ -284,7 +284,8 @@ def _parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, D
         wanted.append((ident, qty, str(line.get("qualifier") or "")))
     ids = {ident["id"] for ident, _, _ in wanted if ident.get("id")}
     skus = {ident["sku"] for ident, _, _ in wanted if not ident.get("id")}
-    items = list(WmsItem.objects.filter(account=account, sku__in=skus)) + list(WmsItem.objects.filter(account=account, pk__in=ids))
+    own = WmsItem.objects.filter(account=account, customer_id=None)  # the order's customer's item master
+    items = list(own.filter(sku__in=skus)) + list(own.filter(pk__in=ids))
     by_sku = {item.sku: item for item in items}
     by_id = {item.pk: item for item in items}
     resolved = []
@@ -411,30 +412,28 @@ def canceler(request, account, order_id):
 
 
 def _summary_fields() -> dict[str, wms_rql.Field]:
-    return {
-        "itemidentifier.sku": wms_rql.Field("item__sku", wildcard=True),
-        "itemidentifier.id": wms_rql.Field("item_id", int),
-        "facilityid": wms_rql.Field("facility_id", int),
-        "facilityidentifier.id": wms_rql.Field("facility_id", int),
-        "qualifier": wms_rql.Field("qualifier"),
-        "available": wms_rql.Field("available", int),
-        "onhand": wms_rql.Field("on_hand", int),
-    }
+    """RQL properties on `/inventory/stocksummaries`: none. No citable client sends any there
+    (airbytehq/airbyte source-tplcentral streams.py class StockSummaries and
+    singer-io/tap-3plcentral sync.py send no rql; `customeridentifier.id` was only inferred, by
+    Njdonatelli/Extensiv-MCP-Server's notes, and a summary row has no customer field), so every
+    property is refused with the real 400 (stricter than the real service)."""
+    return {}
 
 
 @wms_api
 @require_http_methods(["GET"])
 def stock_summaries(request, account):
-    """`GET /inventory/stocksummaries`: `{totalResults, summaries}` (not HAL), pgsiz at most 500."""
+    """`GET /inventory/stocksummaries`: `{totalResults, summaries}` (not HAL), pgsiz at most 500.
+
+    Every row the credential sees, including other customers' items in the same facility (a row
+    names no customer), as in a 3PL's shared facility."""
     try:
         size, number = _paging(request, *SUMMARIES_PAGE)
-        rql = request.GET.get("rql", "")
-        # Rows carry no customer: a customer filter may only name the credential's own customer.
-        fields = _summary_fields()
-        fields["customeridentifier.id"] = wms_rql.Field("account__customer_id", int)
-        q = wms_rql.parse(rql, fields)
-    except (BadRequest, wms_rql.RqlError) as exc:
-        return _query_error(str(exc))
+        q = wms_rql.parse(request.GET.get("rql", ""), _summary_fields())
+    except wms_rql.RqlError as exc:
+        return _rql_error(exc)
+    except BadRequest as exc:
+        return _query_error(str(exc), parameter="pgsiz")
     queryset = WmsStock.objects.filter(account=account).filter(q)
     total = queryset.count()
     rows = queryset.select_related("item").order_by("pk")[(number - 1) * size : number * size]
@@ -442,3 +441,39 @@ def stock_summaries(request, account):
     if _hal(request):  # not _embedded even in HAL (ExtensivSharp Models/Inventory/StockSummaryList.cs)
         return _json({"totalResults": total, "summaries": summaries}, content_type=HAL)
     return _json({"TotalResults": total, "Summaries": wms_render.pascal(summaries)})
+
+
+ITEMS_PAGE = (10, 100)  # default, maximum pgsiz (vendor rel page, quoted by Njdonatelli/Extensiv-MCP-Server)
+
+
+@wms_api
+@require_http_methods(["GET"])
+def customer_items(request, account, customer_id):
+    """`GET /customers/{id}/items`: the customer's item master, paged (`pgsiz` 1..100, default 10).
+
+    Evidence: Drewcrandall/ExtensivSharp Endpoints/Items/GET_Items.cs and Models/Items/EmbeddedItems.cs
+    (rel `http://api.3plCentral.com/rels/customers/item`); airbytehq/airbyte source-tplcentral
+    streams.py class Items (`ResourceList`, page size 100). No RQL property is supported (the hub
+    sends none). A customer the credential does not see is a 404.
+    """
+    own = customer_id == account.customer_id
+    items = WmsItem.objects.filter(account=account, customer_id=None if own else customer_id)
+    if not own and not items.exists():
+        return _json(wms_render.error("ResourceNotFoundException", "NotFound",
+                                      f"Customer {customer_id} was not found"), 404)
+    try:
+        size, number = _paging(request, *ITEMS_PAGE)
+        q = wms_rql.parse(request.GET.get("rql", ""), {})
+    except wms_rql.RqlError as exc:
+        return _rql_error(exc)
+    except BadRequest as exc:
+        return _query_error(str(exc), parameter="pgsiz")
+    queryset = items.filter(q)
+    total = queryset.count()
+    rows = queryset.order_by("pk")[(number - 1) * size : number * size]
+    hal = _hal(request)
+    body = wms_render.collection(
+        hal, total=total, rel=wms_render.CUSTOMER_ITEM_REL,
+        items=[wms_render.item(row, customer_id) for row in rows],
+        links=_links(f"/customers/{customer_id}/items", request, size, number, total))
+    return _json(body, content_type=HAL if hal else "application/json")
