@@ -555,6 +555,13 @@ class WarehouseManagerClient:
             if isinstance(number, str) and number.strip():
                 tracking.append(number.strip())
 
+        ship_date = self.parse_timestamp(read_only.get("shipDate"), field_name="shipDate")
+        if ship_date is None and (is_closed or status == STATUS_CLOSED):
+            # Some closed orders carry no shipDate; processDate (when the order was confirmed) is
+            # the nearest WMS timestamp (issue 14; processDate in singer-io/tap-3plcentral
+            # samples/orders.json and Drewcrandall/ExtensivSharp Models/Order/OrderReadOnly.cs).
+            ship_date = self.parse_timestamp(read_only.get("processDate"), field_name="processDate")
+
         def text(key: str) -> str:
             value = routing.get(key)
             return value.strip() if isinstance(value, str) else ""
@@ -566,7 +573,7 @@ class WarehouseManagerClient:
             is_closed=is_closed,
             etag=etag,
             last_modified=self.parse_timestamp(read_only.get("lastModifiedDate"), field_name="lastModifiedDate"),
-            ship_date=self.parse_timestamp(read_only.get("shipDate"), field_name="shipDate"),
+            ship_date=ship_date,
             tracking_numbers=tracking,
             carrier=text("carrier"),
             service=text("mode"),

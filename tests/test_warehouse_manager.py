@@ -392,6 +392,19 @@ def test_closed_orders_tracking_from_packages_and_routing_fallback(rsps):
         "readOnly.lastModifiedDate", "All", "100", "1")
 
 
+def test_closed_order_without_ship_date_falls_back_to_process_date(rsps):
+    closed = order_json(1, "R1", status=1, closed=True, packages=["1ZA"])
+    closed["readOnly"]["processDate"] = "2026-09-09T15:30:00"
+    shipped = order_json(2, "R2", status=1, closed=True, ship_date="2026-09-10T08:00:00")
+    shipped["readOnly"]["processDate"] = "2026-09-09T15:30:00"
+    still_open = order_json(3, "R3")
+    still_open["readOnly"]["processDate"] = "2026-09-09T15:30:00"
+    rsps.add(responses.GET, ORDERS_URL, json=hal([closed, shipped, still_open]))
+    orders = list(make_client().iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+    assert [o.ship_date for o in orders] == [datetime(2026, 9, 9, 15, 30, tzinfo=timezone.utc),
+                                             datetime(2026, 9, 10, 8, tzinfo=timezone.utc), None]
+
+
 def test_facility_time_zone_across_dst(rsps):
     client = make_client(facility_time_zone="America/Chicago")
     rsps.add(responses.GET, ORDERS_URL, json=hal([
