@@ -83,7 +83,7 @@ def inventory(creds: dict, *, om_page_size: int = 200, adjust_batch: int = 200, 
     page = 1
     while True:
         answer = wms_session.get(f"{wms['base_url']}/inventory/stocksummaries", timeout=TIMEOUT, params={
-            "pgsiz": wms_page_size, "pgnum": page, "rql": f"customeridentifier.id=={wms['customer_id']}"})
+            "pgsiz": wms_page_size, "pgnum": page})
         answer.raise_for_status()
         calls += 1
         body = answer.json()

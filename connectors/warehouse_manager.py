@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 TOKEN_PATH = "/AuthServer/api/Token"
+LOGIN_KINDS = ("user_login", "user_login_id")  # token-body field naming the user (docs/wire-protocols.md WMS-1)
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 HAL_ACCEPT = "application/hal+json"
 
@@ -69,6 +70,8 @@ _clock = time.monotonic
 
 ORDERS_MAX_PAGE_SIZE = 1000
 STOCK_PAGE_SIZE = 500  # the documented maximum for /inventory/stocksummaries
+ITEMS_PAGE_SIZE = 100  # the documented maximum for /customers/{id}/items (default 10)
+CUSTOMER_ITEM_REL = "http://api.3plCentral.com/rels/customers/item"
 
 # 4xx answers this client reads itself, so the .NET error body can be turned into plain words.
 _HANDLED_4XX = (400, 403, 404, 409, 412, 422, 428)
@@ -114,10 +117,13 @@ _STATUS_WORDS = {
 
 @dataclass
 class StockReport:
-    """``available``: whole units per SKU; ``invalid``: SKU -> why its quantity could not be used."""
+    """``available``: whole units per SKU (this customer's items in this facility only);
+    ``invalid``: SKU -> why its quantity could not be used."""
 
     available: dict[str, int]
     invalid: dict[str, str] = field(default_factory=dict)
+    # Rows of this facility that are not this customer's items (another customer's stock): not counted.
+    other_customer_rows: int = 0
 
 
 @dataclass
@@ -241,6 +247,21 @@ def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> st
     return message + (f" [{technical}]" if technical else "") + "."
 
 
+def _camel(data: Any) -> Any:
+    """Plain-JSON PascalCase keys (``ReadOnly.OrderId``) as HAL camelCase (``readOnly.orderId``).
+
+    Only the first letter changes, which is how the two representations differ in the evidence
+    (airbytehq/airbyte streams.py ``ReadOnly.OrderId``, ``ItemIdentifier.Id`` vs.
+    Drewcrandall/ExtensivSharp models ``readOnly.orderId``, ``itemIdentifier.id``).
+    """
+    if isinstance(data, list):
+        return [_camel(value) for value in data]
+    if isinstance(data, Mapping):
+        return {(k[:1].lower() + k[1:] if isinstance(k, str) and not k.startswith(("$", "_")) else k): _camel(v)
+                for k, v in data.items()}
+    return data
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -258,6 +279,10 @@ def _is_number(value: Any) -> bool:
 class WarehouseManagerClient:
     """One WMS credential, scoped to one customer and one facility. Thread-safe token cache."""
 
+    # Asked for explicitly on every API call (Drewcrandall/ExtensivSharp sets it on every endpoint);
+    # answers are read in either representation, so a server answering plain JSON still works.
+    accept = HAL_ACCEPT
+
     def __init__(
         self,
         base_url: str,
@@ -265,6 +290,7 @@ class WarehouseManagerClient:
         client_id: str,
         client_secret: str,
         user_login: str = "",
+        login_kind: str = "user_login",
         tpl_key: str = "",
         customer_id: int,
         facility_id: int,
@@ -282,7 +308,12 @@ class WarehouseManagerClient:
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self._client_secret = client_secret
-        self.user_login = user_login
+        if login_kind not in LOGIN_KINDS:
+            raise ValueError(f"login_kind must be one of {', '.join(LOGIN_KINDS)}")
+        if login_kind == "user_login_id" and not str(user_login).strip().isdigit():
+            raise ValueError("with login_kind user_login_id the user login must be a number (digits only)")
+        self.user_login = str(user_login).strip() if login_kind == "user_login_id" else user_login
+        self.login_kind = login_kind
         self._tpl_key = tpl_key
         self.customer_id = customer_id
         self.facility_id = facility_id
@@ -303,9 +334,17 @@ class WarehouseManagerClient:
     # -- authentication -------------------------------------------------------------------------
 
     def authenticate(self) -> None:
-        """Obtain a fresh bearer token (client credentials) and cache it."""
+        """Obtain a fresh bearer token (client credentials) and cache it.
+
+        The body names the user by ``login_kind``: ``user_login`` (login name;
+        Drewcrandall/ExtensivSharp Services/AuthenticationService.cs) or ``user_login_id``
+        (numeric, sent as text like singer-io/tap-3plcentral tap_3plcentral/client.py and
+        GT-Logistics/extensiv-client src/Authentication/AccessTokenAuthentication.php ``'1'``);
+        airbytehq/airbyte source-tplcentral source.py sends whichever is configured. Only one of
+        the two is sent.
+        """
         basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode("ascii")
-        body: dict[str, Any] = {"grant_type": "client_credentials", "user_login": self.user_login}
+        body: dict[str, Any] = {"grant_type": "client_credentials", self.login_kind: self.user_login}
         if self._tpl_key:
             tpl = self._tpl_key.strip()
             body["tpl"] = tpl if tpl.startswith("{") else "{" + tpl + "}"
@@ -318,7 +357,7 @@ class WarehouseManagerClient:
         except (AuthenticationError, RequestRejected, NotFound) as exc:
             raise AuthenticationError(
                 "Warehouse Manager refused the client id / client secret"
-                + (" / user login" if self.user_login else "")
+                + (f" / {self.login_kind}" if self.user_login else "")
                 + f" (HTTP {exc.status}); check the credential in the warehouse settings.",
                 status=exc.status, body_excerpt=exc.body_excerpt, method="POST", path=TOKEN_PATH,
             ) from exc
@@ -369,7 +408,7 @@ class WarehouseManagerClient:
         """
         for attempt in (1, 2):
             token = self._bearer()
-            all_headers = {"Accept": HAL_ACCEPT, **(headers or {}), "Authorization": f"Bearer {token}"}
+            all_headers = {"Accept": self.accept, **(headers or {}), "Authorization": f"Bearer {token}"}
             try:
                 response = self.http.request(
                     method, path, params=params, json=json, headers=all_headers,
@@ -470,15 +509,22 @@ class WarehouseManagerClient:
 
     # -- order parsing --------------------------------------------------------------------------
 
-    def _order_from(self, data: Any, *, etag: str | None = None) -> WmsOrder:
+    def _order_from(self, data: Any, *, etag: str | None = None, call: str = "order") -> WmsOrder:
+        """Parse one order strictly; ``call`` (e.g. ``GET /orders``) names the call in errors.
+
+        A plain-JSON (PascalCase, ``ReadOnly``) order is read like its HAL camelCase twin.
+        """
         if not isinstance(data, Mapping):
-            raise MalformedResponse("Warehouse Manager sent an order that is not a JSON object.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has an order that is not a JSON object.")
+        if "readOnly" not in data and "ReadOnly" in data:
+            data = _camel(data)
         read_only = data.get("readOnly")
         if not isinstance(read_only, Mapping):
-            raise MalformedResponse("Warehouse Manager sent an order without its readOnly block.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has an order without its readOnly block.")
         order_id = read_only.get("orderId")
         if not _is_int(order_id):
             raise MalformedResponse(f"Warehouse Manager sent an order with an invalid orderId ({order_id!r}).")
+        self._check_scope(read_only, order_id, call)
         status = read_only.get("status", STATUS_OPEN)
         if not _is_int(status):
             raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-numeric status ({status!r}).")
@@ -509,6 +555,13 @@ class WarehouseManagerClient:
             if isinstance(number, str) and number.strip():
                 tracking.append(number.strip())
 
+        ship_date = self.parse_timestamp(read_only.get("shipDate"), field_name="shipDate")
+        if ship_date is None and (is_closed or status == STATUS_CLOSED):
+            # Some closed orders carry no shipDate; processDate (when the order was confirmed) is
+            # the nearest WMS timestamp (issue 14; processDate in singer-io/tap-3plcentral
+            # samples/orders.json and Drewcrandall/ExtensivSharp Models/Order/OrderReadOnly.cs).
+            ship_date = self.parse_timestamp(read_only.get("processDate"), field_name="processDate")
+
         def text(key: str) -> str:
             value = routing.get(key)
             return value.strip() if isinstance(value, str) else ""
@@ -520,7 +573,7 @@ class WarehouseManagerClient:
             is_closed=is_closed,
             etag=etag,
             last_modified=self.parse_timestamp(read_only.get("lastModifiedDate"), field_name="lastModifiedDate"),
-            ship_date=self.parse_timestamp(read_only.get("shipDate"), field_name="shipDate"),
+            ship_date=ship_date,
             tracking_numbers=tracking,
             carrier=text("carrier"),
             service=text("mode"),
@@ -529,34 +582,79 @@ class WarehouseManagerClient:
         )
 
     @staticmethod
-    def _hal_items(body: Any, rel: str, what: str) -> tuple[int, list[Any], bool]:
-        """(totalResults, items under the rel key, has a ``_links.next``) of a HAL collection."""
+    def _collection(body: Any, rel: str, call: str, *, hal_key: str = "_embedded",
+                    plain_key: str = "ResourceList") -> tuple[int, list[Any], bool]:
+        """(total, items, has a ``_links.next``) of a collection in either representation.
+
+        HAL (asked for with ``Accept: application/hal+json``): ``totalResults`` and
+        ``_embedded[rel]`` (Drewcrandall/ExtensivSharp Models/Order/Orders.cs, EmbeddedOrders.cs),
+        or a plain list under ``hal_key`` (stock summaries: ``summaries``). Plain JSON (what the API
+        answers without that Accept): ``TotalResults`` and ``ResourceList`` / ``Summaries``
+        (airbytehq/airbyte source-tplcentral streams.py; singer-io/tap-3plcentral sync.py), its
+        PascalCase items turned into the HAL camelCase this client reads. An answer with neither
+        form's total and collection key is ``MalformedResponse`` naming ``call`` and the field:
+        a missing key never reads as an empty page.
+        """
         if not isinstance(body, Mapping):
-            raise MalformedResponse(f"Warehouse Manager's {what} answer is not a JSON object.")
-        total = body.get("totalResults")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer is not a JSON object.")
+        plain_total = next((k for k in ("TotalResults",) if k in body), None)
+        if "totalResults" in body or hal_key in body:
+            total_field, items_field, plain = "totalResults", hal_key, False
+        elif plain_total or plain_key in body:
+            total_field, items_field, plain = "TotalResults", plain_key, True
+        else:
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has neither {hal_key!r} (HAL) nor "
+                                    f"{plain_key!r} (plain JSON) (found: {', '.join(map(str, body)) or 'nothing'}).")
+        total = body.get(total_field)
         if not _is_int(total) or total < 0:
-            raise MalformedResponse(f"Warehouse Manager's {what} answer has an invalid totalResults ({total!r}).")
-        embedded = body.get("_embedded")
-        items: Any = []
-        if embedded is not None:
-            if not isinstance(embedded, Mapping):
-                raise MalformedResponse(f"Warehouse Manager's {what} answer has an _embedded that is not an object.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has an invalid {total_field} ({total!r}).")
+        if items_field not in body:
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has no {items_field!r}.")
+        items: Any = body[items_field]
+        if items_field == "_embedded":
+            if not isinstance(items, Mapping):
+                raise MalformedResponse(f"Warehouse Manager's {call} answer has an _embedded that is not an object.")
             # Rel keys are literal URLs; the server spells the host "3plCentral", compare without case.
-            key = next((k for k in embedded if isinstance(k, str) and k.lower() == rel.lower()), None)
-            if key is None and embedded:
-                raise MalformedResponse(f"Warehouse Manager's {what} answer has no {rel!r} in _embedded "
-                                        f"(found: {', '.join(map(str, embedded))}).")
-            items = embedded.get(key, []) if key is not None else []
-        elif total > 0:
-            raise MalformedResponse(f"Warehouse Manager's {what} answer says {total} results but has no _embedded.")
+            key = next((k for k in items if isinstance(k, str) and k.lower() == rel.lower()), None)
+            if key is None:
+                raise MalformedResponse(f"Warehouse Manager's {call} answer has no {rel!r} in _embedded "
+                                        f"(found: {', '.join(map(str, items)) or 'nothing'}).")
+            items = items[key]
+            items_field = f"_embedded[{rel!r}]"
         if not isinstance(items, list):
-            raise MalformedResponse(f"Warehouse Manager's {what} answer has a {rel!r} that is not a list.")
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has a {items_field} that is not a list.")
+        if plain:
+            items = _camel(items)
         links = body.get("_links")
         has_next = isinstance(links, Mapping) and isinstance(links.get("next"), Mapping) and bool(links["next"].get("href"))
         return total, items, has_next
 
     def _scope_rql(self) -> str:
-        return f"customerIdentifier.id=={self.customer_id};facilityIdentifier.id=={self.facility_id}"
+        """RQL scoping an order query to this customer and facility.
+
+        On an order the identifiers live under ``readOnly``; the paths are the ones real clients
+        send: airbytehq/airbyte airbyte-integrations/connectors/source-tplcentral/source_tplcentral/streams.py
+        (class Orders: ``ReadOnly.CustomerIdentifier.Id==C``, ``ReadOnly.FacilityIdentifier.Id==F``).
+        Property names are case-insensitive (the vendor's Rels/rql page, quoted by
+        Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md); the hub writes them
+        in the HAL model's camelCase. A server that ignored the filter is caught by ``_check_scope``.
+        """
+        return (f"readOnly.customerIdentifier.id=={self.customer_id};"
+                f"readOnly.facilityIdentifier.id=={self.facility_id}")
+
+    def _check_scope(self, read_only: Mapping[str, Any], order_id: int, call: str) -> None:
+        """Fail loudly when an order is not of this customer and facility.
+
+        Guards the RQL scope (docs/wire-protocols.md WMS-4): a filter the server ignored or
+        misread must never pull another tenant's orders into this one.
+        """
+        for block, wanted in (("customerIdentifier", self.customer_id), ("facilityIdentifier", self.facility_id)):
+            ident = read_only.get(block)
+            got = ident.get("id") if isinstance(ident, Mapping) else None
+            if got != wanted or not _is_int(got):
+                raise MalformedResponse(
+                    f"Warehouse Manager's {call} answer has order {order_id} with readOnly.{block}.id "
+                    f"{got!r}, not this connection's {wanted}; refusing to use it.")
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -581,7 +679,7 @@ class WarehouseManagerClient:
                 raise self._error_for(response, "POST", "/orders", action)
             return self._raise_duplicate(reference, response, details)
         data = self._parse_json(response, "POST", "/orders")
-        return self._order_from(data, etag=response.headers.get("ETag"))
+        return self._order_from(data, etag=response.headers.get("ETag"), call="POST /orders")
 
     def _raise_duplicate(self, reference: str, response: requests.Response, details: Any) -> WmsOrder:
         note = ""
@@ -608,8 +706,9 @@ class WarehouseManagerClient:
         rql = f"referenceNum=={rql_value(reference_num)};{self._scope_rql()}"
         body, _ = self._get_json("/orders", action=f"look up order {reference_num}",
                                  params={"pgsiz": 100, "pgnum": 1, "detail": "All", "rql": rql})
-        _, items, _ = self._hal_items(body, ORDER_REL, "order search")
-        matches = [o for o in (self._order_from(item) for item in items) if o.reference_num == reference_num]
+        _, items, _ = self._collection(body, ORDER_REL, "GET /orders (by referenceNum)")
+        matches = [o for o in (self._order_from(item, call="GET /orders (by referenceNum)") for item in items)
+                   if o.reference_num == reference_num]
         if not matches:
             return None
         return max(matches, key=lambda o: (not o.is_canceled, o.order_id))
@@ -618,7 +717,7 @@ class WarehouseManagerClient:
         """One order by id, with its ETag (needed by ``cancel_order``)."""
         path = f"/orders/{int(order_id)}"
         body, response = self._get_json(path, action=f"read order {order_id}", params={"detail": "All"})
-        return self._order_from(body, etag=response.headers.get("ETag"))
+        return self._order_from(body, etag=response.headers.get("ETag"), call=f"GET {path}")
 
     def cancel_order(self, order_id: int, reason: str) -> str:
         """Cancel an open order. Returns ``"cancelled"`` or ``"already_cancelled"``.
@@ -687,9 +786,9 @@ class WarehouseManagerClient:
             params = {"pgsiz": page_size, "pgnum": pgnum, "rql": rql,
                       "sort": "readOnly.lastModifiedDate", "detail": "All"}
             body, _ = self._get_json("/orders", action="list modified orders", params=params)
-            total, items, has_next = self._hal_items(body, ORDER_REL, "order list")
+            total, items, has_next = self._collection(body, ORDER_REL, "GET /orders (modified since)")
             max_total = max(max_total, total)
-            orders = [self._order_from(item) for item in items]
+            orders = [self._order_from(item, call="GET /orders (modified since)") for item in items]
             ids = [o.order_id for o in orders]
             if ids and ids == previous_ids:
                 raise MalformedResponse(f"Warehouse Manager returned the same orders for page {pgnum} as for "
@@ -726,43 +825,91 @@ class WarehouseManagerClient:
     def stock_report(self) -> "StockReport":
         """Like ``stock_available``, but a SKU whose quantity is unusable (negative, not a number)
         is set aside in ``invalid`` with the reason and every other SKU is still returned: one bad
-        row must not stop a whole inventory run. Rows that name no SKU or facility still raise."""
+        row must not stop a whole inventory run. Rows that name no SKU or facility still raise.
+
+        Scoping (docs/wire-protocols.md WMS-7): a summary row names no customer, and the credential
+        may see other customers' items in the same facility, often with the same SKU names. So no
+        customer RQL is sent (``customeridentifier.id`` on this resource has no evidence; Airbyte
+        source-tplcentral streams.py class StockSummaries and tap-3plcentral sync.py send no rql
+        either) and only rows whose ``itemIdentifier.id`` is one of this customer's items
+        (``customer_items``) and whose ``facilityId`` is this facility are summed. Other
+        customers' rows are counted in ``StockReport.other_customer_rows``, never in the stock.
+        """
         path = "/inventory/stocksummaries"
-        # Rows carry no customer id, so the customer is scoped with RQL (property path per the notes).
-        rql = f"customeridentifier.id=={self.customer_id}"
+        own_items = self.customer_items()
         totals: dict[str, float] = {}
         invalid: dict[str, str] = {}
+        skipped = 0
         previous: list[tuple] | None = None
         pgnum = 1
         while True:
             body, _ = self._get_json(path, action="read stock summaries",
-                                     params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum, "rql": rql})
-            if not isinstance(body, Mapping):
-                raise MalformedResponse("Warehouse Manager's stock summaries answer is not a JSON object.",
-                                        method="GET", path=path)
-            total = body.get("totalResults")
-            rows = body.get("summaries", body.get("Summaries"))
-            if not _is_int(total) or total < 0:
-                raise MalformedResponse(f"Warehouse Manager's stock summaries answer has an invalid totalResults "
-                                        f"({total!r}).", method="GET", path=path)
-            if rows is None and total == 0:
-                rows = []
-            if not isinstance(rows, list):
-                raise MalformedResponse("Warehouse Manager's stock summaries answer has no 'summaries' list.",
-                                        method="GET", path=path)
-            signature = [self._stock_row(row, totals, invalid, path) for row in rows]
+                                     params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum})
+            total, rows, _ = self._collection(body, "", f"GET {path}", hal_key="summaries", plain_key="Summaries")
+            signature = []
+            for row in rows:
+                mark, counted = self._stock_row(row, totals, invalid, path, own_items)
+                signature.append(mark)
+                skipped += not counted
             if signature and signature == previous:
                 raise MalformedResponse(f"Warehouse Manager returned the same stock rows for page {pgnum} as for "
                                         f"page {pgnum - 1}; stopping instead of paging forever.",
                                         method="GET", path=path)
+            if not own_items and skipped:
+                # Every row would read as "not ours" and the tenant's stock as zero: refuse instead.
+                raise MalformedResponse(f"Warehouse Manager lists no items for customer {self.customer_id} but has "
+                                        f"stock rows in facility {self.facility_id}; refusing to read the stock as "
+                                        "zero (check the customer id).", method="GET",
+                                        path=f"/customers/{self.customer_id}/items")
             if not rows or pgnum * STOCK_PAGE_SIZE >= total:
                 break
             previous = signature
             pgnum += 1
-        return StockReport({sku: math.floor(qty) for sku, qty in totals.items() if sku not in invalid}, invalid)
+        return StockReport({sku: math.floor(qty) for sku, qty in totals.items() if sku not in invalid}, invalid,
+                           other_customer_rows=skipped)
 
-    def _stock_row(self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str) -> tuple:
-        """Validate one stock summary row and add it to ``totals`` (or its SKU to ``invalid``) when it is this facility's."""
+    def customer_items(self) -> dict[int, str]:
+        """This customer's items, ``itemId -> sku`` (``GET /customers/{id}/items``, all pages).
+
+        Evidence: Drewcrandall/ExtensivSharp Endpoints/Items/GET_Items.cs (path, ``pgsiz``/``pgnum``)
+        and Models/Items/EmbeddedItems.cs (rel ``http://api.3plCentral.com/rels/customers/item``);
+        airbytehq/airbyte source-tplcentral streams.py class Items (``ResourceList``, page size
+        100, the documented maximum). May be empty (a new customer); ``stock_report`` refuses an
+        empty item master when this facility has stock rows.
+        """
+        path = f"/customers/{self.customer_id}/items"
+        call = f"GET {path}"
+        found: dict[int, str] = {}
+        previous: list[int] | None = None
+        pgnum = 1
+        while True:
+            body, _ = self._get_json(path, action=f"list the items of customer {self.customer_id}",
+                                     params={"pgsiz": ITEMS_PAGE_SIZE, "pgnum": pgnum})
+            total, items, has_next = self._collection(body, CUSTOMER_ITEM_REL, call)
+            ids = []
+            for item in items:
+                item_id = item.get("itemId") if isinstance(item, Mapping) else None
+                if item_id is None and isinstance(item, Mapping) and isinstance(item.get("readOnly"), Mapping):
+                    item_id = item["readOnly"].get("itemId")
+                sku = item.get("sku") if isinstance(item, Mapping) else None
+                if not _is_int(item_id) or not isinstance(sku, str) or not sku.strip():
+                    raise MalformedResponse(f"Warehouse Manager's {call} answer has an item without a numeric "
+                                            f"itemId and a sku ({excerpt(repr(item), 80)}).", method="GET", path=path)
+                found[item_id] = sku
+                ids.append(item_id)
+            if ids and ids == previous:
+                raise MalformedResponse(f"Warehouse Manager returned the same items for page {pgnum} as for page "
+                                        f"{pgnum - 1}; stopping instead of paging forever.", method="GET", path=path)
+            if not items or not (pgnum * ITEMS_PAGE_SIZE < total):
+                break
+            previous = ids
+            pgnum += 1
+        return found
+
+    def _stock_row(self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str,
+                   own_items: Mapping[int, str]) -> tuple[tuple, bool]:
+        """Validate one stock summary row and add it to ``totals`` (or its SKU to ``invalid``) when
+        it is this facility's and one of this customer's items. Returns (row signature, counted)."""
         if not isinstance(row, Mapping):
             raise MalformedResponse("Warehouse Manager sent a stock summary row that is not an object.",
                                     method="GET", path=path)
@@ -771,6 +918,10 @@ class WarehouseManagerClient:
         if not isinstance(sku, str) or not sku.strip():
             raise MalformedResponse("Warehouse Manager sent a stock summary row without an item SKU.",
                                     method="GET", path=path)
+        item_id = item.get("id")
+        if not _is_int(item_id):
+            raise MalformedResponse(f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric "
+                                    f"itemIdentifier.id; it cannot tell whose item it is.", method="GET", path=path)
         facility = row.get("facilityId")
         if facility is None and isinstance(row.get("facilityIdentifier"), Mapping):
             facility = row["facilityIdentifier"].get("id")
@@ -778,12 +929,17 @@ class WarehouseManagerClient:
             raise MalformedResponse(f"Warehouse Manager sent a stock summary row for SKU {sku} without a "
                                     f"numeric facilityId.", method="GET", path=path)
         available = row.get("available")
+        qualifier = str(row.get("qualifier") or "")
+        ours = own_items.get(item_id) == sku
+        counted = ours and facility == self.facility_id
+        if item_id in own_items and not ours:
+            raise MalformedResponse(f"Warehouse Manager's stock row for item {item_id} says SKU {sku}, but the "
+                                    f"customer's item {item_id} is {own_items[item_id]}.", method="GET", path=path)
         if not _is_number(available) or available < 0:
-            if facility == self.facility_id:
+            if counted:
                 invalid.setdefault(sku, f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
                                         f"({excerpt(repr(available), 40)}).")
-            return (sku, str(row.get("qualifier") or ""), facility, repr(available))
-        qualifier = row.get("qualifier") or ""
-        if facility == self.facility_id:
+            return (sku, item_id, qualifier, facility, repr(available)), counted or facility != self.facility_id
+        if counted:
             totals[sku] = totals.get(sku, 0) + available
-        return (sku, str(qualifier), facility, available)
+        return (sku, item_id, qualifier, facility, available), counted or facility != self.facility_id

@@ -55,7 +55,8 @@ def add_connection_page(page: ConnectionPage) -> None:
 
 
 # Changing any of these gives a connection whose credentials were rejected another chance.
-CREDENTIAL_FIELDS = {"username", "password", "access_token", "client_id", "client_secret", "user_login", "tpl_key"}
+CREDENTIAL_FIELDS = {"username", "password", "access_token", "client_id", "client_secret", "user_login", "wms_login_kind",
+                     "tpl_key"}
 
 
 class MembershipInline(admin.TabularInline):

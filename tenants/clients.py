@@ -80,6 +80,7 @@ def warehouse_manager_for_warehouse(warehouse, recorder: CallRecorder | None = N
         client_id=warehouse.client_id,
         client_secret=str(warehouse.client_secret or ""),
         user_login=warehouse.user_login,
+        login_kind=warehouse.wms_login_kind,
         tpl_key=str(warehouse.tpl_key or ""),
         customer_id=warehouse.customer_id,
         facility_id=warehouse.facility_id,

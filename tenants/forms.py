@@ -64,9 +64,17 @@ class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecrets
     class Meta:
         model = Warehouse
         fields = [
-            "tenant", "name", "wms_base_url", "client_id", "client_secret", "user_login", "tpl_key",
+            "tenant", "name", "wms_base_url", "client_id", "client_secret", "user_login", "wms_login_kind", "tpl_key",
             "customer_id", "facility_id", "facility_time_zone",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "wms_login_kind" in self.fields:
+            self.fields["wms_login_kind"].required = False  # left out: the login name form, as before
+
+    def clean_wms_login_kind(self):
+        return self.cleaned_data.get("wms_login_kind") or Warehouse._meta.get_field("wms_login_kind").default
 
 
 class OrderManagerConnectionForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):

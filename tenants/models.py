@@ -86,6 +86,19 @@ class AlertContact(models.Model):
         return f"{self.name} <{self.email}>" if self.name else self.email
 
 
+class WmsLoginKind(models.TextChoices):
+    """Which token-body field carries ``Warehouse.user_login`` (docs/wire-protocols.md WMS-1).
+
+    ``user_login``: Drewcrandall/ExtensivSharp Services/AuthenticationService.cs; ``user_login_id``:
+    singer-io/tap-3plcentral tap_3plcentral/client.py, GT-Logistics/extensiv-client
+    src/Authentication/AccessTokenAuthentication.php; airbytehq/airbyte source-tplcentral
+    source.py sends whichever one is configured.
+    """
+
+    LOGIN_NAME = "user_login", "login name (user_login)"
+    LOGIN_ID = "user_login_id", "numeric user id (user_login_id)"
+
+
 class Warehouse(models.Model):
     """One of the tenant's warehouses and how to reach its WMS (Extensiv 3PL Warehouse Manager)."""
 
@@ -100,6 +113,11 @@ class Warehouse(models.Model):
     user_login = models.CharField(
         "user login", max_length=200, blank=True,
         help_text="The integration user's 3PL Warehouse Manager login (user_login), if your credential needs one.",
+    )
+    wms_login_kind = models.CharField(
+        "user login is", max_length=20, choices=WmsLoginKind.choices, default=WmsLoginKind.LOGIN_NAME,
+        help_text="How the token request names the integration user: by login name (user_login) or by "
+                  "numeric user id (user_login_id). Credentials exist in both forms; ask your 3PL which.",
     )
     tpl_key = EncryptedTextField("TPL key", blank=True, help_text="3PL GUID; only older single-tenant credentials need it.")
     customer_id = models.PositiveIntegerField("customer id")
@@ -117,6 +135,12 @@ class Warehouse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} / {self.name}"
+
+    def clean(self):
+        super().clean()
+        if self.wms_login_kind == WmsLoginKind.LOGIN_ID and not (self.user_login or "").strip().isdigit():
+            raise ValidationError({"user_login": "With “numeric user id (user_login_id)” the user login must be "
+                                                 "the user's number, digits only (e.g. 1)."})
 
 
 class OrderStatus(models.TextChoices):

@@ -546,6 +546,41 @@ def test_wms_token_create_duplicate_find_and_401(om_sandbox):
         wms_client(om_sandbox, client_secret="wrong").authenticate()
 
 
+def test_wms_client_reads_the_plain_json_answer_too(om_sandbox):
+    """Over a real socket: asked without the HAL Accept, the sandbox answers plain PascalCase JSON,
+    and the client still creates, finds, polls and reads stock correctly."""
+    client = wms_client(om_sandbox)
+    client.accept = "application/json"
+    created = client.create_order(wms_order("SO-PLAIN-1"))
+    assert created.etag and created.reference_num == "SO-PLAIN-1"
+    assert client.find_order_by_reference("SO-PLAIN-1").order_id == created.order_id
+    assert client.get_order(created.order_id).etag
+    since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    assert created.order_id in [o.order_id for o in client.iter_orders_modified_since(since)]
+    hal = wms_client(om_sandbox)
+    assert client.stock_available() == hal.stock_available() != {}
+
+
+def test_wms_stock_excludes_another_customers_same_named_skus(om_sandbox):
+    """Over a real socket: the sandbox's stock summaries really hold another customer's rows in the
+    same facility (SKU-1 with 900 more); the client counts only its customer's items."""
+    client = wms_client(om_sandbox)
+    before = client.stock_available()
+    operations.add_other_customer_stock(om_sandbox["wms"], {"SKU-1": 900, "NOT-OURS": 40})
+    report = client.stock_report()
+    assert report.available == before and "NOT-OURS" not in report.available
+    assert report.other_customer_rows == 2
+
+
+def test_wms_token_by_login_id_against_an_id_keyed_account(om_sandbox):
+    """Over a real socket: an account keyed by user_login_id signs the client in only in that form."""
+    operations.ensure_wms_account("shop-wms", "wms-pass", customer_id=7, facility_id=3, user_login="8",
+                                  login_kind="user_login_id", facility_time_zone="America/Chicago")
+    wms_client(om_sandbox, user_login="8", login_kind="user_login_id").authenticate()
+    with pytest.raises(AuthenticationError, match="user_login"):
+        wms_client(om_sandbox, user_login="8").authenticate()
+
+
 def test_wms_cancel_with_a_provoked_412_then_closed_and_already_cancelled(om_sandbox):
     records = []
     client = wms_client(om_sandbox, records)

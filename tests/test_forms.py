@@ -108,3 +108,18 @@ def test_no_warning_for_daily_or_disabled_inventory(changes):
     form = OrderManagerConnectionForm(data, instance=conn)
     assert form.is_valid(), form.errors
     assert form.warnings() == []
+
+
+@pytest.mark.parametrize("kind, login, ok", [("user_login_id", "17", True), ("user_login_id", "integration", False),
+                                             ("user_login_id", "", False), ("user_login", "integration", True),
+                                             ("", "integration", True)])
+def test_wms_login_kind_numeric_id_is_validated(kind, login, ok):
+    """The token body names the user by login name or numeric id (WMS-1); the id form must be digits."""
+    warehouse = factories.WarehouseFactory()
+    form = WarehouseForm(form_data(warehouse, wms_login_kind=kind, user_login=login), instance=warehouse)
+    assert form.is_valid() is ok, form.errors
+    if ok:
+        saved = form.save()
+        assert saved.wms_login_kind == (kind or "user_login")
+    else:
+        assert "user_login" in form.errors

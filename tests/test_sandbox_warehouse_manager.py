@@ -9,6 +9,7 @@ import pytest
 
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import WmsOrder, WmsOrderStatus
+from connectors.sandbox.wms_render import CUSTOMER_ITEM_REL as ITEM_REL
 from connectors.sandbox.wms_render import ORDER_REL
 
 BASE = "/sandbox/warehouse-manager"
@@ -82,14 +83,30 @@ def test_client_credentials_token(client, wms):
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "Bearer" and body["expires_in"] == 3600 and body["access_token"]
-    with_id = _token(client, body={"grant_type": "client_credentials", "user_login_id": "1", "tpl": "{abc}"})
-    assert with_id.status_code == 200
+    with_tpl = _token(client, body={"grant_type": "client_credentials", "user_login": "acme", "tpl": "{abc}"})
+    assert with_tpl.status_code == 200
 
 
 def test_token_refusals(client, wms):
     assert _token(client, secret="wrong").status_code == 401
     assert _token(client, body={"grant_type": "password", "user_login": "acme"}).status_code == 400
     assert _token(client, body={"grant_type": "client_credentials"}).status_code == 400
+    assert _token(client, body={"grant_type": "client_credentials", "user_login": "someone-else"}).status_code == 400
+
+
+def test_account_keyed_by_one_login_form_refuses_the_other(client, wms):
+    """A credential keyed by login name refuses user_login_id, and the other way round (stricter)."""
+    refused = _token(client, body={"grant_type": "client_credentials", "user_login_id": "1"})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert "user_login_id" in refused.json()["error_description"]
+    both = _token(client, body={"grant_type": "client_credentials", "user_login": "acme", "user_login_id": "1"})
+    assert both.status_code == 400
+    operations.ensure_wms_account("acme-wms", "wms-secret", customer_id=7, facility_id=3, user_login="42",
+                                  login_kind="user_login_id", facility_time_zone=ZONE)
+    assert _token(client, body={"grant_type": "client_credentials", "user_login_id": "42"}).status_code == 200
+    assert _token(client, body={"grant_type": "client_credentials", "user_login_id": 42}).status_code == 200
+    assert _token(client, body={"grant_type": "client_credentials", "user_login": "42"}).status_code == 400
+    assert _token(client, body={"grant_type": "client_credentials", "user_login_id": "43"}).status_code == 400
 
 
 def test_calls_need_a_valid_unexpired_token(client, api, wms):
@@ -166,11 +183,27 @@ def test_list_is_hal_with_paging_and_rql(api, wms):
 
     found = api.get("/orders", {"rql": "referenceNum==SO-003"}).json()
     assert [o["referenceNum"] for o in found["_embedded"][ORDER_REL]] == ["SO-003"]
-    both = api.get("/orders", {"rql": "customerIdentifier.id==7;facilityIdentifier.id==3"}).json()
+    both = api.get("/orders", {"rql": "readOnly.customerIdentifier.id==7;readOnly.facilityIdentifier.id==3"}).json()
     assert both["totalResults"] == 5
-    assert api.get("/orders", {"rql": "customerIdentifier.id==8"}).json()["totalResults"] == 0
+    # Airbyte's casing is accepted too: property names compare without case.
+    assert api.get("/orders", {"rql": "ReadOnly.CustomerIdentifier.Id==7"}).json()["totalResults"] == 5
+    assert api.get("/orders", {"rql": "readOnly.customerIdentifier.id==8"}).json()["totalResults"] == 0
     assert api.get("/orders", {"rql": "referenceNum=in=(SO-001,SO-002)"}).json()["totalResults"] == 2
-    assert api.get("/orders", {"rql": "nosuchfield==1"}).status_code == 400
+    assert api.get("/orders", {"pgsiz": "1001"}).status_code == 400
+
+
+@pytest.mark.parametrize("rql, prop", [("nosuchfield==1", "nosuchfield"),
+                                       ("customerIdentifier.id==7", "customerIdentifier.id"),
+                                       ("readOnly.lastModifiedDate=ge=2024-01-01;poNum==1", "poNum")])
+def test_unsupported_rql_property_is_a_query_parameter_exception(api, wms, rql, prop):
+    """Only properties a real client is seen to send are supported; the rest get the real 400 body."""
+    answer = api.get("/orders", {"rql": rql})
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["$type"].split(",")[0].endswith(".QueryParameterException")
+    assert body["ErrorCode"] == "NotParsable" and body["Parameters"] == ["rql"]
+    assert body["Hint"] == f"Properties not supported: {prop}"
+    assert body["Properties"] == [{"Name": prop, "Value": None}]
     assert api.get("/orders", {"pgsiz": "1001"}).status_code == 400
 
 
@@ -198,7 +231,7 @@ def test_packages_and_items_only_with_detail(api, wms):
     [package] = body["readOnly"]["packages"]
     assert package["trackingNumber"] == shipped["trackingNumber"] == body["routingInfo"]["trackingNumber"]
     assert body["routingInfo"]["carrier"] in ("UPS", "FedEx", "USPS") and body["routingInfo"]["scacCode"]
-    listed = api.get("/orders", {"detail": "Packages", "rql": "readOnly.status==1"}).json()
+    listed = api.get("/orders", {"detail": "Packages", "rql": "readOnly.isClosed==true"}).json()
     assert listed["_embedded"][ORDER_REL][0]["readOnly"]["packages"][0]["trackingNumber"] == shipped["trackingNumber"]
 
 
@@ -240,6 +273,45 @@ def test_canceler_refuses_closed_orders_with_403(api, wms):
     assert "OperationException" in response.json()["$type"] and response.json()["ErrorCode"] == "OrderConfirmed"
 
 
+# ------------------------------------------------------------------ content negotiation
+
+
+def _plain_get(client, path, params=None, accept=None):
+    token = _token(client).json()["access_token"]
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    if accept is not None:
+        headers["HTTP_ACCEPT"] = accept
+    return client.get(f"{BASE}{path}", params or {}, **headers)
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "*/*", "application/hal+json;q=0, application/json"])
+def test_without_a_hal_accept_the_answer_is_plain_pascal_case(client, api, wms, accept):
+    """Only an explicit HAL Accept gets HAL; a HAL-only reader of the plain answer finds nothing to read."""
+    created = api.post("/orders", order_body("SO-PLAIN")).json()
+    listing = _plain_get(client, "/orders", {"detail": "All"}, accept)
+    assert listing["Content-Type"].startswith("application/json")
+    body = listing.json()
+    assert "_embedded" not in body and "totalResults" not in body, "nothing for a HAL-only reader"
+    assert body["TotalResults"] == 1
+    [order] = body["ResourceList"]
+    assert order["ReadOnly"]["OrderId"] == created["readOnly"]["orderId"]
+    assert order["ReadOnly"]["CustomerIdentifier"]["Id"] == 7 and order["ReferenceNum"] == "SO-PLAIN"
+    assert order["OrderItems"][0]["ItemIdentifier"]["Sku"] == "SKU-1"
+    single = _plain_get(client, f"/orders/{order['ReadOnly']['OrderId']}", {}, accept).json()
+    assert "readOnly" not in single and single["ReadOnly"]["OrderId"] == order["ReadOnly"]["OrderId"]
+    stock = _plain_get(client, "/inventory/stocksummaries", {}, accept).json()
+    assert "summaries" not in stock and stock["TotalResults"] == 12
+    assert stock["Summaries"][0]["ItemIdentifier"]["Sku"] == "SKU-1" and stock["Summaries"][0]["FacilityId"] == 3
+
+
+def test_with_the_hal_accept_the_answer_is_hal(api, wms):
+    api.post("/orders", order_body("SO-HAL"))
+    answer = api.get("/orders")
+    assert answer["Content-Type"].startswith("application/hal+json")
+    assert answer.json()["_embedded"][ORDER_REL][0]["readOnly"]["orderId"]
+    assert "summaries" in api.get("/inventory/stocksummaries").json()
+
+
 # ------------------------------------------------------------------ stock
 
 
@@ -252,7 +324,37 @@ def test_stock_summaries(api, wms):
     assert {"itemIdentifier", "qualifier", "facilityId", "available", "onHand", "allocated"} <= set(row)
     assert row["itemIdentifier"]["sku"] == "SKU-1" and row["facilityId"] == 3
     assert row["onHand"] == row["available"] + row["allocated"]
-    only = api.get("/inventory/stocksummaries", {"rql": "itemIdentifier.sku==SKU-1"}).json()
-    assert [r["itemIdentifier"]["sku"] for r in only["summaries"]] == ["SKU-1"]  # exact, not prefix
+    # No RQL property on stock summaries has a citable client, so every one is refused (stricter).
+    for rql in ("customeridentifier.id==7", "itemIdentifier.sku==SKU-1", "facilityId==3"):
+        refused = api.get("/inventory/stocksummaries", {"rql": rql})
+        assert refused.status_code == 400 and refused.json()["Hint"].startswith("Properties not supported: ")
     assert api.get("/inventory/stocksummaries", {"pgsiz": "500"}).status_code == 200
     assert api.get("/inventory/stocksummaries", {"pgsiz": "501"}).status_code == 400
+
+
+def test_stock_summaries_contain_another_customers_rows_in_the_same_facility(api, wms):
+    other = operations.add_other_customer_stock(wms, {"SKU-1": 900, "OTHER-9": 5})
+    rows = api.get("/inventory/stocksummaries", {"pgsiz": "500"}).json()["summaries"]
+    blue = [r for r in rows if r["itemIdentifier"]["sku"] == "SKU-1"]
+    assert len(blue) == 2 and {r["facilityId"] for r in blue} == {3}, "same SKU name, same facility, two items"
+    assert len({r["itemIdentifier"]["id"] for r in blue}) == 2
+    assert all("customerIdentifier" not in r for r in rows), "a summary row names no customer"
+    theirs = api.get(f"/customers/{other}/items", {"pgsiz": "100"}).json()
+    assert sorted(i["sku"] for i in theirs["_embedded"][ITEM_REL]) == ["OTHER-9", "SKU-1"]
+
+
+def test_customer_items_paged_hal_and_plain(client, api, wms):
+    first = api.get("/customers/7/items").json()
+    assert first["totalResults"] == 12 and len(first["_embedded"][ITEM_REL]) == 10, "default page size 10"
+    assert "pgnum=2" in first["_links"]["next"]["href"]
+    item = first["_embedded"][ITEM_REL][0]
+    assert item["sku"] == "SKU-1" and isinstance(item["itemId"], int)
+    assert item["readOnly"]["customerIdentifier"]["id"] == 7
+    last = api.get("/customers/7/items", {"pgsiz": "100", "pgnum": "1"}).json()
+    assert len(last["_embedded"][ITEM_REL]) == 12
+    assert api.get("/customers/7/items", {"pgsiz": "101"}).status_code == 400
+    assert api.get("/customers/7/items", {"rql": "sku==SKU-1"}).status_code == 400
+    assert api.get("/customers/8/items").status_code == 404
+    plain = _plain_get(client, "/customers/7/items", {"pgsiz": "5"}).json()
+    assert plain["TotalResults"] == 12 and plain["ResourceList"][0]["Sku"] == "SKU-1"
+    assert "_embedded" not in plain

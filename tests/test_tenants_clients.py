@@ -98,6 +98,19 @@ def test_warehouse_manager_client_from_the_connections_warehouse(settings):
     assert "wms-s3cret" not in repr(client)
 
 
+@pytest.mark.django_db
+def test_warehouse_manager_client_sends_the_warehouses_login_kind():
+    warehouse = factories.WarehouseFactory(wms_base_url="https://wms.example.test", user_login="31",
+                                           wms_login_kind="user_login_id")
+    client = clients.warehouse_manager_for_warehouse(warehouse)
+    with responses.RequestsMock() as rsps:
+        rsps.add("POST", "https://wms.example.test/AuthServer/api/Token",
+                 json={"access_token": "wtok", "token_type": "Bearer", "expires_in": 3600})
+        client.authenticate()
+        body = json.loads(rsps.calls[0].request.body)
+    assert body["user_login_id"] == "31" and "user_login" not in body
+
+
 # ------------------------------------------------------------------ pacing from the throttle limits
 
 OM_BASE = "https://om.example.test"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import pickle
+import zlib
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -106,6 +107,18 @@ def test_token_request_shape_and_caching(rsps, monkeypatch):
     now[0] += 3600 * 0.02  # past ~80% of expires_in: refreshed before it can expire mid-run
     client.get_order(5)
     assert len(api_calls(rsps, "/Token")) == 2
+
+
+def test_token_body_names_the_user_by_login_id_when_configured(rsps):
+    make_client(user_login=" 17 ", login_kind="user_login_id").authenticate()
+    [call] = api_calls(rsps, "/AuthServer/api/Token")
+    assert json.loads(call.request.body) == {"grant_type": "client_credentials", "user_login_id": "17"}
+
+
+@pytest.mark.parametrize("kind, login", [("user_login_id", "integration"), ("user_login_id", ""), ("login", "x")])
+def test_login_kind_is_checked_at_construction(kind, login):
+    with pytest.raises(ValueError):
+        make_client(user_login=login, login_kind=kind)
 
 
 def test_no_tpl_sent_without_tpl_key(rsps):
@@ -234,7 +247,7 @@ def test_find_by_reference_encodes_rql_values_and_scopes(rsps):
     assert "%252C" in raw_query and "%253B" in raw_query, "special characters are encoded twice on the wire"
     rql = query(call)["rql"]
     clauses = rql.split(";")
-    assert clauses[1:] == [f"customerIdentifier.id=={CUSTOMER}", f"facilityIdentifier.id=={FACILITY}"]
+    assert clauses[1:] == [f"readOnly.customerIdentifier.id=={CUSTOMER}", f"readOnly.facilityIdentifier.id=={FACILITY}"]
     field, _, value = clauses[0].partition("==")
     assert field == "referenceNum" and unquote(value) == ref
     assert query(call)["detail"] == "All"
@@ -242,11 +255,42 @@ def test_find_by_reference_encodes_rql_values_and_scopes(rsps):
 
 def test_find_by_reference_prefers_live_order_and_none_when_missing(rsps):
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(9, "R1"), order_json(3, "R1", status=2)]))
-    rsps.add(responses.GET, ORDERS_URL, json={"totalResults": 0, "_links": {}})
+    rsps.add(responses.GET, ORDERS_URL, json=hal([]))
     client = make_client()
     assert client.find_order_by_reference("R1").order_id == 9
     assert client.find_order_by_reference("R2") is None
 
+
+
+@pytest.mark.parametrize("block, other", [("customerIdentifier", {"id": CUSTOMER + 1}),
+                                          ("facilityIdentifier", {"id": FACILITY + 1}),
+                                          ("customerIdentifier", None)])
+@pytest.mark.parametrize("call", ["lookup", "poll", "get"])
+def test_order_of_another_customer_or_facility_fails_loudly(rsps, block, other, call):
+    """A server that ignored the RQL scope must not slip another tenant's order in (WMS-4 guard)."""
+    foreign = order_json(5, "R1")
+    if other is None:
+        del foreign["readOnly"][block]
+    else:
+        foreign["readOnly"][block] = other
+    rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(4, "R1"), foreign]))
+    rsps.add(responses.GET, f"{ORDERS_URL}/5", json=foreign)
+    client = make_client()
+    with pytest.raises(MalformedResponse, match=rf"order 5 with readOnly\.{block}\.id"):
+        if call == "lookup":
+            client.find_order_by_reference("R1")
+        elif call == "poll":
+            list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+        else:
+            client.get_order(5)
+
+
+def test_query_parameter_exception_names_the_refused_property():
+    body = net_error("QueryParameterException", "NotParsable", "Properties not supported: gorp",
+                     Parameters=["rql"], Properties=[{"Name": "gorp", "Value": None}])
+    text = describe_wms_error(400, body, action="list modified orders")
+    assert "field: gorp" in text and "Properties not supported: gorp" in text
+    assert "QueryParameterException NotParsable" in text
 
 
 @pytest.mark.parametrize("po_num, read", [("4711", "4711"), (4711, "4711"), (" 12 ", "12"), (None, ""), (True, ""),
@@ -343,9 +387,22 @@ def test_closed_orders_tracking_from_packages_and_routing_fallback(rsps):
     assert orders[0].ship_date == datetime(2026, 9, 9, 17, tzinfo=timezone.utc)
     params = query(api_calls(rsps, "/orders")[0])
     assert params["rql"] == ("readOnly.lastModifiedDate=ge=2026-09-01T00%3A00%3A00;"
-                             f"customerIdentifier.id=={CUSTOMER};facilityIdentifier.id=={FACILITY}")
+                             f"readOnly.customerIdentifier.id=={CUSTOMER};readOnly.facilityIdentifier.id=={FACILITY}")
     assert (params["sort"], params["detail"], params["pgsiz"], params["pgnum"]) == (
         "readOnly.lastModifiedDate", "All", "100", "1")
+
+
+def test_closed_order_without_ship_date_falls_back_to_process_date(rsps):
+    closed = order_json(1, "R1", status=1, closed=True, packages=["1ZA"])
+    closed["readOnly"]["processDate"] = "2026-09-09T15:30:00"
+    shipped = order_json(2, "R2", status=1, closed=True, ship_date="2026-09-10T08:00:00")
+    shipped["readOnly"]["processDate"] = "2026-09-09T15:30:00"
+    still_open = order_json(3, "R3")
+    still_open["readOnly"]["processDate"] = "2026-09-09T15:30:00"
+    rsps.add(responses.GET, ORDERS_URL, json=hal([closed, shipped, still_open]))
+    orders = list(make_client().iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+    assert [o.ship_date for o in orders] == [datetime(2026, 9, 9, 15, 30, tzinfo=timezone.utc),
+                                             datetime(2026, 9, 10, 8, tzinfo=timezone.utc), None]
 
 
 def test_facility_time_zone_across_dst(rsps):
@@ -415,7 +472,11 @@ def test_endless_next_links_past_total_are_malformed(rsps):
     ({"_embedded": {ORDER_REL: []}}, "totalResults"),
     ({"totalResults": 1, "_embedded": {"http://api.3plCentral.com/rels/orders/item": [{}]}}, "found: "),
     ({"totalResults": 1, "_embedded": {ORDER_REL: {"orderId": 1}}}, "not a list"),
-    ({"totalResults": 1}, "no _embedded"),
+    ({"totalResults": 1}, "GET /orders \\(modified since\\) answer has no '_embedded'"),
+    ({"totalResults": 0, "_links": {}}, "no '_embedded'"),
+    ({"TotalResults": 0}, "no 'ResourceList'"),
+    ({"TotalResults": 1, "ResourceList": {"OrderId": 1}}, "ResourceList that is not a list"),
+    ({"Orders": []}, "neither '_embedded' \\(HAL\\) nor 'ResourceList'"),
     (hal([{"referenceNum": "x"}]), "readOnly"),
     (hal([dict(order_json(1), readOnly={"orderId": "1"})]), "orderId"),
     (hal([order_json(1, modified="yesterday")]), "lastModifiedDate"),
@@ -443,9 +504,36 @@ def test_get_order_returns_wms_order_with_etag(rsps):
 
 # --- stock ------------------------------------------------------------------------------------
 
-def stock_row(sku, available, facility=FACILITY, qualifier=""):
-    return {"itemIdentifier": {"sku": sku, "id": 1}, "qualifier": qualifier, "totalReceived": 300, "allocated": 0,
-            "available": available, "onHold": 0, "onHand": 999, "facilityId": facility}
+ITEMS_URL = f"{BASE}/customers/{CUSTOMER}/items"
+ITEM_REL = "http://api.3plCentral.com/rels/customers/item"
+
+
+def item_id(sku, customer=CUSTOMER):
+    """A stable item id per (customer, SKU): another customer's same-named SKU is another item."""
+    return zlib.crc32(f"{customer}/{sku}".encode()) % 10**7 + 1
+
+
+def stock_row(sku, available, facility=FACILITY, qualifier="", customer=CUSTOMER):
+    return {"itemIdentifier": {"sku": sku, "id": item_id(sku, customer)}, "qualifier": qualifier,
+            "totalReceived": 300, "allocated": 0, "available": available, "onHold": 0, "onHand": 999,
+            "facilityId": facility}
+
+
+def add_items(rsps, skus, *, plain=False):
+    """`GET /customers/{CUSTOMER}/items` answering this customer's items, paged by pgsiz/pgnum."""
+    skus = list(skus)
+
+    def answer(request):
+        params = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
+        size, number = int(params["pgsiz"]), int(params["pgnum"])
+        page = [{"itemId": item_id(sku), "sku": sku, "readOnly": {"deactivated": False}}
+                for sku in skus[(number - 1) * size:number * size]]
+        if plain:
+            return 200, {}, json.dumps({"TotalResults": len(skus), "ResourceList": [
+                {"ItemId": i["itemId"], "Sku": i["sku"], "ReadOnly": {"Deactivated": False}} for i in page]})
+        return 200, {}, json.dumps({"totalResults": len(skus), "_embedded": {ITEM_REL: page}})
+
+    rsps.add_callback(responses.GET, ITEMS_URL, callback=answer, content_type="application/json")
 
 
 def test_stock_summed_over_qualifiers_other_facilities_ignored_and_paged(rsps):
@@ -453,6 +541,7 @@ def test_stock_summed_over_qualifiers_other_facilities_ignored_and_paged(rsps):
     page2 = [stock_row("BLUE", 7, facility=99), stock_row("RED", 2.0), stock_row("HALF", 2.5)]
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 503, "summaries": page1})
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 503, "summaries": page2})
+    add_items(rsps, [f"SKU-{i}" for i in range(498)] + ["BLUE", "RED", "HALF"])
     stock = make_client().stock_available()
     assert stock["BLUE"] == 15
     assert stock["RED"] == 2 and isinstance(stock["RED"], int)
@@ -461,12 +550,54 @@ def test_stock_summed_over_qualifiers_other_facilities_ignored_and_paged(rsps):
     calls = api_calls(rsps, "/inventory/stocksummaries")
     assert [query(c)["pgnum"] for c in calls] == ["1", "2"]
     assert query(calls[0])["pgsiz"] == "500"
-    assert query(calls[0])["rql"] == f"customeridentifier.id=={CUSTOMER}"
+    assert "rql" not in query(calls[0]), "no customer RQL: stock summary rows have no customer field"
+    item_pages = api_calls(rsps, f"/customers/{CUSTOMER}/items")
+    assert [(query(c)["pgsiz"], query(c)["pgnum"]) for c in item_pages] == [("100", str(n)) for n in range(1, 7)]
 
 
 def test_stock_other_facility_only_yields_nothing(rsps):
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [stock_row("BLUE", 3, facility=11)]})
+    add_items(rsps, ["BLUE"])
     assert make_client().stock_available() == {}
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_stock_of_another_customers_same_named_sku_is_never_counted(rsps, plain):
+    """Same facility, same SKU name, another customer's item: not this tenant's stock (WMS-7 guard)."""
+    rows = [stock_row("BLUE", 4), stock_row("BLUE", 500, customer=CUSTOMER + 1),
+            stock_row("GREEN", 9, customer=CUSTOMER + 1)]
+    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 3, "summaries": rows})
+    add_items(rsps, ["BLUE", "RED"], plain=plain)
+    report = make_client().stock_report()
+    assert report.available == {"BLUE": 4}
+    assert report.other_customer_rows == 2
+
+
+def test_stock_with_an_empty_item_master_fails_loudly(rsps):
+    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [stock_row("BLUE", 4)]})
+    add_items(rsps, [])
+    with pytest.raises(MalformedResponse, match=f"no items for customer {CUSTOMER}"):
+        make_client().stock_available()
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"totalResults": 1}, "GET /customers/143/items answer has no '_embedded'"),
+    ({"totalResults": 1, "_embedded": {ITEM_REL: [{"sku": "BLUE"}]}}, "without a numeric itemId"),
+    ({"TotalResults": 1, "ResourceList": [{"ItemId": 5}]}, "without a numeric itemId"),
+])
+def test_malformed_item_lists(rsps, body, message):
+    rsps.add(responses.GET, ITEMS_URL, json=body)
+    with pytest.raises(MalformedResponse, match=message):
+        make_client().customer_items()
+
+
+def test_stock_row_without_item_id_is_malformed(rsps):
+    row = stock_row("BLUE", 1)
+    del row["itemIdentifier"]["id"]
+    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [row]})
+    add_items(rsps, ["BLUE"])
+    with pytest.raises(MalformedResponse, match="itemIdentifier.id"):
+        make_client().stock_available()
 
 
 @pytest.mark.parametrize("row, message", [
@@ -479,19 +610,50 @@ def test_stock_other_facility_only_yields_nothing(rsps):
 ])
 def test_stock_bad_rows_are_malformed(rsps, row, message):
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [row]})
+    add_items(rsps, ["BLUE"])
     with pytest.raises(MalformedResponse, match=message):
         make_client().stock_available()
 
 
-def test_stock_answer_without_summaries_is_malformed(rsps):
-    rsps.add(responses.GET, STOCK_URL, json={"totalResults": 3, "_embedded": {"item": []}})
-    with pytest.raises(MalformedResponse, match="summaries"):
+@pytest.mark.parametrize("body", [{"totalResults": 3, "_embedded": {"item": []}}, {"totalResults": 0},
+                                  {"TotalResults": 0}, {"ResourceList": []}])
+def test_stock_answer_without_summaries_is_malformed(rsps, body):
+    rsps.add(responses.GET, STOCK_URL, json=body)
+    add_items(rsps, ["BLUE"])
+    with pytest.raises(MalformedResponse, match="GET /inventory/stocksummaries answer .*[sS]ummaries"):
         make_client().stock_available()
+
+
+def pascal(data):
+    """The plain-JSON (no HAL Accept) twin of a HAL camelCase body, as Airbyte/tap-3plcentral read it."""
+    if isinstance(data, list):
+        return [pascal(v) for v in data]
+    if isinstance(data, dict):
+        return {k[:1].upper() + k[1:]: pascal(v) for k, v in data.items() if k != "_links"}
+    return data
+
+
+def test_plain_json_pascal_case_answers_are_read_too(rsps):
+    """The client asks for HAL explicitly but reads plain PascalCase JSON if that is what comes back."""
+    closed = order_json(7, "R7", status=1, closed=True, packages=["1ZP"], ship_date="2026-09-09T17:00:00")
+    rsps.add(responses.GET, ORDERS_URL, json={"TotalResults": 1, "ResourceList": [pascal(closed)]})
+    rsps.add(responses.GET, f"{ORDERS_URL}/7", json=pascal(closed), headers={"ETag": '"e7"'})
+    rsps.add(responses.GET, STOCK_URL, json={"TotalResults": 1, "Summaries": [pascal(stock_row("BLUE", 4))]})
+    add_items(rsps, ["BLUE"], plain=True)
+    client = make_client()
+    [order] = list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+    assert (order.order_id, order.reference_num, order.tracking_numbers, order.is_closed) == (7, "R7", ["1ZP"], True)
+    assert order.ship_date == datetime(2026, 9, 9, 17, tzinfo=timezone.utc)
+    assert client.get_order(7).etag == '"e7"'
+    assert client.stock_available() == {"BLUE": 4}
+    assert {c.request.headers["Accept"] for c in rsps.calls if "/AuthServer/" not in c.request.url} == {
+        "application/hal+json"}
 
 
 def test_stock_repeating_page_is_malformed(rsps):
     rows = [stock_row(f"S{i}", 1) for i in range(500)]
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 5000, "summaries": rows})
+    add_items(rsps, [f"S{i}" for i in range(500)])
     with pytest.raises(MalformedResponse, match="same stock rows"):
         make_client().stock_available()
 

@@ -214,6 +214,10 @@ class WmsAccount(models.Model):
     client_id = models.CharField(max_length=200, unique=True)
     secret_digest = models.CharField(max_length=64)
     user_login = models.CharField(max_length=200, blank=True)
+    # Which token-body field the credential is keyed by: "user_login" (login name) or
+    # "user_login_id" (numeric); the token endpoint refuses the other (stricter than needed).
+    login_kind = models.CharField(max_length=20, default="user_login",
+                                  choices=[("user_login", "user_login"), ("user_login_id", "user_login_id")])
     customer_id = models.PositiveIntegerField()
     customer_name = models.CharField(max_length=200, blank=True)
     facility_id = models.PositiveIntegerField()
@@ -241,14 +245,26 @@ class WmsToken(models.Model):
 
 
 class WmsItem(models.Model):
-    """An item of the customer's item master; item `id` is the primary key."""
+    """An item of a customer's item master; item `id` is the primary key.
+
+    `customer_id` is blank for the account's own customer. A set value is another customer of the
+    same 3PL whose items (often with the same SKU names) share the facility: stock summary rows
+    carry no customer, so the credential sees that customer's stock too and a client must keep
+    only its own customer's items (`GET /customers/{id}/items`, docs/wire-protocols.md WMS-7/8).
+    """
 
     account = models.ForeignKey(WmsAccount, on_delete=models.CASCADE, related_name="items")
+    customer_id = models.PositiveIntegerField(null=True, blank=True)
     sku = models.CharField(max_length=200)
     description = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["account", "sku"], name="sandbox_wms_item_sku")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "sku"], condition=Q(customer_id__isnull=True),
+                                    name="sandbox_wms_item_sku"),
+            models.UniqueConstraint(fields=["account", "customer_id", "sku"], condition=Q(customer_id__isnull=False),
+                                    name="sandbox_wms_other_customer_item_sku"),
+        ]
 
     def __str__(self) -> str:
         return self.sku

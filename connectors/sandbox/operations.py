@@ -80,11 +80,13 @@ def ensure_om_account(username: str, password: str, *, warehouse_name: str,
 
 
 def ensure_wms_account(client_id: str, secret: str, *, customer_id: int, facility_id: int, user_login: str = "",
-                       customer_name: str = "", facility_name: str = "", facility_time_zone: str = "UTC") -> WmsAccount:
-    """Create or update a WMS credential for one customer in one facility."""
+                       customer_name: str = "", facility_name: str = "", facility_time_zone: str = "UTC",
+                       login_kind: str = "user_login") -> WmsAccount:
+    """Create or update a WMS credential for one customer in one facility, keyed by ``login_kind``."""
     account = WmsAccount.objects.filter(client_id=client_id).first() or WmsAccount(client_id=client_id)
     account.set_secret(secret)
     account.user_login = user_login
+    account.login_kind = login_kind
     account.customer_id, account.facility_id = customer_id, facility_id
     account.customer_name = customer_name or f"Customer {customer_id}"
     account.facility_name = facility_name or f"Facility {facility_id}"
@@ -151,7 +153,8 @@ def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: i
             [WmsItem(account=wms_account, sku=sku, description=f"Sandbox item {sku}") for sku in sku_names],
             batch_size=BATCH, ignore_conflicts=True,
         )
-        items = dict(WmsItem.objects.filter(account=wms_account, sku__in=sku_names).values_list("sku", "pk"))
+        items = dict(WmsItem.objects.filter(account=wms_account, customer_id=None, sku__in=sku_names)
+                     .values_list("sku", "pk"))
         summaries = dict(
             WmsStock.objects.filter(account=wms_account, item_id__in=items.values(), qualifier="", facility_id=wms_account.facility_id)
             .values_list("item_id", "pk")
@@ -172,7 +175,8 @@ def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: i
         WmsStock.objects.bulk_update(old_rows, ["total_received", "on_hand", "allocated", "available"], batch_size=BATCH)
 
         # Orders.
-        orderable = list(WmsItem.objects.filter(account=wms_account).values_list("sku", flat=True).order_by("pk"))
+        orderable = list(WmsItem.objects.filter(account=wms_account, customer_id=None)
+                         .values_list("sku", flat=True).order_by("pk"))
         orderable_products = dict(OmProduct.objects.filter(account=om_account, master_sku__in=orderable).values_list("master_sku", "pk"))
         orderable = [sku for sku in orderable if sku in orderable_products]
         if orders and not orderable:
@@ -221,6 +225,21 @@ def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: i
 
 
 # ------------------------------------------------------------------ ship, cancel
+
+
+def add_other_customer_stock(wms_account: WmsAccount, skus: dict[str, int], *, customer_id: int | None = None) -> int:
+    """Give another customer of the same 3PL items named like ``skus`` with ``available`` stock in
+    the account's facility. The credential's stock summaries then really contain that customer's
+    rows (a summary row names no customer), as a shared facility does. Returns that customer's id."""
+    other = customer_id or wms_account.customer_id + 1000
+    with transaction.atomic():
+        for sku, available in skus.items():
+            item, _ = WmsItem.objects.get_or_create(account=wms_account, customer_id=other, sku=sku,
+                                                    defaults={"description": f"Other customer's {sku}"})
+            WmsStock.objects.update_or_create(
+                account=wms_account, item=item, qualifier="", facility_id=wms_account.facility_id,
+                defaults={"total_received": available, "on_hand": available, "available": available})
+    return other
 
 
 def ship(wms_account: WmsAccount, count: int | None = None, *, seed: int | None = None) -> list[dict]:
@@ -345,7 +364,8 @@ def status(om_account: OmAccount, wms_account: WmsAccount) -> dict:
         WmsOrder.objects.filter(account=wms_account).values_list("reference_num").annotate(n=Count("pk")).order_by("reference_num")
     )
     wms_stock: dict[str, float] = {}
-    for sku, available in WmsStock.objects.filter(account=wms_account, facility_id=F("account__facility_id")).order_by("pk").values_list("item__sku", "available"):
+    for sku, available in WmsStock.objects.filter(account=wms_account, facility_id=F("account__facility_id"),
+                                                  item__customer_id=None).order_by("pk").values_list("item__sku", "available"):
         wms_stock[sku] = wms_stock.get(sku, 0) + available
     return {
         "order_manager": {

@@ -26,6 +26,7 @@ warehouse_manager = [
     path("orders/<int:order_id>", wms_views.order_detail, name="wms-order"),
     path("orders/<int:order_id>/canceler", wms_views.canceler, name="wms-canceler"),
     path("inventory/stocksummaries", wms_views.stock_summaries, name="wms-stock-summaries"),
+    path("customers/<int:customer_id>/items", wms_views.customer_items, name="wms-customer-items"),
 ]
 
 app_name = "sandbox"

@@ -7,13 +7,63 @@ or `All`, so a client that forgets to ask for them does not see them here either
 """
 import base64
 import struct
+from typing import Any
 
 from . import clock
-from .models import WmsAccount, WmsOrder, WmsOrderStatus, WmsStock
+from .models import WmsAccount, WmsItem, WmsOrder, WmsOrderStatus, WmsStock
 
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 ITEM_REL = "http://api.3plCentral.com/rels/orders/item"
+CUSTOMER_ITEM_REL = "http://api.3plCentral.com/rels/customers/item"  # ExtensivSharp Models/Items/EmbeddedItems.cs
 REST_API_SOURCE = 7  # warehouseTransactionSourceType of orders created through the REST API
+
+
+HAL_MEDIA_TYPE = "application/hal+json"
+
+
+def wants_hal(accept: str) -> bool:
+    """Whether an `Accept` header asks for HAL. Only an explicit `application/hal+json` does:
+    Drewcrandall/ExtensivSharp sets it on every endpoint and reads HAL (Models/Order/Orders.cs),
+    while airbytehq/airbyte source-tplcentral streams.py and singer-io/tap-3plcentral sync.py send
+    no HAL Accept and read PascalCase `ResourceList`/`TotalResults`/`Summaries`."""
+    for part in (accept or "").split(","):
+        media, _, params = part.strip().partition(";")
+        if media.strip().lower() == HAL_MEDIA_TYPE and "q=0" not in params.replace(" ", "").split(";"):
+            return True
+    return False
+
+
+def pascal(data: Any) -> Any:
+    """A HAL camelCase body in the plain-JSON PascalCase form (`readOnly.orderId` ->
+    `ReadOnly.OrderId`); `_links` are dropped and an order's embedded items become `OrderItems`
+    (the plain form's name for them is unverified; the hub does not read order items back)."""
+    if isinstance(data, list):
+        return [pascal(value) for value in data]
+    if not isinstance(data, dict):
+        return data
+    result = {}
+    for key, value in data.items():
+        if key == "_links":
+            continue
+        if key == "_embedded" and isinstance(value, dict):
+            for rel, items in value.items():
+                name = {ITEM_REL: "OrderItems"}.get(rel, "ResourceList")
+                result[name] = pascal(items)
+            continue
+        result[key[:1].upper() + key[1:]] = pascal(value)
+    return result
+
+
+def collection(hal: bool, *, total: int, rel: str, items: list[dict], links: dict | None = None) -> dict:
+    """A collection in the negotiated form: HAL `{totalResults, _links, _embedded{rel: [...]}}` or
+    plain `{TotalResults, ResourceList: [...]}` with PascalCase items."""
+    if hal:
+        body = {"totalResults": total}
+        if links is not None:
+            body["_links"] = links
+        body["_embedded"] = {rel: items}
+        return body
+    return {"TotalResults": total, "ResourceList": pascal(items)}
 
 
 def etag(order: WmsOrder) -> str:
@@ -94,6 +144,18 @@ def order(row: WmsOrder, account: WmsAccount, detail: set[str]) -> dict:
     return data
 
 
+def item(row: WmsItem, customer_id: int) -> dict:
+    """One item of `/customers/{id}/items`: `itemId`, `sku`, `readOnly{customerIdentifier, deactivated}`
+    (fields as Njdonatelli/Extensiv-MCP-Server's notes quote the rel page)."""
+    return {
+        "itemId": row.pk,
+        "sku": row.sku,
+        "description": row.description,
+        "readOnly": {"itemId": row.pk, "customerIdentifier": {"id": customer_id}, "deactivated": False},
+        "_links": {"self": {"href": f"/customers/{customer_id}/items/{row.pk}"}},
+    }
+
+
 def stock_summary(row: WmsStock) -> dict:
     """One `summaries[]` row (item x qualifier x facility). Needs `item` selected."""
     return {
@@ -108,14 +170,23 @@ def stock_summary(row: WmsStock) -> dict:
     }
 
 
-def error(type_name: str, code: str, message: str, *, hint: str = "", properties: dict | None = None) -> dict:
-    """A .NET-style exception body: `$type`, `ErrorCode`, `Hint`, `Message` (+ `Properties`)."""
+def error(type_name: str, code: str, message: str, *, hint: str = "", properties: dict | None = None,
+          parameters: list[str] | None = None) -> dict:
+    """A .NET-style exception body: `$type`, `ErrorCode`, `Hint`, `Message` (+ `Properties`, `Parameters`).
+
+    `properties` ({name: value}) is rendered as the documented list `[{"Name": ..., "Value": ...}]`
+    (Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md quoting Rels/exceptions:
+    `ModelValidationException {ModelType, Properties:[{Name,Value}], ErrorCode, Hint}`;
+    `QueryParameterException` carries `"Parameters":["rql"]`).
+    """
     body = {
-        "$type": f"Tpl.Common.Exceptions.{type_name}, Tpl.Common",
+        "$type": f"WMS.V2.Generic.Models.Exceptions.{type_name}, WMS.V2.Generic.Models",
         "ErrorCode": code,
         "Hint": hint or None,
         "Message": message,
     }
+    if parameters:
+        body["Parameters"] = list(parameters)
     if properties:
-        body["Properties"] = properties
+        body["Properties"] = [{"Name": name, "Value": value} for name, value in properties.items()]
     return body

@@ -7,7 +7,10 @@ to case (the WMS accepts `ReadOnly.lastModifiedDate` and `readOnly.lastModifiedD
 arrive percent-encoded a second time (the server decodes twice), so they are unquoted once more.
 
 `parse(rql, fields)` takes a map selector (lower case) -> `Field(path, kind)` and raises `RqlError`
-(answered as a 400 QueryParameterException) for anything it does not understand.
+(answered as a 400 QueryParameterException) for anything it does not understand. A property the
+map does not hold is refused with the real API's words, "Properties not supported: <name>"
+(Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md quoting the vendor's
+Rels/exceptions page), so the sandbox supports only properties some real client is seen to use.
 """
 import re
 import urllib.parse
@@ -22,7 +25,11 @@ _RANGE = {"=gt=": "gt", "=ge=": "gte", "=lt=": "lt", "=le=": "lte"}
 
 
 class RqlError(ValueError):
-    pass
+    """An RQL expression the sandbox refuses; ``unsupported`` names a property it does not know."""
+
+    def __init__(self, message: str, *, unsupported: str = "") -> None:
+        super().__init__(message)
+        self.unsupported = unsupported
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ def _term(text: str, fields: dict[str, Field]) -> Q:
     selector, operator, raw = match.groups()
     field = fields.get(selector.lower())
     if field is None:
-        raise RqlError(f"Unknown RQL property “{selector}”")
+        raise RqlError(f"Properties not supported: {selector}", unsupported=selector)
     if operator in ("=in=", "=out="):
         inner = raw.strip()
         if not (inner.startswith("(") and inner.endswith(")")):

@@ -1,8 +1,9 @@
 """Sandbox Extensiv 3PL Warehouse Manager REST API, served under /sandbox/warehouse-manager/.
 
 Follows the WMS part of `docs/wire-protocols.md`: client-credentials token at
-`AuthServer/api/Token` (Basic client_id:secret), HAL collections paged with `pgsiz`/`pgnum` and
-filtered with `rql`, ETag on single-order answers, `If-Match` on the canceler (428 without, 412 when
+`AuthServer/api/Token` (Basic client_id:secret), collections paged with `pgsiz`/`pgnum` and
+filtered with `rql`, negotiated (HAL camelCase only for `Accept: application/hal+json`, plain
+PascalCase JSON otherwise: WMS-2), ETag on single-order answers, `If-Match` on the canceler (428 without, 412 when
 stale), .NET-style error bodies (`$type`, `ErrorCode`, `Hint`, `Message`), timestamps in the
 facility's time zone without an offset.
 """
@@ -43,12 +44,31 @@ def _json(data, status=200, content_type="application/json") -> JsonResponse:
     return JsonResponse(data, status=status, safe=False, content_type=content_type, json_dumps_params={"ensure_ascii": False})
 
 
+def _hal(request) -> bool:
+    return wms_render.wants_hal(request.headers.get("Accept", ""))
+
+
+def _resource(request, data: dict, status: int = 200) -> JsonResponse:
+    """One resource, negotiated: HAL camelCase for `Accept: application/hal+json`, else plain PascalCase."""
+    if _hal(request):
+        return _json(data, status, content_type=HAL)
+    return _json(wms_render.pascal(data), status)
+
+
 def _model_error(code: str, message: str, *, hint: str = "", properties=None) -> JsonResponse:
     return _json(wms_render.error("ModelValidationException", code, message, hint=hint, properties=properties), 400)
 
 
-def _query_error(message: str) -> JsonResponse:
-    return _json(wms_render.error("QueryParameterException", "NotParsable", message), 400)
+def _query_error(message: str, *, parameter: str = "rql", unsupported: str = "") -> JsonResponse:
+    """400 QueryParameterException, as Rels/exceptions shows it (Njdonatelli/Extensiv-MCP-Server
+    docs/research/api_reference_notes.md): `"Parameters":["rql"]`, `"ErrorCode":"NotParsable"`,
+    `"Hint":"Properties not supported: gorp"`; the refused property is also listed in `Properties`."""
+    return _json(wms_render.error("QueryParameterException", "NotParsable", message, hint=message,
+                                  parameters=[parameter], properties={unsupported: None} if unsupported else None), 400)
+
+
+def _rql_error(exc: wms_rql.RqlError) -> JsonResponse:
+    return _query_error(str(exc), unsupported=exc.unsupported)
 
 
 def _bool(text: str) -> bool:
@@ -72,6 +92,26 @@ def _basic_credentials(request) -> tuple[str, str] | None:
     return (client_id, secret) if sep else None
 
 
+def _login_refusal(account: WmsAccount, body: dict) -> JsonResponse | None:
+    """The account is keyed by one of `user_login` / `user_login_id` (docs/wire-protocols.md WMS-1);
+    the other field, both at once, or a value that is not the account's user are refused.
+
+    The real service's refusal body is not documented: the OAuth-style `invalid_grant` here is
+    the sandbox's choice (unverified); what matters is that the token call fails.
+    """
+    kind = account.login_kind
+    other = "user_login_id" if kind == "user_login" else "user_login"
+    if body.get(other) not in (None, ""):
+        return _json({"error": "invalid_grant",
+                      "error_description": f"This client is not set up for {other}; send {kind}"}, 400)
+    value = body.get(kind)
+    if value in (None, ""):
+        return _json({"error": "invalid_request", "error_description": f"{kind} is required"}, 400)
+    if str(value).strip() != account.user_login:
+        return _json({"error": "invalid_grant", "error_description": f"Unknown {kind} for this client"}, 400)
+    return None
+
+
 @sandbox_endpoint
 @require_http_methods(["POST"])
 def token(request):
@@ -88,8 +128,9 @@ def token(request):
         return _json({"error": "invalid_request", "error_description": "The body must be JSON"}, 400)
     if not isinstance(body, dict) or body.get("grant_type") != "client_credentials":
         return _json({"error": "unsupported_grant_type"}, 400)
-    if not (body.get("user_login") or body.get("user_login_id")):
-        return _json({"error": "invalid_request", "error_description": "user_login or user_login_id is required"}, 400)
+    refused = _login_refusal(account, body)
+    if refused is not None:
+        return refused
 
     def issue():
         value = new_token()
@@ -111,23 +152,28 @@ def token(request):
 
 
 def _order_fields(account: WmsAccount) -> dict[str, wms_rql.Field]:
+    """The RQL properties `GET /orders` accepts: only those a real client is seen to send.
+
+    Evidence: airbytehq/airbyte airbyte-integrations/connectors/source-tplcentral/source_tplcentral/streams.py
+    (class Orders: `ReadOnly.CustomerIdentifier.Id`, `ReadOnly.FacilityIdentifier.Id`,
+    `ReadOnly.LastModifiedDate=ge=`); singer-io/tap-3plcentral tap_3plcentral/sync.py
+    (`ReadOnly.lastModifiedDate`); Drewcrandall/ExtensivSharp Endpoints/Orders/GET_OrderByReferenceNumber.cs
+    (`referenceNum==`); `readonly.creationdate` and `readonly.isclosed` are the examples of the
+    vendor's Rels/rql page (quoted by Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md).
+    Names compare without case (same page). Anything else, including the un-prefixed
+    `customerIdentifier.id` no client uses on orders, is a 400 "Properties not supported" (stricter).
+    """
     def local_time(text):
         return clock.wms_parse(text, account.facility_time_zone)
 
-    fields = {
+    return {
         "referencenum": wms_rql.Field("reference_num", wildcard=True),
-        "ponum": wms_rql.Field("po_num", wildcard=True),
-        "readonly.orderid": wms_rql.Field("pk", int),
-        "readonly.status": wms_rql.Field("status", int),
-        "readonly.isclosed": wms_rql.Field("status", lambda text: 1 if _bool(text) else 0),
+        "readonly.customeridentifier.id": wms_rql.Field("customer_id", int),
+        "readonly.facilityidentifier.id": wms_rql.Field("facility_id", int),
         "readonly.lastmodifieddate": wms_rql.Field("last_modified_date", local_time),
         "readonly.creationdate": wms_rql.Field("creation_date", local_time),
-        "readonly.processdate": wms_rql.Field("process_date", local_time),
+        "readonly.isclosed": wms_rql.Field("status", lambda text: 1 if _bool(text) else 0),
     }
-    for prefix in ("", "readonly."):
-        fields[f"{prefix}customeridentifier.id"] = wms_rql.Field("customer_id", int)
-        fields[f"{prefix}facilityidentifier.id"] = wms_rql.Field("facility_id", int)
-    return fields
 
 
 def _paging(request, default: int, maximum: int) -> tuple[int, int]:
@@ -177,26 +223,25 @@ def _list_orders(request, account):
     try:
         size, number = _paging(request, *ORDERS_PAGE)
         q = wms_rql.parse(request.GET.get("rql", ""), _order_fields(account))
-    except (BadRequest, wms_rql.RqlError) as exc:
-        return _query_error(str(exc))
+    except wms_rql.RqlError as exc:
+        return _rql_error(exc)
+    except BadRequest as exc:
+        return _query_error(str(exc), parameter="pgsiz")
     order_by = []
     for key in [part.strip() for part in request.GET.get("sort", "").split(",") if part.strip()]:
         descending = key.startswith("-")
         field = SORTS.get(key.lstrip("+-").lower())
         if field is None:
-            return _query_error(f"Cannot sort by “{key}”")
+            return _query_error(f"Cannot sort by “{key}”", parameter="sort")
         order_by.append(("-" if descending else "") + field)
     queryset = _orders_queryset(account, detail).filter(q)
     total = queryset.count()
     rows = queryset.order_by(*order_by, "pk")[(number - 1) * size : number * size]
-    return _json(
-        {
-            "totalResults": total,
-            "_links": _links("/orders", request, size, number, total),
-            "_embedded": {wms_render.ORDER_REL: [wms_render.order(row, account, detail) for row in rows]},
-        },
-        content_type=HAL,
-    )
+    hal = _hal(request)
+    body = wms_render.collection(hal, total=total, rel=wms_render.ORDER_REL,
+                                 items=[wms_render.order(row, account, detail) for row in rows],
+                                 links=_links("/orders", request, size, number, total))
+    return _json(body, content_type=HAL if hal else "application/json")
 
 
 def _parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, Decimal, str]]]:
@@ -239,7 +284,8 @@ def _parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, D
         wanted.append((ident, qty, str(line.get("qualifier") or "")))
     ids = {ident["id"] for ident, _, _ in wanted if ident.get("id")}
     skus = {ident["sku"] for ident, _, _ in wanted if not ident.get("id")}
-    items = list(WmsItem.objects.filter(account=account, sku__in=skus)) + list(WmsItem.objects.filter(account=account, pk__in=ids))
+    own = WmsItem.objects.filter(account=account, customer_id=None)  # the order's customer's item master
+    items = list(own.filter(sku__in=skus)) + list(own.filter(pk__in=ids))
     by_sku = {item.sku: item for item in items}
     by_id = {item.pk: item for item in items}
     resolved = []
@@ -262,7 +308,7 @@ def _create_order(request, account):
     except BadRequest as exc:
         if len(exc.args) == 3:
             code, message, prop = exc.args
-            return _model_error(code, message, properties={"PropertyName": prop})
+            return _model_error(code, message, properties={prop: None})
         return _model_error("Required", str(exc))
     reference = body["referenceNum"].strip()
     now = clock.now()
@@ -292,7 +338,7 @@ def _create_order(request, account):
         return _model_error("Duplicate", duplicate_message, hint="ReferenceNum must be unique per customer")
     detail = {"orderitems", "packages", "savedelements"}
     order = _orders_queryset(account, detail).get(pk=order.pk)
-    response = _json(wms_render.order(order, account, detail), 201, content_type=HAL)
+    response = _resource(request, wms_render.order(order, account, detail), 201)
     response["ETag"] = wms_render.etag(order)
     response["Location"] = f"/orders/{order.pk}"
     return response
@@ -319,7 +365,7 @@ def order_detail(request, account, order_id):
     order = _orders_queryset(account, detail).filter(pk=order_id).first()
     if order is None:
         return _not_found(order_id)
-    response = _json(wms_render.order(order, account, detail), content_type=HAL)
+    response = _resource(request, wms_render.order(order, account, detail))
     response["ETag"] = wms_render.etag(order)
     return response
 
@@ -348,7 +394,7 @@ def canceler(request, account, order_id):
         return _model_error("Required", str(exc))
     reason = body.get("reason") if isinstance(body, dict) else None
     if not isinstance(reason, str) or not reason.strip():
-        return _model_error("Required", "reason is required", properties={"PropertyName": "reason"})
+        return _model_error("Required", "reason is required", properties={"reason": None})
     updated = WmsOrder.objects.filter(pk=order.pk, version=order.version, status=WmsOrderStatus.OPEN).update(
         status=WmsOrderStatus.CANCELED, version=F("version") + 1, last_modified_date=clock.now(), cancel_reason=reason.strip()
     )
@@ -366,31 +412,68 @@ def canceler(request, account, order_id):
 
 
 def _summary_fields() -> dict[str, wms_rql.Field]:
-    return {
-        "itemidentifier.sku": wms_rql.Field("item__sku", wildcard=True),
-        "itemidentifier.id": wms_rql.Field("item_id", int),
-        "facilityid": wms_rql.Field("facility_id", int),
-        "facilityidentifier.id": wms_rql.Field("facility_id", int),
-        "qualifier": wms_rql.Field("qualifier"),
-        "available": wms_rql.Field("available", int),
-        "onhand": wms_rql.Field("on_hand", int),
-    }
+    """RQL properties on `/inventory/stocksummaries`: none. No citable client sends any there
+    (airbytehq/airbyte source-tplcentral streams.py class StockSummaries and
+    singer-io/tap-3plcentral sync.py send no rql; `customeridentifier.id` was only inferred, by
+    Njdonatelli/Extensiv-MCP-Server's notes, and a summary row has no customer field), so every
+    property is refused with the real 400 (stricter than the real service)."""
+    return {}
 
 
 @wms_api
 @require_http_methods(["GET"])
 def stock_summaries(request, account):
-    """`GET /inventory/stocksummaries`: `{totalResults, summaries}` (not HAL), pgsiz at most 500."""
+    """`GET /inventory/stocksummaries`: `{totalResults, summaries}` (not HAL), pgsiz at most 500.
+
+    Every row the credential sees, including other customers' items in the same facility (a row
+    names no customer), as in a 3PL's shared facility."""
     try:
         size, number = _paging(request, *SUMMARIES_PAGE)
-        rql = request.GET.get("rql", "")
-        # Rows carry no customer: a customer filter may only name the credential's own customer.
-        fields = _summary_fields()
-        fields["customeridentifier.id"] = wms_rql.Field("account__customer_id", int)
-        q = wms_rql.parse(rql, fields)
-    except (BadRequest, wms_rql.RqlError) as exc:
-        return _query_error(str(exc))
+        q = wms_rql.parse(request.GET.get("rql", ""), _summary_fields())
+    except wms_rql.RqlError as exc:
+        return _rql_error(exc)
+    except BadRequest as exc:
+        return _query_error(str(exc), parameter="pgsiz")
     queryset = WmsStock.objects.filter(account=account).filter(q)
     total = queryset.count()
     rows = queryset.select_related("item").order_by("pk")[(number - 1) * size : number * size]
-    return _json({"totalResults": total, "summaries": [wms_render.stock_summary(row) for row in rows]})
+    summaries = [wms_render.stock_summary(row) for row in rows]
+    if _hal(request):  # not _embedded even in HAL (ExtensivSharp Models/Inventory/StockSummaryList.cs)
+        return _json({"totalResults": total, "summaries": summaries}, content_type=HAL)
+    return _json({"TotalResults": total, "Summaries": wms_render.pascal(summaries)})
+
+
+ITEMS_PAGE = (10, 100)  # default, maximum pgsiz (vendor rel page, quoted by Njdonatelli/Extensiv-MCP-Server)
+
+
+@wms_api
+@require_http_methods(["GET"])
+def customer_items(request, account, customer_id):
+    """`GET /customers/{id}/items`: the customer's item master, paged (`pgsiz` 1..100, default 10).
+
+    Evidence: Drewcrandall/ExtensivSharp Endpoints/Items/GET_Items.cs and Models/Items/EmbeddedItems.cs
+    (rel `http://api.3plCentral.com/rels/customers/item`); airbytehq/airbyte source-tplcentral
+    streams.py class Items (`ResourceList`, page size 100). No RQL property is supported (the hub
+    sends none). A customer the credential does not see is a 404.
+    """
+    own = customer_id == account.customer_id
+    items = WmsItem.objects.filter(account=account, customer_id=None if own else customer_id)
+    if not own and not items.exists():
+        return _json(wms_render.error("ResourceNotFoundException", "NotFound",
+                                      f"Customer {customer_id} was not found"), 404)
+    try:
+        size, number = _paging(request, *ITEMS_PAGE)
+        q = wms_rql.parse(request.GET.get("rql", ""), {})
+    except wms_rql.RqlError as exc:
+        return _rql_error(exc)
+    except BadRequest as exc:
+        return _query_error(str(exc), parameter="pgsiz")
+    queryset = items.filter(q)
+    total = queryset.count()
+    rows = queryset.order_by("pk")[(number - 1) * size : number * size]
+    hal = _hal(request)
+    body = wms_render.collection(
+        hal, total=total, rel=wms_render.CUSTOMER_ITEM_REL,
+        items=[wms_render.item(row, customer_id) for row in rows],
+        links=_links(f"/customers/{customer_id}/items", request, size, number, total))
+    return _json(body, content_type=HAL if hal else "application/json")

@@ -169,6 +169,7 @@ class Command(BaseCommand):
                     "client_id": warehouse.client_id,
                     "client_secret": secret,
                     "user_login": warehouse.user_login,
+                    "login_kind": warehouse.wms_login_kind,
                     "customer_id": customer_id,
                     "facility_id": FACILITY_ID,
                     "facility_time_zone": warehouse.facility_time_zone,
