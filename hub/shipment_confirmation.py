@@ -13,6 +13,11 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
    first and numbers it already has are confirmed without sending them twice.
 3. When all of an order's numbers are confirmed it becomes `confirmed`. A rejected number is
    retried on later runs with backoff, with the reason on the order's timeline.
+4. Several packages: the spec's `externalShipment.shipments[]` takes one `createExternalShipment`
+   (one `trackingNumber`) per package and several per order, so all of an order's numbers go in
+   one call. A number Order Manager answers FAILED for on an order it already holds as shipped
+   with one of ours (an additional package it will not take) is not retried: retrying cannot
+   change the answer, so it is recorded on the timeline as refused and the order completes.
 """
 from __future__ import annotations
 
@@ -268,6 +273,22 @@ def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
             if accepted:
                 ctx.event(record, Kind.TRACKING_SENT, f"Tracking {', '.join(accepted)} accepted by Order Manager.",
                           sent=[shipment_body(record, n) for n in accepted])
+        # An additional package refused on an order Order Manager already has shipped with one of
+        # our numbers: terminal, never a retry loop (point 4 of the contract).
+        refused_extra = [(n, res) for n, res in rejected
+                         if res is not None and res.status == "FAILED" and record.confirmed_tracking_numbers]
+        if refused_extra:
+            numbers = [n for n, _ in refused_extra]
+            with transaction.atomic():
+                record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + numbers))
+                confirm_if_complete(record)
+                record.last_error = ("Order Manager refused additional package tracking "
+                                     + "; ".join(f"{n}: {res.message}" for n, res in refused_extra)
+                                     + " (the order is already shipped there; not retried).")[:4000]
+                record.save(update_fields=["confirmed_tracking_numbers", "status", "last_error", "updated_at"])
+                ctx.event(record, Kind.TRACKING_REJECTED, record.last_error,
+                          sent=[shipment_body(record, n) for n in numbers])
+            rejected = [(n, res) for n, res in rejected if n not in numbers]
         if accepted and not rejected:
             ctx.run.updated += 1
         if rejected:

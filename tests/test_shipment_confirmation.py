@@ -216,3 +216,27 @@ def test_shipments_left_at_the_time_budget_are_confirmed_by_the_next_run(connect
     assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
     assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == 3
     assert shipments()["duplicates"] == 0 and shipments()["count"] == 3
+
+
+def test_a_refused_additional_package_on_a_shipped_order_is_not_retried_forever(connection, monkeypatch):
+    """Order Manager may answer FAILED for a second shipment on an order it already has SHIPPED:
+    the number is recorded as refused, the order completes, and later runs send nothing."""
+    assert shipment_confirmation.run(connection).status == SyncRun.Status.SUCCEEDED
+    add_package("SO-000002", "FEDEXLATE0002")
+    real = OrderManagerClient.create_external_shipments
+
+    def refuse_late(self, shipments, **kwargs):
+        from connectors.order_manager import ShipmentResult
+        assert [s["trackingNumber"] for s in shipments] == ["FEDEXLATE0002"]
+        return [ShipmentResult(order_id=shipments[0]["orderId"], order_number="SO-000002", status="FAILED",
+                               message="Order is already SHIPPED")]
+
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", refuse_late)
+    late = shipment_confirmation.run(connection)
+    record = OrderRecord.objects.get(order_number="SO-000002")
+    assert record.status == Status.CONFIRMED and "not retried" in record.last_error
+    assert late.failed == 0
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", real)
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
+        again = shipment_confirmation.run(connection)
+    assert puts(again) == [], "a refused additional package is never sent again"
