@@ -67,13 +67,13 @@ class WarehouseForm(SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
 
 
 class OrderManagerConnectionForm(SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
-    secret_fields = ("password", "access_token")
+    secret_fields = ("access_token",)
     url_fields = ("base_url", "auth_base_url")
 
     class Meta:
         model = OrderManagerConnection
         fields = [
-            "warehouse", "base_url", "auth_base_url", "username", "password", "access_token", "warehouse_name",
+            "warehouse", "base_url", "auth_base_url", "access_token", "warehouse_name",
             "pickup_status", "start_from",
             "order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled",
             "inventory_sync_enabled",
