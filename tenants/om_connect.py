@@ -45,7 +45,11 @@ DEFAULT_AUTH_BASE = "https://app.skubana.com"
 def app_credentials() -> tuple[str, str]:
     """The hub's app key and (decrypted) secret; ("", "") parts when not configured."""
     secret = settings.HUB_OM_APP_SECRET or ""
-    if secret.startswith("gAAAA"):  # a Fernet token: encrypted with HUB_ENCRYPTION_KEYS
+    # "fernet:<token>" (as stored fields are written) or a bare Fernet token: encrypted with
+    # HUB_ENCRYPTION_KEYS; anything else is the plain secret.
+    if secret.startswith("fernet:"):
+        secret = crypto.decrypt(secret.removeprefix("fernet:"))
+    elif secret.startswith("gAAAA"):
         secret = crypto.decrypt(secret)
     return settings.HUB_OM_APP_KEY or "", secret
 
