@@ -73,7 +73,7 @@ def test_a_rejected_token_is_reported_in_plain_words_without_the_token(live_serv
     assert report["ok"] is False and {"ok", "error"} <= set(report)
     assert report["error"] == (
         "Order Manager rejected the credentials (wrong access token, client id/secret or user login): "
-        "Order Manager rejected the access token for GET /v1/throttlelimits (HTTP 401): the app install was "
+        "Order Manager rejected the access token for GET /v1/warehouses (HTTP 401): the app install was "
         "revoked or the token is wrong; reconnect the connection to Order Manager"
     )
     assert "not-the-password-123" not in str(OrderManagerConnection.objects.get(pk=connection.pk).last_test_report)

@@ -74,21 +74,20 @@ def test_rotates_from_a_to_b_then_verifies_with_b_alone(settings, secrets_under_
     assert "6 stored secrets checked: 0 under the newest key, 6 under an older key" in report
 
     out = run(batch_size=2)  # several batches per table
-    assert "Done: 7 re-encrypted, 0 encrypted (was plaintext), 0 already current." in out
+    assert "Done: 6 re-encrypted, 0 encrypted (was plaintext), 0 already current." in out
     assert "tenants.OrderManagerConnection access_token: 3 re-encrypted" in out
     after = raw(OrderManagerConnection, "access_token", conn.pk)
     assert after != before and readable_with(KEY_B, after) and not readable_with(KEY_A, after)
     assert raw(OrderManagerConnection, "access_token", secrets_under_a[0].pk) == ""  # blank stays blank
 
     settings.HUB_ENCRYPTION_KEYS = [KEY_B]
-    assert "7 under the newest key, 0 under an older key" in run("--verify")
+    assert "6 under the newest key, 0 under an older key" in run("--verify")
     for n, c in enumerate(secrets_under_a):
         fresh = OrderManagerConnection.objects.select_related("warehouse").get(pk=c.pk)
         assert (fresh.access_token, fresh.warehouse.client_secret) == (f"om-pw-{n}", f"wms-{n}")
-        assert fresh.access_token == (f"tok-{n}" if n % 2 else "")
 
     # Running again changes nothing that is already current.
-    assert "0 re-encrypted, 0 encrypted (was plaintext), 7 already current" in run()
+    assert "0 re-encrypted, 0 encrypted (was plaintext), 6 already current" in run()
     assert raw(OrderManagerConnection, "access_token", conn.pk) == after
 
 
