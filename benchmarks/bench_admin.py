@@ -59,7 +59,7 @@ def build(orders: int) -> dict:
                 "wms_base_url": "https://secure-wms.example.com", "client_id": f"c{i}", "client_secret": "s",
                 "customer_id": i + 1, "facility_id": 1})
             conn, _ = OrderManagerConnection.objects.get_or_create(warehouse=warehouse, defaults={
-                "base_url": "https://api.example.com", "username": f"u{i}", "password": "p", "warehouse_name": "Main"})
+                "base_url": "https://api.example.com", "access_token": f"t{i}", "warehouse_name": "Main"})
             ids.append(conn.pk)
         created = f"(now() - ({orders} - g) * interval '{DAYS * 86400.0 / orders} seconds')"
         sql, params = _insert_select(OrderRecord, {

@@ -29,8 +29,8 @@ def build(connections: int) -> dict:
     ], batch_size=500)
     warehouses = list(Warehouse.objects.filter(tenant__in=tenants).order_by("pk"))
     OrderManagerConnection.objects.bulk_create([
-        OrderManagerConnection(warehouse=w, base_url="https://api.example.com", username=f"user-{w.pk}",
-                               password="pw", warehouse_name="Main")
+        OrderManagerConnection(warehouse=w, base_url="https://api.example.com", access_token=f"token-{w.pk}",
+                               warehouse_name="Main")
         for w in warehouses
     ], batch_size=500)
     ids = list(OrderManagerConnection.objects.order_by("pk").values_list("pk", flat=True))

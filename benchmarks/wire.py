@@ -19,10 +19,8 @@ TIMEOUT = (5, 60)
 def _om_session(om: dict) -> requests.Session:
     session = requests.Session()
     session.trust_env = False
-    answer = session.post(f"{om['auth_base_url']}/oauth/token", timeout=TIMEOUT,
-                          data={"grant_type": "password", "username": om["username"], "password": om["password"]})
-    answer.raise_for_status()
-    session.headers.update({"Authorization": f"Bearer {answer.json()['access_token']}", "Accept": "application/json"})
+    # The token `sandbox tenant` obtained by the app install, used as a static Bearer (no password grant).
+    session.headers.update({"Authorization": f"Bearer {om['access_token']}", "Accept": "application/json"})
     return session
 
 

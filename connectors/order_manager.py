@@ -7,19 +7,19 @@ Bearer``, ``page``/``limit`` paging of bare JSON arrays, 429 with ``x-skubana-qu
 
 Contract:
 - every call goes through ``HttpClient`` and raises only ``connectors.errors`` types;
-- a 401 triggers one re-authentication and one retry; a second 401 is ``AuthenticationError``;
+- authentication is a static ``Authorization: Bearer`` app-install token (``connectors.om_install``
+  obtains it); a 401 is ``AuthenticationError`` asking for a reconnect (no re-authentication);
 - response shapes are checked (lists, dicts, int ids and quantities) and anything else is
   ``MalformedResponse``; string fields are passed through as Order Manager sent them;
 - the client builds no Django objects and imports no app of ours.
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
 
 from connectors.errors import (
     AuthenticationError,
@@ -48,8 +48,6 @@ SKUS_PER_QUERY = 100  # keeps the query string of /v1/productstocks/total well u
 # between): a server answering over the cap whatever is asked is broken, and each such answer may
 # cost up to the cap in traffic. Real oversize items cost about log2(limit) such answers each.
 MAX_OVERSIZE_IN_A_ROW = 32
-# Auth lives on another host than the API in production and in Extensiv's sandbox.
-KNOWN_AUTH_HOSTS = {"api.skubana.com": "app.skubana.com", "api.demo.skubana.com": "demo.skubana.com"}
 
 
 class WarehouseNotFound(PermanentError):
@@ -132,116 +130,57 @@ def _order_key(order: Any) -> int | None:
     return value if _is_int(value) else None
 
 
-def _default_auth_base(base_url: str) -> str:
-    parts = urlsplit(base_url)
-    host = KNOWN_AUTH_HOSTS.get((parts.hostname or "").lower())
-    if host:
-        return urlunsplit((parts.scheme, host, "", "", ""))
-    # The sandbox (and any self-hosted double) serves /oauth/token next to the API.
-    return base_url.rstrip("/")
-
-
 class OrderManagerClient:
-    """One Order Manager account, with a username/password or an app-install access token."""
+    """One Order Manager account, reached with the access token of an app install (static Bearer).
+
+    The API has no password grant: its only security scheme is OAuth2 authorization code through
+    an app install (the vendor spec's ``components.securitySchemes``; skuvault-integrations/skubanaAccess
+    ``src/SkubanaAccess/Services/Authentication/AuthenticationService.cs``). The token is obtained once
+    by ``connectors.om_install`` and then sent as a static Bearer on every call, as
+    dturton/skubana-node ``src/index.ts`` does. No source documents a refresh token or an expiry, so a
+    401 means the install was revoked or the token is wrong: it raises ``AuthenticationError`` asking
+    for a reconnect, never a silent re-authentication.
+    """
 
     def __init__(
         self,
         base_url: str,
         *,
-        auth_base_url: str | None = None,
-        username: str = "",
-        password: str = "",
         access_token: str = "",
         http: HttpClient | None = None,
         max_pages: int = 1000,
         **http_options: Any,
     ) -> None:
         self.http = http if http is not None else HttpClient(base_url, service=SERVICE, **http_options)
-        self.auth_base_url = (auth_base_url or _default_auth_base(base_url)).rstrip("/")
-        self._username = username or ""
-        self._password = password or ""
-        self._static_token = access_token or ""
-        self._token = self._static_token
-        self._token_lock = threading.Lock()
+        self._token = access_token or ""
         self.max_pages = max_pages
 
     def __repr__(self) -> str:  # never shows credentials
-        return f"OrderManagerClient({self.http.base_url!r}, user={self._username!r})"
+        return f"OrderManagerClient({self.http.base_url!r})"
 
     def close(self) -> None:
         self.http.close()
 
     # -- authentication ------------------------------------------------------------------
-    @property
-    def _can_sign_in(self) -> bool:
-        return bool(self._username and self._password)
-
     def authenticate(self) -> None:
-        """Obtain a bearer token: password grant when a username and password are set, else the
-        configured access token as is. Wrong credentials raise ``AuthenticationError``."""
-        with self._token_lock:
-            self._authenticate_locked()
-
-    def _authenticate_locked(self) -> None:
-        if not self._can_sign_in:
-            if self._static_token:
-                self._token = self._static_token
-                return
-            raise AuthenticationError("No Order Manager username and password or access token is configured")
-        url = f"{self.auth_base_url}/oauth/token"
-        form = {"grant_type": "password", "username": self._username, "password": self._password}
-        try:
-            # Asking for a token twice does no harm, so 5xx answers may be retried.
-            body = self.http.json("POST", url, data=form, idempotent=True)
-        except (AuthenticationError, RequestRejected) as exc:
-            # OAuth servers answer a bad password with 400 invalid_grant or 401.
+        """Check that an access token is configured (the token itself is checked by the first call)."""
+        if not self._token:
             raise AuthenticationError(
-                "Order Manager rejected the username or password",
-                status=exc.status, body_excerpt=exc.body_excerpt, method="POST", path=urlsplit(url).path,
-            ) from None
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token.strip():
-            raise MalformedResponse("Order Manager's token endpoint answered without an access_token",
-                                    method="POST", path=urlsplit(url).path)
-        token_type = body.get("token_type")
-        if token_type is not None and str(token_type).lower() != "bearer":
-            raise MalformedResponse(f"Order Manager issued a {token_type!s:.20} token, not a bearer token",
-                                    method="POST", path=urlsplit(url).path)
-        self._token = token
-
-    def _current_token(self) -> str:
-        with self._token_lock:
-            if not self._token:
-                self._authenticate_locked()
-            return self._token
-
-    def _refresh_after_401(self, failed_token: str) -> None:
-        with self._token_lock:
-            if self._token != failed_token:
-                return  # another thread already signed in again
-            if not self._can_sign_in:
-                raise AuthenticationError(
-                    "Order Manager rejected the access token (HTTP 401); reinstall the app or update the token",
-                    status=401,
-                )
-            self._authenticate_locked()
+                "No Order Manager access token is configured: connect the connection to Order Manager "
+                "(app install) or paste the token of an app installed by hand"
+            )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call as JSON, signed in, re-authenticating once on 401."""
-        token = self._current_token()
+        """One API call as JSON with the static Bearer token; a 401 asks for a reconnect."""
+        self.authenticate()
         try:
-            return self.http.json(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+            return self.http.json(method, path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
         except AuthenticationError as exc:
             if exc.status != 401:
-                raise  # 403: signing in again does not grant missing scopes
-        self._refresh_after_401(token)
-        token = self._current_token()
-        try:
-            return self.http.json(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-        except AuthenticationError as exc:
+                raise  # 403: a missing scope; reconnecting with the same scopes would not help
             raise AuthenticationError(
-                f"Order Manager refused the credentials for {method} {path} even after signing in again "
-                f"(HTTP {exc.status})",
+                f"Order Manager rejected the access token for {method} {path} (HTTP 401): the app install "
+                "was revoked or the token is wrong; reconnect the connection to Order Manager",
                 status=exc.status, body_excerpt=exc.body_excerpt, method=method, path=path,
             ) from None
 

@@ -128,6 +128,16 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 # The hub's own base URL, used in alert e-mails and as the default sandbox address.
 HUB_BASE_URL = env.str("HUB_BASE_URL", default="http://127.0.0.1:8000")
 
+# Order Manager app (connect by app install, tenants.om_connect). The secret may be plain or a Fernet
+# token made with HUB_ENCRYPTION_KEYS (`manage.py encrypt`-style); it is decrypted when used, never logged.
+# With DEBUG and no key set, a development app is used that `manage.py sandbox tenant` registers
+# with the sandbox.
+HUB_OM_APP_KEY = env.str("HUB_OM_APP_KEY", default="hub-development-app" if DEBUG else "")
+HUB_OM_APP_SECRET = env.str("HUB_OM_APP_SECRET", default="hub-development-secret" if DEBUG else "")
+HUB_OM_AUTHORIZE_URL = env.str("HUB_OM_AUTHORIZE_URL", default="https://app.skubana.com/oauth/authorize")
+HUB_OM_REDIRECT_URL = env.str("HUB_OM_REDIRECT_URL", default=HUB_BASE_URL.rstrip("/") + "/om/connect/callback")
+HUB_OM_INSTALL_STATE_SECONDS = env.int("HUB_OM_INSTALL_STATE_SECONDS", default=600)
+
 # Outside calls: timeouts (connect, read) in seconds. requests has no default timeout.
 HUB_HTTP_TIMEOUT = (env.float("HUB_HTTP_CONNECT_TIMEOUT", default=5.0), env.float("HUB_HTTP_READ_TIMEOUT", default=30.0))
 

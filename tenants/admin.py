@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from . import connection_test
+from . import connection_test, om_connect
 from .forms import (
     OnboardConnectionForm,
     OnboardTenantForm,
@@ -27,7 +27,7 @@ from .forms import (
     WarehouseForm,
     show_warnings,
 )
-from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, Warehouse
+from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, TokenSource, Warehouse
 from .scoping import TenantScopedAdminMixin
 from .secret_destinations import SecretDestinationsAdminMixin
 
@@ -55,8 +55,7 @@ def add_connection_page(page: ConnectionPage) -> None:
 
 
 # Changing any of these gives a connection whose credentials were rejected another chance.
-CREDENTIAL_FIELDS = {"username", "password", "access_token", "client_id", "client_secret", "user_login", "wms_login_kind",
-                     "tpl_key"}
+CREDENTIAL_FIELDS = {"access_token", "client_id", "client_secret", "user_login", "wms_login_kind", "tpl_key"}
 
 
 class MembershipInline(admin.TabularInline):
@@ -179,17 +178,22 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
     ]
     list_filter = ["warehouse__tenant", "inventory_sync_enabled"]
     list_select_related = ["warehouse__tenant"]
-    search_fields = ["warehouse__name", "warehouse__tenant__name", "warehouse_name", "username"]
+    search_fields = ["warehouse__name", "warehouse__tenant__name", "warehouse_name", "connected_account"]
     readonly_fields = [
         "om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report",
         "circuit", "paused_until", "credentials_rejected_at", "pause_reason",
+        "token_source", "connected_by", "connected_at", "connected_account",
     ]
     actions = ["test_connection"]
     change_form_template = "admin/tenants/ordermanagerconnection/change_form.html"
     fieldsets = [
         (None, {"fields": ["warehouse", "circuit"]}),
-        ("Order Manager account (the seed's required parameters)", {
-            "fields": ["username", "password", "warehouse_name", "access_token"],
+        ("Order Manager account", {
+            "description": "Connect to Order Manager (the button above) installs the hub's app: the tenant signs in "
+                           "on Order Manager's own page with the account username and password, which the hub never "
+                           "stores. Or paste the access token of an app installed by hand.",
+            "fields": ["warehouse_name", "access_token", "token_source", "connected_by", "connected_at",
+                       "connected_account"],
         }),
         ("Endpoints", {"classes": ["collapse"], "fields": ["base_url", "auth_base_url"]}),
         ("Resolved by Test connection", {"fields": ["om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report"]}),
@@ -217,6 +221,10 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
         return "running"
 
     def save_model(self, request, obj, form, change):
+        if "access_token" in form.changed_data and str(obj.access_token or ""):
+            # A pasted token (an app installed by hand): record who pasted it and when.
+            obj.token_source, obj.connected_by, obj.connected_at = TokenSource.PASTED, request.user, timezone.now()
+            obj.connected_account = ""
         super().save_model(request, obj, form, change)
         if change and set(form.changed_data) & CREDENTIAL_FIELDS:
             obj.clear_circuit()  # new credentials: scheduled runs resume
@@ -269,14 +277,17 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
             for page in CONNECTION_PAGES.values()
         ]
         test = path("<path:object_id>/test/", self.admin_site.admin_view(self.test_view), name="tenants_ordermanagerconnection_test")
-        return [test, *pages, *super().get_urls()]
+        connect = path("<path:object_id>/connect/", self.admin_site.admin_view(partial(om_connect.start_view, self)),
+                       name="tenants_ordermanagerconnection_connect")
+        return [test, connect, *pages, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         pages = [
             {"label": page.label, "url": reverse(f"admin:tenants_ordermanagerconnection_{page.name}", args=[object_id])}
             for page in CONNECTION_PAGES.values()
         ]
-        extra = {"connection_pages": pages, "test_url": reverse("admin:tenants_ordermanagerconnection_test", args=[object_id])}
+        extra = {"connection_pages": pages, "test_url": reverse("admin:tenants_ordermanagerconnection_test", args=[object_id]),
+                 "connect_url": reverse("admin:tenants_ordermanagerconnection_connect", args=[object_id])}
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 

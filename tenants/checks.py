@@ -38,3 +38,18 @@ def check_production_secret_key(app_configs, **kwargs):
     if not settings.DEBUG and settings.SECRET_KEY == getattr(settings, "DEV_SECRET_KEY", None):
         return [Error("SECRET_KEY is the embedded development default.", hint="Set SECRET_KEY in the environment.", id="tenants.E003")]
     return []
+
+
+@register(Tags.security, deploy=False)
+def check_order_manager_app(app_configs, **kwargs):
+    """Without the hub's app key and secret, no connection can be connected to Order Manager."""
+    if settings.DEBUG:
+        return []
+    missing = [name for name in ("HUB_OM_APP_KEY", "HUB_OM_APP_SECRET") if not getattr(settings, name, "")]
+    if missing:
+        return [Warning(
+            f"{' and '.join(missing)} not set: Connect to Order Manager (the app install) cannot work.",
+            hint="Set the app key and secret of the hub's Order Manager app; only pasted access tokens work meanwhile.",
+            id="tenants.W002",
+        )]
+    return []

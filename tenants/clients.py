@@ -62,9 +62,6 @@ def order_manager(connection, recorder: CallRecorder | None = None, **overrides)
     """`overrides` adjust the HTTP layer (e.g. `max_retries=1` for an interactive test)."""
     return OrderManagerClient(
         connection.base_url,
-        auth_base_url=connection.auth_base_url or connection.base_url,
-        username=str(connection.username or ""),
-        password=str(connection.password or ""),
         access_token=str(connection.access_token or ""),
         **http_options(recorder, overrides),
     )

@@ -34,7 +34,7 @@ DETAIL_KEYS = frozenset({"no_starting_inventory_skus", "no_starting_inventory_co
 
 def plain_error(exc: Exception, system: str) -> str:
     if isinstance(exc, AuthenticationError):
-        return f"{system} rejected the credentials (wrong username/password, client id/secret or token): {exc}"
+        return f"{system} rejected the credentials (wrong access token, client id/secret or user login): {exc}"
     if isinstance(exc, WarehouseNotFound):
         return str(exc)
     if isinstance(exc, NetworkError):

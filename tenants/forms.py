@@ -78,10 +78,10 @@ class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecrets
 
 
 class OrderManagerConnectionForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
-    secret_fields = ("password", "access_token")
+    secret_fields = ("access_token",)
     url_fields = ("base_url", "auth_base_url")
-    # Every API call carries the access token (Bearer), or one obtained with the password.
-    secret_destinations = {"base_url": ("access_token", "password"), "auth_base_url": ("access_token", "password")}
+    # Every API call carries the access token (Bearer).
+    secret_destinations = {"base_url": ("access_token",), "auth_base_url": ("access_token",)}
     superuser_only_urls = {
         "auth_base_url": "the token exchange there carries credentials this page cannot ask for again "
                          "(the hub's own Order Manager app key and secret).",
@@ -90,7 +90,7 @@ class OrderManagerConnectionForm(SecretDestinationsFormMixin, SafeUrlsMixin, Wri
     class Meta:
         model = OrderManagerConnection
         fields = [
-            "warehouse", "base_url", "auth_base_url", "username", "password", "access_token", "warehouse_name",
+            "warehouse", "base_url", "auth_base_url", "access_token", "warehouse_name",
             "pickup_status", "start_from",
             "order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled",
             "inventory_sync_enabled",

@@ -152,6 +152,11 @@ class OrderStatus(models.TextChoices):
     PENDING_FULFILLMENT = "PENDING_FULFILLMENT", "Pending Fulfillment"
 
 
+class TokenSource(models.TextChoices):
+    APP_INSTALL = "app_install", "App install (Connect to Order Manager)"
+    PASTED = "pasted", "Pasted token (app installed by hand)"
+
+
 class OrderManagerConnection(models.Model):
     """The Order Manager side of one tenant warehouse: the seed's three parameters and the jobs' settings."""
 
@@ -159,13 +164,25 @@ class OrderManagerConnection(models.Model):
     base_url = models.URLField("API base URL", default="https://api.skubana.com")
     auth_base_url = models.URLField(
         "auth base URL", default="https://app.skubana.com",
-        help_text="Host of the token endpoint (/oauth/token); the app host for the real service.",
+        help_text="Host of the app-install endpoints (/oauth/authorize, /oauth/token); the app host for the real service.",
     )
-    username = models.CharField("Order Manager account username", max_length=200, blank=True)
-    password = EncryptedTextField("Order Manager account password", blank=True)
+    # The hub never stores the Order Manager password: the tenant types it on Order Manager's own
+    # install page; the hub keeps only the token the install yields (connectors.om_install).
     access_token = EncryptedTextField(
         "app access token", blank=True,
-        help_text="From an Order Manager app install; used instead of username and password when set.",
+        help_text="Set by Connect to Order Manager (app install), or pasted for an app installed by hand.",
+    )
+    token_source = models.CharField(
+        max_length=20, choices=TokenSource.choices, blank=True, editable=False,
+        help_text="How the current access token came.",
+    )
+    connected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
+    )
+    connected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    connected_account = models.CharField(
+        "authorized by account", max_length=200, blank=True, editable=False,
+        help_text="The Order Manager account that approved the install (its cid when Order Manager names no user).",
     )
     warehouse_name = models.CharField(
         max_length=200, blank=True,
@@ -228,6 +245,11 @@ class OrderManagerConnection(models.Model):
     def tenant(self) -> Tenant:
         return self.warehouse.tenant
 
+    @property
+    def needs_connect(self) -> bool:
+        """No token yet, or Order Manager rejected it: the Connect / Reconnect button is the way on."""
+        return not self.access_token or self.credentials_rejected_at is not None
+
     def clear_circuit(self) -> None:
         """Credentials changed or tested good: scheduled runs resume (see hub.circuit)."""
         type(self).objects.filter(pk=self.pk).update(credentials_rejected_at=None, paused_until=None, pause_reason="")
@@ -243,8 +265,6 @@ class OrderManagerConnection(models.Model):
 
     def clean(self):
         errors = {}
-        if not self.access_token and not (self.username and self.password):
-            errors["username"] = "Enter the Order Manager account username and password, or an app access token."
         if self.inventory_sync_enabled and not self.warehouse_name.strip():
             errors["warehouse_name"] = (
                 "Inventory Sync is on but the warehouse name is blank. Enter the warehouse's name as it appears "
@@ -252,6 +272,21 @@ class OrderManagerConnection(models.Model):
             )
         if errors:
             raise ValidationError(errors)
+
+
+class OmInstallState(models.Model):
+    """A pending Connect to Order Manager: the single-use ``state`` of one app install.
+
+    Bound to the connection and the operator who started it, valid for ``HUB_OM_INSTALL_STATE_SECONDS``;
+    consumed by one conditional UPDATE, so a replayed or concurrent callback finds it used.
+    """
+
+    nonce = models.CharField(max_length=64, unique=True)
+    connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="install_states")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
 
 
 # Per-connection mappings and rules live in their own module; imported here so Django registers them.

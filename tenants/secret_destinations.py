@@ -1,6 +1,6 @@
 """Where stored secrets are sent, and who may change it.
 
-A row's stored secrets (WMS client secret and TPL key, Order Manager access token and password)
+A row's stored secrets (WMS client secret and TPL key, Order Manager access token)
 travel to the hosts its URL fields name, and the admin never shows them. So changing the *origin*
 (scheme, host, port) of such a URL decides who receives a secret the operator may not know. As a
 browser asks again before it sends a saved password to a new site, the form then asks for every

@@ -68,8 +68,8 @@ class OrderManagerConnectionFactory(factory.django.DjangoModelFactory):
     warehouse = factory.SubFactory(WarehouseFactory)
     base_url = "https://om.example.com"
     auth_base_url = "https://om.example.com"
-    username = factory.Sequence(lambda n: f"om-user-{n}")
-    password = factory.Sequence(lambda n: f"om-password-{n}")
+    access_token = factory.Sequence(lambda n: f"om-token-{n}")
+    token_source = "pasted"
     warehouse_name = "Main 3PL"
     om_warehouse_id = 1001
     om_warehouse_type = "THIRD_PARTY_LOGISTICS"

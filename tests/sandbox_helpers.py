@@ -30,3 +30,30 @@ def status(slug: str) -> dict:
 
 def accounts(slug: str) -> tuple[OmAccount, WmsAccount]:
     return OmAccount.objects.get(username=om_username(slug)), WmsAccount.objects.get(client_id=wms_client_id(slug))
+
+
+TEST_APP_KEY, TEST_APP_SECRET, TEST_REDIRECT = "sandbox-test-app", "sandbox-test-secret", "https://hub.example.com/om/connect/callback"
+
+
+def om_install_token(client, username: str, password: str, *, base: str = "/sandbox/order-manager"):
+    """Install a test app for the sandbox user through the install page, exchange the code; the token response."""
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from connectors.sandbox import operations
+
+    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code",
+                       "scope": "read_orders", "state": "s"})
+    approved = client.post(f"{base}/oauth/authorize?{query}", {"username": username, "password": password})
+    if approved.status_code != 302:
+        return approved
+    code = parse_qs(urlsplit(approved["Location"]).query)["code"][0]
+    return client.post(f"{base}/oauth/token", {"grant_type": "authorization_code", "code": code,
+                                                "redirect_uri": TEST_REDIRECT},
+                       HTTP_AUTHORIZATION=basic(TEST_APP_KEY, TEST_APP_SECRET))
+
+
+def basic(key: str, secret: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()

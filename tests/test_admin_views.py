@@ -240,7 +240,7 @@ def test_test_button_leads_to_the_report_and_the_first_run_reaches_the_wms(live_
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_test_stays_on_the_connection_page(live_server, admin_client_for):
     connection = sandbox_tenant(live_server, "wrong-password-co")
-    connection.password = "not-the-password"
+    connection.access_token = "not-the-token"
     connection.save()
     warehouse = connection.warehouse
     warehouse.client_secret = "not-the-secret"

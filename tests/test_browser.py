@@ -94,8 +94,12 @@ def shots(tmp_path):
 
 
 @pytest.fixture
-def sandbox_accounts():
-    """Sandbox accounts as a real tenant would hold them, with orders waiting and stock at the WMS."""
+def sandbox_accounts(live_server, settings):
+    """Sandbox accounts as a real tenant would hold them, with orders waiting and stock at the WMS,
+    and the hub's Order Manager app registered with the sandbox."""
+    settings.HUB_OM_APP_KEY, settings.HUB_OM_APP_SECRET = "hub-browser-app", "hub-browser-secret"
+    settings.HUB_OM_REDIRECT_URL = f"{live_server.url}/om/connect/callback"
+    operations.ensure_om_app("hub-browser-app", "hub-browser-secret", redirect_uris=[settings.HUB_OM_REDIRECT_URL])
     om_password, wms_secret = secrets.token_urlsafe(12), secrets.token_urlsafe(16)
     om = operations.ensure_om_account("acme@sandbox", om_password, warehouse_name="Reno 3PL")
     wms = operations.ensure_wms_account(
@@ -155,15 +159,24 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
         "id_warehouse-facility_time_zone": "America/Los_Angeles",
         "id_connection-base_url": f"{base}/sandbox/order-manager",
         "id_connection-auth_base_url": f"{base}/sandbox/order-manager",
-        "id_connection-username": "acme@sandbox",
-        "id_connection-password": sandbox_accounts["om_password"],
         "id_connection-warehouse_name": "Reno 3PL",
     })
     page.screenshot(path=str(shots / "onboard.png"), full_page=True)
     submit(page, "input[name=_save]")
     assert "Tenant “Acme Outdoor” onboarded" in message(page)
     connection = OrderManagerConnection.objects.get(warehouse__tenant__slug="acme-outdoor")
-    assert connection.password == sandbox_accounts["om_password"]
+    assert not str(connection.access_token)
+
+    # Connect to Order Manager: the sandbox's install page, sign in there, approve, back to the hub.
+    page.click("#om-connect-link")
+    page.wait_for_url(re.compile(r"/sandbox/order-manager/oauth/authorize\?"))
+    page.fill("#id_username", "acme@sandbox")
+    page.fill("#id_password", sandbox_accounts["om_password"])
+    page.screenshot(path=str(shots / "om-install.png"), full_page=True)
+    submit(page, "#approve")
+    assert "connected to Order Manager" in message(page)
+    connection.refresh_from_db()
+    assert str(connection.access_token) and connection.token_source == "app_install"
 
     # Test connection -> the pre-flight report.
     page.click("#test-connection-link")

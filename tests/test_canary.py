@@ -71,7 +71,11 @@ def canary_connection(live_server):
     warehouse = conn.warehouse
     warehouse.client_secret, warehouse.tpl_key = CANARIES["client_secret"], CANARIES["tpl_key"]
     warehouse.save()
-    conn.password, conn.access_token = CANARIES["om_password"], CANARIES["access_token"]
+    conn.access_token = CANARIES["access_token"]
+    # The sandbox knows the canary as an app-install token of the account.
+    from connectors.sandbox.models import OmToken, hash_secret
+
+    OmToken.objects.create(account=om, digest=hash_secret(CANARIES["access_token"]))
     conn.save()
     factories.AlertContactFactory(tenant=warehouse.tenant)  # alert e-mails are scanned too
     return type(conn).objects.select_related("warehouse__tenant").get(pk=conn.pk)
@@ -108,16 +112,16 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     assert crashed.status == SyncRun.Status.FAILED and "Internal error (TypeError)" in crashed.error
     monkeypatch.setattr(OrderManagerClient, "get_orders", real_get_orders)
 
-    # 3. 401s: the password changed in Order Manager (the hub's is now wrong), and on the WMS.
-    om_account.set_password("changed-elsewhere")
-    om_account.save()
+    # 3. 401s: the app is uninstalled in Order Manager (the hub's token is now revoked), and on the WMS.
+    from connectors.sandbox.models import OmToken, hash_secret
+
+    OmToken.objects.filter(digest=hash_secret(CANARIES["access_token"])).delete()
     rejected = order_download.run(conn)
-    assert rejected.status == SyncRun.Status.FAILED and "rejected the username or password" in rejected.error
+    assert rejected.status == SyncRun.Status.FAILED and "rejected the access token" in rejected.error
     wms_account.set_secret("changed-elsewhere")
     wms_account.save()
     type(conn).objects.filter(pk=conn.pk).update(credentials_rejected_at=None)
-    om_account.set_password(CANARIES["om_password"])
-    om_account.save()
+    OmToken.objects.create(account=om_account, digest=hash_secret(CANARIES["access_token"]))
     conn.refresh_from_db()
     refused = shipment_confirmation.run(conn)
     assert refused.status == SyncRun.Status.FAILED and "refused the client id" in refused.error

@@ -52,3 +52,14 @@ def test_embedded_secret_key_is_refused_in_production(settings):
     settings.DEBUG = True
     settings.SECRET_KEY = settings.DEV_SECRET_KEY
     assert check_production_secret_key(None) == []
+
+
+def test_production_without_the_order_manager_app_warns(settings):
+    from tenants.checks import check_order_manager_app
+
+    settings.DEBUG = False
+    settings.HUB_OM_APP_KEY, settings.HUB_OM_APP_SECRET = "", "s"
+    assert [m.id for m in check_order_manager_app(None)] == ["tenants.W002"]
+    assert "HUB_OM_APP_KEY" in check_order_manager_app(None)[0].msg
+    settings.HUB_OM_APP_KEY = "k"
+    assert check_order_manager_app(None) == []

@@ -66,7 +66,7 @@ def test_changing_credentials_in_the_admin_resumes_the_connection(conn, admin_cl
     assert b"stopped: credentials rejected" in page.content
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update({"warehouse": conn.warehouse_id, "password": "a-new-password", "inventory_time": "23:00"})
+    data.update({"warehouse": conn.warehouse_id, "access_token": "a-new-password", "inventory_time": "23:00"})
     for name in ("order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled", "inventory_sync_enabled"):
         data[name] = "on" if form.initial.get(name) else ""
     data = {k: v for k, v in data.items() if v != ""}
@@ -74,7 +74,7 @@ def test_changing_credentials_in_the_admin_resumes_the_connection(conn, admin_cl
     assert response.status_code == 302, response.content[:2000]
     conn.refresh_from_db()
     assert conn.credentials_rejected_at is None
-    assert str(conn.password) == "a-new-password"
+    assert str(conn.access_token) == "a-new-password"
 
 
 def test_a_run_rejected_for_credentials_opens_the_circuit(conn, monkeypatch):

@@ -40,6 +40,7 @@ from connectors.errors import (
     RateLimited,
     ServerError,
 )
+from connectors import om_install
 from connectors.order_manager import AdjustResult, OrderManagerClient, StockTotal, WarehouseNotFound
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import (
@@ -57,7 +58,9 @@ from connectors.sandbox.models import (
 from connectors.warehouse_manager import DuplicateOrder, OrderNotCancellable, WarehouseManagerClient
 from tests.contract import is_documented, spec_path, validate_prepared, validate_response
 from tests.test_order_manager import BASE as STUB_BASE
-from tests.test_order_manager import PASSWORD, USERNAME, FakeOrderManager
+from tests.test_order_manager import FakeOrderManager
+
+USERNAME, PASSWORD = "ops@tenant.example", "correct-horse-battery"
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -175,14 +178,16 @@ class World:
     order_ids: list[int]  # in ORDERS order
     issue_app_token: object  # () -> str: a token as an app install would hold
     records: list = field(default_factory=list)
+    _token: str | None = None
 
     def ids(self, status: str, warehouse: str) -> list[int]:
         return [i for i, (s, w) in zip(self.order_ids, ORDERS) if s == status and w == warehouse]
 
     def client(self, spec: SpecCheck, **kw) -> OrderManagerClient:
         if "access_token" not in kw:
-            kw.setdefault("username", USERNAME)
-            kw.setdefault("password", PASSWORD)
+            if self._token is None:
+                self._token = self.issue_app_token()
+            kw["access_token"] = self._token
         client = OrderManagerClient(self.base_url, on_call=self.records.append, backoff_factor=0, **kw)
         return spec.attach(opened(client))
 
@@ -209,9 +214,12 @@ def sandbox_world(live_server) -> World:
     base = live_server.url + OM_PREFIX
 
     def issue_app_token():
-        client = opened(OrderManagerClient(base, username=USERNAME, password=PASSWORD))
-        client.authenticate()
-        return client._token
+        """The app install: the sandbox's install step approves for the user, the hub's exchange
+        code (connectors.om_install) trades the code over the live socket."""
+        app = operations.ensure_om_app("test-app", "test-secret", redirect_uris=["https://hub.example/cb"])
+        code, _ = operations.install_code(app, account, "https://hub.example/cb")
+        return om_install.exchange_code(f"{base}/oauth/token", app_key="test-app", app_secret="test-secret",
+                                        code=code, redirect_uri="https://hub.example/cb").access_token
 
     return World(base, {name: w.pk for name, w in houses.items()}, ids, issue_app_token)
 
@@ -332,24 +340,14 @@ def world(request):
         yield stub_world(FakeOrderManager(rsps))
 
 
-def test_authentication_password_grant_wrong_password_and_app_token(world, spec):
+def test_authentication_app_token_is_a_static_bearer(world, spec):
     client = world.client(spec)
-    client.authenticate()
     assert [w["name"] for w in client.list_warehouses()] == [MAIN, EAST]
-    assert len(world.calls("/oauth/token")) == 1
     client.list_warehouses()
-    assert len(world.calls("/oauth/token")) == 1, "the token is reused"
-
-    with pytest.raises(AuthenticationError) as info:
-        world.client(spec, password="not-" + PASSWORD).authenticate()
-    assert str(info.value) == "Order Manager rejected the username or password"
-    assert not info.value.transient
-    assert PASSWORD not in repr(world.records) + info.value.body_excerpt
-
-    app = world.client(spec, access_token=world.issue_app_token())
-    before = len(world.calls("/oauth/token"))
-    assert [w["warehouseId"] for w in app.list_warehouses()] == [world.warehouses[MAIN], world.warehouses[EAST]]
-    assert len(world.calls("/oauth/token")) == before, "an app token is used as is, no sign-in"
+    assert world.calls("/oauth/token") == [], "the API client never asks for a token"
+    assert [w["warehouseId"] for w in client.list_warehouses()] == [world.warehouses[MAIN], world.warehouses[EAST]]
+    with pytest.raises(AuthenticationError, match="reconnect"):
+        world.client(spec, access_token="revoked-token").list_warehouses()
     assert ("GET", "/v1/warehouses") in spec.operations()
 
 
@@ -471,24 +469,21 @@ def om_sandbox(live_server):
 
 
 def om_client(om_sandbox, spec, records=None, **kw) -> OrderManagerClient:
-    kw.setdefault("username", "shop@sandbox")
-    kw.setdefault("password", "om-pass")
+    if "access_token" not in kw:
+        kw["access_token"] = operations.static_token(om_sandbox["account"])
     kw.setdefault("backoff_factor", 0)
     return spec.attach(opened(OrderManagerClient(om_sandbox["base_url"], on_call=(records.append if records is not None else None),
                                                  **kw)))
 
 
-def test_401_reauthenticates_once_against_the_sandbox(om_sandbox, spec):
+def test_401_asks_for_a_reconnect_against_the_sandbox(om_sandbox, spec):
     records = []
     client = om_client(om_sandbox, spec, records)
     client.throttle_limits()
-    OmToken.objects.all().delete()  # the token is revoked server-side
-    assert client.throttle_limits()
-    assert [(r.path.rsplit("/", 1)[-1], r.status) for r in records] == [
-        ("token", 200), ("throttlelimits", 200), ("throttlelimits", 401), ("token", 200), ("throttlelimits", 200)]
-    static = om_client(om_sandbox, spec, username="", password="", access_token="revoked-token")
-    with pytest.raises(AuthenticationError, match="reinstall the app"):
-        static.list_warehouses()
+    OmToken.objects.all().delete()  # the app is uninstalled: the token is revoked server-side
+    with pytest.raises(AuthenticationError, match="reconnect"):
+        client.throttle_limits()
+    assert [(r.path.rsplit("/", 1)[-1], r.status) for r in records] == [("throttlelimits", 200), ("throttlelimits", 401)]
 
 
 def test_seeded_catalog_exact_sku_match_despite_the_prefix_search(om_sandbox, spec):
@@ -746,5 +741,4 @@ def test_quota_per_second_is_enforced_and_pacing_avoids_429(om_sandbox, spec):
     for _ in range(6):
         paced.list_warehouses()
     assert time.monotonic() - started >= 5 / 4 - 0.05, "calls were spaced by the pacer"
-    # The token call is paced too: 7 starts in all.
-    assert [r.status for r in records] == [200] * 7
+    assert [r.status for r in records] == [200] * 6

@@ -73,7 +73,7 @@ def test_claims_have_their_own_tokens_and_hold_the_lease(enqueued):
 
 def test_tasks_carry_ids_and_token_only(enqueued):
     now = timezone.now()
-    connection = factories.OrderManagerConnectionFactory(password="hunter2-secret")
+    connection = factories.OrderManagerConnectionFactory(access_token="hunter2-secret")
     only_due(connection, Job.SHIPMENT_CONFIRMATION, now)
     [(connection_id, job, token)] = dispatcher.dispatch(now)
     [(func, args, kwargs)] = enqueued

@@ -25,26 +25,24 @@ def raw_column(model, field_name, pk):
 
 
 def test_round_trip_gives_secrets_with_the_plaintext():
-    conn = factories.OrderManagerConnectionFactory(password="hunter2", access_token="tok-123")
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
     fresh = OrderManagerConnection.objects.get(pk=conn.pk)
-    assert isinstance(fresh.password, Secret)
-    assert fresh.password == "hunter2"
-    assert str(fresh.access_token) == "tok-123"
+    assert isinstance(fresh.access_token, Secret)
+    assert fresh.access_token == "hunter2"
     assert fresh.warehouse.client_secret == conn.warehouse.client_secret
 
 
 def test_nothing_is_stored_in_plaintext():
     conn = factories.OrderManagerConnectionFactory(
-        password="pw-plain-1", access_token="tok-plain-2",
+        access_token="tok-plain-2",
         warehouse__client_secret="wms-plain-3", warehouse__tpl_key="tpl-plain-4",
     )
     stored = {
-        "password": raw_column(OrderManagerConnection, "password", conn.pk),
         "access_token": raw_column(OrderManagerConnection, "access_token", conn.pk),
         "client_secret": raw_column(Warehouse, "client_secret", conn.warehouse.pk),
         "tpl_key": raw_column(Warehouse, "tpl_key", conn.warehouse.pk),
     }
-    for plaintext, raw in zip(["pw-plain-1", "tok-plain-2", "wms-plain-3", "tpl-plain-4"], stored.values()):
+    for plaintext, raw in zip(["tok-plain-2", "wms-plain-3", "tpl-plain-4"], stored.values()):
         assert plaintext not in raw
         assert raw.startswith(TOKEN_PREFIX)
         assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == plaintext
@@ -60,66 +58,66 @@ def test_blank_and_null_are_stored_as_they_are():
 
 
 def test_a_value_that_cannot_be_decrypted_raises_instead_of_returning_ciphertext(settings):
-    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
     settings.HUB_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(crypto.DecryptionError):
         OrderManagerConnection.objects.get(pk=conn.pk)
 
 
 def test_a_corrupted_token_raises():
-    conn = factories.OrderManagerConnectionFactory(password="hunter2")
-    raw = raw_column(OrderManagerConnection, "password", conn.pk)
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
+    raw = raw_column(OrderManagerConnection, "access_token", conn.pk)
     with db.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {db.ops.quote_name(OrderManagerConnection._meta.db_table)} SET password = %s WHERE id = %s",
+            f"UPDATE {db.ops.quote_name(OrderManagerConnection._meta.db_table)} SET access_token = %s WHERE id = %s",
             [raw[:-4] + "AAAA", conn.pk],
         )
     with pytest.raises(crypto.DecryptionError):
-        OrderManagerConnection.objects.values_list("password", flat=True).get(pk=conn.pk)
+        OrderManagerConnection.objects.values_list("access_token", flat=True).get(pk=conn.pk)
 
 
 def test_repr_shows_no_secret():
-    conn = factories.OrderManagerConnectionFactory(password="hunter2", access_token="tok-xyz")
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
     fresh = OrderManagerConnection.objects.select_related("warehouse").get(pk=conn.pk)
-    assert repr(fresh.password) == "Secret('***')"
+    assert repr(fresh.access_token) == "Secret('***')"
     assert repr(Secret("")) == "Secret('')"
     for text in (repr(fresh), str(fresh), repr(fresh.warehouse), str(fresh.warehouse), repr(vars(fresh))):
         assert "hunter2" not in text
-        assert "tok-xyz" not in text
+        assert "hunter2" not in text
     assert conn.warehouse.client_secret not in repr(vars(fresh.warehouse))
 
 
 def test_secret_refuses_pickling():
     with pytest.raises(TypeError, match="not picklable"):
         pickle.dumps(Secret("hunter2"))
-    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
     with pytest.raises(TypeError):
         pickle.dumps(OrderManagerConnection.objects.get(pk=conn.pk))
 
 
 def test_saving_twice_does_not_double_encrypt():
-    conn = factories.OrderManagerConnectionFactory(password="hunter2")
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
     conn.save()
     fresh = OrderManagerConnection.objects.get(pk=conn.pk)
     fresh.save()
     fresh.save()
     again = OrderManagerConnection.objects.get(pk=conn.pk)
-    assert again.password == "hunter2"
-    raw = raw_column(OrderManagerConnection, "password", conn.pk)
+    assert again.access_token == "hunter2"
+    raw = raw_column(OrderManagerConnection, "access_token", conn.pk)
     assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == "hunter2"
 
 
 def test_assigning_a_stored_token_keeps_the_plaintext():
     # What loaddata does: the field gets the ciphertext back and must not encrypt it a second time.
-    conn = factories.OrderManagerConnectionFactory(password="hunter2")
-    conn.password = raw_column(OrderManagerConnection, "password", conn.pk)
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
+    conn.access_token = raw_column(OrderManagerConnection, "access_token", conn.pk)
     conn.save()
-    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "hunter2"
+    assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == "hunter2"
 
 
 def test_value_to_string_and_dumpdata_give_ciphertext_that_loads_back():
-    conn = factories.OrderManagerConnectionFactory(password="hunter2")
-    field = OrderManagerConnection._meta.get_field("password")
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
+    field = OrderManagerConnection._meta.get_field("access_token")
     dumped = field.value_to_string(conn)
     assert dumped.startswith(TOKEN_PREFIX) and "hunter2" not in dumped
     assert crypto.decrypt(dumped[len(TOKEN_PREFIX):]) == "hunter2"
@@ -127,28 +125,28 @@ def test_value_to_string_and_dumpdata_give_ciphertext_that_loads_back():
     text = serializers.serialize("json", OrderManagerConnection.objects.filter(pk=conn.pk))
     assert "hunter2" not in text
     fields = json.loads(text)[0]["fields"]
-    assert fields["password"].startswith(TOKEN_PREFIX)
+    assert fields["access_token"].startswith(TOKEN_PREFIX)
 
-    OrderManagerConnection.objects.filter(pk=conn.pk).update(password="changed")
+    OrderManagerConnection.objects.filter(pk=conn.pk).update(access_token="changed")
     for obj in serializers.deserialize("json", text):
         obj.save()
-    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "hunter2"
+    assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == "hunter2"
 
 
 def test_queryset_update_encrypts_too():
     conn = factories.OrderManagerConnectionFactory()
-    OrderManagerConnection.objects.filter(pk=conn.pk).update(password="via-update")
-    assert "via-update" not in raw_column(OrderManagerConnection, "password", conn.pk)
-    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "via-update"
+    OrderManagerConnection.objects.filter(pk=conn.pk).update(access_token="via-update")
+    assert "via-update" not in raw_column(OrderManagerConnection, "access_token", conn.pk)
+    assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == "via-update"
 
 
 @pytest.mark.parametrize("password", ["fernet:", "fernet:hunter2", "fernet:gAAAAA", "fernet:" + "A" * 100, "fernet:ü"])
 def test_a_secret_that_starts_like_a_stored_token_is_kept_as_typed(password):
     """A password may start with "fernet:"; only a real token after the prefix is decrypted."""
-    conn = factories.OrderManagerConnectionFactory(password="hunter2")
-    conn.password = password
+    conn = factories.OrderManagerConnectionFactory(access_token="hunter2")
+    conn.access_token = password
     conn.full_clean()  # what the admin form does: the model field's to_python
     conn.save()
-    assert OrderManagerConnection.objects.get(pk=conn.pk).password == password
-    raw = raw_column(OrderManagerConnection, "password", conn.pk)
+    assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == password
+    raw = raw_column(OrderManagerConnection, "access_token", conn.pk)
     assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == password

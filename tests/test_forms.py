@@ -19,10 +19,10 @@ def form_data(instance, **changes):
 
 
 def test_stored_secrets_never_render():
-    conn = factories.OrderManagerConnectionFactory(password="om-pass-visible?", access_token="tok-visible?")
+    conn = factories.OrderManagerConnectionFactory(access_token="tok-visible?")
     conn = OrderManagerConnection.objects.get(pk=conn.pk)
     html = OrderManagerConnectionForm(instance=conn).as_p()
-    assert "om-pass-visible?" not in html and "tok-visible?" not in html
+    assert "tok-visible?" not in html
     assert "fernet:" not in html
     assert 'type="password"' in html
     assert KEEP_HINT in html
@@ -35,22 +35,21 @@ def test_stored_secrets_never_render():
 def test_a_bound_form_with_errors_does_not_echo_a_typed_secret():
     conn = factories.OrderManagerConnectionFactory()
     form = OrderManagerConnectionForm(
-        form_data(conn, password="typed-new-secret", order_download_interval="0"), instance=conn
+        form_data(conn, access_token="typed-new-secret", order_download_interval="0"), instance=conn
     )
     assert not form.is_valid()
     assert "typed-new-secret" not in form.as_p()
 
 
 def test_blank_keeps_the_stored_secret():
-    conn = factories.OrderManagerConnectionFactory(password="keep-me", access_token="keep-token")
-    form = OrderManagerConnectionForm(form_data(conn, username="renamed"), instance=conn)
+    conn = factories.OrderManagerConnectionFactory(access_token="keep-token")
+    form = OrderManagerConnectionForm(form_data(conn, warehouse_name="Renamed"), instance=conn)
     assert form.is_valid(), form.errors
     form.save()
     fresh = OrderManagerConnection.objects.get(pk=conn.pk)
-    assert fresh.username == "renamed"
-    assert fresh.password == "keep-me"
+    assert fresh.warehouse_name == "Renamed"
     assert fresh.access_token == "keep-token"
-    assert "password" not in form.changed_data
+    assert "access_token" not in form.changed_data
 
 
 def test_a_required_secret_may_be_left_blank_when_stored():
@@ -77,18 +76,16 @@ def test_a_required_secret_is_required_when_creating():
 
 
 def test_a_new_value_replaces_the_stored_secret():
-    conn = factories.OrderManagerConnectionFactory(password="old-pass")
-    form = OrderManagerConnectionForm(form_data(conn, password="new-pass"), instance=conn)
+    conn = factories.OrderManagerConnectionFactory(access_token="old-pass")
+    form = OrderManagerConnectionForm(form_data(conn, access_token="new-pass"), instance=conn)
     assert form.is_valid(), form.errors
     form.save()
-    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "new-pass"
+    assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == "new-pass"
 
 
-def test_blank_secret_with_nothing_stored_still_fails_the_credentials_rule():
-    conn = factories.OrderManagerConnectionFactory(password="", access_token="", username="ops")
-    form = OrderManagerConnectionForm(form_data(conn), instance=conn)
-    assert not form.is_valid()
-    assert "username and password, or an app access token" in str(form.errors)
+def test_the_form_has_no_password_fields():
+    """The hub never asks for the Order Manager password: the tenant types it on Order Manager's page."""
+    assert not {"username", "password"} & set(OrderManagerConnectionForm.base_fields)
 
 
 def test_inventory_more_often_than_daily_warns_about_on_hold():

@@ -35,8 +35,7 @@ from connectors.order_manager import (
 from tests.contract import is_documented, validate_prepared, validate_response
 
 BASE = "http://127.0.0.1:9/sandbox/order-manager"
-PASSWORD = "correct-horse-battery"
-USERNAME = "ops@tenant.example"
+TOKEN = "token-1"
 
 
 class FakeOrderManager:
@@ -44,22 +43,13 @@ class FakeOrderManager:
 
     def __init__(self, rsps: responses.RequestsMock) -> None:
         self.rsps = rsps
-        self.tokens_issued = 0
-        self.valid_tokens: set[str] = set()
+        self.valid_tokens: set[str] = {TOKEN}
         self.calls: list[dict] = []
+        # There is no password grant: a client that asked for one would hit this and fail.
         rsps.add_callback("POST", f"{BASE}/oauth/token", callback=self._token)
 
     def _token(self, request):
-        form = {k: v[0] for k, v in parse_qs(request.body).items()}
-        assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
-        if form != {"grant_type": "password", "username": USERNAME, "password": PASSWORD}:
-            return 400, {"Content-Type": "application/json"}, json.dumps(
-                {"error": "invalid_grant", "error_description": "Bad credentials"})
-        self.tokens_issued += 1
-        token = f"token-{self.tokens_issued}"
-        self.valid_tokens.add(token)
-        return 200, {"Content-Type": "application/json"}, json.dumps(
-            {"access_token": token, "token_type": "bearer", "scope": "all"})
+        raise AssertionError("the API client must never ask the token endpoint for a token")
 
     def route(self, method: str, path: str, handler, *, check_auth: bool = True):
         """``handler(query: dict[str, list[str]], body) -> body | (status, body)``."""
@@ -95,8 +85,7 @@ def records():
 
 
 def make_client(records=None, **kw):
-    kw.setdefault("username", USERNAME)
-    kw.setdefault("password", PASSWORD)
+    kw.setdefault("access_token", TOKEN)
     return OrderManagerClient(BASE, on_call=(records.append if records is not None else None),
                               backoff_factor=0, **kw)
 
@@ -115,67 +104,33 @@ WAREHOUSES = [
 
 
 # -- authentication -------------------------------------------------------------------------
-def test_password_grant_then_bearer_on_every_call(om):
+def test_static_bearer_on_every_call_without_signing_in(om):
     om.route("GET", "/v1/warehouses", lambda q, b: WAREHOUSES)
     client = make_client()
     assert client.list_warehouses() == WAREHOUSES
     client.list_warehouses()
-    assert om.tokens_issued == 1
     assert [c["auth"] for c in om.calls] == ["Bearer token-1", "Bearer token-1"]
 
 
-def test_access_token_is_used_as_is_without_signing_in(om):
-    om.valid_tokens.add("app-install-token")
+def test_client_has_no_password_sign_in():
+    with pytest.raises(TypeError):
+        OrderManagerClient(BASE, username="ops", password="secret")
+
+
+def test_401_asks_for_a_reconnect_without_re_authenticating(om, records):
     om.route("GET", "/v1/warehouses", lambda q, b: WAREHOUSES)
-    client = OrderManagerClient(BASE, access_token="app-install-token")
-    client.list_warehouses()
-    assert om.tokens_issued == 0 and om.calls[0]["auth"] == "Bearer app-install-token"
-
-
-def test_wrong_password_is_a_plain_authentication_error_without_the_password(om, records):
-    client = make_client(records, password="wrong-" + PASSWORD)
+    client = make_client(records, access_token="revoked")
     with pytest.raises(AuthenticationError) as info:
-        client.authenticate()
-    assert str(info.value) == "Order Manager rejected the username or password"
-    assert not info.value.transient
-    text = " ".join([str(info.value), repr(info.value), info.value.body_excerpt, repr(records)])
-    assert PASSWORD not in text
-    assert records and records[0].path == "/sandbox/order-manager/oauth/token"
+        client.list_warehouses()
+    assert "reconnect" in str(info.value) and info.value.status == 401 and not info.value.transient
+    assert [(r.path, r.status) for r in records] == [("/v1/warehouses", 401)]  # one call, no token request
+    assert "revoked" not in repr(client)
 
 
-def test_401_reauthenticates_once_and_retries(om):
-    om.route("GET", "/v1/warehouses", lambda q, b: WAREHOUSES)
-    client = make_client()
-    client.authenticate()
-    om.valid_tokens.clear()  # the token is revoked server-side
-    assert client.list_warehouses() == WAREHOUSES
-    assert om.tokens_issued == 2
-    assert [c["auth"] for c in om.calls] == ["Bearer token-1", "Bearer token-2"]
-
-
-def test_second_401_is_authentication_error(om):
-    om.route("GET", "/v1/warehouses", lambda q, b: WAREHOUSES, check_auth=False)
-    om.route("GET", "/v1/throttlelimits", lambda q, b: (401, {"message": "Unauthorized"}), check_auth=False)
-    client = make_client()
-    with pytest.raises(AuthenticationError) as info:
-        client.throttle_limits()
-    assert om.tokens_issued == 2 and len(om.calls) == 2
-    assert "even after signing in again" in str(info.value)
-
-
-def test_401_with_a_static_token_says_to_reinstall(om):
-    om.route("GET", "/v1/warehouses", lambda q, b: WAREHOUSES)
-    with pytest.raises(AuthenticationError, match="access token"):
-        OrderManagerClient(BASE, access_token="revoked").list_warehouses()
-    with pytest.raises(AuthenticationError, match="No Order Manager username"):
-        OrderManagerClient(BASE).authenticate()
-
-
-def test_default_auth_host_for_the_real_service():
-    assert OrderManagerClient("https://api.skubana.com").auth_base_url == "https://app.skubana.com"
-    assert OrderManagerClient("https://api.demo.skubana.com/").auth_base_url == "https://demo.skubana.com"
-    assert OrderManagerClient(BASE + "/").auth_base_url == BASE
-    assert PASSWORD not in repr(make_client())
+def test_no_token_is_an_authentication_error_before_any_call(om, records):
+    with pytest.raises(AuthenticationError, match="No Order Manager access token"):
+        OrderManagerClient(BASE, on_call=records.append).list_warehouses()
+    assert records == []
 
 
 # -- warehouses -----------------------------------------------------------------------------
@@ -566,15 +521,14 @@ def test_throttle_limits(om):
     assert make_client().throttle_limits() == limits
 
 
-def test_records_and_errors_never_carry_the_password_or_token(om, records):
-    om.route("GET", "/v1/warehouses", lambda q, b: (500, {"message": f"echo Bearer token-1 {PASSWORD}"}))
+def test_records_and_errors_never_carry_the_token(om, records):
+    om.route("GET", "/v1/warehouses", lambda q, b: (500, {"message": "echo Bearer token-1"}))
     client = make_client(records, max_retries=1)
     with pytest.raises(ConnectorError) as info:
         client.list_warehouses()
     everything = " ".join([repr(records), str(info.value), info.value.body_excerpt, repr(info.value.details)])
     assert "token-1" not in everything
-    assert [(r.path, r.status) for r in records] == [
-        ("/sandbox/order-manager/oauth/token", 200), ("/v1/warehouses", 500), ("/v1/warehouses", 500)]
+    assert [(r.path, r.status) for r in records] == [("/v1/warehouses", 500), ("/v1/warehouses", 500)]
 
 
 def test_format_datetime():

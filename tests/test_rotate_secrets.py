@@ -49,7 +49,7 @@ def secrets_under_a(settings):
     settings.HUB_ENCRYPTION_KEYS = [KEY_A]
     return [
         factories.OrderManagerConnectionFactory(
-            password=f"om-pw-{n}", access_token=f"tok-{n}" if n % 2 else "",
+            access_token=f"om-pw-{n}",
             warehouse__client_secret=f"wms-{n}", warehouse__tpl_key="",
         )
         for n in range(3)
@@ -60,36 +60,34 @@ def test_discovers_every_encrypted_field_through_the_app_registry():
     found = {(model, field.name) for model, field in encrypted_fields()}
     assert {
         (Warehouse, "client_secret"), (Warehouse, "tpl_key"),
-        (OrderManagerConnection, "password"), (OrderManagerConnection, "access_token"),
+        (OrderManagerConnection, "access_token"),
     } <= found
 
 
 def test_rotates_from_a_to_b_then_verifies_with_b_alone(settings, secrets_under_a):
     conn = secrets_under_a[1]
-    before = raw(OrderManagerConnection, "password", conn.pk)
+    before = raw(OrderManagerConnection, "access_token", conn.pk)
     assert readable_with(KEY_A, before)
 
     settings.HUB_ENCRYPTION_KEYS = [KEY_B, KEY_A]
     report = run("--verify")
-    assert "7 stored secrets checked: 0 under the newest key, 7 under an older key" in report
+    assert "6 stored secrets checked: 0 under the newest key, 6 under an older key" in report
 
     out = run(batch_size=2)  # several batches per table
-    assert "Done: 7 re-encrypted, 0 encrypted (was plaintext), 0 already current." in out
-    assert "tenants.OrderManagerConnection password: 3 re-encrypted" in out
-    after = raw(OrderManagerConnection, "password", conn.pk)
+    assert "Done: 6 re-encrypted, 0 encrypted (was plaintext), 0 already current." in out
+    assert "tenants.OrderManagerConnection access_token: 3 re-encrypted" in out
+    after = raw(OrderManagerConnection, "access_token", conn.pk)
     assert after != before and readable_with(KEY_B, after) and not readable_with(KEY_A, after)
-    assert raw(OrderManagerConnection, "access_token", secrets_under_a[0].pk) == ""  # blank stays blank
 
     settings.HUB_ENCRYPTION_KEYS = [KEY_B]
-    assert "7 under the newest key, 0 under an older key" in run("--verify")
+    assert "6 under the newest key, 0 under an older key" in run("--verify")
     for n, c in enumerate(secrets_under_a):
         fresh = OrderManagerConnection.objects.select_related("warehouse").get(pk=c.pk)
-        assert (fresh.password, fresh.warehouse.client_secret) == (f"om-pw-{n}", f"wms-{n}")
-        assert fresh.access_token == (f"tok-{n}" if n % 2 else "")
+        assert (fresh.access_token, fresh.warehouse.client_secret) == (f"om-pw-{n}", f"wms-{n}")
 
     # Running again changes nothing that is already current.
-    assert "0 re-encrypted, 0 encrypted (was plaintext), 7 already current" in run()
-    assert raw(OrderManagerConnection, "password", conn.pk) == after
+    assert "0 re-encrypted, 0 encrypted (was plaintext), 6 already current" in run()
+    assert raw(OrderManagerConnection, "access_token", conn.pk) == after
 
 
 def test_verify_with_a_wrong_key_fails_naming_model_pk_and_field(settings, secrets_under_a):
@@ -98,9 +96,9 @@ def test_verify_with_a_wrong_key_fails_naming_model_pk_and_field(settings, secre
         run("--verify")
     message = str(excinfo.value)
     assert excinfo.value.returncode == 1
-    assert "7 stored secrets cannot be decrypted with the configured HUB_ENCRYPTION_KEYS" in message
+    assert "6 stored secrets cannot be decrypted with the configured HUB_ENCRYPTION_KEYS" in message
     conn = secrets_under_a[0]
-    assert f"tenants.OrderManagerConnection pk={conn.pk} field password" in message
+    assert f"tenants.OrderManagerConnection pk={conn.pk} field access_token" in message
     assert f"tenants.Warehouse pk={conn.warehouse.pk} field client_secret" in message
     for n in range(3):
         assert f"om-pw-{n}" not in message and f"wms-{n}" not in message
@@ -109,25 +107,25 @@ def test_verify_with_a_wrong_key_fails_naming_model_pk_and_field(settings, secre
 
 def test_rotation_is_all_or_nothing(settings, secrets_under_a):
     settings.HUB_ENCRYPTION_KEYS = [KEY_C]
-    stranger = factories.OrderManagerConnectionFactory(password="under-c")
+    stranger = factories.OrderManagerConnectionFactory(access_token="under-c")
     settings.HUB_ENCRYPTION_KEYS = [KEY_B, KEY_A]
-    untouched = raw(OrderManagerConnection, "password", secrets_under_a[0].pk)
+    untouched = raw(OrderManagerConnection, "access_token", secrets_under_a[0].pk)
     with pytest.raises(CommandError) as excinfo:
         run()
-    assert f"tenants.OrderManagerConnection pk={stranger.pk} field password" in str(excinfo.value)
+    assert f"tenants.OrderManagerConnection pk={stranger.pk} field access_token" in str(excinfo.value)
     assert "Nothing was changed." in str(excinfo.value)
-    assert raw(OrderManagerConnection, "password", secrets_under_a[0].pk) == untouched
+    assert raw(OrderManagerConnection, "access_token", secrets_under_a[0].pk) == untouched
 
 
 def test_plaintext_in_the_column_fails_verify_and_gets_encrypted(settings, secrets_under_a):
     conn = secrets_under_a[0]
-    set_raw(OrderManagerConnection, "password", conn.pk, "written-around-the-field")
-    with pytest.raises(CommandError, match=f"(?s)1 secrets are stored unencrypted.*pk={conn.pk} field password"):
+    set_raw(OrderManagerConnection, "access_token", conn.pk, "written-around-the-field")
+    with pytest.raises(CommandError, match=f"(?s)1 secrets are stored unencrypted.*pk={conn.pk} field access_token"):
         run("--verify")
     assert "1 encrypted (was plaintext)" in run()
-    stored = raw(OrderManagerConnection, "password", conn.pk)
+    stored = raw(OrderManagerConnection, "access_token", conn.pk)
     assert stored.startswith(TOKEN_PREFIX) and "written-around-the-field" not in stored
-    assert OrderManagerConnection.objects.get(pk=conn.pk).password == "written-around-the-field"
+    assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == "written-around-the-field"
     run("--verify")
 
 

@@ -4,6 +4,8 @@ import io
 import json
 
 import pytest
+
+from tests.sandbox_helpers import om_install_token
 from django.core.management import CommandError, call_command
 
 from connectors.sandbox import faults
@@ -39,18 +41,22 @@ def test_tenant_onboards_connections_against_the_sandbox(acme, client):
     warehouse = connection.warehouse
     assert connection.base_url == connection.auth_base_url == "http://127.0.0.1:8123/sandbox/order-manager"
     assert warehouse.wms_base_url == "http://127.0.0.1:8123/sandbox/warehouse-manager"
-    assert connection.username == acme["order_manager"]["username"] == "acme@sandbox"
-    assert str(connection.password) == acme["order_manager"]["password"]
+    assert acme["order_manager"]["username"] == "acme@sandbox"
+    assert str(connection.access_token) == acme["order_manager"]["access_token"]  # from the app install
+    assert connection.token_source == "app_install" and connection.connected_account.startswith("cid ")
+    assert "password" not in {f.name for f in type(connection)._meta.get_fields()}
     assert str(warehouse.client_secret) == acme["warehouse_manager"]["client_secret"]
     assert connection.warehouse_name == "Sandbox 3PL"
     om_warehouse = OmAccount.objects.get(username="acme@sandbox").warehouses.get()
     assert (connection.om_warehouse_id, connection.om_warehouse_type) == (om_warehouse.pk, "THIRD_PARTY_LOGISTICS")
     assert (warehouse.customer_id, warehouse.facility_id) == (acme["warehouse_manager"]["customer_id"], 1)
 
-    # The printed credentials work against the sandbox.
-    om_token = client.post("/sandbox/order-manager/oauth/token", {
-        "grant_type": "password", "username": "acme@sandbox", "password": acme["order_manager"]["password"]})
-    assert om_token.status_code == 200
+    # The printed credentials work against the sandbox: the token as a Bearer, the username and
+    # password on the install page.
+    om_call = client.get("/sandbox/order-manager/v1/warehouses",
+                         HTTP_AUTHORIZATION=f"Bearer {acme['order_manager']['access_token']}")
+    assert om_call.status_code == 200
+    assert om_install_token(client, "acme@sandbox", acme["order_manager"]["password"]).status_code == 200
     basic = base64.b64encode(f"{warehouse.client_id}:{warehouse.client_secret}".encode()).decode()
     wms_token = client.post("/sandbox/warehouse-manager/AuthServer/api/Token",
                             json.dumps({"grant_type": "client_credentials", "user_login": warehouse.user_login}),
@@ -125,8 +131,7 @@ def test_seed_ship_cancel_status_end_to_end(acme, client):
 
 def test_status_counts_duplicate_shipments(acme, client):
     run("seed", "--tenant", "acme", "--orders", "2", "--skus", "3")
-    token = client.post("/sandbox/order-manager/oauth/token", {
-        "grant_type": "password", "username": "acme@sandbox", "password": acme["order_manager"]["password"]}).json()
+    token = {"access_token": acme["order_manager"]["access_token"]}
     orders = client.get("/sandbox/order-manager/v1.1/orders", HTTP_AUTHORIZATION=f"Bearer {token['access_token']}").json()
     shipment = {"orderId": orders[0]["orderId"], "trackingNumber": "1Z999", "shipMethod": {"shippingCarrier": "UPS"}}
     for _ in range(2):

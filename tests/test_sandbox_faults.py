@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from tests.sandbox_helpers import om_install_token
+
 from connectors.sandbox import faults, operations
 
 OM = "/sandbox/order-manager"
@@ -27,7 +29,7 @@ def accounts(db):
 
 
 def _om_token(client):
-    return client.post(f"{OM}/oauth/token", {"grant_type": "password", "username": "acme@sandbox", "password": "pw"})
+    return om_install_token(client, "acme@sandbox", "pw")
 
 
 def _wms_token(client):
@@ -144,7 +146,7 @@ def test_faults_are_per_account(client, call, accounts):
     assert call("om").status_code == 500
     assert call("wms").status_code == 200
     operations.ensure_om_account("globex@sandbox", "pw2", warehouse_name="W")
-    token = client.post(f"{OM}/oauth/token", {"grant_type": "password", "username": "globex@sandbox", "password": "pw2"})
+    token = om_install_token(client, "globex@sandbox", "pw2")
     other = client.get(f"{OM}/v1/warehouses", HTTP_AUTHORIZATION=f"Bearer {token.json()['access_token']}")
     assert other.status_code == 200
 

@@ -7,6 +7,7 @@ import pytest
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import OmOrder, OmShipment, OmStock, OrderStatus
 from tests.contract import validate_response
+from tests.sandbox_helpers import TEST_APP_KEY, TEST_APP_SECRET, TEST_REDIRECT, basic, om_install_token
 
 BASE = "/sandbox/order-manager"
 
@@ -32,7 +33,7 @@ def om(db):
 
 
 def _token(client, username="acme@sandbox", password="s3cret-pass"):
-    return client.post(f"{BASE}/oauth/token", {"grant_type": "password", "username": username, "password": password})
+    return om_install_token(client, username, password)
 
 
 @pytest.fixture
@@ -57,23 +58,102 @@ def api(client, om):
 # ------------------------------------------------------------------ auth
 
 
-def test_password_grant_issues_a_bearer_token(client, om):
+def test_an_app_install_issues_a_bearer_token(client, om):
     response = _token(client)
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer" and body["access_token"] and "scope" in body
 
 
-def test_wrong_password_is_401_with_an_oauth_error(client, om):
+def test_a_wrong_password_on_the_install_page_issues_no_code(client, om):
     response = _token(client, password="nope")
-    assert response.status_code == 401
-    assert response.json()["error"] == "invalid_grant"
-    assert _token(client, username="nobody@sandbox").status_code == 401
+    assert response.status_code == 200 and b"Bad credentials" in response.content
+    assert _token(client, username="nobody@sandbox").status_code == 200
 
 
-def test_other_grant_types_are_refused(client, om):
-    response = client.post(f"{BASE}/oauth/token", {"grant_type": "client_credentials"})
+def _code(client):
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code"})
+    approved = client.post(f"{BASE}/oauth/authorize?{query}", {"username": "acme@sandbox", "password": "s3cret-pass"})
+    return parse_qs(urlsplit(approved["Location"]).query)
+
+
+def _exchange(client, code, *, secret=TEST_APP_SECRET, redirect_uri=TEST_REDIRECT, grant_type="authorization_code",
+              in_query=False):
+    params = {"grant_type": grant_type, "code": code, "redirect_uri": redirect_uri}
+    if in_query:  # skubanaAccess sends the parameters in the query string
+        from urllib.parse import urlencode
+
+        return client.post(f"{BASE}/oauth/token?{urlencode(params)}", HTTP_AUTHORIZATION=basic(TEST_APP_KEY, secret))
+    return client.post(f"{BASE}/oauth/token", params, HTTP_AUTHORIZATION=basic(TEST_APP_KEY, secret))
+
+
+def test_the_redirect_carries_code_cid_and_state(client, om):
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code", "state": "xyz"})
+    approved = client.post(f"{BASE}/oauth/authorize?{query}", {"username": "acme@sandbox", "password": "s3cret-pass"})
+    assert approved.status_code == 302 and approved["Location"].startswith(TEST_REDIRECT + "?")
+    got = parse_qs(urlsplit(approved["Location"]).query)
+    assert got["state"] == ["xyz"] and got["cid"] == [str(om["account"].company_id)] and got["code"]
+
+
+def test_a_code_is_single_use(client, om):
+    code = _code(client)["code"][0]
+    assert _exchange(client, code, in_query=True).status_code == 200
+    again = _exchange(client, code)
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+def test_an_expired_code_is_invalid_grant(client, om):
+    from connectors.sandbox.models import OmAuthCode
+
+    code = _code(client)["code"][0]
+    OmAuthCode.objects.update(expires_at="2000-01-01T00:00:00Z")
+    answer = _exchange(client, code)
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_a_wrong_app_secret_is_401_bad_credentials(client, om):
+    answer = _exchange(client, _code(client)["code"][0], secret="wrong")
+    assert answer.status_code == 401 and answer.json() == {"error": "invalid_client", "error_description": "Bad credentials"}
+
+
+def test_a_different_redirect_uri_is_refused(client, om):
+    answer = _exchange(client, _code(client)["code"][0], redirect_uri="https://evil.example.com/cb")
+    assert answer.status_code == 400 and answer.json()["error"] == "invalid_grant"
+
+
+def test_an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(client, om):
+    from urllib.parse import urlencode
+
+    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": "https://evil.example.com/cb", "response_type": "code"})
+    page = client.post(f"{BASE}/oauth/authorize?{query}", {"username": "acme@sandbox", "password": "s3cret-pass"})
+    assert page.status_code == 400 and b"redirect_uri" in page.content
+
+
+@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "refresh_token", ""])
+def test_other_grant_types_are_refused(client, om, grant_type):
+    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    response = client.post(f"{BASE}/oauth/token", {"grant_type": grant_type, "username": "acme@sandbox",
+                                                   "password": "s3cret-pass"},
+                           HTTP_AUTHORIZATION=basic(TEST_APP_KEY, TEST_APP_SECRET))
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
+
+
+def test_the_token_endpoint_needs_basic_app_credentials(client, om):
+    response = client.post(f"{BASE}/oauth/token", {"grant_type": "password", "username": "acme@sandbox",
+                                                   "password": "s3cret-pass"})
+    assert response.status_code == 401 and response.json()["error"] == "unauthorized"
+
+
+def test_a_static_token_keeps_working(client, om):
+    token = operations.static_token(om["account"])
+    assert client.get(f"{BASE}/v1/warehouses", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
 @pytest.mark.parametrize("header", [None, "Bearer not-a-token", "Basic abc"])

@@ -87,7 +87,7 @@ def servers(settings):
 def tenant_setup(servers):
     real, _ = servers
     connection = factories.OrderManagerConnectionFactory(
-        base_url=real.url, auth_base_url=real.url, access_token=OM_TOKEN, username="", password="",
+        base_url=real.url, auth_base_url=real.url, access_token=OM_TOKEN,
         warehouse__wms_base_url=real.url, warehouse__client_secret=WMS_SECRET, warehouse__tpl_key=TPL_KEY,
     )
     staff = factories.tenant_staff(connection.warehouse.tenant, username="tenant-operator")
@@ -218,18 +218,14 @@ def test_same_origin_needs_no_secret_and_logs_no_destination_change(django_app, 
 
 
 @pytest.mark.parametrize("stored, expected_errors", [
-    ({"access_token": OM_TOKEN, "username": "", "password": ""}, {"access_token": "app access token"}),
-    ({"access_token": "", "username": "ops", "password": "om-pass"}, {"password": "Order Manager account password"}),
-    ({"access_token": OM_TOKEN, "username": "ops", "password": "om-pass"},
-     {"access_token": "app access token", "password": "Order Manager account password"}),
+    ({"access_token": OM_TOKEN}, {"access_token": "app access token"}),
 ])
 def test_the_connection_form_asks_for_each_stored_secret_sent_to_the_new_host(stored, expected_errors):
     from tenants.forms import OrderManagerConnectionForm
     from tests.test_url_safety import connection_form_data
 
     connection = factories.OrderManagerConnectionFactory(base_url="https://api.skubana.com", **stored)
-    data = connection_form_data(connection, base_url="http://api.skubana.com", username=stored["username"],
-                                password="", access_token="")
+    data = connection_form_data(connection, base_url="http://api.skubana.com", access_token="")
     form = OrderManagerConnectionForm(data=data, instance=connection)
     assert not form.is_valid()
     assert set(form.errors) == set(expected_errors), form.errors

@@ -32,6 +32,7 @@ def production_env(**overrides):
         "ALLOWED_HOSTS": "hub.example.com",
         "HUB_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": "sqlite:////tmp/hub-settings-test.sqlite3",
+        "HUB_OM_APP_KEY": "hub-app", "HUB_OM_APP_SECRET": "hub-app-secret",
     }
     env.update(overrides)
     return env
@@ -48,6 +49,11 @@ def test_production_environment_passes_the_deploy_check():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production_env())
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_without_the_order_manager_app_warns_w002():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production_env(HUB_OM_APP_KEY=""))
+    assert result.returncode != 0 and "tenants.W002" in result.stderr + result.stdout
 
 
 def test_production_without_encryption_keys_fails_with_e001():

@@ -20,7 +20,6 @@ def onboarding_post(**overrides):
         "warehouse-user_login": "integration", "warehouse-tpl_key": "", "warehouse-customer_id": "12",
         "warehouse-facility_id": "3", "warehouse-facility_time_zone": "America/Los_Angeles",
         "connection-base_url": "https://om.example.com", "connection-auth_base_url": "https://om.example.com",
-        "connection-username": "acme-ops", "connection-password": "om-onboard-password",
         "connection-access_token": "", "connection-warehouse_name": "Reno 3PL",
         "connection-pickup_status": "AWAITING_3PL_EXPORT", "connection-start_from": "",
         "connection-order_download_enabled": "on", "connection-cancel_download_enabled": "on",
@@ -58,7 +57,7 @@ def test_onboarding_creates_tenant_warehouse_and_connection_in_one_post(admin):
     assert (tenant.name, tenant.time_zone) == ("Acme Outdoor", "America/Denver")
     assert conn.warehouse.tenant == tenant and conn.warehouse.name == "Reno"
     assert conn.warehouse.client_secret == "wms-onboard-secret"
-    assert (conn.username, conn.password, conn.warehouse_name) == ("acme-ops", "om-onboard-password", "Reno 3PL")
+    assert conn.warehouse_name == "Reno 3PL" and conn.needs_connect  # next: Connect to Order Manager
     follow = admin.get(response["Location"])
     assert "onboarded" in follow.content.decode()
 
@@ -73,7 +72,6 @@ def test_onboarding_shows_the_on_hold_warning(admin):
     "overrides, error",
     [
         ({"connection-warehouse_name": ""}, "Inventory Sync is on but the warehouse name is blank"),
-        ({"connection-password": ""}, "username and password, or an app access token"),
         ({"warehouse-client_secret": ""}, "This field is required"),
         ({"tenant-time_zone": "Mars/Base"}, "Mars/Base"),
         ({"warehouse-customer_id": "twelve"}, "Enter a whole number"),
@@ -107,7 +105,7 @@ def test_tenant_staff_cannot_onboard(admin_client_for):
 
 def test_change_pages_never_contain_secrets(admin):
     conn = factories.OrderManagerConnectionFactory(
-        password="om-page-secret", access_token="om-page-token",
+        access_token="om-page-token",
         warehouse__client_secret="wms-page-secret", warehouse__tpl_key="wms-page-tpl",
     )
     pages = [
@@ -125,19 +123,19 @@ def test_change_pages_never_contain_secrets(admin):
 
 
 def test_saving_a_change_page_with_blank_secrets_keeps_them_and_logs_no_secret_change(admin):
-    conn = factories.OrderManagerConnectionFactory(password="keep-this")
+    conn = factories.OrderManagerConnectionFactory(access_token="keep-this")
     url = reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk])
     form = admin.get(url).context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if name not in ("password", "access_token")}
+    data = {name: form[name].value() for name in form.fields if name not in ("access_token",)}
     data = {k: ("" if v is None else v) for k, v in data.items() if v is not False}
-    data["username"] = "renamed-user"
+    data["warehouse_name"] = "Renamed 3PL"
     data["start_from_0"] = data["start_from_1"] = ""
     response = admin.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     fresh = OrderManagerConnection.objects.get(pk=conn.pk)
-    assert (fresh.username, fresh.password) == ("renamed-user", "keep-this")
+    assert (fresh.warehouse_name, fresh.access_token) == ("Renamed 3PL", "keep-this")
     message = LogEntry.objects.get(object_id=str(conn.pk)).get_change_message()
-    assert "username" in message and "password" not in message
+    assert "warehouse name" in message.lower() and "token" not in message
 
 
 @pytest.mark.parametrize("model", ["ordermanagerconnection", "warehouse"])

@@ -50,25 +50,20 @@ def test_blank_warehouse_name_without_inventory_sync_is_fine():
     assert conn.inventory_sync_blocked_reason  # still cannot run it, if turned on later
 
 
-def test_no_credentials_is_explained():
-    conn = factories.OrderManagerConnectionFactory.build(username="", password="", access_token="")
-    with pytest.raises(ValidationError) as excinfo:
-        conn.clean()
-    assert excinfo.value.message_dict["username"] == [
-        "Enter the Order Manager account username and password, or an app access token."
-    ]
-    # Username without password is not enough either.
-    conn.username = "ops"
-    with pytest.raises(ValidationError):
-        conn.clean()
-
-
-@pytest.mark.parametrize("credentials", [{"username": "ops", "password": "pw"}, {"access_token": "tok"}])
-def test_either_kind_of_credentials_is_enough(credentials):
-    conn = factories.OrderManagerConnectionFactory.build(
-        **{"username": "", "password": "", "access_token": "", **credentials}
-    )
+def test_a_connection_without_a_token_is_valid_and_needs_connecting():
+    """The token comes from Connect to Order Manager after saving, so none is required to save."""
+    conn = factories.OrderManagerConnectionFactory.build(access_token="")
     conn.clean()
+    assert conn.needs_connect
+    conn.access_token = "tok"
+    assert not conn.needs_connect
+
+
+def test_the_model_has_no_password_field():
+    from tenants.models import OrderManagerConnection
+
+    names = {f.name for f in OrderManagerConnection._meta.get_fields()}
+    assert not names & {"password", "username"}
 
 
 def test_time_zone_validator():

@@ -40,39 +40,19 @@ def test_default_cap():
 
 
 @pytest.mark.django_db
-def test_order_manager_client_uses_decrypted_credentials_timeout_and_recorder(settings):
+def test_order_manager_client_uses_the_decrypted_token_timeout_and_recorder(settings):
     settings.HUB_HTTP_TIMEOUT = (2.5, 7.0)
-    connection = factories.OrderManagerConnectionFactory(
-        base_url="https://om.example.test", auth_base_url="https://auth.example.test",
-        username="ops@acme", password="pa55-word", access_token="")
+    connection = factories.OrderManagerConnectionFactory(base_url="https://om.example.test", access_token="app-token-1")
     recorder = clients.CallRecorder()
     client = clients.order_manager(connection, recorder)
     assert isinstance(client, OrderManagerClient)
     assert client.http.timeout == (2.5, 7.0)
-    assert client.auth_base_url == "https://auth.example.test"
     with responses.RequestsMock() as rsps:
-        rsps.add("POST", "https://auth.example.test/oauth/token",
-                 json={"access_token": "tok", "token_type": "bearer", "scope": "all"})
         rsps.add("GET", "https://om.example.test/v1/warehouses", json=[{"warehouseId": 1, "name": "Main"}])
         client.list_warehouses()
-        form = parse_qs(rsps.calls[0].request.body)
-        assert form == {"grant_type": ["password"], "username": ["ops@acme"], "password": ["pa55-word"]}
-        assert rsps.calls[1].request.headers["Authorization"] == "Bearer tok"
-    assert recorder.requests == 2
-    assert [c["path"] for c in recorder.calls] == ["/oauth/token", "/v1/warehouses"]
-    assert "pa55-word" not in json.dumps(recorder.calls)
-
-
-@pytest.mark.django_db
-def test_order_manager_client_with_an_app_token_and_default_auth_base():
-    connection = factories.OrderManagerConnectionFactory(
-        base_url="https://om.example.test", auth_base_url="", username="", password="", access_token="app-token-1")
-    client = clients.order_manager(connection)
-    assert client.auth_base_url == "https://om.example.test"
-    with responses.RequestsMock() as rsps:
-        rsps.add("GET", "https://om.example.test/v1/throttlelimits", json=[])
-        assert client.throttle_limits() == []
         assert rsps.calls[0].request.headers["Authorization"] == "Bearer app-token-1"
+    assert recorder.requests == 1 and [c["path"] for c in recorder.calls] == ["/v1/warehouses"]
+    assert "app-token-1" not in json.dumps(recorder.calls)
 
 
 @pytest.mark.django_db

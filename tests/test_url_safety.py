@@ -84,7 +84,7 @@ def test_credentials_in_a_url_are_refused_even_with_the_sandbox(sandbox_mode):
 def connection_form_data(connection, **changes) -> dict:
     data = {
         "warehouse": connection.warehouse.pk, "base_url": "https://om.example.com",
-        "auth_base_url": "https://om.example.com", "username": "u", "password": "p", "access_token": "",
+        "auth_base_url": "https://om.example.com", "access_token": "",
         "warehouse_name": "Main", "pickup_status": "AWAITING_3PL_EXPORT", "start_from": "",
         "order_download_enabled": "on", "cancel_download_enabled": "on", "shipment_confirmation_enabled": "on",
         "inventory_sync_enabled": "on", "order_download_interval": 5, "cancel_download_interval": 5,

@@ -58,7 +58,7 @@ def om_unauthorized(error: str, description: str) -> JsonResponse:
 
 
 def om_api(view):
-    """Order Manager: `Authorization: Bearer` from the password grant, Spring-OAuth style 401s."""
+    """Order Manager: `Authorization: Bearer` (an app-install or static token), Spring-OAuth style 401s."""
 
     @sandbox_endpoint
     @functools.wraps(view)

@@ -64,7 +64,7 @@ class WarehouseType(models.TextChoices):
 
 
 class OmAccount(models.Model):
-    """An Order Manager company account, reached with a username and password (password grant)."""
+    """An Order Manager company account; its user signs in with username and password on the install page."""
 
     username = models.CharField(max_length=150, unique=True)
     password_digest = models.CharField(max_length=64)
@@ -87,11 +87,46 @@ class OmAccount(models.Model):
 
 
 class OmToken(models.Model):
-    """A bearer token issued by the password grant; looked up by digest on every call."""
+    """A bearer token (issued by a code exchange, or a static one); looked up by digest on every call."""
 
     account = models.ForeignKey(OmAccount, on_delete=models.CASCADE, related_name="tokens")
     digest = models.CharField(max_length=64, unique=True)
+    app = models.ForeignKey("OmApp", on_delete=models.CASCADE, null=True, blank=True, related_name="tokens")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class OmApp(models.Model):
+    """A registered Order Manager app: app key, secret digest and the redirect URIs it may use."""
+
+    app_key = models.CharField(max_length=200, unique=True)
+    secret_digest = models.CharField(max_length=64)
+    redirect_uris = models.JSONField(default=list, help_text="Exact redirect URIs the app registered.")
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Order Manager app"
+
+    def __str__(self) -> str:
+        return self.name or self.app_key
+
+    def set_secret(self, raw: str) -> None:
+        self.secret_digest = hash_secret(raw)
+
+    def check_secret(self, raw: str) -> bool:
+        return secret_matches(raw, self.secret_digest)
+
+
+class OmAuthCode(models.Model):
+    """A one-time install code: bound to the app, the account and the redirect URI, short-lived."""
+
+    app = models.ForeignKey(OmApp, on_delete=models.CASCADE, related_name="codes")
+    account = models.ForeignKey(OmAccount, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, unique=True)
+    redirect_uri = models.TextField()
+    scope = models.CharField(max_length=500, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
 
 
 class OmWarehouse(models.Model):

@@ -25,14 +25,18 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from . import clock, faults
+from .models import hash_secret, new_token
 from .models import (
     FaultConfig,
     OmAccount,
+    OmApp,
+    OmAuthCode,
     OmOrder,
     OmOrderItem,
     OmProduct,
     OmShipment,
     OmStock,
+    OmToken,
     OmWarehouse,
     OrderStatus,
     WarehouseType,
@@ -75,8 +79,39 @@ def ensure_om_account(username: str, password: str, *, warehouse_name: str,
     account = OmAccount.objects.filter(username=username).first() or OmAccount(username=username)
     account.set_password(password)
     account.save()
+    if account.company_id == 1 and account.pk != 1:  # a distinct company id, sent back as ``cid`` on install
+        account.company_id = account.pk
+        account.save(update_fields=["company_id"])
     OmWarehouse.objects.update_or_create(account=account, name=warehouse_name, defaults={"type": warehouse_type, "active": True})
     return account
+
+
+def ensure_om_app(app_key: str, secret: str, *, redirect_uris: list[str], name: str = "") -> OmApp:
+    """Register (or update) an Order Manager app: its key, secret digest and redirect URIs (merged)."""
+    app = OmApp.objects.filter(app_key=app_key).first() or OmApp(app_key=app_key, name=name or app_key)
+    app.set_secret(secret)
+    app.redirect_uris = sorted(set(app.redirect_uris or []) | set(redirect_uris))
+    app.save()
+    return app
+
+
+def install_code(app: OmApp, account: OmAccount, redirect_uri: str, scope: str = "") -> tuple[str, int]:
+    """The install page's approve step without a browser: a one-time code and the ``cid`` it redirects with.
+
+    Same rules as the page: the redirect URI must be one the app registered."""
+    if redirect_uri not in (app.redirect_uris or []):
+        raise ValueError(f"{redirect_uri} is not a redirect URI registered for the app {app.app_key}")
+    code = new_token()
+    OmAuthCode.objects.create(app=app, account=account, digest=hash_secret(code), redirect_uri=redirect_uri,
+                              scope=scope, expires_at=clock.now() + datetime.timedelta(minutes=5))
+    return code, account.company_id
+
+
+def static_token(account: OmAccount) -> str:
+    """A token for an app installed by hand (the merchant copies it from Order Manager)."""
+    value = new_token()
+    OmToken.objects.create(account=account, digest=hash_secret(value))
+    return value
 
 
 def ensure_wms_account(client_id: str, secret: str, *, customer_id: int, facility_id: int, user_login: str = "",

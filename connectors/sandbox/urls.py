@@ -8,6 +8,7 @@ from django.urls import include, path
 from . import om_views, wms_views
 
 order_manager = [
+    path("oauth/authorize", om_views.authorize, name="om-authorize"),
     path("oauth/token", om_views.token, name="om-token"),
     path("v1/warehouses", om_views.warehouses, name="om-warehouses"),
     path("v1.1/orders", om_views.orders, name="om-orders"),

@@ -11,19 +11,27 @@
 `tenant` creates or updates the tenant, its "Sandbox WMS" warehouse connection and its Order
 Manager connection, pointed at the sandbox served at URL (default `settings.HUB_BASE_URL`), with
 freshly generated credentials for sandbox accounts named after the slug (one pair per tenant, so
-tenants never share data), and prints those credentials as JSON. The other sub-commands find the
+tenants never share data). The Order Manager side is connected by the app install (the hub's app
+is registered with the sandbox, the sandbox user approves, the code is exchanged for a token), and
+the command prints those credentials, with the resulting ``access_token``, as JSON. The other sub-commands find the
 tenant's sandbox accounts by the same names.
 """
+import base64
 import json
 import secrets
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test import RequestFactory
+
+from connectors import om_install
+from connectors.sandbox import om_views
 
 from connectors.sandbox import operations
 from connectors.sandbox.api import fault_config
 from connectors.sandbox.models import OmAccount, WmsAccount
+from tenants import om_connect
 from tenants.models import OrderManagerConnection, Tenant, Warehouse
 
 OM_WAREHOUSE_NAME = "Sandbox 3PL"
@@ -41,6 +49,31 @@ def wms_client_id(slug: str) -> str:
 
 def wms_user_login(slug: str) -> str:
     return f"{slug}-integration"
+
+
+def install_app(connection, account: OmAccount, *, redirect_uri: str):
+    """The app install without a browser: register the hub's app with the sandbox, let the sandbox's
+    install step approve it for ``account`` (as its user would on the install page), and exchange
+    the code at the sandbox's token endpoint by the same rules as over HTTP (Basic app credentials,
+    one-time code, same redirect URI). Returns ``(TokenGrant, cid)``.
+
+    The exchange runs in-process (the command runs with no server up); the live-server tests drive
+    the same flow over a real socket through ``tenants.om_connect``."""
+    key, secret = om_connect.app_credentials()
+    if not (key and secret):
+        raise CommandError("HUB_OM_APP_KEY and HUB_OM_APP_SECRET are not set (DEBUG gives development defaults).")
+    app = operations.ensure_om_app(key, secret, redirect_uris=[redirect_uri, settings.HUB_OM_REDIRECT_URL], name="Order Manager hub")
+    code, cid = operations.install_code(app, account, redirect_uri, scope=" ".join(om_install.DEFAULT_SCOPES))
+    request = RequestFactory().post(
+        "/sandbox/order-manager/oauth/token",
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
+    )
+    response = om_views.token(request)
+    body = json.loads(response.content)
+    if response.status_code != 200:
+        raise CommandError(f"The sandbox refused the app install: {body}")
+    return om_install.TokenGrant(body["access_token"], body["token_type"], body.get("scope", "")), cid
 
 
 def _rate(text: str) -> float:
@@ -143,13 +176,12 @@ class Command(BaseCommand):
             warehouse.save()
             connection = OrderManagerConnection.objects.filter(warehouse=warehouse).first() or OrderManagerConnection(warehouse=warehouse)
             connection.base_url = connection.auth_base_url = f"{base}/sandbox/order-manager"
-            connection.username = om_username(slug)
-            connection.password = password
-            connection.access_token = ""
             connection.warehouse_name = OM_WAREHOUSE_NAME
             connection.om_warehouse_id = om_wh.pk
             connection.om_warehouse_type = om_wh.type
             connection.save()
+            grant, cid = install_app(connection, om, redirect_uri=f"{base}/om/connect/callback")
+            om_connect.store_grant(connection, grant, user=None, account=f"cid {cid}")
         self._emit(
             {
                 "tenant": {"id": tenant.pk, "slug": tenant.slug, "name": tenant.name},
@@ -157,8 +189,10 @@ class Command(BaseCommand):
                     "connection_id": connection.pk,
                     "base_url": connection.base_url,
                     "auth_base_url": connection.auth_base_url,
-                    "username": connection.username,
+                    "username": om.username,
                     "password": password,
+                    "access_token": grant.access_token,
+                    "app_key": om_connect.app_credentials()[0],
                     "warehouse_name": OM_WAREHOUSE_NAME,
                     "warehouse_id": om_wh.pk,
                     "warehouse_type": om_wh.type,
