@@ -404,3 +404,23 @@ def test_cancelled_orders_carry_a_cancel_reason(api, om):
     listed = api.get("/v1.1/orders", {"status": "CANCELLED"})
     assert_matches_spec("GET", "/v1.1/orders", listed, params={"status": "CANCELLED"})
     assert [o["orderId"] for o in listed.json()] == [cancelled["orderId"]]
+
+
+@pytest.mark.parametrize("path, params, unknown", [
+    ("/v1.1/orders", {"warehouseID": "1"}, "warehouseID"),  # a misspelling the real service would ignore
+    ("/v1.1/orders", {"status": "AWAITING_3PL_EXPORT", "pageSize": "50"}, "pageSize"),
+    ("/v1/productstocks/total", {"masterSku": "SKU-1"}, "masterSku"),
+    ("/v1/warehouses", {"name": "Main"}, "name"),
+])
+def test_query_parameters_the_spec_does_not_declare_are_refused(api, path, params, unknown):
+    answer = api.get(path, params)
+    assert answer.status_code == 422
+    assert answer.json()["message"] == f"Unknown query parameter(s): {unknown}"
+
+
+def test_every_query_parameter_the_spec_declares_for_orders_is_accepted(api):
+    from connectors.sandbox.query_parameters import spec_query_parameters
+
+    declared = spec_query_parameters("get", "/v1.1/orders")
+    assert {"status", "warehouseId", "modifiedDateFrom", "modifiedDateTo", "orderId", "page", "limit"} <= declared
+    assert api.get("/v1.1/orders", {"status": "AWAITING_3PL_EXPORT", "page": "1", "limit": "10"}).status_code == 200

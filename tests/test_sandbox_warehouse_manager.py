@@ -207,6 +207,20 @@ def test_unsupported_rql_property_is_a_query_parameter_exception(api, wms, rql, 
     assert api.get("/orders", {"pgsiz": "1001"}).status_code == 400
 
 
+@pytest.mark.parametrize("path, params", [
+    ("/orders", {"pageSize": "10"}),  # the Order Manager name for the page size
+    ("/orders", {"customerId": "5"}),
+    ("/inventory/stocksummaries", {"facilityid": "1"}),
+])
+def test_query_parameters_no_client_sends_are_a_query_parameter_exception(api, wms, path, params):
+    name = next(iter(params))
+    answer = api.get(path, params)
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["$type"].split(",")[0].endswith(".QueryParameterException")
+    assert body["Parameters"] == [name] and body["Hint"] == f"Unknown query parameter(s): {name}"
+
+
 def test_last_modified_filter_reads_facility_local_time(api, wms):
     created = api.post("/orders", order_body("SO-10")).json()
     local = created["readOnly"]["lastModifiedDate"]  # e.g. 2024-05-01T05:00:00 (Chicago)

@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from . import clock, om_render
-from . import faults
+from . import faults, query_parameters
 from .api import BadRequest, fault_config, json_body, om_api, sandbox_endpoint
 from .carriers import DELIVERY_STATUSES, SHIPPING_CARRIERS
 from .models import (
@@ -41,6 +41,15 @@ from .models import (
 MAX_LIMIT = 1000
 SENDABLE = (OrderStatus.AWAITING_3PL_EXPORT, OrderStatus.AWAITING_DROPSHIP)
 SEND_BATCH = 500
+
+
+def om_query(spec_path: str):
+    """Refuse query parameters the spec does not declare for this operation (422, the spec's answer)."""
+    return query_parameters.refuse_unknown(
+        lambda method: query_parameters.spec_query_parameters(method, spec_path),
+        lambda names: _json({"status": 422, "error": "Invalid parameter specified",
+                             "message": f"Unknown query parameter(s): {', '.join(names)}"}, 422),
+    )
 
 
 class InvalidParameter(Exception):
@@ -236,6 +245,7 @@ def token(request):
 
 
 @om_api
+@om_query("/v1/warehouses")
 @require_http_methods(["GET"])
 def warehouses(request, account):
     """`GET /v1/warehouses`: a bare array, not paged."""
@@ -254,6 +264,7 @@ def _orders_queryset(account):
 
 
 @om_api
+@om_query("/v1.1/orders")
 @require_http_methods(["GET"])
 def orders(request, account):
     """`GET /v1.1/orders`: filters of the spec, ordered by orderId, bare array."""
@@ -295,6 +306,7 @@ def orders(request, account):
 
 
 @om_api
+@om_query("/v1.1/orders/{orderId}")
 @require_http_methods(["GET"])
 def order_detail(request, account, order_id):
     """`GET /v1.1/orders/{orderId}`; 404 when the account has no such order."""
@@ -321,6 +333,7 @@ def _stock_filter(request, account) -> Q:
 
 
 @om_api
+@om_query("/v1/productstocks/total")
 @require_http_methods(["GET"])
 def product_stock_totals(request, account):
     """`GET /v1/productstocks/total`: per product with stock (in `warehouseId` if given); sku prefix."""
@@ -342,6 +355,7 @@ def product_stock_totals(request, account):
 
 
 @om_api
+@om_query("/v1/inventory")
 @require_http_methods(["GET"])
 def inventory(request, account):
     """`GET /v1/inventory`: product stocks per location; sku prefix."""
@@ -358,6 +372,7 @@ def inventory(request, account):
 
 
 @om_api
+@om_query("/v1/throttlelimits")
 @require_http_methods(["GET"])
 def throttle_limits(request, account):
     """`GET /v1/throttlelimits`: what the sandbox enforces (the account's quota, else a generous one)."""
@@ -401,6 +416,7 @@ def _identifier(row: OmOrder) -> dict:
 
 
 @om_api
+@om_query("/v1/orders/sendtofulfillment")
 @require_http_methods(["POST"])
 def send_to_fulfillment(request, account):
     """`POST /v1/orders/sendtofulfillment`: AWAITING_3PL_EXPORT/AWAITING_DROPSHIP -> PENDING_FULFILLMENT.
@@ -520,6 +536,7 @@ def _parse_shipments(body) -> list[dict]:
 
 
 @om_api
+@om_query("/v1.1/shipment/external")
 @require_http_methods(["PUT"])
 def external_shipment(request, account):
     """`PUT /v1.1/shipment/external`: records each shipment and marks its order SHIPPED.
@@ -600,6 +617,7 @@ def _parse_adjustments(body) -> list[dict]:
 
 
 @om_api
+@om_query("/v1.1/inventory/adjust")
 @require_http_methods(["POST"])
 def inventory_adjust(request, account):
     """`POST /v1.1/inventory/adjust`: sets absolute on-hand (and locked, when given) per product stock.

@@ -17,7 +17,7 @@ from django.db.models import F, Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_http_methods
 
-from . import clock, faults, wms_render, wms_rql
+from . import clock, faults, query_parameters, wms_render, wms_rql
 from .api import BadRequest, fault_config, json_body, sandbox_endpoint, wms_api
 from .models import (
     WmsAccount,
@@ -65,6 +65,18 @@ def _query_error(message: str, *, parameter: str = "rql", unsupported: str = "")
     `"Hint":"Properties not supported: gorp"`; the refused property is also listed in `Properties`."""
     return _json(wms_render.error("QueryParameterException", "NotParsable", message, hint=message,
                                   parameters=[parameter], properties={unsupported: None} if unsupported else None), 400)
+
+
+def wms_query(**allowed_by_method: tuple[str, ...]):
+    """Refuse query parameters no client of the real API sends to this endpoint and method (400
+    QueryParameterException naming them); methods not listed are not checked (405 comes first)."""
+    return query_parameters.refuse_unknown(
+        lambda method: allowed_by_method.get(method),
+        lambda names: _query_error(f"Unknown query parameter(s): {', '.join(names)}", parameter=names[0]),
+    )
+
+
+PAGED = ("pgsiz", "pgnum", "rql", "sort")
 
 
 def _rql_error(exc: wms_rql.RqlError) -> JsonResponse:
@@ -345,6 +357,7 @@ def _create_order(request, account):
 
 
 @wms_api
+@wms_query(GET=PAGED + ("detail", "itemdetail"), POST=())
 @require_http_methods(["GET", "POST"])
 def orders(request, account):
     """`GET /orders` (HAL collection) and `POST /orders` (201 + ETag)."""
@@ -358,6 +371,7 @@ def _not_found(order_id) -> JsonResponse:
 
 
 @wms_api
+@wms_query(GET=("detail", "itemdetail"))
 @require_http_methods(["GET"])
 def order_detail(request, account, order_id):
     """`GET /orders/{id}` with its ETag."""
@@ -371,6 +385,7 @@ def order_detail(request, account, order_id):
 
 
 @wms_api
+@wms_query(POST=())
 @require_http_methods(["POST"])
 def canceler(request, account, order_id):
     """`POST /orders/{id}/canceler`: If-Match required (428), must be current (412), open only (403)."""
@@ -421,6 +436,7 @@ def _summary_fields() -> dict[str, wms_rql.Field]:
 
 
 @wms_api
+@wms_query(GET=("pgsiz", "pgnum", "rql"))
 @require_http_methods(["GET"])
 def stock_summaries(request, account):
     """`GET /inventory/stocksummaries`: `{totalResults, summaries}` (not HAL), pgsiz at most 500.
@@ -447,6 +463,7 @@ ITEMS_PAGE = (10, 100)  # default, maximum pgsiz (vendor rel page, quoted by Njd
 
 
 @wms_api
+@wms_query(GET=PAGED)
 @require_http_methods(["GET"])
 def customer_items(request, account, customer_id):
     """`GET /customers/{id}/items`: the customer's item master, paged (`pgsiz` 1..100, default 10).
