@@ -186,48 +186,40 @@ def _circuit(connections, connection_id, now):
             )
 
 
-def _no_starting_inventory(connections, connection_id, now):
+def _inventory_line_findings(connections, result: str, cause: str, describe):
+    """One finding per connection whose last Inventory Sync has lines with `result`;
+    `describe(run_id, count, shown)` words it, linking to those lines."""
     run_of = {c.last_inventory_run_id: c.pk for c in connections.values() if c.last_inventory_run_id}
     if not run_of:
         return
     skus = defaultdict(list)
-    rows = InventoryLine.objects.filter(
-        run_id__in=list(run_of), result=InventoryLine.Result.NO_STARTING_INVENTORY
-    ).order_by("run_id", "sku").values_list("run_id", "sku")
+    rows = InventoryLine.objects.filter(run_id__in=list(run_of), result=result).order_by("run_id", "sku").values_list("run_id", "sku")
     for run_id, sku in rows:
         skus[run_id].append(sku)
     for run_id, listed in skus.items():
         shown = ", ".join(listed[:MAX_SKUS_LISTED]) + (f" and {len(listed) - MAX_SKUS_LISTED} more" if len(listed) > MAX_SKUS_LISTED else "")
         yield Finding(
-            run_of[run_id], Cause.NO_STARTING_INVENTORY, "",
-            f"The last Inventory Sync (run #{run_id}) skipped {len(listed)} SKU(s) that have no starting inventory in "
-            f"Order Manager: {shown}. Assign starting inventory to them in Order Manager; the hub never creates it.",
-            reverse("admin:hub_inventoryline_changelist") + "?" + urlencode(
-                {"run__id__exact": run_id, "result": InventoryLine.Result.NO_STARTING_INVENTORY}
-            ),
+            run_of[run_id], cause, "", describe(run_id, len(listed), shown),
+            reverse("admin:hub_inventoryline_changelist") + "?" + urlencode({"run__id__exact": run_id, "result": result}),
         )
+
+
+def _no_starting_inventory(connections, connection_id, now):
+    return _inventory_line_findings(
+        connections, InventoryLine.Result.NO_STARTING_INVENTORY, Cause.NO_STARTING_INVENTORY,
+        lambda run_id, count, shown: (
+            f"The last Inventory Sync (run #{run_id}) skipped {count} SKU(s) that have no starting inventory in "
+            f"Order Manager: {shown}. Assign starting inventory to them in Order Manager; the hub never creates it."),
+    )
 
 
 def _stock_held(connections, connection_id, now):
-    run_of = {c.last_inventory_run_id: c.pk for c in connections.values() if c.last_inventory_run_id}
-    if not run_of:
-        return
-    skus = defaultdict(list)
-    rows = InventoryLine.objects.filter(
-        run_id__in=list(run_of), result=InventoryLine.Result.HELD
-    ).order_by("run_id", "sku").values_list("run_id", "sku")
-    for run_id, sku in rows:
-        skus[run_id].append(sku)
-    for run_id, listed in skus.items():
-        shown = ", ".join(listed[:MAX_SKUS_LISTED]) + (f" and {len(listed) - MAX_SKUS_LISTED} more" if len(listed) > MAX_SKUS_LISTED else "")
-        yield Finding(
-            run_of[run_id], Cause.STOCK_HELD, "",
-            f"The last Inventory Sync (run #{run_id}) held {len(listed)} SKU(s) whose WMS quantity is implausible "
-            f"(too large, or a sudden jump): {shown}. Order Manager keeps their quantity; check them at the warehouse.",
-            reverse("admin:hub_inventoryline_changelist") + "?" + urlencode(
-                {"run__id__exact": run_id, "result": InventoryLine.Result.HELD}
-            ),
-        )
+    return _inventory_line_findings(
+        connections, InventoryLine.Result.HELD, Cause.STOCK_HELD,
+        lambda run_id, count, shown: (
+            f"The last Inventory Sync (run #{run_id}) held {count} SKU(s) whose WMS quantity is implausible "
+            f"(too large, or a sudden jump): {shown}. Order Manager keeps their quantity; check them at the warehouse."),
+    )
 
 
 def job_interval(connection, job: str) -> datetime.timedelta:
