@@ -59,6 +59,8 @@ ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 HAL_ACCEPT = "application/hal+json"
 
 STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED = 0, 1, 2
+# WarehouseTransactionApiStatus (Rels/orders/order, quoted by Njdonatelli/Extensiv-MCP-Server research notes).
+KNOWN_STATUSES = (STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED)
 
 # Refresh at ~80% of the token's life (the notes' advice) so a token never expires mid-run.
 TOKEN_LIFETIME_SHARE = 0.8
@@ -528,6 +530,12 @@ class WarehouseManagerClient:
         status = read_only.get("status", STATUS_OPEN)
         if not _is_int(status):
             raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-numeric status ({status!r}).")
+        if status not in KNOWN_STATUSES:
+            # An unknown status could mean shipped or canceled in a way the hub cannot tell: refuse to guess.
+            raise MalformedResponse(
+                f"Warehouse Manager's {call} answer has order {order_id} with readOnly.status {status}, "
+                "which is none of 0 (Open), 1 (Closed), 2 (Canceled)."
+            )
         is_closed = read_only.get("isClosed", status == STATUS_CLOSED)
         if not isinstance(is_closed, bool):
             raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-boolean isClosed.")

@@ -480,6 +480,7 @@ def test_endless_next_links_past_total_are_malformed(rsps):
     (hal([{"referenceNum": "x"}]), "readOnly"),
     (hal([dict(order_json(1), readOnly={"orderId": "1"})]), "orderId"),
     (hal([order_json(1, modified="yesterday")]), "lastModifiedDate"),
+    (hal([order_json(1, status=7)]), "readOnly.status 7, which is none of 0"),
     ([], "not a JSON object"),
 ])
 def test_malformed_order_lists(rsps, body, message):
