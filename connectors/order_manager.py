@@ -48,6 +48,8 @@ SKUS_PER_QUERY = 100  # keeps the query string of /v1/productstocks/total well u
 # between): a server answering over the cap whatever is asked is broken, and each such answer may
 # cost up to the cap in traffic. Real oversize items cost about log2(limit) such answers each.
 MAX_OVERSIZE_IN_A_ROW = 32
+# The smallest page size sent when the hub chooses it (get_orders); see get_orders.
+MIN_LIMIT = 10
 
 
 class WarehouseNotFound(PermanentError):
@@ -317,7 +319,8 @@ class OrderManagerClient:
             raise ValueError("get_orders takes at most 1000 ids")
         path = "/v1.1/orders"
         try:
-            value = self._call("GET", path, params={"orderId": ids, "page": 1, "limit": len(ids)})
+            # MindCloud's reference documents `limit` as 10-1000 (unverified; the spec states no range).
+            value = self._call("GET", path, params={"orderId": ids, "page": 1, "limit": max(MIN_LIMIT, len(ids))})
         except ResponseTooLarge as exc:
             if len(ids) == 1:
                 raise ResponseTooLarge(

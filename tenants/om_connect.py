@@ -10,9 +10,11 @@ which account (``cid``), and clears the circuit. A replayed, expired or foreign 
 a wrong app secret: each is refused with a message and nothing is stored.
 
 dropstream/omniauth-skubana ``lib/omniauth/strategies/skubana.rb`` sets ``provider_ignores_state``,
-which suggests Order Manager may not echo ``state`` back (unverified). The pending nonce is also
-kept in the operator's session, so a callback without ``state`` still resolves to the install this
-browser started, and to nothing else.
+which suggests Order Manager may not echo ``state`` back (unverified). A callback without ``state``
+is refused all the same, naming the missing parameter: binding it to whatever install this browser
+has pending would let a forged callback carrying someone else's ``code`` connect this connection to
+their account (the login CSRF that ``state`` exists to stop). If the real service drops ``state``,
+this refusal says so on the first install and pasting the access token still works.
 """
 from __future__ import annotations
 
@@ -38,7 +40,6 @@ from .clients import http_options
 from .models import OmInstallState, OrderManagerConnection, TokenSource
 
 logger = logging.getLogger(__name__)
-SESSION_KEY = "om_install_nonce"
 DEFAULT_AUTH_BASE = "https://app.skubana.com"
 
 
@@ -74,7 +75,6 @@ def begin(request, connection: OrderManagerConnection) -> str:
         nonce=nonce, connection=connection, user=request.user,
         expires_at=timezone.now() + datetime.timedelta(seconds=settings.HUB_OM_INSTALL_STATE_SECONDS),
     )
-    request.session[SESSION_KEY] = nonce
     key, _ = app_credentials()
     return om_install.authorize_url(authorize_endpoint(connection), app_key=key,
                                     redirect_uri=settings.HUB_OM_REDIRECT_URL, state=nonce)
@@ -112,9 +112,14 @@ def callback(request):
     """Order Manager redirects here with ``code``, ``cid`` and ``state`` after the install."""
     from django.contrib import admin
 
-    nonce = request.GET.get("state") or request.session.get(SESSION_KEY, "")
-    row = OmInstallState.objects.filter(nonce=nonce).select_related("connection").first() if nonce else None
+    nonce = request.GET.get("state", "")
     admin_index = reverse("admin:index")
+    if not nonce:
+        messages.error(request, "Connect to Order Manager refused: Order Manager's answer carried no state parameter, so "
+                                "the hub cannot tell that this install was started here. Start again from the connection "
+                                "page, or paste an access token from an app installed by hand.")
+        return HttpResponseRedirect(admin_index)
+    row = OmInstallState.objects.filter(nonce=nonce).select_related("connection").first()
     if row is None:
         messages.error(request, "Connect to Order Manager refused: the install link is unknown. Start again from the connection page.")
         return HttpResponseRedirect(admin_index)
@@ -124,10 +129,9 @@ def callback(request):
         return HttpResponseRedirect(admin_index)
     state = _consume(request, nonce)
     if state is None:
-        reason = "it was already used" if row.used_at else "it expired"
+        reason = "was already used" if row.used_at else "has expired"
         messages.error(request, f"Connect to Order Manager refused: the install link {reason}. Start again.")
         return HttpResponseRedirect(target)
-    request.session.pop(SESSION_KEY, None)
     model_admin = admin.site._registry[OrderManagerConnection]
     connection = model_admin.get_queryset(request).filter(pk=state.connection_id).first()
     if connection is None or not model_admin.has_change_permission(request, connection):

@@ -126,6 +126,19 @@ def test_an_expired_state_is_refused(onboarded, operator):
     assert str(OrderManagerConnection.objects.get(pk=onboarded.pk).access_token) == ""
 
 
+def test_a_callback_without_state_is_refused_even_with_an_install_pending(onboarded, operator):
+    """A forged callback with someone else's code and no state must not bind to the pending install."""
+    _, client = operator
+    location = install(press_connect(client, onboarded), password=sandbox_password(onboarded))
+    parts = urlsplit(location)
+    without_state = {k: v[0] for k, v in parse_qs(parts.query).items() if k != "state"}
+    page = client.get(parts.path, without_state, follow=True)
+    assert "carried no state parameter" in messages_of(page)
+    assert str(OrderManagerConnection.objects.get(pk=onboarded.pk).access_token) == ""
+    assert OmInstallState.objects.filter(used_at__isnull=True).count() == 1  # the real install can still finish
+    assert "connected" in messages_of(follow_callback(client, location))
+
+
 def test_another_operators_state_is_refused(onboarded, operator, admin_client_for):
     _, client = operator
     location = install(press_connect(client, onboarded), password=sandbox_password(onboarded))

@@ -331,9 +331,16 @@ def test_get_orders_over_the_cap_asks_again_in_halves_of_the_ids(om):
 
 
 def test_get_orders_asks_for_the_ids_in_one_call(om):
-    om.route("GET", "/v1.1/orders", lambda q, b: [order(int(i)) for i in q["orderId"]])
+    limits = []
+
+    def by_id(query, body):
+        limits.append(int(query["limit"][0] if isinstance(query["limit"], list) else query["limit"]))
+        return [order(int(i)) for i in query["orderId"]]
+
+    om.route("GET", "/v1.1/orders", by_id)
     got = make_client().get_orders([5, 6])
     assert [o["orderId"] for o in got] == [5, 6]
+    assert limits == [10]  # never below the documented minimum of 10, however few ids
     assert make_client().get_orders([]) == []
 
 
