@@ -23,11 +23,11 @@ import logging
 import secrets
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -110,8 +110,6 @@ def _consume(request, nonce: str) -> OmInstallState | None:
 @login_required
 def callback(request):
     """Order Manager redirects here with ``code``, ``cid`` and ``state`` after the install."""
-    from django.contrib import admin
-
     nonce = request.GET.get("state", "")
     admin_index = reverse("admin:index")
     if not nonce:
@@ -132,7 +130,7 @@ def callback(request):
         reason = "was already used" if row.used_at else "has expired"
         messages.error(request, f"Connect to Order Manager refused: the install link {reason}. Start again.")
         return HttpResponseRedirect(target)
-    model_admin = admin.site._registry[OrderManagerConnection]
+    model_admin = admin.site.get_model_admin(OrderManagerConnection)
     connection = model_admin.get_queryset(request).filter(pk=state.connection_id).first()
     if connection is None or not model_admin.has_change_permission(request, connection):
         messages.error(request, "Connect to Order Manager refused: you may not change this connection.")
@@ -154,8 +152,6 @@ def callback(request):
 
 def start_view(model_admin, request, object_id):
     """POST from the change page: check permission, then off to Order Manager's install page."""
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404, HttpResponseNotAllowed
 
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
