@@ -9,6 +9,7 @@ exported and tracking sent for those that got there), then ANALYZE. Columns the 
 not set get their model default, so the generator follows schema changes. A database that already
 holds N generated orders is reused (`--keep`).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -16,8 +17,10 @@ import time
 
 CONNECTIONS = 20
 DAYS = 180
-STATUS_SQL = ("CASE WHEN g %% 100 < 90 THEN 'confirmed' WHEN g %% 100 < 95 THEN 'at_wms' "
-              "WHEN g %% 100 < 98 THEN 'shipped' WHEN g %% 100 < 99 THEN 'error' ELSE 'new' END")
+STATUS_SQL = (
+    "CASE WHEN g %% 100 < 90 THEN 'confirmed' WHEN g %% 100 < 95 THEN 'at_wms' "
+    "WHEN g %% 100 < 98 THEN 'shipped' WHEN g %% 100 < 99 THEN 'error' ELSE 'new' END"
+)
 PAGES = ("order list", "dashboard", "order page")
 
 
@@ -55,47 +58,75 @@ def build(orders: int) -> dict:
         ids = []
         for i in range(CONNECTIONS):
             tenant, _ = Tenant.objects.get_or_create(slug=f"bench-admin-{i}", defaults={"name": f"Bench admin {i}"})
-            warehouse, _ = Warehouse.objects.get_or_create(tenant=tenant, name="WMS", defaults={
-                "wms_base_url": "https://secure-wms.example.com", "client_id": f"c{i}", "client_secret": "s",
-                "customer_id": i + 1, "facility_id": 1})
-            conn, _ = OrderManagerConnection.objects.get_or_create(warehouse=warehouse, defaults={
-                "base_url": "https://api.example.com", "access_token": f"t{i}", "warehouse_name": "Main"})
+            warehouse, _ = Warehouse.objects.get_or_create(
+                tenant=tenant,
+                name="WMS",
+                defaults={
+                    "wms_base_url": "https://secure-wms.example.com",
+                    "client_id": f"c{i}",
+                    "client_secret": "s",
+                    "customer_id": i + 1,
+                    "facility_id": 1,
+                },
+            )
+            conn, _ = OrderManagerConnection.objects.get_or_create(
+                warehouse=warehouse,
+                defaults={"base_url": "https://api.example.com", "access_token": f"t{i}", "warehouse_name": "Main"},
+            )
             ids.append(conn.pk)
         created = f"(now() - ({orders} - g) * interval '{DAYS * 86400.0 / orders} seconds')"
-        sql, params = _insert_select(OrderRecord, {
-            "connection_id": f"(ARRAY{ids}::bigint[])[1 + g %% {len(ids)}]",
-            "om_order_id": "g",
-            "order_number": "'BENCH-' || lpad(g::text, 8, '0')",
-            "sales_channel": "'Shopify'",
-            "ship_to": "'Ada Lovelace, Springfield IL 62701, US'",
-            "ship_method": "'UPS Ground'",
-            "lines": """'[{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-22", "quantity": 1}]'::jsonb""",
-            "source": """jsonb_build_object('orderId', g, 'orderNumber', 'BENCH-' || g, 'orderStatus', 'AWAITING_3PL_EXPORT')""",
-            "status": STATUS_SQL,
-            "wms_order_id": "CASE WHEN g %% 100 < 98 THEN g END",
-            "attempts": "CASE WHEN g %% 100 < 99 THEN 1 ELSE 0 END",
-            "last_error": "CASE WHEN g %% 100 = 98 THEN 'Warehouse Manager rejected the order: Item SKU-404 does not exist' ELSE '' END",
-            "error_permanent": "g %% 100 = 98",
-            "created_at": created, "updated_at": created,
-        }, f"generate_series(1, {orders}) AS g")
+        sql, params = _insert_select(
+            OrderRecord,
+            {
+                "connection_id": f"(ARRAY{ids}::bigint[])[1 + g %% {len(ids)}]",
+                "om_order_id": "g",
+                "order_number": "'BENCH-' || lpad(g::text, 8, '0')",
+                "sales_channel": "'Shopify'",
+                "ship_to": "'Ada Lovelace, Springfield IL 62701, US'",
+                "ship_method": "'UPS Ground'",
+                "lines": """'[{"sku": "SKU-1", "quantity": 2}, {"sku": "SKU-22", "quantity": 1}]'::jsonb""",
+                "source": """jsonb_build_object('orderId', g, 'orderNumber', 'BENCH-' || g, 'orderStatus', 'AWAITING_3PL_EXPORT')""",
+                "status": STATUS_SQL,
+                "wms_order_id": "CASE WHEN g %% 100 < 98 THEN g END",
+                "attempts": "CASE WHEN g %% 100 < 99 THEN 1 ELSE 0 END",
+                "last_error": "CASE WHEN g %% 100 = 98 THEN 'Warehouse Manager rejected the order: Item SKU-404 does not exist' ELSE '' END",
+                "error_permanent": "g %% 100 = 98",
+                "created_at": created,
+                "updated_at": created,
+            },
+            f"generate_series(1, {orders}) AS g",
+        )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-        steps = [("downloaded", "Downloaded.", 0, "TRUE"),
-                 ("sent_to_wms", "WMS order sent.", 30, "o.wms_order_id IS NOT NULL"),
-                 ("exported", "Moved out of the pickup status (sendtofulfillment).", 35, "o.wms_order_id IS NOT NULL"),
-                 ("tracking_sent", "Tracking sent to Order Manager.", 86400, "o.status = 'confirmed'")]
+        steps = [
+            ("downloaded", "Downloaded.", 0, "TRUE"),
+            ("sent_to_wms", "WMS order sent.", 30, "o.wms_order_id IS NOT NULL"),
+            ("exported", "Moved out of the pickup status (sendtofulfillment).", 35, "o.wms_order_id IS NOT NULL"),
+            ("tracking_sent", "Tracking sent to Order Manager.", 86400, "o.status = 'confirmed'"),
+        ]
         for kind, message, offset, condition in steps:
-            sql, params = _insert_select(OrderEvent, {
-                "order_id": "o.id", "run_id": "NULL", "kind": f"'{kind}'", "message": f"'{message}'",
-                "at": f"o.created_at + interval '{offset} seconds'",
-            }, f"hub_orderrecord o WHERE {condition}")
+            sql, params = _insert_select(
+                OrderEvent,
+                {
+                    "order_id": "o.id",
+                    "run_id": "NULL",
+                    "kind": f"'{kind}'",
+                    "message": f"'{message}'",
+                    "at": f"o.created_at + interval '{offset} seconds'",
+                },
+                f"hub_orderrecord o WHERE {condition}",
+            )
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE hub_orderrecord")
         cursor.execute("ANALYZE hub_orderevent")
-    return {"reused": False, "build_seconds": time.monotonic() - started, "orders": OrderRecord.objects.count(),
-            "events": OrderEvent.objects.count()}
+    return {
+        "reused": False,
+        "build_seconds": time.monotonic() - started,
+        "orders": OrderRecord.objects.count(),
+        "events": OrderEvent.objects.count(),
+    }
 
 
 def measure(repeats: int = 7) -> dict:
@@ -105,12 +136,16 @@ def measure(repeats: int = 7) -> dict:
     from hub.models import OrderRecord
 
     user = get_user_model().objects.filter(username="bench-admin").first() or get_user_model().objects.create_superuser(
-        "bench-admin", "bench@example.com", "bench-admin-password")
+        "bench-admin", "bench@example.com", "bench-admin-password"
+    )
     client = Client()
     client.force_login(user)
     order = OrderRecord.objects.filter(status="confirmed").order_by("-pk").values_list("pk", flat=True)[1000]
-    urls = {"order list": "/admin/hub/orderrecord/", "dashboard": "/admin/",
-            "order page": f"/admin/hub/orderrecord/{order}/change/"}
+    urls = {
+        "order list": "/admin/hub/orderrecord/",
+        "dashboard": "/admin/",
+        "order page": f"/admin/hub/orderrecord/{order}/change/",
+    }
     results = {}
     for name in PAGES:
         url = urls[name]

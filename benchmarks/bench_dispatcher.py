@@ -5,6 +5,7 @@ cost is the broker's, not the claim's: with the ORM broker it is one INSERT per 
 figures are the claim itself: one conditional UPDATE and one SELECT, whatever the number due.
 Rows are created with bulk_create (connections with encrypted credentials like any other).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -20,23 +21,42 @@ def build(connections: int) -> dict:
     from tenants.models import OrderManagerConnection, Tenant, Warehouse
 
     started = time.monotonic()
-    tenants = Tenant.objects.bulk_create([Tenant(name=f"Bench tenant {i}", slug=f"bench-{i}") for i in range(connections)])
+    tenants = Tenant.objects.bulk_create(
+        [Tenant(name=f"Bench tenant {i}", slug=f"bench-{i}") for i in range(connections)]
+    )
     tenants = list(Tenant.objects.filter(slug__startswith="bench-").order_by("pk"))
-    Warehouse.objects.bulk_create([
-        Warehouse(tenant=t, name="WMS", wms_base_url="https://secure-wms.example.com", client_id=f"client-{t.pk}",
-                  client_secret="s3cret", customer_id=t.pk, facility_id=1)
-        for t in tenants
-    ], batch_size=500)
+    Warehouse.objects.bulk_create(
+        [
+            Warehouse(
+                tenant=t,
+                name="WMS",
+                wms_base_url="https://secure-wms.example.com",
+                client_id=f"client-{t.pk}",
+                client_secret="s3cret",
+                customer_id=t.pk,
+                facility_id=1,
+            )
+            for t in tenants
+        ],
+        batch_size=500,
+    )
     warehouses = list(Warehouse.objects.filter(tenant__in=tenants).order_by("pk"))
-    OrderManagerConnection.objects.bulk_create([
-        OrderManagerConnection(warehouse=w, base_url="https://api.example.com", access_token=f"token-{w.pk}",
-                               warehouse_name="Main")
-        for w in warehouses
-    ], batch_size=500)
+    OrderManagerConnection.objects.bulk_create(
+        [
+            OrderManagerConnection(
+                warehouse=w, base_url="https://api.example.com", access_token=f"token-{w.pk}", warehouse_name="Main"
+            )
+            for w in warehouses
+        ],
+        batch_size=500,
+    )
     ids = list(OrderManagerConnection.objects.order_by("pk").values_list("pk", flat=True))
     far = timezone.now() + datetime.timedelta(days=1)
-    JobState.objects.bulk_create([JobState(connection_id=c, job=job, next_due_at=far) for c in ids for job in Job.values],
-                                 batch_size=2000, ignore_conflicts=True)
+    JobState.objects.bulk_create(
+        [JobState(connection_id=c, job=job, next_due_at=far) for c in ids for job in Job.values],
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
     return {"connections": len(ids), "pairs": JobState.objects.count(), "build_seconds": time.monotonic() - started}
 
 

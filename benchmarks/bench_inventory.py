@@ -2,6 +2,7 @@
 own footprint included; `baseline_mb` is that process right before the run), then a second run with
 nothing changed, which must make no adjust call.
 """
+
 from __future__ import annotations
 
 import resource
@@ -38,6 +39,14 @@ def hub_run(slug: str, profile: str | None = None) -> dict:
         seconds = time.monotonic() - started
     if run.status != SyncRun.Status.SUCCEEDED:
         raise RuntimeError(f"Inventory Sync ended {run.status}: {run.error[:500]}")
-    return {"seconds": seconds, "peak_mb": _maxrss_mb(), "baseline_mb": baseline, "fetched": run.fetched,
-            "updated": run.updated, "skipped": run.skipped, "requests": run.requests_made, "adjust_calls": len(adjusts),
-            "lines": InventoryLine.objects.filter(run=run).count()}
+    return {
+        "seconds": seconds,
+        "peak_mb": _maxrss_mb(),
+        "baseline_mb": baseline,
+        "fetched": run.fetched,
+        "updated": run.updated,
+        "skipped": run.skipped,
+        "requests": run.requests_made,
+        "adjust_calls": len(adjusts),
+        "lines": InventoryLine.objects.filter(run=run).count(),
+    }

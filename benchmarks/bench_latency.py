@@ -3,6 +3,7 @@ schedule every minute, one connection whose Order Download runs every minute, an
 into the sandbox Order Manager. Latency of an order = the WMS order's creation time minus the time
 it entered the pickup status in Order Manager (its modifiedDate when it was created there).
 """
+
 from __future__ import annotations
 
 import statistics
@@ -48,7 +49,11 @@ def collect(slug: str, entered: dict, wait_seconds: float) -> dict:
     _, wms = accounts(slug)
     deadline = time.monotonic() + wait_seconds
     while True:
-        created = dict(WmsOrder.objects.filter(account=wms, reference_num__in=list(entered)).values_list("reference_num", "creation_date"))
+        created = dict(
+            WmsOrder.objects.filter(account=wms, reference_num__in=list(entered)).values_list(
+                "reference_num", "creation_date"
+            )
+        )
         if len(created) == len(entered) or time.monotonic() > deadline:
             break
         time.sleep(2)
@@ -59,5 +64,11 @@ def collect(slug: str, entered: dict, wait_seconds: float) -> dict:
     def pct(p):
         return latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))]
 
-    return {"orders": len(entered), "arrived": len(latencies), "p50": statistics.median(latencies), "p95": pct(95),
-            "max": latencies[-1], "min": latencies[0]}
+    return {
+        "orders": len(entered),
+        "arrived": len(latencies),
+        "p50": statistics.median(latencies),
+        "p95": pct(95),
+        "max": latencies[-1],
+        "min": latencies[0],
+    }

@@ -7,6 +7,7 @@ themselves: (calls - 1) / (last start - first start).
 `paced=False` turns the hub's pacing off for the run (the throttle limits are not read), to show
 beside it what hammering and backing off on 429 gives.
 """
+
 from __future__ import annotations
 
 import time
@@ -45,6 +46,15 @@ def hub_run(slug: str, quota: float, paced: bool = True, profile: str | None = N
     # Throughput counts the calls the server accepted; a 429 is a wasted call, counted apart.
     accepted = len(quota_calls) - limited
     rate = (accepted - 1) / span if span > 0 else 0.0
-    return {"seconds": seconds, "quota": quota, "om_calls": len(quota_calls), "rate_limited": limited,
-            "rate_limited_share": limited / len(quota_calls), "achieved_per_second": rate,
-            "fraction_of_quota": rate / quota, "span_seconds": span, "adjusted": run.updated, "paced": paced}
+    return {
+        "seconds": seconds,
+        "quota": quota,
+        "om_calls": len(quota_calls),
+        "rate_limited": limited,
+        "rate_limited_share": limited / len(quota_calls),
+        "achieved_per_second": rate,
+        "fraction_of_quota": rate / quota,
+        "span_seconds": span,
+        "adjusted": run.updated,
+        "paced": paced,
+    }

@@ -4,6 +4,7 @@ fresh Django process and print its JSON-ready result on a line starting with `RE
 A fresh process per measurement keeps peak-memory figures (ru_maxrss) and import costs honest and
 lets each benchmark point DATABASE_URL at its own database.
 """
+
 import json
 import sys
 

@@ -12,6 +12,7 @@
 - `drive(env, "module.function", **kwargs)`: run one function of a `benchmarks.bench_*` module
   in a fresh Django process and return what it returned (JSON).
 """
+
 from __future__ import annotations
 
 import json
@@ -81,7 +82,9 @@ def base_environment() -> dict:
 
 
 def manage(env: dict, *args: str, timeout: float = 600) -> str:
-    done = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done.stdout
@@ -170,9 +173,22 @@ class Sandbox:
 
     def __enter__(self) -> Sandbox:
         self.process = start(
-            environment(self.db, self.url), self.log,
-            PYTHON, "-m", "gunicorn", "hub.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--worker-class", "gthread", "--workers", "1", "--threads", str(self.threads), "--timeout", "120",
+            environment(self.db, self.url),
+            self.log,
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "hub.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "1",
+            "--threads",
+            str(self.threads),
+            "--timeout",
+            "120",
         )
         wait_for_http(f"{self.url}/healthz", self.process, self.log)
         return self
@@ -183,8 +199,9 @@ class Sandbox:
 
 def start(env: dict, log: Path, *cmd: str) -> subprocess.Popen:
     # A session of its own, so stopping it reaches its worker processes too.
-    return subprocess.Popen(list(cmd), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        list(cmd), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(process: subprocess.Popen | None) -> None:
@@ -215,9 +232,15 @@ def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 def drive(env: dict, target: str, timeout: float = 3600, **kwargs) -> dict:
     """Run `benchmarks.<target>` (module.function) in a fresh Django process; its JSON result."""
-    done = subprocess.run([PYTHON, "-m", "benchmarks.driver", target, json.dumps(kwargs)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        [PYTHON, "-m", "benchmarks.driver", target, json.dumps(kwargs)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     results = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not results:
         raise RuntimeError(f"{target} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    return json.loads(results[-1][len("RESULT "):])
+    return json.loads(results[-1][len("RESULT ") :])

@@ -4,6 +4,7 @@
 (the same code paths as the demo and the tests) and returns the credentials JSON the command
 prints, which the wire scripts use.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,19 @@ def onboard(slug: str, base_url: str, *, orders: int = 0, skus: int = 0, seed: i
     creds = json.loads(out.getvalue())
     started = time.monotonic()
     if orders or skus:
-        call_command("sandbox", "seed", "--tenant", slug, "--orders", str(orders), "--skus", str(skus),
-                     "--seed", str(seed), stdout=io.StringIO())
+        call_command(
+            "sandbox",
+            "seed",
+            "--tenant",
+            slug,
+            "--orders",
+            str(orders),
+            "--skus",
+            str(skus),
+            "--seed",
+            str(seed),
+            stdout=io.StringIO(),
+        )
     creds["seed_seconds"] = time.monotonic() - started
     return creds
 

@@ -5,6 +5,7 @@ line: name, backend, title, result (words), target, met, chart ({hub, wire?, uni
 measured_at, quick. The chart draws one bar group per row, hub beside wire when there is a wire
 figure, each normalised to its target so that every panel reads "left of the line is good".
 """
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,10 @@ def merge(rows: list[dict], machine: dict, now: str) -> dict:
     fresh = {(r["name"], r["backend"]) for r in rows}
     kept = [r for r in previous if (r["name"], r["backend"]) not in fresh]
     order = ["order_download", "quota", "inventory", "dispatcher", "admin", "latency"]
-    merged = sorted(kept + rows, key=lambda r: (order.index(r["name"]) if r["name"] in order else 99, r["backend"], r.get("title", "")))
+    merged = sorted(
+        kept + rows,
+        key=lambda r: (order.index(r["name"]) if r["name"] in order else 99, r["backend"], r.get("title", "")),
+    )
     return {"machine": machine, "written_at": now, "results": merged}
 
 
@@ -34,10 +38,16 @@ def table(results: dict) -> str:
     """A Markdown table (also readable in a terminal)."""
     lines = ["| Benchmark | DB | Result | Target | Met |", "|---|---|---|---|---|"]
     for r in results["results"]:
-        when = "" if r.get("measured_at", "")[:10] == results["written_at"][:10] else f" (measured {r.get('measured_at', '?')[:10]})"
+        when = (
+            ""
+            if r.get("measured_at", "")[:10] == results["written_at"][:10]
+            else f" (measured {r.get('measured_at', '?')[:10]})"
+        )
         quick = " (quick sizes)" if r.get("quick") else ""
-        lines.append(f"| {r['title']}{quick}{when} | {r['backend']} | {r['result']} | {r['target']} | "
-                     f"{'yes' if r['met'] else '**no**'} |")
+        lines.append(
+            f"| {r['title']}{quick}{when} | {r['backend']} | {r['result']} | {r['target']} | "
+            f"{'yes' if r['met'] else '**no**'} |"
+        )
     return "\n".join(lines)
 
 
@@ -82,17 +92,22 @@ def chart(results: dict, path: Path) -> None:
             ax.text(index, value, f"{value:,.3g}", ha="center", va="bottom", fontsize=8)
         if c.get("target") is not None:
             ax.axhline(c["target"], color="black", linestyle="--", linewidth=1)
-            ax.text(len(values) - 0.5, c["target"], c.get("target_label", "target"), ha="right", va="bottom", fontsize=7)
+            ax.text(
+                len(values) - 0.5, c["target"], c.get("target_label", "target"), ha="right", va="bottom", fontsize=7
+            )
         ax.set_title(f"{r['title']} [{r['backend']}]", fontsize=9)
         ax.set_ylabel(c.get("unit", ""), fontsize=8)
         ax.tick_params(labelsize=8)
         ax.margins(y=0.18)
-    for ax in list(axes.flat)[len(rows):]:
+    for ax in list(axes.flat)[len(rows) :]:
         ax.axis("off")
     machine = results["machine"]
-    fig.suptitle(f"Hub benchmarks {results['written_at'][:10]}: {machine.get('nproc')} CPU {machine.get('cpu', '')[:40]}, "
-                 f"{machine.get('ram_gb')} GB, Python {machine.get('python')}, SQLite {machine.get('sqlite')}, "
-                 f"PostgreSQL {machine.get('postgresql')}", fontsize=9)
+    fig.suptitle(
+        f"Hub benchmarks {results['written_at'][:10]}: {machine.get('nproc')} CPU {machine.get('cpu', '')[:40]}, "
+        f"{machine.get('ram_gb')} GB, Python {machine.get('python')}, SQLite {machine.get('sqlite')}, "
+        f"PostgreSQL {machine.get('postgresql')}",
+        fontsize=9,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

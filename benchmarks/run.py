@@ -8,15 +8,16 @@ with the date they were measured, so the table is always complete.
 Every benchmark gets a database of its own (benchmarks.infra), created and dropped here; the
 admin benchmark's 1,000,000-order database is kept between runs with `--keep`.
 """
+
 from __future__ import annotations
 
 import argparse
-import json
+import pathlib
 import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import infra, report
 
@@ -48,31 +49,55 @@ def bench_order_download(args, backend: str) -> list[dict]:
     try:
         with infra.Sandbox(db) as sandbox:
             env = infra.environment(db, sandbox.url)
-            hub_creds = infra.drive(env, "onboarding.onboard", slug="bench-hub", base_url=sandbox.url, orders=n, skus=60, seed=1)
-            wire_creds = infra.drive(env, "onboarding.onboard", slug="bench-wire", base_url=sandbox.url, orders=n, skus=60, seed=1)
+            hub_creds = infra.drive(
+                env, "onboarding.onboard", slug="bench-hub", base_url=sandbox.url, orders=n, skus=60, seed=1
+            )
+            wire_creds = infra.drive(
+                env, "onboarding.onboard", slug="bench-wire", base_url=sandbox.url, orders=n, skus=60, seed=1
+            )
             from . import wire
 
             infra.drive(env, "onboarding.settle")
             wire_result = wire.order_download(wire_creds)
             infra.drive(env, "onboarding.settle")
-            hub = infra.drive(env, "bench_order_download.hub_run", slug="bench-hub", expected=n,
-                              profile=f"order_download-{backend}" if args.profile else None)
+            hub = infra.drive(
+                env,
+                "bench_order_download.hub_run",
+                slug="bench-hub",
+                expected=n,
+                profile=f"order_download-{backend}" if args.profile else None,
+            )
     finally:
         db.drop()
     assert wire_result["orders"] == n, wire_result
     hub_rate, wire_rate = n / hub["seconds"], n / wire_result["seconds"]
     ratio = wire_rate / hub_rate
-    return [{
-        "name": "order_download", "backend": backend, "title": f"Order Download, {n:,} orders",
-        "result": f"hub {hub_rate:,.0f} orders/s vs wire {wire_rate:,.0f} orders/s: {ratio:.2f}x",
-        "target": f"<= {ORDER_DOWNLOAD_TARGET}x wire", "met": ratio <= ORDER_DOWNLOAD_TARGET,
-        "chart": {"bars": {"hub": hub_rate, "wire": wire_rate}, "unit": "orders/s",
-                  "target": wire_rate / ORDER_DOWNLOAD_TARGET, "target_label": f"wire / {ORDER_DOWNLOAD_TARGET}",
-                  "better": "higher", "reference": ["wire"]},
-        "detail": {"orders": n, "hub": hub, "wire": wire_result, "ratio": ratio,
-                   "seed_seconds": hub_creds["seed_seconds"],
-                   "serving_ms_per_call": wire_result["ms_per_call"]},
-    }]
+    return [
+        {
+            "name": "order_download",
+            "backend": backend,
+            "title": f"Order Download, {n:,} orders",
+            "result": f"hub {hub_rate:,.0f} orders/s vs wire {wire_rate:,.0f} orders/s: {ratio:.2f}x",
+            "target": f"<= {ORDER_DOWNLOAD_TARGET}x wire",
+            "met": ratio <= ORDER_DOWNLOAD_TARGET,
+            "chart": {
+                "bars": {"hub": hub_rate, "wire": wire_rate},
+                "unit": "orders/s",
+                "target": wire_rate / ORDER_DOWNLOAD_TARGET,
+                "target_label": f"wire / {ORDER_DOWNLOAD_TARGET}",
+                "better": "higher",
+                "reference": ["wire"],
+            },
+            "detail": {
+                "orders": n,
+                "hub": hub,
+                "wire": wire_result,
+                "ratio": ratio,
+                "seed_seconds": hub_creds["seed_seconds"],
+                "serving_ms_per_call": wire_result["ms_per_call"],
+            },
+        }
+    ]
 
 
 def bench_quota(args, backend: str) -> list[dict]:
@@ -85,23 +110,41 @@ def bench_quota(args, backend: str) -> list[dict]:
             for paced in (False, True):
                 slug = f"bench-quota-{'paced' if paced else 'unpaced'}"
                 infra.drive(env, "onboarding.onboard", slug=slug, base_url=sandbox.url, skus=skus, seed=3)
-                runs[paced] = infra.drive(env, "bench_quota.hub_run", slug=slug, quota=QUOTA, paced=paced,
-                                          profile=f"quota-{backend}" if args.profile and paced else None)
+                runs[paced] = infra.drive(
+                    env,
+                    "bench_quota.hub_run",
+                    slug=slug,
+                    quota=QUOTA,
+                    paced=paced,
+                    profile=f"quota-{backend}" if args.profile and paced else None,
+                )
     finally:
         db.drop()
     paced, unpaced = runs[True], runs[False]
     met = paced["fraction_of_quota"] >= 0.9 and paced["rate_limited_share"] < 0.01
-    return [{
-        "name": "quota", "backend": backend, "title": f"Under a {QUOTA:g}/s quota (Inventory Sync, {skus:,} SKUs)",
-        "result": (f"{paced['fraction_of_quota']:.0%} of the quota, {paced['rate_limited']} x 429 of {paced['om_calls']} calls "
-                   f"({paced['rate_limited_share']:.1%}); unpaced: {unpaced['fraction_of_quota']:.0%}, "
-                   f"{unpaced['rate_limited']} x 429 ({unpaced['rate_limited_share']:.0%})"),
-        "target": ">= 90% of quota, < 1% 429", "met": met,
-        "chart": {"bars": {"paced": paced["achieved_per_second"], "unpaced": unpaced["achieved_per_second"]},
-                  "unit": "accepted calls/s", "target": 0.9 * QUOTA, "target_label": "90% of quota",
-                  "better": "higher", "reference": ["unpaced"]},
-        "detail": {"paced": paced, "unpaced": unpaced},
-    }]
+    return [
+        {
+            "name": "quota",
+            "backend": backend,
+            "title": f"Under a {QUOTA:g}/s quota (Inventory Sync, {skus:,} SKUs)",
+            "result": (
+                f"{paced['fraction_of_quota']:.0%} of the quota, {paced['rate_limited']} x 429 of {paced['om_calls']} calls "
+                f"({paced['rate_limited_share']:.1%}); unpaced: {unpaced['fraction_of_quota']:.0%}, "
+                f"{unpaced['rate_limited']} x 429 ({unpaced['rate_limited_share']:.0%})"
+            ),
+            "target": ">= 90% of quota, < 1% 429",
+            "met": met,
+            "chart": {
+                "bars": {"paced": paced["achieved_per_second"], "unpaced": unpaced["achieved_per_second"]},
+                "unit": "accepted calls/s",
+                "target": 0.9 * QUOTA,
+                "target_label": "90% of quota",
+                "better": "higher",
+                "reference": ["unpaced"],
+            },
+            "detail": {"paced": paced, "unpaced": unpaced},
+        }
+    ]
 
 
 def bench_inventory(args, backend: str) -> list[dict]:
@@ -111,29 +154,46 @@ def bench_inventory(args, backend: str) -> list[dict]:
         with infra.Sandbox(db) as sandbox:
             env = infra.environment(db, sandbox.url)
             infra.drive(env, "onboarding.onboard", slug="bench-inv-hub", base_url=sandbox.url, skus=skus, seed=5)
-            wire_creds = infra.drive(env, "onboarding.onboard", slug="bench-inv-wire", base_url=sandbox.url, skus=skus, seed=5)
+            wire_creds = infra.drive(
+                env, "onboarding.onboard", slug="bench-inv-wire", base_url=sandbox.url, skus=skus, seed=5
+            )
             from . import wire
 
             infra.drive(env, "onboarding.settle")
             wire_result = wire.inventory(wire_creds)
             infra.drive(env, "onboarding.settle")
-            first = infra.drive(env, "bench_inventory.hub_run", slug="bench-inv-hub",
-                                profile=f"inventory-{backend}" if args.profile else None)
+            first = infra.drive(
+                env,
+                "bench_inventory.hub_run",
+                slug="bench-inv-hub",
+                profile=f"inventory-{backend}" if args.profile else None,
+            )
             second = infra.drive(env, "bench_inventory.hub_run", slug="bench-inv-hub")
     finally:
         db.drop()
     ratio = first["seconds"] / wire_result["seconds"]
     met = ratio <= INVENTORY_TARGET and first["peak_mb"] < 250 and second["adjust_calls"] == 0
-    return [{
-        "name": "inventory", "backend": backend, "title": f"Inventory Sync, {skus:,} SKUs",
-        "result": (f"hub {first['seconds']:.1f} s vs wire {wire_result['seconds']:.1f} s: {ratio:.2f}x; "
-                   f"peak {first['peak_mb']:.0f} MB; 2nd run {second['adjust_calls']} adjust calls"),
-        "target": f"<= {INVENTORY_TARGET}x wire, < 250 MB, 0 adjusts", "met": met,
-        "chart": {"bars": {"hub s": first["seconds"], "wire s": wire_result["seconds"]}, "unit": "seconds",
-                  "target": INVENTORY_TARGET * wire_result["seconds"], "target_label": f"{INVENTORY_TARGET} x wire",
-                  "reference": ["wire s"]},
-        "detail": {"skus": skus, "hub": first, "second_run": second, "wire": wire_result, "ratio": ratio},
-    }]
+    return [
+        {
+            "name": "inventory",
+            "backend": backend,
+            "title": f"Inventory Sync, {skus:,} SKUs",
+            "result": (
+                f"hub {first['seconds']:.1f} s vs wire {wire_result['seconds']:.1f} s: {ratio:.2f}x; "
+                f"peak {first['peak_mb']:.0f} MB; 2nd run {second['adjust_calls']} adjust calls"
+            ),
+            "target": f"<= {INVENTORY_TARGET}x wire, < 250 MB, 0 adjusts",
+            "met": met,
+            "chart": {
+                "bars": {"hub s": first["seconds"], "wire s": wire_result["seconds"]},
+                "unit": "seconds",
+                "target": INVENTORY_TARGET * wire_result["seconds"],
+                "target_label": f"{INVENTORY_TARGET} x wire",
+                "reference": ["wire s"],
+            },
+            "detail": {"skus": skus, "hub": first, "second_run": second, "wire": wire_result, "ratio": ratio},
+        }
+    ]
 
 
 def bench_dispatcher(args, backend: str) -> list[dict]:
@@ -146,15 +206,30 @@ def bench_dispatcher(args, backend: str) -> list[dict]:
     ticks = result["ticks"]
     quarter = next(t for t in ticks if t["share"] == 0.25)
     constant = len({t["queries"] for t in ticks}) == 1
-    return [{
-        "name": "dispatcher", "backend": backend, "title": f"Dispatcher tick, {n:,} connections",
-        "result": (f"{quarter['seconds'] * 1000:.0f} ms, {quarter['queries']} queries for {quarter['due']:,} due; "
-                   + ", ".join(f"{t['due']:,} due: {t['seconds'] * 1000:.0f} ms/{t['queries']} q" for t in ticks if t is not quarter)),
-        "target": "< 1 s, constant queries", "met": quarter["seconds"] < 1 and constant,
-        "chart": {"bars": {f"{t['due']:,} due": t["seconds"] * 1000 for t in ticks}, "unit": "ms per tick",
-                  "target": 1000, "target_label": "1 s"},
-        "detail": result,
-    }]
+    return [
+        {
+            "name": "dispatcher",
+            "backend": backend,
+            "title": f"Dispatcher tick, {n:,} connections",
+            "result": (
+                f"{quarter['seconds'] * 1000:.0f} ms, {quarter['queries']} queries for {quarter['due']:,} due; "
+                + ", ".join(
+                    f"{t['due']:,} due: {t['seconds'] * 1000:.0f} ms/{t['queries']} q"
+                    for t in ticks
+                    if t is not quarter
+                )
+            ),
+            "target": "< 1 s, constant queries",
+            "met": quarter["seconds"] < 1 and constant,
+            "chart": {
+                "bars": {f"{t['due']:,} due": t["seconds"] * 1000 for t in ticks},
+                "unit": "ms per tick",
+                "target": 1000,
+                "target_label": "1 s",
+            },
+            "detail": result,
+        }
+    ]
 
 
 def bench_admin(args, backend: str) -> list[dict]:
@@ -170,15 +245,24 @@ def bench_admin(args, backend: str) -> list[dict]:
         db.drop()
     pages = result["pages"]
     worst = max(p["median_ms"] for p in pages.values())
-    return [{
-        "name": "admin", "backend": backend, "title": f"Admin with {n:,} orders",
-        "result": ", ".join(f"{page} {p['median_ms']:.0f} ms" for page, p in pages.items())
-                  + (f" (set-up {result['build_seconds']:.0f} s)" if not result["reused"] else " (data reused)"),
-        "target": "< 300 ms each (median)", "met": worst < 300,
-        "chart": {"bars": {page: p["median_ms"] for page, p in pages.items()}, "unit": "median ms",
-                  "target": 300, "target_label": "300 ms"},
-        "detail": {**result, "kept_database": db.name if args.keep else None, "existed": existed},
-    }]
+    return [
+        {
+            "name": "admin",
+            "backend": backend,
+            "title": f"Admin with {n:,} orders",
+            "result": ", ".join(f"{page} {p['median_ms']:.0f} ms" for page, p in pages.items())
+            + (f" (set-up {result['build_seconds']:.0f} s)" if not result["reused"] else " (data reused)"),
+            "target": "< 300 ms each (median)",
+            "met": worst < 300,
+            "chart": {
+                "bars": {page: p["median_ms"] for page, p in pages.items()},
+                "unit": "median ms",
+                "target": 300,
+                "target_label": "300 ms",
+            },
+            "detail": {**result, "kept_database": db.name if args.keep else None, "existed": existed},
+        }
+    ]
 
 
 def bench_latency(args, backend: str) -> list[dict]:
@@ -195,14 +279,23 @@ def bench_latency(args, backend: str) -> list[dict]:
     finally:
         infra.stop(cluster)
         db.drop()
-    return [{
-        "name": "latency", "backend": backend, "title": f"Latency, {result['orders']} orders over {minutes:g} min",
-        "result": f"p50 {result['p50']:.0f} s, p95 {result['p95']:.0f} s, max {result['max']:.0f} s ({result['arrived']}/{result['orders']} arrived)",
-        "target": "p95 < 90 s", "met": result["p95"] < 90 and result["arrived"] == result["orders"],
-        "chart": {"bars": {"p50": result["p50"], "p95": result["p95"], "max": result["max"]}, "unit": "seconds",
-                  "target": 90, "target_label": "90 s"},
-        "detail": result,
-    }]
+    return [
+        {
+            "name": "latency",
+            "backend": backend,
+            "title": f"Latency, {result['orders']} orders over {minutes:g} min",
+            "result": f"p50 {result['p50']:.0f} s, p95 {result['p95']:.0f} s, max {result['max']:.0f} s ({result['arrived']}/{result['orders']} arrived)",
+            "target": "p95 < 90 s",
+            "met": result["p95"] < 90 and result["arrived"] == result["orders"],
+            "chart": {
+                "bars": {"p50": result["p50"], "p95": result["p95"], "max": result["max"]},
+                "unit": "seconds",
+                "target": 90,
+                "target_label": "90 s",
+            },
+            "detail": result,
+        }
+    ]
 
 
 RUNNERS = {
@@ -228,23 +321,45 @@ def machine() -> dict:
         except OSError:
             return ""
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-    mem_kb = next((int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal")), 0)
-    os_name = next((line.split("=", 1)[1].strip().strip('"') for line in open("/etc/os-release") if line.startswith("PRETTY_NAME")), platform.platform())
+    def lines(path):
+        try:
+            return pathlib.Path(path).read_text().splitlines()
+        except OSError:
+            return []
+
+    cpu = next((line.split(":", 1)[1].strip() for line in lines("/proc/cpuinfo") if line.startswith("model name")), "")
+    mem_kb = next((int(line.split()[1]) for line in lines("/proc/meminfo") if line.startswith("MemTotal")), 0)
+    os_name = next(
+        (
+            line.split("=", 1)[1].strip().strip('"')
+            for line in lines("/etc/os-release")
+            if line.startswith("PRETTY_NAME")
+        ),
+        platform.platform(),
+    )
     import sqlite3
 
     try:
         pg = infra.pg_sql("SHOW server_version")[0][0]
-    except Exception as exc:  # noqa: BLE001 - reported, the PostgreSQL benchmarks then fail on their own
+    except Exception as exc:
         pg = f"unavailable ({type(exc).__name__})"
-    return {"nproc": run("nproc"), "cpu": cpu, "ram_gb": round(mem_kb / 1024 / 1024, 1), "os": os_name,
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "postgresql": pg}
+    return {
+        "nproc": run("nproc"),
+        "cpu": cpu,
+        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "os": os_name,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg,
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", action="append", choices=sorted(RUNNERS), help="run only this benchmark (repeatable)")
-    parser.add_argument("--quick", action="store_true", help="small sizes, for checking the harness (not for the README)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes, for checking the harness (not for the README)"
+    )
     parser.add_argument("--backends", default="sqlite,postgres", help="for the per-backend benchmarks")
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) the admin benchmark's 1M-order database")
     parser.add_argument("--profile", action="store_true", help="pyinstrument profiles of the hub runs into results/")
@@ -255,28 +370,33 @@ def main(argv=None) -> int:
     needed = sorted({b for name in names for b in (backends if name in PER_BACKEND else DEFAULT_BACKENDS[name])})
     templates = infra.Database.prepare_templates(needed)
     print(f"migrated templates: {', '.join(f'{k} {v:.1f} s' for k, v in templates.items())}", flush=True)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     rows, failures = [], []
     for name in names:
-        for backend in (backends if name in PER_BACKEND else DEFAULT_BACKENDS[name]):
+        for backend in backends if name in PER_BACKEND else DEFAULT_BACKENDS[name]:
             print(f"== {name} on {backend} ...", flush=True)
             began = time.monotonic()
             try:
                 new = RUNNERS[name](args, backend)
-            except Exception as exc:  # noqa: BLE001 - one failed benchmark is reported, the others still run
+            except Exception as exc:
                 failures.append(f"{name}/{backend}: {exc}")
                 print(f"   FAILED: {exc}", flush=True)
                 continue
             for row in new:
                 row.update({"measured_at": now, "quick": args.quick, "seconds": time.monotonic() - began})
-                print(f"   {row['title']}: {row['result']}  [{'met' if row['met'] else 'MISSED'}: {row['target']}]", flush=True)
+                print(
+                    f"   {row['title']}: {row['result']}  [{'met' if row['met'] else 'MISSED'}: {row['target']}]",
+                    flush=True,
+                )
             rows.extend(new)
     results = report.merge(rows, machine(), now)
     report.write(results)
     print()
     print(report.table(results))
-    print(f"\n{len(rows)} result(s) in {time.monotonic() - started:.0f} s; "
-          f"written to benchmarks/results/latest.json and latest.png")
+    print(
+        f"\n{len(rows)} result(s) in {time.monotonic() - started:.0f} s; "
+        f"written to benchmarks/results/latest.json and latest.png"
+    )
     for failure in failures:
         print(f"FAILED {failure[:2000]}", file=sys.stderr)
     return 1 if failures else 0

@@ -6,10 +6,11 @@ client).
 Both take the credentials printed by `manage.py sandbox tenant` and make their calls one after the
 other on one keep-alive session per service, as the hub does for one connection.
 """
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 
@@ -27,10 +28,16 @@ def _om_session(om: dict) -> requests.Session:
 def _wms_session(wms: dict) -> requests.Session:
     session = requests.Session()
     session.trust_env = False
-    answer = session.post(f"{wms['base_url']}/AuthServer/api/Token", timeout=TIMEOUT, auth=(wms["client_id"], wms["client_secret"]),
-                          json={"grant_type": "client_credentials", "user_login": wms["user_login"]})
+    answer = session.post(
+        f"{wms['base_url']}/AuthServer/api/Token",
+        timeout=TIMEOUT,
+        auth=(wms["client_id"], wms["client_secret"]),
+        json={"grant_type": "client_credentials", "user_login": wms["user_login"]},
+    )
     answer.raise_for_status()
-    session.headers.update({"Authorization": f"Bearer {answer.json()['access_token']}", "Accept": "application/hal+json"})
+    session.headers.update(
+        {"Authorization": f"Bearer {answer.json()['access_token']}", "Accept": "application/hal+json"}
+    )
     return session
 
 
@@ -41,12 +48,20 @@ def order_download(creds: dict, *, page_size: int = 100) -> dict:
     calls = 0
     om_session, wms_session = _om_session(om), _wms_session(wms)
     calls += 2
-    until = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    until = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     orders, page = [], 1
     while True:
-        answer = om_session.get(f"{om['base_url']}/v1.1/orders", timeout=TIMEOUT, params={
-            "status": "AWAITING_3PL_EXPORT", "warehouseId": om["warehouse_id"], "modifiedDateTo": until,
-            "limit": page_size, "page": page})
+        answer = om_session.get(
+            f"{om['base_url']}/v1.1/orders",
+            timeout=TIMEOUT,
+            params={
+                "status": "AWAITING_3PL_EXPORT",
+                "warehouseId": om["warehouse_id"],
+                "modifiedDateTo": until,
+                "limit": page_size,
+                "page": page,
+            },
+        )
         answer.raise_for_status()
         calls += 1
         batch = answer.json()
@@ -56,12 +71,21 @@ def order_download(creds: dict, *, page_size: int = 100) -> dict:
         page += 1
     for order in orders:
         body = {
-            "customerIdentifier": {"id": wms["customer_id"]}, "facilityIdentifier": {"id": wms["facility_id"]},
+            "customerIdentifier": {"id": wms["customer_id"]},
+            "facilityIdentifier": {"id": wms["facility_id"]},
             "referenceNum": order["orderNumber"],
-            "shipTo": {"name": order.get("shipName"), "address1": order.get("shipAddress1"), "city": order.get("shipCity"),
-                       "state": order.get("shipState"), "zip": order.get("shipZipCode"), "country": order.get("shipCountry")},
-            "orderItems": [{"itemIdentifier": {"sku": item["product"]["masterSku"]}, "qty": item["quantityOrdered"]}
-                           for item in order["orderItems"]],
+            "shipTo": {
+                "name": order.get("shipName"),
+                "address1": order.get("shipAddress1"),
+                "city": order.get("shipCity"),
+                "state": order.get("shipState"),
+                "zip": order.get("shipZipCode"),
+                "country": order.get("shipCountry"),
+            },
+            "orderItems": [
+                {"itemIdentifier": {"sku": item["product"]["masterSku"]}, "qty": item["quantityOrdered"]}
+                for item in order["orderItems"]
+            ],
         }
         answer = wms_session.post(f"{wms['base_url']}/orders", json=body, timeout=TIMEOUT)
         calls += 1
@@ -80,8 +104,11 @@ def inventory(creds: dict, *, om_page_size: int = 200, adjust_batch: int = 200, 
     available: dict[str, float] = {}
     page = 1
     while True:
-        answer = wms_session.get(f"{wms['base_url']}/inventory/stocksummaries", timeout=TIMEOUT, params={
-            "pgsiz": wms_page_size, "pgnum": page})
+        answer = wms_session.get(
+            f"{wms['base_url']}/inventory/stocksummaries",
+            timeout=TIMEOUT,
+            params={"pgsiz": wms_page_size, "pgnum": page},
+        )
         answer.raise_for_status()
         calls += 1
         body = answer.json()
@@ -94,8 +121,11 @@ def inventory(creds: dict, *, om_page_size: int = 200, adjust_batch: int = 200, 
         page += 1
     stock, page = {}, 1
     while True:
-        answer = om_session.get(f"{om['base_url']}/v1/productstocks/total", timeout=TIMEOUT, params={
-            "warehouseId": om["warehouse_id"], "limit": om_page_size, "page": page})
+        answer = om_session.get(
+            f"{om['base_url']}/v1/productstocks/total",
+            timeout=TIMEOUT,
+            params={"warehouseId": om["warehouse_id"], "limit": om_page_size, "page": page},
+        )
         answer.raise_for_status()
         calls += 1
         rows = answer.json()
@@ -110,12 +140,25 @@ def inventory(creds: dict, *, om_page_size: int = 200, adjust_batch: int = 200, 
             on_hand, locked = stock[sku]
             target = int(qty) + max(0, locked)
             if target != on_hand:
-                items.append({"warehouseId": om["warehouse_id"], "masterSku": sku, "onHandQuantity": target,
-                              "stockLocationName": "GLOBAL"})
+                items.append(
+                    {
+                        "warehouseId": om["warehouse_id"],
+                        "masterSku": sku,
+                        "onHandQuantity": target,
+                        "stockLocationName": "GLOBAL",
+                    }
+                )
     for start in range(0, len(items), adjust_batch):
-        answer = om_session.post(f"{om['base_url']}/v1.1/inventory/adjust", json=items[start:start + adjust_batch], timeout=TIMEOUT)
+        answer = om_session.post(
+            f"{om['base_url']}/v1.1/inventory/adjust", json=items[start : start + adjust_batch], timeout=TIMEOUT
+        )
         answer.raise_for_status()
         calls += 1
     seconds = time.monotonic() - started
-    return {"skus": len(available), "adjusted": len(items), "seconds": seconds, "calls": calls,
-            "ms_per_call": 1000 * seconds / calls}
+    return {
+        "skus": len(available),
+        "adjusted": len(items),
+        "seconds": seconds,
+        "calls": calls,
+        "ms_per_call": 1000 * seconds / calls,
+    }

@@ -5,6 +5,7 @@ Every failure of an outside call ends as one of these, so a job only has to ask 
 needed). ``str(exc)`` is a plain-words message that is safe to show in the admin; the server's
 answer is kept in ``body_excerpt``, already redacted and capped, never the raw body.
 """
+
 from __future__ import annotations
 
 from typing import Any

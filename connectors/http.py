@@ -28,6 +28,7 @@ What it guarantees (the calls it carries and their evidence: docs/wire-protocols
   ``connectors.ip_policy`` rule on top, which also judges IPv6 forms embedding an IPv4 address
   by that address), so a tenant's base URL cannot reach the hub's own network.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -71,7 +72,13 @@ from connectors.ip_policy import GuardedIPFilterAdapter
 from connectors.redaction import excerpt, strip_query
 
 __all__ = [
-    "CallRecord", "HttpClient", "HubRetry", "JsonObject", "RatePacer", "duplicate_keys_in", "parse_json",
+    "CallRecord",
+    "HttpClient",
+    "HubRetry",
+    "JsonObject",
+    "RatePacer",
+    "duplicate_keys_in",
+    "parse_json",
     "retry_after_from_headers",
 ]
 
@@ -359,7 +366,8 @@ def parse_json(response: requests.Response, *, service: str = "the server", meth
     if "html" in content_type.lower() or head == b"<":
         raise MalformedResponse(
             f"{service} sent an HTML page instead of JSON for {where} (is the base URL right?)",
-            body_excerpt=excerpt(response.text), **common,
+            body_excerpt=excerpt(response.text),
+            **common,
         )
 
     def reject_constant(name: str):
@@ -370,7 +378,8 @@ def parse_json(response: requests.Response, *, service: str = "the server", meth
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedResponse(
             f"{service} sent invalid JSON for {where} ({type(exc).__name__})",
-            body_excerpt=excerpt(response.text), **common,
+            body_excerpt=excerpt(response.text),
+            **common,
         ) from None
 
 
@@ -441,7 +450,9 @@ class HttpClient:
         block_private_addresses: bool = False,
     ) -> None:
         if not base_url or urlsplit(base_url).scheme not in ("http", "https"):
-            raise PermanentError(f"{service} base URL must start with http:// or https:// (got {strip_query(base_url)!r})")
+            raise PermanentError(
+                f"{service} base URL must start with http:// or https:// (got {strip_query(base_url)!r})"
+            )
         self.base_url = base_url.rstrip("/")
         self.timeout = _normalise_timeout(timeout)
         self.service = service
@@ -534,7 +545,9 @@ class HttpClient:
         """
         method = method.upper()
         url = self.url_for(path)
-        record_path = urlsplit(url).path if path.startswith(("http://", "https://")) else "/" + strip_query(path).lstrip("/")
+        record_path = (
+            urlsplit(url).path if path.startswith(("http://", "https://")) else "/" + strip_query(path).lstrip("/")
+        )
         self._pacer.acquire()
         log = _AttemptLog(idempotent)
         token = _ATTEMPTS.set(log)
@@ -542,8 +555,15 @@ class HttpClient:
         failure: ConnectorError | None = None
         try:
             response = self.session.request(
-                method, url, params=params, json=json, data=data, headers=headers,
-                timeout=self.timeout, allow_redirects=False, stream=True,
+                method,
+                url,
+                params=params,
+                json=json,
+                data=data,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
             )
             self._read_body(response, method, record_path)
         except ConnectorError as exc:
@@ -579,7 +599,10 @@ class HttpClient:
         declared = response.headers.get("Content-Length", "")
         too_big = ResponseTooLarge(
             f"{self._Service} sent an answer larger than {format_size(self.max_response_bytes)} "
-            f"for {method} {path}; it was not read", status=response.status_code, method=method, path=path,
+            f"for {method} {path}; it was not read",
+            status=response.status_code,
+            method=method,
+            path=path,
         )
         if declared.isdigit() and int(declared) > self.max_response_bytes:
             response.close()
@@ -594,7 +617,9 @@ class HttpClient:
                 if time.monotonic() > deadline:
                     raise NetworkError(
                         f"{self._Service} took more than {self.max_body_seconds:g} s to send its answer to {method} {path}",
-                        status=response.status_code, method=method, path=path,
+                        status=response.status_code,
+                        method=method,
+                        path=path,
                     )
                 chunks.append(chunk)
         except ConnectorError:
@@ -621,17 +646,29 @@ class HttpClient:
         if any(isinstance(c, InvalidIPAddress) for c in _causes(exc)):
             return PermanentError(
                 f"Refused to connect to {self.service} at {host}: it resolves to a private, loopback or "
-                "link-local address (allowed only for the sandbox)", **common,
+                "link-local address (allowed only for the sandbox)",
+                **common,
             )
-        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                            requests.exceptions.InvalidSchema, requests.exceptions.InvalidHeader)):
+        if isinstance(
+            exc,
+            (
+                requests.exceptions.InvalidURL,
+                requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema,
+                requests.exceptions.InvalidHeader,
+            ),
+        ):
             return PermanentError(f"Invalid request to {self.service}: {type(exc).__name__}", **common)
         if isinstance(exc, requests.exceptions.ContentDecodingError):
-            return MalformedResponse(f"{self._Service} sent a body that could not be decoded for {method} {path}", **common)
+            return MalformedResponse(
+                f"{self._Service} sent a body that could not be decoded for {method} {path}", **common
+            )
         if isinstance(exc, requests.exceptions.RetryError):
             return ServerError(f"{self._Service} kept failing on {method} {path}", **common)
         # A GET whose read timeouts used up its retries arrives as ConnectionError(MaxRetryError(ReadTimeoutError)).
-        if isinstance(exc, requests.exceptions.ReadTimeout) or any(isinstance(c, ReadTimeoutError) for c in _causes(exc)):
+        if isinstance(exc, requests.exceptions.ReadTimeout) or any(
+            isinstance(c, ReadTimeoutError) for c in _causes(exc)
+        ):
             return NetworkError(
                 f"{self._Service} at {where} did not answer {method} {path} within {self.timeout[1]:g} s", **common
             )
@@ -661,12 +698,14 @@ class HttpClient:
             wait_text = f"; it asks to wait {wait:g} s" if wait is not None else ""
             return RateLimited(
                 f"{self._Service} is rate limiting {method} {path} (HTTP 429){tries}{wait_text}",
-                retry_after=wait if wait is not None else DEFAULT_429_WAIT, **common,
+                retry_after=wait if wait is not None else DEFAULT_429_WAIT,
+                **common,
             )
         if status >= 500:
             return ServerError(
                 f"{self._Service} failed on {method} {path} with HTTP {status}{tries}{suffix}",
-                retry_after=retry_after_from_headers(response.headers), **common,
+                retry_after=retry_after_from_headers(response.headers),
+                **common,
             )
         if 400 <= status < 500:
             return RequestRejected(

@@ -17,6 +17,7 @@ requests-hardened 1.3.0 unwraps only the mapped form (`ip_filter.get_ip_address`
 is its adapter with this rule applied to the address it resolved and is about to connect to (no
 second DNS lookup, so the answer cannot change between check and connect).
 """
+
 from __future__ import annotations
 
 import ipaddress

@@ -30,6 +30,7 @@ each raise ``InstallError`` with a message an operator can act on; anything else
 status and the OAuth error. Every call goes through ``connectors.http.HttpClient`` (timeouts,
 redaction, hardened transport). This module imports no app of ours.
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,8 +46,15 @@ __all__ = ["InstallError", "TokenGrant", "authorize_url", "exchange_code", "DEFA
 
 SERVICE = "Order Manager"
 # What the hub's jobs call: orders (read, send to fulfillment), shipments, inventory, products.
-DEFAULT_SCOPES = ("read_orders", "write_orders", "read_shipments", "write_shipments",
-                  "read_inventory", "write_inventory", "read_products")
+DEFAULT_SCOPES = (
+    "read_orders",
+    "write_orders",
+    "read_shipments",
+    "write_shipments",
+    "read_inventory",
+    "write_inventory",
+    "read_products",
+)
 
 
 class InstallError(PermanentError):
@@ -74,15 +82,21 @@ class TokenGrant:
     account: str = ""  # an account name, if the answer tells one (unverified: no source shows one)
 
 
-def authorize_url(authorize_endpoint: str, *, app_key: str, redirect_uri: str, state: str,
-                  scopes: Sequence[str] = DEFAULT_SCOPES) -> str:
+def authorize_url(
+    authorize_endpoint: str, *, app_key: str, redirect_uri: str, state: str, scopes: Sequence[str] = DEFAULT_SCOPES
+) -> str:
     """The install URL the operator's browser is sent to (see the module docstring, step 1)."""
     if not app_key:
         raise ValueError("The Order Manager app key is not configured (HUB_OM_APP_KEY)")
-    query = urlencode({
-        "client_id": app_key, "scope": " ".join(s.lower() for s in scopes),
-        "redirect_uri": redirect_uri, "response_type": "code", "state": state,
-    })  # urlencode writes the spaces as "+", the separator skubanaAccess uses
+    query = urlencode(
+        {
+            "client_id": app_key,
+            "scope": " ".join(s.lower() for s in scopes),
+            "redirect_uri": redirect_uri,
+            "response_type": "code",
+            "state": state,
+        }
+    )  # urlencode writes the spaces as "+", the separator skubanaAccess uses
     separator = "&" if urlsplit(authorize_endpoint).query else "?"
     return f"{authorize_endpoint}{separator}{query}"
 
@@ -91,8 +105,16 @@ def _basic(app_key: str, app_secret: str) -> str:
     return "Basic " + base64.b64encode(f"{app_key}:{app_secret}".encode()).decode("ascii")
 
 
-def exchange_code(token_endpoint: str, *, app_key: str, app_secret: str, code: str, redirect_uri: str,
-                  http: HttpClient | None = None, **http_options: Any) -> TokenGrant:
+def exchange_code(
+    token_endpoint: str,
+    *,
+    app_key: str,
+    app_secret: str,
+    code: str,
+    redirect_uri: str,
+    http: HttpClient | None = None,
+    **http_options: Any,
+) -> TokenGrant:
     """Exchange a one-time install ``code`` for a ``TokenGrant`` (module docstring, steps 2-3).
 
     Never retried: a code can be used once, so a lost answer needs a new install.
@@ -105,7 +127,10 @@ def exchange_code(token_endpoint: str, *, app_key: str, app_secret: str, code: s
     client = http if http is not None else HttpClient(token_endpoint, service=SERVICE, max_retries=0, **http_options)
     try:
         response = client.request(
-            "POST", token_endpoint, idempotent=False, ok_statuses=(200, 400, 401),
+            "POST",
+            token_endpoint,
+            idempotent=False,
+            ok_statuses=(200, 400, 401),
             data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
             headers={"Authorization": _basic(app_key, app_secret), "Accept": "application/json"},
         )
@@ -117,17 +142,27 @@ def exchange_code(token_endpoint: str, *, app_key: str, app_secret: str, code: s
         raise _refusal(response.status_code, body, path)
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token.strip():
-        raise InstallError(f"Order Manager answered POST {path} without an access_token "
-                           f"(got {type(body).__name__} with keys {sorted(body)[:8] if isinstance(body, dict) else '-'})",
-                           method="POST", path=path)
+        raise InstallError(
+            f"Order Manager answered POST {path} without an access_token "
+            f"(got {type(body).__name__} with keys {sorted(body)[:8] if isinstance(body, dict) else '-'})",
+            method="POST",
+            path=path,
+        )
     token_type = body.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
-        raise InstallError(f"Order Manager answered POST {path} with token_type {token_type!r:.30}, not bearer",
-                           method="POST", path=path)
+        raise InstallError(
+            f"Order Manager answered POST {path} with token_type {token_type!r:.30}, not bearer",
+            method="POST",
+            path=path,
+        )
     scope = body.get("scope")
     account = body.get("account") or body.get("username") or ""
-    return TokenGrant(access_token=token, token_type=token_type, scope=scope if isinstance(scope, str) else "",
-                      account=account if isinstance(account, str) else "")
+    return TokenGrant(
+        access_token=token,
+        token_type=token_type,
+        scope=scope if isinstance(scope, str) else "",
+        account=account if isinstance(account, str) else "",
+    )
 
 
 def _refusal(status: int, body: Any, path: str) -> ConnectorError:
@@ -135,11 +170,15 @@ def _refusal(status: int, body: Any, path: str) -> ConnectorError:
     description = str(body.get("error_description", "")) if isinstance(body, dict) else ""
     detail = f"{error}: {description}".strip(": ")[:200]
     if error == "invalid_grant":
-        message = ("Order Manager refused the install code (invalid_grant): it was already used or has expired. "
-                   "Start Connect to Order Manager again for a new code.")
+        message = (
+            "Order Manager refused the install code (invalid_grant): it was already used or has expired. "
+            "Start Connect to Order Manager again for a new code."
+        )
     elif error == "invalid_client" or status == 401:
-        message = ("Order Manager refused the hub's app credentials (HTTP 401): check HUB_OM_APP_KEY and "
-                   f"HUB_OM_APP_SECRET ({detail or 'no detail'}).")
+        message = (
+            "Order Manager refused the hub's app credentials (HTTP 401): check HUB_OM_APP_KEY and "
+            f"HUB_OM_APP_SECRET ({detail or 'no detail'})."
+        )
     else:
         message = f"Order Manager refused the code exchange (HTTP {status}, {detail or 'no OAuth error'})."
     return InstallError(message, oauth_error=error, status=status, method="POST", path=path)

@@ -13,13 +13,13 @@ Contract:
   ``MalformedResponse``; string fields are passed through as Order Manager sent them;
 - the client builds no Django objects and imports no app of ours.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
-
 
 from connectors.errors import (
     AuthenticationError,
@@ -119,7 +119,7 @@ def format_datetime(value: datetime) -> str:
     """UTC ``yyyy-MM-ddTHH:mm:ssZ`` as Order Manager expects; naive datetimes are refused."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("Order Manager dates must be timezone-aware (got a naive datetime)")
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _is_int(value: Any) -> bool:
@@ -183,7 +183,10 @@ class OrderManagerClient:
             raise AuthenticationError(
                 f"Order Manager rejected the access token for {method} {path} (HTTP 401): the app install "
                 "was revoked or the token is wrong; reconnect the connection to Order Manager",
-                status=exc.status, body_excerpt=exc.body_excerpt, method=method, path=path,
+                status=exc.status,
+                body_excerpt=exc.body_excerpt,
+                method=method,
+                path=path,
             ) from None
 
     # -- shape checks --------------------------------------------------------------------
@@ -192,13 +195,16 @@ class OrderManagerClient:
         if not isinstance(value, list):
             raise MalformedResponse(
                 f"Order Manager answered {method} {path} with {type(value).__name__} where a list of {what} was expected",
-                method=method, path=path,
+                method=method,
+                path=path,
             )
         for index, item in enumerate(value):
             if not isinstance(item, dict):
                 raise MalformedResponse(
                     f"Order Manager answered {method} {path} with a {type(item).__name__} at position {index} "
-                    f"where {what} was expected", method=method, path=path,
+                    f"where {what} was expected",
+                    method=method,
+                    path=path,
                 )
         return value
 
@@ -210,7 +216,8 @@ class OrderManagerClient:
         if not _is_int(value):
             raise MalformedResponse(
                 f"Order Manager answered {method} {path} with {what} whose {key} is {value!r:.40}, not an integer",
-                method=method, path=path,
+                method=method,
+                path=path,
             )
         return value
 
@@ -222,7 +229,8 @@ class OrderManagerClient:
         if not isinstance(value, str):
             raise MalformedResponse(
                 f"Order Manager answered {method} {path} with {what} whose {key} is {value!r:.40}, not a string",
-                method=method, path=path,
+                method=method,
+                path=path,
             )
         return value
 
@@ -245,18 +253,17 @@ class OrderManagerClient:
         if len(exact) == 1:
             return exact[0]
         wanted = (name or "").strip().casefold()
-        loose = [w for w in warehouses if w["name"].strip().casefold() == wanted] if not exact else exact
+        loose = exact if exact else [w for w in warehouses if w["name"].strip().casefold() == wanted]
         if len(loose) == 1:
             return loose[0]
         listing = ", ".join(f'"{n}"' for n in names) or "none"
         if len(loose) > 1:
             raise WarehouseNotFound(
                 f'Several Order Manager warehouses are named "{name}"; rename one so the name is unique. '
-                f"Available: {listing}", available=names,
+                f"Available: {listing}",
+                available=names,
             )
-        raise WarehouseNotFound(
-            f'Order Manager has no warehouse named "{name}". Available: {listing}', available=names
-        )
+        raise WarehouseNotFound(f'Order Manager has no warehouse named "{name}". Available: {listing}', available=names)
 
     # -- orders --------------------------------------------------------------------------
     def iter_orders(
@@ -325,20 +332,30 @@ class OrderManagerClient:
             if len(ids) == 1:
                 raise ResponseTooLarge(
                     f"{exc} Order {ids[0]} alone is over the cap; split or trim it in Order Manager",
-                    status=exc.status, method="GET", path=path,
+                    status=exc.status,
+                    method="GET",
+                    path=path,
                 ) from exc
             half = len(ids) // 2
             return self.get_orders(ids[:half]) + self.get_orders(ids[half:])
         if not isinstance(value, list):
             raise MalformedResponse(
                 f"Order Manager answered GET {path} with {type(value).__name__} where a list of orders was expected",
-                method="GET", path=path,
+                method="GET",
+                path=path,
             )
         return value
 
     # -- paging --------------------------------------------------------------------------
     def _pages(
-        self, path: str, params: dict, limit: int, what: str, *, key, check,
+        self,
+        path: str,
+        params: dict,
+        limit: int,
+        what: str,
+        *,
+        key,
+        check,
         on_too_large: Callable[[OversizeItem], None] | None = None,
     ) -> Iterator[list[dict]]:
         """Pages of a ``page``/``limit`` collection, with the two guards against endless paging.
@@ -362,14 +379,17 @@ class OrderManagerClient:
             if page_number > self.max_pages:
                 raise MalformedResponse(
                     f"Order Manager kept returning full pages of {what} from GET {path} beyond page {self.max_pages}; "
-                    "stopped to avoid an endless loop", method="GET", path=path,
+                    "stopped to avoid an endless loop",
+                    method="GET",
+                    path=path,
                 )
             try:
                 items = self._page(path, params, page_number, limit, what, check, oversize)
             except ResponseTooLarge as exc:
                 start = (page_number - 1) * limit
                 found = yield from self._window(
-                    path, params, start, start + limit, limit, what, key, check, on_too_large, oversize, exc)
+                    path, params, start, start + limit, limit, what, key, check, on_too_large, oversize, exc
+                )
                 if found < limit:
                     return
                 previous = None
@@ -405,7 +425,9 @@ class OrderManagerClient:
                 items = self._page(path, params, page_number, size, what, check, oversize)
             except ResponseTooLarge as smaller:
                 low, high = max(start, first), min(end, first + size)
-                got = yield from self._window(path, params, low, high, size, what, key, check, on_too_large, oversize, smaller)
+                got = yield from self._window(
+                    path, params, low, high, size, what, key, check, on_too_large, oversize, smaller
+                )
                 found += got
                 if got < high - low:
                     return found
@@ -416,7 +438,7 @@ class OrderManagerClient:
             if items and keys == previous:
                 raise self._repeated(what, path, page_number)
             previous = keys
-            inside = items[max(0, start - first):end - first]
+            inside = items[max(0, start - first) : end - first]
             if inside:
                 yield inside
             found += len(inside)
@@ -435,7 +457,9 @@ class OrderManagerClient:
                 raise MalformedResponse(
                     f"{exc}: over the size cap {oversize[0]} times in a row, down to one item a page; "
                     "Order Manager seems to answer too much whatever is asked, so the read stopped",
-                    status=exc.status, method="GET", path=path,
+                    status=exc.status,
+                    method="GET",
+                    path=path,
                 ) from exc
             raise
         oversize[0] = 0
@@ -443,7 +467,8 @@ class OrderManagerClient:
             if not isinstance(answer, list):
                 raise MalformedResponse(
                     f"Order Manager answered GET {path} with {type(answer).__name__} where a list of {what} was expected",
-                    method="GET", path=path,
+                    method="GET",
+                    path=path,
                 )
             return answer
         items = self._list_of_dicts(answer, what, "GET", path)
@@ -455,13 +480,16 @@ class OrderManagerClient:
     def _repeated(what: str, path: str, page_number: int) -> MalformedResponse:
         return MalformedResponse(
             f"Order Manager returned the same {what} for page {page_number} as for page {page_number - 1} "
-            f"of GET {path}; it seems to ignore the page parameter", method="GET", path=path,
+            f"of GET {path}; it seems to ignore the page parameter",
+            method="GET",
+            path=path,
         )
 
     def _oversize_item(self, path: str, params: dict, position: int, what: str) -> OversizeItem:
         filters = ", ".join(
             f"{name}={','.join(map(str, value)) if isinstance(value, list) else value}"
-            for name, value in params.items() if name not in ("page", "limit")
+            for name, value in params.items()
+            if name not in ("page", "limit")
         )
         cap = getattr(self.http, "max_response_bytes", None)
         message = (
@@ -475,8 +503,9 @@ class OrderManagerClient:
         path = f"/v1.1/orders/{int(order_id)}"
         order = self._call("GET", path)
         if not isinstance(order, dict):
-            raise MalformedResponse(f"Order Manager answered GET {path} with {type(order).__name__}, not an order",
-                                    method="GET", path=path)
+            raise MalformedResponse(
+                f"Order Manager answered GET {path} with {type(order).__name__}, not an order", method="GET", path=path
+            )
         self._require_int(order, "orderId", "an order", "GET", path)
         return order
 
@@ -490,25 +519,36 @@ class OrderManagerClient:
         ``errors``; the call itself only raises for transport/HTTP failures. Not retried on 5xx.
         """
         ids = [int(order_id) for order_id in order_ids]
-        merged: dict[str, Any] = {"message": "", "errors": [], "results": {}, "ordersRemaining": False, "orderBatches": []}
+        merged: dict[str, Any] = {
+            "message": "",
+            "errors": [],
+            "results": {},
+            "ordersRemaining": False,
+            "orderBatches": [],
+        }
         path = "/v1/orders/sendtofulfillment"
         messages: list[str] = []
         for start in range(0, len(ids), MAX_SEND_TO_FULFILLMENT):
-            chunk = ids[start:start + MAX_SEND_TO_FULFILLMENT]
+            chunk = ids[start : start + MAX_SEND_TO_FULFILLMENT]
             body = self._call("POST", path, params={"orderId": chunk, "warehouseId": int(warehouse_id)})
             if not isinstance(body, dict):
-                raise MalformedResponse(f"Order Manager answered POST {path} with {type(body).__name__}, not an object",
-                                        method="POST", path=path)
+                raise MalformedResponse(
+                    f"Order Manager answered POST {path} with {type(body).__name__}, not an object",
+                    method="POST",
+                    path=path,
+                )
             errors = body.get("errors") or []
             self._list_of_dicts(errors, "validation errors", "POST", path)
             results = body.get("results") or {}
             if not isinstance(results, dict):
-                raise MalformedResponse(f"Order Manager answered POST {path} with results that are not an object",
-                                        method="POST", path=path)
+                raise MalformedResponse(
+                    f"Order Manager answered POST {path} with results that are not an object", method="POST", path=path
+                )
             remaining = body.get("ordersRemaining", False)
             if not isinstance(remaining, bool):
-                raise MalformedResponse(f"Order Manager answered POST {path} with a non-boolean ordersRemaining",
-                                        method="POST", path=path)
+                raise MalformedResponse(
+                    f"Order Manager answered POST {path} with a non-boolean ordersRemaining", method="POST", path=path
+                )
             merged["errors"].extend(errors)
             merged["results"].update(results)
             merged["ordersRemaining"] = merged["ordersRemaining"] or remaining
@@ -534,20 +574,29 @@ class OrderManagerClient:
             return []
         path = "/v1.1/shipment/external"
         body = {"notifyCustomer": bool(notify_customer), "updateChannel": bool(update_channel), "shipments": shipments}
-        answer = self._list_of_dicts(self._call("PUT", path, json=body, idempotent=False), "batched orders", "PUT", path)
+        answer = self._list_of_dicts(
+            self._call("PUT", path, json=body, idempotent=False), "batched orders", "PUT", path
+        )
         results = []
         for batched in answer:
             status = self._require_str(batched, "status", "a batched order", "PUT", path)
             order = batched.get("order") or {}
             if not isinstance(order, dict):
-                raise MalformedResponse(f"Order Manager answered PUT {path} with a batched order whose order is not an object",
-                                        method="PUT", path=path)
-            results.append(ShipmentResult(
-                order_id=self._require_int(order, "orderId", "a batched order", "PUT", path, optional=True),
-                order_number=self._require_str(order, "orderNumber", "a batched order", "PUT", path, optional=True),
-                status=status,
-                message=self._require_str(batched, "processingMessage", "a batched order", "PUT", path, optional=True),
-            ))
+                raise MalformedResponse(
+                    f"Order Manager answered PUT {path} with a batched order whose order is not an object",
+                    method="PUT",
+                    path=path,
+                )
+            results.append(
+                ShipmentResult(
+                    order_id=self._require_int(order, "orderId", "a batched order", "PUT", path, optional=True),
+                    order_number=self._require_str(order, "orderNumber", "a batched order", "PUT", path, optional=True),
+                    status=status,
+                    message=self._require_str(
+                        batched, "processingMessage", "a batched order", "PUT", path, optional=True
+                    ),
+                )
+            )
         return results
 
     # -- inventory -----------------------------------------------------------------------
@@ -569,7 +618,7 @@ class OrderManagerClient:
         else:
             wanted = {sku for sku in skus if sku}
             unique = sorted(wanted)
-            queries = [{**base, "sku": unique[i:i + SKUS_PER_QUERY]} for i in range(0, len(unique), SKUS_PER_QUERY)]
+            queries = [{**base, "sku": unique[i : i + SKUS_PER_QUERY]} for i in range(0, len(unique), SKUS_PER_QUERY)]
         seen: set[tuple] = set()
         for params in queries:
             for page in self._pages(path, params, limit, "stock totals", key=self._stock_key, check=self._check_stock):
@@ -591,8 +640,9 @@ class OrderManagerClient:
         path = "/v1/productstocks/total"
         product = row.get("product")
         if not isinstance(product, dict):
-            raise MalformedResponse(f"Order Manager answered GET {path} with a stock total without a product",
-                                    method="GET", path=path)
+            raise MalformedResponse(
+                f"Order Manager answered GET {path} with a stock total without a product", method="GET", path=path
+            )
         self._require_str(product, "masterSku", "a stock total's product", "GET", path)
         self._require_int(product, "productId", "a stock total's product", "GET", path, optional=True)
         for key in ("onHandQuantity", "lockedQuantity", "allocatedQuantity", "availableQuantity"):
@@ -627,7 +677,7 @@ class OrderManagerClient:
             self._check_adjust_item(item)
         results: list[AdjustResult] = []
         for start in range(0, len(items), batch_size):
-            results.extend(self._adjust_batch(list(items[start:start + batch_size])))
+            results.extend(self._adjust_batch(list(items[start : start + batch_size])))
         return results
 
     @staticmethod
@@ -650,8 +700,11 @@ class OrderManagerClient:
                 raise
             body, rejected = exc.details, True
         if not isinstance(body, dict):
-            raise MalformedResponse(f"Order Manager answered POST {path} with {type(body).__name__}, not an object",
-                                    method="POST", path=path)
+            raise MalformedResponse(
+                f"Order Manager answered POST {path} with {type(body).__name__}, not an object",
+                method="POST",
+                path=path,
+            )
         errors = self._list_of_dicts(body.get("errors") or [], "validation errors", "POST", path)
         per_item: dict[int, list[dict]] = {}
         unmatched: list[dict] = []
@@ -670,8 +723,14 @@ class OrderManagerClient:
                 code = str(failures[0].get("errorCode") or "ERROR")
                 results.append(AdjustResult(sku_of(item), False, code, "; ".join(notes)))
             elif rejected:
-                results.append(AdjustResult(sku_of(item), False, "BATCH_REJECTED",
-                                            str(body.get("message") or "Order Manager rejected the whole batch")))
+                results.append(
+                    AdjustResult(
+                        sku_of(item),
+                        False,
+                        "BATCH_REJECTED",
+                        str(body.get("message") or "Order Manager rejected the whole batch"),
+                    )
+                )
             else:
                 results.append(AdjustResult(sku_of(item), True, "", "; ".join(notes)))
         for error in unmatched:
@@ -702,7 +761,9 @@ class OrderManagerClient:
         else:
             sku, product_id = (identifier if isinstance(identifier, str) else None), None
         for position, item in enumerate(batch):
-            if (sku and item.get("masterSku") == sku) or (product_id is not None and item.get("productId") == product_id):
+            if (sku and item.get("masterSku") == sku) or (
+                product_id is not None and item.get("productId") == product_id
+            ):
                 return position
         return None
 
@@ -716,8 +777,11 @@ class OrderManagerClient:
             if config is None:
                 continue
             if not isinstance(config, dict):
-                raise MalformedResponse(f"Order Manager answered GET {path} with a throttleConfig that is not an object",
-                                        method="GET", path=path)
+                raise MalformedResponse(
+                    f"Order Manager answered GET {path} with a throttleConfig that is not an object",
+                    method="GET",
+                    path=path,
+                )
             for key in ("quotaMaxRequest", "quotaMaxRequestHourly", "quotaRestoreRate"):
                 self._require_int(config, key, "a throttle limit", "GET", path, optional=True)
         return limits

@@ -8,6 +8,7 @@
   message), masking ``"password": "..."``, ``password=...``, ``Authorization: ...`` and
   ``Bearer xyz`` patterns.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -35,7 +36,10 @@ _TEXT_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # "password": 12345 / null-less bare values in JSON
     (re.compile(rf"""(["'])({_KEY})\1(\s*:\s*)(?!["'\s])[^,}}\]\s]+""", re.IGNORECASE), rf"\1\2\1\3{MASK}"),
     # Authorization: Bearer xyz / Cookie: a=b (header-like lines), up to the end of line
-    (re.compile(r"\b(authorization|proxy-authorization|cookie|set-cookie)(\s*:\s*)[^\r\n]+", re.IGNORECASE), rf"\1\2{MASK}"),
+    (
+        re.compile(r"\b(authorization|proxy-authorization|cookie|set-cookie)(\s*:\s*)[^\r\n]+", re.IGNORECASE),
+        rf"\1\2{MASK}",
+    ),
     # Bearer / Basic credentials anywhere
     (re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), rf"\1 {MASK}"),
     # password=... in form bodies and query strings

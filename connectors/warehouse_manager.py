@@ -16,6 +16,7 @@ Contract (wire details and their evidence, call by call: docs/wire-protocols.md)
 Every failure is one of ``connectors.errors``' types (plus ``DuplicateOrder`` and
 ``OrderNotCancellable`` below), so a job only needs ``exc.transient`` to decide what to do.
 """
+
 from __future__ import annotations
 
 import base64
@@ -24,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -234,8 +235,11 @@ def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> st
     """A plain-words message for a WMS error answer (.NET ``$type``/``ErrorCode``/``Hint``/``Message``)."""
     fields = _error_fields(body)
     words = _STATUS_WORDS.get(status or 0, "answered with an error")
-    parts = [f"Warehouse Manager {words}" + (f" while trying to {action}" if action else "")
-             + (f" (HTTP {status})" if status else "")]
+    parts = [
+        f"Warehouse Manager {words}"
+        + (f" while trying to {action}" if action else "")
+        + (f" (HTTP {status})" if status else "")
+    ]
     code = fields.get("code", "")
     if code:
         parts.append(_ERROR_CODE_WORDS.get(code, f"error code {code}"))
@@ -259,8 +263,10 @@ def _camel(data: Any) -> Any:
     if isinstance(data, list):
         return [_camel(value) for value in data]
     if isinstance(data, Mapping):
-        return {(k[:1].lower() + k[1:] if isinstance(k, str) and not k.startswith(("$", "_")) else k): _camel(v)
-                for k, v in data.items()}
+        return {
+            (k[:1].lower() + k[1:] if isinstance(k, str) and not k.startswith(("$", "_")) else k): _camel(v)
+            for k, v in data.items()
+        }
     return data
 
 
@@ -269,8 +275,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,8 +310,9 @@ class WarehouseManagerClient:
         try:
             self.facility_tz = ZoneInfo(facility_time_zone or "UTC")
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"Unknown facility time zone {facility_time_zone!r} (use an IANA name "
-                             "such as America/Chicago)") from exc
+            raise ValueError(
+                f"Unknown facility time zone {facility_time_zone!r} (use an IANA name such as America/Chicago)"
+            ) from exc
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self._client_secret = client_secret
@@ -325,13 +331,14 @@ class WarehouseManagerClient:
         self._token_expires_at = 0.0  # _clock() deadline
         self._token_lock = threading.Lock()
 
-
     def close(self) -> None:
         """Close the pooled connections now rather than at garbage collection."""
         self.http.close()
+
     def __repr__(self) -> str:  # never show secrets
-        return (f"WarehouseManagerClient({self.base_url!r}, customer_id={self.customer_id}, "
-                f"facility_id={self.facility_id})")
+        return (
+            f"WarehouseManagerClient({self.base_url!r}, customer_id={self.customer_id}, facility_id={self.facility_id})"
+        )
 
     # -- authentication -------------------------------------------------------------------------
 
@@ -352,7 +359,9 @@ class WarehouseManagerClient:
             body["tpl"] = tpl if tpl.startswith("{") else "{" + tpl + "}"
         try:
             response = self.http.request(
-                "POST", TOKEN_PATH, json=body,
+                "POST",
+                TOKEN_PATH,
+                json=body,
                 headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
                 ok_statuses=(200,),
             )
@@ -361,21 +370,32 @@ class WarehouseManagerClient:
                 "Warehouse Manager refused the client id / client secret"
                 + (f" / {self.login_kind}" if self.user_login else "")
                 + f" (HTTP {exc.status}); check the credential in the warehouse settings.",
-                status=exc.status, body_excerpt=exc.body_excerpt, method="POST", path=TOKEN_PATH,
+                status=exc.status,
+                body_excerpt=exc.body_excerpt,
+                method="POST",
+                path=TOKEN_PATH,
             ) from exc
         data = self._parse_json(response, "POST", TOKEN_PATH)
         token = data.get("access_token") if isinstance(data, Mapping) else None
         if not isinstance(token, str) or not token.strip():
-            raise MalformedResponse("Warehouse Manager's token answer has no access_token.",
-                                    status=response.status_code, method="POST", path=TOKEN_PATH)
+            raise MalformedResponse(
+                "Warehouse Manager's token answer has no access_token.",
+                status=response.status_code,
+                method="POST",
+                path=TOKEN_PATH,
+            )
         expires_in = data.get("expires_in", DEFAULT_TOKEN_LIFETIME)
         if expires_in is None:
             expires_in = DEFAULT_TOKEN_LIFETIME
         if isinstance(expires_in, str) and expires_in.strip().isdigit():
             expires_in = int(expires_in)
         if not _is_number(expires_in) or expires_in <= 0:
-            raise MalformedResponse(f"Warehouse Manager's token answer has an invalid expires_in ({expires_in!r}).",
-                                    status=response.status_code, method="POST", path=TOKEN_PATH)
+            raise MalformedResponse(
+                f"Warehouse Manager's token answer has an invalid expires_in ({expires_in!r}).",
+                status=response.status_code,
+                method="POST",
+                path=TOKEN_PATH,
+            )
         self._token = token
         self._token_expires_at = _clock() + float(expires_in) * TOKEN_LIFETIME_SHARE
 
@@ -413,7 +433,11 @@ class WarehouseManagerClient:
             all_headers = {"Accept": self.accept, **(headers or {}), "Authorization": f"Bearer {token}"}
             try:
                 response = self.http.request(
-                    method, path, params=params, json=json, headers=all_headers,
+                    method,
+                    path,
+                    params=params,
+                    json=json,
+                    headers=all_headers,
                     ok_statuses=tuple(sorted(set(ok) | set(_HANDLED_4XX))),
                 )
             except AuthenticationError as exc:
@@ -424,7 +448,10 @@ class WarehouseManagerClient:
                 raise AuthenticationError(
                     f"Warehouse Manager did not accept this credential while trying to {action} "
                     f"(HTTP {exc.status}); check the client id/secret and the user's roles.",
-                    status=exc.status, body_excerpt=exc.body_excerpt, method=method, path=path,
+                    status=exc.status,
+                    body_excerpt=exc.body_excerpt,
+                    method=method,
+                    path=path,
                 ) from exc
             if response.status_code in ok:
                 return response
@@ -435,8 +462,13 @@ class WarehouseManagerClient:
         body = self._maybe_json(response)
         status = response.status_code
         message = describe_wms_error(status, body, action=action)
-        kwargs = {"status": status, "body_excerpt": excerpt(response.text), "method": method,
-                  "path": path, "details": body}
+        kwargs = {
+            "status": status,
+            "body_excerpt": excerpt(response.text),
+            "method": method,
+            "path": path,
+            "details": body,
+        }
         if status == 404:
             return NotFound(message, **kwargs)
         if status == 403 and _error_fields(body).get("type") != "OperationException":
@@ -455,7 +487,9 @@ class WarehouseManagerClient:
     def _parse_json(response: requests.Response, method: str, path: str) -> Any:
         return parse_json(response, service="Warehouse Manager", method=method, path=path)
 
-    def _get_json(self, path: str, *, action: str, params: dict[str, Any] | None = None) -> tuple[Any, requests.Response]:
+    def _get_json(
+        self, path: str, *, action: str, params: dict[str, Any] | None = None
+    ) -> tuple[Any, requests.Response]:
         response = self._call("GET", path, action=action, params=params)
         return self._parse_json(response, "GET", path), response
 
@@ -480,14 +514,14 @@ class WarehouseManagerClient:
         head, dot, rest = text.partition(".")
         if dot:
             digits = "".join(ch for ch in rest if ch.isdigit())
-            text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+            text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
             raise MalformedResponse(f"Warehouse Manager sent an unreadable {field_name} ({value!r}).") from None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=self.facility_tz)
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
 
     def format_filter_timestamp(self, moment: datetime) -> str:
         """``moment`` (aware) as the facility-local wall-clock text the WMS compares timestamps with.
@@ -554,7 +588,9 @@ class WarehouseManagerClient:
         tracking: list[str] = []
         for package in packages:
             if not isinstance(package, Mapping):
-                raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a package that is not an object.")
+                raise MalformedResponse(
+                    f"Warehouse Manager sent order {order_id} with a package that is not an object."
+                )
             number = package.get("trackingNumber")
             if isinstance(number, str) and number.strip() and number.strip() not in tracking:
                 tracking.append(number.strip())
@@ -590,8 +626,9 @@ class WarehouseManagerClient:
         )
 
     @staticmethod
-    def _collection(body: Any, rel: str, call: str, *, hal_key: str = "_embedded",
-                    plain_key: str = "ResourceList") -> tuple[int, list[Any], bool]:
+    def _collection(
+        body: Any, rel: str, call: str, *, hal_key: str = "_embedded", plain_key: str = "ResourceList"
+    ) -> tuple[int, list[Any], bool]:
         """(total, items, has a ``_links.next``) of a collection in either representation.
 
         HAL (asked for with ``Accept: application/hal+json``): ``totalResults`` and
@@ -611,8 +648,10 @@ class WarehouseManagerClient:
         elif plain_total or plain_key in body:
             total_field, items_field, plain = "TotalResults", plain_key, True
         else:
-            raise MalformedResponse(f"Warehouse Manager's {call} answer has neither {hal_key!r} (HAL) nor "
-                                    f"{plain_key!r} (plain JSON) (found: {', '.join(map(str, body)) or 'nothing'}).")
+            raise MalformedResponse(
+                f"Warehouse Manager's {call} answer has neither {hal_key!r} (HAL) nor "
+                f"{plain_key!r} (plain JSON) (found: {', '.join(map(str, body)) or 'nothing'})."
+            )
         total = body.get(total_field)
         if not _is_int(total) or total < 0:
             raise MalformedResponse(f"Warehouse Manager's {call} answer has an invalid {total_field} ({total!r}).")
@@ -625,8 +664,10 @@ class WarehouseManagerClient:
             # Rel keys are literal URLs; the server spells the host "3plCentral", compare without case.
             key = next((k for k in items if isinstance(k, str) and k.lower() == rel.lower()), None)
             if key is None:
-                raise MalformedResponse(f"Warehouse Manager's {call} answer has no {rel!r} in _embedded "
-                                        f"(found: {', '.join(map(str, items)) or 'nothing'}).")
+                raise MalformedResponse(
+                    f"Warehouse Manager's {call} answer has no {rel!r} in _embedded "
+                    f"(found: {', '.join(map(str, items)) or 'nothing'})."
+                )
             items = items[key]
             items_field = f"_embedded[{rel!r}]"
         if not isinstance(items, list):
@@ -634,7 +675,9 @@ class WarehouseManagerClient:
         if plain:
             items = _camel(items)
         links = body.get("_links")
-        has_next = isinstance(links, Mapping) and isinstance(links.get("next"), Mapping) and bool(links["next"].get("href"))
+        has_next = (
+            isinstance(links, Mapping) and isinstance(links.get("next"), Mapping) and bool(links["next"].get("href"))
+        )
         return total, items, has_next
 
     def _scope_rql(self) -> str:
@@ -647,8 +690,7 @@ class WarehouseManagerClient:
         Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md); the hub writes them
         in the HAL model's camelCase. A server that ignored the filter is caught by ``_check_scope``.
         """
-        return (f"readOnly.customerIdentifier.id=={self.customer_id};"
-                f"readOnly.facilityIdentifier.id=={self.facility_id}")
+        return f"readOnly.customerIdentifier.id=={self.customer_id};readOnly.facilityIdentifier.id=={self.facility_id}"
 
     def _check_scope(self, read_only: Mapping[str, Any], order_id: int, call: str) -> None:
         """Fail loudly when an order is not of this customer and facility.
@@ -662,7 +704,8 @@ class WarehouseManagerClient:
             if got != wanted or not _is_int(got):
                 raise MalformedResponse(
                     f"Warehouse Manager's {call} answer has order {order_id} with readOnly.{block}.id "
-                    f"{got!r}, not this connection's {wanted}; refusing to use it.")
+                    f"{got!r}, not this connection's {wanted}; refusing to use it."
+                )
 
     # -- orders ---------------------------------------------------------------------------------
 
@@ -700,8 +743,12 @@ class WarehouseManagerClient:
         found = f" as order {existing.order_id}" if existing else " (not found in this customer/facility)"
         raise DuplicateOrder(
             f"Warehouse Manager already has an order with reference {reference}{found}.{note}",
-            existing=existing, status=response.status_code, body_excerpt=excerpt(response.text),
-            method="POST", path="/orders", details=details,
+            existing=existing,
+            status=response.status_code,
+            body_excerpt=excerpt(response.text),
+            method="POST",
+            path="/orders",
+            details=details,
         )
 
     def find_order_by_reference(self, reference_num: str) -> WmsOrder | None:
@@ -712,11 +759,17 @@ class WarehouseManagerClient:
         if not reference_num:
             raise ValueError("reference_num must not be empty (it would match orders without one)")
         rql = f"referenceNum=={rql_value(reference_num)};{self._scope_rql()}"
-        body, _ = self._get_json("/orders", action=f"look up order {reference_num}",
-                                 params={"pgsiz": 100, "pgnum": 1, "detail": "All", "rql": rql})
+        body, _ = self._get_json(
+            "/orders",
+            action=f"look up order {reference_num}",
+            params={"pgsiz": 100, "pgnum": 1, "detail": "All", "rql": rql},
+        )
         _, items, _ = self._collection(body, ORDER_REL, "GET /orders (by referenceNum)")
-        matches = [o for o in (self._order_from(item, call="GET /orders (by referenceNum)") for item in items)
-                   if o.reference_num == reference_num]
+        matches = [
+            o
+            for o in (self._order_from(item, call="GET /orders (by referenceNum)") for item in items)
+            if o.reference_num == reference_num
+        ]
         if not matches:
             return None
         return max(matches, key=lambda o: (not o.is_canceled, o.order_id))
@@ -745,12 +798,24 @@ class WarehouseManagerClient:
             if order.is_closed or order.status == STATUS_CLOSED:
                 raise OrderNotCancellable(
                     f"Warehouse Manager order {order_id} is already closed (shipped); it can no longer be canceled.",
-                    reason="closed/shipped", method="POST", path=path)
+                    reason="closed/shipped",
+                    method="POST",
+                    path=path,
+                )
             if not order.etag:
-                raise MalformedResponse(f"Warehouse Manager sent order {order_id} without an ETag; "
-                                        "it cannot be canceled safely.", method="GET", path=f"/orders/{order_id}")
-            response = self._call("POST", path, action=action, json={"reason": reason},
-                                  headers={"If-Match": order.etag}, ok=(200, 201, 204, 403, 412))
+                raise MalformedResponse(
+                    f"Warehouse Manager sent order {order_id} without an ETag; it cannot be canceled safely.",
+                    method="GET",
+                    path=f"/orders/{order_id}",
+                )
+            response = self._call(
+                "POST",
+                path,
+                action=action,
+                json={"reason": reason},
+                headers={"If-Match": order.etag},
+                ok=(200, 201, 204, 403, 412),
+            )
             if response.status_code in (200, 201, 204):
                 return "cancelled"
             details = self._maybe_json(response)
@@ -763,8 +828,14 @@ class WarehouseManagerClient:
                 if fields.get("type") == "OperationException":
                     words = _ERROR_CODE_WORDS.get(fields["code"], fields["code"] or "operation refused")
                     raise OrderNotCancellable(
-                        describe_wms_error(403, details, action=action), reason=words,
-                        status=403, body_excerpt=excerpt(response.text), method="POST", path=path, details=details)
+                        describe_wms_error(403, details, action=action),
+                        reason=words,
+                        status=403,
+                        body_excerpt=excerpt(response.text),
+                        method="POST",
+                        path=path,
+                        details=details,
+                    )
             raise self._error_for(response, "POST", path, action)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -791,20 +862,32 @@ class WarehouseManagerClient:
         max_total = 0
         pgnum = 1
         while True:
-            params = {"pgsiz": page_size, "pgnum": pgnum, "rql": rql,
-                      "sort": "readOnly.lastModifiedDate", "detail": "All"}
+            params = {
+                "pgsiz": page_size,
+                "pgnum": pgnum,
+                "rql": rql,
+                "sort": "readOnly.lastModifiedDate",
+                "detail": "All",
+            }
             body, _ = self._get_json("/orders", action="list modified orders", params=params)
             total, items, has_next = self._collection(body, ORDER_REL, "GET /orders (modified since)")
             max_total = max(max_total, total)
             orders = [self._order_from(item, call="GET /orders (modified since)") for item in items]
             ids = [o.order_id for o in orders]
             if ids and ids == previous_ids:
-                raise MalformedResponse(f"Warehouse Manager returned the same orders for page {pgnum} as for "
-                                        f"page {pgnum - 1}; stopping instead of paging forever.",
-                                        method="GET", path="/orders")
+                raise MalformedResponse(
+                    f"Warehouse Manager returned the same orders for page {pgnum} as for "
+                    f"page {pgnum - 1}; stopping instead of paging forever.",
+                    method="GET",
+                    path="/orders",
+                )
             if orders and pgnum > math.ceil(max_total / page_size) + 1:
-                raise MalformedResponse(f"Warehouse Manager keeps returning orders on page {pgnum}, past its "
-                                        f"totalResults ({max_total}); stopping.", method="GET", path="/orders")
+                raise MalformedResponse(
+                    f"Warehouse Manager keeps returning orders on page {pgnum}, past its "
+                    f"totalResults ({max_total}); stopping.",
+                    method="GET",
+                    path="/orders",
+                )
             for order in orders:
                 key = (order.order_id, order.last_modified)
                 if key not in seen:
@@ -830,7 +913,7 @@ class WarehouseManagerClient:
             raise MalformedResponse(reason, method="GET", path="/inventory/stocksummaries")
         return report.available
 
-    def stock_report(self) -> "StockReport":
+    def stock_report(self) -> StockReport:
         """Like ``stock_available``, but a SKU whose quantity is unusable (negative, not a number)
         is set aside in ``invalid`` with the reason and every other SKU is still returned: one bad
         row must not stop a whole inventory run. Rows that name no SKU or facility still raise.
@@ -851,8 +934,9 @@ class WarehouseManagerClient:
         previous: list[tuple] | None = None
         pgnum = 1
         while True:
-            body, _ = self._get_json(path, action="read stock summaries",
-                                     params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum})
+            body, _ = self._get_json(
+                path, action="read stock summaries", params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum}
+            )
             total, rows, _ = self._collection(body, "", f"GET {path}", hal_key="summaries", plain_key="Summaries")
             signature = []
             for row in rows:
@@ -860,21 +944,30 @@ class WarehouseManagerClient:
                 signature.append(mark)
                 skipped += not counted
             if signature and signature == previous:
-                raise MalformedResponse(f"Warehouse Manager returned the same stock rows for page {pgnum} as for "
-                                        f"page {pgnum - 1}; stopping instead of paging forever.",
-                                        method="GET", path=path)
+                raise MalformedResponse(
+                    f"Warehouse Manager returned the same stock rows for page {pgnum} as for "
+                    f"page {pgnum - 1}; stopping instead of paging forever.",
+                    method="GET",
+                    path=path,
+                )
             if not own_items and skipped:
                 # Every row would read as "not ours" and the tenant's stock as zero: refuse instead.
-                raise MalformedResponse(f"Warehouse Manager lists no items for customer {self.customer_id} but has "
-                                        f"stock rows in facility {self.facility_id}; refusing to read the stock as "
-                                        "zero (check the customer id).", method="GET",
-                                        path=f"/customers/{self.customer_id}/items")
+                raise MalformedResponse(
+                    f"Warehouse Manager lists no items for customer {self.customer_id} but has "
+                    f"stock rows in facility {self.facility_id}; refusing to read the stock as "
+                    "zero (check the customer id).",
+                    method="GET",
+                    path=f"/customers/{self.customer_id}/items",
+                )
             if not rows or pgnum * STOCK_PAGE_SIZE >= total:
                 break
             previous = signature
             pgnum += 1
-        return StockReport({sku: math.floor(qty) for sku, qty in totals.items() if sku not in invalid}, invalid,
-                           other_customer_rows=skipped)
+        return StockReport(
+            {sku: math.floor(qty) for sku, qty in totals.items() if sku not in invalid},
+            invalid,
+            other_customer_rows=skipped,
+        )
 
     def customer_items(self) -> dict[int, str]:
         """This customer's items, ``itemId -> sku`` (``GET /customers/{id}/items``, all pages).
@@ -891,8 +984,11 @@ class WarehouseManagerClient:
         previous: list[int] | None = None
         pgnum = 1
         while True:
-            body, _ = self._get_json(path, action=f"list the items of customer {self.customer_id}",
-                                     params={"pgsiz": ITEMS_PAGE_SIZE, "pgnum": pgnum})
+            body, _ = self._get_json(
+                path,
+                action=f"list the items of customer {self.customer_id}",
+                params={"pgsiz": ITEMS_PAGE_SIZE, "pgnum": pgnum},
+            )
             total, items, has_next = self._collection(body, CUSTOMER_ITEM_REL, call)
             ids = []
             for item in items:
@@ -901,52 +997,77 @@ class WarehouseManagerClient:
                     item_id = item["readOnly"].get("itemId")
                 sku = item.get("sku") if isinstance(item, Mapping) else None
                 if not _is_int(item_id) or not isinstance(sku, str) or not sku.strip():
-                    raise MalformedResponse(f"Warehouse Manager's {call} answer has an item without a numeric "
-                                            f"itemId and a sku ({excerpt(repr(item), 80)}).", method="GET", path=path)
+                    raise MalformedResponse(
+                        f"Warehouse Manager's {call} answer has an item without a numeric "
+                        f"itemId and a sku ({excerpt(repr(item), 80)}).",
+                        method="GET",
+                        path=path,
+                    )
                 found[item_id] = sku
                 ids.append(item_id)
             if ids and ids == previous:
-                raise MalformedResponse(f"Warehouse Manager returned the same items for page {pgnum} as for page "
-                                        f"{pgnum - 1}; stopping instead of paging forever.", method="GET", path=path)
+                raise MalformedResponse(
+                    f"Warehouse Manager returned the same items for page {pgnum} as for page "
+                    f"{pgnum - 1}; stopping instead of paging forever.",
+                    method="GET",
+                    path=path,
+                )
             if not items or not (pgnum * ITEMS_PAGE_SIZE < total):
                 break
             previous = ids
             pgnum += 1
         return found
 
-    def _stock_row(self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str,
-                   own_items: Mapping[int, str]) -> tuple[tuple, bool]:
+    def _stock_row(
+        self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str, own_items: Mapping[int, str]
+    ) -> tuple[tuple, bool]:
         """Validate one stock summary row and add it to ``totals`` (or its SKU to ``invalid``) when
         it is this facility's and one of this customer's items. Returns (row signature, counted)."""
         if not isinstance(row, Mapping):
-            raise MalformedResponse("Warehouse Manager sent a stock summary row that is not an object.",
-                                    method="GET", path=path)
+            raise MalformedResponse(
+                "Warehouse Manager sent a stock summary row that is not an object.", method="GET", path=path
+            )
         item = row.get("itemIdentifier")
         sku = item.get("sku") if isinstance(item, Mapping) else None
         if not isinstance(sku, str) or not sku.strip():
-            raise MalformedResponse("Warehouse Manager sent a stock summary row without an item SKU.",
-                                    method="GET", path=path)
+            raise MalformedResponse(
+                "Warehouse Manager sent a stock summary row without an item SKU.", method="GET", path=path
+            )
         item_id = item.get("id")
         if not _is_int(item_id):
-            raise MalformedResponse(f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric "
-                                    f"itemIdentifier.id; it cannot tell whose item it is.", method="GET", path=path)
+            raise MalformedResponse(
+                f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric "
+                f"itemIdentifier.id; it cannot tell whose item it is.",
+                method="GET",
+                path=path,
+            )
         facility = row.get("facilityId")
         if facility is None and isinstance(row.get("facilityIdentifier"), Mapping):
             facility = row["facilityIdentifier"].get("id")
         if not _is_int(facility):
-            raise MalformedResponse(f"Warehouse Manager sent a stock summary row for SKU {sku} without a "
-                                    f"numeric facilityId.", method="GET", path=path)
+            raise MalformedResponse(
+                f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric facilityId.",
+                method="GET",
+                path=path,
+            )
         available = row.get("available")
         qualifier = str(row.get("qualifier") or "")
         ours = own_items.get(item_id) == sku
         counted = ours and facility == self.facility_id
         if item_id in own_items and not ours:
-            raise MalformedResponse(f"Warehouse Manager's stock row for item {item_id} says SKU {sku}, but the "
-                                    f"customer's item {item_id} is {own_items[item_id]}.", method="GET", path=path)
+            raise MalformedResponse(
+                f"Warehouse Manager's stock row for item {item_id} says SKU {sku}, but the "
+                f"customer's item {item_id} is {own_items[item_id]}.",
+                method="GET",
+                path=path,
+            )
         if not _is_number(available) or available < 0:
             if counted:
-                invalid.setdefault(sku, f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
-                                        f"({excerpt(repr(available), 40)}).")
+                invalid.setdefault(
+                    sku,
+                    f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
+                    f"({excerpt(repr(available), 40)}).",
+                )
             return (sku, item_id, qualifier, facility, repr(available)), counted or facility != self.facility_id
         if counted:
             totals[sku] = totals.get(sku, 0) + available

@@ -10,6 +10,7 @@ Contract:
   tenant/connection filters list the small tenant tables instead of scanning the big ones,
   and date filters are plain ranges on indexed columns.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,12 @@ EXCERPT_CHARS = 80
 PRETTY_JSON_CHARS = 20_000
 # Timeline steps shown as problems on the order page.
 PROBLEM_KINDS = {
-    OrderEvent.Kind.WMS_REJECTED, OrderEvent.Kind.SEND_FAILED, OrderEvent.Kind.CANCEL_TOO_LATE,
-    OrderEvent.Kind.CANCEL_FAILED, OrderEvent.Kind.TRACKING_REJECTED, OrderEvent.Kind.GAVE_UP,
+    OrderEvent.Kind.WMS_REJECTED,
+    OrderEvent.Kind.SEND_FAILED,
+    OrderEvent.Kind.CANCEL_TOO_LATE,
+    OrderEvent.Kind.CANCEL_FAILED,
+    OrderEvent.Kind.TRACKING_REJECTED,
+    OrderEvent.Kind.GAVE_UP,
 }
 
 
@@ -184,7 +189,8 @@ class AuditAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         # Django matches a SimpleListFilter's parameter against the relation path without its
         # "__id__exact" tail, so the tenant/connection filters' own parameters are allowed here.
         own = {
-            item.parameter_name for item in self.list_filter
+            item.parameter_name
+            for item in self.list_filter
             if isinstance(item, type) and issubclass(item, admin.SimpleListFilter)
         }
         return lookup in own or super().lookup_allowed(lookup, value, request)
@@ -212,20 +218,44 @@ class AuditAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 class SyncRunAdmin(AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
     list_display = [
-        "run_number", "connection", "job", "status", "trigger", "started_at", "duration_display", "counts",
-        "requests_made", "rate_limited", "error_excerpt",
+        "run_number",
+        "connection",
+        "job",
+        "status",
+        "trigger",
+        "started_at",
+        "duration_display",
+        "counts",
+        "requests_made",
+        "rate_limited",
+        "error_excerpt",
     ]
     list_filter = [
-        tenant_filter("connection__warehouse__tenant"), connection_filter("connection"), "job", "status",
-        "trigger", "started_at",
+        tenant_filter("connection__warehouse__tenant"),
+        connection_filter("connection"),
+        "job",
+        "status",
+        "trigger",
+        "started_at",
     ]
     list_select_related = ["connection__warehouse__tenant"]
     list_defer = ("calls",)
     fieldsets = [
         (None, {"fields": ["connection", "job", "trigger", "status", "started_at", "finished_at", "duration_display"]}),
-        ("Counts", {"fields": [
-            "fetched", "created", "updated", "skipped", "failed", "requests_made", "rate_limited",
-        ]}),
+        (
+            "Counts",
+            {
+                "fields": [
+                    "fetched",
+                    "created",
+                    "updated",
+                    "skipped",
+                    "failed",
+                    "requests_made",
+                    "rate_limited",
+                ]
+            },
+        ),
         ("Window", {"fields": ["window_from", "window_to"]}),
         ("Error", {"fields": ["error"]}),
         ("What this run touched", {"fields": ["order_events_link", "inventory_lines_link"]}),
@@ -260,7 +290,9 @@ class SyncRunAdmin(AuditAdmin):
     @admin.display(description="inventory lines")
     def inventory_lines_link(self, obj):
         count = obj.inventory_lines.count()
-        return changelist_link(InventoryLine, f"{count} inventory line{'s' if count != 1 else ''}", run__id__exact=obj.pk)
+        return changelist_link(
+            InventoryLine, f"{count} inventory line{'s' if count != 1 else ''}", run__id__exact=obj.pk
+        )
 
     @admin.display(description="calls")
     def calls_log(self, obj):
@@ -322,12 +354,23 @@ def _search_orders(queryset, term: str):
 class OrderRecordAdmin(AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
     list_display = [
-        "order_number", "connection", "status_display", "wms_order_id", "attempts", "last_error_excerpt",
-        "tracking", "created_at", "updated_at",
+        "order_number",
+        "connection",
+        "status_display",
+        "wms_order_id",
+        "attempts",
+        "last_error_excerpt",
+        "tracking",
+        "created_at",
+        "updated_at",
     ]
     list_filter = [
-        tenant_filter("connection__warehouse__tenant"), connection_filter("connection"), "status", "given_up",
-        "error_permanent", "created_at",
+        tenant_filter("connection__warehouse__tenant"),
+        connection_filter("connection"),
+        "status",
+        "given_up",
+        "error_permanent",
+        "created_at",
     ]
     list_select_related = ["connection__warehouse__tenant"]
     list_defer = ("source", "lines", "tracking_in_flight")
@@ -335,19 +378,50 @@ class OrderRecordAdmin(AuditAdmin):
     search_help_text = "Order number (or part of it), Order Manager or WMS order id, or an exact SKU."
     actions = ["resend_to_wms", "retry_tracking", "mark_cancel_handled", "reprocess_from_order_manager"]
     fieldsets = [
-        (None, {"fields": [
-            "order_number", "om_order_id", "connection", "status_display", "sales_channel", "ship_to", "ship_method",
-            "lines_display", "om_modified_at", "created_at", "updated_at",
-        ]}),
+        (
+            None,
+            {
+                "fields": [
+                    "order_number",
+                    "om_order_id",
+                    "connection",
+                    "status_display",
+                    "sales_channel",
+                    "ship_to",
+                    "ship_method",
+                    "lines_display",
+                    "om_modified_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
         ("Warehouse (WMS)", {"fields": ["wms_order_id", "om_exported_at"]}),
-        ("Errors and retries", {"fields": [
-            "attempts", "first_attempt_at", "last_error", "error_permanent", "next_retry_at", "given_up",
-        ]}),
+        (
+            "Errors and retries",
+            {
+                "fields": [
+                    "attempts",
+                    "first_attempt_at",
+                    "last_error",
+                    "error_permanent",
+                    "next_retry_at",
+                    "given_up",
+                ]
+            },
+        ),
         ("Cancellation", {"fields": ["cancel_requested", "cancel_handled"]}),
         ("Shipment", {"fields": ["tracking_display", "carrier", "service", "ship_date"]}),
         ("As downloaded from Order Manager", {"classes": ["collapse"], "fields": ["source_display"]}),
     ]
-    readonly_fields = ["status_display", "lines_display", "tracking_display", "source_display", "created_at", "updated_at"]
+    readonly_fields = [
+        "status_display",
+        "lines_display",
+        "tracking_display",
+        "source_display",
+        "created_at",
+        "updated_at",
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("connection__warehouse__tenant")
@@ -385,7 +459,9 @@ class OrderRecordAdmin(AuditAdmin):
             return "—"
         confirmed = set(obj.confirmed_tracking_numbers or [])
         return format_html_join(
-            ", ", "{} ({})", ((n, "confirmed in Order Manager" if n in confirmed else "not confirmed yet") for n in numbers)
+            ", ",
+            "{} ({})",
+            ((n, "confirmed in Order Manager" if n in confirmed else "not confirmed yet") for n in numbers),
         )
 
     @admin.display(description="lines")
@@ -394,8 +470,12 @@ class OrderRecordAdmin(AuditAdmin):
         if not lines:
             return "—"
         return format_html_join(
-            ", ", "{} × {}",
-            ((line.get("sku", "?"), line.get("quantity", "?")) if isinstance(line, dict) else (line, "?") for line in lines),
+            ", ",
+            "{} × {}",
+            (
+                (line.get("sku", "?"), line.get("quantity", "?")) if isinstance(line, dict) else (line, "?")
+                for line in lines
+            ),
         )
 
     @admin.display(description="order")
@@ -427,7 +507,8 @@ class OrderRecordAdmin(AuditAdmin):
             ]
             context["operations"] = (
                 [op for op in ORDER_OPERATIONS.values() if op.applies_to(obj)]
-                if self.has_operate_permission(request, obj) else []
+                if self.has_operate_permission(request, obj)
+                else []
             )
             context["operate_url"] = reverse("admin:hub_orderrecord_operate", args=[obj.pk])
             # The runs that touched the order, oldest first, from the events already loaded.
@@ -458,7 +539,12 @@ class OrderRecordAdmin(AuditAdmin):
     def _run_action(self, request, queryset, name):
         operation = ORDER_OPERATIONS[name]
         orders = queryset.select_related(None).only(
-            "pk", "order_number", "status", "last_error", "cancel_handled", "tracking_numbers",
+            "pk",
+            "order_number",
+            "status",
+            "last_error",
+            "cancel_handled",
+            "tracking_numbers",
             "confirmed_tracking_numbers",
         )
         self._report(request, operation, admin_actions.perform(operation, orders.iterator(), request.user))
@@ -505,7 +591,10 @@ class OrderEventAdmin(AuditAdmin):
     tenant_path = "order__connection__warehouse__tenant"
     list_display = ["at", "order_link", "connection", "kind", "message_excerpt", "run_link"]
     list_filter = [
-        tenant_filter("order__connection__warehouse__tenant"), connection_filter("order__connection"), "kind", "at",
+        tenant_filter("order__connection__warehouse__tenant"),
+        connection_filter("order__connection"),
+        "kind",
+        "at",
     ]
     list_select_related = ["order__connection__warehouse__tenant", "run"]
     list_defer = ("sent", "received", "order__source", "order__lines", "order__tracking_in_flight", "run__calls")
@@ -550,7 +639,16 @@ class OrderEventAdmin(AuditAdmin):
 @admin.register(InventoryLine)
 class InventoryLineAdmin(AuditAdmin):
     tenant_path = "run__connection__warehouse__tenant"
-    list_display = ["sku", "run_link", "wms_available", "om_locked", "om_on_hand", "on_hand_written", "result", "message_excerpt"]
+    list_display = [
+        "sku",
+        "run_link",
+        "wms_available",
+        "om_locked",
+        "om_on_hand",
+        "on_hand_written",
+        "result",
+        "message_excerpt",
+    ]
     list_filter = ["result", tenant_filter("run__connection__warehouse__tenant"), connection_filter("run__connection")]
     list_select_related = ["run__connection__warehouse__tenant"]
     list_defer = ("run__calls",)
@@ -578,8 +676,15 @@ class InventoryLineAdmin(AuditAdmin):
 class JobStateAdmin(AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
     list_display = [
-        "connection", "job", "next_due_at", "last_run_link", "last_run_status", "last_run_started", "last_run_counts",
-        "lease_held_until", "attention_excerpt",
+        "connection",
+        "job",
+        "next_due_at",
+        "last_run_link",
+        "last_run_status",
+        "last_run_started",
+        "last_run_counts",
+        "lease_held_until",
+        "attention_excerpt",
     ]
     list_filter = [tenant_filter("connection__warehouse__tenant"), connection_filter("connection"), "job"]
     list_select_related = ["connection__warehouse__tenant", "last_run"]
@@ -587,8 +692,16 @@ class JobStateAdmin(AuditAdmin):
     ordering = ["connection__warehouse__tenant__name", "connection__warehouse__name", "job"]
     actions = ["run_now", "clear_attention"]
     fields = [
-        "connection", "job", "next_due_at", "watermark", "last_run_link", "last_success_at", "consecutive_failures",
-        "claims_without_finish", "lease_held_until", "attention",
+        "connection",
+        "job",
+        "next_due_at",
+        "watermark",
+        "last_run_link",
+        "last_success_at",
+        "consecutive_failures",
+        "claims_without_finish",
+        "lease_held_until",
+        "attention",
     ]
     readonly_fields = ["last_run_link", "lease_held_until"]
 

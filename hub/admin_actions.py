@@ -13,6 +13,7 @@ The admin is read-only; these operations are the only way an operator changes hu
 Nothing here checks Django permissions (the admin does); `run_now` does check the tenant, since
 other admin modules call it with a connection they looked up themselves.
 """
+
 from __future__ import annotations
 
 import logging
@@ -226,7 +227,9 @@ def run_now(request, connection, job: str) -> str:
     # A queued claim: the task may wait in a busy broker before a worker trades it for a run lease.
     if not leases.claim(connection, job, token, ttl=leases.QUEUED_LEASE):
         state.refresh_from_db(fields=["lease_expires_at"])
-        until = timezone.localtime(state.lease_expires_at).strftime("%Y-%m-%d %H:%M:%S") if state.lease_expires_at else "?"
+        until = (
+            timezone.localtime(state.lease_expires_at).strftime("%Y-%m-%d %H:%M:%S") if state.lease_expires_at else "?"
+        )
         messages.warning(request, f"{label}: already running (lease held until {until}).")
         return RunNow.ALREADY_RUNNING
     try:
@@ -250,8 +253,8 @@ def clear_attention(states: Iterable[JobState]) -> list[JobState]:
     for state in states:
         if not state.attention:
             continue
-        updated = JobState.objects.filter(pk=state.pk).exclude(attention="").update(
-            attention="", claims_without_finish=0
+        updated = (
+            JobState.objects.filter(pk=state.pk).exclude(attention="").update(attention="", claims_without_finish=0)
         )
         if updated:
             state.attention, state.claims_without_finish = "", 0

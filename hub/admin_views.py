@@ -21,6 +21,7 @@ the operator is onboarding and wants the result on the next page, and a first ru
 before any worker cluster is started (queued, it would wait silently). The runner's lease still
 keeps it from overlapping a scheduled run, and "start from" keeps the first run small.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -46,7 +47,7 @@ Result = InventoryLine.Result
 NEEDS_OPERATOR = (Result.NO_STARTING_INVENTORY, Result.UNKNOWN_PRODUCT, Result.FAILED)
 WHAT_TO_DO = {
     Result.NO_STARTING_INVENTORY: "Assign starting inventory to this SKU in the Order Manager warehouse; "
-                                  "the hub never creates stock records.",
+    "the hub never creates stock records.",
     Result.UNKNOWN_PRODUCT: "No Order Manager product has this SKU: create the product or fix the SKU at the WMS.",
     Result.FAILED: "Order Manager refused the update (see the message); the next run tries again.",
 }
@@ -77,7 +78,9 @@ def _context(model_admin, request, connection, title: str, **extra) -> dict:
         "connection_url": reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk]),
         "preflight_url": reverse("admin:tenants_ordermanagerconnection_preflight", args=[connection.pk]),
         "inventory_url": reverse("admin:tenants_ordermanagerconnection_inventory", args=[connection.pk]),
-        "orders_url": reverse("admin:hub_orderrecord_changelist") + "?" + urlencode({"connection__id__exact": connection.pk}),
+        "orders_url": reverse("admin:hub_orderrecord_changelist")
+        + "?"
+        + urlencode({"connection__id__exact": connection.pk}),
         **extra,
     }
 
@@ -90,7 +93,7 @@ def local(moment: datetime.datetime | None, zone) -> str:
 
 
 class StartFromForm(forms.Form):
-    """"Start from" as a local date and time in the tenant's zone (blank: every order waiting)."""
+    """ "Start from" as a local date and time in the tenant's zone (blank: every order waiting)."""
 
     start_from = forms.DateTimeField(
         required=False,
@@ -113,7 +116,10 @@ def _preset(name: str, zone, now: datetime.datetime) -> datetime.datetime | None
 
 def _schedule_text(connection, job: Job, zone_name: str) -> str:
     if job == Job.INVENTORY_SYNC:
-        times = ", ".join(t.strftime("%H:%M") for t in schedule.slot_times(connection.inventory_time, connection.inventory_times_per_day))
+        times = ", ".join(
+            t.strftime("%H:%M")
+            for t in schedule.slot_times(connection.inventory_time, connection.inventory_times_per_day)
+        )
         per_day = connection.inventory_times_per_day
         return f"{'daily' if per_day == 1 else f'{per_day} times a day'} at {times} ({zone_name})"
     interval = getattr(connection, schedule.INTERVAL_FIELDS[job][1])
@@ -143,14 +149,18 @@ def _job_rows(connection, states: dict, zone) -> list[dict]:
         elif due is None:
             next_text = "not scheduled yet (save the connection)"
         else:
-            next_text = "due now (the next dispatcher tick, at most a minute)" if due <= timezone.now() else local(due, zone)
-        rows.append({
-            "job": job,
-            "schedule": _schedule_text(connection, job, zone.key),
-            "next": next_text,
-            "ok": not reason and not (state and state.attention),
-            "last_run": state.last_run if state else None,
-        })
+            next_text = (
+                "due now (the next dispatcher tick, at most a minute)" if due <= timezone.now() else local(due, zone)
+            )
+        rows.append(
+            {
+                "job": job,
+                "schedule": _schedule_text(connection, job, zone.key),
+                "next": next_text,
+                "ok": not reason and not (state and state.attention),
+                "last_run": state.last_run if state else None,
+            }
+        )
     return rows
 
 
@@ -164,7 +174,9 @@ def _verdict(report: dict, wms_report: dict, connection) -> tuple[str, str]:
     missing = report.get("no_starting_inventory_count") or 0
     notes = []
     if missing:
-        notes.append(f"{missing} WMS SKU{'s' if missing != 1 else ''} will not sync until starting inventory is assigned")
+        notes.append(
+            f"{missing} WMS SKU{'s' if missing != 1 else ''} will not sync until starting inventory is assigned"
+        )
     if not connection.warehouse_name.strip():
         notes.append("no warehouse name: orders from every location, no Inventory Sync")
     if notes:
@@ -191,7 +203,9 @@ def preflight_view(model_admin, request, object_id):
     with timezone.override(zone):
         # Naive local time: the widget would otherwise convert an aware value to the zone active
         # at render time, after this block.
-        initial = timezone.localtime(connection.start_from, zone).replace(tzinfo=None) if connection.start_from else None
+        initial = (
+            timezone.localtime(connection.start_from, zone).replace(tzinfo=None) if connection.start_from else None
+        )
         form = StartFromForm(initial={"start_from": initial})
         if request.method == "POST":
             action = request.POST.get("action")
@@ -218,14 +232,19 @@ def preflight_view(model_admin, request, object_id):
     level, verdict = _verdict(report, wms_report, connection)
     last_orders_run = orders_state.last_run if orders_state else None
     context = _context(
-        model_admin, request, connection, f"Pre-flight: {connection}",
+        model_admin,
+        request,
+        connection,
+        f"Pre-flight: {connection}",
         report=report,
         wms_report=wms_report,
         tested_at=local(connection.last_tested_at, zone),
         wms_tested_at=local(connection.warehouse.last_tested_at, zone),
         level=level,
         verdict=verdict,
-        pickup_status=OrderStatus(connection.pickup_status).label if connection.pickup_status in OrderStatus.values else connection.pickup_status,
+        pickup_status=OrderStatus(connection.pickup_status).label
+        if connection.pickup_status in OrderStatus.values
+        else connection.pickup_status,
         missing_skus=report.get("no_starting_inventory_skus") or [],
         missing_count=report.get("no_starting_inventory_count"),
         # When the SKUs were not compared: why (the WMS stock could not be read, or no warehouse).
@@ -238,12 +257,12 @@ def preflight_view(model_admin, request, object_id):
         can_change=can_change,
         can_run=can_run and bool(report.get("ok")),
         last_orders_run=last_orders_run,
-        at_wms_url=reverse("admin:hub_orderrecord_changelist") + "?" + urlencode(
-            {"connection__id__exact": connection.pk, "status__exact": OrderRecord.Status.AT_WMS}
-        ),
-        errors_url=reverse("admin:hub_orderrecord_changelist") + "?" + urlencode(
-            {"connection__id__exact": connection.pk, "status__exact": OrderRecord.Status.ERROR}
-        ),
+        at_wms_url=reverse("admin:hub_orderrecord_changelist")
+        + "?"
+        + urlencode({"connection__id__exact": connection.pk, "status__exact": OrderRecord.Status.AT_WMS}),
+        errors_url=reverse("admin:hub_orderrecord_changelist")
+        + "?"
+        + urlencode({"connection__id__exact": connection.pk, "status__exact": OrderRecord.Status.ERROR}),
         test_url=reverse("admin:tenants_ordermanagerconnection_test", args=[connection.pk]),
     )
     return TemplateResponse(request, "admin/hub/preflight.html", context)
@@ -253,7 +272,11 @@ def _save_start_from(model_admin, request, connection, value, zone) -> None:
     connection.start_from = value
     # update_fields: "start from" is not a schedule field, so the schedule signal leaves the jobs alone.
     connection.save(update_fields=["start_from"])
-    text = f"Start from set to {local(value, zone)}." if value else "Start from cleared: the first run downloads every order waiting."
+    text = (
+        f"Start from set to {local(value, zone)}."
+        if value
+        else "Start from cleared: the first run downloads every order waiting."
+    )
     model_admin.log_change(request, connection, text)
     messages.success(request, text)
 
@@ -305,12 +328,15 @@ def inventory_view(model_admin, request, object_id):
         context.update(
             needs=[{"line": line, "todo": WHAT_TO_DO[line.result]} for line in needs],
             needs_total=needs_total,
-            needs_more_url=reverse("admin:hub_inventoryline_changelist") + "?" + urlencode(
-                {"run__id__exact": run.pk, "result__in": ",".join(NEEDS_OPERATOR)}
-            ) if needs_total > len(needs) else "",
+            needs_more_url=reverse("admin:hub_inventoryline_changelist")
+            + "?"
+            + urlencode({"run__id__exact": run.pk, "result__in": ",".join(NEEDS_OPERATOR)})
+            if needs_total > len(needs)
+            else "",
             counts=[
                 {"label": label, "value": value, "count": by_result.get(value, 0), "bad": value in NEEDS_OPERATOR}
-                for value, label in Result.choices if by_result.get(value)
+                for value, label in Result.choices
+                if by_result.get(value)
             ],
             total=sum(by_result.values()),
             page=page,
@@ -318,7 +344,9 @@ def inventory_view(model_admin, request, object_id):
             page_urls=[
                 (n, "?" + urlencode({**run_param, "page": n}) if isinstance(n, int) else "")
                 for n in page.paginator.get_elided_page_range(page.number)
-            ] if page.paginator.num_pages > 1 else [],
+            ]
+            if page.paginator.num_pages > 1
+            else [],
             run_url=reverse("admin:hub_syncrun_change", args=[run.pk]),
             zone=connection.warehouse.tenant.zone,
         )

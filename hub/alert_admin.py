@@ -4,6 +4,7 @@ Registered from hub.admin (imported at its end) and built on its `AuditAdmin`, s
 audit admins' contract: scoped by `TenantScopedAdminMixin`, no add/change/delete, capped counts.
 Alerts open and clear themselves; there is nothing to edit.
 """
+
 from django.contrib import admin
 from django.utils.html import format_html
 
@@ -31,7 +32,10 @@ class AlertAdmin(AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
     list_display = ["opened_at", "connection", "cause", "message_excerpt", "where", "state", "notified_at"]
     list_filter = [
-        AlertStatusFilter, "cause", tenant_filter("connection__warehouse__tenant"), connection_filter("connection"),
+        AlertStatusFilter,
+        "cause",
+        tenant_filter("connection__warehouse__tenant"),
+        connection_filter("connection"),
         "opened_at",
     ]
     list_select_related = ["connection__warehouse__tenant"]
@@ -39,7 +43,15 @@ class AlertAdmin(AuditAdmin):
     search_fields = ["message"]
     search_help_text = "Words of the alert's message (an order number, a SKU)."
     fields = [
-        "connection", "cause", "key", "message", "where", "opened_at", "last_seen_at", "cleared_at", "notified_at",
+        "connection",
+        "cause",
+        "key",
+        "message",
+        "where",
+        "opened_at",
+        "last_seen_at",
+        "cleared_at",
+        "notified_at",
         "clear_notified_at",
     ]
     readonly_fields = ["where"]

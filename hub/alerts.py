@@ -32,6 +32,7 @@ active contact has its alerts marked handled without an e-mail (the admin lists 
 
 `after_run(connection)`: what the runner calls after every run; never raises.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -109,15 +110,21 @@ def _scoped(queryset, connection_id: int | None, path: str = "connection_id"):
 def _evaluate(now: datetime.datetime, connection_id: int | None) -> Changes:
     last_inventory = (
         SyncRun.objects.filter(
-            connection=OuterRef("pk"), job=Job.INVENTORY_SYNC,
+            connection=OuterRef("pk"),
+            job=Job.INVENTORY_SYNC,
             status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL],
-        ).order_by("-started_at").values("pk")[:1]
+        )
+        .order_by("-started_at")
+        .values("pk")[:1]
     )
     connections = {
-        c.pk: c for c in _scoped(
+        c.pk: c
+        for c in _scoped(
             OrderManagerConnection.objects.select_related("warehouse__tenant")
-            .filter(warehouse__tenant__active=True).annotate(last_inventory_run_id=Subquery(last_inventory)),
-            connection_id, "pk",
+            .filter(warehouse__tenant__active=True)
+            .annotate(last_inventory_run_id=Subquery(last_inventory)),
+            connection_id,
+            "pk",
         )
     }
     findings: dict[tuple, Finding] = {}
@@ -131,12 +138,14 @@ def _evaluate(now: datetime.datetime, connection_id: int | None) -> Changes:
 def _order_errors(connections, connection_id, now):
     grace_start = now - TRANSIENT_GRACE
     needs_someone = (
-        Q(error_permanent=True) | Q(given_up=True) | Q(first_attempt_at__lte=grace_start)
+        Q(error_permanent=True)
+        | Q(given_up=True)
+        | Q(first_attempt_at__lte=grace_start)
         | Q(first_attempt_at__isnull=True, created_at__lte=grace_start)
     )
-    rows = _scoped(OrderRecord.objects.filter(needs_someone, status=OrderRecord.Status.ERROR), connection_id).values_list(
-        "pk", "connection_id", "order_number", "last_error", "error_permanent", "given_up", "attempts"
-    )
+    rows = _scoped(
+        OrderRecord.objects.filter(needs_someone, status=OrderRecord.Status.ERROR), connection_id
+    ).values_list("pk", "connection_id", "order_number", "last_error", "error_permanent", "given_up", "attempts")
     for pk, conn_id, number, last_error, permanent, given_up, attempts in rows:
         if conn_id not in connections:
             continue
@@ -147,7 +156,9 @@ def _order_errors(connections, connection_id, now):
         else:
             why = f"still failing after {attempts} attempt(s); retried automatically"
         yield Finding(
-            conn_id, Cause.ORDER_ERROR, str(pk),
+            conn_id,
+            Cause.ORDER_ERROR,
+            str(pk),
             f"Order {number} is in error ({why}). Reason: {excerpt(last_error or 'not recorded', 500)}",
             reverse("admin:hub_orderrecord_change", args=[pk]),
         )
@@ -160,7 +171,9 @@ def _cancels_too_late(connections, connection_id, now):
     for pk, conn_id, number in rows:
         if conn_id in connections:
             yield Finding(
-                conn_id, Cause.CANCEL_TOO_LATE, str(pk),
+                conn_id,
+                Cause.CANCEL_TOO_LATE,
+                str(pk),
                 f"Order {number} was cancelled in Order Manager after the warehouse had shipped it: the cancellation "
                 "came too late. Arrange a return or recall with the warehouse, then mark the cancel handled.",
                 reverse("admin:hub_orderrecord_change", args=[pk]),
@@ -172,14 +185,19 @@ def _circuit(connections, connection_id, now):
         link = reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk])
         if connection.credentials_rejected_at is not None:
             yield Finding(
-                connection.pk, Cause.AUTH_FAILED, "",
-                connection.pause_reason or "Order Manager or the WMS rejected the credentials. Fix them on the "
+                connection.pk,
+                Cause.AUTH_FAILED,
+                "",
+                connection.pause_reason
+                or "Order Manager or the WMS rejected the credentials. Fix them on the "
                 "connection, then use “Test connection”.",
                 link,
             )
         elif circuit.is_open(connection, now):
             yield Finding(
-                connection.pk, Cause.CONNECTION_PAUSED, "",
+                connection.pk,
+                Cause.CONNECTION_PAUSED,
+                "",
                 f"Scheduled runs are paused: {connection.pause_reason or 'repeated temporary failures'} "
                 "They resume by themselves after the cool-off; a successful run closes the pause.",
                 link,
@@ -193,32 +211,49 @@ def _inventory_line_findings(connections, result: str, cause: str, describe):
     if not run_of:
         return
     skus = defaultdict(list)
-    rows = InventoryLine.objects.filter(run_id__in=list(run_of), result=result).order_by("run_id", "sku").values_list("run_id", "sku")
+    rows = (
+        InventoryLine.objects.filter(run_id__in=list(run_of), result=result)
+        .order_by("run_id", "sku")
+        .values_list("run_id", "sku")
+    )
     for run_id, sku in rows:
         skus[run_id].append(sku)
     for run_id, listed in skus.items():
-        shown = ", ".join(listed[:MAX_SKUS_LISTED]) + (f" and {len(listed) - MAX_SKUS_LISTED} more" if len(listed) > MAX_SKUS_LISTED else "")
+        shown = ", ".join(listed[:MAX_SKUS_LISTED]) + (
+            f" and {len(listed) - MAX_SKUS_LISTED} more" if len(listed) > MAX_SKUS_LISTED else ""
+        )
         yield Finding(
-            run_of[run_id], cause, "", describe(run_id, len(listed), shown),
-            reverse("admin:hub_inventoryline_changelist") + "?" + urlencode({"run__id__exact": run_id, "result": result}),
+            run_of[run_id],
+            cause,
+            "",
+            describe(run_id, len(listed), shown),
+            reverse("admin:hub_inventoryline_changelist")
+            + "?"
+            + urlencode({"run__id__exact": run_id, "result": result}),
         )
 
 
 def _no_starting_inventory(connections, connection_id, now):
     return _inventory_line_findings(
-        connections, InventoryLine.Result.NO_STARTING_INVENTORY, Cause.NO_STARTING_INVENTORY,
+        connections,
+        InventoryLine.Result.NO_STARTING_INVENTORY,
+        Cause.NO_STARTING_INVENTORY,
         lambda run_id, count, shown: (
             f"The last Inventory Sync (run #{run_id}) skipped {count} SKU(s) that have no starting inventory in "
-            f"Order Manager: {shown}. Assign starting inventory to them in Order Manager; the hub never creates it."),
+            f"Order Manager: {shown}. Assign starting inventory to them in Order Manager; the hub never creates it."
+        ),
     )
 
 
 def _stock_held(connections, connection_id, now):
     return _inventory_line_findings(
-        connections, InventoryLine.Result.HELD, Cause.STOCK_HELD,
+        connections,
+        InventoryLine.Result.HELD,
+        Cause.STOCK_HELD,
         lambda run_id, count, shown: (
             f"The last Inventory Sync (run #{run_id}) held {count} SKU(s) whose WMS quantity is implausible "
-            f"(too large, or a sudden jump): {shown}. Order Manager keeps their quantity; check them at the warehouse."),
+            f"(too large, or a sudden jump): {shown}. Order Manager keeps their quantity; check them at the warehouse."
+        ),
     )
 
 
@@ -247,9 +282,15 @@ def _stale_jobs(connections, connection_id, now):
         overdue = next_due_at is not None and now - next_due_at > interval
         if not (last_failed or overdue or last_success_at is None):
             continue  # idle, e.g. just turned on again after a long pause: its next run is on time
-        last = f"last success {timezone.localtime(last_success_at, connection.tenant.zone):%Y-%m-%d %H:%M %Z}" if last_success_at else "it never succeeded"
+        last = (
+            f"last success {timezone.localtime(last_success_at, connection.tenant.zone):%Y-%m-%d %H:%M %Z}"
+            if last_success_at
+            else "it never succeeded"
+        )
         yield Finding(
-            conn_id, Cause.JOB_STALE, job,
+            conn_id,
+            Cause.JOB_STALE,
+            job,
             f"{Job(job).label} has not succeeded for more than {STALE_INTERVALS} of its intervals "
             f"({_duration(interval)} each); {last}. See its last runs and any attention flag.",
             reverse("admin:hub_jobstate_change", args=[pk]),
@@ -267,7 +308,7 @@ def _duration(delta: datetime.timedelta) -> str:
 
 def _chunks(items: list, size: int = CHUNK):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _apply(findings: dict[tuple, Finding], connection_id: int | None, now) -> Changes:
@@ -299,9 +340,20 @@ def _apply(findings: dict[tuple, Finding], connection_id: int | None, now) -> Ch
     # ignore_conflicts: a concurrent evaluation may open the same alert first; the partial unique
     # constraint keeps one.
     Alert.objects.bulk_create(
-        [Alert(connection_id=f.connection_id, cause=f.cause, key=f.key, message=f.message, link=f.link,
-               opened_at=now, last_seen_at=now) for f in new],
-        batch_size=CHUNK, ignore_conflicts=True,
+        [
+            Alert(
+                connection_id=f.connection_id,
+                cause=f.cause,
+                key=f.key,
+                message=f.message,
+                link=f.link,
+                opened_at=now,
+                last_seen_at=now,
+            )
+            for f in new
+        ],
+        batch_size=CHUNK,
+        ignore_conflicts=True,
     )
     changes.opened = [f.name for f in new]
     changes.cleared = [name for name, a in open_alerts.items() if name not in findings]
@@ -346,17 +398,18 @@ def send_due(now: datetime.datetime | None = None, tenant_ids: list[int] | None 
     if not by_tenant:
         return 0
     contacts = defaultdict(list)
-    for tenant_id, email in AlertContact.objects.filter(
-        tenant__in=list(by_tenant), active=True
-    ).order_by("email").values_list("tenant_id", "email"):
+    for tenant_id, email in (
+        AlertContact.objects.filter(tenant__in=list(by_tenant), active=True)
+        .order_by("email")
+        .values_list("tenant_id", "email")
+    ):
         contacts[tenant_id].append(email)
     sent = 0
     for tenant, alerts in sorted(by_tenant.items(), key=lambda item: item[0].pk):
         boundary = digest_boundary(tenant, now)
         new = [a for a in alerts if a.notified_at is None and a.opened_at <= boundary]
         cleared = [
-            a for a in alerts
-            if a.notified_at is not None and a.cleared_at is not None and a.cleared_at <= boundary
+            a for a in alerts if a.notified_at is not None and a.cleared_at is not None and a.cleared_at <= boundary
         ]
         if not new and not cleared:
             continue
@@ -452,10 +505,14 @@ def build_email(tenant: Tenant, new: list[Alert], cleared: list[Alert], recipien
     if tenant.alert_frequency == AlertFrequency.IMMEDIATE:
         subject = f"{SUBJECT_PREFIX}{tenant.name}: {counts} alert(s)"
     else:
-        subject = f"{SUBJECT_PREFIX}{tenant.name}: {tenant.get_alert_frequency_display().split(' (')[0].lower()} — {counts}"
-    open_url = absolute(reverse("admin:hub_alert_changelist") + "?" + urlencode(
-        {"status": "open", "connection__warehouse__tenant__id__exact": tenant.pk}
-    ))
+        subject = (
+            f"{SUBJECT_PREFIX}{tenant.name}: {tenant.get_alert_frequency_display().split(' (')[0].lower()} — {counts}"
+        )
+    open_url = absolute(
+        reverse("admin:hub_alert_changelist")
+        + "?"
+        + urlencode({"status": "open", "connection__warehouse__tenant__id__exact": tenant.pk})
+    )
     body = [
         f"The Order Manager hub has alerts for {tenant.name} ({when(now)}).",
         "",
@@ -467,7 +524,10 @@ def build_email(tenant: Tenant, new: list[Alert], cleared: list[Alert], recipien
         f"Contacts and frequency: {absolute(reverse('admin:tenants_tenant_change', args=[tenant.pk]))}",
     ]
     return EmailMessage(
-        subject=subject[:250], body="\n".join(body) + "\n", from_email=settings.DEFAULT_FROM_EMAIL, to=recipients,
+        subject=subject[:250],
+        body="\n".join(body) + "\n",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=recipients,
     )
 
 

@@ -1,4 +1,5 @@
 """Split an iterable into lists of at most `size` items (itertools.batched is Python 3.12+)."""
+
 from collections.abc import Iterable, Iterator
 from itertools import islice
 

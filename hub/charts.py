@@ -8,6 +8,7 @@ Both return markup already escaped (`SafeString`): labels and titles go through 
 every number is formatted by us, so nothing from the database reaches the SVG unescaped. Sizes are
 in CSS pixels; the SVG scales down with `max-width: 100%` in narrow columns.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,7 +34,12 @@ def nice_ceiling(value: int) -> int:
 
 
 def bar_chart(
-    labels: Sequence[str], values: Sequence[int], *, width: int = 640, height: int = 180, title: str = "",
+    labels: Sequence[str],
+    values: Sequence[int],
+    *,
+    width: int = 640,
+    height: int = 180,
+    title: str = "",
 ) -> SafeString:
     """A vertical bar chart of `values` with one `labels` entry under each bar."""
     if len(labels) != len(values):
@@ -51,7 +57,8 @@ def bar_chart(
         '<text x="{}" y="{}" text-anchor="end" font-size="10" fill="{}">{}</text>',
         (
             (left, width - right, _num(y), _num(y), EMPTY_FILL, left - 4, _num(y + 3), TEXT_FILL, tick)
-            for tick in (0, top // 2 if top >= 2 else None, top) if tick is not None
+            for tick in (0, top // 2 if top >= 2 else None, top)
+            if tick is not None
             for y in (above + plot_h - plot_h * tick / top,)
         ),
     )
@@ -60,23 +67,42 @@ def bar_chart(
         x = left + slot * index + (slot - bar_w) / 2
         bar_h = plot_h * value / top
         y = above + plot_h - bar_h
-        bars.append(format_html(
-            '<g><title>{}: {}</title>'
-            '<rect x="{}" y="{}" width="{}" height="{}" rx="1.5" fill="{}"/>'
-            '{}'
-            '<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="{}">{}</text></g>',
-            label, value,
-            _num(x), _num(y), _num(bar_w), _num(max(bar_h, 0.0)), BAR_FILL if value else EMPTY_FILL,
+        bars.append(
             format_html(
-                '<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="{}">{}</text>',
-                _num(x + bar_w / 2), _num(y - 3), TEXT_FILL, value,
-            ) if value else "",
-            _num(x + bar_w / 2), height - 6, TEXT_FILL, label,
-        ))
+                "<g><title>{}: {}</title>"
+                '<rect x="{}" y="{}" width="{}" height="{}" rx="1.5" fill="{}"/>'
+                "{}"
+                '<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="{}">{}</text></g>',
+                label,
+                value,
+                _num(x),
+                _num(y),
+                _num(bar_w),
+                _num(max(bar_h, 0.0)),
+                BAR_FILL if value else EMPTY_FILL,
+                format_html(
+                    '<text x="{}" y="{}" text-anchor="middle" font-size="10" fill="{}">{}</text>',
+                    _num(x + bar_w / 2),
+                    _num(y - 3),
+                    TEXT_FILL,
+                    value,
+                )
+                if value
+                else "",
+                _num(x + bar_w / 2),
+                height - 6,
+                TEXT_FILL,
+                label,
+            )
+        )
     return format_html(
         '<svg class="hub-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
         'role="img" aria-label="{t}"><title>{t}</title>{grid}{bars}</svg>',
-        w=width, h=height, t=title, grid=grid, bars=mark_safe("".join(bars)),
+        w=width,
+        h=height,
+        t=title,
+        grid=grid,
+        bars=mark_safe("".join(bars)),
     )
 
 
@@ -98,7 +124,10 @@ def sparkline(values: Sequence[int], *, width: int = 84, height: int = 24, title
     return format_html(
         '<svg class="hub-sparkline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
         'role="img" aria-label="{t}"><title>{t}</title>{bars}</svg>',
-        w=width, h=height, t=title, bars=bars,
+        w=width,
+        h=height,
+        t=title,
+        bars=bars,
     )
 
 

@@ -8,6 +8,7 @@
   not hammered; it resumes by itself when the cool-off ends, and a successful run closes it.
 The dispatcher skips paused connections (`schedulable_connections`); manual runs are allowed.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -28,7 +29,9 @@ def cool_off(consecutive_failures: int) -> datetime.timedelta:
     return min(MAX_COOL_OFF, BASE_COOL_OFF * 2 ** min(10, max(0, consecutive_failures - THRESHOLD)))
 
 
-def record_outcome(connection, error: BaseException | None, consecutive_failures: int, *, succeeded: bool | None = None) -> None:
+def record_outcome(
+    connection, error: BaseException | None, consecutive_failures: int, *, succeeded: bool | None = None
+) -> None:
     """Open, extend or close the circuit after a run (`consecutive_failures` of this job, this run included).
 
     `succeeded` defaults to "no error"; a run refused for its settings passes False with no error."""
@@ -56,7 +59,9 @@ def reset(connection) -> None:
 
 def is_open(connection, now=None) -> bool:
     now = now or timezone.now()
-    return connection.credentials_rejected_at is not None or (connection.paused_until is not None and connection.paused_until > now)
+    return connection.credentials_rejected_at is not None or (
+        connection.paused_until is not None and connection.paused_until > now
+    )
 
 
 def closed_q(now, prefix: str = "") -> Q:

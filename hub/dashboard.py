@@ -15,6 +15,7 @@ Plus one query for a staff user's tenant ids (`tenants.scoping.tenant_ids_for`).
 "Sent per day" counts distinct orders that reached the WMS that day (an order sent and then
 linked again counts once a day), by day in the current Django time zone.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -143,8 +144,9 @@ def build(user, now: datetime.datetime | None = None, days: int = 14) -> Dashboa
         return queryset if tenant_ids is None else queryset.filter(**{f"{tenant_path}__in": tenant_ids})
 
     connections = list(
-        scoped(OrderManagerConnection.objects.select_related("warehouse__tenant"), "warehouse__tenant")
-        .order_by("warehouse__tenant__name", "warehouse__name", "pk")
+        scoped(OrderManagerConnection.objects.select_related("warehouse__tenant"), "warehouse__tenant").order_by(
+            "warehouse__tenant__name", "warehouse__name", "pk"
+        )
     )
     day_list = _days(now, days)
     if not connections:
@@ -159,14 +161,19 @@ def build(user, now: datetime.datetime | None = None, days: int = 14) -> Dashboa
     rows = {
         c.pk: ConnectionRow(
             connection=c,
-            jobs=[JobCell(job=job, enabled=bool(getattr(c, ENABLED_FIELDS[job])), state=states.get((c.pk, job))) for job in Job],
+            jobs=[
+                JobCell(job=job, enabled=bool(getattr(c, ENABLED_FIELDS[job])), state=states.get((c.pk, job)))
+                for job in Job
+            ],
             sent_per_day=[0] * len(day_list),
         )
         for c in connections
     }
 
     order_stats = (
-        scoped(OrderRecord.objects.filter(status__in=[*NOT_AT_WMS, Status.CANCEL_FAILED]), "connection__warehouse__tenant")
+        scoped(
+            OrderRecord.objects.filter(status__in=[*NOT_AT_WMS, Status.CANCEL_FAILED]), "connection__warehouse__tenant"
+        )
         .values("connection_id")
         .annotate(
             waiting=Count("pk", filter=Q(status__in=NOT_AT_WMS)),

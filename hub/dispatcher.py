@@ -19,6 +19,7 @@ log or audit line that quotes a token unambiguous, at no extra query.
 Expired leases are simply claimable again; the runner closes the dead holder's run as abandoned.
 A task that is lost in the broker leaves its lease to expire and the pair due, so it is only delayed.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -43,7 +44,9 @@ TASK_FUNC = "hub.tasks.run_job_task"
 def eligible_q(now: datetime.datetime | None = None) -> Q:
     """JobStates whose job is enabled on an active tenant's connection whose circuit is closed
     (hub.circuit: not paused, credentials not rejected), one subquery per job."""
-    active = OrderManagerConnection.objects.filter(circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True)
+    active = OrderManagerConnection.objects.filter(
+        circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True
+    )
     q = Q()
     for job, flag in ENABLED_FIELDS.items():
         connections = active.filter(**{flag: True})
@@ -56,12 +59,9 @@ def eligible_q(now: datetime.datetime | None = None) -> Q:
 def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.QUEUED_LEASE) -> list[tuple[int, str, str]]:
     """Claim every due pair (one UPDATE, one SELECT); returns [(connection id, job, lease token)]."""
     prefix = leases.new_token()
-    claimed = (
-        JobState.objects.filter(leases.free_q(now), eligible_q(now), next_due_at__lte=now, attention="")
-        .update(
-            lease_token=Concat(Value(prefix + "-"), Cast(F("pk"), output_field=CharField()), output_field=CharField()),
-            lease_expires_at=now + ttl,
-        )
+    claimed = JobState.objects.filter(leases.free_q(now), eligible_q(now), next_due_at__lte=now, attention="").update(
+        lease_token=Concat(Value(prefix + "-"), Cast(F("pk"), output_field=CharField()), output_field=CharField()),
+        lease_expires_at=now + ttl,
     )
     if not claimed:
         return []
@@ -74,7 +74,10 @@ def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.QUEUED
 
 def enqueue(connection_id: int, job: str, token: str) -> None:
     async_task(
-        TASK_FUNC, connection_id, job, token,
+        TASK_FUNC,
+        connection_id,
+        job,
+        token,
         task_name=f"{job} · connection {connection_id}",
         group=f"hub.{job}",
     )

@@ -20,6 +20,7 @@ Three checks, each a cheap query (no login, no tenant data in the answer):
 `settings.HUB_HEALTH_REQUIRE_CLUSTER` (default: on in production, off in DEBUG, where the web
 server often runs without `qcluster`); when not required they are still reported.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -60,7 +61,12 @@ def check_cluster(now: datetime.datetime) -> tuple[bool, str]:
 
     from .tasks import DISPATCH_SCHEDULE_NAME
 
-    next_run = Schedule.objects.filter(name=DISPATCH_SCHEDULE_NAME).order_by("next_run").values_list("next_run", flat=True).first()
+    next_run = (
+        Schedule.objects.filter(name=DISPATCH_SCHEDULE_NAME)
+        .order_by("next_run")
+        .values_list("next_run", flat=True)
+        .first()
+    )
     if next_run is None:
         return False, f"the {DISPATCH_SCHEDULE_NAME!r} schedule is missing: run manage.py setup_schedules"
     lag = now - next_run

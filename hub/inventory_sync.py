@@ -26,6 +26,7 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
   quantity; the rest of the batch is written. `hub.alerts` opens one alert per connection for the
   SKUs held by its last Inventory Sync and clears it when a run holds none.
 """
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -56,8 +57,10 @@ def blocked_reason(connection) -> str:
     if connection.inventory_sync_blocked_reason:
         return connection.inventory_sync_blocked_reason
     if connection.om_warehouse_type == "DIRECT_FULFILLMENT":
-        return ("The Order Manager warehouse is of type DIRECT_FULFILLMENT, whose stock needs a named stock location; "
-                "the hub syncs 3PL-type warehouses (stock location GLOBAL).")
+        return (
+            "The Order Manager warehouse is of type DIRECT_FULFILLMENT, whose stock needs a named stock location; "
+            "the hub syncs 3PL-type warehouses (stock location GLOBAL)."
+        )
     return ""
 
 
@@ -75,8 +78,15 @@ def sync(ctx: runner.RunContext) -> None:
     to_write: dict[str, InventoryLine] = {}
     for sku, reason in sorted(report.invalid.items()):
         # One unusable WMS quantity must not stop the others: this SKU is left as it is in Order Manager.
-        lines.append(InventoryLine(run=ctx.run, sku=sku[:200], wms_available=0, result=Result.FAILED,
-                                   message=f"{reason} Not written; Order Manager keeps its current quantity."))
+        lines.append(
+            InventoryLine(
+                run=ctx.run,
+                sku=sku[:200],
+                wms_available=0,
+                result=Result.FAILED,
+                message=f"{reason} Not written; Order Manager keeps its current quantity.",
+            )
+        )
         ctx.run.failed += 1
     rules = Rules.for_connection(ctx.connection)
     pending = pending_by_wms_sku(ctx.connection, rules) if rules.subtract_pending else {}
@@ -87,8 +97,13 @@ def sync(ctx: runner.RunContext) -> None:
         for sku in rules.om_skus_for(wms_sku, stock):
             om = stock.get(sku)
             line = InventoryLine(
-                run=ctx.run, sku=sku[:200], wms_sku="" if sku == wms_sku else wms_sku[:200], wms_available=wms_qty,
-                pending_orders=pending.get(wms_sku, 0), buffer=rules.buffer, message=why,
+                run=ctx.run,
+                sku=sku[:200],
+                wms_sku="" if sku == wms_sku else wms_sku[:200],
+                wms_available=wms_qty,
+                pending_orders=pending.get(wms_sku, 0),
+                buffer=rules.buffer,
+                message=why,
             )
             lines.append(line)
             if rules.is_filtered(sku):
@@ -125,22 +140,28 @@ def implausible(quantity: int, last: int | None) -> str:
     """Why a WMS quantity must not be written (too large, or a jump from the last synced `last`), or ""."""
     bound = settings.HUB_INVENTORY_MAX_QUANTITY
     if quantity > bound:
-        return (f"Held: the WMS reports {quantity:,} available, above the sane bound of {bound:,} "
-                "(HUB_INVENTORY_MAX_QUANTITY). Not written; Order Manager keeps its current quantity. "
-                "Check the item at the warehouse, or raise the bound if the quantity is real.")
+        return (
+            f"Held: the WMS reports {quantity:,} available, above the sane bound of {bound:,} "
+            "(HUB_INVENTORY_MAX_QUANTITY). Not written; Order Manager keeps its current quantity. "
+            "Check the item at the warehouse, or raise the bound if the quantity is real."
+        )
     factor, units = settings.HUB_INVENTORY_MAX_JUMP_FACTOR, settings.HUB_INVENTORY_MAX_JUMP_UNITS
     if last is not None and quantity > max(last, 0) * factor and quantity - last > units:
-        return (f"Held: the WMS reports {quantity:,} available, a jump from {last:,} at the last sync (more than "
-                f"{factor}x and +{units:,} units: HUB_INVENTORY_MAX_JUMP_FACTOR / HUB_INVENTORY_MAX_JUMP_UNITS). "
-                "Not written; Order Manager keeps its current quantity. Check the item at the warehouse, "
-                "or raise those settings if the quantity is real.")
+        return (
+            f"Held: the WMS reports {quantity:,} available, a jump from {last:,} at the last sync (more than "
+            f"{factor}x and +{units:,} units: HUB_INVENTORY_MAX_JUMP_FACTOR / HUB_INVENTORY_MAX_JUMP_UNITS). "
+            "Not written; Order Manager keeps its current quantity. Check the item at the warehouse, "
+            "or raise those settings if the quantity is real."
+        )
     return ""
 
 
 def last_synced_wms_quantities(connection) -> dict[str, int]:
     """The WMS quantity of each Order Manager SKU at its last successful sync (written or unchanged)."""
     lines = InventoryLine.objects.filter(
-        run__connection=connection, run__job=JOB, result__in=[Result.UPDATED, Result.UNCHANGED],
+        run__connection=connection,
+        run__job=JOB,
+        result__in=[Result.UPDATED, Result.UNCHANGED],
     )
     last = lines.values("sku").annotate(last=Max("pk")).values("last")
     return dict(InventoryLine.objects.filter(pk__in=last).values_list("sku", "wms_available"))
@@ -154,8 +175,10 @@ def pending_by_wms_sku(connection, rules: Rules) -> dict[str, int]:
     """
     totals: dict[str, int] = {}
     pending = OrderRecord.objects.filter(
-        connection=connection, status__in=[OrderRecord.Status.NEW, OrderRecord.Status.ERROR],
-        cancel_requested=False, wms_order_id__isnull=True,
+        connection=connection,
+        status__in=[OrderRecord.Status.NEW, OrderRecord.Status.ERROR],
+        cancel_requested=False,
+        wms_order_id__isnull=True,
     ).values_list("lines", flat=True)
     for lines in pending.iterator(chunk_size=LINE_BATCH):
         for line in lines or []:
@@ -170,8 +193,12 @@ def pending_by_wms_sku(connection, rules: Rules) -> dict[str, int]:
 
 def write(ctx, warehouse_id: int, to_write: dict[str, InventoryLine]) -> None:
     items = [
-        {"warehouseId": warehouse_id, "masterSku": sku, "onHandQuantity": line.on_hand_written,
-         "stockLocationName": DEFAULT_STOCK_LOCATION}
+        {
+            "warehouseId": warehouse_id,
+            "masterSku": sku,
+            "onHandQuantity": line.on_hand_written,
+            "stockLocationName": DEFAULT_STOCK_LOCATION,
+        }
         for sku, line in to_write.items()
     ]
     for batch in chunked(items, ADJUST_BATCH):

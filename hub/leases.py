@@ -14,6 +14,7 @@ Two lengths (settings, in seconds):
   UPDATE on the token; when it matches no row the run has lost its lease (it was taken over after
   an expiry) and `Heartbeat.lost` tells the runner to start no new outside work.
 """
+
 import datetime
 import logging
 import secrets
@@ -71,15 +72,19 @@ def holds(connection, job: str, token: str) -> bool:
 def renew(connection, job: str, token: str, *, ttl: datetime.timedelta = DEFAULT_LEASE) -> bool:
     """Extend `token`'s lease by `ttl` from now; False when `token` no longer holds it."""
     now = timezone.now()
-    return JobState.objects.filter(connection=connection, job=job, lease_token=token).update(
-        lease_expires_at=now + ttl
-    ) == 1
+    return (
+        JobState.objects.filter(connection=connection, job=job, lease_token=token).update(lease_expires_at=now + ttl)
+        == 1
+    )
 
 
 def release(connection, job: str, token: str) -> bool:
-    return JobState.objects.filter(connection=connection, job=job, lease_token=token).update(
-        lease_token="", lease_expires_at=None
-    ) == 1
+    return (
+        JobState.objects.filter(connection=connection, job=job, lease_token=token).update(
+            lease_token="", lease_expires_at=None
+        )
+        == 1
+    )
 
 
 class Heartbeat:
@@ -92,8 +97,9 @@ class Heartbeat:
     `lost` is set and the thread stops. Use as a context manager around the run's body.
     """
 
-    def __init__(self, connection, job: str, token: str, *, ttl: datetime.timedelta | None = None,
-                 every: float | None = None):
+    def __init__(
+        self, connection, job: str, token: str, *, ttl: datetime.timedelta | None = None, every: float | None = None
+    ):
         self.connection_id = getattr(connection, "pk", connection)
         self.job, self.token = job, token
         self.ttl = ttl or RUN_LEASE
@@ -118,14 +124,18 @@ class Heartbeat:
                 try:
                     renewed = renew(self.connection_id, self.job, self.token, ttl=self.ttl)
                 except Exception:  # the database is busy or down: the lease still has time
-                    logger.warning("could not renew the lease of %s on connection %s", self.job,
-                                   self.connection_id, exc_info=True)
+                    logger.warning(
+                        "could not renew the lease of %s on connection %s", self.job, self.connection_id, exc_info=True
+                    )
                     close_old_connections()
                     continue
                 self.beats += 1
                 if not renewed:
-                    logger.error("lost the lease of %s on connection %s; the run stops starting new work",
-                                 self.job, self.connection_id)
+                    logger.error(
+                        "lost the lease of %s on connection %s; the run stops starting new work",
+                        self.job,
+                        self.connection_id,
+                    )
                     self.lost.set()
                     return
         finally:

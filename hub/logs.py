@@ -16,6 +16,7 @@
 Both formatters pass the message and the traceback through `connectors.redaction.redact_text`,
 so a password, token or Authorization header that reaches a log line is masked.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,12 +24,13 @@ import contextvars
 import datetime
 import json
 import logging
+from types import MappingProxyType
 
 from connectors.redaction import redact_text
 
 FIELDS = ("tenant", "connection", "job", "run")
 
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("hub_log_context", default={})
+_context: contextvars.ContextVar[dict] = contextvars.ContextVar("hub_log_context", default=MappingProxyType({}))
 
 
 def current() -> dict:
@@ -71,9 +73,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.datetime.fromtimestamp(record.created, tz=datetime.timezone.utc).isoformat(
-                timespec="milliseconds"
-            ),
+            "time": datetime.datetime.fromtimestamp(record.created, tz=datetime.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": redact_text(record.getMessage()),

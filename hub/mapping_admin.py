@@ -10,6 +10,7 @@ form validates against Order Manager's carrier list (`hub.carriers.OM_CARRIERS`)
 - "Mappings and rules" on a connection's page (`<connection id>/mappings/`): the rules in force
   and links to each list, filtered to that connection.
 """
+
 from __future__ import annotations
 
 from django import forms
@@ -52,8 +53,13 @@ class MappingAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 @admin.register(ConnectionRules)
 class ConnectionRulesAdmin(MappingAdmin):
     list_display = [
-        "connection", "reject_unmapped_ship_methods", "item_filter_mode", "item_filter_level",
-        "inventory_minimum", "inventory_buffer", "subtract_pending_orders",
+        "connection",
+        "reject_unmapped_ship_methods",
+        "item_filter_mode",
+        "item_filter_level",
+        "inventory_minimum",
+        "inventory_buffer",
+        "subtract_pending_orders",
     ]
     fieldsets = [
         (None, {"fields": ["connection"]}),
@@ -84,7 +90,9 @@ class SkuAliasAdmin(MappingAdmin):
             connection = form.cleaned_data["connection"]
             try:
                 report = alias_csv.import_aliases(
-                    connection, form.cleaned_data["file"].read(), dry_run=form.cleaned_data["dry_run"],
+                    connection,
+                    form.cleaned_data["file"].read(),
+                    dry_run=form.cleaned_data["dry_run"],
                 )
             except alias_csv.CsvRejected as exc:
                 error = str(exc)
@@ -106,8 +114,11 @@ class SkuAliasAdmin(MappingAdmin):
     def export_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        connection = scoped_connections(request).filter(pk=request.GET.get("connection") or 0).first() \
-            if (request.GET.get("connection") or "").isdigit() else None
+        connection = (
+            scoped_connections(request).filter(pk=request.GET.get("connection") or 0).first()
+            if (request.GET.get("connection") or "").isdigit()
+            else None
+        )
         if connection is None:
             raise Http404("Choose one of your connections (?connection=<id>).")
         response = HttpResponse(alias_csv.export_aliases(connection), content_type="text/csv; charset=utf-8")
@@ -165,7 +176,8 @@ class ShipMethodMappingAdmin(MappingAdmin):
 
 class CarrierMappingForm(forms.ModelForm):
     om_carrier = forms.ChoiceField(
-        label="Order Manager carrier", choices=[(c, c) for c in sorted(OM_CARRIERS)],
+        label="Order Manager carrier",
+        choices=[(c, c) for c in sorted(OM_CARRIERS)],
         help_text="Order Manager's shippingCarrier value sent with the tracking number.",
     )
 
@@ -204,17 +216,35 @@ def mappings_view(model_admin, request, object_id):
         rules_url = f"{reverse('admin:tenants_connectionrules_add')}?{urlencode({'connection': connection.pk})}"
     methods = ShipMethodMapping.objects.filter(connection=connection)
     sections = [
-        {"label": "SKU aliases", "count": SkuAlias.objects.filter(connection=connection).count(),
-         "url": filtered_changelist(SkuAlias, connection),
-         "extra": [("Import CSV", reverse("admin:tenants_skualias_import")),
-                   ("Export CSV", f"{reverse('admin:tenants_skualias_export')}?{urlencode({'connection': connection.pk})}")]},
-        {"label": "Ship-method mappings", "count": methods.count(), "url": filtered_changelist(ShipMethodMapping, connection),
-         "unmapped": methods.filter(wms_carrier="").count(),
-         "unmapped_url": filtered_changelist(ShipMethodMapping, connection) + "&mapped=no"},
-        {"label": "Carrier mappings (tracking)", "count": CarrierMapping.objects.filter(connection=connection).count(),
-         "url": filtered_changelist(CarrierMapping, connection)},
-        {"label": "Item filter SKUs", "count": ItemFilter.objects.filter(connection=connection).count(),
-         "url": filtered_changelist(ItemFilter, connection)},
+        {
+            "label": "SKU aliases",
+            "count": SkuAlias.objects.filter(connection=connection).count(),
+            "url": filtered_changelist(SkuAlias, connection),
+            "extra": [
+                ("Import CSV", reverse("admin:tenants_skualias_import")),
+                (
+                    "Export CSV",
+                    f"{reverse('admin:tenants_skualias_export')}?{urlencode({'connection': connection.pk})}",
+                ),
+            ],
+        },
+        {
+            "label": "Ship-method mappings",
+            "count": methods.count(),
+            "url": filtered_changelist(ShipMethodMapping, connection),
+            "unmapped": methods.filter(wms_carrier="").count(),
+            "unmapped_url": filtered_changelist(ShipMethodMapping, connection) + "&mapped=no",
+        },
+        {
+            "label": "Carrier mappings (tracking)",
+            "count": CarrierMapping.objects.filter(connection=connection).count(),
+            "url": filtered_changelist(CarrierMapping, connection),
+        },
+        {
+            "label": "Item filter SKUs",
+            "count": ItemFilter.objects.filter(connection=connection).count(),
+            "url": filtered_changelist(ItemFilter, connection),
+        },
     ]
     context = {
         **model_admin.admin_site.each_context(request),

@@ -25,6 +25,7 @@ Access: a request with `Authorization: Bearer <HUB_METRICS_TOKEN>` (when a token
 an address inside `HUB_METRICS_ALLOWED_NETWORKS` (REMOTE_ADDR: behind a proxy, use the token);
 anyone else gets 403.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -86,27 +87,35 @@ class HubCollector:
             else:
                 state = "running"
             states[(slug, state)] += 1
-        family = GaugeMetricFamily("hub_connections", "Order Manager connections by circuit state.", labels=["tenant", "state"])
+        family = GaugeMetricFamily(
+            "hub_connections", "Order Manager connections by circuit state.", labels=["tenant", "state"]
+        )
         for (slug, state), count in sorted(states.items()):
             family.add_metric([slug, state], count)
         return tenant_of, family
 
     def _runs(self, since, tenant_of):
         runs = GaugeMetricFamily(
-            "hub_sync_runs_24h", "Sync runs started in the last 24 hours, by status.", labels=["tenant", "job", "status"]
+            "hub_sync_runs_24h",
+            "Sync runs started in the last 24 hours, by status.",
+            labels=["tenant", "job", "status"],
         )
         failures = GaugeMetricFamily(
-            "hub_sync_run_failures_24h", "Sync runs started in the last 24 hours that failed or were abandoned.",
+            "hub_sync_run_failures_24h",
+            "Sync runs started in the last 24 hours that failed or were abandoned.",
             labels=["tenant", "job"],
         )
         limited = GaugeMetricFamily(
-            "hub_rate_limited_responses_24h", "HTTP 429 answers received by sync runs started in the last 24 hours.",
+            "hub_rate_limited_responses_24h",
+            "HTTP 429 answers received by sync runs started in the last 24 hours.",
             labels=["tenant", "job"],
         )
         failed, rate_limited = defaultdict(int), defaultdict(int)
         rows = (
-            SyncRun.objects.filter(started_at__gte=since).order_by()
-            .values_list("connection_id", "job", "status").annotate(n=Count("pk"), limited=Sum("rate_limited"))
+            SyncRun.objects.filter(started_at__gte=since)
+            .order_by()
+            .values_list("connection_id", "job", "status")
+            .annotate(n=Count("pk"), limited=Sum("rate_limited"))
         )
         per_status = defaultdict(int)
         for connection_id, job, status, count, limited_count in rows:
@@ -129,8 +138,11 @@ class HubCollector:
             for i, bound in enumerate(DURATION_BUCKETS)
         }
         rows = (
-            SyncRun.objects.filter(started_at__gte=since, finished_at__isnull=False).order_by()
-            .annotate(duration=duration).values("job").annotate(total=Count("pk"), seconds=Sum("duration"), **buckets)
+            SyncRun.objects.filter(started_at__gte=since, finished_at__isnull=False)
+            .order_by()
+            .annotate(duration=duration)
+            .values("job")
+            .annotate(total=Count("pk"), seconds=Sum("duration"), **buckets)
         )
         family = GaugeHistogramMetricFamily(
             "hub_sync_run_duration_seconds_24h", "Durations of sync runs started in the last 24 hours.", labels=["job"]
@@ -146,14 +158,18 @@ class HubCollector:
 
     def _job_states(self, now):
         consecutive = GaugeMetricFamily(
-            "hub_job_consecutive_failures", "Failed runs in a row of the tenant's worst connection.", labels=["tenant", "job"]
+            "hub_job_consecutive_failures",
+            "Failed runs in a row of the tenant's worst connection.",
+            labels=["tenant", "job"],
         )
         age = GaugeMetricFamily(
-            "hub_job_last_success_age_seconds", "Seconds since the last success of the tenant's most behind connection.",
+            "hub_job_last_success_age_seconds",
+            "Seconds since the last success of the tenant's most behind connection.",
             labels=["tenant", "job"],
         )
         rows = (
-            JobState.objects.order_by().values_list("connection__warehouse__tenant__slug", "job")
+            JobState.objects.order_by()
+            .values_list("connection__warehouse__tenant__slug", "job")
             .annotate(worst=Max("consecutive_failures"), oldest=Min("last_success_at"))
         )
         for slug, job, worst, oldest in sorted(rows, key=lambda r: (r[0], r[1])):
@@ -174,13 +190,16 @@ class HubCollector:
 
         oldest = {}
         for connection_id, created_at in (
-            OrderRecord.objects.filter(status__in=NOT_AT_WMS).order_by().values_list("connection_id")
+            OrderRecord.objects.filter(status__in=NOT_AT_WMS)
+            .order_by()
+            .values_list("connection_id")
             .annotate(oldest=Min("created_at"))
         ):
             slug = tenant_of.get(connection_id, "")
             oldest[slug] = min(created_at, oldest.get(slug, created_at))
         age = GaugeMetricFamily(
-            "hub_oldest_order_not_at_wms_age_seconds", "Age of the oldest order not yet at the WMS (new or error).",
+            "hub_oldest_order_not_at_wms_age_seconds",
+            "Age of the oldest order not yet at the WMS (new or error).",
             labels=["tenant"],
         )
         for slug, created_at in sorted(oldest.items()):
@@ -190,7 +209,9 @@ class HubCollector:
     def _alerts(self, tenant_of):
         counts = defaultdict(int)
         for connection_id, cause, count in (
-            Alert.objects.filter(cleared_at__isnull=True).order_by().values_list("connection_id", "cause")
+            Alert.objects.filter(cleared_at__isnull=True)
+            .order_by()
+            .values_list("connection_id", "cause")
             .annotate(n=Count("pk"))
         ):
             counts[(tenant_of.get(connection_id, ""), cause)] += count
@@ -240,7 +261,8 @@ def is_allowed(request) -> bool:
 @require_GET
 def metrics(request):
     if not is_allowed(request):
-        return HttpResponseForbidden("Metrics need the bearer token or an allowed network.\n", content_type="text/plain")
+        return HttpResponseForbidden(
+            "Metrics need the bearer token or an allowed network.\n", content_type="text/plain"
+        )
     body, content_type = exposition(request.headers.get("Accept", ""))
     return HttpResponse(body, content_type=content_type)
-

@@ -9,6 +9,7 @@
 - `JobState`: watermark, next due time and lease of one (connection, job). A run is claimed with
   one conditional UPDATE on the lease (`hub.leases`), on SQLite as on PostgreSQL.
 """
+
 from django.db import models
 from django.utils import timezone
 
@@ -105,7 +106,9 @@ class OrderRecord(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     wms_order_id = models.BigIntegerField("WMS order id", null=True, blank=True)
     om_exported_at = models.DateTimeField(
-        "marked exported in Order Manager", null=True, blank=True,
+        "marked exported in Order Manager",
+        null=True,
+        blank=True,
         help_text="When sendtofulfillment moved the order out of the pickup status.",
     )
     attempts = models.PositiveIntegerField(default=0)
@@ -113,13 +116,16 @@ class OrderRecord(models.Model):
     last_error = models.TextField(blank=True)
     error_permanent = models.BooleanField(default=False, help_text="Needs the operator: not retried automatically.")
     next_retry_at = models.DateTimeField(null=True, blank=True)
-    given_up = models.BooleanField(default=False, help_text="Transient failures for 15 days: no more automatic retries.")
+    given_up = models.BooleanField(
+        default=False, help_text="Transient failures for 15 days: no more automatic retries."
+    )
     cancel_requested = models.BooleanField(default=False, help_text="Cancelled in Order Manager.")
     cancel_handled = models.BooleanField(default=False)
     tracking_numbers = models.JSONField(default=list, blank=True)
     confirmed_tracking_numbers = models.JSONField(default=list, blank=True)
     tracking_in_flight = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Tracking numbers being sent; non-empty after a crash, so Order Manager is checked before re-sending.",
     )
     carrier = models.CharField(max_length=100, blank=True)
@@ -183,7 +189,9 @@ class OrderEvent(models.Model):
             models.Index(fields=["order", "at"], name="event_order_at"),
             # The dashboard's "sent to the WMS per day" reads only these kinds over the last days:
             # a small partial index instead of a scan of every event (benchmarks/: 1M orders).
-            models.Index(fields=["at"], name="event_sent_at", condition=models.Q(kind__in=["sent_to_wms", "linked_at_wms"])),
+            models.Index(
+                fields=["at"], name="event_sent_at", condition=models.Q(kind__in=["sent_to_wms", "linked_at_wms"])
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,7 +213,9 @@ class InventoryLine(models.Model):
     wms_sku = models.CharField("WMS SKU", max_length=200, blank=True, help_text="Blank: the same as the SKU.")
     wms_available = models.BigIntegerField("WMS available")
     pending_orders = models.IntegerField(
-        "in orders not yet at the WMS", default=0, help_text="Subtracted: quantity of downloaded orders still new or held.",
+        "in orders not yet at the WMS",
+        default=0,
+        help_text="Subtracted: quantity of downloaded orders still new or held.",
     )
     buffer = models.IntegerField("safety buffer", default=0, help_text="Subtracted: the connection's safety buffer.")
     om_on_hand = models.BigIntegerField("Order Manager on hand before", null=True, blank=True)
@@ -240,7 +250,9 @@ class JobState(models.Model):
     claims_without_finish = models.PositiveIntegerField(
         default=0, help_text="Runs claimed but never finished in a row (a worker that crashed mid-run)."
     )
-    attention = models.TextField(blank=True, help_text="Why this job needs the operator; it does not run until cleared.")
+    attention = models.TextField(
+        blank=True, help_text="Why this job needs the operator; it does not run until cleared."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "job"], name="unique_job_state")]
@@ -271,7 +283,9 @@ class Alert(models.Model):
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="alerts")
     cause = models.CharField(max_length=30, choices=Cause.choices)
     key = models.CharField(
-        max_length=100, blank=True, help_text="What the alert is about within its cause (an order, a job); blank: the connection."
+        max_length=100,
+        blank=True,
+        help_text="What the alert is about within its cause (an order, a job); blank: the connection.",
     )
     message = models.TextField()
     link = models.CharField(max_length=500, blank=True, help_text="Admin path of the thing to look at.")
@@ -285,7 +299,8 @@ class Alert(models.Model):
         ordering = ["-opened_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["connection", "cause", "key"], condition=models.Q(cleared_at__isnull=True),
+                fields=["connection", "cause", "key"],
+                condition=models.Q(cleared_at__isnull=True),
                 name="unique_open_alert",
             ),
         ]

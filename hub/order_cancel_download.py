@@ -12,6 +12,7 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
 - A cancel that fails temporarily stays requested and is retried from the hub's own table on
   the next run, whatever the watermark.
 """
+
 from __future__ import annotations
 
 from django.db import transaction
@@ -45,8 +46,12 @@ def sync(ctx: runner.RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
     unread = []
     cancelled = ctx.order_manager.iter_orders(
-        statuses=["CANCELLED"], warehouse_id=warehouse_id,
-        modified_from=ctx.window_from, modified_to=ctx.window_to, limit=PAGE_SIZE, on_too_large=unread.append,
+        statuses=["CANCELLED"],
+        warehouse_id=warehouse_id,
+        modified_from=ctx.window_from,
+        modified_to=ctx.window_to,
+        limit=PAGE_SIZE,
+        on_too_large=unread.append,
     )
     for page in chunked(cancelled, PAGE_SIZE):
         ctx.run.fetched += len(page)
@@ -55,7 +60,9 @@ def sync(ctx: runner.RunContext) -> None:
     if not unread:  # a cancellation not read keeps the window open until it is
         ctx.new_watermark = ctx.window_to
     pending = OrderRecord.objects.filter(
-        connection=ctx.connection, cancel_requested=True, cancel_handled=False,
+        connection=ctx.connection,
+        cancel_requested=True,
+        cancel_handled=False,
         status__in=[Status.NEW, Status.ERROR, Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED],
     ).order_by("pk")
     # Ids first (no read cursor open while writing); the rest waits for the next run once the
@@ -75,10 +82,7 @@ def sync(ctx: runner.RunContext) -> None:
 
 def mark_requested(ctx, page: list) -> None:
     ids = [oid for oid in map(order_id_of, page) if oid is not None]
-    ours = {
-        r.om_order_id: r
-        for r in OrderRecord.objects.filter(connection=ctx.connection, om_order_id__in=ids)
-    }
+    ours = {r.om_order_id: r for r in OrderRecord.objects.filter(connection=ctx.connection, om_order_id__in=ids)}
     ctx.run.skipped += len(page) - len(ours)
     for record in ours.values():
         if record.cancel_requested or record.status in (Status.CANCELLED, Status.CANCEL_FAILED):
@@ -112,7 +116,11 @@ def handle(ctx, record: OrderRecord) -> None:
         with transaction.atomic():
             record.last_error = f"Cancel at the WMS failed: {exc}"[:4000]
             record.save(update_fields=["last_error", "updated_at"])
-            ctx.event(record, Kind.CANCEL_FAILED, f"{record.last_error} " + ("Retried on the next run." if exc.transient else ""))
+            ctx.event(
+                record,
+                Kind.CANCEL_FAILED,
+                f"{record.last_error} " + ("Retried on the next run." if exc.transient else ""),
+            )
         return None
     message = "Cancelled at the WMS." if outcome == "cancelled" else "The WMS had already cancelled it."
     return finish(ctx, record, Status.CANCELLED, Kind.CANCEL_SENT, f"{message} WMS order {record.wms_order_id}.")
@@ -133,9 +141,9 @@ def finish(ctx, record: OrderRecord, status: str, kind: str, message: str) -> No
 def cancel_unsent(ctx, record: OrderRecord) -> None:
     """Never at the WMS: cancelled here. Conditional, in case Order Download is sending it right now."""
     with transaction.atomic():
-        done = OrderRecord.objects.filter(pk=record.pk, wms_order_id__isnull=True, status__in=[Status.NEW, Status.ERROR]).update(
-            status=Status.CANCELLED, cancel_handled=True, next_retry_at=None
-        )
+        done = OrderRecord.objects.filter(
+            pk=record.pk, wms_order_id__isnull=True, status__in=[Status.NEW, Status.ERROR]
+        ).update(status=Status.CANCELLED, cancel_handled=True, next_retry_at=None)
         if done:
             ctx.event(record, Kind.CANCELLED_IN_OM, "Not sent to the WMS: cancelled before sending.")
     if done:

@@ -28,12 +28,13 @@ order is held as `error` ("unmapped ship method X") and released by the first ru
 method mapped. SKU aliases are applied again right before sending, so an alias added after a WMS
 rejection ("Item SKU X does not exist") is used by the resend.
 """
+
 from __future__ import annotations
 
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -98,6 +99,7 @@ def resolve_warehouse_id(ctx) -> int | None:
 
 # --- 1. download -----------------------------------------------------------------------------
 
+
 def rules_of(ctx) -> Rules:
     """The connection's rules, loaded once per run and kept on the run context."""
     rules = getattr(ctx, "rules", None)
@@ -110,8 +112,12 @@ def download(ctx, warehouse_id) -> bool:
     """Store the window's orders; False when an order too large to read was left out of it."""
     unread = []
     orders = ctx.order_manager.iter_orders(
-        statuses=[ctx.connection.pickup_status], warehouse_id=warehouse_id,
-        modified_from=ctx.window_from, modified_to=ctx.window_to, limit=PAGE_SIZE, on_too_large=unread.append,
+        statuses=[ctx.connection.pickup_status],
+        warehouse_id=warehouse_id,
+        modified_from=ctx.window_from,
+        modified_to=ctx.window_to,
+        limit=PAGE_SIZE,
+        on_too_large=unread.append,
     )
     for page in chunked(orders, PAGE_SIZE):
         ctx.run.fetched += len(page)
@@ -143,16 +149,24 @@ def note_unread(ctx, unread) -> None:
 def store_page(ctx, page: list) -> None:
     connection = ctx.connection
     ids = [oid for oid in map(order_id_of, page) if oid is not None]
-    known = set(OrderRecord.objects.filter(connection=connection, om_order_id__in=ids).values_list("om_order_id", flat=True))
+    known = set(
+        OrderRecord.objects.filter(connection=connection, om_order_id__in=ids).values_list("om_order_id", flat=True)
+    )
     # Held as invalid at download (in error without a send attempt): read again, they may be fixed.
-    held = {r.om_order_id: r for r in OrderRecord.objects.filter(
-        connection=connection, om_order_id__in=ids, status=Status.ERROR, attempts=0, cancel_requested=False)}
+    held = {
+        r.om_order_id: r
+        for r in OrderRecord.objects.filter(
+            connection=connection, om_order_id__in=ids, status=Status.ERROR, attempts=0, cancel_requested=False
+        )
+    }
     records = []
     for raw in page:
         order_id = order_id_of(raw)
         if order_id is None:
             ctx.run.failed += 1
-            ctx.note_error(f"An order without a valid orderId was skipped: {excerpt(repr(redact(raw, max_chars=300)), 300)}")
+            ctx.note_error(
+                f"An order without a valid orderId was skipped: {excerpt(repr(redact(raw, max_chars=300)), 300)}"
+            )
             continue
         if order_id in known:
             if order_id in held and reread(ctx, held[order_id], raw):
@@ -177,9 +191,12 @@ def store_page(ctx, page: list) -> None:
     events = []
     for r in records:
         message = {Status.NEW: "Downloaded.", Status.SKIPPED: f"Downloaded, not sent: {r.last_error}"}.get(
-            r.status, f"Downloaded, but held: {r.last_error}")
+            r.status, f"Downloaded, but held: {r.last_error}"
+        )
         events.append(OrderEvent(order=r, run=ctx.run, kind=Kind.DOWNLOADED, message=message))
-        events += [OrderEvent(order=r, run=ctx.run, kind=kind, message=text) for kind, text in getattr(r, "rule_events", ())]
+        events += [
+            OrderEvent(order=r, run=ctx.run, kind=kind, message=text) for kind, text in getattr(r, "rule_events", ())
+        ]
     OrderEvent.objects.bulk_create(events)
 
 
@@ -189,9 +206,21 @@ def reread(ctx, record: OrderRecord, raw: dict) -> bool:
     note_unmapped(ctx, [fresh])
     if fresh.status != Status.NEW:
         return False
-    fields = ["order_number", "sales_channel", "ship_to", "ship_method", "lines", "source", "wms_payload", "om_modified_at"]
+    fields = [
+        "order_number",
+        "sales_channel",
+        "ship_to",
+        "ship_method",
+        "lines",
+        "source",
+        "wms_payload",
+        "om_modified_at",
+    ]
     if record.last_error.startswith(UNMAPPED_PREFIX):
-        kind, message = Kind.RELEASED, f"Read again: ship method “{fresh.ship_method}” is mapped now; queued for sending."
+        kind, message = (
+            Kind.RELEASED,
+            f"Read again: ship method “{fresh.ship_method}” is mapped now; queued for sending.",
+        )
     else:
         kind, message = Kind.DOWNLOADED, "Read again after a change in Order Manager: valid now, queued for sending."
     for name in fields:
@@ -227,10 +256,14 @@ def new_record(connection, raw: dict, order_id: int, rules: Rules | None = None)
         order = parse_order(raw)
     except InvalidOrder as exc:
         number = raw.get("orderNumber")
-        record.order_number = (number if isinstance(number, str) else str(order_id)).replace("\x00", "")[:200] or str(order_id)
+        record.order_number = (number if isinstance(number, str) else str(order_id)).replace("\x00", "")[:200] or str(
+            order_id
+        )
         record.status = Status.ERROR
         record.error_permanent = True
-        record.last_error = f"Invalid order from Order Manager: {exc} Fix it there; it is read again on the next change."
+        record.last_error = (
+            f"Invalid order from Order Manager: {exc} Fix it there; it is read again on the next change."
+        )
         return record
     decision = rules.apply(order)
     record.order_number = order.order_number
@@ -270,8 +303,10 @@ def collect_unmapped(ctx) -> None:
         return
     now = timezone.now()
     ShipMethodMapping.objects.bulk_create(
-        [ShipMethodMapping(connection=ctx.connection, ship_method=display, key=key, first_seen_at=now)
-         for key, display in seen.items()],
+        [
+            ShipMethodMapping(connection=ctx.connection, ship_method=display, key=key, first_seen_at=now)
+            for key, display in seen.items()
+        ],
         ignore_conflicts=True,
     )
     ShipMethodMapping.objects.filter(connection=ctx.connection, key__in=list(seen)).update(last_seen_at=now)
@@ -281,7 +316,11 @@ def release_held(ctx) -> None:
     """Orders held for an unmapped ship method go back to `new` once it is mapped (or rejecting is off)."""
     rules = rules_of(ctx)
     held = OrderRecord.objects.filter(
-        connection=ctx.connection, status=Status.ERROR, error_permanent=True, attempts=0, cancel_requested=False,
+        connection=ctx.connection,
+        status=Status.ERROR,
+        error_permanent=True,
+        attempts=0,
+        cancel_requested=False,
         last_error__startswith=UNMAPPED_PREFIX,
     ).order_by("pk")
     for record in held.iterator(chunk_size=PAGE_SIZE):
@@ -291,13 +330,18 @@ def release_held(ctx) -> None:
         payload = dict(record.wms_payload)
         if route is not None:
             payload["routingInfo"] = route.routing_info()
-            message = f"Ship method “{record.ship_method}” is mapped now (WMS {route.carrier} {route.mode}".rstrip() + "): queued for sending."
+            message = (
+                f"Ship method “{record.ship_method}” is mapped now (WMS {route.carrier} {route.mode}".rstrip()
+                + "): queued for sending."
+            )
         else:
             message = "Unmapped ship methods are no longer rejected: queued for sending with Order Manager's carrier and service."
         with transaction.atomic():
             record.wms_payload = payload
             record.status, record.last_error, record.error_permanent, record.next_retry_at = Status.NEW, "", False, None
-            record.save(update_fields=["wms_payload", "status", "last_error", "error_permanent", "next_retry_at", "updated_at"])
+            record.save(
+                update_fields=["wms_payload", "status", "last_error", "error_permanent", "next_retry_at", "updated_at"]
+            )
             ctx.event(record, Kind.RELEASED, message)
         ctx.run.updated += 1
 
@@ -316,7 +360,8 @@ def without_nul(value):
 
 # --- 2. send ---------------------------------------------------------------------------------
 
-def due_for_sending(connection, now) -> "QuerySet":
+
+def due_for_sending(connection, now) -> QuerySet:
     retry_due = Q(status=Status.ERROR, error_permanent=False, given_up=False, next_retry_at__lte=now)
     return OrderRecord.objects.filter(Q(status=Status.NEW) | retry_due, connection=connection, cancel_requested=False)
 
@@ -350,7 +395,11 @@ def send_due_orders(ctx) -> None:
 
 def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
     """Ask Order Manager right before sending: an order cancelled since its download is never sent."""
-    fresh = {o.get("orderId"): o for o in ctx.order_manager.get_orders([r.om_order_id for r in records]) if isinstance(o, dict)}
+    fresh = {
+        o.get("orderId"): o
+        for o in ctx.order_manager.get_orders([r.om_order_id for r in records])
+        if isinstance(o, dict)
+    }
     keep = []
     for record in records:
         status = (fresh.get(record.om_order_id) or {}).get("orderStatus")
@@ -359,7 +408,9 @@ def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
                 record.status = Status.CANCELLED
                 record.cancel_requested = record.cancel_handled = True
                 record.save(update_fields=["status", "cancel_requested", "cancel_handled", "updated_at"])
-                ctx.event(record, Kind.CANCELLED_IN_OM, "Cancelled in Order Manager before it was sent: not sent to the WMS.")
+                ctx.event(
+                    record, Kind.CANCELLED_IN_OM, "Cancelled in Order Manager before it was sent: not sent to the WMS."
+                )
             ctx.run.updated += 1
         elif status == "CANCELLED":
             # An earlier attempt may have reached the WMS: never re-send; Order Cancel Download
@@ -367,8 +418,11 @@ def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
             with transaction.atomic():
                 record.cancel_requested = True
                 record.save(update_fields=["cancel_requested", "updated_at"])
-                ctx.event(record, Kind.CANCELLED_IN_OM,
-                          "Cancelled in Order Manager before the retry: not sent again; the cancel is handled next.")
+                ctx.event(
+                    record,
+                    Kind.CANCELLED_IN_OM,
+                    "Cancelled in Order Manager before the retry: not sent again; the cancel is handled next.",
+                )
             ctx.run.skipped += 1
         else:
             keep.append(record)
@@ -380,7 +434,9 @@ def send_one(ctx, record: OrderRecord) -> str:
     if not record.wms_payload:
         # Invalid when downloaded (e.g. re-queued by an operator): nothing to send until it is fixed
         # in Order Manager, which re-reads it. Held again instead of failing the whole run.
-        OrderRecord.objects.filter(pk=record.pk).update(error_permanent=True, next_retry_at=None, updated_at=timezone.now())
+        OrderRecord.objects.filter(pk=record.pk).update(
+            error_permanent=True, next_retry_at=None, updated_at=timezone.now()
+        )
         ctx.note_error(f"Order {record.order_number} cannot be sent: {record.last_error}")
         ctx.run.failed += 1
         return "permanent"
@@ -413,11 +469,18 @@ def send_one(ctx, record: OrderRecord) -> str:
         if existing is None:
             return fail(ctx, record, exc, payload)
         if not is_ours(record, existing):
-            return fail(ctx, record, DuplicateOrder(
-                f"The WMS already has another order with reference number {record.order_number} (WMS order "
-                f"{existing.order_id}, PO {existing.po_num}), not this Order Manager order ({record.om_order_id}): "
-                "order numbers can repeat across sales channels. Not linked and not sent; give one of them "
-                "another reference number at the WMS, then resend this order.", existing=existing), payload)
+            return fail(
+                ctx,
+                record,
+                DuplicateOrder(
+                    f"The WMS already has another order with reference number {record.order_number} (WMS order "
+                    f"{existing.order_id}, PO {existing.po_num}), not this Order Manager order ({record.om_order_id}): "
+                    "order numbers can repeat across sales channels. Not linked and not sent; give one of them "
+                    "another reference number at the WMS, then resend this order.",
+                    existing=existing,
+                ),
+                payload,
+            )
         link(ctx, record, existing, "The WMS already had this reference number: linked to its order.")
         return "sent"
     except AuthenticationError:
@@ -426,8 +489,13 @@ def send_one(ctx, record: OrderRecord) -> str:
         return fail(ctx, record, exc, payload)
     with transaction.atomic():
         mark_at_wms(record, created.order_id)
-        ctx.event(record, Kind.SENT_TO_WMS, f"WMS order {created.order_id}.{note}", sent=payload,
-                  received={"orderId": created.order_id, "referenceNum": created.reference_num})
+        ctx.event(
+            record,
+            Kind.SENT_TO_WMS,
+            f"WMS order {created.order_id}.{note}",
+            sent=payload,
+            received={"orderId": created.order_id, "referenceNum": created.reference_num},
+        )
     ctx.run.updated += 1
     return "sent"
 
@@ -466,7 +534,9 @@ UNRECORDED_ATTEMPT = (
 def current_payload(record: OrderRecord, rules: Rules) -> dict:
     """The body to send: the stored one, with its items re-aliased when the aliases changed since download."""
     lines = [line for line in record.lines or [] if isinstance(line, dict) and "sku" in line]
-    if not lines or not any(rules.wms_sku(l["sku"]) != l.get("wms_sku", l["sku"]) for l in lines if not l.get("filtered")):
+    if not lines or not any(
+        rules.wms_sku(ln["sku"]) != ln.get("wms_sku", ln["sku"]) for ln in lines if not ln.get("filtered")
+    ):
         return record.wms_payload
     new_lines = []
     for line in lines:
@@ -474,7 +544,11 @@ def current_payload(record: OrderRecord, rules: Rules) -> dict:
         if rules.wms_sku(line["sku"]) != line["sku"]:
             line["wms_sku"] = rules.wms_sku(line["sku"])
         new_lines.append(line)
-    items = [{"itemIdentifier": {"sku": l.get("wms_sku", l["sku"])}, "qty": l["quantity"]} for l in new_lines if not l.get("filtered")]
+    items = [
+        {"itemIdentifier": {"sku": ln.get("wms_sku", ln["sku"])}, "qty": ln["quantity"]}
+        for ln in new_lines
+        if not ln.get("filtered")
+    ]
     record.wms_payload, record.lines = {**record.wms_payload, "orderItems": items}, new_lines
     record.save(update_fields=["wms_payload", "lines", "updated_at"])
     return record.wms_payload
@@ -486,16 +560,28 @@ def mark_at_wms(record: OrderRecord, wms_order_id: int) -> None:
     record.wms_order_id = wms_order_id
     record.last_error, record.next_retry_at, record.error_permanent = "", None, False
     record.cancel_handled = False
-    record.save(update_fields=[
-        "status", "wms_order_id", "last_error", "next_retry_at", "error_permanent", "cancel_handled", "updated_at",
-    ])
+    record.save(
+        update_fields=[
+            "status",
+            "wms_order_id",
+            "last_error",
+            "next_retry_at",
+            "error_permanent",
+            "cancel_handled",
+            "updated_at",
+        ]
+    )
 
 
 def link(ctx, record: OrderRecord, existing, message: str) -> None:
     with transaction.atomic():
         mark_at_wms(record, existing.order_id)
-        ctx.event(record, Kind.LINKED_AT_WMS, f"{message} WMS order {existing.order_id}.",
-                  received={"orderId": existing.order_id, "referenceNum": existing.reference_num})
+        ctx.event(
+            record,
+            Kind.LINKED_AT_WMS,
+            f"{message} WMS order {existing.order_id}.",
+            received={"orderId": existing.order_id, "referenceNum": existing.reference_num},
+        )
     ctx.run.updated += 1
 
 
@@ -520,25 +606,39 @@ def fail(ctx, record: OrderRecord, exc: ConnectorError, payload) -> str:
             if exc.retry_after:
                 delay = max(delay, datetime.timedelta(seconds=exc.retry_after))
             record.next_retry_at = now + delay
-            ctx.event(record, Kind.SEND_FAILED, f"{reason} Next try after {record.next_retry_at:%Y-%m-%d %H:%M} UTC.", sent=payload)
-        record.save(update_fields=["status", "last_error", "error_permanent", "next_retry_at", "given_up", "updated_at"])
+            ctx.event(
+                record,
+                Kind.SEND_FAILED,
+                f"{reason} Next try after {record.next_retry_at:%Y-%m-%d %H:%M} UTC.",
+                sent=payload,
+            )
+        record.save(
+            update_fields=["status", "last_error", "error_permanent", "next_retry_at", "given_up", "updated_at"]
+        )
     ctx.run.failed += 1
     return "permanent" if permanent else "transient"
 
 
 # --- 3. mark exported ------------------------------------------------------------------------
 
+
 def mark_exported(ctx, warehouse_id: int) -> None:
     # Read in full before writing: on SQLite a connection whose read cursor is still open cannot
     # start writing once another process (Order Manager's side, another job) has committed since:
     # "database is locked" at once, whatever the busy timeout. Two ids per order fit in memory.
-    pending = list(OrderRecord.objects.filter(
-        connection=ctx.connection, wms_order_id__isnull=False, om_exported_at__isnull=True,
-        status__in=[Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED],
-    ).order_by("pk").values_list("pk", "om_order_id"))
+    pending = list(
+        OrderRecord.objects.filter(
+            connection=ctx.connection,
+            wms_order_id__isnull=False,
+            om_exported_at__isnull=True,
+            status__in=[Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED],
+        )
+        .order_by("pk")
+        .values_list("pk", "om_order_id")
+    )
     for batch in chunked(pending, EXPORT_BATCH):
         try:
-            answer = ctx.order_manager.send_to_fulfillment([om_order_id for _, om_order_id in batch], warehouse_id)
+            ctx.order_manager.send_to_fulfillment([om_order_id for _, om_order_id in batch], warehouse_id)
         except AuthenticationError:
             raise
         except ConnectorError as exc:
@@ -548,8 +648,15 @@ def mark_exported(ctx, warehouse_id: int) -> None:
         now = timezone.now()
         with transaction.atomic():
             OrderRecord.objects.filter(pk__in=[pk for pk, _ in batch]).update(om_exported_at=now, updated_at=now)
-            OrderEvent.objects.bulk_create([
-                OrderEvent(order_id=pk, run=ctx.run, kind=Kind.EXPORTED, message="Moved out of the pickup status (sendtofulfillment).")
-                for pk, _ in batch
-            ])
+            OrderEvent.objects.bulk_create(
+                [
+                    OrderEvent(
+                        order_id=pk,
+                        run=ctx.run,
+                        kind=Kind.EXPORTED,
+                        message="Moved out of the pickup status (sendtofulfillment).",
+                    )
+                    for pk, _ in batch
+                ]
+            )
     ctx.run.save(update_fields=["failed"])

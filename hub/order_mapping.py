@@ -9,6 +9,7 @@ gets the id alone, so a bad order with a readable id can still be recorded and q
 the WMS client adds. Items are sent by Order Manager `product.masterSku` (the catalogue SKU; the
 channel's `listingSku` may differ per channel).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -106,8 +107,8 @@ def parse_datetime(value) -> datetime.datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.astimezone(datetime.UTC)
 
 
 def parse_order(raw) -> ParsedOrder:
@@ -148,11 +149,13 @@ def parse_order(raw) -> ParsedOrder:
             raise InvalidOrder(f"item {index} is not a JSON object.")
         product = item.get("product") if isinstance(item.get("product"), dict) else {}
         sku = _text(product.get("masterSku"), f"item {index} product.masterSku", required=True)
-        lines.append(OrderLine(
-            sku=sku,
-            quantity=_quantity(item.get("quantityOrdered"), f"item {index} ({sku}) quantityOrdered"),
-            listing_sku=_text(item.get("listingSku"), f"item {index} listingSku"),
-        ))
+        lines.append(
+            OrderLine(
+                sku=sku,
+                quantity=_quantity(item.get("quantityOrdered"), f"item {index} ({sku}) quantityOrdered"),
+                listing_sku=_text(item.get("listingSku"), f"item {index} listingSku"),
+            )
+        )
     return ParsedOrder(
         order_id=order_id,
         order_number=number,

@@ -12,6 +12,7 @@ Either way one OPERATOR event names the user and the result. Connector failures 
 the outcome, never raised; the order is left as it was. `reprocess_many(orders, user)` applies it
 to several orders, one Order Manager client per connection.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

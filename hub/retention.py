@@ -19,6 +19,7 @@ Deletes go in batches of `batch_size` runs, each in its own short transaction, s
 never locked for long and an interrupted prune simply resumes next time. `dry_run` counts what
 would go and deletes nothing. Returns {"runs", "events", "inventory_lines", "alerts"} counts.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -49,8 +50,9 @@ def prunable_runs(cutoff: datetime.datetime):
     )
 
 
-def prune(days: int | None = None, now: datetime.datetime | None = None, *, dry_run: bool = False,
-          batch_size: int = 1000) -> dict[str, int]:
+def prune(
+    days: int | None = None, now: datetime.datetime | None = None, *, dry_run: bool = False, batch_size: int = 1000
+) -> dict[str, int]:
     days = settings.HUB_RETENTION_DAYS if days is None else days
     if days < 1:
         raise ValueError("Retention must be at least one day.")

@@ -13,6 +13,7 @@
 - `carrier_overrides`: the connection's carrier mapping for `hub.carriers.om_carrier`.
 - `available_to_publish(...)`: the inventory rules (pending orders, buffer, minimum level).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,8 +35,10 @@ UNMAPPED_PREFIX = "Unmapped ship method"
 
 
 def unmapped_reason(display: str) -> str:
-    return (f"{UNMAPPED_PREFIX} “{display}”: map it under Mappings and rules > Ship-method mappings; "
-            "the order is sent on the next Order Download after that.")
+    return (
+        f"{UNMAPPED_PREFIX} “{display}”: map it under Mappings and rules > Ship-method mappings; "
+        "the order is sent on the next Order Download after that."
+    )
 
 
 def carrier_overrides(connection) -> dict[str, str]:
@@ -88,10 +91,12 @@ class Rules:
     filter_prefixes: tuple[str, ...] = ()
 
     @classmethod
-    def for_connection(cls, connection) -> "Rules":
+    def for_connection(cls, connection) -> Rules:
         settings = ConnectionRules.objects.filter(connection=connection).first() or ConnectionRules()
         routes, known = {}, set()
-        for row in ShipMethodMapping.objects.filter(connection=connection).only("key", "wms_carrier", "wms_mode", "wms_scac"):
+        for row in ShipMethodMapping.objects.filter(connection=connection).only(
+            "key", "wms_carrier", "wms_mode", "wms_scac"
+        ):
             known.add(row.key)
             if row.is_mapped:
                 routes[row.key] = Route(row.wms_carrier.strip(), row.wms_mode.strip(), row.wms_scac.strip())
@@ -178,8 +183,9 @@ class Rules:
         if filtered and (not items or self.filter_level == FilterLevel.ORDER):
             decision.outcome = "skip"
             decision.reason = (
-                f"Not sent: every item is filtered ({', '.join(filtered)})." if not items else
-                f"Not sent: the order-level item filter matches {', '.join(filtered)}."
+                f"Not sent: every item is filtered ({', '.join(filtered)})."
+                if not items
+                else f"Not sent: the order-level item filter matches {', '.join(filtered)}."
             )
             return decision
         route = self.route_for(key) if key else None

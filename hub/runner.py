@@ -20,6 +20,7 @@ used by the django-q2 task, the admin's "Run now" and `manage.py sync`. Contract
   before each unit of outside work and leave the rest to the next run, so a large backlog is
   worked off over several runs instead of one run killed by the task timeout.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -35,7 +36,6 @@ from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.redaction import excerpt, redact
-
 from tenants import clients
 
 from . import alerts, circuit, leases, logs, schedule
@@ -106,15 +106,23 @@ class RunContext:
 
     @property
     def log(self) -> logging.LoggerAdapter:
-        return logging.LoggerAdapter(logger, {
-            "tenant": self.connection.warehouse.tenant.slug, "connection": self.connection.pk,
-            "job": self.run.job, "run": self.run.pk,
-        })
+        return logging.LoggerAdapter(
+            logger,
+            {
+                "tenant": self.connection.warehouse.tenant.slug,
+                "connection": self.connection.pk,
+                "job": self.run.job,
+                "run": self.run.pk,
+            },
+        )
 
     def event(self, order: OrderRecord, kind: str, message: str = "", *, sent=None, received=None) -> OrderEvent:
         """Append one step to an order's timeline (payloads redacted and capped)."""
         return OrderEvent.objects.create(
-            order=order, run=self.run, kind=kind, message=message[:4000],
+            order=order,
+            run=self.run,
+            kind=kind,
+            message=message[:4000],
             sent=redact(sent) if sent is not None else None,
             received=redact(received) if received is not None else None,
         )
@@ -216,8 +224,14 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str, heartbeat
     elif connection.start_from:
         window_from = connection.start_from
     ctx = RunContext(
-        connection=connection, run=run, state=state, lease_token=lease_token, now=now,
-        window_from=window_from, window_to=now, heartbeat=heartbeat,
+        connection=connection,
+        run=run,
+        state=state,
+        lease_token=lease_token,
+        now=now,
+        window_from=window_from,
+        window_to=now,
+        heartbeat=heartbeat,
     )
     run.window_from, run.window_to = window_from, now
     run.save(update_fields=["window_from", "window_to"])
@@ -271,7 +285,8 @@ def _describe(exc: ConnectorError) -> str:
 
 def _close_abandoned(connection, job: Job, now: datetime.datetime) -> None:
     SyncRun.objects.filter(connection=connection, job=job, status=SyncRun.Status.RUNNING).update(
-        status=SyncRun.Status.ABANDONED, finished_at=now,
+        status=SyncRun.Status.ABANDONED,
+        finished_at=now,
         error="The worker stopped before this run finished; closed by the next run.",
     )
 

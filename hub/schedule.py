@@ -16,6 +16,7 @@ Due times are stored on `JobState.next_due_at`; the runner sets the next one aft
 `hub.signals`), so editing the schedule in the admin is the only place a schedule is set.
 All returned datetimes are aware and in UTC.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from .models import Job, JobState
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 # job -> (enabled flag, interval in minutes) on OrderManagerConnection.
 INTERVAL_FIELDS = {
@@ -33,7 +34,10 @@ INTERVAL_FIELDS = {
     Job.CANCEL_DOWNLOAD: ("cancel_download_enabled", "cancel_download_interval"),
     Job.SHIPMENT_CONFIRMATION: ("shipment_confirmation_enabled", "shipment_confirmation_interval"),
 }
-ENABLED_FIELDS = {**{job: fields[0] for job, fields in INTERVAL_FIELDS.items()}, Job.INVENTORY_SYNC: "inventory_sync_enabled"}
+ENABLED_FIELDS = {
+    **{job: fields[0] for job, fields in INTERVAL_FIELDS.items()},
+    Job.INVENTORY_SYNC: "inventory_sync_enabled",
+}
 
 MINUTES_PER_DAY = 24 * 60
 
@@ -44,9 +48,7 @@ def is_schedulable(connection, job: str) -> bool:
         return False
     if not connection.tenant.active:
         return False
-    if job == Job.INVENTORY_SYNC and connection.inventory_sync_blocked_reason:
-        return False
-    return True
+    return not (job == Job.INVENTORY_SYNC and connection.inventory_sync_blocked_reason)
 
 
 def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetime | None:
@@ -65,7 +67,9 @@ def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetim
     return after.astimezone(UTC) + datetime.timedelta(minutes=interval)
 
 
-def next_after_run(connection, job: str, due_at: datetime.datetime | None, started_at: datetime.datetime) -> datetime.datetime | None:
+def next_after_run(
+    connection, job: str, due_at: datetime.datetime | None, started_at: datetime.datetime
+) -> datetime.datetime | None:
     """The next due time after a run that started at `started_at` for the slot due at `due_at`.
 
     Counted from the due time the run was claimed for, not from the run's start a moment after the

@@ -6,6 +6,7 @@ folder, the django-q2 ORM broker, the built-in sandbox Order Manager and WMS. Pr
 `manage.py check --deploy` reports nothing. An optional `.env` file in the project folder is read
 first; real environment variables win over it.
 """
+
 from pathlib import Path
 
 import environ
@@ -139,11 +140,16 @@ HUB_OM_REDIRECT_URL = env.str("HUB_OM_REDIRECT_URL", default=HUB_BASE_URL.rstrip
 HUB_OM_INSTALL_STATE_SECONDS = env.int("HUB_OM_INSTALL_STATE_SECONDS", default=600)
 
 # Outside calls: timeouts (connect, read) in seconds. requests has no default timeout.
-HUB_HTTP_TIMEOUT = (env.float("HUB_HTTP_CONNECT_TIMEOUT", default=5.0), env.float("HUB_HTTP_READ_TIMEOUT", default=30.0))
+HUB_HTTP_TIMEOUT = (
+    env.float("HUB_HTTP_CONNECT_TIMEOUT", default=5.0),
+    env.float("HUB_HTTP_READ_TIMEOUT", default=30.0),
+)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
@@ -163,8 +169,10 @@ LOGGING = {
     "formatters": {"plain": {"()": "hub.logs.PlainFormatter"}, "json": {"()": "hub.logs.JsonFormatter"}},
     "handlers": {
         "console": {
-            "class": "logging.StreamHandler", "stream": "ext://sys.stdout",
-            "formatter": "json" if HUB_LOG_FORMAT == "json" else "plain", "filters": ["run_context"],
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if HUB_LOG_FORMAT == "json" else "plain",
+            "filters": ["run_context"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

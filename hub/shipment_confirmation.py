@@ -19,6 +19,7 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
    with one of ours (an additional package it will not take) is not retried: retrying cannot
    change the answer, so it is recorded on the timeline as refused and the order completes.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -66,11 +67,14 @@ def read_since(ctx) -> datetime.datetime:
     """The watermark minus overlap; on a first run, from the oldest order still at the WMS."""
     if ctx.window_from is not None:
         return ctx.window_from
-    oldest = OrderRecord.objects.filter(connection=ctx.connection, status=Status.AT_WMS).aggregate(t=Min("first_attempt_at"))["t"]
+    oldest = OrderRecord.objects.filter(connection=ctx.connection, status=Status.AT_WMS).aggregate(
+        t=Min("first_attempt_at")
+    )["t"]
     return (oldest or ctx.now) - FIRST_RUN_LOOKBACK
 
 
 # --- 1. read the WMS -------------------------------------------------------------------------
+
 
 def collect_shipped(ctx, since: datetime.datetime, overrides: dict[str, str] | None = None) -> None:
     for page in chunked(ctx.warehouse_manager.iter_orders_modified_since(since), PAGE_SIZE):
@@ -117,7 +121,12 @@ def apply_wms_state(ctx, record: OrderRecord, wms_order, overrides: dict[str, st
             ctx.event(record, Kind.CANCELLED_AT_WMS, f"WMS order {wms_order.order_id} was cancelled at the WMS.")
         ctx.run.updated += 1
         return
-    if not wms_order.is_closed or record.status not in (Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED, Status.CANCEL_FAILED):
+    if not wms_order.is_closed or record.status not in (
+        Status.AT_WMS,
+        Status.SHIPPED,
+        Status.CONFIRMED,
+        Status.CANCEL_FAILED,
+    ):
         ctx.run.skipped += 1
         return
     known = list(record.tracking_numbers)
@@ -136,22 +145,42 @@ def apply_wms_state(ctx, record: OrderRecord, wms_order, overrides: dict[str, st
         record.next_retry_at = None
         if not record.tracking_numbers:
             record.last_error = "Closed at the WMS without a tracking number; waiting for one."
-        record.save(update_fields=["tracking_numbers", "carrier", "service", "ship_date", "status",
-                                   "next_retry_at", "last_error", "updated_at"])
-        ctx.event(record, Kind.SHIPPED_AT_WMS,
-                  f"Shipped at the WMS: {', '.join(new_numbers) or 'no tracking number'} "
-                  f"({wms_order.carrier or 'carrier unknown'} -> {carrier}).",
-                  received={"orderId": wms_order.order_id, "trackingNumbers": wms_order.tracking_numbers,
-                            "carrier": wms_order.carrier, "scac": wms_order.scac, "service": wms_order.service})
+        record.save(
+            update_fields=[
+                "tracking_numbers",
+                "carrier",
+                "service",
+                "ship_date",
+                "status",
+                "next_retry_at",
+                "last_error",
+                "updated_at",
+            ]
+        )
+        ctx.event(
+            record,
+            Kind.SHIPPED_AT_WMS,
+            f"Shipped at the WMS: {', '.join(new_numbers) or 'no tracking number'} "
+            f"({wms_order.carrier or 'carrier unknown'} -> {carrier}).",
+            received={
+                "orderId": wms_order.order_id,
+                "trackingNumbers": wms_order.tracking_numbers,
+                "carrier": wms_order.carrier,
+                "scac": wms_order.scac,
+                "service": wms_order.service,
+            },
+        )
     ctx.run.updated += 1
 
 
 # --- 2. send tracking ------------------------------------------------------------------------
 
+
 def send_tracking(ctx) -> None:
     due = OrderRecord.objects.filter(
         Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=ctx.now),
-        connection=ctx.connection, status=Status.SHIPPED,
+        connection=ctx.connection,
+        status=Status.SHIPPED,
     ).order_by("pk")
     # Ids read in full first: writing while a read cursor is open fails on SQLite ("database is
     # locked") as soon as another connection has committed meanwhile.
@@ -205,7 +234,9 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
             confirm_if_complete(record)
             record.save(update_fields=["confirmed_tracking_numbers", "tracking_in_flight", "status", "updated_at"])
             if already:
-                ctx.event(record, Kind.TRACKING_SENT, f"Order Manager already had {', '.join(already)}: not sent again.")
+                ctx.event(
+                    record, Kind.TRACKING_SENT, f"Order Manager already had {', '.join(already)}: not sent again."
+                )
     numbers = [t for t in record.tracking_numbers if t not in record.confirmed_tracking_numbers]
     if not numbers and record.tracking_numbers:
         confirm_if_complete(record)
@@ -215,7 +246,9 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
 
 def tracking_in_order(order: dict) -> set[str]:
     found: set[str] = set()
-    shipments = list(order.get("shipments") or []) + ([order["shipment"]] if isinstance(order.get("shipment"), dict) else [])
+    shipments = list(order.get("shipments") or []) + (
+        [order["shipment"]] if isinstance(order.get("shipment"), dict) else []
+    )
     for shipment in shipments:
         if not isinstance(shipment, dict):
             continue
@@ -232,9 +265,13 @@ def confirm_if_complete(record: OrderRecord) -> None:
 
 
 def shipment_body(record: OrderRecord, number: str) -> dict:
-    body = {"orderId": record.om_order_id, "trackingNumber": number, "shipMethod": {"shippingCarrier": record.carrier or "OTHER_CARRIER"}}
+    body = {
+        "orderId": record.om_order_id,
+        "trackingNumber": number,
+        "shipMethod": {"shippingCarrier": record.carrier or "OTHER_CARRIER"},
+    }
     if record.ship_date:
-        body["shipDate"] = record.ship_date.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        body["shipDate"] = record.ship_date.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return body
 
 
@@ -269,30 +306,44 @@ def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
             record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + accepted))
             record.tracking_in_flight = []
             confirm_if_complete(record)
-            record.save(update_fields=["confirmed_tracking_numbers", "tracking_in_flight", "status", "last_error", "updated_at"])
+            record.save(
+                update_fields=["confirmed_tracking_numbers", "tracking_in_flight", "status", "last_error", "updated_at"]
+            )
             if accepted:
-                ctx.event(record, Kind.TRACKING_SENT, f"Tracking {', '.join(accepted)} accepted by Order Manager.",
-                          sent=[shipment_body(record, n) for n in accepted])
+                ctx.event(
+                    record,
+                    Kind.TRACKING_SENT,
+                    f"Tracking {', '.join(accepted)} accepted by Order Manager.",
+                    sent=[shipment_body(record, n) for n in accepted],
+                )
         # An additional package refused on an order Order Manager already has shipped with one of
         # our numbers: terminal, never a retry loop (point 4 of the contract).
-        refused_extra = [(n, res) for n, res in rejected
-                         if res is not None and res.status == "FAILED" and record.confirmed_tracking_numbers]
+        refused_extra = [
+            (n, res)
+            for n, res in rejected
+            if res is not None and res.status == "FAILED" and record.confirmed_tracking_numbers
+        ]
         if refused_extra:
             numbers = [n for n, _ in refused_extra]
             with transaction.atomic():
                 record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + numbers))
                 confirm_if_complete(record)
-                record.last_error = ("Order Manager refused additional package tracking "
-                                     + "; ".join(f"{n}: {res.message}" for n, res in refused_extra)
-                                     + " (the order is already shipped there; not retried).")[:4000]
+                record.last_error = (
+                    "Order Manager refused additional package tracking "
+                    + "; ".join(f"{n}: {res.message}" for n, res in refused_extra)
+                    + " (the order is already shipped there; not retried)."
+                )[:4000]
                 record.save(update_fields=["confirmed_tracking_numbers", "status", "last_error", "updated_at"])
-                ctx.event(record, Kind.TRACKING_REJECTED, record.last_error,
-                          sent=[shipment_body(record, n) for n in numbers])
+                ctx.event(
+                    record, Kind.TRACKING_REJECTED, record.last_error, sent=[shipment_body(record, n) for n in numbers]
+                )
             rejected = [(n, res) for n, res in rejected if n not in numbers]
         if accepted and not rejected:
             ctx.run.updated += 1
         if rejected:
-            reasons = "; ".join(f"{n}: {(res.status + ' ' + res.message) if res else 'no answer for it'}" for n, res in rejected)
+            reasons = "; ".join(
+                f"{n}: {(res.status + ' ' + res.message) if res else 'no answer for it'}" for n, res in rejected
+            )
             reject(ctx, record, reasons, [shipment_body(record, n) for n, _ in rejected])
 
 
@@ -318,5 +369,10 @@ def reject(ctx, record: OrderRecord, reason: str, sent) -> None:
         record.last_error = f"Tracking not accepted by Order Manager: {reason}"[:4000]
         record.next_retry_at = now + min(MAX_BACKOFF, datetime.timedelta(minutes=5 * 2 ** min(record.attempts, 8)))
         record.save(update_fields=["attempts", "last_error", "next_retry_at", "updated_at"])
-        ctx.event(record, Kind.TRACKING_REJECTED, f"{record.last_error} Retried after {record.next_retry_at:%H:%M} UTC.", sent=sent or None)
+        ctx.event(
+            record,
+            Kind.TRACKING_REJECTED,
+            f"{record.last_error} Retried after {record.next_retry_at:%H:%M} UTC.",
+            sent=sent or None,
+        )
     ctx.run.failed += 1

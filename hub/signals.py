@@ -7,6 +7,7 @@ schedule in the admin the only place a schedule is set. Saves that name `update_
 which affect scheduling (e.g. "Test connection" storing its report) are ignored, as are raw saves
 (loaddata).
 """
+
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -16,7 +17,11 @@ from . import schedule
 
 CONNECTION_FIELDS = frozenset(
     {
-        "warehouse", "warehouse_id", "warehouse_name", "inventory_time", "inventory_times_per_day",
+        "warehouse",
+        "warehouse_id",
+        "warehouse_name",
+        "inventory_time",
+        "inventory_times_per_day",
         *schedule.ENABLED_FIELDS.values(),
         *(fields[1] for fields in schedule.INTERVAL_FIELDS.values()),
     }

@@ -14,6 +14,7 @@
   gone stale, a cool-off that ended) and sends the digests that are due; `prune_tick()`
   ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """URL map: the admin is the product's face; /healthz and /metrics for operations; the sandbox is mounted only when enabled."""
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -13,7 +14,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),  # load balancers: no login (hub.health)
     path("metrics", metrics.metrics, name="metrics"),
-    path("om/connect/callback", om_connect.callback, name="om-connect-callback"),  # HUB_OM_REDIRECT_URL  # Prometheus: token or network (hub.metrics)
+    path(
+        "om/connect/callback", om_connect.callback, name="om-connect-callback"
+    ),  # HUB_OM_REDIRECT_URL  # Prometheus: token or network (hub.metrics)
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -6,17 +6,18 @@ Other apps add pages under a connection's admin URL with `add_connection_page` (
 import hub, so hub registers its pre-flight and inventory pages here); "Test connection" leads to
 the page registered with `after_test=True` when the test succeeds.
 """
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from django.contrib import admin, messages
-from django.db import transaction
-from django.utils import timezone
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 
 from . import connection_test, om_connect
 from .forms import (
@@ -173,39 +174,86 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
     form = OrderManagerConnectionForm
     tenant_path = "warehouse__tenant"
     list_display = [
-        "__str__", "warehouse_name", "om_warehouse_id", "order_download_enabled", "cancel_download_enabled",
-        "shipment_confirmation_enabled", "inventory_sync_enabled", "circuit", "last_tested_at",
+        "__str__",
+        "warehouse_name",
+        "om_warehouse_id",
+        "order_download_enabled",
+        "cancel_download_enabled",
+        "shipment_confirmation_enabled",
+        "inventory_sync_enabled",
+        "circuit",
+        "last_tested_at",
     ]
     list_filter = ["warehouse__tenant", "inventory_sync_enabled"]
     list_select_related = ["warehouse__tenant"]
     search_fields = ["warehouse__name", "warehouse__tenant__name", "warehouse_name", "connected_account"]
     readonly_fields = [
-        "om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report",
-        "circuit", "paused_until", "credentials_rejected_at", "pause_reason",
-        "token_source", "connected_by", "connected_at", "connected_account",
+        "om_warehouse_id",
+        "om_warehouse_type",
+        "last_tested_at",
+        "test_report",
+        "circuit",
+        "paused_until",
+        "credentials_rejected_at",
+        "pause_reason",
+        "token_source",
+        "connected_by",
+        "connected_at",
+        "connected_account",
     ]
     actions = ["test_connection"]
     change_form_template = "admin/tenants/ordermanagerconnection/change_form.html"
     fieldsets = [
         (None, {"fields": ["warehouse", "circuit"]}),
-        ("Order Manager account", {
-            "description": "Connect to Order Manager (the button above) installs the hub's app: the tenant signs in "
-                           "on Order Manager's own page with the account username and password, which the hub never "
-                           "stores. Or paste the access token of an app installed by hand.",
-            "fields": ["warehouse_name", "access_token", "token_source", "connected_by", "connected_at",
-                       "connected_account"],
-        }),
+        (
+            "Order Manager account",
+            {
+                "description": "Connect to Order Manager (the button above) installs the hub's app: the tenant signs in "
+                "on Order Manager's own page with the account username and password, which the hub never "
+                "stores. Or paste the access token of an app installed by hand.",
+                "fields": [
+                    "warehouse_name",
+                    "access_token",
+                    "token_source",
+                    "connected_by",
+                    "connected_at",
+                    "connected_account",
+                ],
+            },
+        ),
         ("Endpoints", {"classes": ["collapse"], "fields": ["base_url", "auth_base_url"]}),
-        ("Resolved by Test connection", {"fields": ["om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report"]}),
-        ("Circuit breaker", {"classes": ["collapse"], "fields": ["paused_until", "credentials_rejected_at", "pause_reason"]}),
+        (
+            "Resolved by Test connection",
+            {"fields": ["om_warehouse_id", "om_warehouse_type", "last_tested_at", "test_report"]},
+        ),
+        (
+            "Circuit breaker",
+            {"classes": ["collapse"], "fields": ["paused_until", "credentials_rejected_at", "pause_reason"]},
+        ),
         ("Orders", {"fields": ["pickup_status", "start_from"]}),
-        ("Functions", {"fields": [
-            "order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled", "inventory_sync_enabled",
-        ]}),
-        ("Schedule", {"fields": [
-            "order_download_interval", "cancel_download_interval", "shipment_confirmation_interval",
-            "inventory_time", "inventory_times_per_day",
-        ]}),
+        (
+            "Functions",
+            {
+                "fields": [
+                    "order_download_enabled",
+                    "cancel_download_enabled",
+                    "shipment_confirmation_enabled",
+                    "inventory_sync_enabled",
+                ]
+            },
+        ),
+        (
+            "Schedule",
+            {
+                "fields": [
+                    "order_download_interval",
+                    "cancel_download_interval",
+                    "shipment_confirmation_interval",
+                    "inventory_time",
+                    "inventory_times_per_day",
+                ]
+            },
+        ),
     ]
 
     @admin.display(description="last test")
@@ -246,12 +294,18 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
         self.message_user(request, f"{connection}: {connection_test.format_report(report)}", level)
         wms = connection_test.test_warehouse(connection.warehouse)
         if not wms.get("ok"):
-            self.message_user(request, f"{connection.warehouse} (WMS): {connection_test.format_report(wms)}", messages.ERROR)
+            self.message_user(
+                request, f"{connection.warehouse} (WMS): {connection_test.format_report(wms)}", messages.ERROR
+            )
         return bool(report.get("ok"))
 
     def _after_test_redirect(self, connection):
         page = next((p for p in CONNECTION_PAGES.values() if p.after_test), None)
-        name = f"admin:tenants_ordermanagerconnection_{page.name}" if page else "admin:tenants_ordermanagerconnection_change"
+        name = (
+            f"admin:tenants_ordermanagerconnection_{page.name}"
+            if page
+            else "admin:tenants_ordermanagerconnection_change"
+        )
         return HttpResponseRedirect(reverse(name, args=[connection.pk]))
 
     def test_view(self, request, object_id):
@@ -276,9 +330,16 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
             )
             for page in CONNECTION_PAGES.values()
         ]
-        test = path("<path:object_id>/test/", self.admin_site.admin_view(self.test_view), name="tenants_ordermanagerconnection_test")
-        connect = path("<path:object_id>/connect/", self.admin_site.admin_view(partial(om_connect.start_view, self)),
-                       name="tenants_ordermanagerconnection_connect")
+        test = path(
+            "<path:object_id>/test/",
+            self.admin_site.admin_view(self.test_view),
+            name="tenants_ordermanagerconnection_test",
+        )
+        connect = path(
+            "<path:object_id>/connect/",
+            self.admin_site.admin_view(partial(om_connect.start_view, self)),
+            name="tenants_ordermanagerconnection_connect",
+        )
         return [test, connect, *pages, *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -286,8 +347,11 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
             {"label": page.label, "url": reverse(f"admin:tenants_ordermanagerconnection_{page.name}", args=[object_id])}
             for page in CONNECTION_PAGES.values()
         ]
-        extra = {"connection_pages": pages, "test_url": reverse("admin:tenants_ordermanagerconnection_test", args=[object_id]),
-                 "connect_url": reverse("admin:tenants_ordermanagerconnection_connect", args=[object_id])}
+        extra = {
+            "connection_pages": pages,
+            "test_url": reverse("admin:tenants_ordermanagerconnection_test", args=[object_id]),
+            "connect_url": reverse("admin:tenants_ordermanagerconnection_connect", args=[object_id]),
+        }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
 

@@ -18,6 +18,7 @@ operator's spreadsheet. Export writes such a value with a leading apostrophe (sh
 run) and doubles an apostrophe that leads a value; import drops one apostrophe before any of
 those, so the round trip is exact.
 """
+
 from __future__ import annotations
 
 import csv
@@ -60,8 +61,10 @@ class ImportReport:
     @property
     def summary(self) -> str:
         prefix = "Dry run, nothing written: " if self.dry_run else ""
-        return (f"{prefix}created {self.count('created')}, changed {self.count('changed')}, "
-                f"unchanged {self.count('unchanged')}, rejected {self.count('rejected')}.")
+        return (
+            f"{prefix}created {self.count('created')}, changed {self.count('changed')}, "
+            f"unchanged {self.count('unchanged')}, rejected {self.count('rejected')}."
+        )
 
 
 def _problem(value: str) -> str:
@@ -88,7 +91,9 @@ def read_rows(data: bytes) -> list[tuple[int, str, str]]:
         names = [h.strip().lower() for h in header]
         missing = [c for c in COLUMNS if c not in names]
         if missing:
-            raise CsvRejected(f"The header row must name the columns om_sku and wms_sku (missing: {', '.join(missing)}).")
+            raise CsvRejected(
+                f"The header row must name the columns om_sku and wms_sku (missing: {', '.join(missing)})."
+            )
         om_at, wms_at = names.index("om_sku"), names.index("wms_sku")
         rows = []
         for values in reader:
@@ -96,7 +101,7 @@ def read_rows(data: bytes) -> list[tuple[int, str, str]]:
                 continue
             if len(rows) >= MAX_ROWS:
                 raise CsvRejected(f"The file has more than {MAX_ROWS} rows; split it.")
-            pick = lambda i: values[i] if i < len(values) else ""  # noqa: E731
+            pick = lambda i: values[i] if i < len(values) else ""  # noqa: E731,B023 (used at once)
             rows.append((reader.line_num, unescape(pick(om_at)), unescape(pick(wms_at))))
     except csv.Error as exc:
         raise CsvRejected(f"The file is not valid CSV (line {reader.line_num}): {exc}") from None
@@ -154,6 +159,8 @@ def export_aliases(connection) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for om_sku, wms_sku in SkuAlias.objects.filter(connection=connection).order_by("om_sku").values_list("om_sku", "wms_sku"):
+    for om_sku, wms_sku in (
+        SkuAlias.objects.filter(connection=connection).order_by("om_sku").values_list("om_sku", "wms_sku")
+    ):
         writer.writerow([escape(om_sku), escape(wms_sku)])
     return out.getvalue()

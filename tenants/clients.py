@@ -4,6 +4,7 @@ The only place where a connection's decrypted credentials meet a client. Jobs as
 `order_manager(connection, recorder)` and `warehouse_manager(connection, recorder)`; they never
 build HTTP requests themselves.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,13 +36,15 @@ class CallRecorder:
         if record.status == 429:
             self.rate_limited += 1
         if len(self.calls) < MAX_CALLS_KEPT:
-            self.calls.append({
-                "method": record.method,
-                "path": record.path,
-                "status": record.status,
-                "ms": round(record.duration_ms, 1),
-                **({"error": record.error} if record.error else {}),
-            })
+            self.calls.append(
+                {
+                    "method": record.method,
+                    "path": record.path,
+                    "status": record.status,
+                    "ms": round(record.duration_ms, 1),
+                    **({"error": record.error} if record.error else {}),
+                }
+            )
 
 
 def allow_private_addresses() -> bool:
@@ -52,7 +55,8 @@ def allow_private_addresses() -> bool:
 
 def http_options(recorder: CallRecorder | None, overrides: dict | None = None) -> dict:
     return {
-        "timeout": tuple(settings.HUB_HTTP_TIMEOUT), "on_call": recorder,
+        "timeout": tuple(settings.HUB_HTTP_TIMEOUT),
+        "on_call": recorder,
         "block_private_addresses": not allow_private_addresses(),
         **(overrides or {}),
     }
@@ -71,7 +75,9 @@ def warehouse_manager(connection, recorder: CallRecorder | None = None, **overri
     return warehouse_manager_for_warehouse(connection.warehouse, recorder, **overrides)
 
 
-def warehouse_manager_for_warehouse(warehouse, recorder: CallRecorder | None = None, **overrides) -> WarehouseManagerClient:
+def warehouse_manager_for_warehouse(
+    warehouse, recorder: CallRecorder | None = None, **overrides
+) -> WarehouseManagerClient:
     return WarehouseManagerClient(
         warehouse.wms_base_url,
         client_id=warehouse.client_id,

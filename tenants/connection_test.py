@@ -1,4 +1,4 @@
-""""Test connection" for the admin: authenticate, resolve, and report in plain words.
+""" "Test connection" for the admin: authenticate, resolve, and report in plain words.
 
 `test_order_manager(connection)` authenticates with Order Manager, resolves the warehouse name
 to its id and type (stored on the connection), reads the throttle limits, counts the orders
@@ -10,6 +10,7 @@ Manager report also keeps the missing SKUs as a list (`no_starting_inventory_sku
 STORED_SKUS_LIMIT, and `no_starting_inventory_count`) for the pre-flight page; `format_report`
 leaves those out of its one-line summary.
 """
+
 from __future__ import annotations
 
 from django.utils import timezone
@@ -54,13 +55,17 @@ def test_order_manager(connection) -> dict:
             found = om.resolve_warehouse(connection.warehouse_name)
             connection.om_warehouse_id = found["warehouseId"]
             connection.om_warehouse_type = found.get("type") or ""
-            report["warehouse"] = f"{found.get('name')} (id {connection.om_warehouse_id}, {connection.om_warehouse_type})"
+            report["warehouse"] = (
+                f"{found.get('name')} (id {connection.om_warehouse_id}, {connection.om_warehouse_type})"
+            )
         else:
             report["warehouse"] = "no warehouse name: orders from every location, Inventory Sync disabled"
         limits = om.throttle_limits()
         report["throttle_limits"] = len(limits)
         waiting = 0
-        for _ in om.iter_orders(statuses=[connection.pickup_status], warehouse_id=connection.om_warehouse_id, limit=100):
+        for _ in om.iter_orders(
+            statuses=[connection.pickup_status], warehouse_id=connection.om_warehouse_id, limit=100
+        ):
             waiting += 1
             if waiting >= COUNT_LIMIT:
                 break
@@ -90,7 +95,9 @@ def missing_starting_inventory(connection, om) -> dict:
         wms.close()
     in_om = {s.sku for s in om.iter_stock_totals(connection.om_warehouse_id)}
     missing = sorted(sku for sku, qty in available.items() if qty > 0 and sku not in in_om)
-    shown = ", ".join(missing[:LIST_LIMIT]) + (f" and {len(missing) - LIST_LIMIT} more" if len(missing) > LIST_LIMIT else "")
+    shown = ", ".join(missing[:LIST_LIMIT]) + (
+        f" and {len(missing) - LIST_LIMIT} more" if len(missing) > LIST_LIMIT else ""
+    )
     return {
         "wms_skus_in_stock": sum(1 for qty in available.values() if qty > 0),
         "no_starting_inventory_in_order_manager": shown or "none",

@@ -10,6 +10,7 @@ The keys are separate from SECRET_KEY. In DEBUG with no key configured, a fixed 
 is used so the embedded demo runs out of the box; the `tenants.E001` check refuses that in
 production.
 """
+
 import base64
 import hashlib
 from functools import lru_cache

@@ -5,6 +5,7 @@ The database column holds only ciphertext. In Python the value is a `Secret`, a 
 `Secret('***')`. `str(secret)` and string operations give the plaintext, which is what the HTTP
 clients need.
 """
+
 import base64
 import binascii
 
@@ -24,7 +25,7 @@ def is_stored_token(value: str) -> bool:
     if not value.startswith(TOKEN_PREFIX):
         return False
     try:
-        data = base64.urlsafe_b64decode(value[len(TOKEN_PREFIX):].encode("ascii"))
+        data = base64.urlsafe_b64decode(value[len(TOKEN_PREFIX) :].encode("ascii"))
     except (binascii.Error, UnicodeEncodeError, ValueError):
         return False
     body = len(data) - _FERNET_OVERHEAD
@@ -49,14 +50,14 @@ class EncryptedTextField(models.TextField):
         # From the column a prefixed value is always a token: a damaged one raises, never passes
         # itself off as the secret.
         if value is not None and value.startswith(TOKEN_PREFIX):
-            return Secret(crypto.decrypt(value[len(TOKEN_PREFIX):]))
+            return Secret(crypto.decrypt(value[len(TOKEN_PREFIX) :]))
         return self.to_python(value)
 
     def to_python(self, value):
         if value is None or isinstance(value, Secret):
             return value
         if is_stored_token(value):
-            return Secret(crypto.decrypt(value[len(TOKEN_PREFIX):]))
+            return Secret(crypto.decrypt(value[len(TOKEN_PREFIX) :]))
         return Secret(value)
 
     def get_prep_value(self, value):

@@ -1,4 +1,5 @@
 """Admin forms: write-only secret fields and onboarding validation in plain words."""
+
 from django import forms
 from django.contrib import messages
 
@@ -64,8 +65,17 @@ class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecrets
     class Meta:
         model = Warehouse
         fields = [
-            "tenant", "name", "wms_base_url", "client_id", "client_secret", "user_login", "wms_login_kind", "tpl_key",
-            "customer_id", "facility_id", "facility_time_zone",
+            "tenant",
+            "name",
+            "wms_base_url",
+            "client_id",
+            "client_secret",
+            "user_login",
+            "wms_login_kind",
+            "tpl_key",
+            "customer_id",
+            "facility_id",
+            "facility_time_zone",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -84,18 +94,28 @@ class OrderManagerConnectionForm(SecretDestinationsFormMixin, SafeUrlsMixin, Wri
     secret_destinations = {"base_url": ("access_token",), "auth_base_url": ("access_token",)}
     superuser_only_urls = {
         "auth_base_url": "the token exchange there carries credentials this page cannot ask for again "
-                         "(the hub's own Order Manager app key and secret).",
+        "(the hub's own Order Manager app key and secret).",
     }
 
     class Meta:
         model = OrderManagerConnection
         fields = [
-            "warehouse", "base_url", "auth_base_url", "access_token", "warehouse_name",
-            "pickup_status", "start_from",
-            "order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled",
+            "warehouse",
+            "base_url",
+            "auth_base_url",
+            "access_token",
+            "warehouse_name",
+            "pickup_status",
+            "start_from",
+            "order_download_enabled",
+            "cancel_download_enabled",
+            "shipment_confirmation_enabled",
             "inventory_sync_enabled",
-            "order_download_interval", "cancel_download_interval", "shipment_confirmation_interval",
-            "inventory_time", "inventory_times_per_day",
+            "order_download_interval",
+            "cancel_download_interval",
+            "shipment_confirmation_interval",
+            "inventory_time",
+            "inventory_times_per_day",
         ]
 
     def warnings(self) -> list[str]:

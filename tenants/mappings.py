@@ -17,6 +17,7 @@ Every row belongs to one `OrderManagerConnection` (the unit the jobs run for):
 SKU fields refuse blanks, NUL bytes and more than 200 characters (SQLite would store what
 PostgreSQL rejects).
 """
+
 import re
 
 from django.core.exceptions import ValidationError
@@ -76,21 +77,25 @@ class ConnectionRules(models.Model):
     reject_unmapped_ship_methods = models.BooleanField(
         default=False,
         help_text="Hold orders whose ship method has no mapping (status error, “unmapped ship method X”); "
-                  "they are sent automatically on the next Order Download after the method is mapped.",
+        "they are sent automatically on the next Order Download after the method is mapped.",
     )
     item_filter_mode = models.CharField(max_length=10, choices=FilterMode.choices, default=FilterMode.OFF)
     item_filter_level = models.CharField(max_length=10, choices=FilterLevel.choices, default=FilterLevel.ITEM)
     inventory_minimum = models.PositiveIntegerField(
-        "minimum inventory level", default=0,
+        "minimum inventory level",
+        default=0,
         help_text="When the quantity to publish is below this, 0 is published instead (0: no minimum).",
     )
     inventory_buffer = models.PositiveIntegerField(
-        "safety buffer", default=0, help_text="Subtracted from every SKU's available quantity (never below 0).",
+        "safety buffer",
+        default=0,
+        help_text="Subtracted from every SKU's available quantity (never below 0).",
     )
     subtract_pending_orders = models.BooleanField(
-        "subtract orders not yet at the WMS", default=True,
+        "subtract orders not yet at the WMS",
+        default=True,
         help_text="Quantities of downloaded orders still new or held here are subtracted, so stock sold "
-                  "between the WMS snapshot and the sync is not sold twice.",
+        "between the WMS snapshot and the sync is not sold twice.",
     )
 
     class Meta:
@@ -124,12 +129,17 @@ class ShipMethodMapping(models.Model):
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="ship_methods")
     ship_method = models.CharField(
-        "Order Manager ship method", max_length=SHIP_METHOD_MAX, validators=[_no_nul],
+        "Order Manager ship method",
+        max_length=SHIP_METHOD_MAX,
+        validators=[_no_nul],
         help_text="“Carrier / requested service” as orders carry it, e.g. “UPS / UPS Ground” (case and spacing ignored).",
     )
     key = models.CharField(max_length=SHIP_METHOD_MAX, editable=False)
     wms_carrier = models.CharField(
-        "WMS carrier", max_length=100, blank=True, validators=[_no_nul],
+        "WMS carrier",
+        max_length=100,
+        blank=True,
+        validators=[_no_nul],
         help_text="routingInfo.carrier, as listed by the WMS (GET /properties/carriers). Blank: not mapped yet.",
     )
     wms_mode = models.CharField("WMS mode (service)", max_length=100, blank=True, validators=[_no_nul])
@@ -146,6 +156,10 @@ class ShipMethodMapping(models.Model):
         target = " / ".join(p for p in (self.wms_carrier, self.wms_mode) if p) or "not mapped"
         return f"{self.ship_method} → {target}"
 
+    def save(self, *args, **kwargs):
+        self.key = normalise_method(self.ship_method)
+        super().save(*args, **kwargs)
+
     @property
     def is_mapped(self) -> bool:
         return bool(self.wms_carrier.strip())
@@ -157,21 +171,20 @@ class ShipMethodMapping(models.Model):
         if self.wms_mode.strip() and not self.wms_carrier.strip():
             raise ValidationError({"wms_carrier": "A mode needs its carrier."})
 
-    def save(self, *args, **kwargs):
-        self.key = normalise_method(self.ship_method)
-        super().save(*args, **kwargs)
-
 
 class CarrierMapping(models.Model):
     """A WMS carrier name or SCAC code -> Order Manager `shippingCarrier`, for tracking."""
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="carrier_mappings")
     wms_carrier = models.CharField(
-        "WMS carrier name or SCAC", max_length=100, validators=[_no_nul],
+        "WMS carrier name or SCAC",
+        max_length=100,
+        validators=[_no_nul],
         help_text="Matched ignoring case, spaces and punctuation; a SCAC code is tried before the carrier name.",
     )
     om_carrier = models.CharField(
-        "Order Manager carrier", max_length=100,
+        "Order Manager carrier",
+        max_length=100,
         help_text="A value of Order Manager's shippingCarrier list, e.g. UPS, FEDEX, USPS, DHL_EXPRESS.",
     )
 
@@ -189,7 +202,9 @@ class ItemFilter(models.Model):
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="item_filters")
     sku = models.CharField(
-        "Order Manager SKU", max_length=SKU_MAX, validators=[validate_sku],
+        "Order Manager SKU",
+        max_length=SKU_MAX,
+        validators=[validate_sku],
         help_text="An exact SKU, or a prefix ending in * (ABC* matches every SKU starting with ABC).",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)

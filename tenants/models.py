@@ -5,6 +5,7 @@ One `Tenant` has several `Warehouse`s; each warehouse has at most one `OrderMana
 the WMS through `connection.warehouse`. Credentials are `EncryptedTextField`s: ciphertext in the
 database, masked in `repr()`.
 """
+
 import datetime
 import zoneinfo
 
@@ -36,12 +37,17 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(
-        max_length=64, default="America/New_York", choices=TIME_ZONE_CHOICES, validators=[validate_time_zone],
+        max_length=64,
+        default="America/New_York",
+        choices=TIME_ZONE_CHOICES,
+        validators=[validate_time_zone],
         help_text="Inventory schedules are local times of day in this zone.",
     )
     active = models.BooleanField(default=True, help_text="Inactive tenants never run any job.")
     alert_frequency = models.CharField(
-        max_length=10, choices=AlertFrequency.choices, default=AlertFrequency.IMMEDIATE,
+        max_length=10,
+        choices=AlertFrequency.choices,
+        default=AlertFrequency.IMMEDIATE,
         help_text="How the alert contacts hear about problems (hub.alerts): at once, or one digest an hour or a day.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -105,25 +111,36 @@ class Warehouse(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="warehouses")
     name = models.CharField(max_length=200, help_text="Your name for this warehouse, shown in the admin.")
     wms_base_url = models.URLField(
-        "WMS base URL", default="https://secure-wms.com",
+        "WMS base URL",
+        default="https://secure-wms.com",
         help_text="3PL Warehouse Manager REST API root, e.g. https://secure-wms.com.",
     )
     client_id = models.CharField("client id", max_length=200)
     client_secret = EncryptedTextField("client secret")
     user_login = models.CharField(
-        "user login", max_length=200, blank=True,
+        "user login",
+        max_length=200,
+        blank=True,
         help_text="The integration user's 3PL Warehouse Manager login (user_login), if your credential needs one.",
     )
     wms_login_kind = models.CharField(
-        "user login is", max_length=20, choices=WmsLoginKind.choices, default=WmsLoginKind.LOGIN_NAME,
+        "user login is",
+        max_length=20,
+        choices=WmsLoginKind.choices,
+        default=WmsLoginKind.LOGIN_NAME,
         help_text="How the token request names the integration user: by login name (user_login) or by "
-                  "numeric user id (user_login_id). Credentials exist in both forms; ask your 3PL which.",
+        "numeric user id (user_login_id). Credentials exist in both forms; ask your 3PL which.",
     )
-    tpl_key = EncryptedTextField("TPL key", blank=True, help_text="3PL GUID; only older single-tenant credentials need it.")
+    tpl_key = EncryptedTextField(
+        "TPL key", blank=True, help_text="3PL GUID; only older single-tenant credentials need it."
+    )
     customer_id = models.PositiveIntegerField("customer id")
     facility_id = models.PositiveIntegerField("facility id")
     facility_time_zone = models.CharField(
-        max_length=64, default="UTC", choices=TIME_ZONE_CHOICES, validators=[validate_time_zone],
+        max_length=64,
+        default="UTC",
+        choices=TIME_ZONE_CHOICES,
+        validators=[validate_time_zone],
         help_text="3PL Warehouse Manager sends timestamps without an offset; they are read in this zone.",
     )
     last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -139,8 +156,12 @@ class Warehouse(models.Model):
     def clean(self):
         super().clean()
         if self.wms_login_kind == WmsLoginKind.LOGIN_ID and not (self.user_login or "").strip().isdigit():
-            raise ValidationError({"user_login": "With “numeric user id (user_login_id)” the user login must be "
-                                                 "the user's number, digits only (e.g. 1)."})
+            raise ValidationError(
+                {
+                    "user_login": "With “numeric user id (user_login_id)” the user login must be "
+                    "the user's number, digits only (e.g. 1)."
+                }
+            )
 
 
 class OrderStatus(models.TextChoices):
@@ -163,36 +184,53 @@ class OrderManagerConnection(models.Model):
     warehouse = models.OneToOneField(Warehouse, on_delete=models.CASCADE, related_name="order_manager")
     base_url = models.URLField("API base URL", default="https://api.skubana.com")
     auth_base_url = models.URLField(
-        "auth base URL", default="https://app.skubana.com",
+        "auth base URL",
+        default="https://app.skubana.com",
         help_text="Host of the app-install endpoints (/oauth/authorize, /oauth/token); the app host for the real service.",
     )
     # The hub never stores the Order Manager password: the tenant types it on Order Manager's own
     # install page; the hub keeps only the token the install yields (connectors.om_install).
     access_token = EncryptedTextField(
-        "app access token", blank=True,
+        "app access token",
+        blank=True,
         help_text="Set by Connect to Order Manager (app install), or pasted for an app installed by hand.",
     )
     token_source = models.CharField(
-        max_length=20, choices=TokenSource.choices, blank=True, editable=False,
+        max_length=20,
+        choices=TokenSource.choices,
+        blank=True,
+        editable=False,
         help_text="How the current access token came.",
     )
     connected_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
     connected_at = models.DateTimeField(null=True, blank=True, editable=False)
     connected_account = models.CharField(
-        "authorized by account", max_length=200, blank=True, editable=False,
+        "authorized by account",
+        max_length=200,
+        blank=True,
+        editable=False,
         help_text="The Order Manager account that approved the install (its cid when Order Manager names no user).",
     )
     warehouse_name = models.CharField(
-        max_length=200, blank=True,
+        max_length=200,
+        blank=True,
         help_text="The warehouse's name in Order Manager. Blank: orders of every location, and no Inventory Sync.",
     )
     om_warehouse_id = models.BigIntegerField("resolved warehouse id", null=True, blank=True, editable=False)
     om_warehouse_type = models.CharField("resolved warehouse type", max_length=40, blank=True, editable=False)
-    pickup_status = models.CharField(max_length=40, choices=OrderStatus.choices, default=OrderStatus.AWAITING_3PL_EXPORT)
+    pickup_status = models.CharField(
+        max_length=40, choices=OrderStatus.choices, default=OrderStatus.AWAITING_3PL_EXPORT
+    )
     start_from = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="First run only: orders modified before this time are not downloaded.",
     )
 
@@ -211,11 +249,14 @@ class OrderManagerConnection(models.Model):
         "Shipment Confirmation every (minutes)", default=15, validators=[MinValueValidator(1), MaxValueValidator(1440)]
     )
     inventory_time = models.TimeField(
-        "Inventory Sync at (local time)", default=datetime.time(23, 0),
+        "Inventory Sync at (local time)",
+        default=datetime.time(23, 0),
         help_text="Local time of day in the tenant's time zone; the end of the day suits Order Manager best.",
     )
     inventory_times_per_day = models.PositiveSmallIntegerField(
-        "Inventory Sync times a day", default=1, validators=[MinValueValidator(1), MaxValueValidator(24)],
+        "Inventory Sync times a day",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
         help_text="Once a day is recommended when anything is put On Hold in Order Manager.",
     )
 
@@ -225,13 +266,17 @@ class OrderManagerConnection(models.Model):
 
     # Circuit breaker (hub.circuit): set by the runner, read by the dispatcher.
     paused_until = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="Repeated temporary failures: scheduled runs wait until then (cool-off).",
     )
     credentials_rejected_at = models.DateTimeField(
-        null=True, blank=True, editable=False,
+        null=True,
+        blank=True,
+        editable=False,
         help_text="Order Manager or the WMS rejected the credentials: scheduled runs stop until they are changed "
-                  "or Test connection succeeds (retrying a wrong password could lock the account).",
+        "or Test connection succeeds (retrying a wrong password could lock the account).",
     )
     pause_reason = models.TextField(blank=True, editable=False)
 

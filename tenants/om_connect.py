@@ -16,6 +16,7 @@ has pending would let a forged callback carrying someone else's ``code`` connect
 their account (the login CSRF that ``state`` exists to stop). If the real service drops ``state``,
 this refusal says so on the first install and pasting the access token still works.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -25,8 +26,8 @@ import secrets
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
@@ -72,16 +73,25 @@ def begin(request, connection: OrderManagerConnection) -> str:
     """A fresh state for ``request.user`` and ``connection``; returns the install URL."""
     nonce = secrets.token_urlsafe(32)
     OmInstallState.objects.create(
-        nonce=nonce, connection=connection, user=request.user,
+        nonce=nonce,
+        connection=connection,
+        user=request.user,
         expires_at=timezone.now() + datetime.timedelta(seconds=settings.HUB_OM_INSTALL_STATE_SECONDS),
     )
     key, _ = app_credentials()
-    return om_install.authorize_url(authorize_endpoint(connection), app_key=key,
-                                    redirect_uri=settings.HUB_OM_REDIRECT_URL, state=nonce)
+    return om_install.authorize_url(
+        authorize_endpoint(connection), app_key=key, redirect_uri=settings.HUB_OM_REDIRECT_URL, state=nonce
+    )
 
 
-def store_grant(connection: OrderManagerConnection, grant: om_install.TokenGrant, *, user, account: str,
-                source: str = TokenSource.APP_INSTALL) -> None:
+def store_grant(
+    connection: OrderManagerConnection,
+    grant: om_install.TokenGrant,
+    *,
+    user,
+    account: str,
+    source: str = TokenSource.APP_INSTALL,
+) -> None:
     """Save a new token with who/when/which account, and let scheduled runs resume."""
     connection.access_token = grant.access_token
     connection.token_source = source
@@ -94,16 +104,25 @@ def store_grant(connection: OrderManagerConnection, grant: om_install.TokenGrant
 
 def exchange(connection: OrderManagerConnection, code: str) -> om_install.TokenGrant:
     key, secret = app_credentials()
-    return om_install.exchange_code(token_endpoint(connection), app_key=key, app_secret=secret, code=code,
-                                    redirect_uri=settings.HUB_OM_REDIRECT_URL, **http_options(None))
+    return om_install.exchange_code(
+        token_endpoint(connection),
+        app_key=key,
+        app_secret=secret,
+        code=code,
+        redirect_uri=settings.HUB_OM_REDIRECT_URL,
+        **http_options(None),
+    )
 
 
 def _consume(request, nonce: str) -> OmInstallState | None:
     now = timezone.now()
     with transaction.atomic():
-        taken = OmInstallState.objects.filter(nonce=nonce, used_at__isnull=True, expires_at__gt=now,
-                                              user=request.user).update(used_at=now)
-        return OmInstallState.objects.select_related("connection__warehouse__tenant").get(nonce=nonce) if taken else None
+        taken = OmInstallState.objects.filter(
+            nonce=nonce, used_at__isnull=True, expires_at__gt=now, user=request.user
+        ).update(used_at=now)
+        return (
+            OmInstallState.objects.select_related("connection__warehouse__tenant").get(nonce=nonce) if taken else None
+        )
 
 
 @require_GET
@@ -113,13 +132,19 @@ def callback(request):
     nonce = request.GET.get("state", "")
     admin_index = reverse("admin:index")
     if not nonce:
-        messages.error(request, "Connect to Order Manager refused: Order Manager's answer carried no state parameter, so "
-                                "the hub cannot tell that this install was started here. Start again from the connection "
-                                "page, or paste an access token from an app installed by hand.")
+        messages.error(
+            request,
+            "Connect to Order Manager refused: Order Manager's answer carried no state parameter, so "
+            "the hub cannot tell that this install was started here. Start again from the connection "
+            "page, or paste an access token from an app installed by hand.",
+        )
         return HttpResponseRedirect(admin_index)
     row = OmInstallState.objects.filter(nonce=nonce).select_related("connection").first()
     if row is None:
-        messages.error(request, "Connect to Order Manager refused: the install link is unknown. Start again from the connection page.")
+        messages.error(
+            request,
+            "Connect to Order Manager refused: the install link is unknown. Start again from the connection page.",
+        )
         return HttpResponseRedirect(admin_index)
     target = change_url(row.connection)
     if row.user_id != request.user.pk:
@@ -146,7 +171,9 @@ def callback(request):
     cid = request.GET.get("cid", "")
     store_grant(connection, grant, user=request.user, account=f"cid {cid}" if cid else "")
     logger.info("order manager connected", extra={"connection": connection.pk, "account": connection.connected_account})
-    messages.success(request, f"{connection}: connected to Order Manager ({connection.connected_account or 'no account named'}).")
+    messages.success(
+        request, f"{connection}: connected to Order Manager ({connection.connected_account or 'no account named'})."
+    )
     return HttpResponseRedirect(target)
 
 

@@ -4,6 +4,7 @@ Contract: a superuser sees everything. A staff user sees only rows whose tenant 
 `tenant_path`, e.g. "warehouse__tenant") is one of the tenants they are a member of; foreign-key
 choices and list filters offer only those; saving a row that points at another tenant is refused.
 """
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet

@@ -23,6 +23,7 @@ same line on the `tenants.secret_destinations` logger.
   `destination_changes` lists the accepted changes.
 - `SecretDestinationsAdminMixin` for their ModelAdmins: lets superusers through and logs.
 """
+
 from __future__ import annotations
 
 import logging
@@ -110,8 +111,9 @@ class SecretDestinationsFormMixin:
         url_label = self._label(url_field)
         where = f"(from {old} to {new})"
         if url_field in self.superuser_only_urls and not self.may_redirect_secrets:
-            self.add_error(url_field, f"Only a superuser can change the {url_label} {where}: "
-                                      f"{self.superuser_only_urls[url_field]}")
+            self.add_error(
+                url_field, f"Only a superuser can change the {url_label} {where}: {self.superuser_only_urls[url_field]}"
+            )
             return
         reentered, kept, refused = [], [], False
         for name in secret_fields:
@@ -126,8 +128,11 @@ class SecretDestinationsFormMixin:
                 self.add_error(name, f"You changed where the {label} is sent {where}: enter the {label} again.")
                 refused = True
             else:
-                self.add_error(url_field, f"You changed where the {label} is sent {where}, and it cannot be "
-                                          "entered on this page: ask a superuser to change this URL.")
+                self.add_error(
+                    url_field,
+                    f"You changed where the {label} is sent {where}, and it cannot be "
+                    "entered on this page: ask a superuser to change this URL.",
+                )
                 refused = True
         if not refused:
             self.destination_changes.append(DestinationChange(url_label, old, new, tuple(reentered), tuple(kept)))

@@ -15,6 +15,7 @@ The last rule only catches what the URL spells out; a public name that resolves 
 address is refused at connect time by `connectors.http` (requests-hardened), which is the real
 guard. `validate_base_url` is the same check as a Django validator.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -59,15 +60,19 @@ def base_url_problem(url: str) -> str:
     if parts.scheme not in ("http", "https") or not host:
         return "Enter a URL that starts with https:// and names a host, e.g. https://api.skubana.com."
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        return ("Remove the user name and password from the URL (user:password@host): URLs are stored and shown "
-                "unencrypted. Enter the credentials in their own fields.")
+        return (
+            "Remove the user name and password from the URL (user:password@host): URLs are stored and shown "
+            "unencrypted. Enter the credentials in their own fields."
+        )
     if parts.query or parts.fragment:
         return "Remove the query string (?…) or fragment (#…): enter only the API's root URL."
     if parts.scheme == "http" and not insecure_urls_allowed():
         return "Use https://: credentials and orders must not travel unencrypted."
     if _is_local_host(host) and not allow_private_addresses():
-        return ("This URL points to a private or local network address; the hub only connects to public "
-                "services (local addresses are allowed only with the sandbox).")
+        return (
+            "This URL points to a private or local network address; the hub only connects to public "
+            "services (local addresses are allowed only with the sandbox)."
+        )
     return ""
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures: a per-session encryption key, users, tenants, and admin clients."""
+
 import pytest
 from cryptography.fernet import Fernet
 from django.test.testcases import QuietWSGIRequestHandler

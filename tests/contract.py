@@ -17,6 +17,7 @@ breaks validation of valid calls and is repaired on load: array query parameters
 their items' ``enum`` on the array itself (``status`` of GET /v1.1/orders), which no array
 could ever satisfy. The repair only moves that enum to where the items already have it.
 """
+
 from __future__ import annotations
 
 import copy
@@ -29,9 +30,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from openapi_core import Config, OpenAPI
-from werkzeug.datastructures import Headers, ImmutableMultiDict
-
 from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 # The vendor spec is vendored into the repository (source and known defects: connectors/specs/README.md),
 # so the contract tests run on any fresh clone.
@@ -97,9 +97,7 @@ def _documents_status(method: str, url: str, status: int) -> bool:
 
 
 def _template_regex(template: str) -> str:
-    return "".join(
-        "[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^/}]+\})", template)
-    )
+    return "".join("[^/]+" if part.startswith("{") else re.escape(part) for part in re.split(r"(\{[^/}]+\})", template))
 
 
 @dataclass
@@ -175,19 +173,22 @@ def _where(request: _Request) -> str:
     return f"{request.method.upper()} {request.path}" + (f"?{urlencode(request.query)}" if request.query else "")
 
 
-def validate_request(method: str, url: str, *, params: Any = None, body: Any = None, content_type: str | None = None) -> None:
+def validate_request(
+    method: str, url: str, *, params: Any = None, body: Any = None, content_type: str | None = None
+) -> None:
     """AssertionError unless ``method url`` (+ query ``params`` and JSON ``body``) fits the spec.
 
     ``body`` may be a Python value (serialised as JSON) or the raw bytes/str that were sent.
     """
     raw, default_type = _body(body)
-    request = _Request(method.lower(), spec_path(url), _query(url, params), raw, content_type or default_type or "application/json")
+    request = _Request(
+        method.lower(), spec_path(url), _query(url, params), raw, content_type or default_type or "application/json"
+    )
     try:
         openapi().validate_request(request)
     except Exception as exc:  # openapi-core raises a family of validation errors
         raise AssertionError(
-            f"request {_where(request)} does not fit the Order Manager spec:\n"
-            f"{_readable(exc)}"
+            f"request {_where(request)} does not fit the Order Manager spec:\n{_readable(exc)}"
         ) from None
 
 
@@ -222,5 +223,9 @@ def validate_response(
 
 def validate_prepared(prepared) -> None:
     """Validate a ``requests.PreparedRequest`` (e.g. from ``responses.calls``) against the spec."""
-    validate_request(prepared.method, prepared.url, body=prepared.body,
-                     content_type=prepared.headers.get("Content-Type") if prepared.body else None)
+    validate_request(
+        prepared.method,
+        prepared.url,
+        body=prepared.body,
+        content_type=prepared.headers.get("Content-Type") if prepared.body else None,
+    )

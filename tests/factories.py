@@ -1,4 +1,5 @@
 """factory-boy factories for every model of the hub."""
+
 import datetime
 
 import factory

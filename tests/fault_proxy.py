@@ -15,6 +15,7 @@ done at the socket level, as a broken server or network would:
 - "repeat_page": forwarded with `page=` forced to 1, so every page repeats the first one.
 `hits` counts the faults applied per name. The proxy is a context manager.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -31,7 +32,7 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args):  # quiet test output
         pass
@@ -39,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
     def handle(self):
         try:
             super().handle()
-        except (ConnectionError, BrokenPipeError, socket.timeout, OSError):
+        except (TimeoutError, ConnectionError, BrokenPipeError, OSError):
             pass  # the client left (it refused a huge answer, or timed out): expected
 
     def _any(self):
@@ -112,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    proxy: "FaultProxy"
+    proxy: FaultProxy
 
 
 class FaultProxy:
@@ -127,7 +128,7 @@ class FaultProxy:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         self._thread.start()
         return self
 

@@ -1,4 +1,5 @@
 """Helpers for tests that run the jobs against the sandbox over a real socket (pytest-django live_server)."""
+
 import io
 import json
 
@@ -13,8 +14,19 @@ def sandbox_tenant(live_server, slug: str, *, orders: int = 0, skus: int = 0, se
     """A tenant onboarded against the live sandbox, optionally seeded."""
     call_command("sandbox", "tenant", slug, "--base-url", live_server.url, stdout=io.StringIO())
     if orders or skus:
-        call_command("sandbox", "seed", "--tenant", slug, "--orders", str(orders), "--skus", str(skus),
-                     "--seed", str(seed), stdout=io.StringIO())
+        call_command(
+            "sandbox",
+            "seed",
+            "--tenant",
+            slug,
+            "--orders",
+            str(orders),
+            "--skus",
+            str(skus),
+            "--seed",
+            str(seed),
+            stdout=io.StringIO(),
+        )
     return OrderManagerConnection.objects.select_related("warehouse__tenant").get(warehouse__tenant__slug=slug)
 
 
@@ -32,7 +44,11 @@ def accounts(slug: str) -> tuple[OmAccount, WmsAccount]:
     return OmAccount.objects.get(username=om_username(slug)), WmsAccount.objects.get(client_id=wms_client_id(slug))
 
 
-TEST_APP_KEY, TEST_APP_SECRET, TEST_REDIRECT = "sandbox-test-app", "sandbox-test-secret", "https://hub.example.com/om/connect/callback"
+TEST_APP_KEY, TEST_APP_SECRET, TEST_REDIRECT = (
+    "sandbox-test-app",
+    "sandbox-test-secret",
+    "https://hub.example.com/om/connect/callback",
+)
 
 
 def om_install_token(client, username: str, password: str, *, base: str = "/sandbox/order-manager"):
@@ -42,15 +58,24 @@ def om_install_token(client, username: str, password: str, *, base: str = "/sand
     from connectors.sandbox import operations
 
     operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
-    query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code",
-                       "scope": "read_orders", "state": "s"})
+    query = urlencode(
+        {
+            "client_id": TEST_APP_KEY,
+            "redirect_uri": TEST_REDIRECT,
+            "response_type": "code",
+            "scope": "read_orders",
+            "state": "s",
+        }
+    )
     approved = client.post(f"{base}/oauth/authorize?{query}", {"username": username, "password": password})
     if approved.status_code != 302:
         return approved
     code = parse_qs(urlsplit(approved["Location"]).query)["code"][0]
-    return client.post(f"{base}/oauth/token", {"grant_type": "authorization_code", "code": code,
-                                                "redirect_uri": TEST_REDIRECT},
-                       HTTP_AUTHORIZATION=basic(TEST_APP_KEY, TEST_APP_SECRET))
+    return client.post(
+        f"{base}/oauth/token",
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": TEST_REDIRECT},
+        HTTP_AUTHORIZATION=basic(TEST_APP_KEY, TEST_APP_SECRET),
+    )
 
 
 def basic(key: str, secret: str) -> str:

@@ -10,6 +10,7 @@ A newly registered scoped model needs one entry in `ROW_FACTORIES`; the test say
 missing. A registered model that holds tenant data but lacks the mixin fails
 `test_every_admin_of_tenant_data_is_scoped`.
 """
+
 import itertools
 
 import pytest
@@ -36,7 +37,8 @@ _numbers = itertools.count(1)
 
 def _connection(tenant):
     return factories.OrderManagerConnectionFactory(
-        warehouse__tenant=tenant, warehouse__name=f"{tenant.name} Reno {next(_numbers)}",
+        warehouse__tenant=tenant,
+        warehouse__name=f"{tenant.name} Reno {next(_numbers)}",
         warehouse_name=f"{tenant.name} OM",
     )
 
@@ -50,13 +52,17 @@ ROW_FACTORIES = {
     OrderManagerConnection: _connection,
     SyncRun: lambda tenant: factories.SyncRunFactory(connection=_connection(tenant)),
     OrderRecord: lambda tenant: factories.OrderRecordFactory(
-        connection=_connection(tenant), sales_channel=f"{tenant.name} shop", ship_to=f"{tenant.name} customer",
+        connection=_connection(tenant),
+        sales_channel=f"{tenant.name} shop",
+        ship_to=f"{tenant.name} customer",
     ),
     OrderEvent: lambda tenant: factories.OrderEventFactory(
-        order__connection=_connection(tenant), order__ship_to=f"{tenant.name} customer",
+        order__connection=_connection(tenant),
+        order__ship_to=f"{tenant.name} customer",
     ),
     InventoryLine: lambda tenant: factories.InventoryLineFactory(
-        run__connection=_connection(tenant), sku=f"{tenant.name.split()[0].upper()}-SKU",
+        run__connection=_connection(tenant),
+        sku=f"{tenant.name.split()[0].upper()}-SKU",
     ),
     JobState: lambda tenant: factories.JobStateFactory(connection=_connection(tenant), job=Job.ORDER_DOWNLOAD),
     ConnectionRules: lambda tenant: factories.ConnectionRulesFactory(connection=_connection(tenant)),
@@ -68,8 +74,11 @@ ROW_FACTORIES = {
 }
 
 SCOPED_ADMINS = sorted(
-    ((model, model_admin) for model, model_admin in admin.site._registry.items()
-     if isinstance(model_admin, TenantScopedAdminMixin)),
+    (
+        (model, model_admin)
+        for model, model_admin in admin.site._registry.items()
+        if isinstance(model_admin, TenantScopedAdminMixin)
+    ),
     key=lambda pair: pair[0]._meta.label,
 )
 SCOPED_MODELS = [model for model, _ in SCOPED_ADMINS]
@@ -112,7 +121,8 @@ def test_the_generic_checks_cover_the_known_admins():
 
 def test_every_admin_of_tenant_data_is_scoped():
     unscoped = [
-        model._meta.label for model, model_admin in admin.site._registry.items()
+        model._meta.label
+        for model, model_admin in admin.site._registry.items()
         if _tenant_path_of(model) is not None and not isinstance(model_admin, TenantScopedAdminMixin)
     ]
     assert not unscoped, f"Admins of tenant data without TenantScopedAdminMixin: {unscoped}"
@@ -158,7 +168,8 @@ def test_changelist_lists_only_own_rows_and_filters_only_own_names(world, staff_
     html = response.content.decode()
     assert BRAVO_MARK not in html, f"{model._meta.label} changelist shows Bravo's data"
     choices = [
-        str(choice["display"]) for spec in response.context["cl"].filter_specs
+        str(choice["display"])
+        for spec in response.context["cl"].filter_specs
         for choice in spec.choices(response.context["cl"])
     ]
     assert not [c for c in choices if BRAVO_MARK in c], choices
@@ -206,7 +217,8 @@ def test_own_forms_offer_no_other_tenants_choices(world, staff_client, model):
 
 def _scoped_foreign_keys(form):
     return {
-        name: field.queryset.model for name, field in form.fields.items()
+        name: field.queryset.model
+        for name, field in form.fields.items()
         if isinstance(field, ModelChoiceField) and _tenant_path_of(field.queryset.model) is not None
     }
 
@@ -237,7 +249,9 @@ def test_posting_a_row_onto_the_other_tenant_is_refused(world, django_app, model
         assert response.status_code in (200, 403), f"{model._meta.label}.{name} pointed at Bravo was accepted"
         fresh = model.objects.get(pk=alpha_row.pk)
         assert model.objects.filter(pk=fresh.pk, **tenant_lookup(model, alpha)).exists()
-        assert getattr(fresh, model._meta.get_field(name).attname) == getattr(alpha_row, model._meta.get_field(name).attname)
+        assert getattr(fresh, model._meta.get_field(name).attname) == getattr(
+            alpha_row, model._meta.get_field(name).attname
+        )
 
 
 @pytest.mark.parametrize("model", SCOPED_MODELS, ids=lambda m: m._meta.label)

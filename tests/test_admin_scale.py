@@ -1,6 +1,7 @@
 """Admin pages stay fast on big tables: with 20,000 orders (and as many events, across more
 connections) the order list, the dashboard and an order page run the same, small number of
 queries as with a handful. Rows are bulk-created (no factory per row) to keep the test quick."""
+
 import datetime
 import random
 
@@ -34,9 +35,12 @@ def fill(connections, count: int, start: int) -> None:
     orders = OrderRecord.objects.bulk_create(
         [
             OrderRecord(
-                connection=connections[n % len(connections)], om_order_id=start + n, order_number=f"BIG-{start + n:07d}",
-                status=STATUSES[n % len(STATUSES)], lines=[{"sku": f"SKU-{n % 50}", "quantity": 1}],
-                tracking_numbers=["1Z%08d" % n] if n % 3 == 0 else [],
+                connection=connections[n % len(connections)],
+                om_order_id=start + n,
+                order_number=f"BIG-{start + n:07d}",
+                status=STATUSES[n % len(STATUSES)],
+                lines=[{"sku": f"SKU-{n % 50}", "quantity": 1}],
+                tracking_numbers=[f"1Z{n:08d}"] if n % 3 == 0 else [],
             )
             for n in range(count)
         ],
@@ -46,7 +50,11 @@ def fill(connections, count: int, start: int) -> None:
         orders = list(OrderRecord.objects.filter(om_order_id__gte=start, om_order_id__lt=start + count))
     OrderEvent.objects.bulk_create(
         [
-            OrderEvent(order=order, kind=OrderEvent.Kind.SENT_TO_WMS, at=now - datetime.timedelta(minutes=rng.randint(0, 13 * 24 * 60)))
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind.SENT_TO_WMS,
+                at=now - datetime.timedelta(minutes=rng.randint(0, 13 * 24 * 60)),
+            )
             for order in orders
         ],
         batch_size=2000,
@@ -66,11 +74,14 @@ def test_order_list_dashboard_and_order_page_do_not_grow_with_20000_orders(super
     su, st = admin_client_for(superuser), admin_client_for(staff)
     pages = {
         "order list": reverse("admin:hub_orderrecord_changelist"),
-        "order list, filtered": reverse("admin:hub_orderrecord_changelist") + f"?connection__id__exact={first.pk}&status__exact=error",
+        "order list, filtered": reverse("admin:hub_orderrecord_changelist")
+        + f"?connection__id__exact={first.pk}&status__exact=error",
         "dashboard": reverse("admin:index"),
         "order page": reverse("admin:hub_orderrecord_change", args=[order.pk]),
     }
-    few = {(who, name): queries(client, url) for who, client in (("su", su), ("staff", st)) for name, url in pages.items()}
+    few = {
+        (who, name): queries(client, url) for who, client in (("su", su), ("staff", st)) for name, url in pages.items()
+    }
 
     more = [factories.OrderManagerConnectionFactory(warehouse__tenant=tenant) for _ in range(4)]
     more += [factories.OrderManagerConnectionFactory() for _ in range(3)]  # other tenants
@@ -80,7 +91,9 @@ def test_order_list_dashboard_and_order_page_do_not_grow_with_20000_orders(super
     fill([first, *more], BIG, start=100_000)
     assert OrderRecord.objects.count() >= BIG
 
-    many = {(who, name): queries(client, url) for who, client in (("su", su), ("staff", st)) for name, url in pages.items()}
+    many = {
+        (who, name): queries(client, url) for who, client in (("su", su), ("staff", st)) for name, url in pages.items()
+    }
 
     assert many == few
     assert max(many.values()) <= 15, many

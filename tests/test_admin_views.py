@@ -1,5 +1,6 @@
 """hub.admin_views: the pre-flight report (after "Test connection"), "start from", the first run,
 and the inventory page; plus the connection page's hook (tenants.admin.add_connection_page)."""
+
 import datetime
 import zoneinfo
 
@@ -40,10 +41,15 @@ def tested(connection):
     """A connection whose last "Test connection" passed, as test_order_manager stores it."""
     connection.last_tested_at = timezone.now()
     connection.last_test_report = {
-        "ok": True, "authenticated": "yes", "warehouse": "Main 3PL (id 1001, THIRD_PARTY_LOGISTICS)",
-        "throttle_limits": 3, "orders_waiting": 42, "wms_skus_in_stock": 5,
+        "ok": True,
+        "authenticated": "yes",
+        "warehouse": "Main 3PL (id 1001, THIRD_PARTY_LOGISTICS)",
+        "throttle_limits": 3,
+        "orders_waiting": 42,
+        "wms_skus_in_stock": 5,
         "no_starting_inventory_in_order_manager": "MUG-BLUE, MUG-RED",
-        "no_starting_inventory_count": 2, "no_starting_inventory_skus": ["MUG-BLUE", "MUG-RED"],
+        "no_starting_inventory_count": 2,
+        "no_starting_inventory_skus": ["MUG-BLUE", "MUG-RED"],
     }
     connection.save(update_fields=["last_tested_at", "last_test_report"])
     warehouse = connection.warehouse
@@ -60,7 +66,9 @@ def test_pages_are_registered_and_linked_from_the_change_page(su_client, connect
     admin_views.register()  # idempotent
     assert list(CONNECTION_PAGES).count("preflight") == 1
     html = su_client.get(page_url(connection, "change")).content.decode()
-    assert f'href="{page_url(connection, "preflight")}"' in html and f'href="{page_url(connection, "inventory")}"' in html
+    assert (
+        f'href="{page_url(connection, "preflight")}"' in html and f'href="{page_url(connection, "inventory")}"' in html
+    )
     assert f'action="{page_url(connection, "test")}"' in html
 
 
@@ -84,7 +92,7 @@ def test_untested_connection(su_client, connection):
 def test_report_shows_warehouse_waiting_orders_missing_skus_and_next_due_times(su_client, tested):
     tested.warehouse.tenant.time_zone = "America/New_York"
     tested.warehouse.tenant.save()
-    due = datetime.datetime(2031, 7, 1, 3, 0, tzinfo=datetime.timezone.utc)
+    due = datetime.datetime(2031, 7, 1, 3, 0, tzinfo=datetime.UTC)
     JobState.objects.filter(connection=tested, job=Job.INVENTORY_SYNC).update(next_due_at=due)
     JobState.objects.filter(connection=tested, job=Job.CANCEL_DOWNLOAD).update(attention="Worker died")
 
@@ -98,13 +106,17 @@ def test_report_shows_warehouse_waiting_orders_missing_skus_and_next_due_times(s
     jobs = {row["job"]: row for row in response.context["jobs"]}
     assert jobs[Job.INVENTORY_SYNC]["next"] == "2031-06-30 23:00 EDT"  # the tenant's local time
     assert jobs[Job.INVENTORY_SYNC]["schedule"] == "daily at 23:00 (America/New_York)"
-    assert jobs[Job.ORDER_DOWNLOAD]["schedule"] == "every 5 min" and jobs[Job.ORDER_DOWNLOAD]["next"].startswith("due now")
+    assert jobs[Job.ORDER_DOWNLOAD]["schedule"] == "every 5 min" and jobs[Job.ORDER_DOWNLOAD]["next"].startswith(
+        "due now"
+    )
     assert jobs[Job.CANCEL_DOWNLOAD]["next"] == "needs attention: Worker died" and not jobs[Job.CANCEL_DOWNLOAD]["ok"]
     assert response.context["can_run"] is True and 'id="run-first"' in html
 
 
 def test_jobs_that_cannot_run_say_why(su_client, tested):
-    type(tested).objects.filter(pk=tested.pk).update(warehouse_name="", inventory_sync_enabled=True, shipment_confirmation_enabled=False)
+    type(tested).objects.filter(pk=tested.pk).update(
+        warehouse_name="", inventory_sync_enabled=True, shipment_confirmation_enabled=False
+    )
     jobs = {row["job"]: row["next"] for row in su_client.get(page_url(tested, "preflight")).context["jobs"]}
     assert jobs[Job.INVENTORY_SYNC].startswith("not scheduled: Inventory Sync needs the Order Manager warehouse name")
     assert jobs[Job.SHIPMENT_CONFIRMATION] == "not scheduled: turned off for this connection"
@@ -129,10 +141,12 @@ def new_york(tested):
 
 
 def test_start_from_is_read_in_the_tenant_time_zone_and_logged(su_client, new_york):
-    response = su_client.post(page_url(new_york, "preflight"), {"action": "start_from", "start_from": "2026-03-01T08:30"}, follow=True)
+    response = su_client.post(
+        page_url(new_york, "preflight"), {"action": "start_from", "start_from": "2026-03-01T08:30"}, follow=True
+    )
 
     new_york.refresh_from_db()
-    assert new_york.start_from == datetime.datetime(2026, 3, 1, 13, 30, tzinfo=datetime.timezone.utc)
+    assert new_york.start_from == datetime.datetime(2026, 3, 1, 13, 30, tzinfo=datetime.UTC)
     assert any("Start from set to 2026-03-01 08:30 EST" in m for m in messages_of(response))
     assert LogEntry.objects.filter(object_id=str(new_york.pk), change_message__startswith="Start from set").exists()
     # Shown back in the same zone, in the form and as text.
@@ -147,7 +161,9 @@ def test_start_from_presets_and_clearing(su_client, new_york):
 
     su_client.post(page_url(new_york, "preflight"), {"action": "start_from", "start_from": "", "preset": "week"})
     new_york.refresh_from_db()
-    assert new_york.start_from.astimezone(NEW_YORK).date() == timezone.now().astimezone(NEW_YORK).date() - datetime.timedelta(days=7)
+    assert new_york.start_from.astimezone(NEW_YORK).date() == timezone.now().astimezone(
+        NEW_YORK
+    ).date() - datetime.timedelta(days=7)
 
     su_client.post(page_url(new_york, "preflight"), {"action": "start_from", "start_from": "", "preset": "all"})
     new_york.refresh_from_db()
@@ -166,7 +182,9 @@ def test_start_from_is_refused_after_the_first_run_and_invalid_input_is_shown(su
     assert response.status_code == 200 and response.context["form"].errors
     JobState.objects.filter(connection=tested, job=Job.ORDER_DOWNLOAD).update(watermark=timezone.now())
 
-    response = su_client.post(page_url(tested, "preflight"), {"action": "start_from", "start_from": "2026-01-01T00:00"}, follow=True)
+    response = su_client.post(
+        page_url(tested, "preflight"), {"action": "start_from", "start_from": "2026-01-01T00:00"}, follow=True
+    )
 
     tested.refresh_from_db()
     assert tested.start_from is None
@@ -176,12 +194,23 @@ def test_start_from_is_refused_after_the_first_run_and_invalid_input_is_shown(su
 
 def test_view_only_staff_cannot_change_start_from_or_run(tested, admin_client_for):
     viewer = factories.tenant_staff(tested.warehouse.tenant)
-    viewer.user_permissions.remove(*viewer.user_permissions.filter(codename__in=["change_ordermanagerconnection", "change_jobstate"]))
+    viewer.user_permissions.remove(
+        *viewer.user_permissions.filter(codename__in=["change_ordermanagerconnection", "change_jobstate"])
+    )
     client = admin_client_for(viewer)
 
     page = client.get(page_url(tested, "preflight"))
-    assert page.status_code == 200 and 'id="start-from-form"' not in page.content.decode() and 'id="run-first"' not in page.content.decode()
-    assert client.post(page_url(tested, "preflight"), {"action": "start_from", "start_from": "2026-01-01T00:00"}).status_code == 403
+    assert (
+        page.status_code == 200
+        and 'id="start-from-form"' not in page.content.decode()
+        and 'id="run-first"' not in page.content.decode()
+    )
+    assert (
+        client.post(
+            page_url(tested, "preflight"), {"action": "start_from", "start_from": "2026-01-01T00:00"}
+        ).status_code
+        == 403
+    )
     assert client.post(page_url(tested, "preflight"), {"action": "run_orders"}).status_code == 403
     assert client.post(page_url(tested, "test")).status_code == 403
     assert not SyncRun.objects.exists()
@@ -203,7 +232,9 @@ def test_run_is_refused_while_running_or_flagged(su_client, tested):
     response = su_client.post(page_url(tested, "preflight"), {"action": "run_orders"}, follow=True)
     assert any("already running" in m for m in messages_of(response))
 
-    JobState.objects.filter(connection=tested, job=Job.ORDER_DOWNLOAD).update(lease_token="", lease_expires_at=None, attention="Crash loop")
+    JobState.objects.filter(connection=tested, job=Job.ORDER_DOWNLOAD).update(
+        lease_token="", lease_expires_at=None, attention="Crash loop"
+    )
     response = su_client.post(page_url(tested, "preflight"), {"action": "run_orders"}, follow=True)
     assert any("needs attention (Crash loop)" in m for m in messages_of(response))
     assert not SyncRun.objects.exists()
@@ -225,7 +256,9 @@ def test_test_button_leads_to_the_report_and_the_first_run_reaches_the_wms(live_
 
     run = SyncRun.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD)
     assert (run.status, run.trigger, run.created) == (SyncRun.Status.SUCCEEDED, SyncRun.Trigger.MANUAL, 5)
-    assert any(f"Order Download run #{run.pk}: Succeeded; fetched 5, created 5, failed 0." == m for m in messages_of(response))
+    assert any(
+        f"Order Download run #{run.pk}: Succeeded; fetched 5, created 5, failed 0." == m for m in messages_of(response)
+    )
     assert OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.AT_WMS).count() == 5
     assert response.context["last_orders_run"] == run and response.context["first_run_done"] is True
 
@@ -261,13 +294,21 @@ def test_a_failed_test_stays_on_the_connection_page(live_server, admin_client_fo
 
 @pytest.fixture
 def inventory_run(connection):
-    older = factories.SyncRunFactory(connection=connection, job=Job.INVENTORY_SYNC, started_at=timezone.now() - datetime.timedelta(days=1))
+    older = factories.SyncRunFactory(
+        connection=connection, job=Job.INVENTORY_SYNC, started_at=timezone.now() - datetime.timedelta(days=1)
+    )
     factories.InventoryLineFactory(run=older, sku="OLD-1")
-    run = factories.SyncRunFactory(connection=connection, job=Job.INVENTORY_SYNC, status=SyncRun.Status.PARTIAL, failed=1)
+    run = factories.SyncRunFactory(
+        connection=connection, job=Job.INVENTORY_SYNC, status=SyncRun.Status.PARTIAL, failed=1
+    )
     factories.InventoryLineFactory(run=run, sku="A-1", wms_available=10, om_locked=4, om_on_hand=9, on_hand_written=14)
     factories.InventoryLineFactory(run=run, sku="A-2", result=Result.UNCHANGED, on_hand_written=None)
-    factories.InventoryLineFactory(run=run, sku="B-1", result=Result.NO_STARTING_INVENTORY, om_locked=None, on_hand_written=None)
-    factories.InventoryLineFactory(run=run, sku="B-2", result=Result.UNKNOWN_PRODUCT, om_locked=None, on_hand_written=None)
+    factories.InventoryLineFactory(
+        run=run, sku="B-1", result=Result.NO_STARTING_INVENTORY, om_locked=None, on_hand_written=None
+    )
+    factories.InventoryLineFactory(
+        run=run, sku="B-2", result=Result.UNKNOWN_PRODUCT, om_locked=None, on_hand_written=None
+    )
     factories.InventoryLineFactory(run=run, sku="B-3", result=Result.FAILED, message="ERR053 product is a bundle")
     factories.SyncRunFactory(connection=connection, job=Job.ORDER_DOWNLOAD)  # not an inventory run
     return run
@@ -284,7 +325,10 @@ def test_inventory_page_shows_the_last_run_and_what_needs_the_operator_first(su_
     counts = {item["value"]: item["count"] for item in response.context["counts"]}
     assert counts == {"updated": 1, "unchanged": 1, "no_starting_inventory": 1, "unknown_product": 1, "failed": 1}
     html = response.content.decode()
-    assert "<td>A-1</td><td class=\"hub-num\">10</td><td class=\"hub-num\">4</td><td class=\"hub-num\">9</td><td class=\"hub-num\">14</td>" in html
+    assert (
+        '<td>A-1</td><td class="hub-num">10</td><td class="hub-num">4</td><td class="hub-num">9</td><td class="hub-num">14</td>'
+        in html
+    )
     assert "Assign starting inventory" in html and "ERR053 product is a bundle" in html
 
 
@@ -319,7 +363,9 @@ def test_inventory_page_without_runs(su_client, connection):
 
 def test_inventory_page_query_count_does_not_grow_with_lines(su_client, connection):
     run = factories.SyncRunFactory(connection=connection, job=Job.INVENTORY_SYNC)
-    InventoryLine.objects.bulk_create([InventoryLine(run=run, sku=f"S-{n}", wms_available=1, result=Result.UPDATED) for n in range(5)])
+    InventoryLine.objects.bulk_create(
+        [InventoryLine(run=run, sku=f"S-{n}", wms_available=1, result=Result.UPDATED) for n in range(5)]
+    )
     url = page_url(connection, "inventory")
     su_client.get(url)
     with CaptureQueriesContext(db_connection) as few:
@@ -335,7 +381,9 @@ def test_inventory_page_query_count_does_not_grow_with_lines(su_client, connecti
 # -- tenant scoping -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, method", [("preflight", "get"), ("inventory", "get"), ("test", "post"), ("preflight", "post")])
+@pytest.mark.parametrize(
+    "name, method", [("preflight", "get"), ("inventory", "get"), ("test", "post"), ("preflight", "post")]
+)
 def test_staff_of_another_tenant_get_404(tested, admin_client_for, name, method):
     outsider = factories.tenant_staff(factories.TenantFactory())
     response = getattr(admin_client_for(outsider), method)(page_url(tested, name), {"action": "run_orders"})

@@ -1,4 +1,5 @@
 """hub.alerts: every cause opens one alert, is sent once, digested, and clears when its cause is gone."""
+
 import datetime
 
 import pytest
@@ -16,7 +17,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 Cause = Alert.Cause
-NOW = datetime.datetime(2026, 3, 10, 15, 30, tzinfo=datetime.timezone.utc)  # 11:30 in New York (EDT)
+NOW = datetime.datetime(2026, 3, 10, 15, 30, tzinfo=datetime.UTC)  # 11:30 in New York (EDT)
 
 
 def open_alerts(connection=None, cause=None):
@@ -47,7 +48,11 @@ def conn(db):
 
 
 def error_order(connection, **fields):
-    values = {"status": OrderRecord.Status.ERROR, "last_error": "WMS rejected: unknown SKU 'X-1'", "error_permanent": True}
+    values = {
+        "status": OrderRecord.Status.ERROR,
+        "last_error": "WMS rejected: unknown SKU 'X-1'",
+        "error_permanent": True,
+    }
     values.update(fields)
     return factories.OrderRecordFactory(connection=connection, **values)
 
@@ -78,7 +83,9 @@ def test_permanent_order_error_opens_one_alert_with_reason_and_link_then_clears(
 def test_transient_order_error_alerts_only_after_the_grace_period(conn):
     young = error_order(conn, error_permanent=False, first_attempt_at=NOW - datetime.timedelta(minutes=20), attempts=2)
     old = error_order(conn, error_permanent=False, first_attempt_at=NOW - datetime.timedelta(hours=2), attempts=9)
-    given_up = error_order(conn, error_permanent=False, given_up=True, first_attempt_at=NOW - datetime.timedelta(minutes=1))
+    given_up = error_order(
+        conn, error_permanent=False, given_up=True, first_attempt_at=NOW - datetime.timedelta(minutes=1)
+    )
     alerts.evaluate(conn, NOW)
     keys = {a.key for a in open_alerts(conn, Cause.ORDER_ERROR)}
     assert keys == {str(old.pk), str(given_up.pk)}
@@ -121,9 +128,13 @@ def test_paused_connection_alert_clears_when_the_cool_off_ends(conn):
 
 
 def inventory_run(connection, at, skus_without_stock=(), status=SyncRun.Status.SUCCEEDED):
-    run = factories.SyncRunFactory(connection=connection, job=Job.INVENTORY_SYNC, status=status, started_at=at, finished_at=at)
+    run = factories.SyncRunFactory(
+        connection=connection, job=Job.INVENTORY_SYNC, status=status, started_at=at, finished_at=at
+    )
     for sku in skus_without_stock:
-        factories.InventoryLineFactory(run=run, sku=sku, result=InventoryLine.Result.NO_STARTING_INVENTORY, on_hand_written=None)
+        factories.InventoryLineFactory(
+            run=run, sku=sku, result=InventoryLine.Result.NO_STARTING_INVENTORY, on_hand_written=None
+        )
     factories.InventoryLineFactory(run=run, sku="FINE-1")
     return run
 
@@ -162,7 +173,10 @@ def test_stale_job_alerts_when_failing_or_overdue_but_not_when_idle_or_disabled(
     alerts.evaluate(conn, NOW)
     stale = {a.key: a for a in open_alerts(conn, Cause.JOB_STALE)}
     assert set(stale) == {Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD}
-    assert "Order Download has not succeeded for more than 3 of its intervals (5 min each)" in stale[Job.ORDER_DOWNLOAD].message
+    assert (
+        "Order Download has not succeeded for more than 3 of its intervals (5 min each)"
+        in stale[Job.ORDER_DOWNLOAD].message
+    )
 
     conn.cancel_download_enabled = False
     conn.save()
@@ -263,7 +277,7 @@ def test_daily_digest_goes_at_eight_in_the_tenants_morning(conn):
     assert alerts.send_due(NOW + datetime.timedelta(hours=20)) == 0  # 07:30 EDT next day
     assert alerts.send_due(NOW + datetime.timedelta(hours=20, minutes=35)) == 1  # 08:05
     assert "daily digest — 1 new" in mail.outbox[0].subject
-    assert alerts.digest_boundary(tenant, NOW) == datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.timezone.utc)
+    assert alerts.digest_boundary(tenant, NOW) == datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
 
 
 def test_tenant_without_active_contacts_gets_nothing_and_nothing_piles_up(conn):

@@ -1,4 +1,5 @@
 """tenants.alias_csv: SKU aliases to and from CSV with a row-by-row report."""
+
 import csv
 import io
 
@@ -40,9 +41,16 @@ def test_import_reports_every_row_and_applies_the_good_ones():
     report = import_aliases(connection, GOOD_AND_BAD.encode())
     outcomes = [(r.line, r.om_sku[:10], r.outcome) for r in report.rows]
     assert outcomes == [
-        (2, "RED", "created"), (3, "KEEP", "unchanged"), (4, "MOVE", "changed"), (5, "EMPTYWMS", "rejected"),
-        (6, "", "rejected"), (7, "L" * 10, "rejected"), (8, "NUL\\0SKU", "rejected"), (9, " SPACED ", "rejected"),
-        (11, "RED", "rejected"), (12, "QUOTED,SKU", "created"),
+        (2, "RED", "created"),
+        (3, "KEEP", "unchanged"),
+        (4, "MOVE", "changed"),
+        (5, "EMPTYWMS", "rejected"),
+        (6, "", "rejected"),
+        (7, "L" * 10, "rejected"),
+        (8, "NUL\\0SKU", "rejected"),
+        (9, " SPACED ", "rejected"),
+        (11, "RED", "rejected"),
+        (12, "QUOTED,SKU", "created"),
     ]
     details = {r.line: r.detail for r in report.rows}
     assert details[4] == "was OLD"
@@ -59,15 +67,20 @@ def test_import_reports_every_row_and_applies_the_good_ones():
 def test_a_dry_run_reports_without_writing():
     connection = factories.OrderManagerConnectionFactory()
     report = import_aliases(connection, b"om_sku,wms_sku\nA,B\n", dry_run=True)
-    assert [r.outcome for r in report.rows] == ["created"] and report.summary.startswith("Dry run, nothing written: created 1,")
+    assert [r.outcome for r in report.rows] == ["created"] and report.summary.startswith(
+        "Dry run, nothing written: created 1,"
+    )
     assert aliases(connection) == {}
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b"", "empty"),
-    (b"sku,target\nA,B\n", r"must name the columns om_sku and wms_sku \(missing: om_sku, wms_sku\)"),
-    ("om_sku,wms_sku\nÄ,B\n".encode("latin-1"), "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty"),
+        (b"sku,target\nA,B\n", r"must name the columns om_sku and wms_sku \(missing: om_sku, wms_sku\)"),
+        ("om_sku,wms_sku\nÄ,B\n".encode("latin-1"), "not UTF-8"),
+    ],
+)
 def test_an_unreadable_file_is_rejected_whole(data, reason):
     connection = factories.OrderManagerConnectionFactory()
     with pytest.raises(CsvRejected, match=reason):

@@ -10,6 +10,7 @@ a clear reason (the rest of the page goes on) and can be re-processed from Order
   (shuffled, repeated across pages, two runs) through the real Order Download against stubbed
   clients always end in the same state, each valid order sent once.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,7 +22,9 @@ import re
 import pytest
 import requests
 import responses
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from connectors.errors import MalformedResponse
 from connectors.http import JsonObject, duplicate_keys_in, parse_json
@@ -36,10 +39,18 @@ Status, Kind = OrderRecord.Status, OrderEvent.Kind
 
 def good_order(order_id: int = 1, number: str = "SO-1", sku: str = "SKU-1", quantity=2) -> dict:
     return {
-        "orderId": order_id, "orderNumber": number, "orderStatus": "AWAITING_3PL_EXPORT",
-        "modifiedDate": "2024-05-01T12:00:00Z", "shipName": "Ada Lovelace", "shipAddress1": "12 Analytical Ave",
-        "shipCity": "Springfield", "shipState": "IL", "shipZipCode": "62701", "shipCountry": "US",
-        "shipMethod": {"shippingCarrier": "UPS"}, "requestedShippingService": "UPS Ground",
+        "orderId": order_id,
+        "orderNumber": number,
+        "orderStatus": "AWAITING_3PL_EXPORT",
+        "modifiedDate": "2024-05-01T12:00:00Z",
+        "shipName": "Ada Lovelace",
+        "shipAddress1": "12 Analytical Ave",
+        "shipCity": "Springfield",
+        "shipState": "IL",
+        "shipZipCode": "62701",
+        "shipCountry": "US",
+        "shipMethod": {"shippingCarrier": "UPS"},
+        "requestedShippingService": "UPS Ground",
         "orderItems": [{"product": {"masterSku": sku}, "quantityOrdered": quantity, "listingSku": sku}],
     }
 
@@ -47,7 +58,7 @@ def good_order(order_id: int = 1, number: str = "SO-1", sku: str = "SKU-1", quan
 def spoil(path: str, value):
     def apply(order: dict) -> dict:
         order = copy.deepcopy(order)
-        target, *keys = [order], *path.split(".")
+        _target, *keys = [order], *path.split(".")
         node = order
         for key in keys[:-1]:
             node = node[int(key)] if isinstance(node, list) else node[key]
@@ -59,6 +70,7 @@ def spoil(path: str, value):
         else:
             node[last] = value
         return order
+
     return apply
 
 
@@ -67,6 +79,7 @@ def repeated(key: str):
         flagged = JsonObject(copy.deepcopy(order))
         flagged.duplicate_keys = (key,)
         return flagged
+
     return apply
 
 
@@ -111,14 +124,17 @@ def test_the_good_order_is_accepted():
     assert parsed.order_number == "SO-1" and parsed.lines[0].quantity == 2
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2024-03-10T01:30:00-05:00", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.timezone.utc)),
-    ("2024-03-10T08:30:00+02:00", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.timezone.utc)),
-    ("2024-03-10T06:30:00Z", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.timezone.utc)),
-    ("2024-03-10T06:30:00", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.timezone.utc)),
-    ("10/03/2024", None),
-    (1710052200, None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2024-03-10T01:30:00-05:00", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.UTC)),
+        ("2024-03-10T08:30:00+02:00", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.UTC)),
+        ("2024-03-10T06:30:00Z", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.UTC)),
+        ("2024-03-10T06:30:00", datetime.datetime(2024, 3, 10, 6, 30, tzinfo=datetime.UTC)),
+        ("10/03/2024", None),
+        (1710052200, None),
+    ],
+)
 def test_timestamps_with_offsets_are_converted_to_utc(text, expected):
     parsed = parse_datetime(text)
     assert parsed == expected
@@ -196,8 +212,9 @@ def test_a_page_with_a_repeated_key_holds_that_order_only_and_reprocess_releases
 
 @pytest.mark.django_db
 def test_reprocess_keeps_a_still_invalid_order_held_with_the_fresh_reason(monkeypatch):
-    record = factories.OrderRecordFactory(status=Status.ERROR, error_permanent=True, attempts=0,
-                                          last_error="Invalid order from Order Manager: old reason")
+    record = factories.OrderRecordFactory(
+        status=Status.ERROR, error_permanent=True, attempts=0, last_error="Invalid order from Order Manager: old reason"
+    )
     still_bad = spoil("orderItems.0.quantityOrdered", -1)(good_order(record.om_order_id, record.order_number))
 
     class Client:
@@ -233,7 +250,10 @@ def test_admin_action_reprocess_from_order_manager(monkeypatch, superuser, admin
 
     monkeypatch.setattr(reprocess.clients, "order_manager", lambda connection, recorder=None: Client())
     page = admin_client_for(superuser).post(
-        "/admin/hub/orderrecord/", {"action": "reprocess_from_order_manager", "_selected_action": [record.pk]}, follow=True)
+        "/admin/hub/orderrecord/",
+        {"action": "reprocess_from_order_manager", "_selected_action": [record.pk]},
+        follow=True,
+    )
     assert page.status_code == 200
     assert "valid now, queued for sending" in page.content.decode()
     record.refresh_from_db()
@@ -270,8 +290,15 @@ class FakeWms:
         self.orders: dict[str, WmsOrder] = {}
 
     def _order(self, reference):
-        return WmsOrder(order_id=len(self.orders) + 1, reference_num=reference, status=0, is_closed=False,
-                        etag=None, last_modified=None, ship_date=None)
+        return WmsOrder(
+            order_id=len(self.orders) + 1,
+            reference_num=reference,
+            status=0,
+            is_closed=False,
+            etag=None,
+            last_modified=None,
+            ship_date=None,
+        )
 
     def create_order(self, payload):
         reference = payload["referenceNum"]
@@ -306,17 +333,21 @@ def scenario(draw):
         order["orderId"] = 1000 + n
         orders.append(order)
         valid[1000 + n] = bad is None
+
     def ordering():
         sequence = draw(st.permutations(orders))
         extra = draw(st.lists(st.sampled_from(orders), max_size=6))  # repeated across pages
         sequence = list(sequence) + extra
         size = draw(st.integers(min_value=1, max_value=5))
-        return [sequence[i:i + size] for i in range(0, len(sequence), size)]
+        return [sequence[i : i + size] for i in range(0, len(sequence), size)]
+
     return valid, ordering(), ordering()
 
 
 @pytest.mark.django_db
-@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@hsettings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(case=scenario())
 def test_any_orders_in_any_page_order_end_in_the_same_state(case, monkeypatch, connection):
     valid, first_pages, second_pages = case

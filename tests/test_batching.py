@@ -1,4 +1,5 @@
 """hub.batching.chunked: lists of at most `size`, in order, consuming the source lazily."""
+
 import itertools
 
 from hub.batching import chunked

@@ -14,6 +14,7 @@ Screenshots (1280 px wide, full page) of the dashboard and the order page, plus 
 form and the pre-flight report for docs/setup-guide.md, are written to docs/screenshots/ when
 HUB_UPDATE_SCREENSHOTS=1 (so CI never dirties the tree), else to a temporary directory.
 """
+
 import os
 import pathlib
 import re
@@ -36,8 +37,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SCREENSHOTS = pathlib.Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "correct horse battery staple"  # tests.factories.UserFactory's
@@ -103,8 +109,14 @@ def sandbox_accounts(live_server, settings):
     om_password, wms_secret = secrets.token_urlsafe(12), secrets.token_urlsafe(16)
     om = operations.ensure_om_account("acme@sandbox", om_password, warehouse_name="Reno 3PL")
     wms = operations.ensure_wms_account(
-        "acme-client", wms_secret, customer_id=41, facility_id=2, user_login="acme-integration",
-        customer_name="Acme Outdoor", facility_name="Reno", facility_time_zone="America/Los_Angeles",
+        "acme-client",
+        wms_secret,
+        customer_id=41,
+        facility_id=2,
+        user_login="acme-integration",
+        customer_name="Acme Outdoor",
+        facility_name="Reno",
+        facility_time_zone="America/Los_Angeles",
     )
     seeded = operations.seed(om, wms, orders=ORDERS, skus=SKUS, seed=7)
     return {"om_password": om_password, "wms_secret": wms_secret, "wms": wms, "seeded": seeded}
@@ -145,22 +157,25 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     page.get_by_role("link", name="Onboard a tenant").first.click()
 
     # Onboard: tenant, warehouse (WMS), Order Manager connection, on one page.
-    fill(page, {
-        "id_tenant-name": "Acme Outdoor",
-        "id_tenant-slug": "acme-outdoor",
-        "id_tenant-time_zone": "America/Los_Angeles",
-        "id_warehouse-name": "Reno",
-        "id_warehouse-wms_base_url": f"{base}/sandbox/warehouse-manager",
-        "id_warehouse-client_id": "acme-client",
-        "id_warehouse-client_secret": sandbox_accounts["wms_secret"],
-        "id_warehouse-user_login": "acme-integration",
-        "id_warehouse-customer_id": "41",
-        "id_warehouse-facility_id": "2",
-        "id_warehouse-facility_time_zone": "America/Los_Angeles",
-        "id_connection-base_url": f"{base}/sandbox/order-manager",
-        "id_connection-auth_base_url": f"{base}/sandbox/order-manager",
-        "id_connection-warehouse_name": "Reno 3PL",
-    })
+    fill(
+        page,
+        {
+            "id_tenant-name": "Acme Outdoor",
+            "id_tenant-slug": "acme-outdoor",
+            "id_tenant-time_zone": "America/Los_Angeles",
+            "id_warehouse-name": "Reno",
+            "id_warehouse-wms_base_url": f"{base}/sandbox/warehouse-manager",
+            "id_warehouse-client_id": "acme-client",
+            "id_warehouse-client_secret": sandbox_accounts["wms_secret"],
+            "id_warehouse-user_login": "acme-integration",
+            "id_warehouse-customer_id": "41",
+            "id_warehouse-facility_id": "2",
+            "id_warehouse-facility_time_zone": "America/Los_Angeles",
+            "id_connection-base_url": f"{base}/sandbox/order-manager",
+            "id_connection-auth_base_url": f"{base}/sandbox/order-manager",
+            "id_connection-warehouse_name": "Reno 3PL",
+        },
+    )
     page.screenshot(path=str(shots / "onboard.png"), full_page=True)
     submit(page, "input[name=_save]")
     assert "Tenant “Acme Outdoor” onboarded" in message(page)
@@ -234,7 +249,9 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     expect(page.locator("#inventory-lines tbody tr")).to_have_count(SKUS)
 
     # An order that went all the way: its timeline, oldest first, with runs and tracking.
-    confirmed = OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.CONFIRMED).order_by("pk").first()
+    confirmed = (
+        OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.CONFIRMED).order_by("pk").first()
+    )
     assert confirmed is not None
     page.goto(f"{base}/admin/hub/orderrecord/?connection__id__exact={connection.pk}&status__exact=confirmed")
     page.get_by_role("link", name=confirmed.order_number).click()

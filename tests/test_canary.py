@@ -5,6 +5,7 @@ shows: every row of every table of ours, django-q2's and the admin's (dumped to 
 arguments and results, captured logs (every logger at DEBUG), e-mails, the HTML of every admin
 page, and a 500 error page with DEBUG off.
 """
+
 import logging
 
 import pytest
@@ -48,7 +49,7 @@ def dump_every_table() -> str:
 
 def admin_pages(client) -> dict[str, str]:
     pages = {"/admin/": client.get("/admin/").content.decode()}
-    for model, model_admin in admin.site._registry.items():
+    for model in admin.site._registry:
         meta = model._meta
         url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
         pages[url] = client.get(url).content.decode()
@@ -138,8 +139,12 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
 
     JobState.objects.filter(connection=conn).update(next_due_at=timezone.now(), lease_token="", lease_expires_at=None)
     dispatched = dispatcher.dispatch()
-    assert {job for _, job, _ in dispatched} == {Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD, Job.SHIPMENT_CONFIRMATION,
-                                                Job.INVENTORY_SYNC}
+    assert {job for _, job, _ in dispatched} == {
+        Job.ORDER_DOWNLOAD,
+        Job.CANCEL_DOWNLOAD,
+        Job.SHIPMENT_CONFIRMATION,
+        Job.INVENTORY_SYNC,
+    }
     assert Task.objects.count() >= 4
     tasks_text = "\n".join(f"{t.args!r} {t.kwargs!r} {t.result!r}" for t in Task.objects.all())
     assert leaks(tasks_text) == []
@@ -147,7 +152,9 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     # 5. Every table, every log line, every e-mail.
     assert SyncRun.objects.filter(status=SyncRun.Status.FAILED).count() >= 3
     assert leaks(dump_every_table()) == []
-    log_text = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''} {getattr(r, '__dict__', {})!r}" for r in caplog.records)
+    log_text = "\n".join(
+        f"{r.name} {r.getMessage()} {r.exc_text or ''} {getattr(r, '__dict__', {})!r}" for r in caplog.records
+    )
     assert len(caplog.records) > 50
     assert leaks(log_text) == []
     assert leaks("\n".join(f"{m.subject}\n{m.body}" for m in mail.outbox)) == []

@@ -1,4 +1,5 @@
 """hub.carriers.om_carrier: WMS carrier names and SCAC codes -> Order Manager's carrier enum."""
+
 import json
 
 import pytest
@@ -48,7 +49,7 @@ def test_an_override_outside_the_enum_is_never_sent():
 
 
 def test_every_default_maps_into_the_enum():
-    assert {v for v in DEFAULTS.values()} <= OM_CARRIERS
+    assert set(DEFAULTS.values()) <= OM_CARRIERS
     assert FALLBACK in OM_CARRIERS
     assert all(key == normalise(key) for key in DEFAULTS)
 

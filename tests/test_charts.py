@@ -1,4 +1,5 @@
 """hub.charts: server-rendered SVG bars, escaped, scaled to a round top."""
+
 import re
 
 import pytest

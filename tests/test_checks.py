@@ -1,4 +1,5 @@
 """hub.checks: the system check refusing unsafe django-q2 settings; the shipped Q_CLUSTER passes it."""
+
 import datetime
 import runpy
 from pathlib import Path
@@ -11,8 +12,15 @@ from hub.checks import check_q_cluster
 
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "hub" / "settings.py"
 
-SAFE = {"name": "hub", "orm": "default", "timeout": 600, "retry": 720, "max_attempts": 1,
-        "ack_failures": True, "catch_up": False}
+SAFE = {
+    "name": "hub",
+    "orm": "default",
+    "timeout": 600,
+    "retry": 720,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+}
 
 
 def ids(settings, **overrides):
@@ -63,6 +71,7 @@ def test_no_q_cluster_at_all(settings):
 
 
 # --- the Q_CLUSTER block of hub/settings.py, read fresh under a given environment ----------------
+
 
 def load_settings(monkeypatch, **env):
     for name in ("REDIS_URL", "HUB_WORKERS"):

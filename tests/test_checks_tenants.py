@@ -1,4 +1,5 @@
 """tenants.checks: the encryption-key and SECRET_KEY system checks."""
+
 from cryptography.fernet import Fernet
 from django.core import checks
 

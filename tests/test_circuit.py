@@ -1,5 +1,6 @@
 """The per-connection circuit breaker: credentials rejected stop a connection, repeated temporary
 failures pause it with a cool-off, the dispatcher skips it, and fixing it resumes."""
+
 import datetime
 
 import pytest
@@ -67,7 +68,12 @@ def test_changing_credentials_in_the_admin_resumes_the_connection(conn, admin_cl
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None}
     data.update({"warehouse": conn.warehouse_id, "access_token": "a-new-password", "inventory_time": "23:00"})
-    for name in ("order_download_enabled", "cancel_download_enabled", "shipment_confirmation_enabled", "inventory_sync_enabled"):
+    for name in (
+        "order_download_enabled",
+        "cancel_download_enabled",
+        "shipment_confirmation_enabled",
+        "inventory_sync_enabled",
+    ):
         data[name] = "on" if form.initial.get(name) else ""
     data = {k: v for k, v in data.items() if v != ""}
     response = client.post(f"/admin/tenants/ordermanagerconnection/{conn.pk}/change/", data)

@@ -17,6 +17,7 @@ Every Order Manager request a client sends and every answer it gets back is vali
 vendor's OpenAPI spec (``tests/contract.py``) by a ``requests`` response hook on the client's own
 session (``SpecCheck``); the fixture fails the test if anything did not fit.
 """
+
 from __future__ import annotations
 
 import copy
@@ -25,13 +26,14 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import responses
 from django.db.models import F
 
+from connectors import om_install
 from connectors.errors import (
     AuthenticationError,
     MalformedResponse,
@@ -40,7 +42,6 @@ from connectors.errors import (
     RateLimited,
     ServerError,
 )
-from connectors import om_install
 from connectors.order_manager import AdjustResult, OrderManagerClient, StockTotal, WarehouseNotFound
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import (
@@ -123,12 +124,12 @@ class SpecCheck:
                     body = json.loads(response.content) if response.content else None
                 except ValueError:
                     raise AssertionError(f"{request.method} {request.url}: answer is not JSON") from None
-                validate_response(request.method, request.url, response.status_code, body,
-                                  undocumented_errors_ok=True)
+                validate_response(request.method, request.url, response.status_code, body, undocumented_errors_ok=True)
         except AssertionError as exc:
             self.problems.append(str(exc))
-        self.checked.append((request.method, re.sub(r"/\d+(?=/|$)", "/{id}", spec_path(request.url)),
-                             response.status_code))
+        self.checked.append(
+            (request.method, re.sub(r"/\d+(?=/|$)", "/{id}", spec_path(request.url)), response.status_code)
+        )
         return response
 
     def operations(self) -> set[tuple[str, str]]:
@@ -162,7 +163,7 @@ def spec():
 
 MAIN, EAST = "Main 3PL", "East DC"
 TYPES = {MAIN: "THIRD_PARTY_LOGISTICS", EAST: "DIRECT_FULFILLMENT"}
-MODIFIED = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+MODIFIED = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 # (status, warehouse) of each order, in id order.
 ORDERS = [("AWAITING_3PL_EXPORT", MAIN)] * 7 + [("AWAITING_3PL_EXPORT", EAST)] * 2 + [("SHIPPED", MAIN)]
 # SKU -> (on hand, locked) in MAIN, or None: a product with no starting inventory there.
@@ -207,8 +208,15 @@ def sandbox_world(live_server) -> World:
             OmStock.objects.create(product=products[sku], warehouse=main, on_hand=quantities[0], locked=quantities[1])
     ids = []
     for n, (status, house) in enumerate(ORDERS, start=1):
-        row = OmOrder.objects.create(account=account, order_number=f"SO-{n:04d}", status=status, warehouse=houses[house],
-                                     order_date=MODIFIED, created_date=MODIFIED, modified_date=MODIFIED)
+        row = OmOrder.objects.create(
+            account=account,
+            order_number=f"SO-{n:04d}",
+            status=status,
+            warehouse=houses[house],
+            order_date=MODIFIED,
+            created_date=MODIFIED,
+            modified_date=MODIFIED,
+        )
         OmOrderItem.objects.create(order=row, product=products["AB"], listing_sku="AB", quantity=1)
         ids.append(row.pk)
     base = live_server.url + OM_PREFIX
@@ -218,8 +226,13 @@ def sandbox_world(live_server) -> World:
         code (connectors.om_install) trades the code over the live socket."""
         app = operations.ensure_om_app("test-app", "test-secret", redirect_uris=["https://hub.example/cb"])
         code, _ = operations.install_code(app, account, "https://hub.example/cb")
-        return om_install.exchange_code(f"{base}/oauth/token", app_key="test-app", app_secret="test-secret",
-                                        code=code, redirect_uri="https://hub.example/cb").access_token
+        return om_install.exchange_code(
+            f"{base}/oauth/token",
+            app_key="test-app",
+            app_secret="test-secret",
+            code=code,
+            redirect_uri="https://hub.example/cb",
+        ).access_token
 
     return World(base, {name: w.pk for name, w in houses.items()}, ids, issue_app_token)
 
@@ -231,12 +244,19 @@ class StubOrderManager:
     def __init__(self, fake: FakeOrderManager) -> None:
         self.fake = fake
         self.warehouses = {MAIN: 7, EAST: 8}
-        self.orders = {100 + n: {"status": s, "warehouse": w, "number": f"SO-{n:04d}"}
-                       for n, (s, w) in enumerate(ORDERS, start=1)}
+        self.orders = {
+            100 + n: {"status": s, "warehouse": w, "number": f"SO-{n:04d}"} for n, (s, w) in enumerate(ORDERS, start=1)
+        }
         self.stock = copy.deepcopy(STOCK)
         self.batches = 0
-        fake.route("GET", "/v1/warehouses", lambda q, b: [
-            {"warehouseId": wid, "name": name, "type": TYPES[name], "active": True} for name, wid in self.warehouses.items()])
+        fake.route(
+            "GET",
+            "/v1/warehouses",
+            lambda q, b: [
+                {"warehouseId": wid, "name": name, "type": TYPES[name], "active": True}
+                for name, wid in self.warehouses.items()
+            ],
+        )
         fake.route("GET", "/v1.1/orders", self.list_orders)
         for order_id in self.orders:
             fake.route("GET", f"/v1.1/orders/{order_id}", lambda q, b, order_id=order_id: self.render(order_id))
@@ -245,24 +265,44 @@ class StubOrderManager:
         fake.route("PUT", "/v1.1/shipment/external", self.ship)
         fake.route("GET", "/v1/productstocks/total", self.stock_totals)
         fake.route("POST", "/v1.1/inventory/adjust", self.adjust)
-        fake.route("GET", "/v1/throttlelimits", lambda q, b: [
-            {"requestMethod": "GET", "requestPath": "/v1.1/orders", "notes": "",
-             "throttleConfig": {"appId": 1, "companyId": 1, "quotaMaxRequest": 100, "quotaMaxRequestHourly": 360000,
-                                "quotaRestoreRate": 100}}])
+        fake.route(
+            "GET",
+            "/v1/throttlelimits",
+            lambda q, b: [
+                {
+                    "requestMethod": "GET",
+                    "requestPath": "/v1.1/orders",
+                    "notes": "",
+                    "throttleConfig": {
+                        "appId": 1,
+                        "companyId": 1,
+                        "quotaMaxRequest": 100,
+                        "quotaMaxRequestHourly": 360000,
+                        "quotaRestoreRate": 100,
+                    },
+                }
+            ],
+        )
 
     def render(self, order_id: int) -> dict:
         row = self.orders[order_id]
-        return {"orderId": order_id, "orderNumber": row["number"], "orderStatus": row["status"],
-                "modifiedDate": MODIFIED.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "fulfillmentSource": {"warehouseId": self.warehouses[row["warehouse"]], "name": row["warehouse"]},
-                "orderItems": [{"listingSku": "AB", "quantityOrdered": 1, "product": {"productId": 1, "masterSku": "AB"}}]}
+        return {
+            "orderId": order_id,
+            "orderNumber": row["number"],
+            "orderStatus": row["status"],
+            "modifiedDate": MODIFIED.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "fulfillmentSource": {"warehouseId": self.warehouses[row["warehouse"]], "name": row["warehouse"]},
+            "orderItems": [{"listingSku": "AB", "quantityOrdered": 1, "product": {"productId": 1, "masterSku": "AB"}}],
+        }
 
     def list_orders(self, query, body):
         selected = sorted(self.orders)
         if "status" in query:
             selected = [i for i in selected if self.orders[i]["status"] in query["status"]]
         if "warehouseId" in query:
-            selected = [i for i in selected if str(self.warehouses[self.orders[i]["warehouse"]]) == query["warehouseId"][0]]
+            selected = [
+                i for i in selected if str(self.warehouses[self.orders[i]["warehouse"]]) == query["warehouseId"][0]
+            ]
         if "orderId" in query:
             selected = [i for i in selected if str(i) in query["orderId"]]
         if "modifiedDateFrom" in query and query["modifiedDateFrom"][0] > MODIFIED.strftime("%Y-%m-%dT%H:%M:%SZ"):
@@ -270,15 +310,20 @@ class StubOrderManager:
         if "modifiedDateTo" in query and query["modifiedDateTo"][0] < MODIFIED.strftime("%Y-%m-%dT%H:%M:%SZ"):
             selected = []
         page, limit = int(query["page"][0]), int(query["limit"][0])
-        return [self.render(i) for i in selected[(page - 1) * limit: page * limit]]
+        return [self.render(i) for i in selected[(page - 1) * limit : page * limit]]
 
     def send_to_fulfillment(self, query, body):
         self.batches += 1
         sent = [int(i) for i in query["orderId"] if self.orders[int(i)]["status"] == "AWAITING_3PL_EXPORT"]
         for order_id in sent:
             self.orders[order_id]["status"] = "PENDING_FULFILLMENT"
-        return {"message": f"{len(sent)} order(s) sent to fulfillment", "errors": [], "ordersRemaining": False,
-                "results": {str(i): "PENDING_FULFILLMENT" for i in sent}, "orderBatch": {"batchNumber": self.batches}}
+        return {
+            "message": f"{len(sent)} order(s) sent to fulfillment",
+            "errors": [],
+            "ordersRemaining": False,
+            "results": {str(i): "PENDING_FULFILLMENT" for i in sent},
+            "orderBatch": {"batchNumber": self.batches},
+        }
 
     def ship(self, query, body):
         self.batches += 1
@@ -286,12 +331,24 @@ class StubOrderManager:
         for item in body["shipments"]:
             row = self.orders.get(item["orderId"])
             if row is None:
-                answers.append({"order": {"orderId": item["orderId"]}, "orderBatchNumber": self.batches,
-                                "status": "FAILED", "processingMessage": f"Order not found: orderId {item['orderId']}"})
+                answers.append(
+                    {
+                        "order": {"orderId": item["orderId"]},
+                        "orderBatchNumber": self.batches,
+                        "status": "FAILED",
+                        "processingMessage": f"Order not found: orderId {item['orderId']}",
+                    }
+                )
                 continue
             row["status"] = "SHIPPED"
-            answers.append({"order": {"orderId": item["orderId"], "orderNumber": row["number"]},
-                            "orderBatchNumber": self.batches, "status": "SHIPPED", "processingMessage": "Shipment recorded"})
+            answers.append(
+                {
+                    "order": {"orderId": item["orderId"], "orderNumber": row["number"]},
+                    "orderBatchNumber": self.batches,
+                    "status": "SHIPPED",
+                    "processingMessage": "Shipment recorded",
+                }
+            )
         return answers
 
     def stock_totals(self, query, body):
@@ -300,22 +357,36 @@ class StubOrderManager:
         for product_id, (sku, quantities) in enumerate(self.stock.items(), start=1):
             if quantities is not None and any(sku.lower().startswith(p.lower()) for p in prefixes):
                 on_hand, locked = quantities
-                rows.append({"product": {"productId": product_id, "masterSku": sku, "name": sku},
-                             "onHandQuantity": on_hand, "lockedQuantity": locked, "allocatedQuantity": 0,
-                             "availableQuantity": on_hand - locked, "inTransitQuantity": 0})
+                rows.append(
+                    {
+                        "product": {"productId": product_id, "masterSku": sku, "name": sku},
+                        "onHandQuantity": on_hand,
+                        "lockedQuantity": locked,
+                        "allocatedQuantity": 0,
+                        "availableQuantity": on_hand - locked,
+                        "inTransitQuantity": 0,
+                    }
+                )
         page, limit = int(query["page"][0]), int(query["limit"][0])
-        return rows[(page - 1) * limit: page * limit]
+        return rows[(page - 1) * limit : page * limit]
 
     def adjust(self, query, items):
         errors, results = [], []
         for index, item in enumerate(items, start=1):
             sku = item["masterSku"]
             if sku not in self.stock:
-                errors.append({"index": index, "errorCode": "ERR053", "message": "Product does not exist",
-                               "severity": "CRITICAL"})
+                errors.append(
+                    {"index": index, "errorCode": "ERR053", "message": "Product does not exist", "severity": "CRITICAL"}
+                )
             elif self.stock[sku] is None:
-                errors.append({"index": index, "errorCode": "ERR097", "message": f"Product stock not found for {sku}",
-                               "severity": "CRITICAL"})
+                errors.append(
+                    {
+                        "index": index,
+                        "errorCode": "ERR097",
+                        "message": f"Product stock not found for {sku}",
+                        "severity": "CRITICAL",
+                    }
+                )
             else:
                 self.stock[sku] = (item["onHandQuantity"], self.stock[sku][1])
         return {"message": "done", "results": results, "errors": errors}
@@ -374,7 +445,9 @@ def test_iter_orders_by_status_warehouse_window_across_pages(world, spec):
     assert sorted(o["orderId"] for o in both) == sorted(world.order_ids)
 
     window = dict(statuses=["AWAITING_3PL_EXPORT"], warehouse_id=world.warehouses[EAST])
-    inside = client.iter_orders(modified_from=MODIFIED - timedelta(minutes=5), modified_to=MODIFIED + timedelta(minutes=5), **window)
+    inside = client.iter_orders(
+        modified_from=MODIFIED - timedelta(minutes=5), modified_to=MODIFIED + timedelta(minutes=5), **window
+    )
     assert [o["orderId"] for o in inside] == world.ids("AWAITING_3PL_EXPORT", EAST)
     assert list(client.iter_orders(modified_from=MODIFIED + timedelta(seconds=1), **window)) == []
     assert list(client.iter_orders(modified_to=MODIFIED - timedelta(seconds=1), **window)) == []
@@ -400,7 +473,7 @@ def test_send_to_fulfillment_moves_orders_out_of_the_pickup_status(world, spec):
     east = world.ids("AWAITING_3PL_EXPORT", EAST)
     answer = client.send_to_fulfillment(east, world.warehouses[EAST])
     assert answer["errors"] == [] and answer["ordersRemaining"] is False
-    assert {int(k): v for k, v in answer["results"].items()} == {i: "PENDING_FULFILLMENT" for i in east}
+    assert {int(k): v for k, v in answer["results"].items()} == dict.fromkeys(east, "PENDING_FULFILLMENT")
     assert {o["orderStatus"] for o in client.get_orders(east)} == {"PENDING_FULFILLMENT"}
     assert list(client.iter_orders(statuses=["AWAITING_3PL_EXPORT"], warehouse_id=world.warehouses[EAST])) == []
     assert ("POST", "/v1/orders/sendtofulfillment") in spec.operations()
@@ -409,12 +482,18 @@ def test_send_to_fulfillment_moves_orders_out_of_the_pickup_status(world, spec):
 def test_external_shipments_shipped_and_failed_for_an_unknown_order(world, spec):
     client = world.client(spec)
     order_id = world.order_ids[0]
-    unknown = (999999 if world.base_url == STUB_BASE else max(world.order_ids) + 1000)
-    results = client.create_external_shipments([
-        {"orderId": order_id, "trackingNumber": "1Z999AA10123456784", "shipMethod": {"shippingCarrier": "UPS"},
-         "shipDate": "2024-05-02T10:00:00Z"},
-        {"orderId": unknown, "trackingNumber": "9400100000000000000000", "shipMethod": {"shippingCarrier": "USPS"}},
-    ])
+    unknown = 999999 if world.base_url == STUB_BASE else max(world.order_ids) + 1000
+    results = client.create_external_shipments(
+        [
+            {
+                "orderId": order_id,
+                "trackingNumber": "1Z999AA10123456784",
+                "shipMethod": {"shippingCarrier": "UPS"},
+                "shipDate": "2024-05-02T10:00:00Z",
+            },
+            {"orderId": unknown, "trackingNumber": "9400100000000000000000", "shipMethod": {"shippingCarrier": "USPS"}},
+        ]
+    )
     assert [(r.order_id, r.status) for r in results] == [(order_id, "SHIPPED"), (unknown, "FAILED")]
     assert "not found" in results[1].message.lower()
     assert client.get_order(order_id)["orderStatus"] == "SHIPPED"
@@ -432,13 +511,18 @@ def test_stock_totals_exact_sku_and_adjust_with_err097_err053(world, spec):
     assert set(everything) == {"AB", "ABC", "AB-1"}  # NOSTOCK has no starting inventory
     assert isinstance(everything["ABC"], StockTotal) and everything["AB-1"].locked == 1
 
-    results = client.adjust_inventory([
-        {"warehouseId": main, "masterSku": "AB", "onHandQuantity": 14},
-        {"warehouseId": main, "masterSku": "NOSTOCK", "onHandQuantity": 3},
-        {"warehouseId": main, "masterSku": "NO-SUCH-PRODUCT", "onHandQuantity": 1},
-    ])
+    results = client.adjust_inventory(
+        [
+            {"warehouseId": main, "masterSku": "AB", "onHandQuantity": 14},
+            {"warehouseId": main, "masterSku": "NOSTOCK", "onHandQuantity": 3},
+            {"warehouseId": main, "masterSku": "NO-SUCH-PRODUCT", "onHandQuantity": 1},
+        ]
+    )
     assert [(r.sku, r.ok, r.error_code) for r in results] == [
-        ("AB", True, ""), ("NOSTOCK", False, "ERR097"), ("NO-SUCH-PRODUCT", False, "ERR053")]
+        ("AB", True, ""),
+        ("NOSTOCK", False, "ERR097"),
+        ("NO-SUCH-PRODUCT", False, "ERR053"),
+    ]
     assert isinstance(results[1], AdjustResult) and results[1].message.startswith("ERR097: ")
     assert [(t.on_hand, t.locked) for t in client.iter_stock_totals(main, skus=["AB"])] == [(14, 2)]
     assert "NOSTOCK" not in {t.sku for t in client.iter_stock_totals(main)}, "an adjust never creates stock"
@@ -461,19 +545,28 @@ def test_throttle_limits(world, spec):
 def om_sandbox(live_server):
     """A seeded sandbox Order Manager account (12 SKUs: SKU-1 is a prefix of SKU-10..12)."""
     account = operations.ensure_om_account("shop@sandbox", "om-pass", warehouse_name=MAIN)
-    wms = operations.ensure_wms_account("shop-wms", "wms-pass", customer_id=7, facility_id=3, user_login="shop",
-                                        facility_time_zone="America/Chicago")
+    wms = operations.ensure_wms_account(
+        "shop-wms", "wms-pass", customer_id=7, facility_id=3, user_login="shop", facility_time_zone="America/Chicago"
+    )
     info = operations.seed(account, wms, orders=5, skus=12, seed=11)
-    return {"account": account, "wms": wms, "warehouse_id": info["warehouse"]["warehouseId"],
-            "base_url": live_server.url + OM_PREFIX, "wms_base_url": live_server.url + WMS_PREFIX}
+    return {
+        "account": account,
+        "wms": wms,
+        "warehouse_id": info["warehouse"]["warehouseId"],
+        "base_url": live_server.url + OM_PREFIX,
+        "wms_base_url": live_server.url + WMS_PREFIX,
+    }
 
 
 def om_client(om_sandbox, spec, records=None, **kw) -> OrderManagerClient:
     if "access_token" not in kw:
         kw["access_token"] = operations.static_token(om_sandbox["account"])
     kw.setdefault("backoff_factor", 0)
-    return spec.attach(opened(OrderManagerClient(om_sandbox["base_url"], on_call=(records.append if records is not None else None),
-                                                 **kw)))
+    return spec.attach(
+        opened(
+            OrderManagerClient(om_sandbox["base_url"], on_call=(records.append if records is not None else None), **kw)
+        )
+    )
 
 
 def test_401_asks_for_a_reconnect_against_the_sandbox(om_sandbox, spec):
@@ -483,12 +576,17 @@ def test_401_asks_for_a_reconnect_against_the_sandbox(om_sandbox, spec):
     OmToken.objects.all().delete()  # the app is uninstalled: the token is revoked server-side
     with pytest.raises(AuthenticationError, match="reconnect"):
         client.throttle_limits()
-    assert [(r.path.rsplit("/", 1)[-1], r.status) for r in records] == [("throttlelimits", 200), ("throttlelimits", 401)]
+    assert [(r.path.rsplit("/", 1)[-1], r.status) for r in records] == [
+        ("throttlelimits", 200),
+        ("throttlelimits", 401),
+    ]
 
 
 def test_seeded_catalog_exact_sku_match_despite_the_prefix_search(om_sandbox, spec):
     client = om_client(om_sandbox, spec)
-    stocked = set(OmStock.objects.filter(product__account=om_sandbox["account"]).values_list("product__master_sku", flat=True))
+    stocked = set(
+        OmStock.objects.filter(product__account=om_sandbox["account"]).values_list("product__master_sku", flat=True)
+    )
     wanted = ["SKU-1", "SKU-3", "SKU-10"]
     got = [t.sku for t in client.iter_stock_totals(om_sandbox["warehouse_id"], skus=wanted)]
     assert sorted(got) == sorted(s for s in wanted if s in stocked)
@@ -500,17 +598,34 @@ def test_seeded_catalog_exact_sku_match_despite_the_prefix_search(om_sandbox, sp
 
 
 def wms_client(om_sandbox, records=None, **kw) -> WarehouseManagerClient:
-    options = dict(client_id="shop-wms", client_secret="wms-pass", user_login="shop", customer_id=7, facility_id=3,
-                   facility_time_zone="America/Chicago", backoff_factor=0,
-                   on_call=records.append if records is not None else None)
+    options = dict(
+        client_id="shop-wms",
+        client_secret="wms-pass",
+        user_login="shop",
+        customer_id=7,
+        facility_id=3,
+        facility_time_zone="America/Chicago",
+        backoff_factor=0,
+        on_call=records.append if records is not None else None,
+    )
     options.update(kw)
     return opened(WarehouseManagerClient(om_sandbox["wms_base_url"], **options))
 
 
 def wms_order(reference: str, sku: str = "SKU-1") -> dict:
-    return {"referenceNum": reference, "shipTo": {"name": "Ada Lovelace", "address1": "12 Analytical Ave",
-                                                  "city": "Springfield", "state": "IL", "zip": "62701", "country": "US"},
-            "routingInfo": {"carrier": "UPS", "mode": "Ground"}, "orderItems": [{"itemIdentifier": {"sku": sku}, "qty": 2}]}
+    return {
+        "referenceNum": reference,
+        "shipTo": {
+            "name": "Ada Lovelace",
+            "address1": "12 Analytical Ave",
+            "city": "Springfield",
+            "state": "IL",
+            "zip": "62701",
+            "country": "US",
+        },
+        "routingInfo": {"carrier": "UPS", "mode": "Ground"},
+        "orderItems": [{"itemIdentifier": {"sku": sku}, "qty": 2}],
+    }
 
 
 def test_wms_token_create_duplicate_find_and_401(om_sandbox):
@@ -550,7 +665,7 @@ def test_wms_client_reads_the_plain_json_answer_too(om_sandbox):
     assert created.etag and created.reference_num == "SO-PLAIN-1"
     assert client.find_order_by_reference("SO-PLAIN-1").order_id == created.order_id
     assert client.get_order(created.order_id).etag
-    since = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    since = datetime(2000, 1, 1, tzinfo=UTC)
     assert created.order_id in [o.order_id for o in client.iter_orders_modified_since(since)]
     hal = wms_client(om_sandbox)
     assert client.stock_available() == hal.stock_available() != {}
@@ -569,8 +684,15 @@ def test_wms_stock_excludes_another_customers_same_named_skus(om_sandbox):
 
 def test_wms_token_by_login_id_against_an_id_keyed_account(om_sandbox):
     """Over a real socket: an account keyed by user_login_id signs the client in only in that form."""
-    operations.ensure_wms_account("shop-wms", "wms-pass", customer_id=7, facility_id=3, user_login="8",
-                                  login_kind="user_login_id", facility_time_zone="America/Chicago")
+    operations.ensure_wms_account(
+        "shop-wms",
+        "wms-pass",
+        customer_id=7,
+        facility_id=3,
+        user_login="8",
+        login_kind="user_login_id",
+        facility_time_zone="America/Chicago",
+    )
     wms_client(om_sandbox, user_login="8", login_kind="user_login_id").authenticate()
     with pytest.raises(AuthenticationError, match="user_login"):
         wms_client(om_sandbox, user_login="8").authenticate()
@@ -584,7 +706,11 @@ def test_wms_cancel_with_a_provoked_412_then_closed_and_already_cancelled(om_san
 
     def edit_after_read(response, *args, **kwargs):
         # Someone edits the order between our GET and our cancel: the ETag we hold goes stale.
-        if response.request.method == "GET" and urlsplit(response.request.url).path.endswith(f"/orders/{order.order_id}") and not bumped:
+        if (
+            response.request.method == "GET"
+            and urlsplit(response.request.url).path.endswith(f"/orders/{order.order_id}")
+            and not bumped
+        ):
             WmsOrder.objects.filter(pk=order.order_id).update(version=F("version") + 1)
             bumped.append(True)
         return response
@@ -626,7 +752,8 @@ def test_wms_modified_since_with_tracking_in_the_facility_time_zone(om_sandbox):
     latest = max(row.last_modified_date for row in rows.values())
     assert list(client.iter_orders_modified_since(latest + timedelta(seconds=1))) == []
     assert {o.order_id for o in client.iter_orders_modified_since(latest)} == {
-        pk for pk, row in rows.items() if row.last_modified_date == latest}
+        pk for pk, row in rows.items() if row.last_modified_date == latest
+    }
 
     # The facility is in Chicago: a client set to UTC would misread every timestamp by the offset.
     naive = wms_client(om_sandbox, facility_time_zone="UTC")

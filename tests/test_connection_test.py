@@ -4,6 +4,7 @@ Success reports (warehouse resolved and stored, orders waiting, WMS SKUs without
 in Order Manager), and each failure in plain words: wrong password, unknown warehouse name (with
 the names that exist), host unreachable. Once through the admin action, checking the message shown.
 """
+
 import socket
 
 import pytest
@@ -29,8 +30,11 @@ def closed_port() -> int:
 def expected_missing(slug: str) -> list[str]:
     """WMS SKUs in stock that have no stock row in the Order Manager warehouse, from the sandbox's tables."""
     om, wms = accounts(slug)
-    in_stock = set(WmsStock.objects.filter(account=wms, facility_id=wms.facility_id, available__gt=0)
-                   .values_list("item__sku", flat=True))
+    in_stock = set(
+        WmsStock.objects.filter(account=wms, facility_id=wms.facility_id, available__gt=0).values_list(
+            "item__sku", flat=True
+        )
+    )
     stocked = set(OmStock.objects.filter(product__account=om).values_list("product__master_sku", flat=True))
     return sorted(in_stock - stocked)
 
@@ -38,7 +42,9 @@ def expected_missing(slug: str) -> list[str]:
 def test_order_manager_success_report_stores_the_resolved_warehouse(live_server):
     connection = sandbox_tenant(live_server, "acme", orders=4, skus=12)
     om, _ = accounts("acme")
-    OmOrder.objects.filter(account=om, pk=OmOrder.objects.filter(account=om).order_by("pk")[0].pk).update(status="SHIPPED")
+    OmOrder.objects.filter(account=om, pk=OmOrder.objects.filter(account=om).order_by("pk")[0].pk).update(
+        status="SHIPPED"
+    )
     expected_id = om.warehouses.get().pk
     OrderManagerConnection.objects.filter(pk=connection.pk).update(om_warehouse_id=None, om_warehouse_type="")
     connection.refresh_from_db()
@@ -84,8 +90,11 @@ def test_unknown_warehouse_name_lists_the_available_names(live_server):
     connection.warehouse_name = "West Coast DC"
     connection.save()
     report = connection_test.test_order_manager(connection)
-    assert report == {"ok": False, "authenticated": "yes",
-                      "error": 'Order Manager has no warehouse named "West Coast DC". Available: "Sandbox 3PL"'}
+    assert report == {
+        "ok": False,
+        "authenticated": "yes",
+        "error": 'Order Manager has no warehouse named "West Coast DC". Available: "Sandbox 3PL"',
+    }
 
 
 def test_unreachable_host_is_reported_in_plain_words(live_server):
@@ -111,8 +120,10 @@ def test_warehouse_success_and_wrong_secret(live_server):
     warehouse.save()
     report = connection_test.test_warehouse(warehouse)
     assert report["ok"] is False
-    assert report["error"].startswith("The WMS rejected the credentials (wrong access token, client id/secret or user login): "
-                                      "Warehouse Manager refused the client id / client secret")
+    assert report["error"].startswith(
+        "The WMS rejected the credentials (wrong access token, client id/secret or user login): "
+        "Warehouse Manager refused the client id / client secret"
+    )
     assert "wrong-secret" not in report["error"]
 
 
@@ -136,8 +147,11 @@ def test_admin_action_shows_the_report(live_server, superuser, admin_client_for)
     assert level == "error"
     assert message == f'{broken}: failed: Order Manager has no warehouse named "Nowhere". Available: "Sandbox 3PL"'
 
-    response = client.post(reverse("admin:tenants_warehouse_changelist"),
-                           {"action": "test_connection", "_selected_action": [connection.warehouse.pk]}, follow=True)
+    response = client.post(
+        reverse("admin:tenants_warehouse_changelist"),
+        {"action": "test_connection", "_selected_action": [connection.warehouse.pk]},
+        follow=True,
+    )
     (message,) = [m.message for m in get_messages(response.wsgi_request)]
     assert message.startswith(f"{connection.warehouse}: authenticated: yes; skus in stock: ")
 
@@ -148,7 +162,8 @@ def test_tenant_staff_can_only_test_their_own_connections(live_server, admin_cli
     staff = factories.tenant_staff(mine.warehouse.tenant)
     response = admin_client_for(staff).post(
         reverse("admin:tenants_ordermanagerconnection_changelist"),
-        {"action": "test_connection", "_selected_action": [mine.pk, other.pk]}, follow=True,
+        {"action": "test_connection", "_selected_action": [mine.pk, other.pk]},
+        follow=True,
     )
     messages = [m.message for m in get_messages(response.wsgi_request)]
     assert len(messages) == 1 and messages[0].startswith(str(mine))

@@ -4,6 +4,7 @@ A fresh clone must be able to run the suite: the Order Manager spec lives in the
 (``connectors/specs/``, its source in the README there) and no committed file names a path of
 the machine it was written on or a workspace folder next to the repository.
 """
+
 import hashlib
 import re
 import subprocess
@@ -16,8 +17,23 @@ SPEC_README = ROOT / "connectors" / "specs" / "README.md"
 
 # Spelled in pieces so this file does not match itself.
 OUTSIDE_PATHS = re.compile("|".join([re.escape("/" + "work" + "/"), re.escape(".." + "/shared")]))
-TEXT_SUFFIXES = {".py", ".md", ".txt", ".html", ".json", ".ini", ".cfg", ".toml", ".yml", ".yaml",
-                 ".js", ".css", ".sh", ".env.example", ""}
+TEXT_SUFFIXES = {
+    ".py",
+    ".md",
+    ".txt",
+    ".html",
+    ".json",
+    ".ini",
+    ".cfg",
+    ".toml",
+    ".yml",
+    ".yaml",
+    ".js",
+    ".css",
+    ".sh",
+    ".env.example",
+    "",
+}
 
 
 def committed_files() -> list[Path]:

@@ -10,6 +10,7 @@ after Order Manager accepted tracking are in test_order_download / test_shipment
 Converged means: every order at the WMS exactly once, every tracking number in Order Manager
 exactly once, inventory equal to WMS available + Order Manager locked.
 """
+
 import datetime
 
 import pytest
@@ -41,7 +42,8 @@ def assert_converged(conn, orders: int = 4) -> None:
     wms, om = st["warehouse_manager"], st["order_manager"]
     assert wms["duplicate_reference_nums"] == {} and wms["orders_total"] == orders
     assert set(wms["orders_per_reference_num"]) == set(
-        OrderRecord.objects.filter(connection=conn).values_list("order_number", flat=True))
+        OrderRecord.objects.filter(connection=conn).values_list("order_number", flat=True)
+    )
     assert om["shipments"]["duplicates"] == 0
     for record in OrderRecord.objects.filter(connection=conn):
         assert list(record.events.values_list("kind", flat=True)[:1]) == [OrderEvent.Kind.DOWNLOADED], record
@@ -151,7 +153,9 @@ def test_exception_during_the_inventory_batch_converges_on_the_rerun(conn, monke
     again = inventory_sync.run(conn)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert unlocked_rule_holds() == []
-    assert set(again.inventory_lines.filter(result=InventoryLine.Result.UPDATED).values_list("sku", flat=True)) == set(left)
+    assert set(again.inventory_lines.filter(result=InventoryLine.Result.UPDATED).values_list("sku", flat=True)) == set(
+        left
+    )
     third = inventory_sync.run(conn)
     assert third.inventory_lines.filter(result=InventoryLine.Result.UPDATED).count() == 0  # nothing left to write
 

@@ -1,4 +1,5 @@
 """hub.dashboard and the admin index that shows it: the numbers, the scoping, the links, the chart."""
+
 import datetime
 
 import pytest
@@ -15,7 +16,7 @@ Status = OrderRecord.Status
 Kind = OrderEvent.Kind
 pytestmark = pytest.mark.django_db
 
-NOW = datetime.datetime(2026, 3, 20, 15, 0, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 3, 20, 15, 0, tzinfo=datetime.UTC)
 
 
 def order(connection, status, *, age=datetime.timedelta(0), **fields):
@@ -85,7 +86,7 @@ def test_sent_per_day_counts_orders_reaching_the_wms_per_local_day(two_tenants, 
 
 def test_days_follow_the_current_time_zone(connection, superuser):
     record = order(connection, Status.AT_WMS)
-    sent(record, datetime.datetime(2026, 3, 20, 2, 0, tzinfo=datetime.timezone.utc))  # Mar 19 in New York
+    sent(record, datetime.datetime(2026, 3, 20, 2, 0, tzinfo=datetime.UTC))  # Mar 19 in New York
     with timezone.override("America/New_York"):
         board = dashboard.build(superuser, now=NOW)
     assert board.days[-1] == datetime.date(2026, 3, 20)
@@ -93,7 +94,9 @@ def test_days_follow_the_current_time_zone(connection, superuser):
 
 
 def test_job_cells_show_last_run_next_due_and_attention(connection, superuser):
-    run = factories.SyncRunFactory(connection=connection, job=Job.ORDER_DOWNLOAD, status=SyncRun.Status.PARTIAL, failed=1)
+    run = factories.SyncRunFactory(
+        connection=connection, job=Job.ORDER_DOWNLOAD, status=SyncRun.Status.PARTIAL, failed=1
+    )
     state(connection, Job.ORDER_DOWNLOAD, last_run=run, next_due_at=NOW + datetime.timedelta(minutes=4))
     state(connection, Job.SHIPMENT_CONFIRMATION, attention="Crashed three times")
     type(connection).objects.filter(pk=connection.pk).update(cancel_download_enabled=False)

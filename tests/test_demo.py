@@ -2,6 +2,7 @@
 starting processes: set-up is idempotent, a tick trickles orders in, ships orders that waited at the
 WMS, cancels one order once and holds it until the hub's cancel arrives; and the whole demo story
 runs through the four jobs against the sandbox over a real socket."""
+
 import datetime
 import io
 import os
@@ -39,8 +40,14 @@ def at_wms(slug: str, numbers, *, age: datetime.timedelta) -> list[WmsOrder]:
     _, wms = accounts(slug)
     created = timezone.now().replace(microsecond=0) - age
     return [
-        WmsOrder.objects.create(account=wms, reference_num=number, customer_id=wms.customer_id, facility_id=wms.facility_id,
-                                creation_date=created, last_modified_date=created)
+        WmsOrder.objects.create(
+            account=wms,
+            reference_num=number,
+            customer_id=wms.customer_id,
+            facility_id=wms.facility_id,
+            creation_date=created,
+            last_modified_date=created,
+        )
         for number in numbers
     ]
 
@@ -60,7 +67,11 @@ def test_demo_set_up_is_idempotent():
     counts = (Tenant.objects.count(), Warehouse.objects.count(), OrderManagerConnection.objects.count())
     second = run_demo()
     assert "kept" in second and "(seeded)" not in second
-    assert (Tenant.objects.count(), Warehouse.objects.count(), OrderManagerConnection.objects.count()) == counts == (2, 2, 2)
+    assert (
+        (Tenant.objects.count(), Warehouse.objects.count(), OrderManagerConnection.objects.count())
+        == counts
+        == (2, 2, 2)
+    )
 
     for spec in DEMO_TENANTS:
         tenant = Tenant.objects.get(slug=spec.slug)
@@ -73,9 +84,15 @@ def test_demo_set_up_is_idempotent():
         connection = demo_connection(spec.slug)
         assert connection.base_url == f"{BASE}/sandbox/order-manager"
         assert connection.warehouse.wms_base_url == f"{BASE}/sandbox/warehouse-manager"
-        assert {field: getattr(connection, field) for field in DEMO_INTERVALS} == DEMO_INTERVALS == {
-            "order_download_interval": 1, "cancel_download_interval": 1, "shipment_confirmation_interval": 1,
-        }
+        assert (
+            {field: getattr(connection, field) for field in DEMO_INTERVALS}
+            == DEMO_INTERVALS
+            == {
+                "order_download_interval": 1,
+                "cancel_download_interval": 1,
+                "shipment_confirmation_interval": 1,
+            }
+        )
         states = {s.job: s for s in JobState.objects.filter(connection=connection)}
         assert set(states) == set(Job)
         now = timezone.now()
@@ -234,9 +251,9 @@ def test_demo_story_new_at_wms_shipped_confirmed_cancelled_and_inventory(live_se
     assert order_cancel_download.run(connection).status == SyncRun.Status.SUCCEEDED
     assert shipment_confirmation.run(connection).status == SyncRun.Status.SUCCEEDED
     assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED  # the trickled order
-    by_status = dict(
-        (s, OrderRecord.objects.filter(connection=connection, status=s).count()) for s in OrderRecord.Status.values
-    )
+    by_status = {
+        s: OrderRecord.objects.filter(connection=connection, status=s).count() for s in OrderRecord.Status.values
+    }
     assert by_status[OrderRecord.Status.CONFIRMED] == DEMO_ORDERS - 1
     assert by_status[OrderRecord.Status.CANCELLED] == 1
     assert by_status[OrderRecord.Status.AT_WMS] == 1  # trickled in, sent on the second download

@@ -1,4 +1,5 @@
 """hub.dispatcher: one UPDATE claims every due pair, one SELECT reads them, one task per claim."""
+
 import datetime
 
 import pytest
@@ -100,19 +101,27 @@ def test_a_second_tick_claims_nothing_until_the_lease_expires(enqueued):
 @pytest.mark.parametrize(
     "spoil",
     [
-        pytest.param(lambda c, now: JobState.objects.filter(connection=c).update(next_due_at=now + PAST), id="not-yet-due"),
+        pytest.param(
+            lambda c, now: JobState.objects.filter(connection=c).update(next_due_at=now + PAST), id="not-yet-due"
+        ),
         pytest.param(lambda c, now: JobState.objects.filter(connection=c).update(next_due_at=None), id="never-due"),
         pytest.param(
-            lambda c, now: JobState.objects.filter(connection=c).update(lease_token="other", lease_expires_at=now + PAST),
+            lambda c, now: JobState.objects.filter(connection=c).update(
+                lease_token="other", lease_expires_at=now + PAST
+            ),
             id="leased",
         ),
-        pytest.param(lambda c, now: JobState.objects.filter(connection=c).update(attention="crash loop"), id="attention"),
+        pytest.param(
+            lambda c, now: JobState.objects.filter(connection=c).update(attention="crash loop"), id="attention"
+        ),
         # Bypassing the signals on purpose: stale due times never outrun the switches.
         pytest.param(lambda c, now: Tenant.objects.filter(pk=c.tenant.pk).update(active=False), id="tenant-inactive"),
         pytest.param(
             lambda c, now: OrderManagerConnection.objects.filter(pk=c.pk).update(
-                order_download_enabled=False, cancel_download_enabled=False,
-                shipment_confirmation_enabled=False, inventory_sync_enabled=False,
+                order_download_enabled=False,
+                cancel_download_enabled=False,
+                shipment_confirmation_enabled=False,
+                inventory_sync_enabled=False,
             ),
             id="all-disabled",
         ),

@@ -13,6 +13,7 @@ test_two_clusters.py):
 
 Skipped on SQLite: real concurrency needs a server database (`.ci/run` runs it on PostgreSQL).
 """
+
 import datetime
 import os
 import signal
@@ -24,7 +25,8 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.db import connection as db_connection, connections
+from django.db import connection as db_connection
+from django.db import connections
 from django.utils import timezone
 
 from connectors.sandbox import operations
@@ -81,17 +83,29 @@ def test_the_same_task_delivered_twice_at_the_same_moment_runs_once(live_server)
 def worker_env(**extra: str) -> dict:
     """The environment of a hub process on this test's database."""
     settings_dict = db_connection.settings_dict
-    url = (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
-           f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
-    return {**os.environ, "DATABASE_URL": url, "HUB_ENCRYPTION_KEYS": TEST_KEY, "HUB_HTTP_READ_TIMEOUT": "60",
-            "DJANGO_SETTINGS_MODULE": "hub.settings", "LOG_LEVEL": "WARNING", **extra}
+    url = (
+        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@{settings_dict['HOST']}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "HUB_ENCRYPTION_KEYS": TEST_KEY,
+        "HUB_HTTP_READ_TIMEOUT": "60",
+        "DJANGO_SETTINGS_MODULE": "hub.settings",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
 
 
 def start_worker(conn_id: int, job: str, token: str) -> subprocess.Popen:
-    code = ("import django; django.setup(); from hub.tasks import run_job_task; "
-            f"run_job_task({conn_id}, {job!r}, {token!r})")
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=worker_env(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    code = (
+        "import django; django.setup(); from hub.tasks import run_job_task; "
+        f"run_job_task({conn_id}, {job!r}, {token!r})"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=worker_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def wait_for(predicate, timeout=30.0):
@@ -115,9 +129,12 @@ def test_a_worker_killed_mid_task_three_times_is_flagged_for_attention(live_serv
         runs_before = SyncRun.objects.filter(connection=conn, job=JOB).count()
         worker = start_worker(*claimed)
         try:
-            assert wait_for(lambda: SyncRun.objects.filter(connection=conn, job=JOB).count() == runs_before + 1
-                            and SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING)
-                            .count() == 1), "the worker never started its run"
+            assert wait_for(
+                lambda: (
+                    SyncRun.objects.filter(connection=conn, job=JOB).count() == runs_before + 1
+                    and SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING).count() == 1
+                )
+            ), "the worker never started its run"
             time.sleep(0.5)  # inside the slow call now
             worker.send_signal(signal.SIGKILL)
             assert worker.wait(10) == -signal.SIGKILL
@@ -157,13 +174,16 @@ def test_a_sync_command_killed_mid_run_frees_the_connection_within_its_run_lease
     operations.configure_faults(om_account=om, timeout_rate=1.0, timeout_seconds=2.5, seed=1)
     lease_seconds = 4
     worker = subprocess.Popen(
-        [sys.executable, "manage.py", "sync", "orders", "--connection", str(conn.pk)], cwd=ROOT,
+        [sys.executable, "manage.py", "sync", "orders", "--connection", str(conn.pk)],
+        cwd=ROOT,
         env=worker_env(HUB_RUN_LEASE_SECONDS=str(lease_seconds), HUB_LEASE_HEARTBEAT_SECONDS="1"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
-        assert wait_for(lambda: SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING).exists()), \
-            "the command never started its run"
+        assert wait_for(
+            lambda: SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.RUNNING).exists()
+        ), "the command never started its run"
         time.sleep(lease_seconds * 1.5)  # a live run outlasts its lease: the heartbeat keeps it
         assert worker.poll() is None
         with pytest.raises(runner.JobAlreadyRunning):

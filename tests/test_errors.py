@@ -1,4 +1,5 @@
 """connectors.errors: the transient/permanent split, redacted excerpts, pickling."""
+
 import pickle
 
 import pytest
@@ -6,11 +7,18 @@ import pytest
 from connectors import errors
 
 
-@pytest.mark.parametrize("cls,transient", [
-    (errors.NetworkError, True), (errors.ServerError, True), (errors.RateLimited, True),
-    (errors.AuthenticationError, False), (errors.NotFound, False), (errors.RequestRejected, False),
-    (errors.MalformedResponse, False),
-])
+@pytest.mark.parametrize(
+    "cls,transient",
+    [
+        (errors.NetworkError, True),
+        (errors.ServerError, True),
+        (errors.RateLimited, True),
+        (errors.AuthenticationError, False),
+        (errors.NotFound, False),
+        (errors.RequestRejected, False),
+        (errors.MalformedResponse, False),
+    ],
+)
 def test_every_error_says_whether_it_is_worth_retrying(cls, transient):
     exc = cls("plain words")
     assert exc.transient is transient
@@ -20,8 +28,12 @@ def test_every_error_says_whether_it_is_worth_retrying(cls, transient):
 
 def test_body_excerpt_is_redacted_and_capped_and_path_loses_its_query():
     exc = errors.RequestRejected(
-        "rejected", status=400, method="post", path="/oauth/token?code=abc",
-        body_excerpt='{"password": "hunter2"} ' + "x" * 2000, details={"access_token": "tok", "errors": [1]},
+        "rejected",
+        status=400,
+        method="post",
+        path="/oauth/token?code=abc",
+        body_excerpt='{"password": "hunter2"} ' + "x" * 2000,
+        details={"access_token": "tok", "errors": [1]},
     )
     assert "hunter2" not in exc.body_excerpt and len(exc.body_excerpt) < 600
     assert exc.method == "POST" and exc.path == "/oauth/token"

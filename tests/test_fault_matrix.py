@@ -13,6 +13,7 @@ For each fault the table states what the run records (status, error text), what 
 the fault is removed and the job run again: every order is at the WMS exactly once.
 Backoff sleeps are recorded instead of slept (`waits`), so the table runs in seconds.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -103,38 +104,95 @@ class Fault:
 BIG = b"[" + b'{"orderId": 1},' * (11 * 1024 * 1024 // 15) + b"{}]"
 
 SEAM_FAULTS = [
-    Fault("429 quota header, long wait", {"status": 429, "json": {"message": "quota"},
-          "headers": {"x-skubana-quota-retryAfter": "120000"}},
-          "is rate limiting GET /v1.1/orders (HTTP 429); it asks to wait 120 s", True, 1),
-    Fault("429 quota header, short wait", {"status": 429, "json": {"message": "quota"},
-          "headers": {"x-skubana-quota-retryAfter": "250"}},
-          "(HTTP 429) after 4 attempts; it asks to wait 0.25 s", True, 4),
+    Fault(
+        "429 quota header, long wait",
+        {"status": 429, "json": {"message": "quota"}, "headers": {"x-skubana-quota-retryAfter": "120000"}},
+        "is rate limiting GET /v1.1/orders (HTTP 429); it asks to wait 120 s",
+        True,
+        1,
+    ),
+    Fault(
+        "429 quota header, short wait",
+        {"status": 429, "json": {"message": "quota"}, "headers": {"x-skubana-quota-retryAfter": "250"}},
+        "(HTTP 429) after 4 attempts; it asks to wait 0.25 s",
+        True,
+        4,
+    ),
     Fault("500", {"status": 500, "json": {"message": "boom"}}, "with HTTP 500 after 4 attempts: boom", True, 4),
     Fault("502", {"status": 502, "body": "Bad Gateway"}, "with HTTP 502 after 4 attempts", True, 4),
     Fault("503", {"status": 503, "body": ""}, "with HTTP 503 after 4 attempts", True, 4),
     Fault("504", {"status": 504, "body": "Gateway Timeout"}, "with HTTP 504 after 4 attempts", True, 4),
-    Fault("malformed JSON", {"status": 200, "body": '[{"orderId": 1, "orderNu', "content_type": "application/json"},
-          "sent invalid JSON for GET /v1.1/orders", False, 1),
-    Fault("NaN in JSON", {"status": 200, "body": '[{"orderId": NaN}]', "content_type": "application/json"},
-          "sent invalid JSON for GET /v1.1/orders", False, 1),
-    Fault("empty body", {"status": 200, "body": "", "content_type": "application/json"},
-          "sent an empty answer to GET /v1.1/orders", False, 1),
-    Fault("HTML instead of JSON", {"status": 200, "body": "<html><body>Login</body></html>", "content_type": "text/html"},
-          "sent an HTML page instead of JSON for GET /v1.1/orders", False, 1),
+    Fault(
+        "malformed JSON",
+        {"status": 200, "body": '[{"orderId": 1, "orderNu', "content_type": "application/json"},
+        "sent invalid JSON for GET /v1.1/orders",
+        False,
+        1,
+    ),
+    Fault(
+        "NaN in JSON",
+        {"status": 200, "body": '[{"orderId": NaN}]', "content_type": "application/json"},
+        "sent invalid JSON for GET /v1.1/orders",
+        False,
+        1,
+    ),
+    Fault(
+        "empty body",
+        {"status": 200, "body": "", "content_type": "application/json"},
+        "sent an empty answer to GET /v1.1/orders",
+        False,
+        1,
+    ),
+    Fault(
+        "HTML instead of JSON",
+        {"status": 200, "body": "<html><body>Login</body></html>", "content_type": "text/html"},
+        "sent an HTML page instead of JSON for GET /v1.1/orders",
+        False,
+        1,
+    ),
     # Read again in smaller pages first (a real page of large orders fits that way), then given up.
-    Fault("10 MB page", {"status": 200, "body": BIG, "content_type": "application/json"},
-          f"sent an answer larger than 5 MB for GET /v1.1/orders; it was not read: over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row",
-          False, MAX_OVERSIZE_IN_A_ROW),
-    Fault("wrong shape (object)", {"status": 200, "json": {"orders": []}},
-          "with dict where a list of orders was expected", False, 1),
-    Fault("connect timeout", {"body": requests.exceptions.ConnectTimeout("connect timed out")},
-          "Timed out connecting to Order Manager", True, 1),
-    Fault("read timeout", {"body": requests.exceptions.ReadTimeout("read timed out")},
-          f"did not answer GET /v1.1/orders within {TIMEOUTS[1]:g} s", True, 1),
-    Fault("connection reset", {"body": requests.exceptions.ConnectionError(ConnectionResetError(104, "reset"))},
-          "connection reset", True, 1),
-    Fault("401 mid-run", {"status": 401, "json": {"error": "invalid_token"}},
-          "rejected the access token for GET /v1.1/orders (HTTP 401)", False, 1),
+    Fault(
+        "10 MB page",
+        {"status": 200, "body": BIG, "content_type": "application/json"},
+        f"sent an answer larger than 5 MB for GET /v1.1/orders; it was not read: over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row",
+        False,
+        MAX_OVERSIZE_IN_A_ROW,
+    ),
+    Fault(
+        "wrong shape (object)",
+        {"status": 200, "json": {"orders": []}},
+        "with dict where a list of orders was expected",
+        False,
+        1,
+    ),
+    Fault(
+        "connect timeout",
+        {"body": requests.exceptions.ConnectTimeout("connect timed out")},
+        "Timed out connecting to Order Manager",
+        True,
+        1,
+    ),
+    Fault(
+        "read timeout",
+        {"body": requests.exceptions.ReadTimeout("read timed out")},
+        f"did not answer GET /v1.1/orders within {TIMEOUTS[1]:g} s",
+        True,
+        1,
+    ),
+    Fault(
+        "connection reset",
+        {"body": requests.exceptions.ConnectionError(ConnectionResetError(104, "reset"))},
+        "connection reset",
+        True,
+        1,
+    ),
+    Fault(
+        "401 mid-run",
+        {"status": 401, "json": {"error": "invalid_token"}},
+        "rejected the access token for GET /v1.1/orders (HTTP 401)",
+        False,
+        1,
+    ),
 ]
 
 
@@ -192,12 +250,24 @@ def test_three_transient_failures_in_a_row_pause_the_connection_then_it_resumes(
 
 WMS_FAULTS = [
     # name, stub, reason on the order, minimum delay before the retry
-    ("500 on POST (never re-sent blindly)", {"status": 500, "body": "An error has occurred."},
-     "failed on POST /orders with HTTP 500", datetime.timedelta(minutes=1)),
-    ("429 asking 10 minutes", {"status": 429, "json": {"Message": "slow down"}, "headers": {"Retry-After": "600"}},
-     "rate limiting POST /orders (HTTP 429); it asks to wait 600 s", datetime.timedelta(minutes=10)),
-    ("read timeout on POST", {"body": requests.exceptions.ReadTimeout("read timed out")},
-     "did not answer POST /orders", datetime.timedelta(minutes=1)),
+    (
+        "500 on POST (never re-sent blindly)",
+        {"status": 500, "body": "An error has occurred."},
+        "failed on POST /orders with HTTP 500",
+        datetime.timedelta(minutes=1),
+    ),
+    (
+        "429 asking 10 minutes",
+        {"status": 429, "json": {"Message": "slow down"}, "headers": {"Retry-After": "600"}},
+        "rate limiting POST /orders (HTTP 429); it asks to wait 600 s",
+        datetime.timedelta(minutes=10),
+    ),
+    (
+        "read timeout on POST",
+        {"body": requests.exceptions.ReadTimeout("read timed out")},
+        "did not answer POST /orders",
+        datetime.timedelta(minutes=1),
+    ),
 ]
 
 
@@ -250,8 +320,9 @@ SOCKET_FAULTS = [
 
 
 @pytest.mark.parametrize("name, fault, error, transient, tries", SOCKET_FAULTS, ids=[f[0] for f in SOCKET_FAULTS])
-def test_order_listing_fault_over_a_real_socket(conn, live_server, monkeypatch, settings, name, fault, error, transient,
-                                                tries):
+def test_order_listing_fault_over_a_real_socket(
+    conn, live_server, monkeypatch, settings, name, fault, error, transient, tries
+):
     monkeypatch.setattr(order_download, "PAGE_SIZE", 2)  # 4 orders = two full pages, so paging matters
     if fault == "stall":
         settings.HUB_HTTP_TIMEOUT = (TIMEOUTS[0], STALL_READ_TIMEOUT)
@@ -259,8 +330,12 @@ def test_order_listing_fault_over_a_real_socket(conn, live_server, monkeypatch, 
         type(conn).objects.filter(pk=conn.pk).update(base_url=proxy.url + OM, auth_base_url=proxy.url + OM)
         conn.refresh_from_db()
         proxy.rule = lambda method, path, query: (
-            fault if method == "GET" and path.endswith(LISTING) and "orderId=" not in query
-            and (fault != "repeat_page" or "page=2" in query) else None
+            fault
+            if method == "GET"
+            and path.endswith(LISTING)
+            and "orderId=" not in query
+            and (fault != "repeat_page" or "page=2" in query)
+            else None
         )
         run = order_download.run(conn)
         assert proxy.hits[fault] >= 1

@@ -1,4 +1,5 @@
 """tenants.fields: EncryptedTextField stores only ciphertext and hands out masked `Secret`s."""
+
 import json
 import pickle
 
@@ -35,7 +36,8 @@ def test_round_trip_gives_secrets_with_the_plaintext():
 def test_nothing_is_stored_in_plaintext():
     conn = factories.OrderManagerConnectionFactory(
         access_token="tok-plain-2",
-        warehouse__client_secret="wms-plain-3", warehouse__tpl_key="tpl-plain-4",
+        warehouse__client_secret="wms-plain-3",
+        warehouse__tpl_key="tpl-plain-4",
     )
     stored = {
         "access_token": raw_column(OrderManagerConnection, "access_token", conn.pk),
@@ -45,7 +47,7 @@ def test_nothing_is_stored_in_plaintext():
     for plaintext, raw in zip(["tok-plain-2", "wms-plain-3", "tpl-plain-4"], stored.values()):
         assert plaintext not in raw
         assert raw.startswith(TOKEN_PREFIX)
-        assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == plaintext
+        assert crypto.decrypt(raw[len(TOKEN_PREFIX) :]) == plaintext
 
 
 def test_blank_and_null_are_stored_as_they_are():
@@ -104,7 +106,7 @@ def test_saving_twice_does_not_double_encrypt():
     again = OrderManagerConnection.objects.get(pk=conn.pk)
     assert again.access_token == "hunter2"
     raw = raw_column(OrderManagerConnection, "access_token", conn.pk)
-    assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == "hunter2"
+    assert crypto.decrypt(raw[len(TOKEN_PREFIX) :]) == "hunter2"
 
 
 def test_assigning_a_stored_token_keeps_the_plaintext():
@@ -120,7 +122,7 @@ def test_value_to_string_and_dumpdata_give_ciphertext_that_loads_back():
     field = OrderManagerConnection._meta.get_field("access_token")
     dumped = field.value_to_string(conn)
     assert dumped.startswith(TOKEN_PREFIX) and "hunter2" not in dumped
-    assert crypto.decrypt(dumped[len(TOKEN_PREFIX):]) == "hunter2"
+    assert crypto.decrypt(dumped[len(TOKEN_PREFIX) :]) == "hunter2"
 
     text = serializers.serialize("json", OrderManagerConnection.objects.filter(pk=conn.pk))
     assert "hunter2" not in text
@@ -149,4 +151,4 @@ def test_a_secret_that_starts_like_a_stored_token_is_kept_as_typed(password):
     conn.save()
     assert OrderManagerConnection.objects.get(pk=conn.pk).access_token == password
     raw = raw_column(OrderManagerConnection, "access_token", conn.pk)
-    assert crypto.decrypt(raw[len(TOKEN_PREFIX):]) == password
+    assert crypto.decrypt(raw[len(TOKEN_PREFIX) :]) == password

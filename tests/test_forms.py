@@ -1,4 +1,5 @@
 """tenants.forms: write-only secrets and the On Hold advice."""
+
 import pytest
 from django.forms.models import model_to_dict
 
@@ -64,8 +65,13 @@ def test_a_required_secret_may_be_left_blank_when_stored():
 def test_a_required_secret_is_required_when_creating():
     tenant = factories.TenantFactory()
     data = {
-        "tenant": tenant.pk, "name": "New", "wms_base_url": "https://wms.example.com", "client_id": "c",
-        "customer_id": 1, "facility_id": 1, "facility_time_zone": "UTC",
+        "tenant": tenant.pk,
+        "name": "New",
+        "wms_base_url": "https://wms.example.com",
+        "client_id": "c",
+        "customer_id": 1,
+        "facility_id": 1,
+        "facility_time_zone": "UTC",
     }
     form = WarehouseForm(data)
     assert not form.is_valid()
@@ -96,7 +102,9 @@ def test_inventory_more_often_than_daily_warns_about_on_hold():
     assert "more than once a day" in note and "On Hold" in note
 
 
-@pytest.mark.parametrize("changes", [{"inventory_times_per_day": 1}, {"inventory_times_per_day": 6, "inventory_sync_enabled": False}])
+@pytest.mark.parametrize(
+    "changes", [{"inventory_times_per_day": 1}, {"inventory_times_per_day": 6, "inventory_sync_enabled": False}]
+)
 def test_no_warning_for_daily_or_disabled_inventory(changes):
     conn = factories.OrderManagerConnectionFactory()
     data = form_data(conn, **changes)
@@ -107,9 +115,16 @@ def test_no_warning_for_daily_or_disabled_inventory(changes):
     assert form.warnings() == []
 
 
-@pytest.mark.parametrize("kind, login, ok", [("user_login_id", "17", True), ("user_login_id", "integration", False),
-                                             ("user_login_id", "", False), ("user_login", "integration", True),
-                                             ("", "integration", True)])
+@pytest.mark.parametrize(
+    "kind, login, ok",
+    [
+        ("user_login_id", "17", True),
+        ("user_login_id", "integration", False),
+        ("user_login_id", "", False),
+        ("user_login", "integration", True),
+        ("", "integration", True),
+    ],
+)
 def test_wms_login_kind_numeric_id_is_validated(kind, login, ok):
     """The token body names the user by login name or numeric id (WMS-1); the id form must be digits."""
     warehouse = factories.WarehouseFactory()

@@ -1,4 +1,5 @@
 """hub.health: /healthz answers 200 when the database, the cluster and the dispatcher are fine, 503 naming the failing part."""
+
 import datetime
 
 import pytest
@@ -32,7 +33,9 @@ def test_all_good_is_200_without_login(client):
     assert status == 200
     assert body["status"] == "ok" and body["failing"] == []
     assert {name: check["ok"] for name, check in body["checks"].items()} == {
-        "database": True, "cluster": True, "dispatcher": True,
+        "database": True,
+        "cluster": True,
+        "dispatcher": True,
     }
     assert response_headers_forbid_caching(client)
 
@@ -42,7 +45,9 @@ def response_headers_forbid_caching(client):
 
 
 def test_no_cluster_running_the_scheduler_is_503_naming_the_cluster(client):
-    Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).update(next_run=timezone.now() - datetime.timedelta(minutes=10))
+    Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).update(
+        next_run=timezone.now() - datetime.timedelta(minutes=10)
+    )
     status, body = get(client)
     assert status == 503
     assert body["status"] == "fail" and body["failing"] == ["cluster"]
@@ -71,7 +76,9 @@ def test_a_dispatcher_that_never_ticked_is_503(client):
 
 def test_an_unreachable_database_is_503_and_does_not_leak_the_error(client, monkeypatch):
     def down(now):
-        raise OperationalError('connection to server at "10.0.0.5" failed: password authentication failed for user "hub"')
+        raise OperationalError(
+            'connection to server at "10.0.0.5" failed: password authentication failed for user "hub"'
+        )
 
     monkeypatch.setitem(health.CHECKS, "database", down)
     status, body = get(client)
@@ -88,7 +95,9 @@ def test_without_the_cluster_requirement_a_stale_cluster_is_reported_but_healthy
     status, body = get(client)
     assert status == 200 and body["status"] == "ok"
     assert body["checks"]["dispatcher"] == {
-        "ok": False, "detail": "the dispatcher has never completed a tick", "required": False,
+        "ok": False,
+        "detail": "the dispatcher has never completed a tick",
+        "required": False,
     }
 
 

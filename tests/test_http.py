@@ -1,4 +1,5 @@
 """connectors.http against real sockets on 127.0.0.1: retries, 429 waits, timeouts, pacing, records."""
+
 from __future__ import annotations
 
 import contextlib
@@ -51,8 +52,15 @@ class ScriptedServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with server.lock:
-                    server.requests.append({"method": self.command, "path": self.path,
-                                            "headers": dict(self.headers), "body": body, "at": time.monotonic()})
+                    server.requests.append(
+                        {
+                            "method": self.command,
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "at": time.monotonic(),
+                        }
+                    )
                     step = server.script.pop(0) if server.script else (200, {}, b'{"ok": true}')
                 status, headers, payload = step
                 if callable(payload):
@@ -212,6 +220,7 @@ def one_answer_server(answer):
 def test_an_answer_trickled_past_the_body_time_limit_is_refused():
     """A server that sends its body a byte at a time never trips the read timeout (each byte comes
     in time); the whole answer has a time limit too, and past it the call is refused."""
+
     def trickle(conn):
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n[")
         for _ in range(100):
@@ -235,8 +244,13 @@ def test_a_gzipped_answer_is_decoded_chunked_or_not(chunked):
     def gzipped(conn):
         head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
         if chunked:
-            body = b"".join(b"%x\r\n%s\r\n" % (len(packed[i:i + 1000]), packed[i:i + 1000])
-                            for i in range(0, len(packed), 1000)) + b"0\r\n\r\n"
+            body = (
+                b"".join(
+                    b"%x\r\n%s\r\n" % (len(packed[i : i + 1000]), packed[i : i + 1000])
+                    for i in range(0, len(packed), 1000)
+                )
+                + b"0\r\n\r\n"
+            )
             conn.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n" + body)
         else:
             conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(packed) + packed)
@@ -338,8 +352,14 @@ def test_read_timeout_is_network_error_and_post_is_not_resent():
 # -- status mapping and bodies --------------------------------------------------------------
 @pytest.mark.parametrize(
     "status,error",
-    [(401, AuthenticationError), (403, AuthenticationError), (404, NotFound), (400, RequestRejected),
-     (409, RequestRejected), (422, RequestRejected)],
+    [
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (404, NotFound),
+        (400, RequestRejected),
+        (409, RequestRejected),
+        (422, RequestRejected),
+    ],
 )
 def test_4xx_map_to_permanent_errors(server, status, error):
     server.script = [(status, {}, b'{"message": "Invalid parameter specified"}')]
@@ -356,11 +376,13 @@ def test_4xx_map_to_permanent_errors(server, status, error):
 
 @pytest.mark.parametrize(
     "body,content_type,words",
-    [(b"{not json", "application/json", "invalid JSON"),
-     (b"<html><body>Login</body></html>", "text/html", "HTML page instead of JSON"),
-     (b"", "application/json", "empty answer"),
-     (b"  \n", "application/json", "empty answer"),
-     (b'{"a": NaN}', "application/json", "invalid JSON")],
+    [
+        (b"{not json", "application/json", "invalid JSON"),
+        (b"<html><body>Login</body></html>", "text/html", "HTML page instead of JSON"),
+        (b"", "application/json", "empty answer"),
+        (b"  \n", "application/json", "empty answer"),
+        (b'{"a": NaN}', "application/json", "invalid JSON"),
+    ],
 )
 def test_malformed_bodies_are_permanent_malformed_response(server, body, content_type, words):
     server.script = [(200, {"Content-Type": content_type}, body)]
@@ -380,19 +402,34 @@ def test_unexpected_status_is_malformed(server):
 # -- redaction ------------------------------------------------------------------------------
 def _echo(method, path, headers, body):
     """A server that echoes the request back in an error body, secrets included."""
-    return json.dumps({"message": "bad request", "you_sent": body.decode(), "headers": headers,
-                       "password": PASSWORD, "access_token": TOKEN}).encode()
+    return json.dumps(
+        {
+            "message": "bad request",
+            "you_sent": body.decode(),
+            "headers": headers,
+            "password": PASSWORD,
+            "access_token": TOKEN,
+        }
+    ).encode()
 
 
 def test_secrets_never_reach_records_or_exceptions(server, records):
     server.script = [(400, {}, _echo), (500, {}, _echo)]
     http = client(server.url, records)
     with pytest.raises(RequestRejected) as first:
-        http.json("POST", f"/oauth/token?code={TOKEN}", data={"username": "u", "password": PASSWORD},
-                  headers={"Authorization": f"Bearer {TOKEN}"})
+        http.json(
+            "POST",
+            f"/oauth/token?code={TOKEN}",
+            data={"username": "u", "password": PASSWORD},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
     with pytest.raises(ServerError) as second:
-        http.json("POST", "/v1/x", json={"password": PASSWORD, "client_secret": TOKEN},
-                  headers={"Authorization": f"Bearer {TOKEN}"})
+        http.json(
+            "POST",
+            "/v1/x",
+            json={"password": PASSWORD, "client_secret": TOKEN},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
     assert PASSWORD in server.requests[0]["body"].decode()  # the server really got them
     for exc in (first.value, second.value):
         text = " ".join([str(exc), repr(exc), exc.body_excerpt, str(exc.path), json.dumps(exc.details)])
@@ -456,6 +493,7 @@ def test_connector_errors_survive_pickling():
 
 # -- the private-address guard at connect time (issue 15, finding 4) ----------------------------
 
+
 @pytest.fixture
 def connects(monkeypatch):
     """Every TCP connect urllib3 attempts, recorded and refused (nothing leaves the machine)."""
@@ -471,14 +509,17 @@ def connects(monkeypatch):
     return attempted
 
 
-@pytest.mark.parametrize("host", [
-    "[::10.0.0.1]",        # IPv4-compatible (deprecated, RFC 4291 2.5.5.1): the probe's finding
-    "[::a00:1]",           # the same address in hex
-    "[::127.0.0.1]",
-    "[::169.254.169.254]",
-    "[::ffff:0:10.0.0.1]",  # IPv4-translated (RFC 2765)
-    "[::ffff:10.0.0.1]",    # IPv4-mapped (requests-hardened already refused it)
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::10.0.0.1]",  # IPv4-compatible (deprecated, RFC 4291 2.5.5.1): the probe's finding
+        "[::a00:1]",  # the same address in hex
+        "[::127.0.0.1]",
+        "[::169.254.169.254]",
+        "[::ffff:0:10.0.0.1]",  # IPv4-translated (RFC 2765)
+        "[::ffff:10.0.0.1]",  # IPv4-mapped (requests-hardened already refused it)
+    ],
+)
 def test_ipv6_forms_of_a_private_ipv4_address_are_refused_before_any_connect(connects, host):
     blocked = HttpClient(f"https://{host}", block_private_addresses=True, timeout=2, max_retries=0)
     with pytest.raises(PermanentError, match="resolves to a private, loopback or link-local address"):

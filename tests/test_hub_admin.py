@@ -1,4 +1,5 @@
 """hub.admin: the audit pages render, filter, search, stay read-only, act, and stay cheap on big tables."""
+
 import datetime
 from urllib.parse import urlencode
 
@@ -57,25 +58,41 @@ def job_state(connection, job, **fields):
 @pytest.fixture
 def audit_rows(connection):
     run = factories.SyncRunFactory(
-        connection=connection, job=Job.ORDER_DOWNLOAD, status=SyncRun.Status.PARTIAL, fetched=3, created=2, failed=1,
-        requests_made=7, rate_limited=2, error="1 order failed: WMS 400 unknown SKU",
+        connection=connection,
+        job=Job.ORDER_DOWNLOAD,
+        status=SyncRun.Status.PARTIAL,
+        fetched=3,
+        created=2,
+        failed=1,
+        requests_made=7,
+        rate_limited=2,
+        error="1 order failed: WMS 400 unknown SKU",
         calls=[
             {"method": "GET", "path": "/v1.1/orders", "status": 200, "duration_ms": 41.5, "error": "", "attempt": 1},
             {"method": "POST", "path": "/orders", "status": 429, "duration_ms": 12.0, "error": "quota", "attempt": 1},
         ],
     )
     order = factories.OrderRecordFactory(
-        connection=connection, status=Status.ERROR, last_error="WMS 400: unknown SKU", wms_order_id=None,
+        connection=connection,
+        status=Status.ERROR,
+        last_error="WMS 400: unknown SKU",
+        wms_order_id=None,
         lines=[{"sku": "MUG-RED", "quantity": 2}],
     )
     factories.OrderEventFactory(order=order, run=run, kind=OrderEvent.Kind.DOWNLOADED, message="Downloaded.")
     factories.OrderEventFactory(
-        order=order, run=run, kind=OrderEvent.Kind.WMS_REJECTED, message="Unknown SKU",
-        sent={"referenceNum": order.order_number}, received={"error": "unknown SKU MUG-RED"},
+        order=order,
+        run=run,
+        kind=OrderEvent.Kind.WMS_REJECTED,
+        message="Unknown SKU",
+        sent={"referenceNum": order.order_number},
+        received={"error": "unknown SKU MUG-RED"},
     )
     inv_run = factories.SyncRunFactory(connection=connection, job=Job.INVENTORY_SYNC)
     line = factories.InventoryLineFactory(
-        run=inv_run, sku="MUG-RED", result=InventoryLine.Result.NO_STARTING_INVENTORY,
+        run=inv_run,
+        sku="MUG-RED",
+        result=InventoryLine.Result.NO_STARTING_INVENTORY,
         message="no starting inventory in Order Manager",
     )
     state = job_state(connection, Job.ORDER_DOWNLOAD, last_run=run, attention="Check the WMS credentials")
@@ -117,7 +134,10 @@ def test_sync_run_page_shows_calls_and_links_to_its_events_and_lines(su_client, 
 def test_order_page_shows_the_timeline_oldest_first_with_payloads_and_run_links(su_client, audit_rows):
     order, run = audit_rows["order"], audit_rows["run"]
     later = factories.OrderEventFactory(
-        order=order, kind=OrderEvent.Kind.OPERATOR, message="Resend by ops", at=timezone.now() + datetime.timedelta(hours=1)
+        order=order,
+        kind=OrderEvent.Kind.OPERATOR,
+        message="Resend by ops",
+        at=timezone.now() + datetime.timedelta(hours=1),
     )
     earliest = factories.OrderEventFactory(
         order=order, kind=OrderEvent.Kind.EXPORTED, at=timezone.now() - datetime.timedelta(days=1)
@@ -152,7 +172,10 @@ def test_order_page_offers_only_the_actions_of_its_status(su_client, connection)
 
 def test_order_page_shows_wms_id_and_tracking(su_client, connection):
     order = factories.OrderRecordFactory(
-        connection=connection, status=Status.SHIPPED, wms_order_id=987654, tracking_numbers=["1ZA", "1ZB"],
+        connection=connection,
+        status=Status.SHIPPED,
+        wms_order_id=987654,
+        tracking_numbers=["1ZA", "1ZB"],
         confirmed_tracking_numbers=["1ZA"],
     )
     html = su_client.get(url(OrderRecord, "change", order.pk)).content.decode()
@@ -221,7 +244,10 @@ def test_inventory_line_filters_and_sku_search(su_client, connection):
         return {line.pk for line in listed(su_client.get(url(InventoryLine) + "?" + query))}
 
     assert pks("result__exact=no_starting_inventory") == {missing.pk}
-    assert pks(f"run__connection__warehouse__tenant__id__exact={connection.warehouse.tenant_id}") == {mug.pk, missing.pk}
+    assert pks(f"run__connection__warehouse__tenant__id__exact={connection.warehouse.tenant_id}") == {
+        mug.pk,
+        missing.pk,
+    }
     assert pks("q=mug") == {mug.pk, other.pk}
     assert pks("q=MUG-RED") == {mug.pk}
 
@@ -230,15 +256,23 @@ def test_inventory_line_filters_and_sku_search(su_client, connection):
 def searchable(connection):
     return {
         "a": factories.OrderRecordFactory(
-            connection=connection, order_number="SHOP-1001", om_order_id=555001, wms_order_id=777001,
+            connection=connection,
+            order_number="SHOP-1001",
+            om_order_id=555001,
+            wms_order_id=777001,
             lines=[{"sku": "SKU-1", "quantity": 1}, {"sku": "Tasse-Grün", "quantity": 2}],
         ),
         "b": factories.OrderRecordFactory(
-            connection=connection, order_number="SHOP-2002", om_order_id=555002,
+            connection=connection,
+            order_number="SHOP-2002",
+            om_order_id=555002,
             lines=[{"sku": "SKU-10", "quantity": 1}],
         ),
         "c": factories.OrderRecordFactory(
-            connection=connection, order_number="AMZ-3003", om_order_id=1001, lines=[{"sku": "quantity", "quantity": 5}],
+            connection=connection,
+            order_number="AMZ-3003",
+            om_order_id=1001,
+            lines=[{"sku": "quantity", "quantity": 5}],
         ),
     }
 
@@ -367,13 +401,18 @@ def test_staff_with_view_permission_only_cannot_act(connection, admin_client_for
     assert page.status_code == 200 and page.context["operations"] == []
     assert "resend_to_wms" not in client.get(url(OrderRecord)).content.decode()
     post_action(client, OrderRecord, "resend_to_wms", [order])
-    assert client.post(reverse("admin:hub_orderrecord_operate", args=[order.pk]), {"operation": "resend"}).status_code == 403
+    assert (
+        client.post(reverse("admin:hub_orderrecord_operate", args=[order.pk]), {"operation": "resend"}).status_code
+        == 403
+    )
     assert not order.events.exists()
 
 
 def test_job_state_run_now_and_clear_attention(su_client, orm_broker, connection):
     free = job_state(connection, Job.SHIPMENT_CONFIRMATION)
-    busy = job_state(connection, Job.ORDER_DOWNLOAD, lease_token="x", lease_expires_at=timezone.now() + datetime.timedelta(minutes=5))
+    busy = job_state(
+        connection, Job.ORDER_DOWNLOAD, lease_token="x", lease_expires_at=timezone.now() + datetime.timedelta(minutes=5)
+    )
     flagged = job_state(connection, Job.INVENTORY_SYNC, attention="Warehouse name missing")
 
     response = post_action(su_client, JobState, "run_now", [free, busy, flagged])
@@ -393,7 +432,9 @@ def test_job_state_run_now_and_clear_attention(su_client, orm_broker, connection
 
 def test_job_state_list_shows_lease_and_last_run(su_client, audit_rows):
     state = audit_rows["state"]
-    JobState.objects.filter(pk=state.pk).update(lease_token="t", lease_expires_at=timezone.now() + datetime.timedelta(minutes=9))
+    JobState.objects.filter(pk=state.pk).update(
+        lease_token="t", lease_expires_at=timezone.now() + datetime.timedelta(minutes=9)
+    )
     html = su_client.get(url(JobState)).content.decode()
     assert "Partial (some items failed)" in html and "3 / 2 / 0 / 0 / 1" in html
     assert "Check the WMS credentials" in html
@@ -436,7 +477,11 @@ def make_rows(model, count, connections):
             factories.InventoryLineFactory(run__connection=conn)
         elif model is JobState:
             run = factories.SyncRunFactory(connection=conn)
-            job_state(factories.OrderManagerConnectionFactory(warehouse__tenant=conn.warehouse.tenant), Job.ORDER_DOWNLOAD, last_run=run)
+            job_state(
+                factories.OrderManagerConnectionFactory(warehouse__tenant=conn.warehouse.tenant),
+                Job.ORDER_DOWNLOAD,
+                last_run=run,
+            )
 
 
 @pytest.mark.parametrize("model", [SyncRun, OrderRecord, OrderEvent, InventoryLine, JobState])

@@ -1,4 +1,5 @@
 """hub.admin_actions: the operator's order operations, Run now and Clear attention."""
+
 import datetime
 
 import pytest
@@ -69,8 +70,12 @@ def operator_events(order):
 
 def test_resend_clears_the_error_and_makes_the_order_due(operator):
     order = factories.OrderRecordFactory(
-        status=Status.ERROR, error_permanent=True, given_up=True, last_error="WMS 400: unknown SKU",
-        next_retry_at=timezone.now() + datetime.timedelta(days=3), attempts=4,
+        status=Status.ERROR,
+        error_permanent=True,
+        given_up=True,
+        last_error="WMS 400: unknown SKU",
+        next_retry_at=timezone.now() + datetime.timedelta(days=3),
+        attempts=4,
         first_attempt_at=timezone.now() - datetime.timedelta(days=16),
     )
     before = timezone.now()
@@ -130,7 +135,9 @@ def test_one_refusal_does_not_block_the_others(operator):
 
 def test_retry_tracking_makes_a_shipped_order_with_unconfirmed_tracking_due(operator):
     order = factories.OrderRecordFactory(
-        status=Status.SHIPPED, tracking_numbers=["1Z1", "1Z2"], confirmed_tracking_numbers=["1Z1"],
+        status=Status.SHIPPED,
+        tracking_numbers=["1Z1", "1Z2"],
+        confirmed_tracking_numbers=["1Z1"],
         next_retry_at=timezone.now() + datetime.timedelta(hours=2),
     )
 

@@ -1,4 +1,5 @@
 """Inventory Sync against the sandbox over a real socket (pytest-django live_server)."""
+
 import pytest
 
 from connectors.order_manager import OrderManagerClient
@@ -19,7 +20,9 @@ def adjust_calls(run) -> list:
     return [c for c in run.calls if c["method"] == "POST" and c["path"] == ADJUST_PATH]
 
 
-def set_stock(sku: str, *, wms_available: int | None = None, om_on_hand: int | None = None, om_locked: int | None = None):
+def set_stock(
+    sku: str, *, wms_available: int | None = None, om_on_hand: int | None = None, om_locked: int | None = None
+):
     om, wms = accounts(SLUG)
     if wms_available is not None:
         WmsStock.objects.filter(account=wms, item__sku=sku).update(available=wms_available)
@@ -191,7 +194,9 @@ def test_implausible_stock_is_held_with_a_reason_and_an_alert_while_the_rest_is_
     fixed = inventory_sync.run(connection)
     assert fixed.status == SyncRun.Status.SUCCEEDED, fixed.error
     alerts.evaluate(connection)
-    assert not Alert.objects.filter(connection=connection, cause=Alert.Cause.STOCK_HELD, cleared_at__isnull=True).exists()
+    assert not Alert.objects.filter(
+        connection=connection, cause=Alert.Cause.STOCK_HELD, cleared_at__isnull=True
+    ).exists()
 
 
 def test_implausible_bounds_follow_the_settings(settings):

@@ -1,4 +1,5 @@
 """connectors.ip_policy: which addresses the hub may connect to, IPv6 forms of IPv4 addresses included."""
+
 import ipaddress
 
 import pytest
@@ -7,29 +8,57 @@ from requests_hardened.ip_filter import filter_host
 from connectors.ip_policy import embedded_ipv4, refused
 
 
-@pytest.mark.parametrize("text, embedded", [
-    ("::10.0.0.1", "10.0.0.1"),           # IPv4-compatible, RFC 4291 2.5.5.1 (deprecated)
-    ("::a00:1", "10.0.0.1"),              # the same, written in hex
-    ("::1", None),                        # loopback and unspecified are themselves, not 0.0.0.x
-    ("::", None),
-    ("::ffff:10.0.0.1", "10.0.0.1"),      # IPv4-mapped, RFC 4291 2.5.5.2
-    ("::ffff:0:10.0.0.1", "10.0.0.1"),    # IPv4-translated, RFC 2765 2.1
-    ("::1:10.0.0.1", None),               # outside all three prefixes
-    ("2606:4700::1111", None),
-    ("10.0.0.1", None),                   # IPv4 itself
-])
+@pytest.mark.parametrize(
+    "text, embedded",
+    [
+        ("::10.0.0.1", "10.0.0.1"),  # IPv4-compatible, RFC 4291 2.5.5.1 (deprecated)
+        ("::a00:1", "10.0.0.1"),  # the same, written in hex
+        ("::1", None),  # loopback and unspecified are themselves, not 0.0.0.x
+        ("::", None),
+        ("::ffff:10.0.0.1", "10.0.0.1"),  # IPv4-mapped, RFC 4291 2.5.5.2
+        ("::ffff:0:10.0.0.1", "10.0.0.1"),  # IPv4-translated, RFC 2765 2.1
+        ("::1:10.0.0.1", None),  # outside all three prefixes
+        ("2606:4700::1111", None),
+        ("10.0.0.1", None),  # IPv4 itself
+    ],
+)
 def test_embedded_ipv4(text, embedded):
     found = embedded_ipv4(ipaddress.ip_address(text))
     assert (str(found) if found else None) == embedded
 
 
-@pytest.mark.parametrize("text", [
-    "::10.0.0.1", "::a00:1", "::127.0.0.1", "::169.254.169.254", "::192.168.1.1", "::100.64.0.1",
-    "::ffff:10.0.0.1", "::ffff:0:10.0.0.1", "::ffff:0:7f00:1", "::", "::1",
-    "10.0.0.1", "127.0.0.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1",
-    "192.0.2.1", "fe80::1", "fc00::1", "ff02::1", "2001:db8::1",
-    "64:ff9b::8.8.8.8", "64:ff9b:1::1", "2002:808:808::1", "5f00::1",  # refused whole by requests-hardened
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "::10.0.0.1",
+        "::a00:1",
+        "::127.0.0.1",
+        "::169.254.169.254",
+        "::192.168.1.1",
+        "::100.64.0.1",
+        "::ffff:10.0.0.1",
+        "::ffff:0:10.0.0.1",
+        "::ffff:0:7f00:1",
+        "::",
+        "::1",
+        "10.0.0.1",
+        "127.0.0.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "192.0.2.1",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "2001:db8::1",
+        "64:ff9b::8.8.8.8",
+        "64:ff9b:1::1",
+        "2002:808:808::1",
+        "5f00::1",  # refused whole by requests-hardened
+    ],
+)
 def test_refused(text):
     assert refused(ipaddress.ip_address(text))
 

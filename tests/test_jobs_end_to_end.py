@@ -1,6 +1,7 @@
 """The four jobs against the sandbox over a real socket: orders reach the WMS exactly once,
 cancellations are handled, tracking reaches Order Manager once per number, and inventory
 follows the unlocked rule."""
+
 import pytest
 
 from hub import inventory_sync, order_cancel_download, order_download, shipment_confirmation

@@ -1,4 +1,5 @@
 """hub.leases: one conditional UPDATE claims (connection, job); tokens renew and release; expiry frees."""
+
 import datetime
 import threading
 import time
@@ -124,8 +125,16 @@ def test_a_lost_lease_stops_new_outside_work(connection):
     from hub.runner import RunContext
 
     heartbeat = SimpleNamespace(lost=threading.Event())
-    ctx = RunContext(connection=connection, run=None, state=None, lease_token="t", now=timezone.now(),
-                     window_from=None, window_to=timezone.now(), heartbeat=heartbeat)
+    ctx = RunContext(
+        connection=connection,
+        run=None,
+        state=None,
+        lease_token="t",
+        now=timezone.now(),
+        window_from=None,
+        window_to=timezone.now(),
+        heartbeat=heartbeat,
+    )
     assert not ctx.out_of_time()
     heartbeat.lost.set()
     assert ctx.out_of_time()

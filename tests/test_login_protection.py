@@ -1,6 +1,7 @@
 """Admin login protection (django-axes): after AXES_FAILURE_LIMIT wrong passwords for a user name
 from one address that pair is locked out, even with the right password, until the cool-off ends;
 a good login before the limit resets the count. A wrong password says nothing about the account."""
+
 import datetime
 
 import pytest
@@ -22,7 +23,9 @@ def staff(db):
 
 
 def attempt(client, password, username="ops"):
-    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR="203.0.113.7")
+    return client.post(
+        LOGIN, {"username": username, "password": password, "next": "/admin/"}, REMOTE_ADDR="203.0.113.7"
+    )
 
 
 def test_axes_is_the_first_authentication_backend_and_its_middleware_is_installed():

@@ -1,4 +1,5 @@
 """hub.logs: every line logged during a run carries tenant, connection, job and run; secrets are masked."""
+
 import io
 import json
 import logging
@@ -55,7 +56,10 @@ def test_every_line_of_a_run_carries_the_run_fields_and_no_secret(connection, mo
     inside = [line for line in lines if line["message"] not in ("before the run", "after the run")]
     assert {"connectors.example", "urllib3.connectionpool", "hub.runner"} <= {line["logger"] for line in inside}
     expected = {
-        "tenant": connection.warehouse.tenant.slug, "connection": connection.pk, "job": "orders", "run": run.pk,
+        "tenant": connection.warehouse.tenant.slug,
+        "connection": connection.pk,
+        "job": "orders",
+        "run": run.pk,
     }
     for line in inside:
         assert {key: line.get(key) for key in expected} == expected, line
@@ -99,15 +103,18 @@ def test_the_context_is_restored_after_a_block_and_not_shared_with_other_threads
 
 def test_production_settings_log_json_lines_to_stdout():
     env = {
-        "PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
-        "DJANGO_DEBUG": "false", "SECRET_KEY": "x" * 60, "ALLOWED_HOSTS": "hub.example.com",
-        "DATABASE_URL": "sqlite:////tmp/hub-logs-test.sqlite3", "DJANGO_SETTINGS_MODULE": "hub.settings",
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DJANGO_DEBUG": "false",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "hub.example.com",
+        "DATABASE_URL": "sqlite:////tmp/hub-logs-test.sqlite3",
+        "DJANGO_SETTINGS_MODULE": "hub.settings",
     }
-    code = (
-        "import django, logging; django.setup(); "
-        "logging.getLogger('hub.x').warning('client_secret=abc in the way')"
+    code = "import django, logging; django.setup(); logging.getLogger('hub.x').warning('client_secret=abc in the way')"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout.strip().splitlines()[-1])
     assert line["level"] == "WARNING" and line["logger"] == "hub.x"

@@ -1,4 +1,5 @@
 """hub.mapping_admin: the mappings admins, CSV import/export pages and the connection's mappings page."""
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -36,10 +37,17 @@ def test_import_page_shows_each_rows_outcome(mine, staff):
     factories.SkuAliasFactory(connection=mine, om_sku="OLD", wms_sku="W-0")
     page = staff.get(IMPORT_URL)
     assert page.status_code == 200
-    response = staff.post(IMPORT_URL, {"connection": mine.pk, "file": upload("om_sku,wms_sku\nNEW,W-1\nOLD,W-2\n,W-3\nNEW,W-4\n")})
+    response = staff.post(
+        IMPORT_URL, {"connection": mine.pk, "file": upload("om_sku,wms_sku\nNEW,W-1\nOLD,W-2\n,W-3\nNEW,W-4\n")}
+    )
     assert response.status_code == 200
     report = response.context["report"]
-    assert [(r.line, r.outcome) for r in report.rows] == [(2, "created"), (3, "changed"), (4, "rejected"), (5, "rejected")]
+    assert [(r.line, r.outcome) for r in report.rows] == [
+        (2, "created"),
+        (3, "changed"),
+        (4, "rejected"),
+        (5, "rejected"),
+    ]
     html = response.content.decode()
     assert html.count('class="import-rejected"') == 2 and "was W-0" in html and "already on line 2" in html
     assert "created 1, changed 1, unchanged 0, rejected 2." in html
@@ -62,7 +70,7 @@ def test_export_is_a_csv_of_one_own_connection(mine, theirs, staff):
     assert staff.get(EXPORT_URL, {"connection": theirs.pk}).status_code == 404
     assert staff.get(EXPORT_URL).status_code == 404
     listing = staff.get(reverse("admin:tenants_skualias_changelist"), {"connection__id__exact": mine.pk})
-    assert f'{EXPORT_URL}?connection={mine.pk}' in listing.content.decode()
+    assert f"{EXPORT_URL}?connection={mine.pk}" in listing.content.decode()
 
 
 def test_the_connection_page_links_to_its_mappings_and_shows_the_rules(mine, theirs, staff):
@@ -76,8 +84,13 @@ def test_the_connection_page_links_to_its_mappings_and_shows_the_rules(mine, the
     html = response.content.decode()
     assert "yes: held until mapped" in html and "1 not mapped yet" in html
     assert f"connection__id__exact={mine.pk}&amp;mapped=no" in html
-    assert staff.get(reverse("admin:tenants_ordermanagerconnection_mappings", args=[theirs.pk])).status_code in (302, 404)
-    unmapped = staff.get(reverse("admin:tenants_shipmethodmapping_changelist"), {"connection__id__exact": mine.pk, "mapped": "no"})
+    assert staff.get(reverse("admin:tenants_ordermanagerconnection_mappings", args=[theirs.pk])).status_code in (
+        302,
+        404,
+    )
+    unmapped = staff.get(
+        reverse("admin:tenants_shipmethodmapping_changelist"), {"connection__id__exact": mine.pk, "mapped": "no"}
+    )
     assert [m.ship_method for m in unmapped.context["cl"].result_list] == ["DHL / Express"]
 
 

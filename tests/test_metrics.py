@@ -1,4 +1,5 @@
 """hub.metrics: /metrics content read from the database, parsed back with prometheus_client; access control."""
+
 import datetime
 
 import pytest
@@ -35,8 +36,12 @@ def world(db):
     def run(connection, status, seconds, *, job=Job.ORDER_DOWNLOAD, ago=datetime.timedelta(hours=1), rate_limited=0):
         started = now - ago
         return factories.SyncRunFactory(
-            connection=connection, job=job, status=status, started_at=started,
-            finished_at=started + datetime.timedelta(seconds=seconds), rate_limited=rate_limited,
+            connection=connection,
+            job=job,
+            status=status,
+            started_at=started,
+            finished_at=started + datetime.timedelta(seconds=seconds),
+            rate_limited=rate_limited,
         )
 
     run(acme, SyncRun.Status.SUCCEEDED, 0.5)
@@ -78,7 +83,10 @@ def test_runs_failures_and_429s_of_the_last_24_hours(client, world):
 
 def test_duration_histogram(client, world):
     s = scrape(client)
-    buckets = {le: value(s, "hub_sync_run_duration_seconds_24h_bucket", job="orders", le=le) for le in ("1.0", "5.0", "60.0", "600.0", "+Inf")}
+    buckets = {
+        le: value(s, "hub_sync_run_duration_seconds_24h_bucket", job="orders", le=le)
+        for le in ("1.0", "5.0", "60.0", "600.0", "+Inf")
+    }
     assert buckets == {"1.0": 1, "5.0": 2, "60.0": 3, "600.0": 3, "+Inf": 4}
     assert value(s, "hub_sync_run_duration_seconds_24h_gcount", job="orders") == 4
     assert value(s, "hub_sync_run_duration_seconds_24h_gsum", job="orders") == pytest.approx(744.5)

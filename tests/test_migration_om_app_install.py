@@ -1,4 +1,5 @@
 """tenants 0006_om_app_install: connections that signed in with a password stop until reconnected."""
+
 import pytest
 from django.db import connection as db
 from django.db.migrations.executor import MigrationExecutor
@@ -16,8 +17,9 @@ def test_password_only_connections_become_reconnect_needed():
     tenant = Tenant.objects.create(name="T", slug="t")
     ids = {}
     for name, creds in (("pw", {"username": "ops", "password": "pw"}), ("tok", {"access_token": "tok"})):
-        warehouse = Warehouse.objects.create(tenant=tenant, name=name, client_id="c", client_secret="s",
-                                             customer_id=1, facility_id=1)
+        warehouse = Warehouse.objects.create(
+            tenant=tenant, name=name, client_id="c", client_secret="s", customer_id=1, facility_id=1
+        )
         ids[name] = Connection.objects.create(warehouse=warehouse, warehouse_name="W", **creds).pk
     executor = MigrationExecutor(db)
     executor.migrate(AFTER)

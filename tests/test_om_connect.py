@@ -4,6 +4,7 @@ The hub side (the admin's Connect button, the callback) runs in the Django test 
 operator's browser would reach it; the sandbox install page is fetched over the live server's
 socket, and the hub's code exchange goes to the sandbox's token endpoint over that socket too.
 """
+
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -58,8 +59,12 @@ def install(authorize_url: str, username="acme@sandbox", password=None) -> str:
     session = requests.Session()
     form = session.get(authorize_url, timeout=10)
     assert form.status_code == 200 and "Sign in and install" in form.text
-    answer = session.post(authorize_url, data={"username": username, "password": password, "approve": "1"},
-                          allow_redirects=False, timeout=10)
+    answer = session.post(
+        authorize_url,
+        data={"username": username, "password": password, "approve": "1"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert answer.status_code == 302, answer.text[:300]
     return answer.headers["Location"]
 
@@ -75,7 +80,7 @@ def sandbox_password(connection) -> str:
 
 def follow_callback(client, location: str):
     parts = urlsplit(location)
-    return client.get(parts.path, dict((k, v[0]) for k, v in parse_qs(parts.query).items()), follow=True)
+    return client.get(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}, follow=True)
 
 
 def messages_of(response) -> str:
@@ -172,7 +177,9 @@ def test_a_wrong_app_secret_is_refused(onboarded, operator, settings):
 def test_a_wrong_password_on_the_install_page_issues_no_code(onboarded, operator):
     _, client = operator
     authorize = press_connect(client, onboarded)
-    answer = requests.post(authorize, data={"username": "acme@sandbox", "password": "wrong"}, allow_redirects=False, timeout=10)
+    answer = requests.post(
+        authorize, data={"username": "acme@sandbox", "password": "wrong"}, allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 200 and "Bad credentials" in answer.text
 
 
@@ -185,8 +192,12 @@ def test_tenant_staff_cannot_connect_another_tenants_connection(onboarded, admin
 
 
 def test_a_password_grant_gets_unsupported_grant_type(onboarded, live_server):
-    answer = requests.post(f"{onboarded.auth_base_url}/oauth/token", auth=(APP_KEY, APP_SECRET),
-                           data={"grant_type": "password", "username": "acme@sandbox", "password": "x"}, timeout=10)
+    answer = requests.post(
+        f"{onboarded.auth_base_url}/oauth/token",
+        auth=(APP_KEY, APP_SECRET),
+        data={"grant_type": "password", "username": "acme@sandbox", "password": "x"},
+        timeout=10,
+    )
     assert answer.status_code == 400 and answer.json()["error"] == "unsupported_grant_type"
 
 

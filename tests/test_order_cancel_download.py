@@ -1,4 +1,5 @@
 """Order Cancel Download against the sandbox over a real socket (pytest-django live_server)."""
+
 import pytest
 
 from connectors.errors import ServerError
@@ -161,8 +162,13 @@ def test_a_cancel_never_touches_another_channels_order_with_the_same_number(conn
     OrderRecord.objects.filter(pk=record.pk).update(attempts=1)  # a send whose outcome is unknown
     now = clock.now()
     other = WmsOrder.objects.create(
-        account=wms, reference_num="SO-000004", po_num="987654", customer_id=wms.customer_id,
-        facility_id=wms.facility_id, creation_date=now, last_modified_date=now,
+        account=wms,
+        reference_num="SO-000004",
+        po_num="987654",
+        customer_id=wms.customer_id,
+        facility_id=wms.facility_id,
+        creation_date=now,
+        last_modified_date=now,
     )
     cancel_in_om("SO-000004")
     run = order_cancel_download.run(connection)
@@ -174,23 +180,32 @@ def test_a_cancel_never_touches_another_channels_order_with_the_same_number(conn
     assert wms_writes(run) == []
 
 
-def test_a_cancelled_order_too_large_to_read_is_named_and_keeps_the_window_while_the_others_go_on(connection, monkeypatch):
+def test_a_cancelled_order_too_large_to_read_is_named_and_keeps_the_window_while_the_others_go_on(
+    connection, monkeypatch
+):
     """Issue 15: an answer over the size cap is read in smaller pages; one order over it alone is
     reported by its position, and the watermark stays before it (its id cannot be learned)."""
     om, _ = accounts(SLUG)
     first = OmOrder.objects.get(account=om, order_number="SO-000001")
     product = OmProduct.objects.filter(account=om).first()
-    OmOrderItem.objects.bulk_create([OmOrderItem(order=first, product=product, listing_sku=product.master_sku, quantity=1)
-                                     for _ in range(400)])  # ~100 KB: over the lowered cap alone
+    OmOrderItem.objects.bulk_create(
+        [OmOrderItem(order=first, product=product, listing_sku=product.master_sku, quantity=1) for _ in range(400)]
+    )  # ~100 KB: over the lowered cap alone
     real = clients.order_manager
-    monkeypatch.setattr(clients, "order_manager",
-                        lambda connection, recorder=None, **kw: real(connection, recorder, **{"max_response_bytes": 32 * 1024, **kw}))
+    monkeypatch.setattr(
+        clients,
+        "order_manager",
+        lambda connection, recorder=None, **kw: real(connection, recorder, **{"max_response_bytes": 32 * 1024, **kw}),
+    )
     cancel_in_om("SO-000001", "SO-000002", "SO-000003")
     run = order_cancel_download.run(connection)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     assert "item 1 of GET /v1.1/orders (status=CANCELLED" in run.error, run.error
     assert "Split or trim that order in Order Manager" in run.error
     assert {r.order_number: r.status for r in OrderRecord.objects.all()} == {
-        "SO-000001": Status.AT_WMS, "SO-000002": Status.CANCELLED, "SO-000003": Status.CANCELLED}
+        "SO-000001": Status.AT_WMS,
+        "SO-000002": Status.CANCELLED,
+        "SO-000003": Status.CANCELLED,
+    }
     state = connection.job_states.get(job=order_cancel_download.JOB)
     assert state.watermark is None

@@ -4,6 +4,7 @@ Faults that the sandbox cannot produce (a bad order in an Order Manager page, an
 the WMS accepted an order, a crash between the WMS and our own table) are injected at the client
 seam, around the real calls, so everything else still goes over the wire.
 """
+
 import copy
 import datetime
 
@@ -38,7 +39,11 @@ def wms_posts(run) -> list:
 
 
 def writes(run) -> list:
-    return [c for c in run.calls if c["method"] in ("POST", "PUT", "PATCH", "DELETE") and not c["path"].lower().endswith("/token")]
+    return [
+        c
+        for c in run.calls
+        if c["method"] in ("POST", "PUT", "PATCH", "DELETE") and not c["path"].lower().endswith("/token")
+    ]
 
 
 def wms_side(slug=SLUG) -> dict:
@@ -149,9 +154,19 @@ def add_sandbox_order(slug: str, number: str, skus: list[str]) -> OmOrder:
     template = OmOrder.objects.filter(account=om).order_by("pk").first()
     now = clock.now()
     order = OmOrder.objects.create(
-        account=om, order_number=number, status=OrderStatus.AWAITING_3PL_EXPORT, warehouse=template.warehouse,
-        order_date=now, created_date=now, modified_date=now, ship_name="Grace Hopper", ship_address1="9 Compiler Ct",
-        ship_city="Arlington", ship_state="VA", ship_zip="22201", ship_country="US",
+        account=om,
+        order_number=number,
+        status=OrderStatus.AWAITING_3PL_EXPORT,
+        warehouse=template.warehouse,
+        order_date=now,
+        created_date=now,
+        modified_date=now,
+        ship_name="Grace Hopper",
+        ship_address1="9 Compiler Ct",
+        ship_city="Arlington",
+        ship_state="VA",
+        ship_zip="22201",
+        ship_country="US",
     )
     for sku in skus:
         product, _ = OmProduct.objects.get_or_create(account=om, master_sku=sku)
@@ -294,7 +309,9 @@ def test_a_cancel_before_a_retry_wins(seeded, monkeypatch):
     order_download.run(seeded)
     assert OrderRecord.objects.get(order_number="SO-000001").status == Status.ERROR
     om, _ = accounts(SLUG)
-    OmOrder.objects.filter(account=om, order_number="SO-000001").update(status=OrderStatus.CANCELLED, modified_date=clock.now())
+    OmOrder.objects.filter(account=om, order_number="SO-000001").update(
+        status=OrderStatus.CANCELLED, modified_date=clock.now()
+    )
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
@@ -317,8 +334,12 @@ def test_an_order_already_at_the_wms_is_linked_not_failed(seeded):
     _, wms = accounts(SLUG)
     now = clock.now()
     existing = WmsOrder.objects.create(
-        account=wms, reference_num="SO-000003", customer_id=wms.customer_id, facility_id=wms.facility_id,
-        creation_date=now, last_modified_date=now,
+        account=wms,
+        reference_num="SO-000003",
+        customer_id=wms.customer_id,
+        facility_id=wms.facility_id,
+        creation_date=now,
+        last_modified_date=now,
     )
     run = order_download.run(seeded)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
@@ -386,12 +407,15 @@ def test_a_crash_before_the_wms_call_is_noted_on_the_send_that_follows(seeded, m
     assert order_download.UNRECORDED_ATTEMPT in sent.message
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
     # The others were sent on their first attempt: no such note.
-    assert not OrderEvent.objects.filter(kind=Kind.SENT_TO_WMS, message__contains=order_download.UNRECORDED_ATTEMPT
-                                         ).exclude(order=victim).exists()
+    assert (
+        not OrderEvent.objects.filter(kind=Kind.SENT_TO_WMS, message__contains=order_download.UNRECORDED_ATTEMPT)
+        .exclude(order=victim)
+        .exists()
+    )
 
 
 def test_a_held_order_is_sent_once_fixed_in_order_manager(seeded):
-    """"Fix it there; it is read again on the next change": the quarantined order is re-read."""
+    """ "Fix it there; it is read again on the next change": the quarantined order is re-read."""
     bad = add_sandbox_order(SLUG, "SO-NOSKU", [""])  # a product without a master SKU
     first = order_download.run(seeded)
     record = OrderRecord.objects.get(order_number="SO-NOSKU")
@@ -463,8 +487,13 @@ def test_another_channels_order_with_the_same_number_is_not_linked(seeded):
     _, wms = accounts(SLUG)
     now = clock.now()
     other = WmsOrder.objects.create(
-        account=wms, reference_num="SO-000003", po_num="987654", customer_id=wms.customer_id,
-        facility_id=wms.facility_id, creation_date=now, last_modified_date=now,
+        account=wms,
+        reference_num="SO-000003",
+        po_num="987654",
+        customer_id=wms.customer_id,
+        facility_id=wms.facility_id,
+        creation_date=now,
+        last_modified_date=now,
     )
     run = order_download.run(seeded)
     assert run.status == SyncRun.Status.PARTIAL
@@ -482,8 +511,13 @@ def test_an_order_already_at_the_wms_with_our_order_id_is_linked(seeded):
     om_id = OmOrder.objects.get(account=om, order_number="SO-000002").pk
     now = clock.now()
     ours = WmsOrder.objects.create(
-        account=wms, reference_num="SO-000002", po_num=str(om_id), customer_id=wms.customer_id,
-        facility_id=wms.facility_id, creation_date=now, last_modified_date=now,
+        account=wms,
+        reference_num="SO-000002",
+        po_num=str(om_id),
+        customer_id=wms.customer_id,
+        facility_id=wms.facility_id,
+        creation_date=now,
+        last_modified_date=now,
     )
     assert order_download.run(seeded).status == SyncRun.Status.SUCCEEDED
     record = OrderRecord.objects.get(order_number="SO-000002")
@@ -497,11 +531,18 @@ SMALL_CAP = 128 * 1024  # the cap, lowered so a few dozen orders exceed it (the 
 
 def add_lines(order, products, count):
     """`count` more lines on a sandbox order (one per product, cycling), making its JSON larger."""
-    OmOrderItem.objects.bulk_create([
-        OmOrderItem(order=order, product=products[n % len(products)], listing_sku=products[n % len(products)].master_sku,
-                    quantity=1, unit_price=1)
-        for n in range(count)
-    ])
+    OmOrderItem.objects.bulk_create(
+        [
+            OmOrderItem(
+                order=order,
+                product=products[n % len(products)],
+                listing_sku=products[n % len(products)].master_sku,
+                quantity=1,
+                unit_price=1,
+            )
+            for n in range(count)
+        ]
+    )
 
 
 @pytest.fixture
@@ -519,8 +560,11 @@ def large_orders(live_server, monkeypatch):
         add_lines(order, [p for p in products if p.pk not in have][:40], 40)
     add_lines(orders[6], products, 900)  # ~300 KB: over the cap alone
     real = clients.order_manager
-    monkeypatch.setattr(clients, "order_manager",
-                        lambda connection, recorder=None, **kw: real(connection, recorder, **{"max_response_bytes": SMALL_CAP, **kw}))
+    monkeypatch.setattr(
+        clients,
+        "order_manager",
+        lambda connection, recorder=None, **kw: real(connection, recorder, **{"max_response_bytes": SMALL_CAP, **kw}),
+    )
     return connection, orders
 
 
@@ -543,7 +587,9 @@ def test_a_page_over_the_size_cap_is_read_in_smaller_pages_and_an_order_too_larg
     assert len([c for c in run.calls if c["path"] == "/v1.1/orders" and c["status"] == 200]) > 2
 
     # Trimmed in Order Manager, it is read by the next run and the watermark moves on.
-    OmOrderItem.objects.filter(order=giant).exclude(pk__in=list(giant.items.order_by("pk").values_list("pk", flat=True)[:3])).delete()
+    OmOrderItem.objects.filter(order=giant).exclude(
+        pk__in=list(giant.items.order_by("pk").values_list("pk", flat=True)[:3])
+    ).delete()
     again = order_download.run(connection)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert OrderRecord.objects.get(om_order_id=giant.pk).status == Status.AT_WMS

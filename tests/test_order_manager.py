@@ -3,12 +3,13 @@
 Every request the client sends to a documented path is validated against the Order Manager
 OpenAPI spec, and so is every 2xx stub answer (so the stubs cannot drift from the real API).
 """
+
 from __future__ import annotations
 
 import json
 import pickle
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -58,8 +59,15 @@ class FakeOrderManager:
             validate_prepared(request)  # the client's request fits the spec
             query = parse_qs(urlsplit(request.url).query)
             body = json.loads(request.body) if request.body else None
-            self.calls.append({"method": method, "path": urlsplit(request.url).path, "query": query, "body": body,
-                               "auth": request.headers.get("Authorization")})
+            self.calls.append(
+                {
+                    "method": method,
+                    "path": urlsplit(request.url).path,
+                    "query": query,
+                    "body": body,
+                    "auth": request.headers.get("Authorization"),
+                }
+            )
             if check_auth and request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.valid_tokens:
                 return 401, {"Content-Type": "application/json"}, json.dumps({"message": "Unauthorized"})
             answer = handler(query, body)
@@ -86,15 +94,18 @@ def records():
 
 def make_client(records=None, **kw):
     kw.setdefault("access_token", TOKEN)
-    return OrderManagerClient(BASE, on_call=(records.append if records is not None else None),
-                              backoff_factor=0, **kw)
+    return OrderManagerClient(BASE, on_call=(records.append if records is not None else None), backoff_factor=0, **kw)
 
 
 def order(order_id, status="AWAITING_3PL_EXPORT", **extra):
-    return {"orderId": order_id, "orderNumber": f"SO-{order_id}", "orderStatus": status,
-            "fulfillmentSource": {"warehouseId": 7, "name": "Main 3PL"},
-            "orderItems": [{"listingSku": "L-1", "quantityOrdered": 2, "product": {"productId": 11, "masterSku": "A-1"}}],
-            **extra}
+    return {
+        "orderId": order_id,
+        "orderNumber": f"SO-{order_id}",
+        "orderStatus": status,
+        "fulfillmentSource": {"warehouseId": 7, "name": "Main 3PL"},
+        "orderItems": [{"listingSku": "L-1", "quantityOrdered": 2, "product": {"productId": 11, "masterSku": "A-1"}}],
+        **extra,
+    }
 
 
 WAREHOUSES = [
@@ -150,13 +161,16 @@ def test_resolve_warehouse_exact_then_case_insensitive(om):
     assert pickle.loads(pickle.dumps(missing.value)).available == missing.value.available
 
 
-@pytest.mark.parametrize("payload,words", [
-    ({"warehouses": []}, "where a list of warehouses was expected"),
-    ([{"warehouseId": "7", "name": "Main"}], "warehouseId is '7', not an integer"),
-    ([{"warehouseId": True, "name": "Main"}], "not an integer"),
-    ([{"warehouseId": 7}], "name is None, not a string"),
-    (["Main"], "str at position 0"),
-])
+@pytest.mark.parametrize(
+    "payload,words",
+    [
+        ({"warehouses": []}, "where a list of warehouses was expected"),
+        ([{"warehouseId": "7", "name": "Main"}], "warehouseId is '7', not an integer"),
+        ([{"warehouseId": True, "name": "Main"}], "not an integer"),
+        ([{"warehouseId": 7}], "name is None, not a string"),
+        (["Main"], "str at position 0"),
+    ],
+)
 def test_wrong_shapes_are_malformed_response(om, payload, words):
     om.rsps.add("GET", f"{BASE}/v1/warehouses", json=payload)
     with pytest.raises(MalformedResponse) as info:
@@ -164,9 +178,14 @@ def test_wrong_shapes_are_malformed_response(om, payload, words):
     assert words in str(info.value)
 
 
-@pytest.mark.parametrize("body,content_type", [
-    ("<html><title>Sign in</title></html>", "text/html"), ("", "application/json"), ("{oops", "application/json"),
-])
+@pytest.mark.parametrize(
+    "body,content_type",
+    [
+        ("<html><title>Sign in</title></html>", "text/html"),
+        ("", "application/json"),
+        ("{oops", "application/json"),
+    ],
+)
 def test_html_empty_and_broken_json_are_malformed(om, body, content_type):
     om.rsps.add("GET", f"{BASE}/v1/warehouses", body=body, content_type=content_type)
     with pytest.raises(MalformedResponse):
@@ -179,7 +198,8 @@ def pages_of(orders, seen_pages=None):
         page, limit = int(query["page"][0]), int(query["limit"][0])
         if seen_pages is not None:
             seen_pages.append(page)
-        return orders[(page - 1) * limit: page * limit]
+        return orders[(page - 1) * limit : page * limit]
+
     return handler
 
 
@@ -187,9 +207,12 @@ def test_iter_orders_sends_documented_params_and_stops_on_a_short_page(om):
     pages = []
     om.route("GET", "/v1.1/orders", pages_of([order(i) for i in range(1, 6)], pages))
     since = datetime(2024, 3, 10, 8, 30, 15, 999, tzinfo=timezone(timedelta(hours=-5)))
-    until = datetime(2024, 3, 10, 14, 0, tzinfo=timezone.utc)
-    got = list(make_client().iter_orders(statuses=["AWAITING_3PL_EXPORT", "ON_HOLD"], warehouse_id=7,
-                                         modified_from=since, modified_to=until, limit=2))
+    until = datetime(2024, 3, 10, 14, 0, tzinfo=UTC)
+    got = list(
+        make_client().iter_orders(
+            statuses=["AWAITING_3PL_EXPORT", "ON_HOLD"], warehouse_id=7, modified_from=since, modified_to=until, limit=2
+        )
+    )
     assert [o["orderId"] for o in got] == [1, 2, 3, 4, 5]
     assert pages == [1, 2, 3]
     query = om.calls[0]["query"]
@@ -232,8 +255,11 @@ def test_orders_are_deduplicated_across_pages_and_need_int_ids(om):
 
 def test_unreadable_orders_are_passed_through_for_the_job_to_quarantine(om):
     """One bad order must not sink its page: the client yields it and the job records why it is bad."""
-    om.rsps.add("GET", re.compile(re.escape(f"{BASE}/v1.1/orders") + r"\?.*"),
-                json=[{"orderId": "12"}, "not an order", order(3)])
+    om.rsps.add(
+        "GET",
+        re.compile(re.escape(f"{BASE}/v1.1/orders") + r"\?.*"),
+        json=[{"orderId": "12"}, "not an order", order(3)],
+    )
     got = list(OrderManagerClient(BASE, access_token="t").iter_orders(statuses=["SHIPPED"]))
     assert got[0] == {"orderId": "12"} and got[1] == "not an order" and got[2]["orderId"] == 3
 
@@ -247,8 +273,10 @@ def test_orders_page_that_is_not_a_list_is_malformed(om):
 # -- answers over the size cap --------------------------------------------------------------
 def order_of_lines(order_id, lines):
     """An order whose size grows with its lines (about 120 bytes each)."""
-    items = [{"listingSku": f"L-{n}", "quantityOrdered": 1, "product": {"productId": n, "masterSku": f"A-{n}"}}
-             for n in range(lines)]
+    items = [
+        {"listingSku": f"L-{n}", "quantityOrdered": 1, "product": {"productId": n, "masterSku": f"A-{n}"}}
+        for n in range(lines)
+    ]
     return order(order_id, orderItems=items)
 
 
@@ -256,7 +284,8 @@ def paged(rows, calls):
     def handler(query, body):
         page, limit = int(query["page"][0]), int(query["limit"][0])
         calls.append((page, limit))
-        return rows[(page - 1) * limit: page * limit]
+        return rows[(page - 1) * limit : page * limit]
+
     return handler
 
 
@@ -269,14 +298,18 @@ def test_a_page_over_the_cap_is_read_again_in_halves_and_an_order_over_it_alone_
     rows = [order_of_lines(i, {3: 20, 7: 200}.get(i, 1)) for i in range(1, 11)]
     calls, unread = [], []
     om.route("GET", "/v1.1/orders", paged(rows, calls))
-    got = list(sized_client(8 * 1024).iter_orders(statuses=["AWAITING_3PL_EXPORT"], limit=8, on_too_large=unread.append))
+    got = list(
+        sized_client(8 * 1024).iter_orders(statuses=["AWAITING_3PL_EXPORT"], limit=8, on_too_large=unread.append)
+    )
     assert [o["orderId"] for o in got] == [1, 2, 3, 4, 5, 6, 8, 9, 10]
     # Page 1 at limit 8 is items 0-7: read again as pages of 4, then 2, then 1 where still too large.
     assert calls == [(1, 8), (1, 4), (2, 4), (3, 2), (4, 2), (7, 1), (8, 1), (2, 8)]
     assert len(unread) == 1 and isinstance(unread[0], OversizeItem)
     assert unread[0].position == 7 and unread[0].path == "/v1.1/orders"
-    assert "larger than 8 KB for one of its orders alone: item 7 of GET /v1.1/orders (status=AWAITING_3PL_EXPORT)" \
+    assert (
+        "larger than 8 KB for one of its orders alone: item 7 of GET /v1.1/orders (status=AWAITING_3PL_EXPORT)"
         in unread[0].message
+    )
 
 
 def test_an_order_over_the_cap_alone_raises_naming_its_position_without_a_callback(om):
@@ -308,7 +341,9 @@ def test_the_collection_ending_inside_a_split_window_ends_the_read(om):
 def test_a_server_over_the_cap_whatever_is_asked_is_given_up_on(om):
     calls = []
     om.route("GET", "/v1.1/orders", lambda q, b: calls.append(1) or [order_of_lines(1, 200)])
-    with pytest.raises(MalformedResponse, match=f"over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row, down to one item a page"):
+    with pytest.raises(
+        MalformedResponse, match=f"over the size cap {MAX_OVERSIZE_IN_A_ROW} times in a row, down to one item a page"
+    ):
         list(sized_client(8 * 1024).iter_orders(statuses=["SHIPPED"], limit=100, on_too_large=lambda item: None))
     assert len(calls) == MAX_OVERSIZE_IN_A_ROW
 
@@ -357,8 +392,13 @@ def test_send_to_fulfillment_uses_query_params_and_chunks_at_500(om, records):
     def handler(query, body):
         assert body is None
         ids = query["orderId"]
-        return {"message": f"{len(ids)} submitted", "errors": [], "ordersRemaining": False,
-                "results": {ids[0]: "OK"}, "orderBatch": {"batchNumber": len(om.calls)}}
+        return {
+            "message": f"{len(ids)} submitted",
+            "errors": [],
+            "ordersRemaining": False,
+            "results": {ids[0]: "OK"},
+            "orderBatch": {"batchNumber": len(om.calls)},
+        }
 
     om.route("POST", "/v1/orders/sendtofulfillment", handler)
     answer = make_client(records).send_to_fulfillment(list(range(1, 702)), warehouse_id=7)
@@ -377,7 +417,12 @@ def test_send_to_fulfillment_500_is_not_resent(om):
 
 # -- shipments ------------------------------------------------------------------------------
 SHIPMENTS = [
-    {"orderId": 1, "trackingNumber": "1Z999", "shipMethod": {"shippingCarrier": "UPS"}, "shipDate": "2024-03-10T12:00:00Z"},
+    {
+        "orderId": 1,
+        "trackingNumber": "1Z999",
+        "shipMethod": {"shippingCarrier": "UPS"},
+        "shipDate": "2024-03-10T12:00:00Z",
+    },
     {"orderId": 2, "trackingNumber": "9400", "shipMethod": {"shippingCarrier": "USPS"}},
 ]
 
@@ -386,8 +431,16 @@ def test_external_shipments_return_every_batched_order_including_failed(om):
     def handler(query, body):
         assert body == {"notifyCustomer": False, "updateChannel": True, "shipments": SHIPMENTS}
         return [
-            {"order": {"orderId": 1, "orderNumber": "SO-1", "salesChannelId": 3}, "status": "SHIPPED", "orderBatchNumber": 5},
-            {"order": {"orderId": 2, "orderNumber": "SO-2"}, "status": "FAILED", "processingMessage": "Order is cancelled"},
+            {
+                "order": {"orderId": 1, "orderNumber": "SO-1", "salesChannelId": 3},
+                "status": "SHIPPED",
+                "orderBatchNumber": 5,
+            },
+            {
+                "order": {"orderId": 2, "orderNumber": "SO-2"},
+                "status": "FAILED",
+                "processingMessage": "Order is cancelled",
+            },
         ]
 
     om.route("PUT", "/v1.1/shipment/external", handler)
@@ -412,9 +465,14 @@ def test_external_shipment_without_status_is_malformed(om):
 
 # -- inventory ------------------------------------------------------------------------------
 def stock(sku, product_id, on_hand, locked=0, allocated=0):
-    return {"product": {"productId": product_id, "masterSku": sku, "name": sku},
-            "onHandQuantity": on_hand, "lockedQuantity": locked, "allocatedQuantity": allocated,
-            "availableQuantity": on_hand - locked - allocated, "inTransitQuantity": 0}
+    return {
+        "product": {"productId": product_id, "masterSku": sku, "name": sku},
+        "onHandQuantity": on_hand,
+        "lockedQuantity": locked,
+        "allocatedQuantity": allocated,
+        "availableQuantity": on_hand - locked - allocated,
+        "inTransitQuantity": 0,
+    }
 
 
 CATALOG = [stock("AB", 1, 10, locked=2), stock("ABC", 2, 5), stock("AB-1", 3, 7, allocated=1), stock("X", 4, 1)]
@@ -424,7 +482,7 @@ def prefix_search(query, body):
     prefixes = query.get("sku", [""])
     rows = [row for row in CATALOG if any(row["product"]["masterSku"].startswith(p) for p in prefixes)]
     page, limit = int(query["page"][0]), int(query["limit"][0])
-    return rows[(page - 1) * limit: page * limit]
+    return rows[(page - 1) * limit : page * limit]
 
 
 def test_stock_totals_keep_exact_sku_matches_only(om):
@@ -458,15 +516,20 @@ def test_stock_totals_over_the_cap_are_read_again_in_smaller_pages(om):
 
 def test_stock_total_with_non_integer_quantity_is_malformed(om):
     # Off-spec on purpose, so not through the spec-checking route.
-    om.rsps.add("GET", re.compile(re.escape(f"{BASE}/v1/productstocks/total") + r"\?.*"),
-                json=[{"product": {"productId": 1, "masterSku": "A"}, "onHandQuantity": 1.5}])
+    om.rsps.add(
+        "GET",
+        re.compile(re.escape(f"{BASE}/v1/productstocks/total") + r"\?.*"),
+        json=[{"product": {"productId": 1, "masterSku": "A"}, "onHandQuantity": 1.5}],
+    )
     with pytest.raises(MalformedResponse, match="onHandQuantity"):
         list(OrderManagerClient(BASE, access_token="t").iter_stock_totals(7))
 
 
 def adjust_items(count, warehouse_id=7):
-    return [{"warehouseId": warehouse_id, "masterSku": f"SKU-{i:04d}", "onHandQuantity": i, "stockLocationName": "GLOBAL"}
-            for i in range(count)]
+    return [
+        {"warehouseId": warehouse_id, "masterSku": f"SKU-{i:04d}", "onHandQuantity": i, "stockLocationName": "GLOBAL"}
+        for i in range(count)
+    ]
 
 
 def test_adjust_batches_at_200_and_reads_per_item_errors(om):
@@ -494,18 +557,32 @@ def test_adjust_batches_at_200_and_reads_per_item_errors(om):
 
 
 def test_adjust_400_with_item_errors_is_reported_per_item(om):
-    om.route("POST", "/v1.1/inventory/adjust", lambda q, batch: (400, {
-        "message": "Validation failed", "errors": [{"errorCode": "ERR097", "index": 1, "message": "no stock"}]}))
+    om.route(
+        "POST",
+        "/v1.1/inventory/adjust",
+        lambda q, batch: (
+            400,
+            {"message": "Validation failed", "errors": [{"errorCode": "ERR097", "index": 1, "message": "no stock"}]},
+        ),
+    )
     results = make_client().adjust_inventory(adjust_items(2))
-    assert results == [AdjustResult("SKU-0000", False, "ERR097", "ERR097: no stock"),
-                       AdjustResult("SKU-0001", False, "BATCH_REJECTED", "Validation failed")]
+    assert results == [
+        AdjustResult("SKU-0000", False, "ERR097", "ERR097: no stock"),
+        AdjustResult("SKU-0001", False, "BATCH_REJECTED", "Validation failed"),
+    ]
 
 
 def test_adjust_unattributed_error_and_input_checks(om):
-    om.route("POST", "/v1.1/inventory/adjust", lambda q, batch: {
-        "errors": [{"errorCode": "ERR001", "message": "Something odd"}], "results": []})
+    om.route(
+        "POST",
+        "/v1.1/inventory/adjust",
+        lambda q, batch: {"errors": [{"errorCode": "ERR001", "message": "Something odd"}], "results": []},
+    )
     results = make_client().adjust_inventory(adjust_items(1))
-    assert results == [AdjustResult("SKU-0000", True, "", ""), AdjustResult("", False, "ERR001", "ERR001: Something odd")]
+    assert results == [
+        AdjustResult("SKU-0000", True, "", ""),
+        AdjustResult("", False, "ERR001", "ERR001: Something odd"),
+    ]
     with pytest.raises(ValueError):
         make_client().adjust_inventory(adjust_items(1), batch_size=201)
     with pytest.raises(ValueError):
@@ -521,9 +598,20 @@ def test_adjust_500_is_retried_because_an_absolute_set_is_safe_to_repeat(om):
 
 # -- limits, records ------------------------------------------------------------------------
 def test_throttle_limits(om):
-    limits = [{"requestMethod": "POST", "requestPath": "/v1.1/inventory/adjust", "notes": "",
-               "throttleConfig": {"appId": 1, "companyId": 2, "quotaMaxRequest": 10, "quotaMaxRequestHourly": 600,
-                                  "quotaRestoreRate": 1}}]
+    limits = [
+        {
+            "requestMethod": "POST",
+            "requestPath": "/v1.1/inventory/adjust",
+            "notes": "",
+            "throttleConfig": {
+                "appId": 1,
+                "companyId": 2,
+                "quotaMaxRequest": 10,
+                "quotaMaxRequestHourly": 600,
+                "quotaRestoreRate": 1,
+            },
+        }
+    ]
     om.route("GET", "/v1/throttlelimits", lambda q, b: limits)
     assert make_client().throttle_limits() == limits
 
@@ -539,4 +627,4 @@ def test_records_and_errors_never_carry_the_token(om, records):
 
 
 def test_format_datetime():
-    assert format_datetime(datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)) == "2024-01-02T03:04:05Z"
+    assert format_datetime(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2024-01-02T03:04:05Z"

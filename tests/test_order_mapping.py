@@ -1,4 +1,5 @@
 """hub.order_mapping: validate an Order Manager order and build the WMS order from it."""
+
 import copy
 import datetime
 
@@ -60,13 +61,14 @@ def variant(**changes):
 def test_parses_a_good_order():
     order = parse_order(ORDER)
     assert (order.order_id, order.order_number, order.status) == (4711, "SO-000042", "AWAITING_3PL_EXPORT")
-    assert order.modified == datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.timezone.utc)
+    assert order.modified == datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)
     assert order.sales_channel == "Shopify"
     assert order.ship_method == "UPS UPS Ground" and order.carrier == "UPS" and order.service == "UPS Ground"
     assert order.ship_to["zip"] == "62701"  # a numeric ZIP is read as text
     assert order.ship_to["address2"] == ""
     assert [(line.sku, line.quantity, line.listing_sku) for line in order.lines] == [
-        ("SKU-1", 2, "shop-sku-1"), ("SKU-2", 1, "SKU-2"),
+        ("SKU-1", 2, "shop-sku-1"),
+        ("SKU-2", 1, "SKU-2"),
     ]
     assert order.ship_to_summary == "Ada Lovelace, 12 Analytical Ave, Springfield, IL, 62701, US"
     assert order.notes == "Leave at the door"
@@ -78,8 +80,14 @@ def test_wms_order_sends_master_skus_by_reference_number():
         "referenceNum": "SO-000042",
         "poNum": "4711",
         "shipTo": {
-            "name": "Ada Lovelace", "address1": "12 Analytical Ave", "city": "Springfield", "state": "IL",
-            "zip": "62701", "country": "US", "phoneNumber": "555-0100", "emailAddress": "ada@example.com",
+            "name": "Ada Lovelace",
+            "address1": "12 Analytical Ave",
+            "city": "Springfield",
+            "state": "IL",
+            "zip": "62701",
+            "country": "US",
+            "phoneNumber": "555-0100",
+            "emailAddress": "ada@example.com",
         },
         "orderItems": [
             {"itemIdentifier": {"sku": "SKU-1"}, "qty": 2},
@@ -154,8 +162,17 @@ def test_text_is_trimmed():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [({"orderId": 5}, 5), ({"orderId": 0}, None), ({"orderId": -1}, None), ({"orderId": True}, None),
-     ({"orderId": "5"}, None), ({"orderId": 5.0}, None), ({}, None), ("5", None), (None, None)],
+    [
+        ({"orderId": 5}, 5),
+        ({"orderId": 0}, None),
+        ({"orderId": -1}, None),
+        ({"orderId": True}, None),
+        ({"orderId": "5"}, None),
+        ({"orderId": 5.0}, None),
+        ({}, None),
+        ("5", None),
+        (None, None),
+    ],
 )
 def test_order_id_of(raw, expected):
     assert order_id_of(raw) == expected
@@ -164,10 +181,13 @@ def test_order_id_of(raw, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("2024-05-20T12:00:00Z", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.timezone.utc)),
-        ("2024-05-20T12:00:00", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.timezone.utc)),
-        ("2024-05-20T14:00:00+02:00", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.timezone.utc)),
-        ("yesterday", None), ("", None), (None, None), (1716206400, None),
+        ("2024-05-20T12:00:00Z", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)),
+        ("2024-05-20T12:00:00", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)),
+        ("2024-05-20T14:00:00+02:00", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+        (1716206400, None),
     ],
 )
 def test_parse_datetime(text, expected):

@@ -1,4 +1,5 @@
 """connectors.redaction: secrets masked by key and by pattern, sizes capped, JSON-safe output."""
+
 import datetime as dt
 import decimal
 import json
@@ -30,8 +31,16 @@ def test_secret_fragments_inside_string_values_are_masked():
 
 
 def test_output_is_json_safe():
-    safe = redact({"when": dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.timezone.utc), "qty": decimal.Decimal("1.50"),
-                   "raw": b"bytes", "nan": float("nan"), "set": {1}, 3: object()})
+    safe = redact(
+        {
+            "when": dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC),
+            "qty": decimal.Decimal("1.50"),
+            "raw": b"bytes",
+            "nan": float("nan"),
+            "set": {1},
+            3: object(),
+        }
+    )
     json.dumps(safe)
     assert safe["when"] == "2024-05-01T12:00:00+00:00" and safe["qty"] == "1.50" and safe["raw"] == "bytes"
     assert safe["nan"] == "nan" and "3" in safe
@@ -75,5 +84,11 @@ def test_strip_query_and_key_detection():
 def test_text_without_any_trigger_word_is_returned_unchanged_and_triggers_are_still_masked():
     plain = "Ada Lovelace, 12 Analytical Ave, Springfield IL — SKU-1 x 2"
     assert redact_text(plain) is plain
-    for secret in ('{"apiKey": "abc"}', "Authorization: Basic QWxhZGRpbjp", "x Bearer abc.def", "tpl=abc", "Cookie: a=b"):
+    for secret in (
+        '{"apiKey": "abc"}',
+        "Authorization: Basic QWxhZGRpbjp",
+        "x Bearer abc.def",
+        "tpl=abc",
+        "Cookie: a=b",
+    ):
         assert MASK in redact_text(secret), secret

@@ -1,4 +1,5 @@
 """hub.retention and `manage.py prune`: old successful runs go, with their events and lines; what matters stays."""
+
 import datetime
 import io
 
@@ -54,19 +55,26 @@ def test_old_successful_runs_go_with_their_events_and_lines_but_never_the_orders
 def test_what_must_be_kept_is_kept(conn):
     # Runs that wrote events of orders still in flight keep those events (the whole timeline).
     in_flight = {}
-    for status in (OrderRecord.Status.NEW, OrderRecord.Status.AT_WMS, OrderRecord.Status.SHIPPED,
-                   OrderRecord.Status.ERROR, OrderRecord.Status.CANCEL_FAILED):
+    for status in (
+        OrderRecord.Status.NEW,
+        OrderRecord.Status.AT_WMS,
+        OrderRecord.Status.SHIPPED,
+        OrderRecord.Status.ERROR,
+        OrderRecord.Status.CANCEL_FAILED,
+    ):
         the_run = run(conn)
         in_flight[status] = (the_run, order_with_event(conn, the_run, status))
-    failed, partial, abandoned = (run(conn, s) for s in (
-        SyncRun.Status.FAILED, SyncRun.Status.PARTIAL, SyncRun.Status.ABANDONED
-    ))
+    failed, partial, abandoned = (
+        run(conn, s) for s in (SyncRun.Status.FAILED, SyncRun.Status.PARTIAL, SyncRun.Status.ABANDONED)
+    )
     recent = run(conn, age=datetime.timedelta(days=89))
     last = run(conn, job=Job.SHIPMENT_CONFIRMATION)
     JobState.objects.filter(connection=conn, job=Job.SHIPMENT_CONFIRMATION).update(last_run=last)
     operator_event = factories.OrderEventFactory(
-        order=factories.OrderRecordFactory(connection=conn, status=OrderRecord.Status.CONFIRMED), run=None,
-        kind=OrderEvent.Kind.OPERATOR, at=timezone.now() - OLD,
+        order=factories.OrderRecordFactory(connection=conn, status=OrderRecord.Status.CONFIRMED),
+        run=None,
+        kind=OrderEvent.Kind.OPERATOR,
+        at=timezone.now() - OLD,
     )
 
     assert retention.prune(days=90)["runs"] == 0

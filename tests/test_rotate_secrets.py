@@ -1,4 +1,5 @@
 """manage.py rotate_secrets: re-encryption under the newest key, --verify and --generate-key."""
+
 import io
 
 import pytest
@@ -38,7 +39,7 @@ def set_raw(model, field, pk, value):
 
 def readable_with(key, token):
     try:
-        Fernet(key.encode()).decrypt(token[len(TOKEN_PREFIX):].encode())
+        Fernet(key.encode()).decrypt(token[len(TOKEN_PREFIX) :].encode())
     except Exception:
         return False
     return True
@@ -50,7 +51,8 @@ def secrets_under_a(settings):
     return [
         factories.OrderManagerConnectionFactory(
             access_token=f"om-pw-{n}",
-            warehouse__client_secret=f"wms-{n}", warehouse__tpl_key="",
+            warehouse__client_secret=f"wms-{n}",
+            warehouse__tpl_key="",
         )
         for n in range(3)
     ]
@@ -59,7 +61,8 @@ def secrets_under_a(settings):
 def test_discovers_every_encrypted_field_through_the_app_registry():
     found = {(model, field.name) for model, field in encrypted_fields()}
     assert {
-        (Warehouse, "client_secret"), (Warehouse, "tpl_key"),
+        (Warehouse, "client_secret"),
+        (Warehouse, "tpl_key"),
         (OrderManagerConnection, "access_token"),
     } <= found
 

@@ -1,4 +1,5 @@
 """hub.rules: the in-memory rules of a connection (loading, aliases, filters, ship methods, inventory)."""
+
 import pytest
 
 from hub.order_mapping import parse_order
@@ -10,17 +11,22 @@ from tests.test_order_mapping import ORDER, variant
 
 def order(lines, carrier="UPS", service="UPS Ground"):
     items = [{"product": {"masterSku": sku}, "quantityOrdered": qty} for sku, qty in lines]
-    return parse_order(variant(orderItems=items, shipMethod={"shippingCarrier": carrier}, requestedShippingService=service))
+    return parse_order(
+        variant(orderItems=items, shipMethod={"shippingCarrier": carrier}, requestedShippingService=service)
+    )
 
 
 @pytest.mark.django_db
 def test_loading_a_connections_rules_takes_five_queries_and_ignores_other_connections(django_assert_num_queries):
     connection, other = factories.OrderManagerConnectionFactory(), factories.OrderManagerConnectionFactory()
-    factories.ConnectionRulesFactory(connection=connection, inventory_buffer=3, reject_unmapped_ship_methods=True,
-                                     item_filter_mode=FilterMode.BLOCK)
+    factories.ConnectionRulesFactory(
+        connection=connection, inventory_buffer=3, reject_unmapped_ship_methods=True, item_filter_mode=FilterMode.BLOCK
+    )
     factories.SkuAliasFactory(connection=connection, om_sku="A", wms_sku="W")
     factories.SkuAliasFactory(connection=other, om_sku="B", wms_sku="W")
-    factories.ShipMethodMappingFactory(connection=connection, ship_method="UPS / UPS Ground", wms_carrier="UPS", wms_mode="Ground")
+    factories.ShipMethodMappingFactory(
+        connection=connection, ship_method="UPS / UPS Ground", wms_carrier="UPS", wms_mode="Ground"
+    )
     factories.ShipMethodMappingFactory(connection=connection, ship_method="DHL / Express", wms_carrier="", wms_mode="")
     factories.CarrierMappingFactory(connection=connection, wms_carrier="BOBF", om_carrier="ESTES_EXPRESS_LINES")
     factories.ItemFilterFactory(connection=connection, sku="GIFT*")
@@ -38,7 +44,12 @@ def test_loading_a_connections_rules_takes_five_queries_and_ignores_other_connec
 def test_a_connection_without_rules_gets_the_defaults():
     rules = Rules.for_connection(factories.OrderManagerConnectionFactory())
     assert (rules.reject_unmapped, rules.filter_mode, rules.minimum, rules.buffer, rules.subtract_pending) == (
-        False, FilterMode.OFF, 0, 0, True)
+        False,
+        FilterMode.OFF,
+        0,
+        0,
+        True,
+    )
     decision = rules.apply(parse_order(ORDER))
     assert decision.outcome == "send" and decision.unmapped
 
@@ -58,26 +69,43 @@ def test_aliases_both_ways():
     assert aliased_only.om_skus_for("W5", known_om_skus={"W5"}) == ["RED", "W5"]
 
 
-@pytest.mark.parametrize("mode, sku, filtered", [
-    (FilterMode.OFF, "GIFT-1", False),
-    (FilterMode.BLOCK, "GIFT-1", True), (FilterMode.BLOCK, "SAMPLE", True), (FilterMode.BLOCK, "SAMPLE-2", False),
-    (FilterMode.BLOCK, "XGIFT", False),
-    (FilterMode.ALLOW, "GIFT-1", False), (FilterMode.ALLOW, "SAMPLE", False), (FilterMode.ALLOW, "OTHER", True),
-])
+@pytest.mark.parametrize(
+    "mode, sku, filtered",
+    [
+        (FilterMode.OFF, "GIFT-1", False),
+        (FilterMode.BLOCK, "GIFT-1", True),
+        (FilterMode.BLOCK, "SAMPLE", True),
+        (FilterMode.BLOCK, "SAMPLE-2", False),
+        (FilterMode.BLOCK, "XGIFT", False),
+        (FilterMode.ALLOW, "GIFT-1", False),
+        (FilterMode.ALLOW, "SAMPLE", False),
+        (FilterMode.ALLOW, "OTHER", True),
+    ],
+)
 def test_item_filter_exact_and_prefix(mode, sku, filtered):
     rules = Rules(filter_mode=mode, filter_exact=frozenset({"SAMPLE"}), filter_prefixes=("GIFT",))
     assert rules.is_filtered(sku) is filtered
 
 
 def test_apply_aliases_filters_and_routes():
-    rules = Rules(aliases={"RED": "W1"}, filter_mode=FilterMode.BLOCK, filter_prefixes=("GIFT",),
-                  routes={"UPS / UPS GROUND": Route("UPS", "Ground", "UPGN")})
+    rules = Rules(
+        aliases={"RED": "W1"},
+        filter_mode=FilterMode.BLOCK,
+        filter_prefixes=("GIFT",),
+        routes={"UPS / UPS GROUND": Route("UPS", "Ground", "UPGN")},
+    )
     decision = rules.apply(order([("RED", 2), ("GIFT-CARD", 1), ("PLAIN", 1)]))
     assert decision.outcome == "send" and decision.filtered == ["GIFT-CARD"]
-    assert decision.payload["orderItems"] == [{"itemIdentifier": {"sku": "W1"}, "qty": 2}, {"itemIdentifier": {"sku": "PLAIN"}, "qty": 1}]
+    assert decision.payload["orderItems"] == [
+        {"itemIdentifier": {"sku": "W1"}, "qty": 2},
+        {"itemIdentifier": {"sku": "PLAIN"}, "qty": 1},
+    ]
     assert decision.payload["routingInfo"] == {"carrier": "UPS", "mode": "Ground", "scacCode": "UPGN"}
-    assert decision.lines == [{"sku": "RED", "quantity": 2, "wms_sku": "W1"},
-                              {"sku": "GIFT-CARD", "quantity": 1, "filtered": True}, {"sku": "PLAIN", "quantity": 1}]
+    assert decision.lines == [
+        {"sku": "RED", "quantity": 2, "wms_sku": "W1"},
+        {"sku": "GIFT-CARD", "quantity": 1, "filtered": True},
+        {"sku": "PLAIN", "quantity": 1},
+    ]
     assert (decision.ship_method, decision.unmapped) == ("UPS / UPS Ground", False)
 
     assert rules.apply(order([("GIFT-A", 1)])).outcome == "skip"
@@ -88,23 +116,32 @@ def test_apply_aliases_filters_and_routes():
 
 def test_unmapped_methods_are_flagged_held_only_when_rejecting_and_a_blank_method_is_never_held():
     keep = Rules().apply(order([("A", 1)], "FedEx", "Home"))
-    assert (keep.outcome, keep.unmapped, keep.payload["routingInfo"]) == ("send", True, {"carrier": "FedEx", "mode": "Home"})
+    assert (keep.outcome, keep.unmapped, keep.payload["routingInfo"]) == (
+        "send",
+        True,
+        {"carrier": "FedEx", "mode": "Home"},
+    )
     held = Rules(reject_unmapped=True).apply(order([("A", 1)], "FedEx", "Home"))
     assert held.outcome == "hold" and held.reason == unmapped_reason("FedEx / Home")
     blank = Rules(reject_unmapped=True).apply(order([("A", 1)], "", ""))
     assert (blank.outcome, blank.unmapped, "routingInfo" in blank.payload) == ("send", False, False)
 
 
-@pytest.mark.parametrize("available, pending, buffer, minimum, subtract, expected", [
-    (10, 0, 0, 0, True, 10),
-    (10, 3, 2, 0, True, 5),
-    (10, 3, 2, 0, False, 8),
-    (4, 0, 10, 0, True, 0),  # floor 0
-    (10, 3, 2, 6, True, 0),  # 5 is below the minimum 6
-    (10, 3, 2, 5, True, 5),  # at the minimum: published
-])
+@pytest.mark.parametrize(
+    "available, pending, buffer, minimum, subtract, expected",
+    [
+        (10, 0, 0, 0, True, 10),
+        (10, 3, 2, 0, True, 5),
+        (10, 3, 2, 0, False, 8),
+        (4, 0, 10, 0, True, 0),  # floor 0
+        (10, 3, 2, 6, True, 0),  # 5 is below the minimum 6
+        (10, 3, 2, 5, True, 5),  # at the minimum: published
+    ],
+)
 def test_inventory_rules(available, pending, buffer, minimum, subtract, expected):
-    quantity, why = Rules(buffer=buffer, minimum=minimum, subtract_pending=subtract).available_to_publish(available, pending)
+    quantity, why = Rules(buffer=buffer, minimum=minimum, subtract_pending=subtract).available_to_publish(
+        available, pending
+    )
     assert quantity == expected
     if expected == 0 and minimum:
         assert f"below the minimum level {minimum}" in why

@@ -1,4 +1,5 @@
 """The per-connection mappings and rules (hub.rules) through the jobs, against the sandbox over a real socket."""
+
 import datetime
 
 import pytest
@@ -29,7 +30,9 @@ def om_product(sku: str, *, on_hand: int | None = None, locked: int = 0) -> OmPr
     product, _ = OmProduct.objects.get_or_create(account=om, master_sku=sku)
     if on_hand is not None:
         OmStock.objects.update_or_create(
-            product=product, warehouse=operations.om_warehouse(om), defaults={"on_hand": on_hand, "locked": locked},
+            product=product,
+            warehouse=operations.om_warehouse(om),
+            defaults={"on_hand": on_hand, "locked": locked},
         )
     return product
 
@@ -39,9 +42,20 @@ def om_order(number: str, lines, carrier: str = "UPS", service: str = "UPS Groun
     om, _ = accounts(SLUG)
     now = clock.now()
     order = OmOrder.objects.create(
-        account=om, order_number=number, warehouse=operations.om_warehouse(om), order_date=now, created_date=now,
-        modified_date=now, ship_name="Ada Lovelace", ship_address1="12 Analytical Ave", ship_city="Springfield",
-        ship_state="IL", ship_zip="62701", ship_country="US", shipping_carrier=carrier, requested_shipping_service=service,
+        account=om,
+        order_number=number,
+        warehouse=operations.om_warehouse(om),
+        order_date=now,
+        created_date=now,
+        modified_date=now,
+        ship_name="Ada Lovelace",
+        ship_address1="12 Analytical Ave",
+        ship_city="Springfield",
+        ship_state="IL",
+        ship_zip="62701",
+        ship_country="US",
+        shipping_carrier=carrier,
+        requested_shipping_service=service,
     )
     for sku, quantity in lines:
         OmOrderItem.objects.create(order=order, product=om_product(sku), listing_sku=sku, quantity=quantity)
@@ -67,7 +81,9 @@ def kinds(number: str) -> list[str]:
 
 def test_an_unmapped_ship_method_is_held_collected_and_released_once_mapped(connection):
     factories.ConnectionRulesFactory(connection=connection, reject_unmapped_ship_methods=True)
-    factories.ShipMethodMappingFactory(connection=connection, ship_method="ups /  ups ground", wms_carrier="UPS", wms_mode="Ground")
+    factories.ShipMethodMappingFactory(
+        connection=connection, ship_method="ups /  ups ground", wms_carrier="UPS", wms_mode="Ground"
+    )
     om_order("SO-MAPPED", [("SKU-1", 1)], "UPS", "UPS Ground")
     om_order("SO-UNMAPPED", [("SKU-2", 2)], "FEDEX", "FedEx Home Delivery")
 
@@ -107,7 +123,9 @@ def test_a_held_order_no_longer_in_the_download_window_is_released_by_the_rechec
     ShipMethodMapping.objects.filter(key="DHL / EXPRESS").update(wms_carrier="DHL", wms_mode="Express Worldwide")
     # Outside the overlap window now: only the held-order recheck can release it.
     om, _ = accounts(SLUG)
-    OmOrder.objects.filter(account=om, order_number="SO-LATER").update(modified_date=clock.now() - datetime.timedelta(days=2))
+    OmOrder.objects.filter(account=om, order_number="SO-LATER").update(
+        modified_date=clock.now() - datetime.timedelta(days=2)
+    )
     run = order_download.run(connection)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.fetched == 0
@@ -121,7 +139,9 @@ def test_without_reject_an_unmapped_method_is_sent_as_is_and_collected(connectio
     run = order_download.run(connection)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert at_wms("SO-ASIS").routing_info == {"carrier": "USPS", "mode": "USPS Priority Mail"}
-    assert ShipMethodMapping.objects.filter(connection=connection, key="USPS / USPS PRIORITY MAIL", wms_carrier="").exists()
+    assert ShipMethodMapping.objects.filter(
+        connection=connection, key="USPS / USPS PRIORITY MAIL", wms_carrier=""
+    ).exists()
 
 
 def test_an_alias_sends_the_wms_sku_and_writes_stock_back_to_the_order_manager_skus(connection):
@@ -134,7 +154,10 @@ def test_an_alias_sends_the_wms_sku_and_writes_stock_back_to_the_order_manager_s
     run = order_download.run(connection)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert wms_items("SO-ALIAS") == [("SKU-1", 2), ("SKU-2", 1)]
-    assert record("SO-ALIAS").lines == [{"sku": "RED-SHIRT", "quantity": 2, "wms_sku": "SKU-1"}, {"sku": "SKU-2", "quantity": 1}]
+    assert record("SO-ALIAS").lines == [
+        {"sku": "RED-SHIRT", "quantity": 2, "wms_sku": "SKU-1"},
+        {"sku": "SKU-2", "quantity": 1},
+    ]
 
     _, wms = accounts(SLUG)
     WmsStock.objects.filter(account=wms, item__sku="SKU-1").update(available=10)
@@ -204,8 +227,9 @@ def test_item_filter_drops_a_line_skips_an_empty_order_and_at_order_level_skips_
 
 
 def test_inventory_buffer_minimum_pending_orders_and_filter(connection):
-    factories.ConnectionRulesFactory(connection=connection, inventory_buffer=2, inventory_minimum=5,
-                                     item_filter_mode=FilterMode.BLOCK)
+    factories.ConnectionRulesFactory(
+        connection=connection, inventory_buffer=2, inventory_minimum=5, item_filter_mode=FilterMode.BLOCK
+    )
     factories.ItemFilterFactory(connection=connection, sku="SKU-5")
     _, wms = accounts(SLUG)
     for sku, available in (("SKU-1", 20), ("SKU-2", 4), ("SKU-4", 12), ("SKU-5", 30)):
@@ -214,10 +238,17 @@ def test_inventory_buffer_minimum_pending_orders_and_filter(connection):
     before = status(SLUG)["order_manager"]["stock"]
     pending = dict(connection=connection)
     factories.OrderRecordFactory(**pending, status=Status.NEW, lines=[{"sku": "SKU-4", "quantity": 3}])
-    factories.OrderRecordFactory(**pending, status=Status.ERROR, lines=[{"sku": "SKU-4", "quantity": 1},
-                                                                        {"sku": "SKU-1", "quantity": 9, "filtered": True}])
-    factories.OrderRecordFactory(**pending, status=Status.ERROR, cancel_requested=True, lines=[{"sku": "SKU-4", "quantity": 5}])
-    factories.OrderRecordFactory(**pending, status=Status.AT_WMS, wms_order_id=1, lines=[{"sku": "SKU-4", "quantity": 7}])
+    factories.OrderRecordFactory(
+        **pending,
+        status=Status.ERROR,
+        lines=[{"sku": "SKU-4", "quantity": 1}, {"sku": "SKU-1", "quantity": 9, "filtered": True}],
+    )
+    factories.OrderRecordFactory(
+        **pending, status=Status.ERROR, cancel_requested=True, lines=[{"sku": "SKU-4", "quantity": 5}]
+    )
+    factories.OrderRecordFactory(
+        **pending, status=Status.AT_WMS, wms_order_id=1, lines=[{"sku": "SKU-4", "quantity": 7}]
+    )
     factories.OrderRecordFactory(**pending, status=Status.CANCELLED, lines=[{"sku": "SKU-4", "quantity": 11}])
 
     run = inventory_sync.run(connection)
@@ -243,7 +274,11 @@ def test_the_connections_carrier_mapping_overrides_the_defaults_for_tracking(con
     assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED
     _, wms = accounts(SLUG)
     operations.ship(wms, seed=3)
-    for number, carrier, scac in (("SO-BOB", "Bob's Freight", "BOBF"), ("SO-FDX", "FedEx", "FDEG"), ("SO-DEFAULT", "UPS", "UPGN")):
+    for number, carrier, scac in (
+        ("SO-BOB", "Bob's Freight", "BOBF"),
+        ("SO-FDX", "FedEx", "FDEG"),
+        ("SO-DEFAULT", "UPS", "UPGN"),
+    ):
         order = at_wms(number)
         order.routing_info = {**order.routing_info, "carrier": carrier, "scacCode": scac}
         order.save(update_fields=["routing_info"])

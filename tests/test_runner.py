@@ -3,6 +3,7 @@
 The job bodies are the real ones; the outside world is a fake Order Manager client handed to the
 RunContext through `tenants.clients.order_manager` (no socket needed to test the bookkeeping).
 """
+
 import datetime
 import time
 
@@ -110,10 +111,14 @@ def test_a_claimed_lease_is_used_and_released(connection, fake_om):
 @pytest.mark.parametrize(
     "error, expected",
     [
-        (ServerError("Order Manager answered 503 Service Unavailable", status=503, body_excerpt="upstream down"),
-         "Order Manager answered 503 Service Unavailable — temporary; the next run retries. (answer: upstream down)"),
-        (AuthenticationError("Order Manager refused the username and password", status=401),
-         "Order Manager refused the username and password — fix the credentials on the connection"),
+        (
+            ServerError("Order Manager answered 503 Service Unavailable", status=503, body_excerpt="upstream down"),
+            "Order Manager answered 503 Service Unavailable — temporary; the next run retries. (answer: upstream down)",
+        ),
+        (
+            AuthenticationError("Order Manager refused the username and password", status=401),
+            "Order Manager refused the username and password — fix the credentials on the connection",
+        ),
     ],
 )
 def test_connector_errors_fail_the_run_with_a_plain_reason(connection, fake_om, error, expected):
@@ -175,7 +180,9 @@ def _blocked_cases():
         "disabled": (dict(order_download_enabled=False), JOB, "Order Download is turned off for this connection."),
         "inactive tenant": (dict(warehouse__tenant__active=False), JOB, "is inactive."),
         "no warehouse name": (
-            dict(warehouse_name="  "), Job.INVENTORY_SYNC, "Inventory Sync needs the Order Manager warehouse name"
+            dict(warehouse_name="  "),
+            Job.INVENTORY_SYNC,
+            "Inventory Sync needs the Order Manager warehouse name",
         ),
     }
 

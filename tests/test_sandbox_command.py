@@ -1,16 +1,16 @@
 """`manage.py sandbox ...` end to end: onboard a tenant, seed, drive the APIs, ship, cancel, faults, status."""
+
 import base64
 import io
 import json
 
 import pytest
-
-from tests.sandbox_helpers import om_install_token
 from django.core.management import CommandError, call_command
 
 from connectors.sandbox import faults
 from connectors.sandbox.models import FaultConfig, OmAccount, OmOrder, WmsAccount
 from tenants.models import OrderManagerConnection, Tenant
+from tests.sandbox_helpers import om_install_token
 
 
 @pytest.fixture(autouse=True)
@@ -53,14 +53,18 @@ def test_tenant_onboards_connections_against_the_sandbox(acme, client):
 
     # The printed credentials work against the sandbox: the token as a Bearer, the username and
     # password on the install page.
-    om_call = client.get("/sandbox/order-manager/v1/warehouses",
-                         HTTP_AUTHORIZATION=f"Bearer {acme['order_manager']['access_token']}")
+    om_call = client.get(
+        "/sandbox/order-manager/v1/warehouses", HTTP_AUTHORIZATION=f"Bearer {acme['order_manager']['access_token']}"
+    )
     assert om_call.status_code == 200
     assert om_install_token(client, "acme@sandbox", acme["order_manager"]["password"]).status_code == 200
     basic = base64.b64encode(f"{warehouse.client_id}:{warehouse.client_secret}".encode()).decode()
-    wms_token = client.post("/sandbox/warehouse-manager/AuthServer/api/Token",
-                            json.dumps({"grant_type": "client_credentials", "user_login": warehouse.user_login}),
-                            content_type="application/json", HTTP_AUTHORIZATION=f"Basic {basic}")
+    wms_token = client.post(
+        "/sandbox/warehouse-manager/AuthServer/api/Token",
+        json.dumps({"grant_type": "client_credentials", "user_login": warehouse.user_login}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    )
     assert wms_token.status_code == 200
 
 
@@ -87,14 +91,25 @@ def _send_to_wms(client, acme, numbers):
     """What the hub's Order Download does at the WMS, through the sandbox API."""
     wms = acme["warehouse_manager"]
     basic = base64.b64encode(f"{wms['client_id']}:{wms['client_secret']}".encode()).decode()
-    token = client.post("/sandbox/warehouse-manager/AuthServer/api/Token",
-                        json.dumps({"grant_type": "client_credentials", "user_login": wms["user_login"]}),
-                        content_type="application/json", HTTP_AUTHORIZATION=f"Basic {basic}").json()["access_token"]
+    token = client.post(
+        "/sandbox/warehouse-manager/AuthServer/api/Token",
+        json.dumps({"grant_type": "client_credentials", "user_login": wms["user_login"]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
+    ).json()["access_token"]
     for number in numbers:
-        body = {"customerIdentifier": {"id": wms["customer_id"]}, "facilityIdentifier": {"id": wms["facility_id"]},
-                "referenceNum": number, "orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 1}]}
-        response = client.post("/sandbox/warehouse-manager/orders", json.dumps(body), content_type="application/json",
-                               HTTP_AUTHORIZATION=f"Bearer {token}")
+        body = {
+            "customerIdentifier": {"id": wms["customer_id"]},
+            "facilityIdentifier": {"id": wms["facility_id"]},
+            "referenceNum": number,
+            "orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 1}],
+        }
+        response = client.post(
+            "/sandbox/warehouse-manager/orders",
+            json.dumps(body),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
         assert response.status_code == 201
 
 
@@ -125,18 +140,28 @@ def test_seed_ship_cancel_status_end_to_end(acme, client):
     assert status["warehouse_manager"]["orders_per_reference_num"] == {"SO-000001": 1, "SO-000002": 1, "SO-000003": 1}
     assert status["warehouse_manager"]["duplicate_reference_nums"] == {}
     assert status["order_manager"]["shipments"] == {
-        "count": 0, "duplicates": 0, "orders_with_several_shipments": 0, "recorded": []}
+        "count": 0,
+        "duplicates": 0,
+        "orders_with_several_shipments": 0,
+        "recorded": [],
+    }
     assert "Order Manager (acme@sandbox): 6 orders" in run("status", "--tenant", "acme")
 
 
 def test_status_counts_duplicate_shipments(acme, client):
     run("seed", "--tenant", "acme", "--orders", "2", "--skus", "3")
     token = {"access_token": acme["order_manager"]["access_token"]}
-    orders = client.get("/sandbox/order-manager/v1.1/orders", HTTP_AUTHORIZATION=f"Bearer {token['access_token']}").json()
+    orders = client.get(
+        "/sandbox/order-manager/v1.1/orders", HTTP_AUTHORIZATION=f"Bearer {token['access_token']}"
+    ).json()
     shipment = {"orderId": orders[0]["orderId"], "trackingNumber": "1Z999", "shipMethod": {"shippingCarrier": "UPS"}}
     for _ in range(2):
-        client.put("/sandbox/order-manager/v1.1/shipment/external", json.dumps({"shipments": [shipment]}),
-                   content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+        client.put(
+            "/sandbox/order-manager/v1.1/shipment/external",
+            json.dumps({"shipments": [shipment]}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token['access_token']}",
+        )
     shipments = run_json("status", "--tenant", "acme", "--json")["order_manager"]["shipments"]
     assert shipments["count"] == 2 and shipments["duplicates"] == 1
     assert [s["trackingNumber"] for s in shipments["recorded"]] == ["1Z999", "1Z999"]
@@ -150,8 +175,12 @@ def test_seed_is_repeatable(db):
     assert one["order_manager"]["stock"] == two["order_manager"]["stock"]
     assert one["warehouse_manager"]["stock_available"] == two["warehouse_manager"]["stock_available"]
     lines = [
-        [(i.listing_sku, i.quantity, i.unit_price) for i in OmOrder.objects.get(account__username=f"{slug}@sandbox",
-                                                                                 order_number="SO-000002").items.order_by("pk")]
+        [
+            (i.listing_sku, i.quantity, i.unit_price)
+            for i in OmOrder.objects.get(account__username=f"{slug}@sandbox", order_number="SO-000002").items.order_by(
+                "pk"
+            )
+        ]
         for slug in ("one", "two")
     ]
     assert lines[0] == lines[1]

@@ -1,13 +1,13 @@
 """Fault injection: each fault at rate 1.0 and 0, on both sides; the quota bucket; repeatable seeds."""
+
 import base64
 import json
 import time
 
 import pytest
 
-from tests.sandbox_helpers import om_install_token
-
 from connectors.sandbox import faults, operations
+from tests.sandbox_helpers import om_install_token
 
 OM = "/sandbox/order-manager"
 WMS = "/sandbox/warehouse-manager"
@@ -34,8 +34,10 @@ def _om_token(client):
 
 def _wms_token(client):
     return client.post(
-        f"{WMS}/AuthServer/api/Token", json.dumps({"grant_type": "client_credentials", "user_login": "acme"}),
-        content_type="application/json", HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"acme-wms:secret").decode(),
+        f"{WMS}/AuthServer/api/Token",
+        json.dumps({"grant_type": "client_credentials", "user_login": "acme"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(b"acme-wms:secret").decode(),
     )
 
 

@@ -1,5 +1,6 @@
 """The sandbox Order Manager API: auth, every endpoint's wire shape against the vendor spec, paging,
 prefix search, ERR053/ERR097, sendtofulfillment and external shipments."""
+
 import json
 
 import pytest
@@ -45,12 +46,17 @@ def api(client, om):
             return client.get(f"{BASE}{path}", params or {}, HTTP_AUTHORIZATION=f"Bearer {token}")
 
         def post(self, path, body=None, query=""):
-            return client.post(f"{BASE}{path}{query}", json.dumps(body) if body is not None else "",
-                               content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
+            return client.post(
+                f"{BASE}{path}{query}",
+                json.dumps(body) if body is not None else "",
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Bearer {token}",
+            )
 
         def put(self, path, body):
-            return client.put(f"{BASE}{path}", json.dumps(body), content_type="application/json",
-                              HTTP_AUTHORIZATION=f"Bearer {token}")
+            return client.put(
+                f"{BASE}{path}", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+            )
 
     return Api()
 
@@ -80,8 +86,9 @@ def _code(client):
     return parse_qs(urlsplit(approved["Location"]).query)
 
 
-def _exchange(client, code, *, secret=TEST_APP_SECRET, redirect_uri=TEST_REDIRECT, grant_type="authorization_code",
-              in_query=False):
+def _exchange(
+    client, code, *, secret=TEST_APP_SECRET, redirect_uri=TEST_REDIRECT, grant_type="authorization_code", in_query=False
+):
     params = {"grant_type": grant_type, "code": code, "redirect_uri": redirect_uri}
     if in_query:  # skubanaAccess sends the parameters in the query string
         from urllib.parse import urlencode
@@ -94,7 +101,9 @@ def test_the_redirect_carries_code_cid_and_state(client, om):
     from urllib.parse import parse_qs, urlencode, urlsplit
 
     operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
-    query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code", "state": "xyz"})
+    query = urlencode(
+        {"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code", "state": "xyz"}
+    )
     approved = client.post(f"{BASE}/oauth/authorize?{query}", {"username": "acme@sandbox", "password": "s3cret-pass"})
     assert approved.status_code == 302 and approved["Location"].startswith(TEST_REDIRECT + "?")
     got = parse_qs(urlsplit(approved["Location"]).query)
@@ -119,7 +128,10 @@ def test_an_expired_code_is_invalid_grant(client, om):
 
 def test_a_wrong_app_secret_is_401_bad_credentials(client, om):
     answer = _exchange(client, _code(client)["code"][0], secret="wrong")
-    assert answer.status_code == 401 and answer.json() == {"error": "invalid_client", "error_description": "Bad credentials"}
+    assert answer.status_code == 401 and answer.json() == {
+        "error": "invalid_client",
+        "error_description": "Bad credentials",
+    }
 
 
 def test_a_different_redirect_uri_is_refused(client, om):
@@ -131,7 +143,9 @@ def test_an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(client, 
     from urllib.parse import urlencode
 
     operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
-    query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": "https://evil.example.com/cb", "response_type": "code"})
+    query = urlencode(
+        {"client_id": TEST_APP_KEY, "redirect_uri": "https://evil.example.com/cb", "response_type": "code"}
+    )
     page = client.post(f"{BASE}/oauth/authorize?{query}", {"username": "acme@sandbox", "password": "s3cret-pass"})
     assert page.status_code == 400 and b"redirect_uri" in page.content
 
@@ -139,15 +153,18 @@ def test_an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(client, 
 @pytest.mark.parametrize("grant_type", ["password", "client_credentials", "refresh_token", ""])
 def test_other_grant_types_are_refused(client, om, grant_type):
     operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
-    response = client.post(f"{BASE}/oauth/token", {"grant_type": grant_type, "username": "acme@sandbox",
-                                                   "password": "s3cret-pass"},
-                           HTTP_AUTHORIZATION=basic(TEST_APP_KEY, TEST_APP_SECRET))
+    response = client.post(
+        f"{BASE}/oauth/token",
+        {"grant_type": grant_type, "username": "acme@sandbox", "password": "s3cret-pass"},
+        HTTP_AUTHORIZATION=basic(TEST_APP_KEY, TEST_APP_SECRET),
+    )
     assert response.status_code == 400 and response.json()["error"] == "unsupported_grant_type"
 
 
 def test_the_token_endpoint_needs_basic_app_credentials(client, om):
-    response = client.post(f"{BASE}/oauth/token", {"grant_type": "password", "username": "acme@sandbox",
-                                                   "password": "s3cret-pass"})
+    response = client.post(
+        f"{BASE}/oauth/token", {"grant_type": "password", "username": "acme@sandbox", "password": "s3cret-pass"}
+    )
     assert response.status_code == 401 and response.json()["error"] == "unauthorized"
 
 
@@ -188,7 +205,12 @@ def test_warehouses_match_the_spec(api, om):
     assert response.status_code == 200
     assert_matches_spec("GET", "/v1/warehouses", response)
     [warehouse] = response.json()
-    assert warehouse == {**warehouse, "warehouseId": om["warehouse_id"], "name": "Main 3PL", "type": "THIRD_PARTY_LOGISTICS"}
+    assert warehouse == {
+        **warehouse,
+        "warehouseId": om["warehouse_id"],
+        "name": "Main 3PL",
+        "type": "THIRD_PARTY_LOGISTICS",
+    }
 
 
 def test_orders_match_the_spec_and_carry_the_fields_the_hub_uses(api, om):
@@ -199,9 +221,25 @@ def test_orders_match_the_spec_and_carry_the_fields_the_hub_uses(api, om):
     orders = response.json()
     assert len(orders) == 5
     order = orders[0]
-    for key in ("orderId", "orderNumber", "orderStatus", "modifiedDate", "createdDate", "orderDate", "salesChannel",
-                "fulfillmentSource", "shipName", "shipAddress1", "shipCity", "shipState", "shipZipCode", "shipCountry",
-                "shipMethod", "requestedShippingService", "orderItems"):
+    for key in (
+        "orderId",
+        "orderNumber",
+        "orderStatus",
+        "modifiedDate",
+        "createdDate",
+        "orderDate",
+        "salesChannel",
+        "fulfillmentSource",
+        "shipName",
+        "shipAddress1",
+        "shipCity",
+        "shipState",
+        "shipZipCode",
+        "shipCountry",
+        "shipMethod",
+        "requestedShippingService",
+        "orderItems",
+    ):
         assert key in order, key
     assert order["modifiedDate"].endswith("Z")
     assert order["fulfillmentSource"]["warehouseId"] == om["warehouse_id"]
@@ -233,7 +271,9 @@ def test_modified_date_window(api, om):
     order = OmOrder.objects.filter(account=om["account"]).order_by("pk").first()
     order.modified_date = order.modified_date.replace(year=2020)
     order.save()
-    old = api.get("/v1.1/orders", {"modifiedDateFrom": "2019-12-31T00:00:00Z", "modifiedDateTo": "2021-01-01T00:00:00Z"}).json()
+    old = api.get(
+        "/v1.1/orders", {"modifiedDateFrom": "2019-12-31T00:00:00Z", "modifiedDateTo": "2021-01-01T00:00:00Z"}
+    ).json()
     assert [o["orderId"] for o in old] == [order.pk]
     recent = api.get("/v1.1/orders", {"modifiedDateFrom": "2021-01-01T00:00:00Z"}).json()
     assert len(recent) == 11
@@ -241,8 +281,14 @@ def test_modified_date_window(api, om):
 
 @pytest.mark.parametrize(
     "params",
-    [{"status": "NOT_A_STATUS"}, {"page": "0"}, {"limit": "abc"}, {"limit": "5000"}, {"modifiedDateFrom": "yesterday"},
-     {"warehouseId": "x"}],
+    [
+        {"status": "NOT_A_STATUS"},
+        {"page": "0"},
+        {"limit": "abc"},
+        {"limit": "5000"},
+        {"modifiedDateFrom": "yesterday"},
+        {"warehouseId": "x"},
+    ],
 )
 def test_bad_parameters_are_422(api, om, params):
     assert api.get("/v1.1/orders", params).status_code == 422
@@ -319,7 +365,10 @@ def test_inventory_adjust_sets_absolute_on_hand_and_reports_err097_and_err053(ap
     assert_matches_spec("POST", "/v1.1/inventory/adjust", response)
     errors = {e["index"]: e["errorCode"] for e in response.json()["errors"]}
     assert errors == {2: "ERR097", 3: "ERR053"}
-    stock = {s.product.master_sku: s for s in OmStock.objects.filter(product__account=om["account"]).select_related("product")}
+    stock = {
+        s.product.master_sku: s
+        for s in OmStock.objects.filter(product__account=om["account"]).select_related("product")
+    }
     assert stock["SKU-1"].on_hand == 77
     assert (stock["SKU-2"].on_hand, stock["SKU-2"].locked) == (30, 4)
     assert "SKU-3" not in stock  # never created by an adjust
@@ -337,8 +386,12 @@ def test_send_to_fulfillment_moves_orders_and_bumps_modified_date(api, om):
     query = f"?orderId={orders[0].pk}&orderId={orders[1].pk}&orderId=999999"
     response = api.post("/v1/orders/sendtofulfillment", query=query)
     assert response.status_code == 200
-    assert_matches_spec("POST", "/v1/orders/sendtofulfillment", response,
-                        params={"orderId": [str(orders[0].pk), str(orders[1].pk), "999999"]})
+    assert_matches_spec(
+        "POST",
+        "/v1/orders/sendtofulfillment",
+        response,
+        params={"orderId": [str(orders[0].pk), str(orders[1].pk), "999999"]},
+    )
     body = response.json()
     assert [e["identifier"] for e in body["errors"]] == [{"orderId": 999999}]
     assert body["orderBatch"]["processedCount"] == 2 and body["ordersRemaining"] is False
@@ -355,8 +408,12 @@ def test_external_shipment_records_ships_and_fails_unknown_orders(api, om):
         "notifyCustomer": False,
         "updateChannel": True,
         "shipments": [
-            {"orderId": order.pk, "trackingNumber": "1ZTRACK1", "shipMethod": {"shippingCarrier": "UPS"},
-             "shipDate": "2024-05-01T10:00:00Z"},
+            {
+                "orderId": order.pk,
+                "trackingNumber": "1ZTRACK1",
+                "shipMethod": {"shippingCarrier": "UPS"},
+                "shipDate": "2024-05-01T10:00:00Z",
+            },
             {"orderId": 987654321, "trackingNumber": "1ZTRACK2", "shipMethod": {"shippingCarrier": "UPS"}},
             {"orderId": order.pk, "trackingNumber": "1ZTRACK1", "shipMethod": {"shippingCarrier": "UPS"}},
         ],
@@ -378,11 +435,17 @@ def test_external_shipment_records_ships_and_fails_unknown_orders(api, om):
 def test_external_shipment_by_order_number_and_cancelled_orders(api, om):
     first, second = OmOrder.objects.filter(account=om["account"]).order_by("pk")[:2]
     operations.cancel(om["account"], 1)  # cancels the oldest candidate: `first`
-    body = {"shipments": [
-        {"orderNumber": second.order_number, "salesChannelId": second.sales_channel_id, "trackingNumber": "T-2",
-         "shipMethod": {"shippingCarrier": "FEDEX"}},
-        {"orderId": first.pk, "trackingNumber": "T-1", "shipMethod": {"shippingCarrier": "FEDEX"}},
-    ]}
+    body = {
+        "shipments": [
+            {
+                "orderNumber": second.order_number,
+                "salesChannelId": second.sales_channel_id,
+                "trackingNumber": "T-2",
+                "shipMethod": {"shippingCarrier": "FEDEX"},
+            },
+            {"orderId": first.pk, "trackingNumber": "T-1", "shipMethod": {"shippingCarrier": "FEDEX"}},
+        ]
+    }
     answers = api.put("/v1.1/shipment/external", body).json()
     assert [a["status"] for a in answers] == ["SHIPPED", "FAILED"]
     assert "CANCELLED" in answers[1]["processingMessage"]
@@ -390,8 +453,10 @@ def test_external_shipment_by_order_number_and_cancelled_orders(api, om):
 
 @pytest.mark.parametrize(
     "shipment",
-    [{"orderId": 1, "shipMethod": {"shippingCarrier": "UPS"}},  # no tracking number
-     {"orderId": 1, "trackingNumber": "T", "shipMethod": {"shippingCarrier": "FedEx"}}],  # not the enum spelling
+    [
+        {"orderId": 1, "shipMethod": {"shippingCarrier": "UPS"}},  # no tracking number
+        {"orderId": 1, "trackingNumber": "T", "shipMethod": {"shippingCarrier": "FedEx"}},
+    ],  # not the enum spelling
 )
 def test_external_shipment_refuses_invalid_bodies(api, om, shipment):
     assert api.put("/v1.1/shipment/external", {"shipments": [shipment]}).status_code == 400
@@ -406,12 +471,15 @@ def test_cancelled_orders_carry_a_cancel_reason(api, om):
     assert [o["orderId"] for o in listed.json()] == [cancelled["orderId"]]
 
 
-@pytest.mark.parametrize("path, params, unknown", [
-    ("/v1.1/orders", {"warehouseID": "1"}, "warehouseID"),  # a misspelling the real service would ignore
-    ("/v1.1/orders", {"status": "AWAITING_3PL_EXPORT", "pageSize": "50"}, "pageSize"),
-    ("/v1/productstocks/total", {"masterSku": "SKU-1"}, "masterSku"),
-    ("/v1/warehouses", {"name": "Main"}, "name"),
-])
+@pytest.mark.parametrize(
+    "path, params, unknown",
+    [
+        ("/v1.1/orders", {"warehouseID": "1"}, "warehouseID"),  # a misspelling the real service would ignore
+        ("/v1.1/orders", {"status": "AWAITING_3PL_EXPORT", "pageSize": "50"}, "pageSize"),
+        ("/v1/productstocks/total", {"masterSku": "SKU-1"}, "masterSku"),
+        ("/v1/warehouses", {"name": "Main"}, "name"),
+    ],
+)
 def test_query_parameters_the_spec_does_not_declare_are_refused(api, path, params, unknown):
     answer = api.get(path, params)
     assert answer.status_code == 422

@@ -1,5 +1,6 @@
 """The sandbox 3PL Warehouse Manager API: token, create with duplicate referenceNum and unknown SKU,
 HAL listing with RQL and paging, ETag/If-Match canceler, stock summaries, facility-local times."""
+
 import base64
 import datetime
 import json
@@ -56,8 +57,13 @@ def api(client, wms):
             return client.get(f"{BASE}{path}", params or {}, **auth, **headers)
 
         def post(self, path, body=None, **headers):
-            return client.post(f"{BASE}{path}", json.dumps(body) if body is not None else "",
-                               content_type="application/json", **auth, **headers)
+            return client.post(
+                f"{BASE}{path}",
+                json.dumps(body) if body is not None else "",
+                content_type="application/json",
+                **auth,
+                **headers,
+            )
 
     return Api()
 
@@ -68,8 +74,14 @@ def order_body(reference, skus=("SKU-1",), **extra):
         "facilityIdentifier": {"id": 3},
         "referenceNum": reference,
         "routingInfo": {"carrier": "UPS", "mode": "Ground"},
-        "shipTo": {"name": "Ada Lovelace", "address1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701",
-                   "country": "US"},
+        "shipTo": {
+            "name": "Ada Lovelace",
+            "address1": "1 Main St",
+            "city": "Springfield",
+            "state": "IL",
+            "zip": "62701",
+            "country": "US",
+        },
         "orderItems": [{"itemIdentifier": {"sku": sku}, "qty": 2} for sku in skus],
         **extra,
     }
@@ -101,8 +113,15 @@ def test_account_keyed_by_one_login_form_refuses_the_other(client, wms):
     assert "user_login_id" in refused.json()["error_description"]
     both = _token(client, body={"grant_type": "client_credentials", "user_login": "acme", "user_login_id": "1"})
     assert both.status_code == 400
-    operations.ensure_wms_account("acme-wms", "wms-secret", customer_id=7, facility_id=3, user_login="42",
-                                  login_kind="user_login_id", facility_time_zone=ZONE)
+    operations.ensure_wms_account(
+        "acme-wms",
+        "wms-secret",
+        customer_id=7,
+        facility_id=3,
+        user_login="42",
+        login_kind="user_login_id",
+        facility_time_zone=ZONE,
+    )
     assert _token(client, body={"grant_type": "client_credentials", "user_login_id": "42"}).status_code == 200
     assert _token(client, body={"grant_type": "client_credentials", "user_login_id": 42}).status_code == 200
     assert _token(client, body={"grant_type": "client_credentials", "user_login": "42"}).status_code == 400
@@ -112,7 +131,7 @@ def test_account_keyed_by_one_login_form_refuses_the_other(client, wms):
 def test_calls_need_a_valid_unexpired_token(client, api, wms):
     assert client.get(f"{BASE}/orders").status_code == 401
     assert client.get(f"{BASE}/orders", HTTP_AUTHORIZATION="Bearer nope").status_code == 401
-    wms.tokens.update(expires_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc))
+    wms.tokens.update(expires_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
     assert api.get("/orders").status_code == 401
 
 
@@ -148,7 +167,9 @@ def test_duplicate_reference_num_is_a_dotnet_style_400(api, wms):
 
 def test_a_cancelled_order_no_longer_blocks_its_reference_num(api, wms):
     created = api.post("/orders", order_body("SO-2"))
-    api.post(f"/orders/{created.json()['readOnly']['orderId']}/canceler", {"reason": "x"}, HTTP_IF_MATCH=created["ETag"])
+    api.post(
+        f"/orders/{created.json()['readOnly']['orderId']}/canceler", {"reason": "x"}, HTTP_IF_MATCH=created["ETag"]
+    )
     assert api.post("/orders", order_body("SO-2")).status_code == 201
 
 
@@ -161,8 +182,13 @@ def test_unknown_sku_is_refused_with_a_clear_message(api, wms):
 
 @pytest.mark.parametrize(
     "change",
-    [{"referenceNum": ""}, {"orderItems": []}, {"customerIdentifier": {"id": 99}}, {"facilityIdentifier": {"id": 99}},
-     {"orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 0}]}],
+    [
+        {"referenceNum": ""},
+        {"orderItems": []},
+        {"customerIdentifier": {"id": 99}},
+        {"facilityIdentifier": {"id": 99}},
+        {"orderItems": [{"itemIdentifier": {"sku": "SKU-1"}, "qty": 0}]},
+    ],
 )
 def test_invalid_orders_are_model_validation_errors(api, wms, change):
     response = api.post("/orders", {**order_body("SO-4"), **change})
@@ -192,9 +218,14 @@ def test_list_is_hal_with_paging_and_rql(api, wms):
     assert api.get("/orders", {"pgsiz": "1001"}).status_code == 400
 
 
-@pytest.mark.parametrize("rql, prop", [("nosuchfield==1", "nosuchfield"),
-                                       ("customerIdentifier.id==7", "customerIdentifier.id"),
-                                       ("readOnly.lastModifiedDate=ge=2024-01-01;poNum==1", "poNum")])
+@pytest.mark.parametrize(
+    "rql, prop",
+    [
+        ("nosuchfield==1", "nosuchfield"),
+        ("customerIdentifier.id==7", "customerIdentifier.id"),
+        ("readOnly.lastModifiedDate=ge=2024-01-01;poNum==1", "poNum"),
+    ],
+)
 def test_unsupported_rql_property_is_a_query_parameter_exception(api, wms, rql, prop):
     """Only properties a real client is seen to send are supported; the rest get the real 400 body."""
     answer = api.get("/orders", {"rql": rql})
@@ -207,11 +238,14 @@ def test_unsupported_rql_property_is_a_query_parameter_exception(api, wms, rql, 
     assert api.get("/orders", {"pgsiz": "1001"}).status_code == 400
 
 
-@pytest.mark.parametrize("path, params", [
-    ("/orders", {"pageSize": "10"}),  # the Order Manager name for the page size
-    ("/orders", {"customerId": "5"}),
-    ("/inventory/stocksummaries", {"facilityid": "1"}),
-])
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("/orders", {"pageSize": "10"}),  # the Order Manager name for the page size
+        ("/orders", {"customerId": "5"}),
+        ("/inventory/stocksummaries", {"facilityid": "1"}),
+    ],
+)
 def test_query_parameters_no_client_sends_are_a_query_parameter_exception(api, wms, path, params):
     name = next(iter(params))
     answer = api.get(path, params)
@@ -230,8 +264,10 @@ def test_last_modified_filter_reads_facility_local_time(api, wms):
     assert api.get("/orders", {"rql": f"readOnly.lastModifiedDate=ge={before}"}).json()["totalResults"] == 1
     assert api.get("/orders", {"rql": f"ReadOnly.lastModifiedDate=ge={after}"}).json()["totalResults"] == 0
     # The same instant written in UTC would be hours off if the zone were ignored.
-    utc_text = moment.replace(tzinfo=zoneinfo.ZoneInfo(ZONE)).astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    assert api.get("/orders", {"rql": f"readOnly.lastModifiedDate=ge={utc_text.isoformat()}"}).json()["totalResults"] == 0
+    utc_text = moment.replace(tzinfo=zoneinfo.ZoneInfo(ZONE)).astimezone(datetime.UTC).replace(tzinfo=None)
+    assert (
+        api.get("/orders", {"rql": f"readOnly.lastModifiedDate=ge={utc_text.isoformat()}"}).json()["totalResults"] == 0
+    )
 
 
 def test_packages_and_items_only_with_detail(api, wms):

@@ -1,10 +1,13 @@
 """hub.schedule: interval and inventory due times (DST in America/New_York), initial due, JobState upkeep."""
+
 import datetime
 import zoneinfo
 
 import pytest
 from django.utils import timezone
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from hub import schedule
 from hub.models import Job, JobState
@@ -12,7 +15,7 @@ from tenants.models import OrderManagerConnection, Tenant, Warehouse
 from tests import factories
 
 NY = zoneinfo.ZoneInfo("America/New_York")
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def utc(*args):
@@ -46,6 +49,7 @@ def chain(connection, after, count):
 
 # --- interval jobs --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "job, field, minutes",
     [
@@ -74,6 +78,7 @@ def test_naive_after_is_refused():
 
 # --- nothing due ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("job", list(Job))
 def test_disabled_job_is_never_due(job):
     connection = make_connection(**{schedule.ENABLED_FIELDS[job]: False})
@@ -97,6 +102,7 @@ def test_inventory_without_warehouse_name_is_never_due_but_orders_are():
 
 # --- inventory: ordinary days -------------------------------------------------------------------
 
+
 def test_inventory_next_slot_same_day_and_next_day():
     connection = inventory(datetime.time(23, 0))
     assert schedule.next_due(connection, Job.INVENTORY_SYNC, local(2027, 6, 1, 9, 0)) == local(2027, 6, 1, 23, 0)
@@ -112,16 +118,22 @@ def test_inventory_uses_the_tenants_time_zone():
 
 def test_slot_times_are_evenly_spaced_and_anchored():
     assert schedule.slot_times(datetime.time(23, 0), 4) == [
-        datetime.time(5, 0), datetime.time(11, 0), datetime.time(17, 0), datetime.time(23, 0)
+        datetime.time(5, 0),
+        datetime.time(11, 0),
+        datetime.time(17, 0),
+        datetime.time(23, 0),
     ]
     assert schedule.slot_times(datetime.time(2, 30), 3) == [
-        datetime.time(2, 30), datetime.time(10, 30), datetime.time(18, 30)
+        datetime.time(2, 30),
+        datetime.time(10, 30),
+        datetime.time(18, 30),
     ]
     assert len(schedule.slot_times(datetime.time(0, 0), 24)) == 24
     assert len(schedule.slot_times(datetime.time(0, 0), 7)) == 7  # 24h/7 rounds to the minute
 
 
 # --- inventory: spring forward, 2027-03-14 (02:00 EST -> 03:00 EDT, at 07:00 UTC) -----------------
+
 
 def test_spring_forward_missing_0230_runs_at_the_end_of_the_gap():
     connection = inventory(datetime.time(2, 30))
@@ -168,6 +180,7 @@ def test_spring_forward_four_times_a_day_from_2300():
 
 # --- inventory: fall back, 2027-11-07 (02:00 EDT -> 01:00 EST, at 06:00 UTC) ----------------------
 
+
 def test_fall_back_ambiguous_0130_runs_once_at_the_first_occurrence():
     connection = inventory(datetime.time(1, 30))
     due = chain(connection, local(2027, 11, 6, 1, 30), 2)
@@ -201,7 +214,12 @@ def test_fall_back_four_times_a_day_from_0130():
 def test_fall_back_four_times_a_day_from_2300():
     connection = inventory(datetime.time(23, 0), per_day=4)
     due = chain(connection, local(2027, 11, 6, 23, 0), 4)
-    assert due == [local(2027, 11, 7, 5, 0), local(2027, 11, 7, 11, 0), local(2027, 11, 7, 17, 0), local(2027, 11, 7, 23, 0)]
+    assert due == [
+        local(2027, 11, 7, 5, 0),
+        local(2027, 11, 7, 11, 0),
+        local(2027, 11, 7, 17, 0),
+        local(2027, 11, 7, 23, 0),
+    ]
     assert due[0] - local(2027, 11, 6, 23, 0) == datetime.timedelta(hours=7)
 
 
@@ -238,6 +256,7 @@ def test_inventory_property_next_slot_is_the_first_after(after, hour, minute, pe
 
 # --- initial due, JobState rows, reschedule -----------------------------------------------------
 
+
 def test_initial_due_interval_now_inventory_next_slot():
     connection = inventory(datetime.time(23, 0))
     now = local(2027, 6, 1, 9, 0)
@@ -271,7 +290,9 @@ def test_ensure_job_states_keeps_existing_rows(connection):
 @pytest.mark.django_db
 def test_reschedule_rules(connection):
     now = timezone.now()
-    run = factories.SyncRunFactory(connection=connection, job=Job.SHIPMENT_CONFIRMATION, started_at=now - datetime.timedelta(minutes=10))
+    run = factories.SyncRunFactory(
+        connection=connection, job=Job.SHIPMENT_CONFIRMATION, started_at=now - datetime.timedelta(minutes=10)
+    )
     lease_expiry = now + datetime.timedelta(minutes=20)
     JobState.objects.filter(connection=connection, job=Job.ORDER_DOWNLOAD).update(
         next_due_at=now - datetime.timedelta(minutes=1), lease_token="held", lease_expires_at=lease_expiry
@@ -280,7 +301,9 @@ def test_reschedule_rules(connection):
     JobState.objects.filter(connection=connection, job=Job.SHIPMENT_CONFIRMATION).update(
         next_due_at=now + datetime.timedelta(minutes=5), last_run=run
     )
-    JobState.objects.filter(connection=connection, job=Job.INVENTORY_SYNC).update(next_due_at=now + datetime.timedelta(days=5))
+    JobState.objects.filter(connection=connection, job=Job.INVENTORY_SYNC).update(
+        next_due_at=now + datetime.timedelta(days=5)
+    )
     OrderManagerConnection.objects.filter(pk=connection.pk).update(shipment_confirmation_interval=60)
     connection.refresh_from_db()
 

@@ -5,6 +5,7 @@ The reproduction runs as the probe did: tenant staff in the admin (django-webtes
 servers on 127.0.0.1, one the tenant's real WMS or Order Manager, one the attacker's. Loopback
 stands in for the attacker's public host, so private addresses (and http://) are allowed here.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,9 +36,14 @@ class HarvestingServer:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                recorded.append({"method": self.command, "path": self.path,
-                                 "authorization": self.headers.get("Authorization", ""),
-                                 "body": self.rfile.read(length).decode("utf-8", "replace") if length else ""})
+                recorded.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "authorization": self.headers.get("Authorization", ""),
+                        "body": self.rfile.read(length).decode("utf-8", "replace") if length else "",
+                    }
+                )
                 payload = b'{"error": "invalid_client"}'
                 self.send_response(401)
                 self.send_header("Content-Type", "application/json")
@@ -45,7 +51,7 @@ class HarvestingServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = _answer  # noqa: N815
+            do_GET = do_POST = do_PUT = _answer
 
             def log_message(self, *args):
                 pass
@@ -87,8 +93,12 @@ def servers(settings):
 def tenant_setup(servers):
     real, _ = servers
     connection = factories.OrderManagerConnectionFactory(
-        base_url=real.url, auth_base_url=real.url, access_token=OM_TOKEN,
-        warehouse__wms_base_url=real.url, warehouse__client_secret=WMS_SECRET, warehouse__tpl_key=TPL_KEY,
+        base_url=real.url,
+        auth_base_url=real.url,
+        access_token=OM_TOKEN,
+        warehouse__wms_base_url=real.url,
+        warehouse__client_secret=WMS_SECRET,
+        warehouse__tpl_key=TPL_KEY,
     )
     staff = factories.tenant_staff(connection.warehouse.tenant, username="tenant-operator")
     return connection, staff
@@ -145,8 +155,11 @@ def test_tenant_staff_cannot_send_the_stored_order_manager_token_to_their_own_ho
 
 
 def destination_entries(obj) -> list[str]:
-    return [entry.get_change_message() for entry in LogEntry.objects.filter(object_id=str(obj.pk)).order_by("pk")
-            if "Changed where stored secrets are sent" in entry.get_change_message()]
+    return [
+        entry.get_change_message()
+        for entry in LogEntry.objects.filter(object_id=str(obj.pk)).order_by("pk")
+        if "Changed where stored secrets are sent" in entry.get_change_message()
+    ]
 
 
 def all_history_text() -> str:
@@ -163,7 +176,11 @@ def test_tenant_staff_who_enter_the_secrets_again_may_move_them_and_it_is_logged
     form["tpl_key"] = "typed-again-tpl"
     assert form.submit("_save", user=staff).status_code == 302
     fresh = Warehouse.objects.get(pk=warehouse.pk)
-    assert (fresh.wms_base_url, fresh.client_secret, fresh.tpl_key) == (attacker.url + "/", "typed-again-secret", "typed-again-tpl")
+    assert (fresh.wms_base_url, fresh.client_secret, fresh.tpl_key) == (
+        attacker.url + "/",
+        "typed-again-secret",
+        "typed-again-tpl",
+    )
     assert destination_entries(warehouse) == [
         f"Changed where stored secrets are sent: WMS base URL from {real.url} to {attacker.url} by tenant-operator "
         "(client secret, TPL key entered again)."
@@ -172,7 +189,9 @@ def test_tenant_staff_who_enter_the_secrets_again_may_move_them_and_it_is_logged
     assert not any(secret in history for secret in (WMS_SECRET, TPL_KEY, "typed-again-secret", "typed-again-tpl"))
 
 
-def test_a_superuser_may_move_a_destination_without_the_secrets_and_it_is_logged(django_app, servers, tenant_setup, superuser):
+def test_a_superuser_may_move_a_destination_without_the_secrets_and_it_is_logged(
+    django_app, servers, tenant_setup, superuser
+):
     real, attacker = servers
     connection, _ = tenant_setup
     form = change_page(django_app, connection.warehouse, superuser).forms["warehouse_form"]
@@ -181,8 +200,10 @@ def test_a_superuser_may_move_a_destination_without_the_secrets_and_it_is_logged
     fresh = Warehouse.objects.get(pk=connection.warehouse.pk)
     assert (fresh.wms_base_url, fresh.client_secret, fresh.tpl_key) == (attacker.url, WMS_SECRET, TPL_KEY)
     [entry] = destination_entries(connection.warehouse)
-    assert entry == (f"Changed where stored secrets are sent: WMS base URL from {real.url} to {attacker.url} by "
-                     f"{superuser.username} (by a superuser, stored client secret, TPL key kept without being entered again).")
+    assert entry == (
+        f"Changed where stored secrets are sent: WMS base URL from {real.url} to {attacker.url} by "
+        f"{superuser.username} (by a superuser, stored client secret, TPL key kept without being entered again)."
+    )
     history_page = django_app.get(reverse("admin:tenants_warehouse_history", args=[fresh.pk]), user=superuser)
     assert f"from {real.url} to {attacker.url}" in history_page.text
     assert WMS_SECRET not in all_history_text() and WMS_SECRET not in history_page.text
@@ -217,9 +238,12 @@ def test_same_origin_needs_no_secret_and_logs_no_destination_change(django_app, 
     assert destination_entries(connection.warehouse) == []
 
 
-@pytest.mark.parametrize("stored, expected_errors", [
-    ({"access_token": OM_TOKEN}, {"access_token": "app access token"}),
-])
+@pytest.mark.parametrize(
+    "stored, expected_errors",
+    [
+        ({"access_token": OM_TOKEN}, {"access_token": "app access token"}),
+    ],
+)
 def test_the_connection_form_asks_for_each_stored_secret_sent_to_the_new_host(stored, expected_errors):
     from tenants.forms import OrderManagerConnectionForm
     from tests.test_url_safety import connection_form_data
@@ -239,21 +263,33 @@ def test_the_connection_form_asks_for_each_stored_secret_sent_to_the_new_host(st
 def test_a_new_row_has_no_stored_secret_to_protect():
     from tenants.forms import OnboardWarehouseForm
 
-    data = {"name": "W", "wms_base_url": "https://wms.other.example", "client_id": "c", "client_secret": "s",
-            "user_login": "", "tpl_key": "", "customer_id": 1, "facility_id": 1, "facility_time_zone": "UTC"}
+    data = {
+        "name": "W",
+        "wms_base_url": "https://wms.other.example",
+        "client_id": "c",
+        "client_secret": "s",
+        "user_login": "",
+        "tpl_key": "",
+        "customer_id": 1,
+        "facility_id": 1,
+        "facility_time_zone": "UTC",
+    }
     form = OnboardWarehouseForm(data=data)
     assert form.is_valid(), form.errors
     assert form.destination_changes == []
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://WMS.example.com", "https://wms.example.com"),
-    ("https://wms.example.com:443/api/", "https://wms.example.com"),
-    ("https://wms.example.com.", "https://wms.example.com"),
-    ("http://wms.example.com", "http://wms.example.com"),
-    ("https://wms.example.com:8443", "https://wms.example.com:8443"),
-    ("https://[2606:4700::1111]:443", "https://[2606:4700::1111]"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://WMS.example.com", "https://wms.example.com"),
+        ("https://wms.example.com:443/api/", "https://wms.example.com"),
+        ("https://wms.example.com.", "https://wms.example.com"),
+        ("http://wms.example.com", "http://wms.example.com"),
+        ("https://wms.example.com:8443", "https://wms.example.com:8443"),
+        ("https://[2606:4700::1111]:443", "https://[2606:4700::1111]"),
+    ],
+)
 def test_origin(url, expected):
     from tenants.secret_destinations import origin
 

@@ -4,6 +4,7 @@ Each case runs in a subprocess with an environment built from scratch, because s
 once at import. Every variable the case depends on is set explicitly, so a developer's `.env`
 (read with overwrite=False) cannot change the outcome.
 """
+
 import json
 import os
 import secrets
@@ -21,7 +22,12 @@ def run(args, **env):
     environment = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "LOG_LEVEL": "ERROR"}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, *args], cwd=BASE_DIR, env=environment, capture_output=True, text=True, timeout=120,
+        [sys.executable, *args],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -32,7 +38,8 @@ def production_env(**overrides):
         "ALLOWED_HOSTS": "hub.example.com",
         "HUB_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DATABASE_URL": "sqlite:////tmp/hub-settings-test.sqlite3",
-        "HUB_OM_APP_KEY": "hub-app", "HUB_OM_APP_SECRET": "hub-app-secret",
+        "HUB_OM_APP_KEY": "hub-app",
+        "HUB_OM_APP_SECRET": "hub-app-secret",
     }
     env.update(overrides)
     return env
@@ -57,7 +64,9 @@ def test_production_without_the_order_manager_app_warns_w002():
 
 
 def test_production_without_encryption_keys_fails_with_e001():
-    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production_env(HUB_ENCRYPTION_KEYS=""))
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **production_env(HUB_ENCRYPTION_KEYS="")
+    )
     assert result.returncode != 0
     assert "tenants.E001" in result.stderr
     assert "HUB_ENCRYPTION_KEYS must be set in production" in result.stderr
@@ -72,11 +81,17 @@ def test_production_with_the_embedded_secret_key_fails():
 
 def test_postgres_database_url_is_parsed_with_persistent_health_checked_connections():
     db = settings_of(
-        DJANGO_DEBUG="false", DATABASE_URL="postgres://hub:p%40ss@db.internal:6543/hubdb", DATABASE_CONN_MAX_AGE="120",
+        DJANGO_DEBUG="false",
+        DATABASE_URL="postgres://hub:p%40ss@db.internal:6543/hubdb",
+        DATABASE_CONN_MAX_AGE="120",
     )
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], int(db["PORT"])) == (
-        "hubdb", "hub", "p@ss", "db.internal", 6543,
+        "hubdb",
+        "hub",
+        "p@ss",
+        "db.internal",
+        6543,
     )
     assert db["CONN_MAX_AGE"] == 120 and db["CONN_HEALTH_CHECKS"] is True
     assert "transaction_mode" not in db.get("OPTIONS", {})
@@ -108,7 +123,9 @@ def test_sqlite_options_take_effect_on_a_real_file(tmp_path):
     )
     result = run(
         ["manage.py", "shell", "--verbosity", "0", "-c", script],
-        DJANGO_DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path / 'hub.sqlite3'}", HUB_ENCRYPTION_KEYS="",
+        DJANGO_DEBUG="true",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+        HUB_ENCRYPTION_KEYS="",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["wal", "locked"]

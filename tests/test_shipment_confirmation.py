@@ -1,4 +1,5 @@
 """Shipment Confirmation against the sandbox over a real socket (pytest-django live_server)."""
+
 import datetime
 
 import pytest
@@ -65,26 +66,29 @@ def test_every_package_is_confirmed_once_with_the_mapped_carrier(connection):
     route("SO-000003", "Bob's Freight", "BOBF")
     add_package("SO-000001", "1ZEXTRA00000000002")
     add_package("SO-000001", "1ZEXTRA00000000003")
-    first_tracking = {n: wms_order(n).packages.order_by("pk").first().tracking_number
-                      for n in ("SO-000001", "SO-000002", "SO-000003")}
+    first_tracking = {
+        n: wms_order(n).packages.order_by("pk").first().tracking_number for n in ("SO-000001", "SO-000002", "SO-000003")
+    }
 
     run = shipment_confirmation.run(connection)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert (run.fetched, run.failed) == (3, 0)
-    assert recorded() == sorted([
-        ("SO-000001", first_tracking["SO-000001"], "UPS"),
-        ("SO-000001", "1ZEXTRA00000000002", "UPS"),
-        ("SO-000001", "1ZEXTRA00000000003", "UPS"),
-        ("SO-000002", first_tracking["SO-000002"], "FEDEX"),
-        ("SO-000003", first_tracking["SO-000003"], "OTHER_CARRIER"),
-    ])
+    assert recorded() == sorted(
+        [
+            ("SO-000001", first_tracking["SO-000001"], "UPS"),
+            ("SO-000001", "1ZEXTRA00000000002", "UPS"),
+            ("SO-000001", "1ZEXTRA00000000003", "UPS"),
+            ("SO-000002", first_tracking["SO-000002"], "FEDEX"),
+            ("SO-000003", first_tracking["SO-000003"], "OTHER_CARRIER"),
+        ]
+    )
     assert shipments()["duplicates"] == 0
     assert len(puts(run)) == 1  # one batch for all five
     for record in OrderRecord.objects.all():
         assert record.status == Status.CONFIRMED
         assert record.confirmed_tracking_numbers == record.tracking_numbers and record.tracking_in_flight == []
         assert record.ship_date is not None
-        assert [k for k in record.events.values_list("kind", flat=True)][-2:] == [Kind.SHIPPED_AT_WMS, Kind.TRACKING_SENT]
+        assert list(record.events.values_list("kind", flat=True))[-2:] == [Kind.SHIPPED_AT_WMS, Kind.TRACKING_SENT]
     assert OrderRecord.objects.get(order_number="SO-000003").carrier == "OTHER_CARRIER"
     assert status(SLUG)["order_manager"]["orders_by_status"] == {"SHIPPED": 3}
 
@@ -227,9 +231,16 @@ def test_a_refused_additional_package_on_a_shipped_order_is_not_retried_forever(
 
     def refuse_late(self, shipments, **kwargs):
         from connectors.order_manager import ShipmentResult
+
         assert [s["trackingNumber"] for s in shipments] == ["FEDEXLATE0002"]
-        return [ShipmentResult(order_id=shipments[0]["orderId"], order_number="SO-000002", status="FAILED",
-                               message="Order is already SHIPPED")]
+        return [
+            ShipmentResult(
+                order_id=shipments[0]["orderId"],
+                order_number="SO-000002",
+                status="FAILED",
+                message="Order is already SHIPPED",
+            )
+        ]
 
     monkeypatch.setattr(OrderManagerClient, "create_external_shipments", refuse_late)
     late = shipment_confirmation.run(connection)

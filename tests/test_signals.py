@@ -1,4 +1,5 @@
 """hub.signals: saving a connection, tenant or warehouse keeps JobState due times in step."""
+
 import datetime
 
 import pytest
@@ -11,7 +12,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-NOON = datetime.datetime(2027, 6, 1, 16, 0, tzinfo=datetime.timezone.utc)  # 12:00 in New York
+NOON = datetime.datetime(2027, 6, 1, 16, 0, tzinfo=datetime.UTC)  # 12:00 in New York
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_new_connection_gets_four_states_due_by_its_schedule():
         Job.ORDER_DOWNLOAD: NOON,
         Job.CANCEL_DOWNLOAD: NOON,
         Job.SHIPMENT_CONFIRMATION: NOON,
-        Job.INVENTORY_SYNC: datetime.datetime(2027, 6, 2, 3, 0, tzinfo=datetime.timezone.utc),  # 23:00 EDT
+        Job.INVENTORY_SYNC: datetime.datetime(2027, 6, 2, 3, 0, tzinfo=datetime.UTC),  # 23:00 EDT
     }
 
 
@@ -78,7 +79,7 @@ def test_tenant_time_zone_change_moves_inventory(at_noon, connection):
     tenant = connection.tenant
     tenant.time_zone = "Europe/Berlin"
     tenant.save()
-    assert due(connection)[Job.INVENTORY_SYNC] == datetime.datetime(2027, 6, 1, 21, 0, tzinfo=datetime.timezone.utc)
+    assert due(connection)[Job.INVENTORY_SYNC] == datetime.datetime(2027, 6, 1, 21, 0, tzinfo=datetime.UTC)
 
 
 def test_moving_a_warehouse_to_another_tenant_follows_its_time_zone(at_noon, connection):
@@ -86,7 +87,7 @@ def test_moving_a_warehouse_to_another_tenant_follows_its_time_zone(at_noon, con
     warehouse.tenant = factories.TenantFactory(time_zone="Asia/Tokyo")
     warehouse.save()
     # 23:00 JST on 2027-06-02 (it is already 01:00 on 2027-06-02 in Tokyo).
-    assert due(connection)[Job.INVENTORY_SYNC] == datetime.datetime(2027, 6, 2, 14, 0, tzinfo=datetime.timezone.utc)
+    assert due(connection)[Job.INVENTORY_SYNC] == datetime.datetime(2027, 6, 2, 14, 0, tzinfo=datetime.UTC)
 
 
 def test_saves_of_unrelated_fields_do_not_touch_states(connection, django_assert_num_queries):
@@ -100,7 +101,9 @@ def test_saves_of_unrelated_fields_do_not_touch_states(connection, django_assert
 
 def test_a_save_keeps_a_running_lease(connection):
     expiry = timezone.now() + datetime.timedelta(minutes=10)
-    JobState.objects.filter(connection=connection, job=Job.ORDER_DOWNLOAD).update(lease_token="t", lease_expires_at=expiry)
+    JobState.objects.filter(connection=connection, job=Job.ORDER_DOWNLOAD).update(
+        lease_token="t", lease_expires_at=expiry
+    )
     connection.save()
     state = JobState.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD)
     assert (state.lease_token, state.lease_expires_at) == ("t", expiry)

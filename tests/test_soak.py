@@ -10,6 +10,7 @@ reference numbers at the WMS, 0 duplicate shipments in Order Manager, 0 lost ord
 order is at the WMS or was cancelled before it was sent), and every order that ever failed has
 an event with the reason. The counts are printed (run with -s to see them).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -37,8 +38,13 @@ SLUG = "soak"
 ORDERS = int(os.environ.get("SOAK_ORDERS", "5000"))
 CANCELS = max(1, ORDERS // 200)
 MAX_ROUNDS = 40
-FAILURE_KINDS = {OrderEvent.Kind.SEND_FAILED, OrderEvent.Kind.WMS_REJECTED, OrderEvent.Kind.TRACKING_REJECTED,
-                 OrderEvent.Kind.GAVE_UP, OrderEvent.Kind.CANCEL_FAILED}
+FAILURE_KINDS = {
+    OrderEvent.Kind.SEND_FAILED,
+    OrderEvent.Kind.WMS_REJECTED,
+    OrderEvent.Kind.TRACKING_REJECTED,
+    OrderEvent.Kind.GAVE_UP,
+    OrderEvent.Kind.CANCEL_FAILED,
+}
 Status = OrderRecord.Status
 
 
@@ -51,12 +57,15 @@ def injected(monkeypatch):
         def wrapper(*args, **kwargs):
             counts[name] += 1
             return real(*args, **kwargs)
+
         return wrapper
 
     monkeypatch.setattr(faults, "rate_limited", counting("429", faults.rate_limited))
     monkeypatch.setattr(faults, "server_error", counting("500", faults.server_error))
     monkeypatch.setattr(faults, "truncate", counting("malformed", faults.truncate))
-    monkeypatch.setattr(faults, "time", types.SimpleNamespace(sleep=counting("timeout", time.sleep), monotonic=time.monotonic))
+    monkeypatch.setattr(
+        faults, "time", types.SimpleNamespace(sleep=counting("timeout", time.sleep), monotonic=time.monotonic)
+    )
 
     def no_sleep(self, response=None):
         counts["http retries"] += 1
@@ -75,8 +84,9 @@ def busy(conn) -> dict:
         "new": records.filter(status=Status.NEW).count(),
         "retry pending": records.filter(status=Status.ERROR, error_permanent=False, given_up=False).count(),
         "shipped, not confirmed": records.filter(status=Status.SHIPPED).count(),
-        "cancel pending": records.filter(cancel_requested=True, cancel_handled=False).exclude(
-            status__in=[Status.CANCELLED, Status.CANCEL_FAILED]).count(),
+        "cancel pending": records.filter(cancel_requested=True, cancel_handled=False)
+        .exclude(status__in=[Status.CANCELLED, Status.CANCEL_FAILED])
+        .count(),
         "at the WMS, not exported": records.filter(status=Status.AT_WMS, om_exported_at__isnull=True).count(),
         # The sandbox WMS ships every open order each round: one still at_wms here means the hub has
         # not read its shipment yet (that read failed this round), so the hub is not quiet.
@@ -125,8 +135,16 @@ def test_soak(live_server, settings, injected, capsys):
     om, wms = accounts(SLUG)
     # Seeds whose draws put malformed answers early, so a short run (SOAK_ORDERS=300) sees them too.
     for side, seed in (({"om_account": om}, 1), ({"wms_account": wms}, 35)):
-        operations.configure_faults(**side, rate_429=0.10, retry_after_seconds=0.001, rate_500=0.05,
-                                    timeout_rate=0.02, timeout_seconds=0.6, malformed_rate=0.01, seed=seed)
+        operations.configure_faults(
+            **side,
+            rate_429=0.10,
+            retry_after_seconds=0.001,
+            rate_500=0.05,
+            timeout_rate=0.02,
+            timeout_seconds=0.6,
+            malformed_rate=0.01,
+            seed=seed,
+        )
     seeded = set(OmOrder.objects.filter(account=om).values_list("order_number", flat=True))
     assert len(seeded) == ORDERS
 
@@ -151,11 +169,18 @@ def test_soak(live_server, settings, injected, capsys):
                 break
             clock.move_to(next_moment(conn, timezone.now()))
         else:
-            stuck = list(OmOrder.objects.filter(account=om, status=OrderStatus.AWAITING_3PL_EXPORT)
-                         .values_list("order_number", flat=True)[:10])
-            states = {r.order_number: (r.status, r.om_exported_at, r.last_error[:100])
-                      for r in OrderRecord.objects.filter(connection=conn, order_number__in=stuck)}
-            pytest.fail(f"not quiet after {MAX_ROUNDS} rounds: {busy(conn)}; still in the pickup status: {states or stuck}")
+            stuck = list(
+                OmOrder.objects.filter(account=om, status=OrderStatus.AWAITING_3PL_EXPORT).values_list(
+                    "order_number", flat=True
+                )[:10]
+            )
+            states = {
+                r.order_number: (r.status, r.om_exported_at, r.last_error[:100])
+                for r in OrderRecord.objects.filter(connection=conn, order_number__in=stuck)
+            }
+            pytest.fail(
+                f"not quiet after {MAX_ROUNDS} rounds: {busy(conn)}; still in the pickup status: {states or stuck}"
+            )
     finally:
         traveller.stop()
         for side in ({"om_account": om}, {"wms_account": wms}):
@@ -175,7 +200,9 @@ def test_soak(live_server, settings, injected, capsys):
     visible = Q(kind__in=FAILURE_KINDS) & ~Q(message="") | Q(message__contains=order_download.UNRECORDED_ATTEMPT)
     invisible = [r.order_number for r in failed_ever if not r.events.filter(visible).exists()]
     crashed_runs = SyncRun.objects.filter(connection=conn, error__startswith="Internal error").count()
-    cut_short = OrderEvent.objects.filter(order__connection=conn, message__contains=order_download.UNRECORDED_ATTEMPT).count()
+    cut_short = OrderEvent.objects.filter(
+        order__connection=conn, message__contains=order_download.UNRECORDED_ATTEMPT
+    ).count()
     order_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.SEND_FAILED).count()
     tracking_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.TRACKING_REJECTED).count()
     by_status = Counter(r.status for r in records.values())
@@ -183,12 +210,18 @@ def test_soak(live_server, settings, injected, capsys):
     with capsys.disabled():
         print(f"\nSOAK: {ORDERS} orders in {round_number} rounds, {time.monotonic() - started:.0f} s")
         print(f"  faults injected: {dict(sorted((k, v) for k, v in injected.items() if k != 'http retries'))}")
-        print(f"  retries: HTTP layer {injected['http retries']}, order sends {order_retries}, tracking {tracking_retries}")
+        print(
+            f"  retries: HTTP layer {injected['http retries']}, order sends {order_retries}, tracking {tracking_retries}"
+        )
         print(f"  runs: {dict(sorted((f'{j} {s}', n) for (j, s), n in runs.items()))}")
-        print(f"  orders: {dict(by_status)}; at the WMS {len(at_wms)}, cancelled in Order Manager {len(cancelled_in_om)}")
+        print(
+            f"  orders: {dict(by_status)}; at the WMS {len(at_wms)}, cancelled in Order Manager {len(cancelled_in_om)}"
+        )
         print(f"  shipments in Order Manager {om_side['shipments']['count']}")
-        print(f"  failed at least once {len(failed_ever)}, without a visible reason {len(invisible)}; "
-              f"runs crashed by the test database (table locked) {crashed_runs}, orders whose attempt they cut short {cut_short}")
+        print(
+            f"  failed at least once {len(failed_ever)}, without a visible reason {len(invisible)}; "
+            f"runs crashed by the test database (table locked) {crashed_runs}, orders whose attempt they cut short {cut_short}"
+        )
         print(f"  duplicates = {duplicates}, lost = {len(lost)}")
 
     assert duplicates == 0, (wms_side["duplicate_reference_nums"], om_side["shipments"]["duplicates"])

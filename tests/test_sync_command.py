@@ -1,4 +1,5 @@
 """`manage.py sync JOB [--tenant SLUG] [--connection ID]`: prints each run's summary, fails loudly."""
+
 import io
 
 import pytest
@@ -25,7 +26,10 @@ def test_orders_for_a_tenant_prints_the_summary(live_server):
     out, _ = sync("orders", "--tenant", "cmd")
     run = SyncRun.objects.get()
     assert (run.connection, run.job, run.trigger, run.status) == (
-        connection, Job.ORDER_DOWNLOAD, SyncRun.Trigger.COMMAND, SyncRun.Status.SUCCEEDED,
+        connection,
+        Job.ORDER_DOWNLOAD,
+        SyncRun.Trigger.COMMAND,
+        SyncRun.Status.SUCCEEDED,
     )
     assert out.strip() == run.summary()
     assert f"Order Download run #{run.pk} for Cmd / Sandbox WMS: succeeded; fetched 3, created 3" in out
@@ -38,7 +42,12 @@ def test_all_runs_the_four_jobs_in_order(live_server):
     connection = sandbox_tenant(live_server, "cmd", orders=2, skus=3)
     out, _ = sync("all", "--connection", str(connection.pk))
     runs = list(SyncRun.objects.order_by("pk"))
-    assert [r.job for r in runs] == [Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD, Job.SHIPMENT_CONFIRMATION, Job.INVENTORY_SYNC]
+    assert [r.job for r in runs] == [
+        Job.ORDER_DOWNLOAD,
+        Job.CANCEL_DOWNLOAD,
+        Job.SHIPMENT_CONFIRMATION,
+        Job.INVENTORY_SYNC,
+    ]
     assert all(r.status == SyncRun.Status.SUCCEEDED for r in runs), [r.error for r in runs]
     assert out.splitlines() == [line for r in runs for line in r.summary().splitlines()]
 
@@ -60,7 +69,9 @@ def test_a_job_already_running_exits_non_zero():
     assert leases.claim(connection, Job.SHIPMENT_CONFIRMATION, "another-worker")
     err = io.StringIO()
     with pytest.raises(CommandError):
-        call_command("sync", "shipments", "--tenant", connection.warehouse.tenant.slug, stderr=err, stdout=io.StringIO())
+        call_command(
+            "sync", "shipments", "--tenant", connection.warehouse.tenant.slug, stderr=err, stdout=io.StringIO()
+        )
     assert "Shipment Confirmation is already running" in err.getvalue()
     assert not SyncRun.objects.exists()
 

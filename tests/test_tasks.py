@@ -1,4 +1,5 @@
 """hub.tasks: the dispatch tick, the run task (at most one run per claim) and the hub.dispatch Schedule."""
+
 import datetime
 import importlib
 import io
@@ -100,7 +101,9 @@ def test_duplicate_delivered_while_the_first_still_runs_does_not_run(connection,
 def test_lease_reclaimed_by_another_token_is_left_alone(connection, runner):
     token = claim(connection)
     expiry = timezone.now() + datetime.timedelta(minutes=5)
-    JobState.objects.filter(connection=connection, job=Job.ORDER_DOWNLOAD).update(lease_token="other", lease_expires_at=expiry)
+    JobState.objects.filter(connection=connection, job=Job.ORDER_DOWNLOAD).update(
+        lease_token="other", lease_expires_at=expiry
+    )
     assert tasks.run_job_task(connection.pk, Job.ORDER_DOWNLOAD, token) is None
     assert runner.calls == []
     assert lease(connection) == ("other", expiry)
@@ -158,10 +161,11 @@ def test_tick_enqueues_through_the_orm_broker_and_each_task_runs_once(runner):
 
 # --- the hub.dispatch Schedule ------------------------------------------------------------------
 
+
 def dispatch_schedules():
-    return list(Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).values(
-        "func", "schedule_type", "minutes", "repeats"
-    ))
+    return list(
+        Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).values("func", "schedule_type", "minutes", "repeats")
+    )
 
 
 EXPECTED = [{"func": "hub.tasks.dispatch_tick", "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1}]
@@ -208,7 +212,9 @@ def test_setup_schedules_twice_leaves_one_schedule():
 
 def test_install_repairs_an_edited_schedule_and_drops_duplicates(migrated_schedules):
     Schedule.objects.filter(name=tasks.DISPATCH_SCHEDULE_NAME).update(minutes=30, repeats=0)
-    Schedule.objects.create(name=tasks.DISPATCH_SCHEDULE_NAME, func="hub.tasks.dispatch_tick", schedule_type=Schedule.HOURLY)
+    Schedule.objects.create(
+        name=tasks.DISPATCH_SCHEDULE_NAME, func="hub.tasks.dispatch_tick", schedule_type=Schedule.HOURLY
+    )
     other = Schedule.objects.create(name="someone else's", func="math.floor", args="1.5")
     tasks.install_dispatch_schedule()
     assert dispatch_schedules() == EXPECTED

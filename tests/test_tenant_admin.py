@@ -1,4 +1,5 @@
 """tenants.admin: one-page onboarding, write-only secrets on change pages, Test connection offered."""
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
@@ -13,19 +14,33 @@ ONBOARD_URL = reverse("admin:tenants_tenant_onboard")
 
 def onboarding_post(**overrides):
     data = {
-        "tenant-name": "Acme Outdoor", "tenant-slug": "acme-outdoor", "tenant-time_zone": "America/Denver",
+        "tenant-name": "Acme Outdoor",
+        "tenant-slug": "acme-outdoor",
+        "tenant-time_zone": "America/Denver",
         "tenant-active": "on",
-        "warehouse-name": "Reno", "warehouse-wms_base_url": "https://wms.example.com",
-        "warehouse-client_id": "acme-client", "warehouse-client_secret": "wms-onboard-secret",
-        "warehouse-user_login": "integration", "warehouse-tpl_key": "", "warehouse-customer_id": "12",
-        "warehouse-facility_id": "3", "warehouse-facility_time_zone": "America/Los_Angeles",
-        "connection-base_url": "https://om.example.com", "connection-auth_base_url": "https://om.example.com",
-        "connection-access_token": "", "connection-warehouse_name": "Reno 3PL",
-        "connection-pickup_status": "AWAITING_3PL_EXPORT", "connection-start_from": "",
-        "connection-order_download_enabled": "on", "connection-cancel_download_enabled": "on",
-        "connection-shipment_confirmation_enabled": "on", "connection-inventory_sync_enabled": "on",
-        "connection-order_download_interval": "5", "connection-cancel_download_interval": "5",
-        "connection-shipment_confirmation_interval": "15", "connection-inventory_time": "23:00",
+        "warehouse-name": "Reno",
+        "warehouse-wms_base_url": "https://wms.example.com",
+        "warehouse-client_id": "acme-client",
+        "warehouse-client_secret": "wms-onboard-secret",
+        "warehouse-user_login": "integration",
+        "warehouse-tpl_key": "",
+        "warehouse-customer_id": "12",
+        "warehouse-facility_id": "3",
+        "warehouse-facility_time_zone": "America/Los_Angeles",
+        "connection-base_url": "https://om.example.com",
+        "connection-auth_base_url": "https://om.example.com",
+        "connection-access_token": "",
+        "connection-warehouse_name": "Reno 3PL",
+        "connection-pickup_status": "AWAITING_3PL_EXPORT",
+        "connection-start_from": "",
+        "connection-order_download_enabled": "on",
+        "connection-cancel_download_enabled": "on",
+        "connection-shipment_confirmation_enabled": "on",
+        "connection-inventory_sync_enabled": "on",
+        "connection-order_download_interval": "5",
+        "connection-cancel_download_interval": "5",
+        "connection-shipment_confirmation_interval": "15",
+        "connection-inventory_time": "23:00",
         "connection-inventory_times_per_day": "1",
     }
     data.update(overrides)
@@ -106,7 +121,8 @@ def test_tenant_staff_cannot_onboard(admin_client_for):
 def test_change_pages_never_contain_secrets(admin):
     conn = factories.OrderManagerConnectionFactory(
         access_token="om-page-token",
-        warehouse__client_secret="wms-page-secret", warehouse__tpl_key="wms-page-tpl",
+        warehouse__client_secret="wms-page-secret",
+        warehouse__tpl_key="wms-page-tpl",
     )
     pages = [
         reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk]),
@@ -182,11 +198,19 @@ def test_tenant_staff_set_their_alert_frequency_and_contacts_on_the_tenant_page(
     form["alert_contacts-TOTAL_FORMS"] = "1"
     # The admin's "Add another" row is made by JavaScript: post its fields along with the form's.
     fields = dict(form.submit_fields("_save"))
-    fields.update({"alert_contacts-0-email": "ops@acme.example", "alert_contacts-0-name": "Ops desk",
-                   "alert_contacts-0-active": "on", "alert_contacts-0-tenant": str(tenant.pk)})
+    fields.update(
+        {
+            "alert_contacts-0-email": "ops@acme.example",
+            "alert_contacts-0-name": "Ops desk",
+            "alert_contacts-0-active": "on",
+            "alert_contacts-0-tenant": str(tenant.pk),
+        }
+    )
     response = django_app.post(form.action or page.request.path, fields, user=staff)
     assert response.status_code == 302, response.text[:2000]
     tenant.refresh_from_db()
     assert tenant.alert_frequency == "hourly"
-    assert list(tenant.alert_contacts.values_list("email", "name", "active")) == [("ops@acme.example", "Ops desk", True)]
+    assert list(tenant.alert_contacts.values_list("email", "name", "active")) == [
+        ("ops@acme.example", "Ops desk", True)
+    ]
     assert other.tenant.alert_contacts.count() == 1

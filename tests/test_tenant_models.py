@@ -1,4 +1,5 @@
 """tenants.models: database constraints and the plain-words validation of a connection."""
+
 import zoneinfo
 
 import pytest

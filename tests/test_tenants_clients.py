@@ -1,8 +1,8 @@
 """tenants.clients: clients built from a connection's decrypted credentials and the settings timeout,
 and the CallRecorder that counts a run's calls and 429s and keeps a capped, redacted log."""
+
 import base64
 import json
-from urllib.parse import parse_qs
 
 import pytest
 import responses
@@ -59,8 +59,15 @@ def test_order_manager_client_uses_the_decrypted_token_timeout_and_recorder(sett
 def test_warehouse_manager_client_from_the_connections_warehouse(settings):
     settings.HUB_HTTP_TIMEOUT = (1.5, 4.0)
     warehouse = factories.WarehouseFactory(
-        wms_base_url="https://wms.example.test", client_id="cid-9", client_secret="wms-s3cret", user_login="integ",
-        tpl_key="ABCD", customer_id=143, facility_id=10, facility_time_zone="America/Chicago")
+        wms_base_url="https://wms.example.test",
+        client_id="cid-9",
+        client_secret="wms-s3cret",
+        user_login="integ",
+        tpl_key="ABCD",
+        customer_id=143,
+        facility_id=10,
+        facility_time_zone="America/Chicago",
+    )
     connection = factories.OrderManagerConnectionFactory(warehouse=warehouse)
     recorder = clients.CallRecorder()
     client = clients.warehouse_manager(connection, recorder)
@@ -68,8 +75,11 @@ def test_warehouse_manager_client_from_the_connections_warehouse(settings):
     assert (client.customer_id, client.facility_id, str(client.facility_tz)) == (143, 10, "America/Chicago")
     assert client.http.timeout == (1.5, 4.0)
     with responses.RequestsMock() as rsps:
-        rsps.add("POST", "https://wms.example.test/AuthServer/api/Token",
-                 json={"access_token": "wtok", "token_type": "Bearer", "expires_in": 3600})
+        rsps.add(
+            "POST",
+            "https://wms.example.test/AuthServer/api/Token",
+            json={"access_token": "wtok", "token_type": "Bearer", "expires_in": 3600},
+        )
         client.authenticate()
         request = rsps.calls[0].request
         assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"cid-9:wms-s3cret").decode()
@@ -80,12 +90,16 @@ def test_warehouse_manager_client_from_the_connections_warehouse(settings):
 
 @pytest.mark.django_db
 def test_warehouse_manager_client_sends_the_warehouses_login_kind():
-    warehouse = factories.WarehouseFactory(wms_base_url="https://wms.example.test", user_login="31",
-                                           wms_login_kind="user_login_id")
+    warehouse = factories.WarehouseFactory(
+        wms_base_url="https://wms.example.test", user_login="31", wms_login_kind="user_login_id"
+    )
     client = clients.warehouse_manager_for_warehouse(warehouse)
     with responses.RequestsMock() as rsps:
-        rsps.add("POST", "https://wms.example.test/AuthServer/api/Token",
-                 json={"access_token": "wtok", "token_type": "Bearer", "expires_in": 3600})
+        rsps.add(
+            "POST",
+            "https://wms.example.test/AuthServer/api/Token",
+            json={"access_token": "wtok", "token_type": "Bearer", "expires_in": 3600},
+        )
         client.authenticate()
         body = json.loads(rsps.calls[0].request.body)
     assert body["user_login_id"] == "31" and "user_login" not in body
@@ -97,8 +111,11 @@ OM_BASE = "https://om.example.test"
 
 
 def limit(restore=None, hourly=None, burst=None, path="/v1.1/orders"):
-    config = {k: v for k, v in {"quotaRestoreRate": restore, "quotaMaxRequestHourly": hourly, "quotaMaxRequest": burst}.items()
-              if v is not None}
+    config = {
+        k: v
+        for k, v in {"quotaRestoreRate": restore, "quotaMaxRequestHourly": hourly, "quotaMaxRequest": burst}.items()
+        if v is not None
+    }
     return {"requestMethod": "GET", "requestPath": path, "notes": "", "throttleConfig": config}
 
 

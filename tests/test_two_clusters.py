@@ -19,6 +19,7 @@ is due again at T2, and the "hub.dispatch" schedule fires in whichever cluster g
 
 Skipped unless DATABASE_URL is PostgreSQL and Redis answers on HUB_TEST_REDIS_URL (`.ci/run` sets both).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -167,7 +168,9 @@ def driver_report(n: int, first_due: str, second_due: str) -> dict:
     for run in SyncRun.objects.filter(job__in=INTERVAL_JOBS).order_by("started_at", "pk"):
         runs[(run.connection_id, run.job)].append(run)
     overlaps = sum(
-        1 for pair_runs in runs.values() for a, b in zip(pair_runs, pair_runs[1:])
+        1
+        for pair_runs in runs.values()
+        for a, b in zip(pair_runs, pair_runs[1:])
         if a.finished_at is None or a.finished_at > b.started_at
     )
     per_due = Counter(
@@ -197,7 +200,9 @@ def driver_report(n: int, first_due: str, second_due: str) -> dict:
         "task_deliveries": job_tasks.count(),
         "tasks_that_ran_a_job": len(ran),
         "deliveries_refused": len(refused),
-        "failed_tasks": Task.objects.filter(func__in=["hub.tasks.run_job_task", "hub.tasks.dispatch_tick"], success=False).count(),
+        "failed_tasks": Task.objects.filter(
+            func__in=["hub.tasks.run_job_task", "hub.tasks.dispatch_tick"], success=False
+        ).count(),
         "scheduled_dispatch_claims": scheduled_claims,
         "order_records": dict(Counter(OrderRecord.objects.values_list("status", flat=True))),
         "wms_orders": wms_orders,
@@ -239,8 +244,13 @@ def _admin_sql(database_url: str, sql: str) -> None:
 
     parts = urlsplit(database_url)
     with psycopg.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username, password=parts.password,
-        dbname=parts.path.lstrip("/") or "postgres", autocommit=True, connect_timeout=5,
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname=parts.path.lstrip("/") or "postgres",
+        autocommit=True,
+        connect_timeout=5,
     ) as conn:
         conn.execute(sql)
 
@@ -257,23 +267,27 @@ def _drive(env: dict, action: str, **kwargs) -> dict:
         f"from tests.test_two_clusters import {action} as f; "
         "print('RESULT ' + json.dumps(f(**json.loads(sys.argv[1])), default=str))"
     )
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(kwargs)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(kwargs)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
+    )
     results = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode or not results:
         raise AssertionError(f"{action} failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
-    return json.loads(results[-1][len("RESULT "):])
+    return json.loads(results[-1][len("RESULT ") :])
 
 
 def _manage(env: dict, *args: str) -> None:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240
+    )
     assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
 
 
 def _start(env: dict, log: Path, *cmd: str) -> subprocess.Popen:
     # A session of its own, so stopping it reaches the cluster's worker processes too.
-    return subprocess.Popen(list(cmd), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        list(cmd), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -344,8 +358,22 @@ def test_two_clusters_run_every_job_once_per_due_time_and_send_no_order_twice(ca
         pairs = N_CONNECTIONS * len(INTERVAL_JOBS)
         assert built["pairs"] == pairs
 
-        web = _start(env, logs["web"], sys.executable, "-m", "gunicorn", "hub.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                     "--workers", "3", "--threads", "4", "--timeout", "60")
+        web = _start(
+            env,
+            logs["web"],
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "hub.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "3",
+            "--threads",
+            "4",
+            "--timeout",
+            "60",
+        )
         processes.append(web)
         for key in ("cluster-a", "cluster-b"):
             processes.append(_start(env, logs[key], sys.executable, "manage.py", "qcluster"))
@@ -376,14 +404,22 @@ def test_two_clusters_run_every_job_once_per_due_time_and_send_no_order_twice(ca
         client.delete(f"django_q:{queue}:q", f"django_q:{queue}:cluster")
     per_cluster = {key: _processed(logs[key]) for key in ("cluster-a", "cluster-b")}
     figures = {
-        "connections": N_CONNECTIONS, "due pairs per round": pairs, "round 1 claims per dispatcher": first["claims_per_dispatcher"],
-        "round 2 claims by the schedule": report["scheduled_dispatch_claims"], "task deliveries": report["task_deliveries"],
-        "tasks that ran a job": report["tasks_that_ran_a_job"], "duplicate deliveries refused": report["deliveries_refused"],
-        "job tasks processed per cluster": per_cluster, "runs": report["runs"],
-        "runs per (connection, job) in round 1+2": report["runs_per_due_time"], "overlapping runs": report["overlapping_runs"],
-        "orders at the WMS": report["wms_orders"], "duplicates found": len(report["wms_duplicate_reference_nums"]),
+        "connections": N_CONNECTIONS,
+        "due pairs per round": pairs,
+        "round 1 claims per dispatcher": first["claims_per_dispatcher"],
+        "round 2 claims by the schedule": report["scheduled_dispatch_claims"],
+        "task deliveries": report["task_deliveries"],
+        "tasks that ran a job": report["tasks_that_ran_a_job"],
+        "duplicate deliveries refused": report["deliveries_refused"],
+        "job tasks processed per cluster": per_cluster,
+        "runs": report["runs"],
+        "runs per (connection, job) in round 1+2": report["runs_per_due_time"],
+        "overlapping runs": report["overlapping_runs"],
+        "orders at the WMS": report["wms_orders"],
+        "duplicates found": len(report["wms_duplicate_reference_nums"]),
         "tracking numbers recorded in Order Manager": report["om_shipments"],
-        "duplicate tracking numbers": report["om_shipment_duplicates"], "order records": report["order_records"],
+        "duplicate tracking numbers": report["om_shipment_duplicates"],
+        "order records": report["order_records"],
         "seconds": round(time.monotonic() - began, 1),
     }
     with capsys.disabled():

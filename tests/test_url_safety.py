@@ -1,6 +1,7 @@
 """Connection base URLs: https only in production, no credentials in URLs, no private or loopback
 addresses unless the sandbox is enabled; checked in the admin forms (tenants.url_safety) and
 refused at connect time by the HTTP layer (requests-hardened), before any byte is sent."""
+
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -72,7 +73,9 @@ def test_base_url_rules_in_production(production, url, problem):
     assert (problem in found) if problem else found == "", found
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/sandbox/order-manager", "http://localhost:8000", "https://10.0.0.5"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8000/sandbox/order-manager", "http://localhost:8000", "https://10.0.0.5"]
+)
 def test_the_sandbox_allows_local_and_http_urls(sandbox_mode, url):
     assert base_url_problem(url) == ""
 
@@ -83,28 +86,41 @@ def test_credentials_in_a_url_are_refused_even_with_the_sandbox(sandbox_mode):
 
 def connection_form_data(connection, **changes) -> dict:
     data = {
-        "warehouse": connection.warehouse.pk, "base_url": "https://om.example.com",
-        "auth_base_url": "https://om.example.com", "access_token": "",
-        "warehouse_name": "Main", "pickup_status": "AWAITING_3PL_EXPORT", "start_from": "",
-        "order_download_enabled": "on", "cancel_download_enabled": "on", "shipment_confirmation_enabled": "on",
-        "inventory_sync_enabled": "on", "order_download_interval": 5, "cancel_download_interval": 5,
-        "shipment_confirmation_interval": 15, "inventory_time": "23:00", "inventory_times_per_day": 1,
+        "warehouse": connection.warehouse.pk,
+        "base_url": "https://om.example.com",
+        "auth_base_url": "https://om.example.com",
+        "access_token": "",
+        "warehouse_name": "Main",
+        "pickup_status": "AWAITING_3PL_EXPORT",
+        "start_from": "",
+        "order_download_enabled": "on",
+        "cancel_download_enabled": "on",
+        "shipment_confirmation_enabled": "on",
+        "inventory_sync_enabled": "on",
+        "order_download_interval": 5,
+        "cancel_download_interval": 5,
+        "shipment_confirmation_interval": 15,
+        "inventory_time": "23:00",
+        "inventory_times_per_day": 1,
     }
     data.update(changes)
     return data
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("field, value, message", [
-    ("base_url", "http://api.skubana.com", "Use https://"),
-    ("base_url", "https://me:pw@api.skubana.com", "Remove the user name and password"),
-    ("auth_base_url", "https://169.254.169.254", "private or local network address"),
-    ("base_url", "not a url", "Enter a valid URL."),
-    ("order_download_interval", 0, "greater than or equal to 1"),
-    ("shipment_confirmation_interval", -5, "greater than or equal to"),
-    ("cancel_download_interval", 100000, "less than or equal to 1440"),
-    ("inventory_times_per_day", 0, "greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("base_url", "http://api.skubana.com", "Use https://"),
+        ("base_url", "https://me:pw@api.skubana.com", "Remove the user name and password"),
+        ("auth_base_url", "https://169.254.169.254", "private or local network address"),
+        ("base_url", "not a url", "Enter a valid URL."),
+        ("order_download_interval", 0, "greater than or equal to 1"),
+        ("shipment_confirmation_interval", -5, "greater than or equal to"),
+        ("cancel_download_interval", 100000, "less than or equal to 1440"),
+        ("inventory_times_per_day", 0, "greater than or equal to 1"),
+    ],
+)
 def test_connection_form_rejects_bad_settings_in_plain_words(production, field, value, message):
     connection = factories.OrderManagerConnectionFactory()
     form = OrderManagerConnectionForm(data=connection_form_data(connection, **{field: value}), instance=connection)
@@ -122,9 +138,21 @@ def test_connection_form_accepts_good_settings(production):
 @pytest.mark.django_db
 def test_warehouse_form_rejects_a_credentialed_or_local_wms_url(production):
     tenant = factories.TenantFactory()
-    data = {"tenant": tenant.pk, "name": "W", "client_id": "c", "client_secret": "s", "user_login": "", "tpl_key": "",
-            "customer_id": 1, "facility_id": 1, "facility_time_zone": "UTC"}
-    for url, message in [("https://id:secret@secure-wms.com", "Remove the user name"), ("https://localhost", "private")]:
+    data = {
+        "tenant": tenant.pk,
+        "name": "W",
+        "client_id": "c",
+        "client_secret": "s",
+        "user_login": "",
+        "tpl_key": "",
+        "customer_id": 1,
+        "facility_id": 1,
+        "facility_time_zone": "UTC",
+    }
+    for url, message in [
+        ("https://id:secret@secure-wms.com", "Remove the user name"),
+        ("https://localhost", "private"),
+    ]:
         form = WarehouseForm(data={**data, "wms_base_url": url})
         assert not form.is_valid() and message in form.errors["wms_base_url"][0]
     assert WarehouseForm(data={**data, "wms_base_url": "https://secure-wms.com"}).is_valid()
@@ -136,7 +164,7 @@ def test_warehouse_form_rejects_a_credentialed_or_local_wms_url(production):
 class _Recorder(BaseHTTPRequestHandler):
     seen: list = []
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         type(self).seen.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -1,12 +1,13 @@
 """Tests of connectors.warehouse_manager against `responses` stubs in the WMS's real wire formats
 (HAL collections with rel-URL keys, `summaries`, .NET error bodies, offset-less timestamps)."""
+
 from __future__ import annotations
 
 import base64
 import json
 import pickle
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
@@ -32,21 +33,42 @@ EXC = "WMS.V2.Generic.Models.Exceptions."
 
 
 def make_client(**kw) -> WarehouseManagerClient:
-    options = dict(client_id="cid", client_secret="s3cret-value", user_login="integration", customer_id=CUSTOMER,
-                   facility_id=FACILITY, max_retries=0)
+    options = dict(
+        client_id="cid",
+        client_secret="s3cret-value",
+        user_login="integration",
+        customer_id=CUSTOMER,
+        facility_id=FACILITY,
+        max_retries=0,
+    )
     options.update(kw)
     return WarehouseManagerClient(BASE, **options)
 
 
-def order_json(order_id=1002, ref="OM-1002", status=0, closed=False, modified="2026-09-09T22:00:10",
-               packages=(), routing=None, ship_date=None):
+def order_json(
+    order_id=1002,
+    ref="OM-1002",
+    status=0,
+    closed=False,
+    modified="2026-09-09T22:00:10",
+    packages=(),
+    routing=None,
+    ship_date=None,
+):
     return {
         "readOnly": {
-            "orderId": order_id, "status": status, "isClosed": closed, "lastModifiedDate": modified,
-            "shipDate": ship_date, "creationDate": "2026-09-08T10:00:00",
-            "packages": [{"packageId": 55000 + i, "trackingNumber": t,
-                          "packageContents": [{"orderItemId": 1, "qty": 1}]} for i, t in enumerate(packages)],
-            "customerIdentifier": {"id": CUSTOMER, "name": "Acme"}, "facilityIdentifier": {"id": FACILITY, "name": "LAX"},
+            "orderId": order_id,
+            "status": status,
+            "isClosed": closed,
+            "lastModifiedDate": modified,
+            "shipDate": ship_date,
+            "creationDate": "2026-09-08T10:00:00",
+            "packages": [
+                {"packageId": 55000 + i, "trackingNumber": t, "packageContents": [{"orderItemId": 1, "qty": 1}]}
+                for i, t in enumerate(packages)
+            ],
+            "customerIdentifier": {"id": CUSTOMER, "name": "Acme"},
+            "facilityIdentifier": {"id": FACILITY, "name": "LAX"},
         },
         "referenceNum": ref,
         "routingInfo": routing if routing is not None else {"carrier": "UPS", "mode": "Ground", "scacCode": "UPSN"},
@@ -77,12 +99,22 @@ def api_calls(rsps, path_end):
 @pytest.fixture
 def rsps():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, TOKEN_URL, json={"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600,
-                                                  "refresh_token": None, "scope": None})
+        mock.add(
+            responses.POST,
+            TOKEN_URL,
+            json={
+                "access_token": "tok-1",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "refresh_token": None,
+                "scope": None,
+            },
+        )
         yield mock
 
 
 # --- authentication ---------------------------------------------------------------------------
+
 
 def test_token_request_shape_and_caching(rsps, monkeypatch):
     now = [1000.0]
@@ -95,8 +127,11 @@ def test_token_request_shape_and_caching(rsps, monkeypatch):
     assert len(tokens) == 1, "the token is cached between calls"
     request = tokens[0].request
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"cid:s3cret-value").decode()
-    assert json.loads(request.body) == {"grant_type": "client_credentials", "user_login": "integration",
-                                        "tpl": "{ABCD-1234}"}
+    assert json.loads(request.body) == {
+        "grant_type": "client_credentials",
+        "user_login": "integration",
+        "tpl": "{ABCD-1234}",
+    }
     order_call = api_calls(rsps, "/orders/5")[0].request
     assert order_call.headers["Authorization"] == "Bearer tok-1"
     assert order_call.headers["Accept"] == "application/hal+json"
@@ -170,8 +205,14 @@ def test_403_without_operation_exception_is_a_permissions_problem(rsps):
 
 ORDER_PAYLOAD = {
     "referenceNum": "OM-1002",
-    "shipTo": {"name": "Sam Buyer", "address1": "9 Elm Rd", "city": "Reno", "state": "NV", "zip": "89501",
-               "country": "US"},
+    "shipTo": {
+        "name": "Sam Buyer",
+        "address1": "9 Elm Rd",
+        "city": "Reno",
+        "state": "NV",
+        "zip": "89501",
+        "country": "US",
+    },
     "routingInfo": {"carrier": "UPS", "mode": "Ground"},
     "orderItems": [{"itemIdentifier": {"sku": "WIDGET-BLUE"}, "qty": 4}],
 }
@@ -197,9 +238,18 @@ def test_create_order_needs_reference():
 
 
 def test_duplicate_reference_raises_duplicate_order_with_existing(rsps):
-    rsps.add(responses.POST, ORDERS_URL, status=400, json=net_error(
-        "ModelValidationException", "Duplicate", "referenceNum already used",
-        ModelType=0, Properties=[{"Name": "ReferenceNum", "Value": "OM-1002"}]))
+    rsps.add(
+        responses.POST,
+        ORDERS_URL,
+        status=400,
+        json=net_error(
+            "ModelValidationException",
+            "Duplicate",
+            "referenceNum already used",
+            ModelType=0,
+            Properties=[{"Name": "ReferenceNum", "Value": "OM-1002"}],
+        ),
+    )
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(777, "OM-1002")]))
     with pytest.raises(DuplicateOrder) as info:
         make_client().create_order(ORDER_PAYLOAD)
@@ -213,9 +263,17 @@ def test_duplicate_reference_raises_duplicate_order_with_existing(rsps):
 
 
 def test_other_validation_error_is_request_rejected_in_plain_words(rsps):
-    rsps.add(responses.POST, ORDERS_URL, status=400, json=net_error(
-        "ModelValidationException", "Required", "ShipTo.Zip is required",
-        Properties=[{"Name": "ShipTo.Zip", "Value": None}]))
+    rsps.add(
+        responses.POST,
+        ORDERS_URL,
+        status=400,
+        json=net_error(
+            "ModelValidationException",
+            "Required",
+            "ShipTo.Zip is required",
+            Properties=[{"Name": "ShipTo.Zip", "Value": None}],
+        ),
+    )
     with pytest.raises(RequestRejected) as info:
         make_client().create_order(ORDER_PAYLOAD)
     message = str(info.value)
@@ -227,14 +285,18 @@ def test_other_validation_error_is_request_rejected_in_plain_words(rsps):
 
 
 def test_describe_wms_error_uses_message_and_unknown_codes():
-    text = describe_wms_error(400, {"$type": "X.QueryParameterException, X", "ErrorCode": "Weird",
-                                    "Message": "Bad pgsiz"}, action="list orders")
+    text = describe_wms_error(
+        400,
+        {"$type": "X.QueryParameterException, X", "ErrorCode": "Weird", "Message": "Bad pgsiz"},
+        action="list orders",
+    )
     assert text.startswith("Warehouse Manager rejected the request while trying to list orders (HTTP 400)")
     assert "error code Weird" in text and "Bad pgsiz" in text
     assert describe_wms_error(500, "plain text") == "Warehouse Manager answered with an error (HTTP 500)."
 
 
 # --- find by reference ------------------------------------------------------------------------
+
 
 def test_find_by_reference_encodes_rql_values_and_scopes(rsps):
     ref = "A,B;C=D (1)/2 50%"
@@ -261,10 +323,14 @@ def test_find_by_reference_prefers_live_order_and_none_when_missing(rsps):
     assert client.find_order_by_reference("R2") is None
 
 
-
-@pytest.mark.parametrize("block, other", [("customerIdentifier", {"id": CUSTOMER + 1}),
-                                          ("facilityIdentifier", {"id": FACILITY + 1}),
-                                          ("customerIdentifier", None)])
+@pytest.mark.parametrize(
+    "block, other",
+    [
+        ("customerIdentifier", {"id": CUSTOMER + 1}),
+        ("facilityIdentifier", {"id": FACILITY + 1}),
+        ("customerIdentifier", None),
+    ],
+)
 @pytest.mark.parametrize("call", ["lookup", "poll", "get"])
 def test_order_of_another_customer_or_facility_fails_loudly(rsps, block, other, call):
     """A server that ignored the RQL scope must not slip another tenant's order in (WMS-4 guard)."""
@@ -280,21 +346,28 @@ def test_order_of_another_customer_or_facility_fails_loudly(rsps, block, other, 
         if call == "lookup":
             client.find_order_by_reference("R1")
         elif call == "poll":
-            list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+            list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=UTC)))
         else:
             client.get_order(5)
 
 
 def test_query_parameter_exception_names_the_refused_property():
-    body = net_error("QueryParameterException", "NotParsable", "Properties not supported: gorp",
-                     Parameters=["rql"], Properties=[{"Name": "gorp", "Value": None}])
+    body = net_error(
+        "QueryParameterException",
+        "NotParsable",
+        "Properties not supported: gorp",
+        Parameters=["rql"],
+        Properties=[{"Name": "gorp", "Value": None}],
+    )
     text = describe_wms_error(400, body, action="list modified orders")
     assert "field: gorp" in text and "Properties not supported: gorp" in text
     assert "QueryParameterException NotParsable" in text
 
 
-@pytest.mark.parametrize("po_num, read", [("4711", "4711"), (4711, "4711"), (" 12 ", "12"), (None, ""), (True, ""),
-                                          ({"id": 1}, ""), ("", "")])
+@pytest.mark.parametrize(
+    "po_num, read",
+    [("4711", "4711"), (4711, "4711"), (" 12 ", "12"), (None, ""), (True, ""), ({"id": 1}, ""), ("", "")],
+)
 def test_po_num_is_read_as_text_and_anything_else_as_none(rsps, po_num, read):
     """poNum carries the Order Manager order id (it tells same-numbered orders of two channels apart)."""
     body = order_json(9, "R1")
@@ -304,6 +377,7 @@ def test_po_num_is_read_as_text_and_anything_else_as_none(rsps, po_num, read):
 
 
 # --- cancel -----------------------------------------------------------------------------------
+
 
 def test_cancel_sends_if_match_with_fresh_etag(rsps):
     rsps.add(responses.GET, f"{ORDERS_URL}/42", json=order_json(42), headers={"ETag": '"etag-7"'})
@@ -333,8 +407,12 @@ def test_cancel_412_twice_is_rejected(rsps):
 
 
 def test_cancel_closed_order_is_not_cancellable_without_calling_canceler(rsps):
-    rsps.add(responses.GET, f"{ORDERS_URL}/42", json=order_json(42, status=1, closed=True, packages=["1Z1"]),
-             headers={"ETag": '"e"'})
+    rsps.add(
+        responses.GET,
+        f"{ORDERS_URL}/42",
+        json=order_json(42, status=1, closed=True, packages=["1Z1"]),
+        headers={"ETag": '"e"'},
+    )
     with pytest.raises(OrderNotCancellable) as info:
         make_client().cancel_order(42, "r")
     assert info.value.reason == "closed/shipped"
@@ -349,8 +427,14 @@ def test_cancel_already_cancelled(rsps):
 
 def test_cancel_403_operation_exception(rsps):
     rsps.add(responses.GET, f"{ORDERS_URL}/42", json=order_json(42), headers={"ETag": '"e"'})
-    rsps.add(responses.POST, f"{ORDERS_URL}/42/canceler", status=403, json=net_error(
-        "OperationException", "OrderConfirmed", "Order is confirmed", ActionNameType=0, ActionName="canceler"))
+    rsps.add(
+        responses.POST,
+        f"{ORDERS_URL}/42/canceler",
+        status=403,
+        json=net_error(
+            "OperationException", "OrderConfirmed", "Order is confirmed", ActionNameType=0, ActionName="canceler"
+        ),
+    )
     with pytest.raises(OrderNotCancellable) as info:
         make_client().cancel_order(42, "r")
     assert info.value.reason == "the order is already closed (shipped)"
@@ -360,8 +444,12 @@ def test_cancel_403_operation_exception(rsps):
 
 def test_cancel_403_order_canceled_means_already_cancelled(rsps):
     rsps.add(responses.GET, f"{ORDERS_URL}/42", json=order_json(42), headers={"ETag": '"e"'})
-    rsps.add(responses.POST, f"{ORDERS_URL}/42/canceler", status=403,
-             json=net_error("OperationException", "OrderCanceled", "Already canceled"))
+    rsps.add(
+        responses.POST,
+        f"{ORDERS_URL}/42/canceler",
+        status=403,
+        json=net_error("OperationException", "OrderCanceled", "Already canceled"),
+    )
     assert make_client().cancel_order(42, "r") == "already_cancelled"
 
 
@@ -373,23 +461,41 @@ def test_cancel_unknown_order_is_not_found(rsps):
 
 # --- modified orders, tracking, time zones, paging --------------------------------------------
 
+
 def test_closed_orders_tracking_from_packages_and_routing_fallback(rsps):
-    multi = order_json(1, "R1", status=1, closed=True, packages=["1ZA", "1ZB", "1ZA", " "],
-                       routing={"carrier": "UPS", "mode": "Ground", "scacCode": "UPSN", "trackingNumber": "IGNORED"},
-                       ship_date="2026-09-09T17:00:00")
-    single = order_json(2, "R2", status=1, closed=True,
-                        routing={"carrier": "FedEx", "mode": "Home", "scacCode": "FDXH", "trackingNumber": "7489"})
+    multi = order_json(
+        1,
+        "R1",
+        status=1,
+        closed=True,
+        packages=["1ZA", "1ZB", "1ZA", " "],
+        routing={"carrier": "UPS", "mode": "Ground", "scacCode": "UPSN", "trackingNumber": "IGNORED"},
+        ship_date="2026-09-09T17:00:00",
+    )
+    single = order_json(
+        2,
+        "R2",
+        status=1,
+        closed=True,
+        routing={"carrier": "FedEx", "mode": "Home", "scacCode": "FDXH", "trackingNumber": "7489"},
+    )
     rsps.add(responses.GET, ORDERS_URL, json=hal([multi, single]))
-    orders = list(make_client().iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+    orders = list(make_client().iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=UTC)))
     assert [o.tracking_numbers for o in orders] == [["1ZA", "1ZB"], ["7489"]]
     assert (orders[0].carrier, orders[0].service, orders[0].scac) == ("UPS", "Ground", "UPSN")
     assert orders[1].carrier == "FedEx" and orders[0].is_closed
-    assert orders[0].ship_date == datetime(2026, 9, 9, 17, tzinfo=timezone.utc)
+    assert orders[0].ship_date == datetime(2026, 9, 9, 17, tzinfo=UTC)
     params = query(api_calls(rsps, "/orders")[0])
-    assert params["rql"] == ("readOnly.lastModifiedDate=ge=2026-09-01T00%3A00%3A00;"
-                             f"readOnly.customerIdentifier.id=={CUSTOMER};readOnly.facilityIdentifier.id=={FACILITY}")
+    assert params["rql"] == (
+        "readOnly.lastModifiedDate=ge=2026-09-01T00%3A00%3A00;"
+        f"readOnly.customerIdentifier.id=={CUSTOMER};readOnly.facilityIdentifier.id=={FACILITY}"
+    )
     assert (params["sort"], params["detail"], params["pgsiz"], params["pgnum"]) == (
-        "readOnly.lastModifiedDate", "All", "100", "1")
+        "readOnly.lastModifiedDate",
+        "All",
+        "100",
+        "1",
+    )
 
 
 def test_closed_order_without_ship_date_falls_back_to_process_date(rsps):
@@ -400,34 +506,43 @@ def test_closed_order_without_ship_date_falls_back_to_process_date(rsps):
     still_open = order_json(3, "R3")
     still_open["readOnly"]["processDate"] = "2026-09-09T15:30:00"
     rsps.add(responses.GET, ORDERS_URL, json=hal([closed, shipped, still_open]))
-    orders = list(make_client().iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
-    assert [o.ship_date for o in orders] == [datetime(2026, 9, 9, 15, 30, tzinfo=timezone.utc),
-                                             datetime(2026, 9, 10, 8, tzinfo=timezone.utc), None]
+    orders = list(make_client().iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=UTC)))
+    assert [o.ship_date for o in orders] == [
+        datetime(2026, 9, 9, 15, 30, tzinfo=UTC),
+        datetime(2026, 9, 10, 8, tzinfo=UTC),
+        None,
+    ]
 
 
 def test_facility_time_zone_across_dst(rsps):
     client = make_client(facility_time_zone="America/Chicago")
-    rsps.add(responses.GET, ORDERS_URL, json=hal([
-        order_json(1, modified="2026-03-08T01:30:00"),          # CST, UTC-6
-        order_json(2, modified="2026-03-08T03:30:00.1234567"),  # CDT, UTC-5 (.NET 7-digit fraction)
-        order_json(3, modified="2026-03-08T09:00:00Z"),         # an explicit offset is honoured
-    ]))
-    orders = list(client.iter_orders_modified_since(datetime(2026, 3, 8, 7, 0, tzinfo=timezone.utc)))
+    rsps.add(
+        responses.GET,
+        ORDERS_URL,
+        json=hal(
+            [
+                order_json(1, modified="2026-03-08T01:30:00"),  # CST, UTC-6
+                order_json(2, modified="2026-03-08T03:30:00.1234567"),  # CDT, UTC-5 (.NET 7-digit fraction)
+                order_json(3, modified="2026-03-08T09:00:00Z"),  # an explicit offset is honoured
+            ]
+        ),
+    )
+    orders = list(client.iter_orders_modified_since(datetime(2026, 3, 8, 7, 0, tzinfo=UTC)))
     assert [o.last_modified for o in orders] == [
-        datetime(2026, 3, 8, 7, 30, tzinfo=timezone.utc),
-        datetime(2026, 3, 8, 8, 30, 0, 123456, tzinfo=timezone.utc),
-        datetime(2026, 3, 8, 9, 0, tzinfo=timezone.utc),
+        datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+        datetime(2026, 3, 8, 8, 30, 0, 123456, tzinfo=UTC),
+        datetime(2026, 3, 8, 9, 0, tzinfo=UTC),
     ]
-    assert all(o.last_modified.tzinfo is timezone.utc for o in orders)
+    assert all(o.last_modified.tzinfo is UTC for o in orders)
     since = unquote(query(api_calls(rsps, "/orders")[0])["rql"].split(";")[0].split("=ge=")[1])
     assert since == "2026-03-08T01:00:00", "the filter is sent as facility-local wall-clock time"
 
     # After the spring-forward jump the offset is -5.
-    assert client.format_filter_timestamp(datetime(2026, 3, 8, 8, 0, tzinfo=timezone.utc)) == "2026-03-08T03:00:00"
+    assert client.format_filter_timestamp(datetime(2026, 3, 8, 8, 0, tzinfo=UTC)) == "2026-03-08T03:00:00"
     # First occurrence of the repeated hour when DST ends: lowered by the shift so nothing is missed.
-    assert client.format_filter_timestamp(datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc)) == "2026-11-01T00:30:00"
+    assert client.format_filter_timestamp(datetime(2026, 11, 1, 6, 30, tzinfo=UTC)) == "2026-11-01T00:30:00"
     # Second occurrence: sent as is.
-    assert client.format_filter_timestamp(datetime(2026, 11, 1, 7, 30, tzinfo=timezone.utc)) == "2026-11-01T01:30:00"
+    assert client.format_filter_timestamp(datetime(2026, 11, 1, 7, 30, tzinfo=UTC)) == "2026-11-01T01:30:00"
     with pytest.raises(ValueError):
         client.format_filter_timestamp(datetime(2026, 3, 8))
 
@@ -441,7 +556,7 @@ def test_paging_by_total_results(rsps):
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(1), order_json(2)], total=5))
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(3), order_json(4)], total=5))
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(5), order_json(4)], total=5))
-    orders = list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=timezone.utc), page_size=2))
+    orders = list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=UTC), page_size=2))
     assert [o.order_id for o in orders] == [1, 2, 3, 4, 5], "an order seen twice unchanged is yielded once"
     assert [query(c)["pgnum"] for c in api_calls(rsps, "/orders")] == ["1", "2", "3"]
     assert {query(c)["pgsiz"] for c in api_calls(rsps, "/orders")} == {"2"}
@@ -450,14 +565,14 @@ def test_paging_by_total_results(rsps):
 def test_paging_follows_links_next(rsps):
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(1)], total=1, next_href="/orders?pgnum=2"))
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(2)], total=2))
-    orders = list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=timezone.utc), page_size=1))
+    orders = list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=UTC), page_size=1))
     assert [o.order_id for o in orders] == [1, 2]
 
 
 def test_repeating_page_is_malformed(rsps):
     rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(1), order_json(2)], total=10))
     with pytest.raises(MalformedResponse, match="same orders"):
-        list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=timezone.utc), page_size=2))
+        list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=UTC), page_size=2))
     assert len(api_calls(rsps, "/orders")) == 2
 
 
@@ -465,28 +580,31 @@ def test_endless_next_links_past_total_are_malformed(rsps):
     for n in range(1, 6):
         rsps.add(responses.GET, ORDERS_URL, json=hal([order_json(n)], total=1, next_href="/orders?more"))
     with pytest.raises(MalformedResponse, match="past its totalResults"):
-        list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=timezone.utc), page_size=1))
+        list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=UTC), page_size=1))
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"_embedded": {ORDER_REL: []}}, "totalResults"),
-    ({"totalResults": 1, "_embedded": {"http://api.3plCentral.com/rels/orders/item": [{}]}}, "found: "),
-    ({"totalResults": 1, "_embedded": {ORDER_REL: {"orderId": 1}}}, "not a list"),
-    ({"totalResults": 1}, "GET /orders \\(modified since\\) answer has no '_embedded'"),
-    ({"totalResults": 0, "_links": {}}, "no '_embedded'"),
-    ({"TotalResults": 0}, "no 'ResourceList'"),
-    ({"TotalResults": 1, "ResourceList": {"OrderId": 1}}, "ResourceList that is not a list"),
-    ({"Orders": []}, "neither '_embedded' \\(HAL\\) nor 'ResourceList'"),
-    (hal([{"referenceNum": "x"}]), "readOnly"),
-    (hal([dict(order_json(1), readOnly={"orderId": "1"})]), "orderId"),
-    (hal([order_json(1, modified="yesterday")]), "lastModifiedDate"),
-    (hal([order_json(1, status=7)]), "readOnly.status 7, which is none of 0"),
-    ([], "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"_embedded": {ORDER_REL: []}}, "totalResults"),
+        ({"totalResults": 1, "_embedded": {"http://api.3plCentral.com/rels/orders/item": [{}]}}, "found: "),
+        ({"totalResults": 1, "_embedded": {ORDER_REL: {"orderId": 1}}}, "not a list"),
+        ({"totalResults": 1}, "GET /orders \\(modified since\\) answer has no '_embedded'"),
+        ({"totalResults": 0, "_links": {}}, "no '_embedded'"),
+        ({"TotalResults": 0}, "no 'ResourceList'"),
+        ({"TotalResults": 1, "ResourceList": {"OrderId": 1}}, "ResourceList that is not a list"),
+        ({"Orders": []}, "neither '_embedded' \\(HAL\\) nor 'ResourceList'"),
+        (hal([{"referenceNum": "x"}]), "readOnly"),
+        (hal([dict(order_json(1), readOnly={"orderId": "1"})]), "orderId"),
+        (hal([order_json(1, modified="yesterday")]), "lastModifiedDate"),
+        (hal([order_json(1, status=7)]), "readOnly.status 7, which is none of 0"),
+        ([], "not a JSON object"),
+    ],
+)
 def test_malformed_order_lists(rsps, body, message):
     rsps.add(responses.GET, ORDERS_URL, json=body)
     with pytest.raises(MalformedResponse, match=message):
-        list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+        list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=UTC)))
 
 
 def test_html_instead_of_json_is_malformed(rsps):
@@ -498,9 +616,19 @@ def test_html_instead_of_json_is_malformed(rsps):
 def test_get_order_returns_wms_order_with_etag(rsps):
     rsps.add(responses.GET, f"{ORDERS_URL}/5", json=order_json(5, "R5"), headers={"ETag": 'W/"abc"'})
     order = make_client().get_order(5)
-    assert order == WmsOrder(order_id=5, reference_num="R5", status=0, is_closed=False, etag='W/"abc"',
-                             last_modified=datetime(2026, 9, 9, 22, 0, 10, tzinfo=timezone.utc), ship_date=None,
-                             tracking_numbers=[], carrier="UPS", service="Ground", scac="UPSN")
+    assert order == WmsOrder(
+        order_id=5,
+        reference_num="R5",
+        status=0,
+        is_closed=False,
+        etag='W/"abc"',
+        last_modified=datetime(2026, 9, 9, 22, 0, 10, tzinfo=UTC),
+        ship_date=None,
+        tracking_numbers=[],
+        carrier="UPS",
+        service="Ground",
+        scac="UPSN",
+    )
 
 
 # --- stock ------------------------------------------------------------------------------------
@@ -515,9 +643,16 @@ def item_id(sku, customer=CUSTOMER):
 
 
 def stock_row(sku, available, facility=FACILITY, qualifier="", customer=CUSTOMER):
-    return {"itemIdentifier": {"sku": sku, "id": item_id(sku, customer)}, "qualifier": qualifier,
-            "totalReceived": 300, "allocated": 0, "available": available, "onHold": 0, "onHand": 999,
-            "facilityId": facility}
+    return {
+        "itemIdentifier": {"sku": sku, "id": item_id(sku, customer)},
+        "qualifier": qualifier,
+        "totalReceived": 300,
+        "allocated": 0,
+        "available": available,
+        "onHold": 0,
+        "onHand": 999,
+        "facilityId": facility,
+    }
 
 
 def add_items(rsps, skus, *, plain=False):
@@ -527,18 +662,33 @@ def add_items(rsps, skus, *, plain=False):
     def answer(request):
         params = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
         size, number = int(params["pgsiz"]), int(params["pgnum"])
-        page = [{"itemId": item_id(sku), "sku": sku, "readOnly": {"deactivated": False}}
-                for sku in skus[(number - 1) * size:number * size]]
+        page = [
+            {"itemId": item_id(sku), "sku": sku, "readOnly": {"deactivated": False}}
+            for sku in skus[(number - 1) * size : number * size]
+        ]
         if plain:
-            return 200, {}, json.dumps({"TotalResults": len(skus), "ResourceList": [
-                {"ItemId": i["itemId"], "Sku": i["sku"], "ReadOnly": {"Deactivated": False}} for i in page]})
+            return (
+                200,
+                {},
+                json.dumps(
+                    {
+                        "TotalResults": len(skus),
+                        "ResourceList": [
+                            {"ItemId": i["itemId"], "Sku": i["sku"], "ReadOnly": {"Deactivated": False}} for i in page
+                        ],
+                    }
+                ),
+            )
         return 200, {}, json.dumps({"totalResults": len(skus), "_embedded": {ITEM_REL: page}})
 
     rsps.add_callback(responses.GET, ITEMS_URL, callback=answer, content_type="application/json")
 
 
 def test_stock_summed_over_qualifiers_other_facilities_ignored_and_paged(rsps):
-    page1 = [stock_row(f"SKU-{i}", 1) for i in range(498)] + [stock_row("BLUE", 10), stock_row("BLUE", 5, qualifier="DMG")]
+    page1 = [stock_row(f"SKU-{i}", 1) for i in range(498)] + [
+        stock_row("BLUE", 10),
+        stock_row("BLUE", 5, qualifier="DMG"),
+    ]
     page2 = [stock_row("BLUE", 7, facility=99), stock_row("RED", 2.0), stock_row("HALF", 2.5)]
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 503, "summaries": page1})
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 503, "summaries": page2})
@@ -565,8 +715,11 @@ def test_stock_other_facility_only_yields_nothing(rsps):
 @pytest.mark.parametrize("plain", [False, True])
 def test_stock_of_another_customers_same_named_sku_is_never_counted(rsps, plain):
     """Same facility, same SKU name, another customer's item: not this tenant's stock (WMS-7 guard)."""
-    rows = [stock_row("BLUE", 4), stock_row("BLUE", 500, customer=CUSTOMER + 1),
-            stock_row("GREEN", 9, customer=CUSTOMER + 1)]
+    rows = [
+        stock_row("BLUE", 4),
+        stock_row("BLUE", 500, customer=CUSTOMER + 1),
+        stock_row("GREEN", 9, customer=CUSTOMER + 1),
+    ]
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 3, "summaries": rows})
     add_items(rsps, ["BLUE", "RED"], plain=plain)
     report = make_client().stock_report()
@@ -581,11 +734,14 @@ def test_stock_with_an_empty_item_master_fails_loudly(rsps):
         make_client().stock_available()
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"totalResults": 1}, "GET /customers/143/items answer has no '_embedded'"),
-    ({"totalResults": 1, "_embedded": {ITEM_REL: [{"sku": "BLUE"}]}}, "without a numeric itemId"),
-    ({"TotalResults": 1, "ResourceList": [{"ItemId": 5}]}, "without a numeric itemId"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"totalResults": 1}, "GET /customers/143/items answer has no '_embedded'"),
+        ({"totalResults": 1, "_embedded": {ITEM_REL: [{"sku": "BLUE"}]}}, "without a numeric itemId"),
+        ({"TotalResults": 1, "ResourceList": [{"ItemId": 5}]}, "without a numeric itemId"),
+    ],
+)
 def test_malformed_item_lists(rsps, body, message):
     rsps.add(responses.GET, ITEMS_URL, json=body)
     with pytest.raises(MalformedResponse, match=message):
@@ -601,14 +757,17 @@ def test_stock_row_without_item_id_is_malformed(rsps):
         make_client().stock_available()
 
 
-@pytest.mark.parametrize("row, message", [
-    (stock_row("BLUE", -1), "SKU BLUE"),
-    (stock_row("BLUE", "7"), "SKU BLUE"),
-    (stock_row("BLUE", None), "SKU BLUE"),
-    (stock_row("BLUE", True), "SKU BLUE"),
-    (dict(stock_row("BLUE", 1), facilityId=None), "facilityId"),
-    ({"available": 1, "facilityId": FACILITY}, "without an item SKU"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        (stock_row("BLUE", -1), "SKU BLUE"),
+        (stock_row("BLUE", "7"), "SKU BLUE"),
+        (stock_row("BLUE", None), "SKU BLUE"),
+        (stock_row("BLUE", True), "SKU BLUE"),
+        (dict(stock_row("BLUE", 1), facilityId=None), "facilityId"),
+        ({"available": 1, "facilityId": FACILITY}, "without an item SKU"),
+    ],
+)
 def test_stock_bad_rows_are_malformed(rsps, row, message):
     rsps.add(responses.GET, STOCK_URL, json={"totalResults": 1, "summaries": [row]})
     add_items(rsps, ["BLUE"])
@@ -616,8 +775,10 @@ def test_stock_bad_rows_are_malformed(rsps, row, message):
         make_client().stock_available()
 
 
-@pytest.mark.parametrize("body", [{"totalResults": 3, "_embedded": {"item": []}}, {"totalResults": 0},
-                                  {"TotalResults": 0}, {"ResourceList": []}])
+@pytest.mark.parametrize(
+    "body",
+    [{"totalResults": 3, "_embedded": {"item": []}}, {"totalResults": 0}, {"TotalResults": 0}, {"ResourceList": []}],
+)
 def test_stock_answer_without_summaries_is_malformed(rsps, body):
     rsps.add(responses.GET, STOCK_URL, json=body)
     add_items(rsps, ["BLUE"])
@@ -642,13 +803,14 @@ def test_plain_json_pascal_case_answers_are_read_too(rsps):
     rsps.add(responses.GET, STOCK_URL, json={"TotalResults": 1, "Summaries": [pascal(stock_row("BLUE", 4))]})
     add_items(rsps, ["BLUE"], plain=True)
     client = make_client()
-    [order] = list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=timezone.utc)))
+    [order] = list(client.iter_orders_modified_since(datetime(2026, 9, 1, tzinfo=UTC)))
     assert (order.order_id, order.reference_num, order.tracking_numbers, order.is_closed) == (7, "R7", ["1ZP"], True)
-    assert order.ship_date == datetime(2026, 9, 9, 17, tzinfo=timezone.utc)
+    assert order.ship_date == datetime(2026, 9, 9, 17, tzinfo=UTC)
     assert client.get_order(7).etag == '"e7"'
     assert client.stock_available() == {"BLUE": 4}
     assert {c.request.headers["Accept"] for c in rsps.calls if "/AuthServer/" not in c.request.url} == {
-        "application/hal+json"}
+        "application/hal+json"
+    }
 
 
 def test_stock_repeating_page_is_malformed(rsps):
@@ -664,6 +826,6 @@ def test_arguments_are_checked_at_call_time():
     with pytest.raises(ValueError):
         client.iter_orders_modified_since(datetime(2026, 1, 1))  # naive: no network call, no iteration needed
     with pytest.raises(ValueError):
-        client.iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=timezone.utc), page_size=1001)
+        client.iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=UTC), page_size=1001)
     with pytest.raises(ValueError):
         client.find_order_by_reference("")

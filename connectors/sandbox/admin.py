@@ -3,6 +3,7 @@
 Accounts are listed, not edited here (credentials are set by `manage.py sandbox tenant`); fault
 injection can be tuned per account from the admin during a demo.
 """
+
 from django.contrib import admin
 
 from . import faults
@@ -24,7 +25,15 @@ class OmAccountAdmin(admin.ModelAdmin):
 class WmsAccountAdmin(admin.ModelAdmin):
     list_display = ("client_id", "customer_id", "facility_id", "facility_time_zone")
     search_fields = ("client_id",)
-    fields = ("client_id", "user_login", "customer_id", "customer_name", "facility_id", "facility_name", "facility_time_zone")
+    fields = (
+        "client_id",
+        "user_login",
+        "customer_id",
+        "customer_name",
+        "facility_id",
+        "facility_name",
+        "facility_time_zone",
+    )
     readonly_fields = ("client_id",)
 
     def has_add_permission(self, request):
@@ -33,7 +42,15 @@ class WmsAccountAdmin(admin.ModelAdmin):
 
 @admin.register(FaultConfig)
 class FaultConfigAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "rate_429", "rate_500", "timeout_rate", "malformed_rate", "quota_per_second", "updated_at")
+    list_display = (
+        "__str__",
+        "rate_429",
+        "rate_500",
+        "timeout_rate",
+        "malformed_rate",
+        "quota_per_second",
+        "updated_at",
+    )
     raw_id_fields = ("om_account", "wms_account")
 
     def save_model(self, request, obj, form, change):

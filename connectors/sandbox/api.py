@@ -5,6 +5,7 @@
 run the call through the account's fault configuration (`faults.apply`). Token endpoints use
 `sandbox_endpoint` only, and apply faults themselves when the account asks for it.
 """
+
 import functools
 import json
 
@@ -70,7 +71,9 @@ def om_api(view):
         if row is None:
             return om_unauthorized("invalid_token", "Invalid access token")
         account = row.account
-        return faults.apply(faults.OM, account.pk, fault_config(account), lambda: view(request, account, *args, **kwargs))
+        return faults.apply(
+            faults.OM, account.pk, fault_config(account), lambda: view(request, account, *args, **kwargs)
+        )
 
     return wrapper
 
@@ -95,6 +98,8 @@ def wms_api(view):
         if row is None or row.expires_at <= clock.now():
             return wms_unauthorized()
         account = row.account
-        return faults.apply(faults.WMS, account.pk, fault_config(account), lambda: view(request, account, *args, **kwargs))
+        return faults.apply(
+            faults.WMS, account.pk, fault_config(account), lambda: view(request, account, *args, **kwargs)
+        )
 
     return wrapper

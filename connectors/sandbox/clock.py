@@ -3,13 +3,14 @@
 All sandbox timestamps are whole seconds (what both APIs show), so a value read back from a
 response and sent as a filter selects exactly the rows it came from.
 """
+
 import datetime
 import zoneinfo
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def now() -> datetime.datetime:

@@ -16,6 +16,7 @@ memory: a quota is a rate, not state, and a restart starting with a full bucket 
 429 answers carry the wait the way each real service does: Order Manager
 `x-skubana-quota-retryAfter` in milliseconds, the WMS a standard `Retry-After` in seconds.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ WMS = "wms"
 _lock = threading.Lock()
 # The buckets' clock; a module attribute so tests can drive time by hand.
 monotonic = time.monotonic
-_buckets: dict[tuple[str, int], "TokenBucket"] = {}
+_buckets: dict[tuple[str, int], TokenBucket] = {}
 _rngs: dict[tuple[str, int], tuple[tuple, random.Random]] = {}
 
 

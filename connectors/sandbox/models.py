@@ -9,6 +9,7 @@ like the real services' ids, and indexed for free. Every list view filters on an
 Timestamps are stored as aware UTC datetimes truncated to whole seconds (both APIs show seconds);
 the WMS renders them in the account's facility time zone without an offset, like the real one.
 """
+
 import hashlib
 import hmac
 import secrets
@@ -251,8 +252,9 @@ class WmsAccount(models.Model):
     user_login = models.CharField(max_length=200, blank=True)
     # Which token-body field the credential is keyed by: "user_login" (login name) or
     # "user_login_id" (numeric); the token endpoint refuses the other (stricter than needed).
-    login_kind = models.CharField(max_length=20, default="user_login",
-                                  choices=[("user_login", "user_login"), ("user_login_id", "user_login_id")])
+    login_kind = models.CharField(
+        max_length=20, default="user_login", choices=[("user_login", "user_login"), ("user_login_id", "user_login_id")]
+    )
     customer_id = models.PositiveIntegerField()
     customer_name = models.CharField(max_length=200, blank=True)
     facility_id = models.PositiveIntegerField()
@@ -295,10 +297,14 @@ class WmsItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["account", "sku"], condition=Q(customer_id__isnull=True),
-                                    name="sandbox_wms_item_sku"),
-            models.UniqueConstraint(fields=["account", "customer_id", "sku"], condition=Q(customer_id__isnull=False),
-                                    name="sandbox_wms_other_customer_item_sku"),
+            models.UniqueConstraint(
+                fields=["account", "sku"], condition=Q(customer_id__isnull=True), name="sandbox_wms_item_sku"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "customer_id", "sku"],
+                condition=Q(customer_id__isnull=False),
+                name="sandbox_wms_other_customer_item_sku",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -403,7 +409,9 @@ class FaultConfig(models.Model):
     """
 
     om_account = models.OneToOneField(OmAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults")
-    wms_account = models.OneToOneField(WmsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults")
+    wms_account = models.OneToOneField(
+        WmsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults"
+    )
     rate_429 = models.FloatField(default=0.0)
     rate_500 = models.FloatField(default=0.0)
     timeout_rate = models.FloatField(default=0.0)

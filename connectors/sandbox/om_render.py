@@ -4,6 +4,7 @@ Keys whose value would be null are left out: the spec's schemas are not nullable
 service omits unset fields. Every function takes rows loaded with the related rows it needs
 (`select_related` / `prefetch_related`), so rendering a page issues no query per row.
 """
+
 from decimal import Decimal
 
 from . import clock
@@ -27,7 +28,13 @@ def warehouse(row: OmWarehouse) -> dict:
         "name": row.name,
         "active": row.active,
         "type": row.type,
-        "address": {"address1": "1 Sandbox Way", "city": "Springfield", "state": "IL", "zipCode": "62701", "country": "USA"},
+        "address": {
+            "address1": "1 Sandbox Way",
+            "city": "Springfield",
+            "state": "IL",
+            "zipCode": "62701",
+            "country": "USA",
+        },
         "timeZone": "UTC",
     }
 
@@ -46,7 +53,9 @@ def shipment(row: OmShipment, order: OmOrder) -> dict:
             "orderNumber": order.order_number,
             "warehouseId": order.warehouse_id,
             "trackingNumber": row.tracking_number,
-            "shipMethod": _compact({"shippingCarrier": row.shipping_carrier, "shippingServiceId": row.shipping_service_id}),
+            "shipMethod": _compact(
+                {"shippingCarrier": row.shipping_carrier, "shippingServiceId": row.shipping_service_id}
+            ),
             "shipDate": clock.om_format(row.ship_date),
             "created": clock.om_format(row.created),
             "batchNumber": row.batch_number,
@@ -73,7 +82,11 @@ def order(row: OmOrder) -> dict:
         "createdDate": clock.om_format(row.created_date),
         "modifiedDate": clock.om_format(row.modified_date),
         "shipDate": clock.om_format(row.ship_date),
-        "salesChannel": {"salesChannelId": row.sales_channel_id, "salesChannelName": row.sales_channel_name, "active": True},
+        "salesChannel": {
+            "salesChannelId": row.sales_channel_id,
+            "salesChannelName": row.sales_channel_name,
+            "active": True,
+        },
         "fulfillmentSource": {"warehouseId": row.warehouse.pk, "name": row.warehouse.name} if row.warehouse else None,
         "shipName": row.ship_name,
         "shipCompany": row.ship_company,

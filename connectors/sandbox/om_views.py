@@ -6,6 +6,7 @@ a bad query parameter, 400 on a bad body, prefix search on `sku` and `orderNumbe
 answering 200 with per-item `errors[]` (ERR053 unknown product, ERR097 no product stock, 1-based
 `index`).
 """
+
 import base64
 import datetime
 from urllib.parse import urlencode, urlsplit
@@ -18,8 +19,7 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from . import clock, om_render
-from . import faults, query_parameters
+from . import clock, faults, om_render, query_parameters
 from .api import BadRequest, fault_config, json_body, om_api, sandbox_endpoint
 from .carriers import DELIVERY_STATUSES, SHIPPING_CARRIERS
 from .models import (
@@ -32,7 +32,6 @@ from .models import (
     OmShipment,
     OmStock,
     OmToken,
-    OmWarehouse,
     OrderStatus,
     hash_secret,
     new_token,
@@ -47,8 +46,14 @@ def om_query(spec_path: str):
     """Refuse query parameters the spec does not declare for this operation (422, the spec's answer)."""
     return query_parameters.refuse_unknown(
         lambda method: query_parameters.spec_query_parameters(method, spec_path),
-        lambda names: _json({"status": 422, "error": "Invalid parameter specified",
-                             "message": f"Unknown query parameter(s): {', '.join(names)}"}, 422),
+        lambda names: _json(
+            {
+                "status": 422,
+                "error": "Invalid parameter specified",
+                "message": f"Unknown query parameter(s): {', '.join(names)}",
+            },
+            422,
+        ),
     )
 
 
@@ -189,8 +194,14 @@ def authorize(request):
             context.update(username=username, error="Bad credentials: wrong username or password.")
             return render(request, "sandbox/om_authorize.html", context, status=200)
         code = new_token()
-        OmAuthCode.objects.create(app=app, account=account, digest=hash_secret(code), redirect_uri=redirect_uri,
-                                  scope=params.get("scope", ""), expires_at=clock.now() + CODE_LIFETIME)
+        OmAuthCode.objects.create(
+            app=app,
+            account=account,
+            digest=hash_secret(code),
+            redirect_uri=redirect_uri,
+            scope=params.get("scope", ""),
+            expires_at=clock.now() + CODE_LIFETIME,
+        )
         query = {"code": code, "cid": account.company_id}
         if "state" in params:
             query["state"] = params["state"]
@@ -397,7 +408,12 @@ def throttle_limits(request, account):
     ]
     return _json(
         [
-            {"requestMethod": method, "requestPath": path, "notes": "Shared per-account bucket (sandbox)", "throttleConfig": limit}
+            {
+                "requestMethod": method,
+                "requestPath": path,
+                "notes": "Shared per-account bucket (sandbox)",
+                "throttleConfig": limit,
+            }
             for method, path in paths
         ]
     )
@@ -453,14 +469,18 @@ def send_to_fulfillment(request, account):
     for index, (field, value, row) in enumerate(requested, start=1):
         if row is None:
             errors.append(
-                om_render.validation_detail(index, "NOT_FOUND", f"Order {value} not found", field=field, identifier={field: value})
+                om_render.validation_detail(
+                    index, "NOT_FOUND", f"Order {value} not found", field=field, identifier={field: value}
+                )
             )
         elif row["status"] not in SENDABLE:
             errors.append(
                 om_render.validation_detail(
-                    index, "INVALID_ORDER_STATUS",
+                    index,
+                    "INVALID_ORDER_STATUS",
                     f"Order {row['order_number']} is {row['status']}; only AWAITING_3PL_EXPORT or AWAITING_DROPSHIP orders can be sent",
-                    field="orderStatus", identifier={"orderId": row["pk"]},
+                    field="orderStatus",
+                    identifier={"orderId": row["pk"]},
                 )
             )
     eligible = [row for row in found if row["status"] in SENDABLE]
@@ -473,7 +493,11 @@ def send_to_fulfillment(request, account):
         )
     batched = [
         {
-            "order": {"orderId": row["pk"], "orderNumber": row["order_number"], "salesChannelId": row["sales_channel_id"]},
+            "order": {
+                "orderId": row["pk"],
+                "orderNumber": row["order_number"],
+                "salesChannelId": row["sales_channel_id"],
+            },
             "orderBatchNumber": batch_number,
             "status": "PENDING",
         }
@@ -549,7 +573,9 @@ def external_shipment(request, account):
         shipments = _parse_shipments(json_body(request))
     except BadRequest as exc:
         return _bad_request(exc)
-    by_id = OmOrder.objects.filter(account=account, pk__in=[s["orderId"] for s in shipments if isinstance(s["orderId"], int)])
+    by_id = OmOrder.objects.filter(
+        account=account, pk__in=[s["orderId"] for s in shipments if isinstance(s["orderId"], int)]
+    )
     numbers = [s["orderNumber"] for s in shipments if s["orderId"] is None and s["orderNumber"]]
     orders_by_id = {row.pk: row for row in by_id.select_related("warehouse")}
     orders_by_number = {
@@ -572,26 +598,38 @@ def external_shipment(request, account):
             given = {k: item[k] for k in ("orderId", "orderNumber", "salesChannelId") if item[k] is not None}
             if row is None:
                 message = f"Order not found: {wanted}" if wanted else "Give orderId, or orderNumber with salesChannelId"
-                answers.append({"order": given, "orderBatchNumber": batch_number, "status": "FAILED", "processingMessage": message})
+                answers.append(
+                    {"order": given, "orderBatchNumber": batch_number, "status": "FAILED", "processingMessage": message}
+                )
                 continue
             if row.status == OrderStatus.CANCELLED:
                 answers.append(
                     {
-                        "order": _identifier(row), "orderBatchNumber": batch_number, "status": "FAILED",
+                        "order": _identifier(row),
+                        "orderBatchNumber": batch_number,
+                        "status": "FAILED",
                         "processingMessage": f"Order {row.order_number} is CANCELLED and cannot be shipped",
                     }
                 )
                 continue
             record = OmShipment.objects.create(
-                order=row, tracking_number=item["tracking"], shipping_carrier=item["carrier"],
-                shipping_service_id=item["service"], ship_date=item["ship_date"], created=now, batch_number=batch_number,
+                order=row,
+                tracking_number=item["tracking"],
+                shipping_carrier=item["carrier"],
+                shipping_service_id=item["service"],
+                ship_date=item["ship_date"],
+                created=now,
+                batch_number=batch_number,
             )
             row.status, row.ship_date, row.modified_date = OrderStatus.SHIPPED, item["ship_date"], now
             row.save(update_fields=["status", "ship_date", "modified_date"])
             answers.append(
                 {
-                    "order": _identifier(row), "orderBatchNumber": batch_number, "status": "SHIPPED",
-                    "processingMessage": "Shipment recorded", "shipment": om_render.shipment(record, row),
+                    "order": _identifier(row),
+                    "orderBatchNumber": batch_number,
+                    "status": "SHIPPED",
+                    "processingMessage": "Shipment recorded",
+                    "shipment": om_render.shipment(record, row),
                 }
             )
     return _json(answers)
@@ -640,18 +678,26 @@ def inventory_adjust(request, account):
     }
     errors, results, changed = [], [], {}
     for index, item in enumerate(items, start=1):
-        product = by_id.get(item["productId"]) if isinstance(item.get("productId"), int) else by_sku.get(item["masterSku"])
+        product = (
+            by_id.get(item["productId"]) if isinstance(item.get("productId"), int) else by_sku.get(item["masterSku"])
+        )
         ident = {k: item[k] for k in ("masterSku", "productId", "warehouseId") if item.get(k) is not None}
         if product is None:
-            errors.append(om_render.validation_detail(index, "ERR053", "Product does not exist", field="masterSku", identifier=ident))
+            errors.append(
+                om_render.validation_detail(
+                    index, "ERR053", "Product does not exist", field="masterSku", identifier=ident
+                )
+            )
             continue
         stock = stocks.get((product.pk, item["warehouseId"]))
         if stock is None:
             errors.append(
                 om_render.validation_detail(
-                    index, "ERR097",
+                    index,
+                    "ERR097",
                     f"Product stock not found for {product.master_sku} in warehouse {item['warehouseId']}",
-                    field="warehouseId", identifier=ident,
+                    field="warehouseId",
+                    identifier=ident,
                 )
             )
             continue
@@ -660,11 +706,17 @@ def inventory_adjust(request, account):
             stock.locked = item["lockedQuantity"]
         changed[stock.pk] = stock
         results.append(
-            {"index": index, "productStockId": stock.pk, "productId": product.pk, "masterSku": product.master_sku,
-             "warehouseId": stock.warehouse_id, "onHandQuantity": stock.on_hand, "lockedQuantity": stock.locked}
+            {
+                "index": index,
+                "productStockId": stock.pk,
+                "productId": product.pk,
+                "masterSku": product.master_sku,
+                "warehouseId": stock.warehouse_id,
+                "onHandQuantity": stock.on_hand,
+                "lockedQuantity": stock.locked,
+            }
         )
     if changed:
         OmStock.objects.bulk_update(list(changed.values()), ["on_hand", "locked"])
     message = "Inventory adjusted" if not errors else f"{len(results)} adjusted, {len(errors)} failed"
     return _json({"message": message, "results": results, "errors": errors})
-

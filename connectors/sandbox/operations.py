@@ -13,6 +13,7 @@
 
 Bulk inserts keep seeding 10,000 orders and 50,000 SKUs to seconds.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -25,7 +26,6 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from . import clock, faults
-from .models import hash_secret, new_token
 from .models import (
     FaultConfig,
     OmAccount,
@@ -46,12 +46,21 @@ from .models import (
     WmsOrderStatus,
     WmsPackage,
     WmsStock,
+    hash_secret,
+    new_token,
 )
 
 BATCH = 2000
 FAULT_FIELDS = (
-    "rate_429", "rate_500", "timeout_rate", "timeout_seconds", "malformed_rate", "quota_per_second",
-    "retry_after_seconds", "apply_to_token_endpoint", "seed",
+    "rate_429",
+    "rate_500",
+    "timeout_rate",
+    "timeout_seconds",
+    "malformed_rate",
+    "quota_per_second",
+    "retry_after_seconds",
+    "apply_to_token_endpoint",
+    "seed",
 )
 # (WMS carrier name, mode, SCAC, tracking number maker)
 CARRIERS = (
@@ -73,8 +82,9 @@ OM_CARRIERS = (("UPS", "UPS Ground"), ("FEDEX", "FedEx Home Delivery"), ("USPS",
 # ------------------------------------------------------------------ accounts
 
 
-def ensure_om_account(username: str, password: str, *, warehouse_name: str,
-                      warehouse_type: str = WarehouseType.THIRD_PARTY_LOGISTICS) -> OmAccount:
+def ensure_om_account(
+    username: str, password: str, *, warehouse_name: str, warehouse_type: str = WarehouseType.THIRD_PARTY_LOGISTICS
+) -> OmAccount:
     """Create or update an Order Manager account with (at least) the named warehouse."""
     account = OmAccount.objects.filter(username=username).first() or OmAccount(username=username)
     account.set_password(password)
@@ -82,7 +92,9 @@ def ensure_om_account(username: str, password: str, *, warehouse_name: str,
     if account.company_id == 1 and account.pk != 1:  # a distinct company id, sent back as ``cid`` on install
         account.company_id = account.pk
         account.save(update_fields=["company_id"])
-    OmWarehouse.objects.update_or_create(account=account, name=warehouse_name, defaults={"type": warehouse_type, "active": True})
+    OmWarehouse.objects.update_or_create(
+        account=account, name=warehouse_name, defaults={"type": warehouse_type, "active": True}
+    )
     return account
 
 
@@ -102,8 +114,14 @@ def install_code(app: OmApp, account: OmAccount, redirect_uri: str, scope: str =
     if redirect_uri not in (app.redirect_uris or []):
         raise ValueError(f"{redirect_uri} is not a redirect URI registered for the app {app.app_key}")
     code = new_token()
-    OmAuthCode.objects.create(app=app, account=account, digest=hash_secret(code), redirect_uri=redirect_uri,
-                              scope=scope, expires_at=clock.now() + datetime.timedelta(minutes=5))
+    OmAuthCode.objects.create(
+        app=app,
+        account=account,
+        digest=hash_secret(code),
+        redirect_uri=redirect_uri,
+        scope=scope,
+        expires_at=clock.now() + datetime.timedelta(minutes=5),
+    )
     return code, account.company_id
 
 
@@ -114,9 +132,18 @@ def static_token(account: OmAccount) -> str:
     return value
 
 
-def ensure_wms_account(client_id: str, secret: str, *, customer_id: int, facility_id: int, user_login: str = "",
-                       customer_name: str = "", facility_name: str = "", facility_time_zone: str = "UTC",
-                       login_kind: str = "user_login") -> WmsAccount:
+def ensure_wms_account(
+    client_id: str,
+    secret: str,
+    *,
+    customer_id: int,
+    facility_id: int,
+    user_login: str = "",
+    customer_name: str = "",
+    facility_name: str = "",
+    facility_time_zone: str = "UTC",
+    login_kind: str = "user_login",
+) -> WmsAccount:
     """Create or update a WMS credential for one customer in one facility, keyed by ``login_kind``."""
     account = WmsAccount.objects.filter(client_id=client_id).first() or WmsAccount(client_id=client_id)
     account.set_secret(secret)
@@ -147,8 +174,16 @@ def _sku_kind(index: int) -> str:
     return {1: "locked", 2: "no_stock"}.get(index % 10, "stocked")
 
 
-def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: int, seed: int | None = None,
-         warehouse: OmWarehouse | None = None, status: str = OrderStatus.AWAITING_3PL_EXPORT) -> dict:
+def seed(
+    om_account: OmAccount,
+    wms_account: WmsAccount,
+    *,
+    orders: int,
+    skus: int,
+    seed: int | None = None,
+    warehouse: OmWarehouse | None = None,
+    status: str = OrderStatus.AWAITING_3PL_EXPORT,
+) -> dict:
     """Add `skus` WMS-stocked SKUs (upserted) and `orders` new orders in `status` for `warehouse`.
 
     Order Manager side of the SKUs: most have stock, every tenth (from the 2nd) has locked stock too,
@@ -163,11 +198,23 @@ def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: i
     with transaction.atomic():
         # Order Manager catalog and stock.
         OmProduct.objects.bulk_create(
-            [OmProduct(account=om_account, master_sku=sku, name=f"Sandbox product {sku}") for sku in sku_names + om_only],
-            batch_size=BATCH, ignore_conflicts=True,
+            [
+                OmProduct(account=om_account, master_sku=sku, name=f"Sandbox product {sku}")
+                for sku in sku_names + om_only
+            ],
+            batch_size=BATCH,
+            ignore_conflicts=True,
         )
-        products = dict(OmProduct.objects.filter(account=om_account, master_sku__in=sku_names + om_only).values_list("master_sku", "pk"))
-        existing = dict(OmStock.objects.filter(warehouse=warehouse, product_id__in=products.values()).values_list("product_id", "pk"))
+        products = dict(
+            OmProduct.objects.filter(account=om_account, master_sku__in=sku_names + om_only).values_list(
+                "master_sku", "pk"
+            )
+        )
+        existing = dict(
+            OmStock.objects.filter(warehouse=warehouse, product_id__in=products.values()).values_list(
+                "product_id", "pk"
+            )
+        )
         new_stock, old_stock = [], []
         for index, sku in enumerate(sku_names + om_only):
             kind = "stocked" if sku in om_only else _sku_kind(index)
@@ -186,20 +233,29 @@ def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: i
         # WMS item master and stock summaries.
         WmsItem.objects.bulk_create(
             [WmsItem(account=wms_account, sku=sku, description=f"Sandbox item {sku}") for sku in sku_names],
-            batch_size=BATCH, ignore_conflicts=True,
+            batch_size=BATCH,
+            ignore_conflicts=True,
         )
-        items = dict(WmsItem.objects.filter(account=wms_account, customer_id=None, sku__in=sku_names)
-                     .values_list("sku", "pk"))
+        items = dict(
+            WmsItem.objects.filter(account=wms_account, customer_id=None, sku__in=sku_names).values_list("sku", "pk")
+        )
         summaries = dict(
-            WmsStock.objects.filter(account=wms_account, item_id__in=items.values(), qualifier="", facility_id=wms_account.facility_id)
-            .values_list("item_id", "pk")
+            WmsStock.objects.filter(
+                account=wms_account, item_id__in=items.values(), qualifier="", facility_id=wms_account.facility_id
+            ).values_list("item_id", "pk")
         )
         new_rows, old_rows = [], []
         for sku in sku_names:
             available, allocated = rng.randint(0, 200), rng.randint(0, 5)
             row = WmsStock(
-                account=wms_account, item_id=items[sku], qualifier="", facility_id=wms_account.facility_id,
-                total_received=available + allocated, on_hand=available + allocated, allocated=allocated, available=available,
+                account=wms_account,
+                item_id=items[sku],
+                qualifier="",
+                facility_id=wms_account.facility_id,
+                total_received=available + allocated,
+                on_hand=available + allocated,
+                allocated=allocated,
+                available=available,
             )
             if row.item_id in summaries:
                 row.pk = summaries[row.item_id]
@@ -207,12 +263,17 @@ def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: i
             else:
                 new_rows.append(row)
         WmsStock.objects.bulk_create(new_rows, batch_size=BATCH)
-        WmsStock.objects.bulk_update(old_rows, ["total_received", "on_hand", "allocated", "available"], batch_size=BATCH)
+        WmsStock.objects.bulk_update(
+            old_rows, ["total_received", "on_hand", "allocated", "available"], batch_size=BATCH
+        )
 
         # Orders.
-        orderable = list(WmsItem.objects.filter(account=wms_account, customer_id=None)
-                         .values_list("sku", flat=True).order_by("pk"))
-        orderable_products = dict(OmProduct.objects.filter(account=om_account, master_sku__in=orderable).values_list("master_sku", "pk"))
+        orderable = list(
+            WmsItem.objects.filter(account=wms_account, customer_id=None).values_list("sku", flat=True).order_by("pk")
+        )
+        orderable_products = dict(
+            OmProduct.objects.filter(account=om_account, master_sku__in=orderable).values_list("master_sku", "pk")
+        )
         orderable = [sku for sku in orderable if sku in orderable_products]
         if orders and not orderable:
             raise ValueError("No SKU exists on both sides to put in orders: seed some SKUs first")
@@ -225,24 +286,48 @@ def seed(om_account: OmAccount, wms_account: WmsAccount, *, orders: int, skus: i
             placed = now - datetime.timedelta(minutes=rng.randint(5, 3 * 24 * 60))
             new_orders.append(
                 OmOrder(
-                    account=om_account, order_number=f"SO-{n:06d}", status=status, warehouse=warehouse,
-                    sales_channel_id=channel_id, sales_channel_name=channel_name, order_date=placed,
-                    created_date=placed, modified_date=now, ship_name=name, ship_address1=street, ship_city=city,
-                    ship_state=state, ship_zip=zip_code, ship_country="US", ship_phone="555-0100",
-                    ship_email=f"{name.split()[0].lower()}@example.com", shipping_carrier=carrier,
+                    account=om_account,
+                    order_number=f"SO-{n:06d}",
+                    status=status,
+                    warehouse=warehouse,
+                    sales_channel_id=channel_id,
+                    sales_channel_name=channel_name,
+                    order_date=placed,
+                    created_date=placed,
+                    modified_date=now,
+                    ship_name=name,
+                    ship_address1=street,
+                    ship_city=city,
+                    ship_state=state,
+                    ship_zip=zip_code,
+                    ship_country="US",
+                    ship_phone="555-0100",
+                    ship_email=f"{name.split()[0].lower()}@example.com",
+                    shipping_carrier=carrier,
                     requested_shipping_service=service,
                 )
             )
-            lines.append([(sku, rng.randint(1, 3)) for sku in rng.sample(orderable, k=min(len(orderable), rng.randint(1, 3)))])
+            lines.append(
+                [(sku, rng.randint(1, 3)) for sku in rng.sample(orderable, k=min(len(orderable), rng.randint(1, 3)))]
+            )
         created = OmOrder.objects.bulk_create(new_orders, batch_size=BATCH)
         if created and created[0].pk is None:  # backends without RETURNING: read the ids back
-            by_number = dict(OmOrder.objects.filter(account=om_account, order_number__in=[o.order_number for o in created]).values_list("order_number", "pk"))
+            by_number = dict(
+                OmOrder.objects.filter(
+                    account=om_account, order_number__in=[o.order_number for o in created]
+                ).values_list("order_number", "pk")
+            )
             for order in created:
                 order.pk = by_number[order.order_number]
         OmOrderItem.objects.bulk_create(
             [
-                OmOrderItem(order_id=order.pk, product_id=orderable_products[sku], listing_sku=sku, quantity=qty,
-                            unit_price=Decimal(rng.randint(500, 5000)) / 100)
+                OmOrderItem(
+                    order_id=order.pk,
+                    product_id=orderable_products[sku],
+                    listing_sku=sku,
+                    quantity=qty,
+                    unit_price=Decimal(rng.randint(500, 5000)) / 100,
+                )
                 for order, order_lines in zip(created, lines)
                 for sku, qty in order_lines
             ],
@@ -269,11 +354,16 @@ def add_other_customer_stock(wms_account: WmsAccount, skus: dict[str, int], *, c
     other = customer_id or wms_account.customer_id + 1000
     with transaction.atomic():
         for sku, available in skus.items():
-            item, _ = WmsItem.objects.get_or_create(account=wms_account, customer_id=other, sku=sku,
-                                                    defaults={"description": f"Other customer's {sku}"})
+            item, _ = WmsItem.objects.get_or_create(
+                account=wms_account, customer_id=other, sku=sku, defaults={"description": f"Other customer's {sku}"}
+            )
             WmsStock.objects.update_or_create(
-                account=wms_account, item=item, qualifier="", facility_id=wms_account.facility_id,
-                defaults={"total_received": available, "on_hand": available, "available": available})
+                account=wms_account,
+                item=item,
+                qualifier="",
+                facility_id=wms_account.facility_id,
+                defaults={"total_received": available, "on_hand": available, "available": available},
+            )
     return other
 
 
@@ -294,50 +384,85 @@ def ship(wms_account: WmsAccount, count: int | None = None, *, seed: int | None 
             order.status = WmsOrderStatus.CLOSED
             order.version += 1
             order.last_modified_date = order.process_date = now
-            order.routing_info = {**(order.routing_info or {}), "carrier": carrier, "mode": mode, "scacCode": scac,
-                                  "trackingNumber": tracking}
+            order.routing_info = {
+                **(order.routing_info or {}),
+                "carrier": carrier,
+                "mode": mode,
+                "scacCode": scac,
+                "trackingNumber": tracking,
+            }
             packages.append(
-                WmsPackage(order=order, tracking_number=tracking, create_date=now,
-                           contents=[{"orderItemId": item.pk, "qty": float(item.qty)} for item in order.items.all()])
+                WmsPackage(
+                    order=order,
+                    tracking_number=tracking,
+                    create_date=now,
+                    contents=[{"orderItemId": item.pk, "qty": float(item.qty)} for item in order.items.all()],
+                )
             )
-            shipped.append({"orderId": order.pk, "referenceNum": order.reference_num, "carrier": carrier, "mode": mode,
-                            "scacCode": scac, "trackingNumber": tracking})
-        WmsOrder.objects.bulk_update(orders, ["status", "version", "last_modified_date", "process_date", "routing_info"], batch_size=BATCH)
+            shipped.append(
+                {
+                    "orderId": order.pk,
+                    "referenceNum": order.reference_num,
+                    "carrier": carrier,
+                    "mode": mode,
+                    "scacCode": scac,
+                    "trackingNumber": tracking,
+                }
+            )
+        WmsOrder.objects.bulk_update(
+            orders, ["status", "version", "last_modified_date", "process_date", "routing_info"], batch_size=BATCH
+        )
         WmsPackage.objects.bulk_create(packages, batch_size=BATCH)
     return shipped
 
 
-def cancel(om_account: OmAccount, count: int, *, wms_account: WmsAccount | None = None,
-           reason_type: str = "BUYER_CANCELLED", details: str = "Cancelled by the customer (sandbox)") -> list[dict]:
+def cancel(
+    om_account: OmAccount,
+    count: int,
+    *,
+    wms_account: WmsAccount | None = None,
+    reason_type: str = "BUYER_CANCELLED",
+    details: str = "Cancelled by the customer (sandbox)",
+) -> list[dict]:
     """Cancel `count` Order Manager orders that are neither shipped nor cancelled.
 
     Preference: orders open at the WMS (`wms_account` given), then orders sent to fulfillment,
     then the rest; oldest first within each group.
     """
     candidates = list(
-        OmOrder.objects.filter(account=om_account).exclude(status__in=[OrderStatus.SHIPPED, OrderStatus.CANCELLED])
-        .order_by("pk").values("pk", "order_number", "sent_to_fulfillment")
+        OmOrder.objects.filter(account=om_account)
+        .exclude(status__in=[OrderStatus.SHIPPED, OrderStatus.CANCELLED])
+        .order_by("pk")
+        .values("pk", "order_number", "sent_to_fulfillment")
     )
     at_wms = set()
     if wms_account is not None:
         at_wms = set(
-            WmsOrder.objects.filter(account=wms_account, status=WmsOrderStatus.OPEN,
-                                    reference_num__in=[c["order_number"] for c in candidates])
-            .values_list("reference_num", flat=True)
+            WmsOrder.objects.filter(
+                account=wms_account,
+                status=WmsOrderStatus.OPEN,
+                reference_num__in=[c["order_number"] for c in candidates],
+            ).values_list("reference_num", flat=True)
         )
     candidates.sort(key=lambda c: (c["order_number"] not in at_wms, not c["sent_to_fulfillment"], c["pk"]))
     chosen = candidates[:count]
     OmOrder.objects.filter(pk__in=[c["pk"] for c in chosen]).update(
-        status=OrderStatus.CANCELLED, modified_date=clock.now(), cancel_reason_type=reason_type, cancel_reason_details=details
+        status=OrderStatus.CANCELLED,
+        modified_date=clock.now(),
+        cancel_reason_type=reason_type,
+        cancel_reason_details=details,
     )
-    return [{"orderId": c["pk"], "orderNumber": c["order_number"], "at_wms": c["order_number"] in at_wms} for c in chosen]
+    return [
+        {"orderId": c["pk"], "orderNumber": c["order_number"], "at_wms": c["order_number"] in at_wms} for c in chosen
+    ]
 
 
 # ------------------------------------------------------------------ faults
 
 
-def configure_faults(*, om_account: OmAccount | None = None, wms_account: WmsAccount | None = None,
-                     clear: bool = False, **values) -> FaultConfig:
+def configure_faults(
+    *, om_account: OmAccount | None = None, wms_account: WmsAccount | None = None, clear: bool = False, **values
+) -> FaultConfig:
     """Set (only) the given fault fields of one account; `clear` first resets every field to its default."""
     unknown = set(values) - set(FAULT_FIELDS)
     if unknown:
@@ -375,17 +500,23 @@ def fault_settings(config: FaultConfig | None) -> dict:
 
 def status(om_account: OmAccount, wms_account: WmsAccount) -> dict:
     """What each side holds now, in JSON-ready form (see the module docstring)."""
-    om_orders = dict(OmOrder.objects.filter(account=om_account).values_list("status").annotate(n=Count("pk")).order_by())
+    om_orders = dict(
+        OmOrder.objects.filter(account=om_account).values_list("status").annotate(n=Count("pk")).order_by()
+    )
     om_stock = {
         sku: {"on_hand": on_hand, "locked": locked, "warehouse": warehouse}
         for sku, on_hand, locked, warehouse in OmStock.objects.filter(product__account=om_account)
-        .order_by("product_id").values_list("product__master_sku", "on_hand", "locked", "warehouse__name")
+        .order_by("product_id")
+        .values_list("product__master_sku", "on_hand", "locked", "warehouse__name")
     }
     om_without_stock = list(
-        OmProduct.objects.filter(account=om_account, stocks__isnull=True).order_by("pk").values_list("master_sku", flat=True)
+        OmProduct.objects.filter(account=om_account, stocks__isnull=True)
+        .order_by("pk")
+        .values_list("master_sku", flat=True)
     )
     shipments = list(
-        OmShipment.objects.filter(order__account=om_account).order_by("pk")
+        OmShipment.objects.filter(order__account=om_account)
+        .order_by("pk")
         .values("order_id", "order__order_number", "tracking_number", "shipping_carrier", "batch_number")
     )
     pairs = Counter((s["order_id"], s["tracking_number"]) for s in shipments)
@@ -393,14 +524,23 @@ def status(om_account: OmAccount, wms_account: WmsAccount) -> dict:
     wms_status_names = {value: label.lower() for value, label in WmsOrderStatus.choices}
     wms_orders = {
         wms_status_names[value]: n
-        for value, n in WmsOrder.objects.filter(account=wms_account).values_list("status").annotate(n=Count("pk")).order_by()
+        for value, n in WmsOrder.objects.filter(account=wms_account)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .order_by()
     }
     references = dict(
-        WmsOrder.objects.filter(account=wms_account).values_list("reference_num").annotate(n=Count("pk")).order_by("reference_num")
+        WmsOrder.objects.filter(account=wms_account)
+        .values_list("reference_num")
+        .annotate(n=Count("pk"))
+        .order_by("reference_num")
     )
     wms_stock: dict[str, float] = {}
-    for sku, available in WmsStock.objects.filter(account=wms_account, facility_id=F("account__facility_id"),
-                                                  item__customer_id=None).order_by("pk").values_list("item__sku", "available"):
+    for sku, available in (
+        WmsStock.objects.filter(account=wms_account, facility_id=F("account__facility_id"), item__customer_id=None)
+        .order_by("pk")
+        .values_list("item__sku", "available")
+    ):
         wms_stock[sku] = wms_stock.get(sku, 0) + available
     return {
         "order_manager": {
@@ -414,8 +554,13 @@ def status(om_account: OmAccount, wms_account: WmsAccount) -> dict:
                 "duplicates": sum(n - 1 for n in pairs.values()),
                 "orders_with_several_shipments": sum(1 for n in per_order.values() if n > 1),
                 "recorded": [
-                    {"orderId": s["order_id"], "orderNumber": s["order__order_number"], "trackingNumber": s["tracking_number"],
-                     "carrier": s["shipping_carrier"], "batchNumber": s["batch_number"]}
+                    {
+                        "orderId": s["order_id"],
+                        "orderNumber": s["order__order_number"],
+                        "trackingNumber": s["tracking_number"],
+                        "carrier": s["shipping_carrier"],
+                        "batchNumber": s["batch_number"],
+                    }
                     for s in shipments
                 ],
             },

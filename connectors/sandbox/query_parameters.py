@@ -11,6 +11,7 @@ both bind only what an endpoint declares), which hides the mistake: `warehouseID
 - 3PL Warehouse Manager: no machine-readable spec; each view lists what the clients of the real API
   send (docs/wire-protocols.md, Part 2); refused with 400 `QueryParameterException`.
 """
+
 from __future__ import annotations
 
 import functools

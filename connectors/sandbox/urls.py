@@ -3,6 +3,7 @@
 Paths are the real services' paths under a prefix, so a client's base URL is all that changes
 between the sandbox and production (`https://api.skubana.com`, `https://secure-wms.com`).
 """
+
 from django.urls import include, path
 
 from . import om_views, wms_views

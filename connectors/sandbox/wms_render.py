@@ -5,6 +5,7 @@ Field names follow the WMS samples in tap-3plcentral and ExtensivSharp's models 
 parameter: order items are only embedded with `OrderItems` or `All`, packages only with `Packages`
 or `All`, so a client that forgets to ask for them does not see them here either.
 """
+
 import base64
 import struct
 from typing import Any
@@ -170,8 +171,15 @@ def stock_summary(row: WmsStock) -> dict:
     }
 
 
-def error(type_name: str, code: str, message: str, *, hint: str = "", properties: dict | None = None,
-          parameters: list[str] | None = None) -> dict:
+def error(
+    type_name: str,
+    code: str,
+    message: str,
+    *,
+    hint: str = "",
+    properties: dict | None = None,
+    parameters: list[str] | None = None,
+) -> dict:
     """A .NET-style exception body: `$type`, `ErrorCode`, `Hint`, `Message` (+ `Properties`, `Parameters`).
 
     `properties` ({name: value}) is rendered as the documented list `[{"Name": ..., "Value": ...}]`

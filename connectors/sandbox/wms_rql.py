@@ -12,10 +12,11 @@ map does not hold is refused with the real API's words, "Properties not supporte
 (Njdonatelli/Extensiv-MCP-Server docs/research/api_reference_notes.md quoting the vendor's
 Rels/exceptions page), so the sandbox supports only properties some real client is seen to use.
 """
+
 import re
 import urllib.parse
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -89,7 +90,10 @@ def _term(text: str, fields: dict[str, Field]) -> Q:
         if "*" in core:
             raise RqlError(f"Only leading and trailing wildcards are supported: “{pattern}”")
         lookup = {
-            (True, True): "contains", (False, True): "startswith", (True, False): "endswith", (False, False): "exact",
+            (True, True): "contains",
+            (False, True): "startswith",
+            (True, False): "endswith",
+            (False, False): "exact",
         }[(pattern.startswith("*"), pattern.endswith("*"))]
         q = Q(**{f"{field.path}__{lookup}": core})
     else:

@@ -7,6 +7,7 @@ PascalCase JSON otherwise: WMS-2), ETag on single-order answers, `If-Match` on t
 stale), .NET-style error bodies (`$type`, `ErrorCode`, `Hint`, `Message`), timestamps in the
 facility's time zone without an offset.
 """
+
 import base64
 import binascii
 import datetime
@@ -41,7 +42,9 @@ HAL = "application/hal+json; charset=utf-8"
 
 
 def _json(data, status=200, content_type="application/json") -> JsonResponse:
-    return JsonResponse(data, status=status, safe=False, content_type=content_type, json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        data, status=status, safe=False, content_type=content_type, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 def _hal(request) -> bool:
@@ -63,8 +66,17 @@ def _query_error(message: str, *, parameter: str = "rql", unsupported: str = "")
     """400 QueryParameterException, as Rels/exceptions shows it (Njdonatelli/Extensiv-MCP-Server
     docs/research/api_reference_notes.md): `"Parameters":["rql"]`, `"ErrorCode":"NotParsable"`,
     `"Hint":"Properties not supported: gorp"`; the refused property is also listed in `Properties`."""
-    return _json(wms_render.error("QueryParameterException", "NotParsable", message, hint=message,
-                                  parameters=[parameter], properties={unsupported: None} if unsupported else None), 400)
+    return _json(
+        wms_render.error(
+            "QueryParameterException",
+            "NotParsable",
+            message,
+            hint=message,
+            parameters=[parameter],
+            properties={unsupported: None} if unsupported else None,
+        ),
+        400,
+    )
 
 
 def wms_query(**allowed_by_method: tuple[str, ...]):
@@ -114,8 +126,9 @@ def _login_refusal(account: WmsAccount, body: dict) -> JsonResponse | None:
     kind = account.login_kind
     other = "user_login_id" if kind == "user_login" else "user_login"
     if body.get(other) not in (None, ""):
-        return _json({"error": "invalid_grant",
-                      "error_description": f"This client is not set up for {other}; send {kind}"}, 400)
+        return _json(
+            {"error": "invalid_grant", "error_description": f"This client is not set up for {other}; send {kind}"}, 400
+        )
     value = body.get(kind)
     if value in (None, ""):
         return _json({"error": "invalid_request", "error_description": f"{kind} is required"}, 400)
@@ -147,11 +160,18 @@ def token(request):
     def issue():
         value = new_token()
         WmsToken.objects.create(
-            account=account, digest=hash_secret(value),
+            account=account,
+            digest=hash_secret(value),
             expires_at=clock.now() + datetime.timedelta(seconds=TOKEN_LIFETIME),
         )
         return _json(
-            {"access_token": value, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "refresh_token": None, "scope": None}
+            {
+                "access_token": value,
+                "token_type": "Bearer",
+                "expires_in": TOKEN_LIFETIME,
+                "refresh_token": None,
+                "scope": None,
+            }
         )
 
     config = fault_config(account)
@@ -175,6 +195,7 @@ def _order_fields(account: WmsAccount) -> dict[str, wms_rql.Field]:
     Names compare without case (same page). Anything else, including the un-prefixed
     `customerIdentifier.id` no client uses on orders, is a 400 "Properties not supported" (stricter).
     """
+
     def local_time(text):
         return clock.wms_parse(text, account.facility_time_zone)
 
@@ -210,8 +231,12 @@ def _orders_queryset(account, detail: set[str]):
     return queryset
 
 
-SORTS = {"readonly.lastmodifieddate": "last_modified_date", "readonly.orderid": "pk", "referencenum": "reference_num",
-         "readonly.creationdate": "creation_date"}
+SORTS = {
+    "readonly.lastmodifieddate": "last_modified_date",
+    "readonly.orderid": "pk",
+    "referencenum": "reference_num",
+    "readonly.creationdate": "creation_date",
+}
 
 
 def _links(path: str, request, size: int, number: int, total: int) -> dict:
@@ -250,9 +275,13 @@ def _list_orders(request, account):
     total = queryset.count()
     rows = queryset.order_by(*order_by, "pk")[(number - 1) * size : number * size]
     hal = _hal(request)
-    body = wms_render.collection(hal, total=total, rel=wms_render.ORDER_REL,
-                                 items=[wms_render.order(row, account, detail) for row in rows],
-                                 links=_links("/orders", request, size, number, total))
+    body = wms_render.collection(
+        hal,
+        total=total,
+        rel=wms_render.ORDER_REL,
+        items=[wms_render.order(row, account, detail) for row in rows],
+        links=_links("/orders", request, size, number, total),
+    )
     return _json(body, content_type=HAL if hal else "application/json")
 
 
@@ -267,7 +296,9 @@ def _parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, D
     if customer.get("id") not in (None, account.customer_id) or (
         customer.get("id") is None and customer.get("name") not in (None, account.customer_name)
     ):
-        raise BadRequest("DoesNotExist", f"Customer {customer} does not exist or is not accessible", "customerIdentifier")
+        raise BadRequest(
+            "DoesNotExist", f"Customer {customer} does not exist or is not accessible", "customerIdentifier"
+        )
     if not isinstance(facility, dict) or not (facility.get("id") or facility.get("name")):
         raise BadRequest("Required", "facilityIdentifier is required", "facilityIdentifier")
     if facility.get("id") not in (None, account.facility_id) or (
@@ -286,7 +317,9 @@ def _parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, D
     for position, line in enumerate(lines):
         ident = line.get("itemIdentifier") if isinstance(line, dict) else None
         if not isinstance(ident, dict) or not (ident.get("sku") or ident.get("id")):
-            raise BadRequest("Required", f"orderItems[{position}].itemIdentifier (sku or id) is required", "itemIdentifier")
+            raise BadRequest(
+                "Required", f"orderItems[{position}].itemIdentifier (sku or id) is required", "itemIdentifier"
+            )
         try:
             qty = Decimal(str(line.get("qty")))
         except InvalidOperation:
@@ -324,26 +357,35 @@ def _create_order(request, account):
         return _model_error("Required", str(exc))
     reference = body["referenceNum"].strip()
     now = clock.now()
-    duplicate_message = (
-        f"An order with referenceNum “{reference}” already exists for customer {account.customer_id}"
-    )
-    if WmsOrder.objects.filter(account=account, customer_id=account.customer_id, reference_num=reference).exclude(
-        status=WmsOrderStatus.CANCELED
-    ).exists():
+    duplicate_message = f"An order with referenceNum “{reference}” already exists for customer {account.customer_id}"
+    if (
+        WmsOrder.objects.filter(account=account, customer_id=account.customer_id, reference_num=reference)
+        .exclude(status=WmsOrderStatus.CANCELED)
+        .exists()
+    ):
         return _model_error("Duplicate", duplicate_message, hint="ReferenceNum must be unique per customer")
     try:
         with transaction.atomic():
             order = WmsOrder.objects.create(
-                account=account, reference_num=reference, customer_id=account.customer_id,
-                facility_id=account.facility_id, creation_date=now, last_modified_date=now,
-                po_num=str(body.get("poNum") or ""), notes=str(body.get("notes") or ""),
-                shipping_notes=str(body.get("shippingNotes") or ""), billing_code=str(body.get("billingCode") or ""),
+                account=account,
+                reference_num=reference,
+                customer_id=account.customer_id,
+                facility_id=account.facility_id,
+                creation_date=now,
+                last_modified_date=now,
+                po_num=str(body.get("poNum") or ""),
+                notes=str(body.get("notes") or ""),
+                shipping_notes=str(body.get("shippingNotes") or ""),
+                billing_code=str(body.get("billingCode") or ""),
                 routing_info=body.get("routingInfo") if isinstance(body.get("routingInfo"), dict) else {},
                 ship_to=body.get("shipTo") if isinstance(body.get("shipTo"), dict) else {},
                 saved_elements=body.get("savedElements") if isinstance(body.get("savedElements"), list) else [],
             )
             WmsOrderItem.objects.bulk_create(
-                [WmsOrderItem(order=order, item=item, sku=item.sku, qty=qty, qualifier=qualifier) for item, qty, qualifier in lines]
+                [
+                    WmsOrderItem(order=order, item=item, sku=item.sku, qty=qty, qualifier=qualifier)
+                    for item, qty, qualifier in lines
+                ]
             )
     except IntegrityError:
         # Lost a race with a concurrent create of the same referenceNum: the constraint decided.
@@ -394,15 +436,33 @@ def canceler(request, account, order_id):
         return _not_found(order_id)
     if_match = request.headers.get("If-Match", "").strip()
     if not if_match:
-        return _json(wms_render.error("PreconditionRequiredException", "PreconditionRequired",
-                                      "The If-Match header with the order's ETag is required"), 428)
+        return _json(
+            wms_render.error(
+                "PreconditionRequiredException",
+                "PreconditionRequired",
+                "The If-Match header with the order's ETag is required",
+            ),
+            428,
+        )
     if if_match.removeprefix("W/") != wms_render.etag(order):
-        return _json(wms_render.error("PreconditionFailedException", "PreconditionFailed",
-                                      "The order changed since it was read; GET it again for a fresh ETag"), 412)
+        return _json(
+            wms_render.error(
+                "PreconditionFailedException",
+                "PreconditionFailed",
+                "The order changed since it was read; GET it again for a fresh ETag",
+            ),
+            412,
+        )
     if order.status != WmsOrderStatus.OPEN:
         code = "OrderConfirmed" if order.status == WmsOrderStatus.CLOSED else "OrderCanceled"
-        return _json(wms_render.error("OperationException", code,
-                                      f"Order {order.pk} is {order.get_status_display().lower()} and cannot be canceled"), 403)
+        return _json(
+            wms_render.error(
+                "OperationException",
+                code,
+                f"Order {order.pk} is {order.get_status_display().lower()} and cannot be canceled",
+            ),
+            403,
+        )
     try:
         body = json_body(request)
     except BadRequest as exc:
@@ -411,12 +471,21 @@ def canceler(request, account, order_id):
     if not isinstance(reason, str) or not reason.strip():
         return _model_error("Required", "reason is required", properties={"reason": None})
     updated = WmsOrder.objects.filter(pk=order.pk, version=order.version, status=WmsOrderStatus.OPEN).update(
-        status=WmsOrderStatus.CANCELED, version=F("version") + 1, last_modified_date=clock.now(), cancel_reason=reason.strip()
+        status=WmsOrderStatus.CANCELED,
+        version=F("version") + 1,
+        last_modified_date=clock.now(),
+        cancel_reason=reason.strip(),
     )
     if not updated:
         # Changed between our read and our write: the same answer a stale If-Match gets.
-        return _json(wms_render.error("PreconditionFailedException", "PreconditionFailed",
-                                      "The order changed since it was read; GET it again for a fresh ETag"), 412)
+        return _json(
+            wms_render.error(
+                "PreconditionFailedException",
+                "PreconditionFailed",
+                "The order changed since it was read; GET it again for a fresh ETag",
+            ),
+            412,
+        )
     order.refresh_from_db()
     response = HttpResponse(status=204)
     response["ETag"] = wms_render.etag(order)
@@ -476,8 +545,9 @@ def customer_items(request, account, customer_id):
     own = customer_id == account.customer_id
     items = WmsItem.objects.filter(account=account, customer_id=None if own else customer_id)
     if not own and not items.exists():
-        return _json(wms_render.error("ResourceNotFoundException", "NotFound",
-                                      f"Customer {customer_id} was not found"), 404)
+        return _json(
+            wms_render.error("ResourceNotFoundException", "NotFound", f"Customer {customer_id} was not found"), 404
+        )
     try:
         size, number = _paging(request, *ITEMS_PAGE)
         q = wms_rql.parse(request.GET.get("rql", ""), {})
@@ -490,7 +560,10 @@ def customer_items(request, account, customer_id):
     rows = queryset.order_by("pk")[(number - 1) * size : number * size]
     hal = _hal(request)
     body = wms_render.collection(
-        hal, total=total, rel=wms_render.CUSTOMER_ITEM_REL,
+        hal,
+        total=total,
+        rel=wms_render.CUSTOMER_ITEM_REL,
         items=[wms_render.item(row, customer_id) for row in rows],
-        links=_links(f"/customers/{customer_id}/items", request, size, number, total))
+        links=_links(f"/customers/{customer_id}/items", request, size, number, total),
+    )
     return _json(body, content_type=HAL if hal else "application/json")

@@ -5,6 +5,7 @@ needs and should not compute: links (each filtered to the connection), short rel
 labels and the SVG charts. No query runs here beyond `build`'s, so the page's query count stays
 constant (tests/test_dashboard.py).
 """
+
 from __future__ import annotations
 
 import datetime
@@ -47,7 +48,7 @@ def short_duration(delta: datetime.timedelta) -> str:
 
 
 def when(moment: datetime.datetime | None, now: datetime.datetime) -> str:
-    """"5 min ago", "in 3 h" or "now"."""
+    """ "5 min ago", "in 3 h" or "now"."""
     if moment is None:
         return ""
     delta = moment - now
@@ -57,7 +58,11 @@ def when(moment: datetime.datetime | None, now: datetime.datetime) -> str:
 
 
 def _orders_url(connection_id: int, **filters) -> str:
-    return reverse("admin:hub_orderrecord_changelist") + "?" + urlencode({"connection__id__exact": connection_id, **filters})
+    return (
+        reverse("admin:hub_orderrecord_changelist")
+        + "?"
+        + urlencode({"connection__id__exact": connection_id, **filters})
+    )
 
 
 def _job_cell(cell: dashboard.JobCell, now: datetime.datetime) -> dict:
@@ -143,7 +148,10 @@ def hub_dashboard(context, days: int = 14) -> dict:
         "rows": [_row(row, board.days, now) for row in board.rows],
         "jobs": [{"short": SHORT_JOB_LABELS[job], "label": job.label} for job in Job],
         "chart": charts.bar_chart(
-            labels, board.sent_per_day, width=760, height=170,
+            labels,
+            board.sent_per_day,
+            width=760,
+            height=170,
             title=f"Orders sent to the WMS per day, {board.days[0]:%b %d} to {board.days[-1]:%b %d}",
         ),
         "sent_total": board.sent_total,

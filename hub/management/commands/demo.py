@@ -14,6 +14,7 @@ Idempotent (`scripts/demo` runs it on every start). For each of the two demo ten
 Then it installs the django-q2 schedule that runs the dispatcher (`setup_schedules`) and prints
 what was set up. Refuses to run when the sandbox is not served (`HUB_SANDBOX_ENABLED` off).
 """
+
 from __future__ import annotations
 
 import io
@@ -90,19 +91,27 @@ class Command(BaseCommand):
     help = "Set up (idempotently) the demo's two tenants against the built-in sandbox, and the dispatcher schedule."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default=None, help="Where the hub (and so the sandbox) is served; default HUB_BASE_URL.")
-        parser.add_argument("--orders", type=int, default=DEMO_ORDERS, help="Orders seeded per tenant on the first run.")
+        parser.add_argument(
+            "--base-url", default=None, help="Where the hub (and so the sandbox) is served; default HUB_BASE_URL."
+        )
+        parser.add_argument(
+            "--orders", type=int, default=DEMO_ORDERS, help="Orders seeded per tenant on the first run."
+        )
         parser.add_argument("--skus", type=int, default=DEMO_SKUS, help="SKUs seeded per tenant on the first run.")
 
     def handle(self, *args, **options):
         if not settings.SANDBOX_ENABLED:
-            raise CommandError("The demo needs the built-in sandbox: set HUB_SANDBOX_ENABLED=true (the default with DEBUG).")
+            raise CommandError(
+                "The demo needs the built-in sandbox: set HUB_SANDBOX_ENABLED=true (the default with DEBUG)."
+            )
         if options["orders"] < 0 or options["skus"] < 1:
             raise CommandError("--orders must not be negative and --skus must be at least 1")
         base = (options["base_url"] or settings.HUB_BASE_URL).rstrip("/")
         done = [set_up_tenant(spec, base, orders=options["orders"], skus=options["skus"]) for spec in DEMO_TENANTS]
         call_command("setup_schedules", stdout=io.StringIO())
-        minutes = ", ".join(f"{field.removesuffix('_interval').replace('_', ' ')} every {m} min" for field, m in DEMO_INTERVALS.items())
+        minutes = ", ".join(
+            f"{field.removesuffix('_interval').replace('_', ' ')} every {m} min" for field, m in DEMO_INTERVALS.items()
+        )
         lines = [f"Demo tenants against the sandbox at {base}/sandbox/ ({minutes}; inventory: Run now):"]
         for t in done:
             what = "seeded" if t["seeded"] else "kept"

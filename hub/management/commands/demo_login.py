@@ -1,4 +1,5 @@
 """Create (or reset) the demo admin login and print it. Refuses to run outside DEBUG."""
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError

@@ -3,6 +3,7 @@
 The "hub.prune" schedule runs the same thing daily; this command is for a first clean-up, a
 different retention, or seeing what would go (`--dry-run`).
 """
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -13,7 +14,12 @@ class Command(BaseCommand):
     help = "Delete succeeded sync runs (with their events and inventory lines) and cleared alerts older than N days."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=None, help=f"Keep this many days (default HUB_RETENTION_DAYS, now {settings.HUB_RETENTION_DAYS}).")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help=f"Keep this many days (default HUB_RETENTION_DAYS, now {settings.HUB_RETENTION_DAYS}).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Count what would be deleted; delete nothing.")
         parser.add_argument("--batch-size", type=int, default=1000, help="Runs deleted per transaction.")
 

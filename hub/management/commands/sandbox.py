@@ -16,6 +16,7 @@ is registered with the sandbox, the sandbox user approves, the code is exchanged
 the command prints those credentials, with the resulting ``access_token``, as JSON. The other sub-commands find the
 tenant's sandbox accounts by the same names.
 """
+
 import base64
 import json
 import secrets
@@ -26,9 +27,7 @@ from django.db import transaction
 from django.test import RequestFactory
 
 from connectors import om_install
-from connectors.sandbox import om_views
-
-from connectors.sandbox import operations
+from connectors.sandbox import om_views, operations
 from connectors.sandbox.api import fault_config
 from connectors.sandbox.models import OmAccount, WmsAccount
 from tenants import om_connect
@@ -62,7 +61,9 @@ def install_app(connection, account: OmAccount, *, redirect_uri: str):
     key, secret = om_connect.app_credentials()
     if not (key and secret):
         raise CommandError("HUB_OM_APP_KEY and HUB_OM_APP_SECRET are not set (DEBUG gives development defaults).")
-    app = operations.ensure_om_app(key, secret, redirect_uris=[redirect_uri, settings.HUB_OM_REDIRECT_URL], name="Order Manager hub")
+    app = operations.ensure_om_app(
+        key, secret, redirect_uris=[redirect_uri, settings.HUB_OM_REDIRECT_URL], name="Order Manager hub"
+    )
     code, cid = operations.install_code(app, account, redirect_uri, scope=" ".join(om_install.DEFAULT_SCOPES))
     request = RequestFactory().post(
         "/sandbox/order-manager/oauth/token",
@@ -89,9 +90,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True, metavar="{tenant,seed,ship,cancel,faults,status}")
 
-        tenant = sub.add_parser("tenant", help="Create or update a tenant connected to the sandbox; prints its credentials.")
+        tenant = sub.add_parser(
+            "tenant", help="Create or update a tenant connected to the sandbox; prints its credentials."
+        )
         tenant.add_argument("slug")
-        tenant.add_argument("--base-url", default=None, help="Where the hub (and so the sandbox) is served; default HUB_BASE_URL.")
+        tenant.add_argument(
+            "--base-url", default=None, help="Where the hub (and so the sandbox) is served; default HUB_BASE_URL."
+        )
 
         seed = sub.add_parser("seed", help="Add orders in the pickup status and SKUs stocked at the WMS.")
         seed.add_argument("--tenant", required=True)
@@ -108,7 +113,9 @@ class Command(BaseCommand):
         cancel.add_argument("--tenant", required=True)
         cancel.add_argument("--count", type=int, required=True)
 
-        faults = sub.add_parser("faults", help="Inject faults into the tenant's sandbox APIs (unset options stay as they are).")
+        faults = sub.add_parser(
+            "faults", help="Inject faults into the tenant's sandbox APIs (unset options stay as they are)."
+        )
         faults.add_argument("--tenant", required=True)
         faults.add_argument("--side", choices=["om", "wms", "both"], default="both")
         faults.add_argument("--rate-429", type=_rate, default=None)
@@ -118,7 +125,9 @@ class Command(BaseCommand):
         faults.add_argument("--quota-per-second", type=float, default=None, help="0 turns the quota off.")
         faults.add_argument("--timeout-seconds", type=float, default=None)
         faults.add_argument("--retry-after-seconds", type=float, default=None)
-        faults.add_argument("--token-endpoint", choices=["on", "off"], default=None, help="Also fault the token endpoints.")
+        faults.add_argument(
+            "--token-endpoint", choices=["on", "off"], default=None, help="Also fault the token endpoints."
+        )
         faults.add_argument("--seed", type=int, default=None)
         faults.add_argument("--clear", action="store_true", help="Reset every fault setting first.")
 
@@ -157,8 +166,13 @@ class Command(BaseCommand):
             om = operations.ensure_om_account(om_username(slug), password, warehouse_name=OM_WAREHOUSE_NAME)
             om_wh = operations.om_warehouse(om, OM_WAREHOUSE_NAME)
             operations.ensure_wms_account(
-                wms_client_id(slug), secret, customer_id=customer_id, facility_id=FACILITY_ID,
-                user_login=wms_user_login(slug), customer_name=tenant.name, facility_name="Sandbox Facility",
+                wms_client_id(slug),
+                secret,
+                customer_id=customer_id,
+                facility_id=FACILITY_ID,
+                user_login=wms_user_login(slug),
+                customer_name=tenant.name,
+                facility_name="Sandbox Facility",
                 facility_time_zone=tenant.time_zone,
             )
             warehouse = (
@@ -174,7 +188,9 @@ class Command(BaseCommand):
             warehouse.facility_id = FACILITY_ID
             warehouse.facility_time_zone = tenant.time_zone
             warehouse.save()
-            connection = OrderManagerConnection.objects.filter(warehouse=warehouse).first() or OrderManagerConnection(warehouse=warehouse)
+            connection = OrderManagerConnection.objects.filter(warehouse=warehouse).first() or OrderManagerConnection(
+                warehouse=warehouse
+            )
             connection.base_url = connection.auth_base_url = f"{base}/sandbox/order-manager"
             connection.warehouse_name = OM_WAREHOUSE_NAME
             connection.om_warehouse_id = om_wh.pk
@@ -230,9 +246,13 @@ class Command(BaseCommand):
     def do_faults(self, options):
         om, wms = self._accounts(options["tenant"])
         values = {
-            "rate_429": options["rate_429"], "rate_500": options["rate_500"], "timeout_rate": options["timeout_rate"],
-            "malformed_rate": options["malformed_rate"], "quota_per_second": options["quota_per_second"],
-            "timeout_seconds": options["timeout_seconds"], "retry_after_seconds": options["retry_after_seconds"],
+            "rate_429": options["rate_429"],
+            "rate_500": options["rate_500"],
+            "timeout_rate": options["timeout_rate"],
+            "malformed_rate": options["malformed_rate"],
+            "quota_per_second": options["quota_per_second"],
+            "timeout_seconds": options["timeout_seconds"],
+            "retry_after_seconds": options["retry_after_seconds"],
             "seed": options["seed"],
             "apply_to_token_endpoint": None if options["token_endpoint"] is None else options["token_endpoint"] == "on",
         }

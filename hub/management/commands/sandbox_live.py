@@ -17,6 +17,7 @@ It changes the sandbox's own tables only (what the outside systems hold), never 
 SIGTERM or Ctrl-C stops it between ticks (the current tick finishes first); `--ticks N` stops
 after N ticks.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -71,7 +72,9 @@ def sandbox_accounts(slug: str) -> tuple[OmAccount, WmsAccount]:
     om = OmAccount.objects.filter(username=om_username(slug)).first()
     wms = WmsAccount.objects.filter(client_id=wms_client_id(slug)).first()
     if om is None or wms is None:
-        raise CommandError(f"Tenant “{slug}” has no sandbox accounts: run `manage.py demo` (or `sandbox tenant {slug}`) first.")
+        raise CommandError(
+            f"Tenant “{slug}” has no sandbox accounts: run `manage.py demo` (or `sandbox tenant {slug}`) first."
+        )
     return om, wms
 
 
@@ -79,23 +82,38 @@ def cancel_newest_at_wms(om: OmAccount, wms: WmsAccount) -> list[str]:
     """Once per account: cancel, in Order Manager, the newest order open at the WMS; returns its number."""
     if OmOrder.objects.filter(account=om, status=OrderStatus.CANCELLED).exists():
         return []
-    open_refs = WmsOrder.objects.filter(account=wms, status=WmsOrderStatus.OPEN).order_by("-pk").values_list("reference_num", flat=True)
+    open_refs = (
+        WmsOrder.objects.filter(account=wms, status=WmsOrderStatus.OPEN)
+        .order_by("-pk")
+        .values_list("reference_num", flat=True)
+    )
     for reference in open_refs[:5]:
         # `operations.cancel` picks the OLDEST order at the WMS; the newest one keeps the hold
         # below from delaying the orders that are already due to ship.
         cancelled = (
             OmOrder.objects.filter(account=om, order_number=reference)
             .exclude(status__in=[OrderStatus.SHIPPED, OrderStatus.CANCELLED])
-            .update(status=OrderStatus.CANCELLED, modified_date=clock.now(), cancel_reason_type=CANCEL_REASON_TYPE,
-                    cancel_reason_details=CANCEL_DETAILS)
+            .update(
+                status=OrderStatus.CANCELLED,
+                modified_date=clock.now(),
+                cancel_reason_type=CANCEL_REASON_TYPE,
+                cancel_reason_details=CANCEL_DETAILS,
+            )
         )
         if cancelled:
             return [reference]
     return []
 
 
-def ship_due(om: OmAccount, wms: WmsAccount, now: datetime.datetime, *, ship_after: datetime.timedelta,
-             limit: int, rng: random.Random) -> tuple[list[str], int]:
+def ship_due(
+    om: OmAccount,
+    wms: WmsAccount,
+    now: datetime.datetime,
+    *,
+    ship_after: datetime.timedelta,
+    limit: int,
+    rng: random.Random,
+) -> tuple[list[str], int]:
     """Ship the WMS orders open for longer than `ship_after` (bounded, oldest first); returns (shipped, held)."""
     open_orders = WmsOrder.objects.filter(account=wms, status=WmsOrderStatus.OPEN)
     recently_cancelled = OmOrder.objects.filter(
@@ -116,9 +134,15 @@ def ship_due(om: OmAccount, wms: WmsAccount, now: datetime.datetime, *, ship_aft
     return [s["referenceNum"] for s in shipped], held
 
 
-def tick(slugs, *, now: datetime.datetime | None = None, rng: random.Random | None = None,
-         ship_after: datetime.timedelta = SHIP_AFTER, new_orders: tuple[int, int] = NEW_ORDERS,
-         max_ship: int = MAX_SHIP_PER_TICK) -> list[TenantTick]:
+def tick(
+    slugs,
+    *,
+    now: datetime.datetime | None = None,
+    rng: random.Random | None = None,
+    ship_after: datetime.timedelta = SHIP_AFTER,
+    new_orders: tuple[int, int] = NEW_ORDERS,
+    max_ship: int = MAX_SHIP_PER_TICK,
+) -> list[TenantTick]:
     """One bounded round of customer and warehouse activity for each tenant in `slugs` (see module docstring)."""
     rng = rng or random.Random()
     now = now or clock.now()
@@ -141,12 +165,23 @@ class Command(BaseCommand):
     help = "Keep the demo's sandbox alive: new orders trickle in, the sandbox WMS ships, one order is cancelled. Stops on SIGTERM/Ctrl-C."
 
     def add_arguments(self, parser):
-        parser.add_argument("--tenant", action="append", dest="tenants", metavar="SLUG",
-                            help="A tenant onboarded against the sandbox (repeatable); default: the demo tenants.")
+        parser.add_argument(
+            "--tenant",
+            action="append",
+            dest="tenants",
+            metavar="SLUG",
+            help="A tenant onboarded against the sandbox (repeatable); default: the demo tenants.",
+        )
         parser.add_argument("--every", type=float, default=EVERY, help="Seconds between ticks (default 20).")
-        parser.add_argument("--ship-after", type=float, default=SHIP_AFTER.total_seconds(),
-                            help="Seconds an order stays open at the sandbox WMS before it ships (default 30).")
-        parser.add_argument("--ticks", type=int, default=0, help="Stop after this many ticks (default: run until stopped).")
+        parser.add_argument(
+            "--ship-after",
+            type=float,
+            default=SHIP_AFTER.total_seconds(),
+            help="Seconds an order stays open at the sandbox WMS before it ships (default 30).",
+        )
+        parser.add_argument(
+            "--ticks", type=int, default=0, help="Stop after this many ticks (default: run until stopped)."
+        )
         parser.add_argument("--seed", type=int, default=None, help="Same seed, same sequence of activity.")
 
     def handle(self, *args, **options):
@@ -169,7 +204,9 @@ class Command(BaseCommand):
                 signal.signal(signum, handler)
 
     def _loop(self, slugs, every, ship_after, rng, ticks, stop):
-        self.stdout.write(f"sandbox_live: every {every:g} s for {', '.join(slugs)}; orders ship {ship_after.total_seconds():g} s after reaching the WMS")
+        self.stdout.write(
+            f"sandbox_live: every {every:g} s for {', '.join(slugs)}; orders ship {ship_after.total_seconds():g} s after reaching the WMS"
+        )
         done = 0
         while not stop.is_set():
             if not connection.in_atomic_block:

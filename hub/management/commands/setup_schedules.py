@@ -4,6 +4,7 @@
 installs get them from data migrations; this command is for existing installs and repairs
 (someone deleted or edited one in the admin). Idempotent: running it twice leaves one of each.
 """
+
 from django.core.management.base import BaseCommand
 
 from hub.tasks import install_schedules
@@ -14,5 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for schedule in install_schedules():
-            every = f"every {schedule.minutes} minute(s)" if schedule.schedule_type == "I" else schedule.get_schedule_type_display().lower()
+            every = (
+                f"every {schedule.minutes} minute(s)"
+                if schedule.schedule_type == "I"
+                else schedule.get_schedule_type_display().lower()
+            )
             self.stdout.write(f"Schedule {schedule.name!r} ({schedule.func}) runs {every}.")

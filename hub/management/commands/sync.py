@@ -4,6 +4,7 @@ JOB is orders, cancellations, shipments, inventory or all. Runs every matching c
 active tenants) in turn, through the same runner as the scheduler. Exits non-zero when any run
 failed or could not start (already running elsewhere).
 """
+
 from django.core.management.base import BaseCommand, CommandError
 
 from hub.models import Job, SyncRun

@@ -16,6 +16,7 @@ converter, and written back as a plain text value), so a secret is decrypted onl
 `crypto.rotate` / `crypto.decrypt`, one at a time, and never kept. Output names models, primary
 keys and fields, never a value.
 """
+
 from collections.abc import Iterator
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -126,7 +127,7 @@ class Command(BaseCommand):
                             write_raw(model, field, pk, TOKEN_PREFIX + crypto.encrypt(raw))
                             counts["encrypted (was plaintext)"] += 1
                             continue
-                        token = raw[len(TOKEN_PREFIX):]
+                        token = raw[len(TOKEN_PREFIX) :]
                         if self.is_current(token):
                             counts["already current"] += 1
                             continue
@@ -157,7 +158,7 @@ class Command(BaseCommand):
                     if not raw.startswith(TOKEN_PREFIX):
                         plaintext.append(label(model, field, pk))
                         continue
-                    token = raw[len(TOKEN_PREFIX):]
+                    token = raw[len(TOKEN_PREFIX) :]
                     try:
                         crypto.decrypt(token)  # the plaintext is dropped at once
                     except crypto.DecryptionError:
