@@ -144,7 +144,7 @@ class WmsOrder:
     carrier: str = ""
     service: str = ""
     scac: str = ""
-    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.order_download.is_ours)
+    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.jobs.order_download.is_ours)
 
     @property
     def is_canceled(self) -> bool:

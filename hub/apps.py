@@ -6,4 +6,4 @@ class HubConfig(AppConfig):
     verbose_name = "Sync audit"
 
     def ready(self):
-        from . import checks, signals  # noqa: F401  (registers the system check and the schedule signals)
+        from hub.engine import schedule_signals as signals  # noqa: F401  (registers the system check and the schedule signals)

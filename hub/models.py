@@ -7,7 +7,7 @@
 - `OrderEvent`: the append-only timeline of an order.
 - `InventoryLine`: what one inventory run saw and wrote for one SKU.
 - `JobState`: watermark, next due time and lease of one (connection, job). A run is claimed with
-  one conditional UPDATE on the lease (`hub.leases`), on SQLite as on PostgreSQL.
+  one conditional UPDATE on the lease (`hub.engine.leases`), on SQLite as on PostgreSQL.
 """
 
 from django.db import models
@@ -263,7 +263,7 @@ class JobState(models.Model):
 
 
 class Alert(models.Model):
-    """One problem of one connection that its tenant's alert contacts hear about (hub.alerts).
+    """One problem of one connection that its tenant's alert contacts hear about (hub.ops.alerts).
 
     `(connection, cause, key)` names the problem; at most one alert per name is open
     (`cleared_at` null) at a time, enforced by a partial unique constraint, so re-evaluating

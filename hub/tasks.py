@@ -1,6 +1,6 @@
 """django-q2 entry points, and the one Schedule that drives them.
 
-- `dispatch_tick()`: what the "hub.dispatch" Schedule runs every minute (`hub.dispatcher.dispatch`).
+- `dispatch_tick()`: what the "hub.dispatch" Schedule runs every minute (`hub.engine.dispatcher.dispatch`).
 - `run_job_task(connection_id, job, lease_token)`: one claimed run, enqueued by the dispatcher.
   django-q2 may deliver a task twice (a `retry` that elapsed, a broker redelivery). The task
   first trades the dispatcher's token for a fresh one in ONE conditional UPDATE that matches
@@ -21,8 +21,8 @@ import logging
 
 from django.utils import timezone
 
-from . import leases
-from .models import JobState, SyncRun
+from hub.engine import leases
+from hub.models import JobState, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ OPS_SCHEDULES = {
 def dispatch_tick() -> int:
     """Claim and enqueue every due (connection, job); returns how many were enqueued.
 
-    A completed tick is recorded as the "dispatch" heartbeat that /healthz reads (hub.health)."""
-    from .dispatcher import dispatch
-    from .health import record_heartbeat
+    A completed tick is recorded as the "dispatch" heartbeat that /healthz reads (hub.ops.health)."""
+    from hub.engine.dispatcher import dispatch
+    from hub.ops.health import record_heartbeat
 
     enqueued = len(dispatch())
     record_heartbeat("dispatch")
@@ -60,7 +60,7 @@ def dispatch_tick() -> int:
 
 def alerts_tick() -> dict:
     """Re-evaluate every connection's alerts, then send what is due (immediate and digests)."""
-    from . import alerts
+    from hub.ops import alerts
 
     changes = alerts.evaluate_all()
     sent = alerts.send_due()
@@ -68,8 +68,8 @@ def alerts_tick() -> dict:
 
 
 def prune_tick() -> dict:
-    """Apply the retention rules (hub.retention) with HUB_RETENTION_DAYS."""
-    from . import retention
+    """Apply the retention rules (hub.ops.retention) with HUB_RETENTION_DAYS."""
+    from hub.ops import retention
 
     return retention.prune()
 
@@ -88,9 +88,8 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
     """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run.
 
     `trigger` says who asked: the dispatcher (schedule) or an operator's Run now (manual)."""
+    from hub.engine import schedule
     from tenants.models import OrderManagerConnection
-
-    from . import schedule
 
     run_token = take_over(connection_id, job, lease_token)
     if run_token is None:
@@ -102,7 +101,7 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
         leases.release(connection_id, job, run_token)
         logger.info("%s for connection %s: no longer scheduled; not run", job, connection_id)
         return None
-    from . import runner  # imports every job module: kept out of the scheduler's import path
+    from hub.engine import runner  # imports every job module: kept out of the scheduler's import path
 
     try:
         run = runner.run_job(connection, job, trigger=trigger, lease_token=run_token)

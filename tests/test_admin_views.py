@@ -1,4 +1,4 @@
-"""hub.admin_views: the pre-flight report (after "Test connection"), "start from", the first run,
+"""hub.admin.views: the pre-flight report (after "Test connection"), "start from", the first run,
 and the inventory page; plus the connection page's hook (tenants.admin.add_connection_page)."""
 
 import datetime
@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from hub import admin_views
+from hub.admin import views as admin_views
 from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants import connection_test
 from tenants.admin import CONNECTION_PAGES

@@ -1,4 +1,4 @@
-"""hub.alerts: every cause opens one alert, is sent once, digested, and clears when its cause is gone."""
+"""hub.ops.alerts: every cause opens one alert, is sent once, digested, and clears when its cause is gone."""
 
 import datetime
 
@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError
-from hub import alerts, runner
+from hub.engine import runner
 from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
+from hub.ops import alerts
 from tenants import clients
 from tenants.models import AlertFrequency
 from tests import factories

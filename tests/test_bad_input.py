@@ -5,7 +5,7 @@ a clear reason (the rest of the page goes on) and can be re-processed from Order
 - JSON-level faults through `parse_json`: NaN/Infinity refused, repeated keys flagged (and such
   an order held, the rest of its page sent), over the HTTP seam against the live sandbox;
 - non-UTC timestamps converted;
-- `hub.reprocess`: the admin action that fetches a held order again and re-reads it;
+- `hub.jobs.reprocess`: the admin action that fetches a held order again and re-reads it;
 - a property-based test (hypothesis): random valid and invalid orders in random page orderings
   (shuffled, repeated across pages, two runs) through the real Order Download against stubbed
   clients always end in the same state, each valid order sent once.
@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from connectors.errors import MalformedResponse
 from connectors.http import JsonObject, duplicate_keys_in, parse_json
 from connectors.warehouse_manager import DuplicateOrder, WmsOrder
-from hub import order_download, reprocess
+from hub.jobs import order_download, reprocess
+from hub.mapping.order_mapping import InvalidOrder, parse_datetime, parse_order
 from hub.models import OrderEvent, OrderRecord, SyncRun
-from hub.order_mapping import InvalidOrder, parse_datetime, parse_order
 from tests import factories
 
 Status, Kind = OrderRecord.Status, OrderEvent.Kind

@@ -23,7 +23,7 @@ import secrets
 import pytest
 
 from connectors.sandbox import operations
-from hub import inventory_sync, shipment_confirmation
+from hub.jobs import inventory_sync, shipment_confirmation
 from hub.models import OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
 from tests import factories

@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import operations
-from hub import dispatcher, inventory_sync, order_cancel_download, order_download, shipment_confirmation
+from hub.engine import dispatcher
+from hub.jobs import inventory_sync, order_cancel_download, order_download, shipment_confirmation
 from hub.models import Job, JobState, SyncRun
 from tests import factories
 from tests.sandbox_helpers import accounts, sandbox_tenant
@@ -169,7 +170,7 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
         assert leaks(html) == [], url
 
     # 7. A 500 page with DEBUG off, for an error raised while the connection's objects are in scope.
-    from hub import admin as hub_admin
+    from hub.admin import orders as hub_admin
 
     real_queryset = hub_admin.OrderRecordAdmin.get_queryset
 

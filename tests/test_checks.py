@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core import checks
 
-from hub import leases
 from hub.checks import check_q_cluster
+from hub.engine import leases
 
 SETTINGS_FILE = Path(__file__).resolve().parent.parent / "hub" / "settings.py"
 

@@ -19,7 +19,9 @@ from django.utils import timezone
 
 from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import operations
-from hub import dispatcher, inventory_sync, leases, order_download, runner, shipment_confirmation, tasks
+from hub import tasks
+from hub.engine import dispatcher, leases, runner
+from hub.jobs import inventory_sync, order_download, shipment_confirmation
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 

@@ -1,4 +1,4 @@
-"""hub.dashboard and the admin index that shows it: the numbers, the scoping, the links, the chart."""
+"""hub.admin.dashboard and the admin index that shows it: the numbers, the scoping, the links, the chart."""
 
 import datetime
 
@@ -7,7 +7,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from hub import dashboard
+from hub.admin import dashboard
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from hub.templatetags.hub_dashboard import hub_dashboard, short_duration, when
 from tests import factories

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from connectors.sandbox.models import OmOrder, OmProduct, OrderStatus, WmsOrder, WmsOrderStatus, WmsPackage, WmsStock
-from hub import inventory_sync, order_cancel_download, order_download, shipment_confirmation
+from hub.jobs import inventory_sync, order_cancel_download, order_download, shipment_confirmation
 from hub.management.commands import sandbox_live
 from hub.management.commands.demo import DEMO_INTERVALS, DEMO_ORDERS, DEMO_SKUS, DEMO_TENANTS, demo_connection
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun

@@ -29,7 +29,8 @@ from django.utils import timezone
 from connectors import http as hub_http
 from connectors.order_manager import MAX_OVERSIZE_IN_A_ROW
 from connectors.sandbox.models import WmsStock
-from hub import circuit, inventory_sync, order_download
+from hub.engine import circuit
+from hub.jobs import inventory_sync, order_download
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tests.fault_proxy import BlackHole, FaultProxy
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -403,7 +404,7 @@ def test_shipment_confirmation_500_on_the_put_is_not_resent_blindly(conn, live_s
     """A 500 on PUT /v1.1/shipment/external (it creates shipments) is not retried by the HTTP layer;
     the numbers stay in flight and the next run checks Order Manager before sending again."""
     from connectors.sandbox import operations
-    from hub import shipment_confirmation
+    from hub.jobs import shipment_confirmation
 
     order_download.run(conn)
     _, wms = accounts(SLUG)
@@ -434,7 +435,7 @@ def test_malformed_answer_to_the_tracking_put_is_not_resent(conn):
     """Order Manager recorded the shipments but its answer came back truncated: the numbers stay in
     flight, so the next run checks Order Manager instead of sending them again (no duplicates)."""
     from connectors.sandbox import operations
-    from hub import shipment_confirmation
+    from hub.jobs import shipment_confirmation
 
     order_download.run(conn)
     om, wms = accounts(SLUG)

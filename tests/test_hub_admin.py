@@ -12,7 +12,8 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
-from hub import admin as hub_admin
+from hub.admin import base as admin_base
+from hub.admin import orders as admin_orders
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tests import factories
 
@@ -519,9 +520,9 @@ def test_lists_do_not_load_big_json_columns(su_client, audit_rows):
 
 
 def test_counts_are_capped(su_client, connection, monkeypatch):
-    monkeypatch.setattr(hub_admin.CappedCountPaginator, "count_cap", 5)
+    monkeypatch.setattr(admin_base.CappedCountPaginator, "count_cap", 5)
     factories.OrderRecordFactory.create_batch(8, connection=connection)
-    monkeypatch.setattr(hub_admin.OrderRecordAdmin, "list_per_page", 2)
+    monkeypatch.setattr(admin_orders.OrderRecordAdmin, "list_per_page", 2)
 
     response = su_client.get(url(OrderRecord))
 
@@ -541,9 +542,9 @@ def test_uncapped_counts_are_exact(su_client, connection):
 
 
 def test_paginator_unit():
-    paginator = hub_admin.CappedCountPaginator(list(range(7)), 3)
+    paginator = admin_base.CappedCountPaginator(list(range(7)), 3)
     assert paginator.count == 7 and paginator.num_pages == 3
-    assert hub_admin.format_duration(datetime.timedelta(seconds=0.25)) == "250 ms"
-    assert hub_admin.format_duration(datetime.timedelta(seconds=65)) == "1m 05s"
-    assert hub_admin.format_duration(datetime.timedelta(hours=2, minutes=3)) == "2h 03m"
-    assert hub_admin.excerpt("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
+    assert admin_base.format_duration(datetime.timedelta(seconds=0.25)) == "250 ms"
+    assert admin_base.format_duration(datetime.timedelta(seconds=65)) == "1m 05s"
+    assert admin_base.format_duration(datetime.timedelta(hours=2, minutes=3)) == "2h 03m"
+    assert admin_base.excerpt("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"

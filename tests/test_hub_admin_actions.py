@@ -1,4 +1,4 @@
-"""hub.admin_actions: the operator's order operations, Run now and Clear attention."""
+"""hub.admin.actions: the operator's order operations, Run now and Clear attention."""
 
 import datetime
 
@@ -12,8 +12,9 @@ from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
-from hub import admin_actions, leases
-from hub.admin_actions import MARK_CANCEL_HANDLED, RESEND, RETRY_TRACKING, RunNow
+from hub.admin import actions as admin_actions
+from hub.admin.actions import MARK_CANCEL_HANDLED, RESEND, RETRY_TRACKING, RunNow
+from hub.engine import leases
 from hub.models import Job, JobState, OrderEvent, OrderRecord
 from tests import factories
 

@@ -4,7 +4,7 @@ import pytest
 
 from connectors.order_manager import OrderManagerClient
 from connectors.sandbox.models import OmProduct, OmStock, WmsStock
-from hub import inventory_sync
+from hub.jobs import inventory_sync
 from hub.models import InventoryLine, Job, SyncRun
 from tests import factories
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -159,8 +159,8 @@ def test_refused_without_a_usable_warehouse(fields, reason):
 def test_implausible_stock_is_held_with_a_reason_and_an_alert_while_the_rest_is_written(live_server):
     # Issue 15, finding 3: a WMS available of 10^15 became Order Manager's on-hand. (The sandbox's
     # stock column is 32-bit on PostgreSQL, so 2,000,000 stands for it: above the 1,000,000 bound.)
-    from hub import alerts
     from hub.models import Alert
+    from hub.ops import alerts
 
     connection = sandbox_tenant(live_server, SLUG, skus=12)
     set_stock("SKU-1", wms_available=50, om_on_hand=0, om_locked=0)

@@ -4,7 +4,7 @@ follows the unlocked rule."""
 
 import pytest
 
-from hub import inventory_sync, order_cancel_download, order_download, shipment_confirmation
+from hub.jobs import inventory_sync, order_cancel_download, order_download, shipment_confirmation
 from hub.models import InventoryLine, OrderRecord, SyncRun
 from tests.sandbox_helpers import sandbox, sandbox_tenant, status
 

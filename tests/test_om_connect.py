@@ -14,7 +14,7 @@ import requests
 from django.urls import reverse
 from django.utils import timezone
 
-from hub import order_download
+from hub.jobs import order_download
 from hub.models import SyncRun
 from tenants.models import OmInstallState, OrderManagerConnection, TokenSource
 from tests import factories

@@ -17,7 +17,8 @@ from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import clock
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder
 from connectors.warehouse_manager import WarehouseManagerClient
-from hub import order_cancel_download, order_download, runner
+from hub.engine import runner
+from hub.jobs import order_cancel_download, order_download
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tenants import clients
 from tests.sandbox_helpers import accounts, sandbox_tenant, status

@@ -1,4 +1,4 @@
-"""The per-connection mappings and rules (hub.rules) through the jobs, against the sandbox over a real socket."""
+"""The per-connection mappings and rules (hub.mapping.rules) through the jobs, against the sandbox over a real socket."""
 
 import datetime
 
@@ -6,7 +6,8 @@ import pytest
 
 from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OmStock, WmsOrder, WmsStock
-from hub import admin_actions, inventory_sync, order_download, shipment_confirmation
+from hub.admin import actions as admin_actions
+from hub.jobs import inventory_sync, order_download, shipment_confirmation
 from hub.models import InventoryLine, OrderEvent, OrderRecord, SyncRun
 from tenants.mappings import FilterLevel, FilterMode, ShipMethodMapping
 from tests import factories

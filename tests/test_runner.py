@@ -1,4 +1,4 @@
-"""hub.runner: lease, audit row, failures that never raise, watermark, refusals, crash-loop guard.
+"""hub.engine.runner: lease, audit row, failures that never raise, watermark, refusals, crash-loop guard.
 
 The job bodies are the real ones; the outside world is a fake Order Manager client handed to the
 RunContext through `tenants.clients.order_manager` (no socket needed to test the bookkeeping).
@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ServerError
-from hub import leases, order_download, runner
+from hub.engine import leases, runner
+from hub.jobs import order_download
 from hub.models import Job, JobState, SyncRun
 from tenants import clients
 from tests import factories

@@ -9,7 +9,7 @@ from django.utils import timezone
 from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OrderStatus, WmsOrder, WmsPackage
-from hub import order_download, shipment_confirmation
+from hub.jobs import order_download, shipment_confirmation
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 

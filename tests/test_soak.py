@@ -28,7 +28,8 @@ from django.utils import timezone
 from connectors import http as hub_http
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import OmOrder, OrderStatus
-from hub import circuit, leases, order_cancel_download, order_download, runner, shipment_confirmation
+from hub.engine import circuit, leases, runner
+from hub.jobs import order_cancel_download, order_download, shipment_confirmation
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 

@@ -85,7 +85,7 @@ def driver_dispatch(threads: int) -> dict:
 
     from django.db import connection
 
-    from hub import dispatcher
+    from hub.engine import dispatcher
 
     barrier = threading.Barrier(threads)
     results: list = [None] * threads

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.errors import PermanentError
 from connectors.http import HttpClient
-from hub import order_download
+from hub.jobs import order_download
 from hub.models import SyncRun
 from tenants import clients
 from tenants.forms import OrderManagerConnectionForm, WarehouseForm

@@ -1,6 +1,6 @@
 """`{% hub_dashboard as dash %}`: the admin index's dashboard, ready to render.
 
-Takes the numbers from `hub.dashboard.build` for the requesting user and adds what the template
+Takes the numbers from `hub.admin.dashboard.build` for the requesting user and adds what the template
 needs and should not compute: links (each filtered to the connection), short relative times,
 labels and the SVG charts. No query runs here beyond `build`'s, so the page's query count stays
 constant (tests/test_dashboard.py).
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from hub import charts, dashboard
+from hub.admin import charts, dashboard
 from hub.models import Job, OrderRecord, SyncRun
 
 register = template.Library()

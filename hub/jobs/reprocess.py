@@ -6,7 +6,7 @@ Download reads such an order again only when Order Manager reports a change; thi
 now, on the operator's request:
 
 `reprocess(order, user) -> Outcome` fetches the order with `GET /v1.1/orders/{id}`, reads it
-with the same code as a download (`hub.order_download.reread`: the same validation, the same
+with the same code as a download (`hub.jobs.order_download.reread`: the same validation, the same
 mappings) and either queues it for sending (status `new`) or keeps it held with the fresh reason.
 Either way one OPERATOR event names the user and the result. Connector failures are reported in
 the outcome, never raised; the order is left as it was. `reprocess_many(orders, user)` applies it
@@ -22,12 +22,11 @@ from django.db import transaction
 
 from connectors.errors import ConnectorError, NotFound
 from connectors.redaction import redact
+from hub.admin.actions import operator_name
+from hub.jobs import order_download
+from hub.mapping.order_mapping import InvalidOrder, parse_order
+from hub.models import OrderEvent, OrderRecord
 from tenants import clients
-
-from . import order_download
-from .admin_actions import operator_name
-from .models import OrderEvent, OrderRecord
-from .order_mapping import InvalidOrder, parse_order
 
 Status = OrderRecord.Status
 

@@ -25,7 +25,7 @@ from django.db import close_old_connections, connections
 from django.db.models import Q
 from django.utils import timezone
 
-from .models import JobState
+from hub.models import JobState
 
 logger = logging.getLogger(__name__)
 

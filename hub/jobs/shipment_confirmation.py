@@ -1,6 +1,6 @@
 """Shipment Confirmation: tracking of orders closed at the WMS -> Order Manager, once per number.
 
-Contract of `run(connection) -> SyncRun` (via hub.runner):
+Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
 1. Read WMS orders modified since the watermark minus the overlap window. For each one the hub
    sent: closed (shipped) -> record every package's tracking number, the carrier (mapped to Order
    Manager's enum by the connection's carrier mapping, then the shipped defaults, OTHER_CARRIER
@@ -29,12 +29,11 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, NotFound, RequestRejected
-
-from . import runner
-from .batching import chunked
-from .carriers import om_carrier
-from .models import Job, OrderEvent, OrderRecord, SyncRun
-from .rules import carrier_overrides
+from hub.engine import runner
+from hub.engine.batching import chunked
+from hub.mapping.carriers import om_carrier
+from hub.mapping.rules import carrier_overrides
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 
 JOB = Job.SHIPMENT_CONFIRMATION
 PAGE_SIZE = 100

@@ -18,7 +18,7 @@ Series (labels: `tenant` = tenant slug; never per order or per connection, to bo
 - `hub_rate_limited_responses_24h{tenant,job}`: 429 answers received by runs of the last 24 h.
 - `hub_orders{tenant,status}`: order records by status.
 - `hub_oldest_order_not_at_wms_age_seconds{tenant}`: age of the oldest order in `new`/`error`.
-- `hub_open_alerts{tenant,cause}`: open alerts (hub.alerts).
+- `hub_open_alerts{tenant,cause}`: open alerts (hub.ops.alerts).
 - `hub_connections{tenant,state}`: connections running / paused / credentials_rejected.
 
 Access: a request with `Authorization: Bearer <HUB_METRICS_TOKEN>` (when a token is set), or from
@@ -43,9 +43,8 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeHistogramMetricFamily, GaugeMetricFamily
 
+from hub.models import Alert, JobState, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
-
-from .models import Alert, JobState, OrderRecord, SyncRun
 
 WINDOW = datetime.timedelta(hours=24)
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800)

@@ -26,10 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from hub.engine import leases
+from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tenants.scoping import tenant_ids_for
-
-from . import leases
-from .models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -210,7 +209,7 @@ def _check_tenant(request, connection) -> None:
 def run_now(request, connection, job: str) -> str:
     """Queue one run of `job` for `connection` now, unless it is already running.
 
-    Claims the lease first (`hub.leases.claim`), so a run already in progress, scheduled or
+    Claims the lease first (`hub.engine.leases.claim`), so a run already in progress, scheduled or
     manual, is never doubled; the task receives the token and runs under that lease. If queueing
     fails the lease is released at once rather than left to expire. A job flagged for the
     operator (`JobState.attention`) is not queued: "Clear attention" first. The outcome is shown

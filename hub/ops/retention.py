@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .models import Alert, InventoryLine, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.models import Alert, InventoryLine, JobState, OrderEvent, OrderRecord, SyncRun
 
 FINISHED = Q(status__in=[OrderRecord.Status.CONFIRMED, OrderRecord.Status.CANCELLED]) | Q(
     status=OrderRecord.Status.CANCEL_FAILED, cancel_handled=True

@@ -2,7 +2,7 @@
 
 Saving an OrderManagerConnection (its job switches, intervals, inventory time, warehouse name),
 a Tenant (time zone, active) or a Warehouse (its tenant) creates the connection's four JobState
-rows if missing and recomputes their due times (`hub.schedule`). This is what makes editing a
+rows if missing and recomputes their due times (`hub.engine.schedule`). This is what makes editing a
 schedule in the admin the only place a schedule is set. Saves that name `update_fields` none of
 which affect scheduling (e.g. "Test connection" storing its report) are ignored, as are raw saves
 (loaddata).
@@ -11,9 +11,8 @@ which affect scheduling (e.g. "Test connection" storing its report) are ignored,
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from hub.engine import schedule
 from tenants.models import OrderManagerConnection, Tenant, Warehouse
-
-from . import schedule
 
 CONNECTION_FIELDS = frozenset(
     {
@@ -44,14 +43,14 @@ def _connections_of(**lookup):
     return OrderManagerConnection.objects.filter(**lookup).select_related("warehouse__tenant")
 
 
-@receiver(post_save, sender=OrderManagerConnection, dispatch_uid="hub.schedule.connection_saved")
+@receiver(post_save, sender=OrderManagerConnection, dispatch_uid="hub.engine.schedule.connection_saved")
 def connection_saved(sender, instance, raw=False, update_fields=None, **kwargs):
     if raw or not _affects(update_fields, CONNECTION_FIELDS):
         return
     refresh(instance)
 
 
-@receiver(post_save, sender=Tenant, dispatch_uid="hub.schedule.tenant_saved")
+@receiver(post_save, sender=Tenant, dispatch_uid="hub.engine.schedule.tenant_saved")
 def tenant_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
     if raw or created or not _affects(update_fields, TENANT_FIELDS):
         return
@@ -59,7 +58,7 @@ def tenant_saved(sender, instance, created=False, raw=False, update_fields=None,
         refresh(connection)
 
 
-@receiver(post_save, sender=Warehouse, dispatch_uid="hub.schedule.warehouse_saved")
+@receiver(post_save, sender=Warehouse, dispatch_uid="hub.engine.schedule.warehouse_saved")
 def warehouse_saved(sender, instance, created=False, raw=False, update_fields=None, **kwargs):
     if raw or created or not _affects(update_fields, WAREHOUSE_FIELDS):
         return

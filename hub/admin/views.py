@@ -16,7 +16,7 @@ tenant's connection is a 404) and need its view permission; changing "start from
 permission and running a job the "change job state" permission, as "Run now" does.
 
 "Run first Order Download now" runs the job synchronously, in the request, through
-`hub.runner.run_job` (trigger "manual"), rather than queueing it on django-q2 like "Run now":
+`hub.engine.runner.run_job` (trigger "manual"), rather than queueing it on django-q2 like "Run now":
 the operator is onboarding and wants the result on the next page, and a first run may happen
 before any worker cluster is started (queued, it would wait silently). The runner's lease still
 keeps it from overlapping a scheduled run, and "start from" keeps the first run small.
@@ -37,11 +37,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from hub.engine import runner, schedule
+from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants.admin import ConnectionPage, add_connection_page
 from tenants.models import OrderStatus
-
-from . import runner, schedule
-from .models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 
 Result = InventoryLine.Result
 NEEDS_OPERATOR = (Result.NO_STARTING_INVENTORY, Result.UNKNOWN_PRODUCT, Result.FAILED)

@@ -2,7 +2,7 @@
 
 Every ModelAdmin here is tenant-scoped (`TenantScopedAdminMixin`): tenant staff see, choose and
 save only their own connections' rows. It lives in hub rather than tenants because the carrier
-form validates against Order Manager's carrier list (`hub.carriers.OM_CARRIERS`).
+form validates against Order Manager's carrier list (`hub.mapping.carriers.OM_CARRIERS`).
 
 - Connection rules, SKU aliases (with CSV import and export: `<changelist>/import/` and
   `<changelist>/export/?connection=<id>`), ship-method mappings (the unmapped ones collected from
@@ -21,13 +21,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
+from hub.mapping.carriers import OM_CARRIERS
 from tenants import alias_csv
 from tenants.admin import ConnectionPage, add_connection_page
 from tenants.mappings import CarrierMapping, ConnectionRules, ItemFilter, ShipMethodMapping, SkuAlias
 from tenants.models import OrderManagerConnection
 from tenants.scoping import TenantScopedAdminMixin, scope_queryset
-
-from .carriers import OM_CARRIERS
 
 CONNECTION_TENANT = "connection__warehouse__tenant"
 

@@ -11,12 +11,12 @@ problem is one alert (`Alert.key`):
   it has been failing for `TRANSIENT_GRACE`, so a WMS hiccup that the next retry fixes is quiet
   (a service that stays down pauses the connection, which is its own alert).
 - `cancel_too_late` (key: order record id): `cancel_failed` and not marked handled.
-- `auth_failed`: the connection's credentials were rejected (hub.circuit).
-- `connection_paused`: the circuit is open after repeated temporary failures (hub.circuit).
+- `auth_failed`: the connection's credentials were rejected (hub.engine.circuit).
+- `connection_paused`: the circuit is open after repeated temporary failures (hub.engine.circuit).
 - `no_starting_inventory`: the connection's last completed Inventory Sync run skipped SKUs that
   have no starting inventory in Order Manager (one alert listing the SKUs).
 - `stock_held`: the connection's last completed Inventory Sync run held implausible WMS quantities
-  (`hub.inventory_sync`: above the bound or a jump; one alert listing the SKUs).
+  (`hub.jobs.inventory_sync`: above the bound or a jump; one alert listing the SKUs).
 - `job_stale` (key: job): an enabled, runnable job that has not succeeded for more than three of
   its intervals (Inventory Sync: 24 h / times a day) and is not simply idle: its last run failed,
   or it is overdue by more than an interval (no cluster, attention flag, crash loop, paused).
@@ -48,11 +48,10 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from connectors.redaction import excerpt
+from hub.engine import circuit
+from hub.engine.schedule import ENABLED_FIELDS, INTERVAL_FIELDS, wall_to_utc
+from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants.models import AlertContact, AlertFrequency, OrderManagerConnection, Tenant
-
-from . import circuit
-from .models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
-from .schedule import ENABLED_FIELDS, INTERVAL_FIELDS, wall_to_utc
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@
 
 Due times are stored on `JobState.next_due_at`; the runner sets the next one after each run
 (`next_due`), and saving a connection or tenant recomputes them (`reschedule`, via
-`hub.signals`), so editing the schedule in the admin is the only place a schedule is set.
+`hub.engine.schedule_signals`), so editing the schedule in the admin is the only place a schedule is set.
 All returned datetimes are aware and in UTC.
 """
 
@@ -24,7 +24,7 @@ import zoneinfo
 
 from django.utils import timezone
 
-from .models import Job, JobState
+from hub.models import Job, JobState
 
 UTC = datetime.UTC
 

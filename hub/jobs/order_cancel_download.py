@@ -1,6 +1,6 @@
 """Order Cancel Download: orders cancelled in Order Manager after the hub downloaded them.
 
-Contract of `run(connection) -> SyncRun` (via hub.runner):
+Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
 - Reads orders with status CANCELLED for the connection's warehouse, modified since the watermark
   minus the overlap window; orders the hub never downloaded are skipped. An order too large to
   read even alone is named in the run's errors and the watermark is kept (as Order Download does).
@@ -19,12 +19,11 @@ from django.db import transaction
 
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.warehouse_manager import OrderNotCancellable
-
-from . import runner
-from .batching import chunked
-from .models import Job, OrderEvent, OrderRecord, SyncRun
-from .order_download import find_ours_at_wms, note_unread, resolve_warehouse_id
-from .order_mapping import order_id_of
+from hub.engine import runner
+from hub.engine.batching import chunked
+from hub.jobs.order_download import find_ours_at_wms, note_unread, resolve_warehouse_id
+from hub.mapping.order_mapping import order_id_of
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 
 JOB = Job.CANCEL_DOWNLOAD
 PAGE_SIZE = 100

@@ -12,8 +12,8 @@ used by the django-q2 task, the admin's "Run now" and `manage.py sync`. Contract
   on the row; per-item failures make it `partial`. Only `JobAlreadyRunning` escapes.
 - The watermark advances only when the run succeeded or was partial (per-item failures are kept
   on their `OrderRecord` with their own retry time, so nothing is lost by moving on).
-- After the run (lease released) the connection's alerts are re-evaluated (`hub.alerts.after_run`,
-  which never raises); log lines during the run carry tenant, connection, job and run (`hub.logs`).
+- After the run (lease released) the connection's alerts are re-evaluated (`hub.ops.alerts.after_run`,
+  which never raises); log lines during the run carry tenant, connection, job and run (`hub.engine.logs`).
 - After three claimed runs in a row that never finished (a worker killed mid-run, a crash loop),
   scheduled runs stop and the job is flagged for the operator's attention.
 - A run has a time budget (`HUB_RUN_TIME_BUDGET_SECONDS`): a job's loops ask `ctx.out_of_time()`
@@ -36,18 +36,18 @@ from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.redaction import excerpt, redact
+from hub.engine import circuit, leases, logs, schedule
+from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.ops import alerts
 from tenants import clients
 
-from . import alerts, circuit, leases, logs, schedule
-from .models import Job, JobState, OrderEvent, OrderRecord, SyncRun
-
-logger = logging.getLogger("hub.runner")
+logger = logging.getLogger(__name__)
 
 JOB_MODULES = {
-    Job.ORDER_DOWNLOAD: "hub.order_download",
-    Job.CANCEL_DOWNLOAD: "hub.order_cancel_download",
-    Job.SHIPMENT_CONFIRMATION: "hub.shipment_confirmation",
-    Job.INVENTORY_SYNC: "hub.inventory_sync",
+    Job.ORDER_DOWNLOAD: "hub.jobs.order_download",
+    Job.CANCEL_DOWNLOAD: "hub.jobs.order_cancel_download",
+    Job.SHIPMENT_CONFIRMATION: "hub.jobs.shipment_confirmation",
+    Job.INVENTORY_SYNC: "hub.jobs.inventory_sync",
 }
 
 ENABLED_FLAG = {
@@ -90,7 +90,7 @@ class RunContext:
     errors: list[str] = field(default_factory=list)
     # time.monotonic(), not the wall clock: unaffected by clock changes (or tests moving time).
     deadline: float = field(default_factory=lambda: time.monotonic() + settings.HUB_RUN_TIME_BUDGET)
-    # The lease renewer (hub.leases.Heartbeat); its `lost` flag ends the run like the time budget.
+    # The lease renewer (hub.engine.leases.Heartbeat); its `lost` flag ends the run like the time budget.
     heartbeat: object = None
 
     @cached_property
@@ -184,7 +184,7 @@ def run_job(connection, job: str, *, trigger: str = SyncRun.Trigger.COMMAND, lea
             raise JobAlreadyRunning(f"{job.label} is already running for {connection}.")
     elif not leases.renew(connection, job, lease_token, ttl=leases.RUN_LEASE):
         raise JobAlreadyRunning(f"The lease for {job.label} on {connection} is no longer held by this task.")
-    # Every log line of the run, the connectors' included, carries these fields (hub.logs).
+    # Every log line of the run, the connectors' included, carries these fields (hub.engine.logs).
     with logs.bound(tenant=connection.warehouse.tenant.slug, connection=connection.pk, job=job.value):
         try:
             # A short lease renewed while the run lives: a killed run frees the pair within RUN_LEASE.

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .models import Heartbeat
+from hub.models import Heartbeat
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def check_database(now: datetime.datetime) -> tuple[bool, str]:
 def check_cluster(now: datetime.datetime) -> tuple[bool, str]:
     from django_q.models import Schedule
 
-    from .tasks import DISPATCH_SCHEDULE_NAME
+    from hub.tasks import DISPATCH_SCHEDULE_NAME
 
     next_run = (
         Schedule.objects.filter(name=DISPATCH_SCHEDULE_NAME)

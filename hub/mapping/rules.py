@@ -10,7 +10,7 @@
   aliased, filtered lines left out, routingInfo from the ship-method mapping), the lines to record,
   and whether the order is sent, skipped (every line filtered, or one under an order-level filter)
   or held (unmapped ship method with "reject unmapped" on).
-- `carrier_overrides`: the connection's carrier mapping for `hub.carriers.om_carrier`.
+- `carrier_overrides`: the connection's carrier mapping for `hub.mapping.carriers.om_carrier`.
 - `available_to_publish(...)`: the inventory rules (pending orders, buffer, minimum level).
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hub.mapping.order_mapping import ParsedOrder, wms_order
 from tenants.mappings import (
     CarrierMapping,
     ConnectionRules,
@@ -28,8 +29,6 @@ from tenants.mappings import (
     SkuAlias,
     ship_method_key,
 )
-
-from .order_mapping import ParsedOrder, wms_order
 
 UNMAPPED_PREFIX = "Unmapped ship method"
 

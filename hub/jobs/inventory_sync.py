@@ -1,13 +1,13 @@
 """Inventory Sync: WMS available stock -> Order Manager, written as "unlocked" stock.
 
-Contract of `run(connection) -> SyncRun` (via hub.runner):
+Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
 - Needs the Order Manager warehouse name (resolved to its id); without it the run is refused with
   that reason: Order Manager would not know which warehouse's stock is meant.
 - Reads WMS `available` per SKU (summed over the facility's rows) and Order Manager's stock totals
   for the warehouse (exact SKU match only).
 - For each WMS SKU, the on-hand written is WMS available + Order Manager locked, leaving locked as
   it is: with 10 locked in Order Manager and 10 available at the warehouse, Order Manager shows 20.
-- The connection's rules (`hub.rules`): WMS SKUs are written to the Order Manager SKUs aliased to
+- The connection's rules (`hub.mapping.rules`): WMS SKUs are written to the Order Manager SKUs aliased to
   them (each of several gets the full quantity; the identical SKU when none is aliased); SKUs the
   item filter excludes are not written; from the WMS quantity are subtracted the quantities of
   downloaded orders not yet at the WMS (new or held here, not cancelled) and the safety buffer
@@ -23,7 +23,7 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
   WMS quantity above `HUB_INVENTORY_MAX_QUANTITY`, or one more than `HUB_INVENTORY_MAX_JUMP_FACTOR`
   times AND more than `HUB_INVENTORY_MAX_JUMP_UNITS` units above the WMS quantity of that SKU's last
   successful sync, gets a HELD line with the reason (counted as failed) and Order Manager keeps its
-  quantity; the rest of the batch is written. `hub.alerts` opens one alert per connection for the
+  quantity; the rest of the batch is written. `hub.ops.alerts` opens one alert per connection for the
   SKUs held by its last Inventory Sync and clears it when a run holds none.
 """
 
@@ -33,12 +33,11 @@ from django.conf import settings
 from django.db.models import Max
 
 from connectors.errors import AuthenticationError, ConnectorError
-
-from . import runner
-from .batching import chunked
-from .models import InventoryLine, Job, OrderRecord, SyncRun
-from .order_download import resolve_warehouse_id
-from .rules import Rules
+from hub.engine import runner
+from hub.engine.batching import chunked
+from hub.jobs.order_download import resolve_warehouse_id
+from hub.mapping.rules import Rules
+from hub.models import InventoryLine, Job, OrderRecord, SyncRun
 
 JOB = Job.INVENTORY_SYNC
 ADJUST_BATCH = 200

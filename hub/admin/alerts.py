@@ -1,6 +1,6 @@
-"""Admin list of alerts (hub.alerts): read-only, tenant-scoped, open ones first.
+"""Admin list of alerts (hub.ops.alerts): read-only, tenant-scoped, open ones first.
 
-Registered from hub.admin (imported at its end) and built on its `AuditAdmin`, so it shares the
+Registered when hub.admin is imported and built on `hub.admin.base.AuditAdmin`, so it shares the
 audit admins' contract: scoped by `TenantScopedAdminMixin`, no add/change/delete, capped counts.
 Alerts open and clear themselves; there is nothing to edit.
 """
@@ -8,8 +8,8 @@ Alerts open and clear themselves; there is nothing to edit.
 from django.contrib import admin
 from django.utils.html import format_html
 
-from .admin import AuditAdmin, connection_filter, excerpt, tenant_filter
-from .models import Alert
+from hub.admin.base import AuditAdmin, connection_filter, excerpt, tenant_filter
+from hub.models import Alert
 
 
 class AlertStatusFilter(admin.SimpleListFilter):

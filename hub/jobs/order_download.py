@@ -1,6 +1,6 @@
 """Order Download: new orders in the pickup status (Order Manager) -> OrderRecords -> the WMS.
 
-Contract of `run(connection) -> SyncRun` (via hub.runner):
+Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
 1. Download orders in the connection's pickup status for its warehouse id, modified since the
    watermark minus the overlap window; insert an `OrderRecord` per new Order Manager order id (the
    unique key makes a repeat a skip, never a duplicate). A bad order with a readable id is kept as
@@ -20,7 +20,7 @@ Contract of `run(connection) -> SyncRun` (via hub.runner):
 A permanent rejection (WMS 400, bad data) holds the order as `error` for the operator; transient
 failures retry with backoff for 15 days, then the order is flagged as given up.
 
-The connection's mappings and rules (`hub.rules`, loaded once per run) shape each order at
+The connection's mappings and rules (`hub.mapping.rules`, loaded once per run) shape each order at
 download: SKU aliases, the item filter (a filtered line is not sent; an order with nothing left,
 or under an order-level filter, becomes `skipped`), the ship-method mapping (routingInfo). Ship
 methods without a mapping are collected for the operator; with "reject unmapped" on, such an
@@ -41,13 +41,12 @@ from django.utils import timezone
 from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
 from connectors.redaction import excerpt, redact
 from connectors.warehouse_manager import DuplicateOrder
+from hub.engine import runner
+from hub.engine.batching import chunked
+from hub.mapping.order_mapping import InvalidOrder, order_id_of, parse_order
+from hub.mapping.rules import UNMAPPED_PREFIX, Rules
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tenants.mappings import ShipMethodMapping, normalise_method
-
-from . import runner
-from .batching import chunked
-from .models import Job, OrderEvent, OrderRecord, SyncRun
-from .order_mapping import InvalidOrder, order_id_of, parse_order
-from .rules import UNMAPPED_PREFIX, Rules
 
 JOB = Job.ORDER_DOWNLOAD
 PAGE_SIZE = 100

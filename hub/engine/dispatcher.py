@@ -2,7 +2,7 @@
 
 A tick costs a constant number of queries whatever the number of connections or due pairs:
 1. ONE conditional UPDATE takes the lease of every JobState that is due (`next_due_at <= now`),
-   free (`hub.leases.free_q`), not waiting for the operator (`attention == ""`), whose job is
+   free (`hub.engine.leases.free_q`), not waiting for the operator (`attention == ""`), whose job is
    enabled on its connection and whose tenant is active. The relations are filtered by
    subqueries inside the UPDATE's WHERE, so the check and the claim are one atomic statement:
    two dispatchers (two clusters, or a schedule fired twice) can never claim the same row.
@@ -30,11 +30,10 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from hub.engine import circuit, leases
+from hub.engine.schedule import ENABLED_FIELDS
+from hub.models import Job, JobState
 from tenants.models import OrderManagerConnection
-
-from . import circuit, leases
-from .models import Job, JobState
-from .schedule import ENABLED_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ TASK_FUNC = "hub.tasks.run_job_task"
 
 def eligible_q(now: datetime.datetime | None = None) -> Q:
     """JobStates whose job is enabled on an active tenant's connection whose circuit is closed
-    (hub.circuit: not paused, credentials not rejected), one subquery per job."""
+    (hub.engine.circuit: not paused, credentials not rejected), one subquery per job."""
     active = OrderManagerConnection.objects.filter(
         circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True
     )
