@@ -9,8 +9,11 @@ Contract:
 - every call goes through ``HttpClient`` and raises only ``connectors.errors`` types;
 - authentication is a static ``Authorization: Bearer`` app-install token (``connectors.om_install``
   obtains it); a 401 is ``AuthenticationError`` asking for a reconnect (no re-authentication);
-- response shapes are checked (lists, dicts, int ids and quantities) and anything else is
-  ``MalformedResponse``; string fields are passed through as Order Manager sent them;
+- answers are read through the wire models of ``connectors.order_manager_models`` (pydantic):
+  a malformed answer is ``MalformedResponse`` naming the call and each bad field; string fields
+  are passed through as Order Manager sent them;
+- orders come out typed but never sink their page: each one is a ``ReceivedOrder``, holding
+  either the validated ``OmOrder`` or the problem that makes it unusable (the job records it);
 - the client builds no Django objects and imports no app of ours.
 """
 
@@ -29,6 +32,19 @@ from connectors.errors import (
     ResponseTooLarge,
 )
 from connectors.http import HttpClient, format_size
+from connectors.order_manager_models import (
+    InventoryAdjustItem,
+    OmAdjustAnswer,
+    OmBatchedOrder,
+    OmFulfillmentAnswer,
+    OmOrderState,
+    OmStockTotalRow,
+    OmThrottleLimit,
+    OmValidationDetail,
+    OmWarehouse,
+    ReceivedOrder,
+)
+from connectors.wire import WireError, got, validate
 
 __all__ = [
     "OrderManagerClient",
@@ -115,21 +131,15 @@ class OversizeItem:
     message: str
 
 
+def _stock_key(total: StockTotal) -> tuple:
+    return (total.product_id, total.sku)
+
+
 def format_datetime(value: datetime) -> str:
     """UTC ``yyyy-MM-ddTHH:mm:ssZ`` as Order Manager expects; naive datetimes are refused."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("Order Manager dates must be timezone-aware (got a naive datetime)")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _order_key(order: Any) -> int | None:
-    """An order's id when it is readable, for de-duplication and the repeated-page guard."""
-    value = order.get("orderId") if isinstance(order, dict) else None
-    return value if _is_int(value) else None
 
 
 class OrderManagerClient:
@@ -189,71 +199,34 @@ class OrderManagerClient:
                 path=path,
             ) from None
 
-    # -- shape checks --------------------------------------------------------------------
+    # -- reading answers -----------------------------------------------------------------
     @staticmethod
-    def _list_of_dicts(value: Any, what: str, method: str, path: str) -> list[dict]:
-        if not isinstance(value, list):
+    def _read(kind: Any, value: Any, method: str, path: str, *, root: str = "") -> Any:
+        """``value`` (an answer of ``method path``) validated as ``kind`` (a wire model, or a
+        list of them named ``root``); ``MalformedResponse`` names the call and each bad field."""
+        try:
+            return validate(kind, value, root=root)
+        except WireError as exc:
             raise MalformedResponse(
-                f"Order Manager answered {method} {path} with {type(value).__name__} where a list of {what} was expected",
-                method=method,
-                path=path,
-            )
-        for index, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise MalformedResponse(
-                    f"Order Manager answered {method} {path} with a {type(item).__name__} at position {index} "
-                    f"where {what} was expected",
-                    method=method,
-                    path=path,
-                )
-        return value
-
-    @staticmethod
-    def _require_int(item: dict, key: str, what: str, method: str, path: str, *, optional: bool = False) -> int | None:
-        value = item.get(key)
-        if value is None and optional:
-            return None
-        if not _is_int(value):
-            raise MalformedResponse(
-                f"Order Manager answered {method} {path} with {what} whose {key} is {value!r:.40}, not an integer",
-                method=method,
-                path=path,
-            )
-        return value
-
-    @staticmethod
-    def _require_str(item: dict, key: str, what: str, method: str, path: str, *, optional: bool = False) -> str:
-        value = item.get(key)
-        if value is None and optional:
-            return ""
-        if not isinstance(value, str):
-            raise MalformedResponse(
-                f"Order Manager answered {method} {path} with {what} whose {key} is {value!r:.40}, not a string",
-                method=method,
-                path=path,
-            )
-        return value
+                f"Order Manager's answer to {method} {path} is malformed: {exc}", method=method, path=path
+            ) from None
 
     # -- warehouses ----------------------------------------------------------------------
-    def list_warehouses(self) -> list[dict]:
+    def list_warehouses(self) -> list[OmWarehouse]:
         """``GET /v1/warehouses``: every warehouse (not paginated), each with int ``warehouseId`` and ``name``."""
         path = "/v1/warehouses"
-        warehouses = self._list_of_dicts(self._call("GET", path), "warehouses", "GET", path)
-        for warehouse in warehouses:
-            self._require_int(warehouse, "warehouseId", "a warehouse", "GET", path)
-            self._require_str(warehouse, "name", "a warehouse", "GET", path)
-        return warehouses
+        return self._read(list[OmWarehouse], self._call("GET", path), "GET", path, root="warehouses")
 
-    def resolve_warehouse(self, name: str) -> dict:
+    def resolve_warehouse(self, name: str) -> OmWarehouse:
         """The warehouse called ``name``: exact match first, then case-insensitive (ignoring
         surrounding spaces). ``WarehouseNotFound`` names the available warehouses otherwise."""
         warehouses = self.list_warehouses()
-        names = [w["name"] for w in warehouses]
-        exact = [w for w in warehouses if w["name"] == name]
+        names = [w.name for w in warehouses]
+        exact = [w for w in warehouses if w.name == name]
         if len(exact) == 1:
             return exact[0]
         wanted = (name or "").strip().casefold()
-        loose = exact if exact else [w for w in warehouses if w["name"].strip().casefold() == wanted]
+        loose = exact if exact else [w for w in warehouses if w.name.strip().casefold() == wanted]
         if len(loose) == 1:
             return loose[0]
         listing = ", ".join(f'"{n}"' for n in names) or "none"
@@ -275,10 +248,11 @@ class OrderManagerClient:
         modified_to: datetime | None = None,
         limit: int = 100,
         on_too_large: Callable[[OversizeItem], None] | None = None,
-    ) -> Iterator[dict]:
+    ) -> Iterator[ReceivedOrder]:
         """Orders in ``statuses`` (``GET /v1.1/orders``), page 1 onwards until a short page.
 
-        Each order is yielded once (de-duplicated on ``orderId``). Paging follows the server's
+        Each order is yielded once (de-duplicated on ``orderId``) as a ``ReceivedOrder``: an order
+        that cannot be read is yielded with its problem, so it does not sink its page. Paging follows the server's
         current state, so a caller that changes order statuses (send to fulfillment) should
         collect the pages first. A page repeating the previous one, or more than ``max_pages``
         pages, raises ``MalformedResponse`` rather than looping forever.
@@ -300,22 +274,35 @@ class OrderManagerClient:
             params["modifiedDateTo"] = format_datetime(modified_to)
         path = "/v1.1/orders"
         seen: set = set()
-        # Orders are not shape-checked one by one here: a single bad order must not sink its page.
-        # The caller validates each one and quarantines what it cannot read.
-        pages = self._pages(path, params, limit, "orders", key=_order_key, check=None, on_too_large=on_too_large)
+        pages = self._pages(
+            path,
+            params,
+            limit,
+            "orders",
+            key=lambda order: order.order_id,
+            read=self._received_orders,
+            on_too_large=on_too_large,
+        )
         for page in pages:
             for order in page:
-                key = _order_key(order)
+                key = order.order_id
                 if key is None or key not in seen:
                     if key is not None:
                         seen.add(key)
                     yield order
 
-    def get_orders(self, order_ids: Sequence[int]) -> list:
+    def _received_orders(self, answer: Any) -> list[ReceivedOrder]:
+        # Only the page is checked as a whole (a list): each order is read on its own.
+        path = "/v1.1/orders"
+        return [ReceivedOrder.of(raw) for raw in self._read(list[Any], answer, "GET", path, root="orders")]
+
+    def get_orders(self, order_ids: Sequence[int]) -> list[OmOrderState]:
         """The current state of up to 1000 orders by id (``GET /v1.1/orders?orderId=..``), any status.
 
-        Used to re-check orders right before acting on them. Items are passed through unchecked,
-        like ``iter_orders``; ids Order Manager does not know are simply absent. An answer over
+        Used to re-check orders right before acting on them: each one's id, number, status and
+        tracking numbers, read leniently (``OmOrderState``: an unreadable field is unknown, an
+        order without a readable id is left out); ids Order Manager does not know are simply
+        absent. An answer over
         the size cap is asked again in two halves of the ids, down to one id; one order over the
         cap alone raises ``ResponseTooLarge`` naming it.
         """
@@ -338,13 +325,8 @@ class OrderManagerClient:
                 ) from exc
             half = len(ids) // 2
             return self.get_orders(ids[:half]) + self.get_orders(ids[half:])
-        if not isinstance(value, list):
-            raise MalformedResponse(
-                f"Order Manager answered GET {path} with {type(value).__name__} where a list of orders was expected",
-                method="GET",
-                path=path,
-            )
-        return value
+        states = [OmOrderState.read(raw) for raw in self._read(list[Any], value, "GET", path, root="orders")]
+        return [state for state in states if state.order_id is not None]
 
     # -- paging --------------------------------------------------------------------------
     def _pages(
@@ -354,11 +336,14 @@ class OrderManagerClient:
         limit: int,
         what: str,
         *,
-        key,
-        check,
+        key: Callable[[Any], Any],
+        read: Callable[[Any], list],
         on_too_large: Callable[[OversizeItem], None] | None = None,
-    ) -> Iterator[list[dict]]:
+    ) -> Iterator[list]:
         """Pages of a ``page``/``limit`` collection, with the two guards against endless paging.
+
+        ``read`` turns one page's answer into its items (typed, checked by the wire models);
+        ``key`` gives an item's identity, for the repeated-page guard.
 
         An answer over the HTTP layer's size cap (``ResponseTooLarge``) does not stop the read:
         page ``p`` at limit ``L`` holds items ``(p-1)L .. pL-1``, so that window is read again in
@@ -384,11 +369,11 @@ class OrderManagerClient:
                     path=path,
                 )
             try:
-                items = self._page(path, params, page_number, limit, what, check, oversize)
+                items = self._page(path, params, page_number, limit, read, oversize)
             except ResponseTooLarge as exc:
                 start = (page_number - 1) * limit
                 found = yield from self._window(
-                    path, params, start, start + limit, limit, what, key, check, on_too_large, oversize, exc
+                    path, params, start, start + limit, limit, what, key, read, on_too_large, oversize, exc
                 )
                 if found < limit:
                     return
@@ -405,7 +390,7 @@ class OrderManagerClient:
             previous = keys
             page_number += 1
 
-    def _window(self, path, params, start, end, limit, what, key, check, on_too_large, oversize, exc):
+    def _window(self, path, params, start, end, limit, what, key, read, on_too_large, oversize, exc):
         """Items ``start .. end-1`` (0-based positions), whose page at ``limit`` was over the cap,
         read in pages of half that limit; returns how many of those positions exist (read or
         reported as oversize), fewer than ``end - start`` when the collection ends inside."""
@@ -422,14 +407,14 @@ class OrderManagerClient:
         while (page_number - 1) * size < end:
             first = (page_number - 1) * size
             try:
-                items = self._page(path, params, page_number, size, what, check, oversize)
+                items = self._page(path, params, page_number, size, read, oversize)
             except ResponseTooLarge as smaller:
                 low, high = max(start, first), min(end, first + size)
-                got = yield from self._window(
-                    path, params, low, high, size, what, key, check, on_too_large, oversize, smaller
+                count = yield from self._window(
+                    path, params, low, high, size, what, key, read, on_too_large, oversize, smaller
                 )
-                found += got
-                if got < high - low:
+                found += count
+                if count < high - low:
                     return found
                 previous = None
                 page_number += 1
@@ -447,8 +432,8 @@ class OrderManagerClient:
             page_number += 1
         return found
 
-    def _page(self, path: str, params: dict, page_number: int, limit: int, what: str, check, oversize: list) -> list:
-        """One page, shape-checked; counts answers over the cap in a row and gives up past the bound."""
+    def _page(self, path: str, params: dict, page_number: int, limit: int, read, oversize: list) -> list:
+        """One page, read by ``read``; counts answers over the cap in a row and gives up past the bound."""
         try:
             answer = self._call("GET", path, params={**params, "limit": limit, "page": page_number})
         except ResponseTooLarge as exc:
@@ -463,18 +448,7 @@ class OrderManagerClient:
                 ) from exc
             raise
         oversize[0] = 0
-        if check is None:
-            if not isinstance(answer, list):
-                raise MalformedResponse(
-                    f"Order Manager answered GET {path} with {type(answer).__name__} where a list of {what} was expected",
-                    method="GET",
-                    path=path,
-                )
-            return answer
-        items = self._list_of_dicts(answer, what, "GET", path)
-        for item in items:
-            check(item)
-        return items
+        return read(answer)
 
     @staticmethod
     def _repeated(what: str, path: str, page_number: int) -> MalformedResponse:
@@ -498,15 +472,24 @@ class OrderManagerClient:
         )
         return OversizeItem(what=what, path=path, position=position, filters=filters, message=message)
 
-    def get_order(self, order_id: int) -> dict:
-        """``GET /v1.1/orders/{orderId}``; ``NotFound`` when Order Manager has no such order."""
+    def get_order(self, order_id: int) -> ReceivedOrder:
+        """``GET /v1.1/orders/{orderId}``; ``NotFound`` when Order Manager has no such order.
+
+        An order that is not usable is returned with its problem, as by ``iter_orders``; an
+        answer that is not an order with a readable ``orderId`` at all is ``MalformedResponse``.
+        """
         path = f"/v1.1/orders/{int(order_id)}"
-        order = self._call("GET", path)
-        if not isinstance(order, dict):
+        answer = self._call("GET", path)
+        order = ReceivedOrder.of(answer)
+        if order.order_id is None:
+            value = answer.get("orderId") if isinstance(answer, dict) else answer
+            what = "orderId" if isinstance(answer, dict) else "the order"
+            expected = "a positive integer" if isinstance(answer, dict) else "an object"
             raise MalformedResponse(
-                f"Order Manager answered GET {path} with {type(order).__name__}, not an order", method="GET", path=path
+                f"Order Manager's answer to GET {path} is malformed: {what}: expected {expected}, got {got(value)}",
+                method="GET",
+                path=path,
             )
-        self._require_int(order, "orderId", "an order", "GET", path)
         return order
 
     def send_to_fulfillment(self, order_ids: Sequence[int], warehouse_id: int) -> dict:
@@ -531,31 +514,14 @@ class OrderManagerClient:
         for start in range(0, len(ids), MAX_SEND_TO_FULFILLMENT):
             chunk = ids[start : start + MAX_SEND_TO_FULFILLMENT]
             body = self._call("POST", path, params={"orderId": chunk, "warehouseId": int(warehouse_id)})
-            if not isinstance(body, dict):
-                raise MalformedResponse(
-                    f"Order Manager answered POST {path} with {type(body).__name__}, not an object",
-                    method="POST",
-                    path=path,
-                )
-            errors = body.get("errors") or []
-            self._list_of_dicts(errors, "validation errors", "POST", path)
-            results = body.get("results") or {}
-            if not isinstance(results, dict):
-                raise MalformedResponse(
-                    f"Order Manager answered POST {path} with results that are not an object", method="POST", path=path
-                )
-            remaining = body.get("ordersRemaining", False)
-            if not isinstance(remaining, bool):
-                raise MalformedResponse(
-                    f"Order Manager answered POST {path} with a non-boolean ordersRemaining", method="POST", path=path
-                )
-            merged["errors"].extend(errors)
-            merged["results"].update(results)
-            merged["ordersRemaining"] = merged["ordersRemaining"] or remaining
-            if body.get("orderBatch") is not None:
-                merged["orderBatches"].append(body["orderBatch"])
-            if isinstance(body.get("message"), str) and body["message"]:
-                messages.append(body["message"])
+            answer = self._read(OmFulfillmentAnswer, body, "POST", path)
+            merged["errors"].extend(answer.errors)
+            merged["results"].update(answer.results)
+            merged["ordersRemaining"] = merged["ordersRemaining"] or answer.orders_remaining
+            if answer.order_batch is not None:
+                merged["orderBatches"].append(answer.order_batch)
+            if answer.message:
+                messages.append(answer.message)
         merged["message"] = "; ".join(messages)
         return merged
 
@@ -574,30 +540,17 @@ class OrderManagerClient:
             return []
         path = "/v1.1/shipment/external"
         body = {"notifyCustomer": bool(notify_customer), "updateChannel": bool(update_channel), "shipments": shipments}
-        answer = self._list_of_dicts(
-            self._call("PUT", path, json=body, idempotent=False), "batched orders", "PUT", path
-        )
-        results = []
-        for batched in answer:
-            status = self._require_str(batched, "status", "a batched order", "PUT", path)
-            order = batched.get("order") or {}
-            if not isinstance(order, dict):
-                raise MalformedResponse(
-                    f"Order Manager answered PUT {path} with a batched order whose order is not an object",
-                    method="PUT",
-                    path=path,
-                )
-            results.append(
-                ShipmentResult(
-                    order_id=self._require_int(order, "orderId", "a batched order", "PUT", path, optional=True),
-                    order_number=self._require_str(order, "orderNumber", "a batched order", "PUT", path, optional=True),
-                    status=status,
-                    message=self._require_str(
-                        batched, "processingMessage", "a batched order", "PUT", path, optional=True
-                    ),
-                )
+        answer = self._call("PUT", path, json=body, idempotent=False)
+        batched = self._read(list[OmBatchedOrder], answer, "PUT", path, root="batchedOrders")
+        return [
+            ShipmentResult(
+                order_id=item.order.order_id,
+                order_number=item.order.order_number,
+                status=item.status,
+                message=item.processing_message,
             )
-        return results
+            for item in batched
+        ]
 
     # -- inventory -----------------------------------------------------------------------
     def iter_stock_totals(
@@ -621,9 +574,9 @@ class OrderManagerClient:
             queries = [{**base, "sku": unique[i : i + SKUS_PER_QUERY]} for i in range(0, len(unique), SKUS_PER_QUERY)]
         seen: set[tuple] = set()
         for params in queries:
-            for page in self._pages(path, params, limit, "stock totals", key=self._stock_key, check=self._check_stock):
-                for row in page:
-                    total = self._stock_total(row)
+            pages = self._pages(path, params, limit, "stock totals", key=_stock_key, read=self._stock_totals)
+            for page in pages:
+                for total in page:
                     if wanted is not None and total.sku not in wanted:
                         continue
                     identity = (total.product_id, total.sku)
@@ -631,34 +584,19 @@ class OrderManagerClient:
                         seen.add(identity)
                         yield total
 
-    @staticmethod
-    def _stock_key(row: dict) -> tuple:
-        product = row["product"]
-        return (product.get("productId"), product.get("masterSku"))
-
-    def _check_stock(self, row: dict) -> None:
-        path = "/v1/productstocks/total"
-        product = row.get("product")
-        if not isinstance(product, dict):
-            raise MalformedResponse(
-                f"Order Manager answered GET {path} with a stock total without a product", method="GET", path=path
+    def _stock_totals(self, answer: Any) -> list[StockTotal]:
+        rows = self._read(list[OmStockTotalRow], answer, "GET", "/v1/productstocks/total", root="totals")
+        return [
+            StockTotal(
+                sku=row.product.master_sku,
+                product_id=row.product.product_id,
+                on_hand=row.on_hand or 0,
+                locked=row.locked or 0,
+                allocated=row.allocated or 0,
+                available=row.available or 0,
             )
-        self._require_str(product, "masterSku", "a stock total's product", "GET", path)
-        self._require_int(product, "productId", "a stock total's product", "GET", path, optional=True)
-        for key in ("onHandQuantity", "lockedQuantity", "allocatedQuantity", "availableQuantity"):
-            self._require_int(row, key, "a stock total", "GET", path, optional=True)
-
-    @staticmethod
-    def _stock_total(row: dict) -> StockTotal:
-        product = row["product"]
-        return StockTotal(
-            sku=product["masterSku"],
-            product_id=product.get("productId"),
-            on_hand=row.get("onHandQuantity") or 0,
-            locked=row.get("lockedQuantity") or 0,
-            allocated=row.get("allocatedQuantity") or 0,
-            available=row.get("availableQuantity") or 0,
-        )
+            for row in rows
+        ]
 
     def adjust_inventory(self, items: Sequence[dict], *, batch_size: int = MAX_ADJUST_BATCH) -> list[AdjustResult]:
         """Set absolute quantities (``POST /v1.1/inventory/adjust``), ``batch_size`` (<= 200) per call.
@@ -673,21 +611,15 @@ class OrderManagerClient:
         """
         if not 1 <= batch_size <= MAX_ADJUST_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_ADJUST_BATCH}")
-        for item in items:
-            self._check_adjust_item(item)
+        for number, item in enumerate(items, start=1):
+            try:
+                validate(InventoryAdjustItem, item)
+            except WireError as exc:
+                raise ValueError(f"inventory adjust item {number} cannot be sent: {exc}") from None
         results: list[AdjustResult] = []
         for start in range(0, len(items), batch_size):
             results.extend(self._adjust_batch(list(items[start : start + batch_size])))
         return results
-
-    @staticmethod
-    def _check_adjust_item(item: dict) -> None:
-        if not isinstance(item, dict):
-            raise ValueError("each inventory adjust item must be a dict")
-        if not _is_int(item.get("warehouseId")) or not _is_int(item.get("onHandQuantity")):
-            raise ValueError("inventory adjust items need integer warehouseId and onHandQuantity")
-        if not (isinstance(item.get("masterSku"), str) and item["masterSku"]) and not _is_int(item.get("productId")):
-            raise ValueError("inventory adjust items need a masterSku (or productId)")
 
     def _adjust_batch(self, batch: list[dict]) -> list[AdjustResult]:
         path = "/v1.1/inventory/adjust"
@@ -699,16 +631,10 @@ class OrderManagerClient:
             if exc.status != 400 or not isinstance(exc.details, dict) or not exc.details.get("errors"):
                 raise
             body, rejected = exc.details, True
-        if not isinstance(body, dict):
-            raise MalformedResponse(
-                f"Order Manager answered POST {path} with {type(body).__name__}, not an object",
-                method="POST",
-                path=path,
-            )
-        errors = self._list_of_dicts(body.get("errors") or [], "validation errors", "POST", path)
-        per_item: dict[int, list[dict]] = {}
-        unmatched: list[dict] = []
-        for error in errors:
+        answer = self._read(OmAdjustAnswer, body, "POST", path)
+        per_item: dict[int, list[OmValidationDetail]] = {}
+        unmatched: list[OmValidationDetail] = []
+        for error in answer.errors:
             position = self._error_position(error, batch)
             (per_item.setdefault(position, []) if position is not None else unmatched).append(error)
 
@@ -717,10 +643,10 @@ class OrderManagerClient:
 
         results = []
         for position, item in enumerate(batch):
-            failures = [e for e in per_item.get(position, []) if self._is_failure(e)]
-            notes = [self._error_text(e) for e in per_item.get(position, [])]
+            failures = [e for e in per_item.get(position, []) if e.is_failure]
+            notes = [e.text for e in per_item.get(position, [])]
             if failures:
-                code = str(failures[0].get("errorCode") or "ERROR")
+                code = failures[0].error_code or "ERROR"
                 results.append(AdjustResult(sku_of(item), False, code, "; ".join(notes)))
             elif rejected:
                 results.append(
@@ -728,33 +654,22 @@ class OrderManagerClient:
                         sku_of(item),
                         False,
                         "BATCH_REJECTED",
-                        str(body.get("message") or "Order Manager rejected the whole batch"),
+                        answer.message or "Order Manager rejected the whole batch",
                     )
                 )
             else:
                 results.append(AdjustResult(sku_of(item), True, "", "; ".join(notes)))
         for error in unmatched:
-            if self._is_failure(error):
-                results.append(AdjustResult("", False, str(error.get("errorCode") or "ERROR"), self._error_text(error)))
+            if error.is_failure:
+                results.append(AdjustResult("", False, error.error_code or "ERROR", error.text))
         return results
 
     @staticmethod
-    def _is_failure(error: dict) -> bool:
-        # INFO and WARNING details accompany items that were applied.
-        return str(error.get("severity") or "CRITICAL").upper() not in ("INFO", "WARNING")
-
-    @staticmethod
-    def _error_text(error: dict) -> str:
-        code = error.get("errorCode")
-        message = error.get("message") or ""
-        return f"{code}: {message}" if code and message else str(code or message or "error")
-
-    @staticmethod
-    def _error_position(error: dict, batch: list[dict]) -> int | None:
-        index = error.get("index")
-        if _is_int(index) and 1 <= index <= len(batch):
+    def _error_position(error: OmValidationDetail, batch: list[dict]) -> int | None:
+        index = error.index
+        if index is not None and 1 <= index <= len(batch):
             return index - 1  # Order Manager's index is 1-based
-        identifier = error.get("identifier") if error.get("identifier") is not None else error.get("userIdentifier")
+        identifier = error.target
         if isinstance(identifier, dict):
             sku = identifier.get("masterSku") or identifier.get("sku")
             product_id = identifier.get("productId")
@@ -768,20 +683,8 @@ class OrderManagerClient:
         return None
 
     # -- limits --------------------------------------------------------------------------
-    def throttle_limits(self) -> list[dict]:
-        """``GET /v1/throttlelimits``: ``[{requestMethod, requestPath, notes, throttleConfig{...}}]``."""
+    def throttle_limits(self) -> list[OmThrottleLimit]:
+        """``GET /v1/throttlelimits``: ``[{requestMethod, requestPath, notes, throttleConfig{...}}]``
+        (``order_manager_models.throttle_rate`` reads the pace they allow)."""
         path = "/v1/throttlelimits"
-        limits = self._list_of_dicts(self._call("GET", path), "throttle limits", "GET", path)
-        for limit in limits:
-            config = limit.get("throttleConfig")
-            if config is None:
-                continue
-            if not isinstance(config, dict):
-                raise MalformedResponse(
-                    f"Order Manager answered GET {path} with a throttleConfig that is not an object",
-                    method="GET",
-                    path=path,
-                )
-            for key in ("quotaMaxRequest", "quotaMaxRequestHourly", "quotaRestoreRate"):
-                self._require_int(config, key, "a throttle limit", "GET", path, optional=True)
-        return limits
+        return self._read(list[OmThrottleLimit], self._call("GET", path), "GET", path, root="throttleLimits")

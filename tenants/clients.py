@@ -15,6 +15,7 @@ from django.conf import settings
 from connectors.errors import AuthenticationError, ConnectorError, TransientError
 from connectors.http import CallRecord
 from connectors.order_manager import OrderManagerClient
+from connectors.order_manager_models import throttle_rate
 from connectors.warehouse_manager import WarehouseManagerClient
 
 logger = logging.getLogger(__name__)
@@ -92,31 +93,10 @@ def warehouse_manager_for_warehouse(
     )
 
 
-def throttle_rate(limits: list[dict]) -> float | None:
-    """The steady requests/second that Order Manager's published throttle limits allow, or None.
-
-    Interpretation (the API documents the fields, not their units): each entry's `throttleConfig`
-    describes a token bucket of `quotaMaxRequest` requests (the burst), refilled at
-    `quotaRestoreRate` requests per second, with at most `quotaMaxRequestHourly` requests an hour.
-    One bucket sustains min(quotaRestoreRate, quotaMaxRequestHourly / 3600) requests a second. The
-    entries are listed per endpoint but may share one bucket per app install (the sandbox's do),
-    so the whole client is paced at the smallest of them: never above any endpoint's limit.
-    """
-    rates = []
-    for limit in limits:
-        config = limit.get("throttleConfig") or {}
-        restore, hourly = config.get("quotaRestoreRate"), config.get("quotaMaxRequestHourly")
-        candidates = [float(restore)] if isinstance(restore, int) and restore > 0 else []
-        if isinstance(hourly, int) and hourly > 0:
-            candidates.append(hourly / 3600.0)
-        if candidates:
-            rates.append(min(candidates))
-    return min(rates) if rates else None
-
-
 def apply_throttle_limits(client) -> float | None:
-    """Pace `client` (an OrderManagerClient) at the rate its account's throttle limits publish, so a
-    run stays under the quota instead of hammering and backing off on 429; returns the rate set.
+    """Pace `client` (an OrderManagerClient) at the rate its account's throttle limits publish
+    (`connectors.order_manager_models.throttle_rate`), so a run stays under the quota instead of
+    hammering and backing off on 429; returns the rate set.
 
     Costs one `GET /v1/throttlelimits` at the start of a run. Limits the service does not offer or
     answers badly (404, 4xx, malformed) leave the client unpaced: 429 answers are still honoured by

@@ -53,11 +53,9 @@ def test_order_manager(connection) -> dict:
         report["authenticated"] = "yes"
         if connection.warehouse_name.strip():
             found = om.resolve_warehouse(connection.warehouse_name)
-            connection.om_warehouse_id = found["warehouseId"]
-            connection.om_warehouse_type = found.get("type") or ""
-            report["warehouse"] = (
-                f"{found.get('name')} (id {connection.om_warehouse_id}, {connection.om_warehouse_type})"
-            )
+            connection.om_warehouse_id = found.warehouse_id
+            connection.om_warehouse_type = found.type
+            report["warehouse"] = f"{found.name} (id {connection.om_warehouse_id}, {connection.om_warehouse_type})"
         else:
             report["warehouse"] = "no warehouse name: orders from every location, Inventory Sync disabled"
         limits = om.throttle_limits()

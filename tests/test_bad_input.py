@@ -1,7 +1,8 @@
 """Bad input from outside: every field the hub reads is validated, a bad record is quarantined with
 a clear reason (the rest of the page goes on) and can be re-processed from Order Manager.
 
-- a table of bad orders through `parse_order` (the validation Order Download applies);
+- a table of bad orders through `OmOrder.read` (the Order Manager client's validation, whose
+  reason Order Download keeps on the order's record);
 - JSON-level faults through `parse_json`: NaN/Infinity refused, repeated keys flagged (and such
   an order held, the rest of its page sent), over the HTTP seam against the live sandbox;
 - non-UTC timestamps converted;
@@ -28,9 +29,16 @@ from hypothesis import strategies as st
 
 from connectors.errors import MalformedResponse
 from connectors.http import JsonObject, duplicate_keys_in, parse_json
+from connectors.order_manager_models import (
+    InvalidOrder,
+    OmOrder,
+    OmOrderState,
+    OmWarehouse,
+    ReceivedOrder,
+    parse_datetime,
+)
 from connectors.warehouse_manager import DuplicateOrder, WmsOrder
 from hub.jobs import order_download, reprocess
-from hub.mapping.order_mapping import InvalidOrder, parse_datetime, parse_order
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tests import factories
 
@@ -84,30 +92,50 @@ def repeated(key: str):
 
 
 BAD_ORDERS = [
-    # name, spoiler, reason in InvalidOrder
-    ("missing orderNumber", spoil("orderNumber", KeyError), "orderNumber is missing"),
-    ("orderNumber is a list", spoil("orderNumber", ["SO-1"]), "orderNumber is not text (list)"),
-    ("orderNumber over 200 chars", spoil("orderNumber", "N" * 201), "orderNumber is longer than 200"),
-    ("NUL byte in the city", spoil("shipCity", "Spring\x00field"), "shipCity contains a NUL byte"),
-    ("ship name over 200 chars", spoil("shipName", "A" * 201), "shipName is longer than 200"),
-    ("missing address", spoil("shipAddress1", None), "shipAddress1 is missing"),
-    ("country is a dict", spoil("shipCountry", {"code": "US"}), "shipCountry is not text (dict)"),
-    ("no items", spoil("orderItems", []), "the order has no items"),
-    ("items is an object", spoil("orderItems", {"0": {}}), "the order has no items"),
-    ("item is a string", spoil("orderItems.0", "SKU-1"), "item 1 is not a JSON object"),
-    ("SKU missing", spoil("orderItems.0.product", {}), "product.masterSku is missing"),
-    ("SKU is a number list", spoil("orderItems.0.product.masterSku", [1]), "masterSku is not text"),
-    ("quantity zero", spoil("orderItems.0.quantityOrdered", 0), "must be positive (got 0)"),
-    ("quantity negative", spoil("orderItems.0.quantityOrdered", -3), "must be positive (got -3)"),
-    ("quantity absurd", spoil("orderItems.0.quantityOrdered", 10**9), "implausibly large"),
-    ("quantity fractional", spoil("orderItems.0.quantityOrdered", 1.5), "not a whole number (1.5)"),
-    ("quantity NaN", spoil("orderItems.0.quantityOrdered", math.nan), "not a whole number (nan)"),
-    ("quantity Infinity", spoil("orderItems.0.quantityOrdered", math.inf), "not a whole number (inf)"),
-    ("quantity as text", spoil("orderItems.0.quantityOrdered", "2"), "quantityOrdered is not a number"),
-    ("quantity boolean", spoil("orderItems.0.quantityOrdered", True), "quantityOrdered is not a number"),
-    ("orderId missing", spoil("orderId", KeyError), "orderId is missing or not a positive integer"),
-    ("orderId negative", spoil("orderId", -1), "orderId is missing or not a positive integer"),
-    ("orderId as text", spoil("orderId", "1"), "orderId is missing or not a positive integer"),
+    # name, spoiler, reason in InvalidOrder (the field's path, what was expected, what came)
+    ("missing orderNumber", spoil("orderNumber", KeyError), "orderNumber: missing"),
+    ("orderNumber is a list", spoil("orderNumber", ["SO-1"]), "orderNumber: expected text, got a list"),
+    (
+        "orderNumber over 200 chars",
+        spoil("orderNumber", "N" * 201),
+        "orderNumber: longer than 200 characters (got 201)",
+    ),
+    ("NUL byte in the city", spoil("shipCity", "Spring\x00field"), "shipCity: contains a NUL byte"),
+    ("ship name over 200 chars", spoil("shipName", "A" * 201), "shipName: longer than 200 characters"),
+    ("missing address", spoil("shipAddress1", None), "shipAddress1: missing"),
+    ("country is a dict", spoil("shipCountry", {"code": "US"}), "shipCountry: expected text, got an object"),
+    ("no items", spoil("orderItems", []), "orderItems: expected at least one item, got an empty list"),
+    ("items is an object", spoil("orderItems", {"0": {}}), "orderItems: expected a list of items, got an object"),
+    ("item is a string", spoil("orderItems.0", "SKU-1"), "orderItems[0]: expected an object, got text 'SKU-1'"),
+    ("SKU missing", spoil("orderItems.0.product", {}), "orderItems[0].product.masterSku: missing"),
+    (
+        "SKU is a number list",
+        spoil("orderItems.0.product.masterSku", [1]),
+        "product.masterSku: expected text, got a list",
+    ),
+    (
+        "quantity zero",
+        spoil("orderItems.0.quantityOrdered", 0),
+        "quantityOrdered (SKU-1): expected a positive integer, got 0",
+    ),
+    ("quantity negative", spoil("orderItems.0.quantityOrdered", -3), "expected a positive integer, got -3"),
+    ("quantity absurd", spoil("orderItems.0.quantityOrdered", 10**9), "expected at most 100000, got 1000000000"),
+    ("quantity fractional", spoil("orderItems.0.quantityOrdered", 1.5), "expected an integer, got 1.5"),
+    ("quantity NaN", spoil("orderItems.0.quantityOrdered", math.nan), "expected an integer, got nan"),
+    ("quantity Infinity", spoil("orderItems.0.quantityOrdered", math.inf), "expected an integer, got inf"),
+    (
+        "quantity as text",
+        spoil("orderItems.0.quantityOrdered", "2"),
+        "quantityOrdered (SKU-1): expected a number, got text '2'",
+    ),
+    (
+        "quantity boolean",
+        spoil("orderItems.0.quantityOrdered", True),
+        "quantityOrdered (SKU-1): expected a number, got true",
+    ),
+    ("orderId missing", spoil("orderId", KeyError), "orderId: missing"),
+    ("orderId negative", spoil("orderId", -1), "orderId: expected a positive integer, got -1"),
+    ("orderId as text", spoil("orderId", "1"), "orderId: expected a positive integer, got text '1'"),
     ("repeated key", repeated("shipName"), "repeats the key(s) shipName"),
 ]
 
@@ -115,13 +143,13 @@ BAD_ORDERS = [
 @pytest.mark.parametrize("name, spoiler, reason", BAD_ORDERS, ids=[b[0] for b in BAD_ORDERS])
 def test_bad_order_is_refused_with_a_plain_reason(name, spoiler, reason):
     with pytest.raises(InvalidOrder) as refused:
-        parse_order(spoiler(good_order()))
+        OmOrder.read(spoiler(good_order()))
     assert reason in str(refused.value)
 
 
 def test_the_good_order_is_accepted():
-    parsed = parse_order(good_order())
-    assert parsed.order_number == "SO-1" and parsed.lines[0].quantity == 2
+    parsed = OmOrder.read(good_order())
+    assert parsed.order_number == "SO-1" and parsed.items[0].quantity == 2
 
 
 @pytest.mark.parametrize(
@@ -142,7 +170,7 @@ def test_timestamps_with_offsets_are_converted_to_utc(text, expected):
         assert parsed.utcoffset() == datetime.timedelta(0)
     order = good_order()
     order["modifiedDate"] = text
-    assert parse_order(order).modified == expected  # an unreadable date is not a reason to hold the order
+    assert OmOrder.read(order).modified == expected  # an unreadable date is not a reason to hold the order
 
 
 def response(body: bytes, content_type="application/json"):
@@ -176,7 +204,7 @@ def test_a_page_with_a_repeated_key_holds_that_order_only_and_reprocess_releases
 
     conn = sandbox_tenant(live_server, "dupkeys", orders=4, skus=5)
     client = clients.order_manager(conn)
-    orders = list(client.iter_orders(statuses=["AWAITING_3PL_EXPORT"]))
+    orders = [received.raw for received in client.iter_orders(statuses=["AWAITING_3PL_EXPORT"])]
     text = json.dumps(orders)
     victim = orders[1]
     # The second order names its ship-to twice: which one would the WMS get?
@@ -220,7 +248,7 @@ def test_reprocess_keeps_a_still_invalid_order_held_with_the_fresh_reason(monkey
     class Client:
         def get_order(self, order_id):
             assert order_id == record.om_order_id
-            return still_bad
+            return ReceivedOrder.of(still_bad)
 
         def close(self):
             pass
@@ -229,7 +257,7 @@ def test_reprocess_keeps_a_still_invalid_order_held_with_the_fresh_reason(monkey
     outcome = reprocess.reprocess(record, user, client=Client())
     assert not outcome.queued
     record.refresh_from_db()
-    assert record.status == Status.ERROR and "must be positive (got -1)" in record.last_error
+    assert record.status == Status.ERROR and "expected a positive integer, got -1" in record.last_error
     assert "still held" in record.events.get(kind=Kind.OPERATOR).message
 
     record.status = Status.AT_WMS
@@ -243,7 +271,7 @@ def test_admin_action_reprocess_from_order_manager(monkeypatch, superuser, admin
 
     class Client:
         def get_order(self, order_id):
-            return fixed
+            return ReceivedOrder.of(fixed)
 
         def close(self):
             pass
@@ -268,14 +296,14 @@ class FakeOrderManager:
         self.pages = pages
 
     def resolve_warehouse(self, name):
-        return {"warehouseId": 7, "name": name, "type": "THIRD_PARTY_LOGISTICS"}
+        return OmWarehouse(warehouse_id=7, name=name, type="THIRD_PARTY_LOGISTICS")
 
     def iter_orders(self, **kwargs):
         for page in self.pages:
-            yield from copy.deepcopy(page)
+            yield from (ReceivedOrder.of(raw) for raw in copy.deepcopy(page))
 
     def get_orders(self, ids):
-        return [{"orderId": i, "orderStatus": "AWAITING_3PL_EXPORT"} for i in ids]
+        return [OmOrderState(order_id=i, status="AWAITING_3PL_EXPORT") for i in ids]
 
     def send_to_fulfillment(self, ids, warehouse_id):
         return {"message": "", "errors": [], "results": {}, "ordersRemaining": False, "orderBatches": []}

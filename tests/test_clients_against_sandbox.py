@@ -413,10 +413,10 @@ def world(request):
 
 def test_authentication_app_token_is_a_static_bearer(world, spec):
     client = world.client(spec)
-    assert [w["name"] for w in client.list_warehouses()] == [MAIN, EAST]
+    assert [w.name for w in client.list_warehouses()] == [MAIN, EAST]
     client.list_warehouses()
     assert world.calls("/oauth/token") == [], "the API client never asks for a token"
-    assert [w["warehouseId"] for w in client.list_warehouses()] == [world.warehouses[MAIN], world.warehouses[EAST]]
+    assert [w.warehouse_id for w in client.list_warehouses()] == [world.warehouses[MAIN], world.warehouses[EAST]]
     with pytest.raises(AuthenticationError, match="reconnect"):
         world.client(spec, access_token="revoked-token").list_warehouses()
     assert ("GET", "/v1/warehouses") in spec.operations()
@@ -425,7 +425,7 @@ def test_authentication_app_token_is_a_static_bearer(world, spec):
 def test_resolve_warehouse_and_warehouse_not_found(world, spec):
     client = world.client(spec)
     found = client.resolve_warehouse(" main 3pl ")
-    assert (found["warehouseId"], found["name"], found["type"]) == (world.warehouses[MAIN], MAIN, TYPES[MAIN])
+    assert (found.warehouse_id, found.name, found.type) == (world.warehouses[MAIN], MAIN, TYPES[MAIN])
     with pytest.raises(WarehouseNotFound) as info:
         client.resolve_warehouse("West Coast")
     assert info.value.available == [MAIN, EAST]
@@ -436,19 +436,19 @@ def test_iter_orders_by_status_warehouse_window_across_pages(world, spec):
     client = world.client(spec)
     waiting = world.ids("AWAITING_3PL_EXPORT", MAIN)
     got = list(client.iter_orders(statuses=["AWAITING_3PL_EXPORT"], warehouse_id=world.warehouses[MAIN], limit=3))
-    assert [o["orderId"] for o in got] == waiting  # 7 orders: pages of 3, 3, 1
-    assert {o["orderStatus"] for o in got} == {"AWAITING_3PL_EXPORT"}
-    assert {o["fulfillmentSource"]["warehouseId"] for o in got} == {world.warehouses[MAIN]}
+    assert [o.order_id for o in got] == waiting  # 7 orders: pages of 3, 3, 1
+    assert {o.status for o in got} == {"AWAITING_3PL_EXPORT"}
+    assert {o.raw["fulfillmentSource"]["warehouseId"] for o in got} == {world.warehouses[MAIN]}
     assert len(world.calls("/v1.1/orders")) == 3
 
     both = list(client.iter_orders(statuses=["AWAITING_3PL_EXPORT", "SHIPPED"], limit=100))
-    assert sorted(o["orderId"] for o in both) == sorted(world.order_ids)
+    assert sorted(o.order_id for o in both) == sorted(world.order_ids)
 
     window = dict(statuses=["AWAITING_3PL_EXPORT"], warehouse_id=world.warehouses[EAST])
     inside = client.iter_orders(
         modified_from=MODIFIED - timedelta(minutes=5), modified_to=MODIFIED + timedelta(minutes=5), **window
     )
-    assert [o["orderId"] for o in inside] == world.ids("AWAITING_3PL_EXPORT", EAST)
+    assert [o.order_id for o in inside] == world.ids("AWAITING_3PL_EXPORT", EAST)
     assert list(client.iter_orders(modified_from=MODIFIED + timedelta(seconds=1), **window)) == []
     assert list(client.iter_orders(modified_to=MODIFIED - timedelta(seconds=1), **window)) == []
     assert ("GET", "/v1.1/orders") in spec.operations()
@@ -457,8 +457,8 @@ def test_iter_orders_by_status_warehouse_window_across_pages(world, spec):
 def test_get_order_and_get_orders(world, spec):
     client = world.client(spec)
     first, shipped = world.order_ids[0], world.ids("SHIPPED", MAIN)[0]
-    assert client.get_order(shipped)["orderStatus"] == "SHIPPED"
-    assert sorted(o["orderId"] for o in client.get_orders([first, shipped])) == sorted([first, shipped])
+    assert client.get_order(shipped).status == "SHIPPED"
+    assert sorted(o.order_id for o in client.get_orders([first, shipped])) == sorted([first, shipped])
     if world.base_url == STUB_BASE:
         missing = 999999
     else:
@@ -474,7 +474,7 @@ def test_send_to_fulfillment_moves_orders_out_of_the_pickup_status(world, spec):
     answer = client.send_to_fulfillment(east, world.warehouses[EAST])
     assert answer["errors"] == [] and answer["ordersRemaining"] is False
     assert {int(k): v for k, v in answer["results"].items()} == dict.fromkeys(east, "PENDING_FULFILLMENT")
-    assert {o["orderStatus"] for o in client.get_orders(east)} == {"PENDING_FULFILLMENT"}
+    assert {o.status for o in client.get_orders(east)} == {"PENDING_FULFILLMENT"}
     assert list(client.iter_orders(statuses=["AWAITING_3PL_EXPORT"], warehouse_id=world.warehouses[EAST])) == []
     assert ("POST", "/v1/orders/sendtofulfillment") in spec.operations()
 
@@ -496,7 +496,7 @@ def test_external_shipments_shipped_and_failed_for_an_unknown_order(world, spec)
     )
     assert [(r.order_id, r.status) for r in results] == [(order_id, "SHIPPED"), (unknown, "FAILED")]
     assert "not found" in results[1].message.lower()
-    assert client.get_order(order_id)["orderStatus"] == "SHIPPED"
+    assert client.get_order(order_id).status == "SHIPPED"
     assert ("PUT", "/v1.1/shipment/external") in spec.operations()
 
 
@@ -531,8 +531,8 @@ def test_stock_totals_exact_sku_and_adjust_with_err097_err053(world, spec):
 
 def test_throttle_limits(world, spec):
     limits = world.client(spec).throttle_limits()
-    assert limits and all(isinstance(limit["throttleConfig"]["quotaMaxRequest"], int) for limit in limits)
-    assert any(limit["requestPath"] == "/v1.1/orders" for limit in limits)
+    assert limits and all(isinstance(limit.throttle_config.quota_max_request, int) for limit in limits)
+    assert any(limit.request_path == "/v1.1/orders" for limit in limits)
     assert ("GET", "/v1/throttlelimits") in spec.operations()
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from connectors.errors import NetworkError, ServerError
 from connectors.order_manager import OrderManagerClient
+from connectors.order_manager_models import ReceivedOrder
 from connectors.sandbox import clock
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder
 from connectors.warehouse_manager import WarehouseManagerClient
@@ -93,14 +94,20 @@ def test_orders_are_inserted_once_and_a_failed_export_is_retried(seeded, monkeyp
 
 BAD_ORDERS = {
     # order number -> (how the good order is spoiled, the reason kept on the record)
-    "BAD-NOSKU": (lambda o: o["orderItems"][0]["product"].pop("masterSku"), "product.masterSku is missing."),
-    "BAD-ZERO": (lambda o: o["orderItems"][0].update(quantityOrdered=0), "must be positive (got 0)."),
-    "BAD-NEG": (lambda o: o["orderItems"][0].update(quantityOrdered=-2), "must be positive (got -2)."),
-    "BAD-HUGE": (lambda o: o["orderItems"][0].update(quantityOrdered=10**9), "is implausibly large"),
-    "BAD-NUL": (lambda o: o.update(shipName="Ada\x00Lovelace"), "shipName contains a NUL byte."),
-    "BAD-NOADDR": (lambda o: o.update(shipAddress1=None), "shipAddress1 is missing."),
-    "BAD-ITEM": (lambda o: o["orderItems"].append("SKU-1"), "is not a JSON object."),
-    "BAD-LONG": (lambda o: o.update(orderNumber="L" * 300), "orderNumber is longer than 200 characters."),
+    "BAD-NOSKU": (
+        lambda o: o["orderItems"][0]["product"].pop("masterSku"),
+        "orderItems[0].product.masterSku: missing.",
+    ),
+    "BAD-ZERO": (lambda o: o["orderItems"][0].update(quantityOrdered=0), "expected a positive integer, got 0."),
+    "BAD-NEG": (lambda o: o["orderItems"][0].update(quantityOrdered=-2), "expected a positive integer, got -2."),
+    "BAD-HUGE": (
+        lambda o: o["orderItems"][0].update(quantityOrdered=10**9),
+        "expected at most 100000, got 1000000000.",
+    ),
+    "BAD-NUL": (lambda o: o.update(shipName="Ada\x00Lovelace"), "shipName: contains a NUL byte."),
+    "BAD-NOADDR": (lambda o: o.update(shipAddress1=None), "shipAddress1: missing."),
+    "BAD-ITEM": (lambda o: o["orderItems"].append("SKU-1"), "]: expected an object, got text 'SKU-1'."),
+    "BAD-LONG": (lambda o: o.update(orderNumber="L" * 300), "orderNumber: longer than 200 characters (got 300)."),
 }
 
 
@@ -108,7 +115,7 @@ def test_bad_orders_are_held_with_their_reason_and_the_rest_of_the_page_goes_on(
     real_iter = OrderManagerClient.iter_orders
 
     def with_bad_orders(self, **kwargs):
-        good = list(real_iter(self, **kwargs))
+        good = [received.raw for received in real_iter(self, **kwargs)]
         good[1]["giftMessage"] = "Happy\x00Birthday"  # a field the hub does not use: still a good order
         page = []
         for n, (number, (spoil, _)) in enumerate(BAD_ORDERS.items()):
@@ -119,7 +126,7 @@ def test_bad_orders_are_held_with_their_reason_and_the_rest_of_the_page_goes_on(
             if n < len(good):
                 page.append(good[n])  # interleaved: a bad order never stops the ones after it
         page.append({"orderNumber": "NO-ID", "orderStatus": "AWAITING_3PL_EXPORT"})
-        yield from page
+        yield from (ReceivedOrder.of(raw) for raw in page)
 
     monkeypatch.setattr(OrderManagerClient, "iter_orders", with_bad_orders)
     run = order_download.run(seeded)
@@ -420,7 +427,7 @@ def test_a_held_order_is_sent_once_fixed_in_order_manager(seeded):
     bad = add_sandbox_order(SLUG, "SO-NOSKU", [""])  # a product without a master SKU
     first = order_download.run(seeded)
     record = OrderRecord.objects.get(order_number="SO-NOSKU")
-    assert record.status == Status.ERROR and "product.masterSku is missing" in record.last_error
+    assert record.status == Status.ERROR and "orderItems[0].product.masterSku: missing" in record.last_error
     assert "Fix it there" in record.last_error
 
     item = bad.items.get()
@@ -448,7 +455,7 @@ def test_an_invalid_order_resent_by_the_operator_does_not_break_the_run(seeded):
     assert run.status != SyncRun.Status.FAILED, run.error
     record = OrderRecord.objects.get(order_number="SO-NOSKU")
     assert record.status == Status.ERROR and record.error_permanent
-    assert "product.masterSku is missing" in record.last_error
+    assert "orderItems[0].product.masterSku: missing" in record.last_error
     assert "SO-NOSKU" not in numbers_at_wms()
 
 

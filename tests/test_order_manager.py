@@ -33,6 +33,7 @@ from connectors.order_manager import (
     WarehouseNotFound,
     format_datetime,
 )
+from connectors.order_manager_models import OmWarehouse
 from tests.contract import is_documented, validate_prepared, validate_response
 
 BASE = "http://127.0.0.1:9/sandbox/order-manager"
@@ -118,7 +119,7 @@ WAREHOUSES = [
 def test_static_bearer_on_every_call_without_signing_in(om):
     om.route("GET", "/v1/warehouses", lambda q, b: WAREHOUSES)
     client = make_client()
-    assert client.list_warehouses() == WAREHOUSES
+    assert client.list_warehouses() == [OmWarehouse.model_validate(w) for w in WAREHOUSES]
     client.list_warehouses()
     assert [c["auth"] for c in om.calls] == ["Bearer token-1", "Bearer token-1"]
 
@@ -148,9 +149,9 @@ def test_no_token_is_an_authentication_error_before_any_call(om, records):
 def test_resolve_warehouse_exact_then_case_insensitive(om):
     om.route("GET", "/v1/warehouses", lambda q, b: WAREHOUSES + [{"warehouseId": 9, "name": "east dc"}])
     client = make_client()
-    assert client.resolve_warehouse("Main 3PL")["warehouseId"] == 7
-    assert client.resolve_warehouse(" main 3pl ")["warehouseId"] == 7
-    assert client.resolve_warehouse("east dc")["warehouseId"] == 9  # exact wins
+    assert client.resolve_warehouse("Main 3PL").warehouse_id == 7
+    assert client.resolve_warehouse(" main 3pl ").warehouse_id == 7
+    assert client.resolve_warehouse("east dc").warehouse_id == 9  # exact wins
     with pytest.raises(WarehouseNotFound) as ambiguous:
         client.resolve_warehouse("EAST DC")
     assert "Several" in str(ambiguous.value)
@@ -164,11 +165,12 @@ def test_resolve_warehouse_exact_then_case_insensitive(om):
 @pytest.mark.parametrize(
     "payload,words",
     [
-        ({"warehouses": []}, "where a list of warehouses was expected"),
-        ([{"warehouseId": "7", "name": "Main"}], "warehouseId is '7', not an integer"),
-        ([{"warehouseId": True, "name": "Main"}], "not an integer"),
-        ([{"warehouseId": 7}], "name is None, not a string"),
-        (["Main"], "str at position 0"),
+        ({"warehouses": []}, "GET /v1/warehouses is malformed: warehouses: expected a list, got an object"),
+        ([{"warehouseId": "7", "name": "Main"}], "warehouses[0].warehouseId: expected an integer, got text '7'"),
+        ([{"warehouseId": True, "name": "Main"}], "warehouses[0].warehouseId: expected an integer, got true"),
+        ([{"warehouseId": 7}], "warehouses[0].name: missing"),
+        ([{"warehouseId": 7, "name": None}], "warehouses[0].name: expected text, got null"),
+        (["Main"], "warehouses[0]: expected an object, got text 'Main'"),
     ],
 )
 def test_wrong_shapes_are_malformed_response(om, payload, words):
@@ -213,7 +215,7 @@ def test_iter_orders_sends_documented_params_and_stops_on_a_short_page(om):
             statuses=["AWAITING_3PL_EXPORT", "ON_HOLD"], warehouse_id=7, modified_from=since, modified_to=until, limit=2
         )
     )
-    assert [o["orderId"] for o in got] == [1, 2, 3, 4, 5]
+    assert [o.order_id for o in got] == [1, 2, 3, 4, 5]
     assert pages == [1, 2, 3]
     query = om.calls[0]["query"]
     assert query["status"] == ["AWAITING_3PL_EXPORT", "ON_HOLD"]
@@ -246,7 +248,7 @@ def test_more_than_max_pages_is_refused(om):
 
 def test_orders_are_deduplicated_across_pages_and_need_int_ids(om):
     om.route("GET", "/v1.1/orders", lambda q, b: {"1": [order(1), order(2)], "2": [order(2)]}[q["page"][0]])
-    assert [o["orderId"] for o in make_client().iter_orders(statuses=["SHIPPED"], limit=2)] == [1, 2]
+    assert [o.order_id for o in make_client().iter_orders(statuses=["SHIPPED"], limit=2)] == [1, 2]
     with pytest.raises(ValueError):
         list(make_client().iter_orders(statuses=[]))
     with pytest.raises(ValueError):
@@ -261,12 +263,16 @@ def test_unreadable_orders_are_passed_through_for_the_job_to_quarantine(om):
         json=[{"orderId": "12"}, "not an order", order(3)],
     )
     got = list(OrderManagerClient(BASE, access_token="t").iter_orders(statuses=["SHIPPED"]))
-    assert got[0] == {"orderId": "12"} and got[1] == "not an order" and got[2]["orderId"] == 3
+    assert [o.raw for o in got] == [{"orderId": "12"}, "not an order", order(3)]
+    assert got[0].order_id is None and got[0].order is None
+    assert "orderId: expected a positive integer, got text '12'" in got[0].problem
+    assert got[1].problem == "expected an object, got text 'not an order'."
+    assert got[2].order_id == 3 and "shipName: missing" in got[2].problem  # readable id, unusable order
 
 
 def test_orders_page_that_is_not_a_list_is_malformed(om):
     om.rsps.add("GET", re.compile(re.escape(f"{BASE}/v1.1/orders") + r"\?.*"), json={"orders": []})
-    with pytest.raises(MalformedResponse, match="list of orders"):
+    with pytest.raises(MalformedResponse, match="orders: expected a list, got an object"):
         list(OrderManagerClient(BASE, access_token="t").iter_orders(statuses=["SHIPPED"]))
 
 
@@ -301,7 +307,7 @@ def test_a_page_over_the_cap_is_read_again_in_halves_and_an_order_over_it_alone_
     got = list(
         sized_client(8 * 1024).iter_orders(statuses=["AWAITING_3PL_EXPORT"], limit=8, on_too_large=unread.append)
     )
-    assert [o["orderId"] for o in got] == [1, 2, 3, 4, 5, 6, 8, 9, 10]
+    assert [o.order_id for o in got] == [1, 2, 3, 4, 5, 6, 8, 9, 10]
     # Page 1 at limit 8 is items 0-7: read again as pages of 4, then 2, then 1 where still too large.
     assert calls == [(1, 8), (1, 4), (2, 4), (3, 2), (4, 2), (7, 1), (8, 1), (2, 8)]
     assert len(unread) == 1 and isinstance(unread[0], OversizeItem)
@@ -325,7 +331,7 @@ def test_a_window_that_does_not_halve_evenly_keeps_only_its_own_items(om):
     calls = []
     om.route("GET", "/v1.1/orders", paged(rows, calls))
     got = list(sized_client(2600).iter_orders(statuses=["SHIPPED"], limit=5))
-    assert [o["orderId"] for o in got] == [1, 2, 3, 4, 5, 6, 7]
+    assert [o.order_id for o in got] == [1, 2, 3, 4, 5, 6, 7]
     assert calls == [(1, 5), (1, 2), (2, 2), (3, 2), (2, 5)]
 
 
@@ -334,7 +340,7 @@ def test_the_collection_ending_inside_a_split_window_ends_the_read(om):
     calls = []
     om.route("GET", "/v1.1/orders", paged(rows, calls))
     got = list(sized_client(2600).iter_orders(statuses=["SHIPPED"], limit=4))
-    assert [o["orderId"] for o in got] == [1, 2, 3]
+    assert [o.order_id for o in got] == [1, 2, 3]
     assert calls == [(1, 4), (1, 2), (2, 2)]  # page 2 at limit 2 was short: nothing more is asked
 
 
@@ -358,7 +364,7 @@ def test_get_orders_over_the_cap_asks_again_in_halves_of_the_ids(om):
 
     om.route("GET", "/v1.1/orders", by_id)
     got = sized_client(4 * 1024).get_orders([1, 2, 3, 4])
-    assert [o["orderId"] for o in got] == [1, 2, 3, 4]
+    assert [o.order_id for o in got] == [1, 2, 3, 4]
     assert queries == [[1, 2, 3, 4], [1, 2], [3, 4]]
     sizes[3] = 200
     with pytest.raises(ResponseTooLarge, match="Order 3 alone is over the cap"):
@@ -374,7 +380,7 @@ def test_get_orders_asks_for_the_ids_in_one_call(om):
 
     om.route("GET", "/v1.1/orders", by_id)
     got = make_client().get_orders([5, 6])
-    assert [o["orderId"] for o in got] == [5, 6]
+    assert [o.order_id for o in got] == [5, 6]
     assert limits == [10]  # never below the documented minimum of 10, however few ids
     assert make_client().get_orders([]) == []
 
@@ -383,7 +389,7 @@ def test_get_order_and_not_found(om):
     om.route("GET", "/v1.1/orders/42", lambda q, b: order(42, "CANCELLED", cancelReason={"type": "BUYER_CANCELLED"}))
     om.route("GET", "/v1.1/orders/43", lambda q, b: (404, {"message": "Order not found"}))
     client = make_client()
-    assert client.get_order(42)["orderStatus"] == "CANCELLED"
+    assert client.get_order(42).status == "CANCELLED" and client.get_order(42).state.is_cancelled
     with pytest.raises(NotFound):
         client.get_order(43)
 
@@ -613,7 +619,9 @@ def test_throttle_limits(om):
         }
     ]
     om.route("GET", "/v1/throttlelimits", lambda q, b: limits)
-    assert make_client().throttle_limits() == limits
+    [limit] = make_client().throttle_limits()
+    assert (limit.request_method, limit.request_path) == ("POST", "/v1.1/inventory/adjust")
+    assert limit.throttle_config.quota_max_request_hourly == 600 and limit.rate == 600 / 3600  # the hourly cap binds
 
 
 def test_records_and_errors_never_carry_the_token(om, records):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hub.mapping.order_mapping import parse_order
+from connectors.order_manager_models import OmOrder
 from hub.mapping.rules import Route, Rules, unmapped_reason
 from tenants.mappings import FilterLevel, FilterMode
 from tests import factories
@@ -11,7 +11,7 @@ from tests.test_order_mapping import ORDER, variant
 
 def order(lines, carrier="UPS", service="UPS Ground"):
     items = [{"product": {"masterSku": sku}, "quantityOrdered": qty} for sku, qty in lines]
-    return parse_order(
+    return OmOrder.read(
         variant(orderItems=items, shipMethod={"shippingCarrier": carrier}, requestedShippingService=service)
     )
 
@@ -50,7 +50,7 @@ def test_a_connection_without_rules_gets_the_defaults():
         0,
         True,
     )
-    decision = rules.apply(parse_order(ORDER))
+    decision = rules.apply(OmOrder.read(ORDER))
     assert decision.outcome == "send" and decision.unmapped
 
 

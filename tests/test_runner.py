@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ServerError
+from connectors.order_manager_models import ReceivedOrder
 from hub.engine import leases, runner
 from hub.jobs import order_download
 from hub.models import Job, JobState, SyncRun
@@ -35,7 +36,7 @@ class FakeOrderManager:
             self.on_call()
         if self.raises:
             raise self.raises
-        yield from self.orders
+        yield from (ReceivedOrder.of(raw) for raw in self.orders)
 
     def close(self):  # the runner closes the clients it opened; not an outside call
         pass

@@ -134,6 +134,43 @@ def test_a_crash_after_order_manager_accepted_does_not_send_twice(connection, mo
         assert "already had" in record.events.filter(kind=Kind.TRACKING_SENT).last().message
 
 
+def test_unreadable_shipments_in_order_manager_leave_the_numbers_in_flight_unsent(connection, monkeypatch):
+    """Numbers left in flight by a crash are checked in Order Manager before any resend; when its
+    `shipments` cannot be read (a number where a list belongs) the tracking is unknown, not absent:
+    nothing is sent, and the run says so. (The hub's own reading raised TypeError: the run failed.)"""
+    real_send = OrderManagerClient.create_external_shipments
+
+    def accepted_then_crash(self, *args, **kwargs):
+        real_send(self, *args, **kwargs)
+        raise RuntimeError("killed before the hub recorded the answer")
+
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", accepted_then_crash)
+    shipment_confirmation.run(connection)
+    monkeypatch.setattr(OrderManagerClient, "create_external_shipments", real_send)
+
+    real_call = OrderManagerClient._call
+
+    def garbled(self, method, path, **kwargs):
+        answer = real_call(self, method, path, **kwargs)
+        if method == "GET" and path == "/v1.1/orders" and "orderId" in kwargs.get("params", {}):
+            for order in answer:
+                order["shipments"] = 5
+        return answer
+
+    monkeypatch.setattr(OrderManagerClient, "_call", garbled)
+    checked = shipment_confirmation.run(connection)
+    monkeypatch.setattr(OrderManagerClient, "_call", real_call)
+    assert checked.status == SyncRun.Status.PARTIAL, checked.error
+    assert puts(checked) == [] and shipments()["count"] == 3
+    assert checked.failed == 3 and "shipments of this order cannot be read" in checked.error
+    assert all(r.tracking_in_flight == r.tracking_numbers for r in OrderRecord.objects.filter(status=Status.SHIPPED))
+
+    again = shipment_confirmation.run(connection)  # readable again: confirmed without sending twice
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert puts(again) == [] and shipments()["duplicates"] == 0
+    assert set(OrderRecord.objects.values_list("status", flat=True)) == {Status.CONFIRMED}
+
+
 def test_a_failed_batched_order_is_rejected_and_retried_later(connection):
     om, _ = accounts(SLUG)
     OmOrder.objects.filter(account=om, order_number="SO-000002").update(status=OrderStatus.CANCELLED)

@@ -119,13 +119,7 @@ def limit(restore=None, hourly=None, burst=None, path="/v1.1/orders"):
     return {"requestMethod": "GET", "requestPath": path, "notes": "", "throttleConfig": config}
 
 
-def test_throttle_rate_is_the_slowest_sustainable_rate_of_any_entry():
-    assert clients.throttle_rate([limit(restore=10, hourly=36000, burst=10)]) == 10.0
-    # The hourly cap is the binding one here: 7200 an hour is 2 a second.
-    assert clients.throttle_rate([limit(restore=10, hourly=7200)]) == 2.0
-    assert clients.throttle_rate([limit(restore=10), limit(restore=4, path="/v1.1/inventory/adjust")]) == 4.0
-    assert clients.throttle_rate([]) is None
-    assert clients.throttle_rate([{"requestPath": "/v1/x", "throttleConfig": None}, limit(restore=0)]) is None
+# How the rate is read from the limits: tests/test_order_manager_models.py (throttle_rate).
 
 
 def om_client(recorder=None):

@@ -22,7 +22,6 @@ from connectors.warehouse_manager import OrderNotCancellable
 from hub.engine import runner
 from hub.engine.batching import chunked
 from hub.jobs.order_download import find_ours_at_wms, note_unread, resolve_warehouse_id
-from hub.mapping.order_mapping import order_id_of
 from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 
 JOB = Job.CANCEL_DOWNLOAD
@@ -80,7 +79,7 @@ def sync(ctx: runner.RunContext) -> None:
 
 
 def mark_requested(ctx, page: list) -> None:
-    ids = [oid for oid in map(order_id_of, page) if oid is not None]
+    ids = [received.order_id for received in page if received.order_id is not None]
     ours = {r.om_order_id: r for r in OrderRecord.objects.filter(connection=ctx.connection, om_order_id__in=ids)}
     ctx.run.skipped += len(page) - len(ours)
     for record in ours.values():

@@ -39,11 +39,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
+from connectors.order_manager_models import ReceivedOrder
 from connectors.redaction import excerpt, redact
 from connectors.warehouse_manager import DuplicateOrder
 from hub.engine import runner
 from hub.engine.batching import chunked
-from hub.mapping.order_mapping import InvalidOrder, order_id_of, parse_order
+from hub.mapping.order_mapping import ship_to_summary
 from hub.mapping.rules import UNMAPPED_PREFIX, Rules
 from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tenants.mappings import ShipMethodMapping, normalise_method
@@ -88,8 +89,8 @@ def resolve_warehouse_id(ctx) -> int | None:
         return None
     if connection.om_warehouse_id is None:
         found = ctx.order_manager.resolve_warehouse(connection.warehouse_name)
-        connection.om_warehouse_id = found["warehouseId"]
-        connection.om_warehouse_type = found.get("type") or ""
+        connection.om_warehouse_id = found.warehouse_id
+        connection.om_warehouse_type = found.type
         type(connection).objects.filter(pk=connection.pk).update(
             om_warehouse_id=connection.om_warehouse_id, om_warehouse_type=connection.om_warehouse_type
         )
@@ -147,7 +148,7 @@ def note_unread(ctx, unread) -> None:
 
 def store_page(ctx, page: list) -> None:
     connection = ctx.connection
-    ids = [oid for oid in map(order_id_of, page) if oid is not None]
+    ids = [received.order_id for received in page if received.order_id is not None]
     known = set(
         OrderRecord.objects.filter(connection=connection, om_order_id__in=ids).values_list("om_order_id", flat=True)
     )
@@ -159,22 +160,22 @@ def store_page(ctx, page: list) -> None:
         )
     }
     records = []
-    for raw in page:
-        order_id = order_id_of(raw)
+    for received in page:
+        order_id = received.order_id
         if order_id is None:
             ctx.run.failed += 1
             ctx.note_error(
-                f"An order without a valid orderId was skipped: {excerpt(repr(redact(raw, max_chars=300)), 300)}"
+                f"An order without a valid orderId was skipped: {excerpt(repr(redact(received.raw, max_chars=300)), 300)}"
             )
             continue
         if order_id in known:
-            if order_id in held and reread(ctx, held[order_id], raw):
+            if order_id in held and reread(ctx, held[order_id], received):
                 ctx.run.updated += 1
             else:
                 ctx.run.skipped += 1
             continue
         known.add(order_id)
-        records.append(new_record(connection, raw, order_id, rules_of(ctx)))
+        records.append(new_record(connection, received, order_id, rules_of(ctx)))
     note_unmapped(ctx, records)
     if not records:
         return
@@ -199,9 +200,9 @@ def store_page(ctx, page: list) -> None:
     OrderEvent.objects.bulk_create(events)
 
 
-def reread(ctx, record: OrderRecord, raw: dict) -> bool:
+def reread(ctx, record: OrderRecord, received: ReceivedOrder) -> bool:
     """A held order read again: once Order Manager's copy is valid, it is queued like a new one."""
-    fresh = new_record(ctx.connection, raw, record.om_order_id, rules_of(ctx))
+    fresh = new_record(ctx.connection, received, record.om_order_id, rules_of(ctx))
     note_unmapped(ctx, [fresh])
     if fresh.status != Status.NEW:
         return False
@@ -242,32 +243,30 @@ def _create_one(record: OrderRecord) -> bool:
         return False
 
 
-def new_record(connection, raw: dict, order_id: int, rules: Rules | None = None) -> OrderRecord:
-    """The record of a downloaded order, shaped by `rules` (identity rules when None).
+def new_record(connection, received: ReceivedOrder, order_id: int, rules: Rules | None = None) -> OrderRecord:
+    """The record of a downloaded order, shaped by `rules` (identity rules when None). An order
+    the client could not read is held as `error` with the client's reason (its `problem`).
 
     Timeline steps the rules caused are left in `record.rule_events` ([(kind, message)]) for the
     caller to write with the DOWNLOADED step; `record.unmapped_method` names an unmapped ship method.
     """
     rules = rules if rules is not None else Rules()
-    record = OrderRecord(connection=connection, om_order_id=order_id, source=without_nul(redact(raw, max_chars=8000)))
+    record = OrderRecord(
+        connection=connection, om_order_id=order_id, source=without_nul(redact(received.raw, max_chars=8000))
+    )
     record.rule_events, record.unmapped_method = [], ""
-    try:
-        order = parse_order(raw)
-    except InvalidOrder as exc:
-        number = raw.get("orderNumber")
-        record.order_number = (number if isinstance(number, str) else str(order_id)).replace("\x00", "")[:200] or str(
-            order_id
-        )
+    order = received.order
+    if order is None:
+        number = received.state.order_number or str(order_id)
+        record.order_number = number.replace("\x00", "")[:200] or str(order_id)
         record.status = Status.ERROR
         record.error_permanent = True
-        record.last_error = (
-            f"Invalid order from Order Manager: {exc} Fix it there; it is read again on the next change."
-        )
+        record.last_error = invalid_reason(received)
         return record
     decision = rules.apply(order)
     record.order_number = order.order_number
-    record.sales_channel = order.sales_channel
-    record.ship_to = order.ship_to_summary
+    record.sales_channel = order.sales_channel_name
+    record.ship_to = ship_to_summary(order)
     record.ship_method = decision.ship_method
     record.lines = decision.lines
     record.om_modified_at = order.modified
@@ -283,6 +282,11 @@ def new_record(connection, raw: dict, order_id: int, rules: Rules | None = None)
         record.status, record.error_permanent, record.last_error = Status.ERROR, True, decision.reason
         record.rule_events.append((Kind.HELD, decision.reason))
     return record
+
+
+def invalid_reason(received: ReceivedOrder) -> str:
+    """The reason kept on the record of an order the client could not read."""
+    return f"Invalid order from Order Manager: {received.problem} Fix it there; it is read again on the next change."
 
 
 def note_unmapped(ctx, records) -> None:
@@ -394,15 +398,12 @@ def send_due_orders(ctx) -> None:
 
 def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
     """Ask Order Manager right before sending: an order cancelled since its download is never sent."""
-    fresh = {
-        o.get("orderId"): o
-        for o in ctx.order_manager.get_orders([r.om_order_id for r in records])
-        if isinstance(o, dict)
-    }
+    fresh = {state.order_id: state for state in ctx.order_manager.get_orders([r.om_order_id for r in records])}
     keep = []
     for record in records:
-        status = (fresh.get(record.om_order_id) or {}).get("orderStatus")
-        if status == "CANCELLED" and record.wms_order_id is None and record.attempts == 0:
+        state = fresh.get(record.om_order_id)
+        cancelled = state is not None and state.is_cancelled
+        if cancelled and record.wms_order_id is None and record.attempts == 0:
             with transaction.atomic():
                 record.status = Status.CANCELLED
                 record.cancel_requested = record.cancel_handled = True
@@ -411,7 +412,7 @@ def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
                     record, Kind.CANCELLED_IN_OM, "Cancelled in Order Manager before it was sent: not sent to the WMS."
                 )
             ctx.run.updated += 1
-        elif status == "CANCELLED":
+        elif cancelled:
             # An earlier attempt may have reached the WMS: never re-send; Order Cancel Download
             # looks the order up there and cancels it (or closes it here when it is not there).
             with transaction.atomic():

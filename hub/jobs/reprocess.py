@@ -24,7 +24,6 @@ from connectors.errors import ConnectorError, NotFound
 from connectors.redaction import redact
 from hub.admin.actions import operator_name
 from hub.jobs import order_download
-from hub.mapping.order_mapping import InvalidOrder, parse_order
 from hub.models import OrderEvent, OrderRecord
 from tenants import clients
 
@@ -69,7 +68,7 @@ def reprocess(order: OrderRecord, user, *, client=None) -> Outcome:
     own_client = client is None
     client = client or clients.order_manager(order.connection)
     try:
-        raw = client.get_order(order.om_order_id)
+        received = client.get_order(order.om_order_id)
     except NotFound:
         return _note(order, who, "Order Manager no longer has this order; nothing changed.")
     except ConnectorError as exc:
@@ -81,15 +80,14 @@ def reprocess(order: OrderRecord, user, *, client=None) -> Outcome:
         locked = OrderRecord.objects.select_for_update().get(pk=order.pk)
         if refusal(locked):  # a job moved it meanwhile
             return Outcome(locked, False, f"not re-processed: {refusal(locked)}")
-        if order_download.reread(_OperatorContext(locked.connection), locked, raw):
+        if order_download.reread(_OperatorContext(locked.connection), locked, received):
             return _note(locked, who, "valid now, queued for sending to the WMS.", queued=True)
-        try:
-            parse_order(raw)
+        if received.order is not None:
             reason = locked.last_error or "still held by the connection's rules"
-        except InvalidOrder as exc:
-            reason = f"Invalid order from Order Manager: {exc} Fix it there; it is read again on the next change."
+        else:
+            reason = order_download.invalid_reason(received)
             locked.last_error = reason[:4000]
-            locked.source = order_download.without_nul(redact(raw, max_chars=8000))
+            locked.source = order_download.without_nul(redact(received.raw, max_chars=8000))
             locked.save(update_fields=["last_error", "source", "updated_at"])
         return _note(locked, who, f"still held: {reason}")
 

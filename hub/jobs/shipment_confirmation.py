@@ -215,7 +215,7 @@ def orders_with_tracking_in_flight(ctx, records: list[OrderRecord]) -> dict | No
     except ConnectorError as exc:
         ctx.note_error(f"Could not check {len(ids)} order(s) with tracking in flight in Order Manager: {exc}")
         return None
-    return {o.get("orderId"): o for o in orders if isinstance(o, dict)}
+    return {state.order_id: state for state in orders}
 
 
 def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
@@ -225,7 +225,15 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
         if in_om is None:
             ctx.run.failed += 1  # unchecked: sending again could duplicate; the next run checks
             return []
-        present = tracking_in_order(in_om.get(record.om_order_id) or {})
+        state = in_om.get(record.om_order_id)
+        present = state.tracking_numbers if state is not None else frozenset()
+        if present is None:
+            ctx.run.failed += 1  # unknown, not absent: sending again could duplicate; the next run checks
+            ctx.note_error(
+                f"Order {record.order_number}: Order Manager's shipments of this order cannot be read; "
+                "its tracking in flight is checked again on the next run."
+            )
+            return []
         already = [t for t in record.tracking_in_flight if t in present]
         with transaction.atomic():
             record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + already))
@@ -241,20 +249,6 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
         confirm_if_complete(record)
         record.save(update_fields=["status", "updated_at"])
     return numbers
-
-
-def tracking_in_order(order: dict) -> set[str]:
-    found: set[str] = set()
-    shipments = list(order.get("shipments") or []) + (
-        [order["shipment"]] if isinstance(order.get("shipment"), dict) else []
-    )
-    for shipment in shipments:
-        if not isinstance(shipment, dict):
-            continue
-        if isinstance(shipment.get("trackingNumber"), str):
-            found.add(shipment["trackingNumber"])
-        found.update(t for t in shipment.get("trackingNumbers") or [] if isinstance(t, str))
-    return found
 
 
 def confirm_if_complete(record: OrderRecord) -> None:

@@ -6,7 +6,7 @@
   Manager SKUs may map to one WMS SKU; in Inventory Sync each of them is given that WMS SKU's
   quantity (they share the same physical stock).
 - `is_filtered(om_sku)`: the item filter (allow- or block-list, exact SKUs or `PREFIX*`).
-- `apply(parsed_order) -> Decision`: what Order Download does with an order: the WMS body (SKUs
+- `apply(order) -> Decision` (an `OmOrder`): what Order Download does with an order: the WMS body (SKUs
   aliased, filtered lines left out, routingInfo from the ship-method mapping), the lines to record,
   and whether the order is sent, skipped (every line filtered, or one under an order-level filter)
   or held (unmapped ship method with "reject unmapped" on).
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hub.mapping.order_mapping import ParsedOrder, wms_order
+from connectors.order_manager_models import OmOrder
+from hub.mapping.order_mapping import wms_order
 from tenants.mappings import (
     CarrierMapping,
     ConnectionRules,
@@ -162,11 +163,11 @@ class Rules:
     def route_for(self, key: str) -> Route | None:
         return self.routes.get(key)
 
-    def apply(self, order: ParsedOrder) -> Decision:
+    def apply(self, order: OmOrder) -> Decision:
         payload = wms_order(order)
         display, key = ship_method_key(order.carrier, order.service)
         lines, items, filtered = [], [], []
-        for line in order.lines:
+        for line in order.items:
             record = {"sku": line.sku, "quantity": line.quantity}
             wms = self.wms_sku(line.sku)
             if wms != line.sku:

@@ -1,0 +1,431 @@
+"""connectors.order_manager_models: Order Manager's answers read with pydantic, each malformed
+field named with what came instead (no network here; the client over the wire is in
+test_order_manager.py and test_clients_against_sandbox.py)."""
+
+import copy
+import datetime
+import math
+
+import pytest
+
+from connectors.http import JsonObject
+from connectors.order_manager_models import (
+    MAX_LINES,
+    MAX_QUANTITY,
+    InvalidOrder,
+    InventoryAdjustItem,
+    OmAdjustAnswer,
+    OmBatchedOrder,
+    OmFulfillmentAnswer,
+    OmOrder,
+    OmOrderState,
+    OmStockTotalRow,
+    OmThrottleLimit,
+    OmWarehouse,
+    ReceivedOrder,
+    order_id_of,
+    parse_datetime,
+    throttle_rate,
+)
+from connectors.wire import WireError, validate
+
+ORDER = {
+    "orderId": 4711,
+    "orderNumber": "SO-000042",
+    "orderStatus": "AWAITING_3PL_EXPORT",
+    "modifiedDate": "2024-05-20T12:00:00Z",
+    "salesChannel": {"salesChannelId": 1, "salesChannelName": "Shopify"},
+    "shipMethod": {"shippingCarrier": "UPS"},
+    "requestedShippingService": "UPS Ground",
+    "shipName": "Ada Lovelace",
+    "shipCompany": "",
+    "shipAddress1": "12 Analytical Ave",
+    "shipAddress2": None,
+    "shipCity": "Springfield",
+    "shipState": "IL",
+    "shipZipCode": 62701,
+    "shipCountry": "US",
+    "shipPhone": "555-0100",
+    "shipEmail": "ada@example.com",
+    "notesFromBuyer": "Leave at the door",
+    "orderItems": [
+        {"listingSku": "shop-sku-1", "quantityOrdered": 2, "product": {"masterSku": "SKU-1"}},
+        {"listingSku": "SKU-2", "quantityOrdered": 1.0, "product": {"masterSku": "SKU-2"}},
+    ],
+}
+
+
+def variant(**changes):
+    raw = copy.deepcopy(ORDER)
+    for path, value in changes.items():
+        target = raw
+        keys = path.split("__")
+        for key in keys[:-1]:
+            target = target[int(key)] if isinstance(target, list) else target[key]
+        last = keys[-1]
+        if value is KeyError:
+            del target[last]
+        elif isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    return raw
+
+
+# -- OmOrder ----------------------------------------------------------------------------------
+
+
+def test_reads_a_good_order():
+    order = OmOrder.read(ORDER)
+    assert (order.order_id, order.order_number, order.status) == (4711, "SO-000042", "AWAITING_3PL_EXPORT")
+    assert order.modified == datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)
+    assert order.sales_channel_name == "Shopify"
+    assert order.carrier == "UPS" and order.service == "UPS Ground"
+    assert order.ship_zip_code == "62701"  # a numeric ZIP is read as text
+    assert order.ship_address2 == ""
+    assert [(item.sku, item.quantity, item.listing_sku) for item in order.items] == [
+        ("SKU-1", 2, "shop-sku-1"),
+        ("SKU-2", 1, "SKU-2"),
+    ]
+    assert order.notes_from_buyer == "Leave at the door"
+
+
+def test_blocks_that_are_not_objects_read_as_absent():
+    order = OmOrder.read(variant(shipMethod="UPS", salesChannel=["Shopify"]))
+    assert order.carrier == "" and order.sales_channel_name == ""
+    assert OmOrder.read(variant(salesChannel={"name": "Legacy"})).sales_channel_name == "Legacy"
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        # missing fields
+        (dict(orderItems__0__product__masterSku=KeyError), "orderItems[0].product.masterSku: missing."),
+        (dict(orderItems__1__product=None), "orderItems[1].product.masterSku: missing."),
+        (dict(orderItems__0__product__masterSku="   "), "orderItems[0].product.masterSku: missing."),
+        (dict(orderItems__0__quantityOrdered=KeyError), "orderItems[0].quantityOrdered (SKU-1): missing."),
+        (dict(orderNumber=""), "orderNumber: missing."),
+        (dict(shipCity=KeyError), "shipCity: missing."),
+        (dict(shipCountry="  "), "shipCountry: missing."),
+        (dict(orderItems=KeyError), "orderItems: missing."),
+        (dict(orderId=KeyError), "orderId: missing."),
+        # nulls
+        (dict(shipAddress1=None), "shipAddress1: missing."),
+        (
+            dict(orderItems__0__quantityOrdered=None),
+            "orderItems[0].quantityOrdered (SKU-1): expected a number, got null.",
+        ),
+        (dict(orderItems=None), "orderItems: expected a list of items, got null."),
+        (dict(orderId=None), "orderId: expected a positive integer, got null."),
+        # wrong types
+        (dict(shipName=["Ada"]), "shipName: expected text, got a list."),
+        (dict(shipCountry={"code": "US"}), "shipCountry: expected text, got an object."),
+        (dict(shipPhone=True), "shipPhone: expected text, got true."),
+        (
+            dict(orderItems__0__quantityOrdered=True),
+            "orderItems[0].quantityOrdered (SKU-1): expected a number, got true.",
+        ),
+        (
+            dict(orderItems__0__quantityOrdered="2"),
+            "orderItems[0].quantityOrdered (SKU-1): expected a number, got text '2'.",
+        ),
+        (dict(orderItems__1="SKU-2"), "orderItems[1]: expected an object, got text 'SKU-2'."),
+        (dict(orderItems={"0": {}}), "orderItems: expected a list of items, got an object."),
+        (dict(orderId="4711"), "orderId: expected a positive integer, got text '4711'."),
+        (dict(orderId=4711.0), "orderId: expected a positive integer, got 4711.0."),
+        # zero, negative, fractional, not finite
+        (
+            dict(orderItems__0__quantityOrdered=0),
+            "orderItems[0].quantityOrdered (SKU-1): expected a positive integer, got 0.",
+        ),
+        (
+            dict(orderItems__0__quantityOrdered=-3),
+            "orderItems[0].quantityOrdered (SKU-1): expected a positive integer, got -3.",
+        ),
+        (
+            dict(orderItems__0__quantityOrdered=1.5),
+            "orderItems[0].quantityOrdered (SKU-1): expected an integer, got 1.5.",
+        ),
+        (dict(orderItems__0__quantityOrdered=float("nan")), "expected an integer, got nan."),
+        (dict(orderItems__0__quantityOrdered=float("-inf")), "expected an integer, got -inf."),
+        (dict(orderId=-1), "orderId: expected a positive integer, got -1."),
+        (dict(orderItems=[]), "orderItems: expected at least one item, got an empty list."),
+        # huge values
+        (
+            dict(orderItems__0__quantityOrdered=MAX_QUANTITY + 1),
+            f"expected at most {MAX_QUANTITY}, got {MAX_QUANTITY + 1}.",
+        ),
+        (dict(orderItems__0__quantityOrdered=10**60), f"expected at most {MAX_QUANTITY}, got a number of 61 digits."),
+        (dict(orderNumber="X" * 201), "orderNumber: longer than 200 characters (got 201)."),
+        (dict(shipState="S" * 51), "shipState: longer than 50 characters (got 51)."),
+        (dict(notesFromBuyer="n" * 1001), "notesFromBuyer: longer than 1000 characters (got 1001)."),
+        # bytes PostgreSQL refuses
+        (dict(shipName="Ada\x00Lovelace"), "shipName: contains a NUL byte."),
+        (dict(orderNumber="SO\x00-1"), "orderNumber: contains a NUL byte."),
+    ],
+)
+def test_bad_orders_name_the_field_and_what_came(changes, reason):
+    with pytest.raises(InvalidOrder) as caught:
+        OmOrder.read(variant(**changes))
+    assert reason in str(caught.value)
+    assert str(caught.value).endswith(".")
+
+
+def test_every_bad_field_is_named_at_once():
+    with pytest.raises(InvalidOrder) as caught:
+        OmOrder.read(variant(orderNumber=None, shipCity="\x00", orderItems__1__quantityOrdered=-2))
+    assert str(caught.value) == (
+        "orderNumber: missing; shipCity: contains a NUL byte; "
+        "orderItems[1].quantityOrdered (SKU-2): expected a positive integer, got -2."
+    )
+
+
+def test_a_long_list_of_problems_is_cut_and_counted():
+    items = [{"quantityOrdered": -n, "product": {"masterSku": f"S{n}"}} for n in range(1, 9)]
+    with pytest.raises(
+        InvalidOrder, match=r"orderItems\[4\]\.quantityOrdered \(S5\): expected .* got -5 \(and 3 more\)\.$"
+    ):
+        OmOrder.read(variant(orderItems=items))
+
+
+def test_too_many_lines():
+    items = [{"quantityOrdered": 1, "product": {"masterSku": f"SKU-{n}"}} for n in range(MAX_LINES + 1)]
+    with pytest.raises(InvalidOrder, match=f"orderItems: expected at most {MAX_LINES} items, got {MAX_LINES + 1}"):
+        OmOrder.read(variant(orderItems=items))
+
+
+def test_quantity_bounds_are_inclusive():
+    order = OmOrder.read(variant(orderItems__0__quantityOrdered=MAX_QUANTITY, orderItems__1__quantityOrdered=1))
+    assert [item.quantity for item in order.items] == [MAX_QUANTITY, 1]
+
+
+def test_text_is_trimmed():
+    assert OmOrder.read(variant(orderNumber="  SO-1  ")).order_number == "SO-1"
+
+
+def test_not_an_object():
+    with pytest.raises(InvalidOrder, match=r"^expected an object, got a list\.$"):
+        OmOrder.read(["orderId", 1])
+
+
+def test_a_repeated_key_refuses_the_order():
+    flagged = JsonObject(copy.deepcopy(ORDER))
+    flagged.duplicate_keys = ("shipName", "orderItems.0.quantityOrdered")
+    with pytest.raises(
+        InvalidOrder, match=r"repeats the key\(s\) shipName, orderItems.0.quantityOrdered in this order"
+    ):
+        OmOrder.read(flagged)
+
+
+# -- OmOrderState and ReceivedOrder ------------------------------------------------------------
+
+
+def test_received_order_keeps_the_raw_order_and_its_problem():
+    bad = variant(orderItems__0__quantityOrdered=-2)
+    received = ReceivedOrder.of(bad)
+    assert received.raw is bad and received.order is None
+    assert received.order_id == 4711 and received.status == "AWAITING_3PL_EXPORT"
+    assert received.problem == "orderItems[0].quantityOrdered (SKU-1): expected a positive integer, got -2."
+    good = ReceivedOrder.of(ORDER)
+    assert good.problem == "" and good.order == OmOrder.read(ORDER)
+
+
+@pytest.mark.parametrize(
+    "raw", [None, "an order", 7, [ORDER], {"orderId": True, "orderNumber": 5, "orderStatus": ["X"]}]
+)
+def test_state_of_an_unreadable_order_is_unknown_never_an_error(raw):
+    state = OmOrderState.read(raw)
+    assert (state.order_id, state.order_number, state.status, state.tracking_numbers) == (None, "", "", frozenset())
+    assert not state.is_cancelled
+    assert ReceivedOrder.of(raw).problem
+
+
+def test_tracking_numbers_come_from_the_shipment_and_the_shipment_groups():
+    state = OmOrderState.read(
+        {
+            "orderId": 5,
+            "orderStatus": "SHIPPED",
+            "shipment": {"trackingNumber": "1Z-LAST"},
+            "shipments": [{"trackingNumbers": ["1Z-A", "1Z-B", 7, None]}, "garbage", {"trackingNumbers": "1Z-C"}],
+        }
+    )
+    # The hub's own reading added "1", "Z", "-", "C" for the text "1Z-C": a text is not a list here.
+    assert state.tracking_numbers == {"1Z-LAST", "1Z-A", "1Z-B"}
+
+
+@pytest.mark.parametrize("shipments", [5, "1Z", {"trackingNumbers": ["1Z"]}, True])
+def test_shipments_that_are_not_a_list_make_the_tracking_unknown(shipments):
+    # The hub's own reading (hub.jobs.shipment_confirmation.tracking_in_order) raised TypeError on
+    # a number here, failing the whole Shipment Confirmation run, and read a text or an object as
+    # "no tracking", so numbers in flight would have been sent again.
+    state = OmOrderState.read({"orderId": 5, "shipments": shipments, "shipment": {"trackingNumber": "1Z"}})
+    assert state.tracking_numbers is None
+
+
+def test_no_shipments_yet_is_no_tracking():
+    assert OmOrderState.read({"orderId": 5, "shipments": None, "shipment": "1Z"}).tracking_numbers == frozenset()
+    assert OmOrderState.read({"orderId": 5}).tracking_numbers == frozenset()
+
+
+def test_cancelled_is_the_spec_status():
+    assert OmOrderState.read({"orderId": 1, "orderStatus": "CANCELLED"}).is_cancelled
+    assert not OmOrderState.read({"orderId": 1, "orderStatus": "cancelled"}).is_cancelled
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ({"orderId": 5}, 5),
+        ({"orderId": 0}, None),
+        ({"orderId": -1}, None),
+        ({"orderId": True}, None),
+        ({"orderId": "5"}, None),
+        ({"orderId": 5.0}, None),
+        ({}, None),
+        ("5", None),
+        (None, None),
+    ],
+)
+def test_order_id_of(raw, expected):
+    assert order_id_of(raw) == expected
+    assert OmOrderState.read(raw).order_id == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2024-05-20T12:00:00Z", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)),
+        ("2024-05-20T12:00:00", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)),
+        ("2024-05-20T14:00:00+02:00", datetime.datetime(2024, 5, 20, 12, tzinfo=datetime.UTC)),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+        (1716206400, None),
+    ],
+)
+def test_parse_datetime(text, expected):
+    assert parse_datetime(text) == expected
+
+
+# -- the other answers --------------------------------------------------------------------------
+
+
+def problems_of(kind, value, root=""):
+    with pytest.raises(WireError) as caught:
+        validate(kind, value, root=root)
+    return caught.value.problems
+
+
+def test_warehouses():
+    [main] = validate(list[OmWarehouse], [{"warehouseId": 7, "name": "Main", "type": "THIRD_PARTY_LOGISTICS"}])
+    assert (main.warehouse_id, main.name, main.type) == (7, "Main", "THIRD_PARTY_LOGISTICS")
+    assert validate(OmWarehouse, {"warehouseId": 7, "name": "Main", "type": None}).type == ""
+    assert problems_of(list[OmWarehouse], [{"name": 3}, None], root="warehouses") == [
+        "warehouses[0].warehouseId: missing",
+        "warehouses[0].name: expected text, got 3",
+        "warehouses[1]: expected an object, got null",
+    ]
+
+
+def test_stock_total_rows():
+    row = validate(OmStockTotalRow, {"product": {"masterSku": "AB", "productId": 1}, "onHandQuantity": 3})
+    assert (row.product.master_sku, row.on_hand, row.locked) == ("AB", 3, None)
+    assert problems_of(list[OmStockTotalRow], [{"onHandQuantity": 1.5}, {"product": "AB"}], root="totals") == [
+        "totals[0].product: missing",
+        "totals[0].onHandQuantity: expected an integer, got 1.5",
+        "totals[1].product: expected an object, got text 'AB'",
+    ]
+    assert problems_of(OmStockTotalRow, {"product": {"masterSku": None}, "lockedQuantity": False}) == [
+        "product.masterSku: expected text, got null",
+        "lockedQuantity: expected an integer, got false",
+    ]
+
+
+def test_batched_orders():
+    batched = validate(OmBatchedOrder, {"status": "FAILED", "order": None, "processingMessage": None})
+    assert (batched.status, batched.order.order_id, batched.order.order_number, batched.processing_message) == (
+        "FAILED",
+        None,
+        "",
+        "",
+    )
+    assert problems_of(OmBatchedOrder, {"order": {"orderId": "1"}}) == [
+        "status: missing",
+        "order.orderId: expected an integer, got text '1'",
+    ]
+    assert problems_of(OmBatchedOrder, {"status": "SHIPPED", "order": "SO-1"}) == [
+        "order: expected an object, got text 'SO-1'"
+    ]
+
+
+def test_fulfillment_answers():
+    answer = validate(OmFulfillmentAnswer, {"errors": None, "results": None, "message": 5})
+    assert (answer.errors, answer.results, answer.orders_remaining, answer.message) == ([], {}, False, "")
+    assert problems_of(OmFulfillmentAnswer, {"errors": ["x"], "results": [1], "ordersRemaining": None}) == [
+        "errors[0]: expected an object, got text 'x'",
+        "results: expected an object, got a list",
+        "ordersRemaining: expected true or false, got null",
+    ]
+
+
+def test_validation_details_are_read_leniently():
+    answer = validate(
+        OmAdjustAnswer,
+        {"errors": [{"index": "2", "errorCode": 97, "severity": None, "identifier": 5, "userIdentifier": "SKU-1"}]},
+    )
+    [detail] = answer.errors
+    assert (detail.index, detail.error_code, detail.is_failure, detail.target, detail.text) == (
+        None,
+        "97",
+        True,
+        "SKU-1",
+        "97",
+    )
+    assert problems_of(OmAdjustAnswer, []) == ["expected an object, got an empty list"]
+
+
+def limit(restore=None, hourly=None, burst=None, path="/v1.1/orders"):
+    config = {
+        k: v
+        for k, v in {"quotaRestoreRate": restore, "quotaMaxRequestHourly": hourly, "quotaMaxRequest": burst}.items()
+        if v is not None
+    }
+    return OmThrottleLimit.model_validate(
+        {"requestMethod": "GET", "requestPath": path, "notes": "", "throttleConfig": config}
+    )
+
+
+def test_throttle_rate_is_the_slowest_sustainable_rate_of_any_entry():
+    assert throttle_rate([limit(restore=10, hourly=36000, burst=10)]) == 10.0
+    # The hourly cap is the binding one here: 7200 an hour is 2 a second.
+    assert throttle_rate([limit(restore=10, hourly=7200)]) == 2.0
+    assert throttle_rate([limit(restore=10), limit(restore=4, path="/v1.1/inventory/adjust")]) == 4.0
+    assert throttle_rate([]) is None
+    no_config = OmThrottleLimit.model_validate({"requestPath": "/v1/x", "throttleConfig": None})
+    assert throttle_rate([no_config, limit(restore=0)]) is None
+
+
+def test_throttle_limits_with_a_bad_config():
+    assert problems_of(
+        list[OmThrottleLimit], [{"throttleConfig": "fast"}, {"throttleConfig": {"quotaRestoreRate": 1.5}}]
+    ) == [
+        "[0].throttleConfig: expected an object, got text 'fast'",
+        "[1].throttleConfig.quotaRestoreRate: expected an integer, got 1.5",
+    ]
+
+
+def test_inventory_adjust_items_are_checked_before_sending():
+    validate(InventoryAdjustItem, {"warehouseId": 7, "onHandQuantity": 0, "productId": 3})
+    assert problems_of(InventoryAdjustItem, {"warehouseId": "7", "masterSku": "A"}) == [
+        "warehouseId: expected an integer, got text '7'",
+        "onHandQuantity: missing",
+    ]
+    assert problems_of(InventoryAdjustItem, {"warehouseId": 7, "onHandQuantity": 1, "masterSku": ""}) == [
+        "needs a masterSku (or productId)"
+    ]
+    assert problems_of(InventoryAdjustItem, "SKU") == ["expected an object, got text 'SKU'"]
+
+
+def test_a_huge_number_is_not_quoted_whole():
+    [message] = problems_of(OmWarehouse, {"warehouseId": math.inf, "name": "x"})
+    assert message == "warehouseId: expected an integer, got inf"
