@@ -13,6 +13,9 @@ Contract (wire details and their evidence, call by call: docs/wire-protocols.md)
 - WMS timestamps carry no offset: they are read in the facility's time zone and returned as aware
   UTC datetimes; filter timestamps are sent back in the same facility-local form.
 
+- Answers are read through the wire models of ``connectors.warehouse_manager_models``
+  (pydantic): a malformed answer is ``MalformedResponse`` naming the call and each bad field.
+
 Every failure is one of ``connectors.errors``' types (plus ``DuplicateOrder`` and
 ``OrderNotCancellable`` below), so a job only needs ``exc.transient`` to decide what to do.
 """
@@ -25,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -43,6 +46,17 @@ from connectors.errors import (
 )
 from connectors.http import HttpClient, parse_json
 from connectors.redaction import excerpt
+from connectors.warehouse_manager_models import (
+    STATUS_CLOSED,
+    Page,
+    WmsItem,
+    WmsOrder,
+    WmsOrderBody,
+    WmsStockRow,
+    order_id_in,
+    read_collection,
+)
+from connectors.wire import WireError, validate
 
 __all__ = [
     "StockReport",
@@ -58,10 +72,6 @@ TOKEN_PATH = "/AuthServer/api/Token"
 LOGIN_KINDS = ("user_login", "user_login_id")  # token-body field naming the user (docs/wire-protocols.md WMS-1)
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 HAL_ACCEPT = "application/hal+json"
-
-STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED = 0, 1, 2
-# WarehouseTransactionApiStatus (Rels/orders/order, quoted by Njdonatelli/Extensiv-MCP-Server research notes).
-KNOWN_STATUSES = (STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED)
 
 # Refresh at ~80% of the token's life (the notes' advice) so a token never expires mid-run.
 TOKEN_LIFETIME_SHARE = 0.8
@@ -127,28 +137,6 @@ class StockReport:
     invalid: dict[str, str] = field(default_factory=dict)
     # Rows of this facility that are not this customer's items (another customer's stock): not counted.
     other_customer_rows: int = 0
-
-
-@dataclass
-class WmsOrder:
-    """One WMS order as the hub needs it. Datetimes are aware UTC (see ``facility_time_zone``)."""
-
-    order_id: int
-    reference_num: str
-    status: int  # 0 Open, 1 Closed (shipped), 2 Canceled
-    is_closed: bool
-    etag: str | None
-    last_modified: datetime | None
-    ship_date: datetime | None
-    tracking_numbers: list[str] = field(default_factory=list)
-    carrier: str = ""
-    service: str = ""
-    scac: str = ""
-    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.jobs.order_download.is_ours)
-
-    @property
-    def is_canceled(self) -> bool:
-        return self.status == STATUS_CANCELED
 
 
 def _rebuild_with_extras(cls, message, state, extras):
@@ -251,23 +239,6 @@ def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> st
     technical = " ".join(x for x in (fields.get("type", ""), code) if x)
     message = ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
     return message + (f" [{technical}]" if technical else "") + "."
-
-
-def _camel(data: Any) -> Any:
-    """Plain-JSON PascalCase keys (``ReadOnly.OrderId``) as HAL camelCase (``readOnly.orderId``).
-
-    Only the first letter changes, which is how the two representations differ in the evidence
-    (airbytehq/airbyte streams.py ``ReadOnly.OrderId``, ``ItemIdentifier.Id`` vs.
-    Drewcrandall/ExtensivSharp models ``readOnly.orderId``, ``itemIdentifier.id``).
-    """
-    if isinstance(data, list):
-        return [_camel(value) for value in data]
-    if isinstance(data, Mapping):
-        return {
-            (k[:1].lower() + k[1:] if isinstance(k, str) and not k.startswith(("$", "_")) else k): _camel(v)
-            for k, v in data.items()
-        }
-    return data
 
 
 def _is_int(value: Any) -> bool:
@@ -495,34 +466,6 @@ class WarehouseManagerClient:
 
     # -- time zones -----------------------------------------------------------------------------
 
-    def parse_timestamp(self, value: Any, *, field_name: str) -> datetime | None:
-        """A WMS timestamp as an aware UTC datetime.
-
-        The WMS sends timestamps without an offset (e.g. ``2016-12-25T23:00:00``); they are read as
-        wall-clock time in the facility's time zone (``facility_time_zone``, default UTC) and
-        converted to UTC. An ambiguous wall time (the repeated hour when DST ends) is taken as its
-        first occurrence (fold=0). A timestamp that does carry an offset is honoured as is.
-        """
-        if value is None or value == "":
-            return None
-        if not isinstance(value, str):
-            raise MalformedResponse(f"Warehouse Manager sent a non-text {field_name} ({value!r}).")
-        text = value.strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        # .NET may send 7 fractional digits; Python reads at most 6.
-        head, dot, rest = text.partition(".")
-        if dot:
-            digits = "".join(ch for ch in rest if ch.isdigit())
-            text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise MalformedResponse(f"Warehouse Manager sent an unreadable {field_name} ({value!r}).") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=self.facility_tz)
-        return parsed.astimezone(UTC)
-
     def format_filter_timestamp(self, moment: datetime) -> str:
         """``moment`` (aware) as the facility-local wall-clock text the WMS compares timestamps with.
 
@@ -543,92 +486,25 @@ class WarehouseManagerClient:
                 wall -= shift
         return wall.isoformat(timespec="seconds")
 
-    # -- order parsing --------------------------------------------------------------------------
+    # -- reading answers ------------------------------------------------------------------------
 
     def _order_from(self, data: Any, *, etag: str | None = None, call: str = "order") -> WmsOrder:
-        """Parse one order strictly; ``call`` (e.g. ``GET /orders``) names the call in errors.
-
-        A plain-JSON (PascalCase, ``ReadOnly``) order is read like its HAL camelCase twin.
-        """
-        if not isinstance(data, Mapping):
-            raise MalformedResponse(f"Warehouse Manager's {call} answer has an order that is not a JSON object.")
-        if "readOnly" not in data and "ReadOnly" in data:
-            data = _camel(data)
-        read_only = data.get("readOnly")
-        if not isinstance(read_only, Mapping):
-            raise MalformedResponse(f"Warehouse Manager's {call} answer has an order without its readOnly block.")
-        order_id = read_only.get("orderId")
-        if not _is_int(order_id):
-            raise MalformedResponse(f"Warehouse Manager sent an order with an invalid orderId ({order_id!r}).")
-        self._check_scope(read_only, order_id, call)
-        status = read_only.get("status", STATUS_OPEN)
-        if not _is_int(status):
-            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-numeric status ({status!r}).")
-        if status not in KNOWN_STATUSES:
-            # An unknown status could mean shipped or canceled in a way the hub cannot tell: refuse to guess.
-            raise MalformedResponse(
-                f"Warehouse Manager's {call} answer has order {order_id} with readOnly.status {status}, "
-                "which is none of 0 (Open), 1 (Closed), 2 (Canceled)."
-            )
-        is_closed = read_only.get("isClosed", status == STATUS_CLOSED)
-        if not isinstance(is_closed, bool):
-            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-boolean isClosed.")
-        reference = data.get("referenceNum") or ""
-        if not isinstance(reference, str):
-            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-text referenceNum.")
-        po_num = data.get("poNum")
-        po_num = str(po_num).strip() if isinstance(po_num, (str, int)) and not isinstance(po_num, bool) else ""
-        routing = data.get("routingInfo") or {}
-        if not isinstance(routing, Mapping):
-            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with an invalid routingInfo.")
-        packages = read_only.get("packages") or []
-        if not isinstance(packages, list):
-            raise MalformedResponse(f"Warehouse Manager sent order {order_id} with packages that are not a list.")
-
-        tracking: list[str] = []
-        for package in packages:
-            if not isinstance(package, Mapping):
-                raise MalformedResponse(
-                    f"Warehouse Manager sent order {order_id} with a package that is not an object."
-                )
-            number = package.get("trackingNumber")
-            if isinstance(number, str) and number.strip() and number.strip() not in tracking:
-                tracking.append(number.strip())
-        if not tracking:
-            number = routing.get("trackingNumber")
-            if isinstance(number, str) and number.strip():
-                tracking.append(number.strip())
-
-        ship_date = self.parse_timestamp(read_only.get("shipDate"), field_name="shipDate")
-        if ship_date is None and (is_closed or status == STATUS_CLOSED):
-            # Some closed orders carry no shipDate; processDate (when the order was confirmed) is
-            # the nearest WMS timestamp (issue 14; processDate in singer-io/tap-3plcentral
-            # samples/orders.json and Drewcrandall/ExtensivSharp Models/Order/OrderReadOnly.cs).
-            ship_date = self.parse_timestamp(read_only.get("processDate"), field_name="processDate")
-
-        def text(key: str) -> str:
-            value = routing.get(key)
-            return value.strip() if isinstance(value, str) else ""
-
-        return WmsOrder(
-            order_id=order_id,
-            reference_num=reference,
-            status=status,
-            is_closed=is_closed,
-            etag=etag,
-            last_modified=self.parse_timestamp(read_only.get("lastModifiedDate"), field_name="lastModifiedDate"),
-            ship_date=ship_date,
-            tracking_numbers=tracking,
-            carrier=text("carrier"),
-            service=text("mode"),
-            scac=text("scacCode"),
-            po_num=po_num,
-        )
+        """Read one order strictly (``WmsOrderBody``, either representation) and check that it is
+        this connection's (``_check_scope``); ``call`` (e.g. ``GET /orders``) names the call in errors."""
+        try:
+            body = validate(WmsOrderBody, data, context={"tz": self.facility_tz})
+            order = body.to_order(etag=etag, tz=self.facility_tz)
+        except WireError as exc:
+            order_id = order_id_in(data)
+            which = f" order {order_id}" if order_id is not None else " an order"
+            raise MalformedResponse(f"Warehouse Manager's {call} answer has{which} it cannot read: {exc}.") from None
+        self._check_scope(body, call)
+        return order
 
     @staticmethod
     def _collection(
         body: Any, rel: str, call: str, *, hal_key: str = "_embedded", plain_key: str = "ResourceList"
-    ) -> tuple[int, list[Any], bool]:
+    ) -> Page:
         """(total, items, has a ``_links.next``) of a collection in either representation.
 
         HAL (asked for with ``Accept: application/hal+json``): ``totalResults`` and
@@ -638,47 +514,22 @@ class WarehouseManagerClient:
         (airbytehq/airbyte source-tplcentral streams.py; singer-io/tap-3plcentral sync.py), its
         PascalCase items turned into the HAL camelCase this client reads. An answer with neither
         form's total and collection key is ``MalformedResponse`` naming ``call`` and the field:
-        a missing key never reads as an empty page.
+        a missing key never reads as an empty page (``warehouse_manager_models.read_collection``).
         """
-        if not isinstance(body, Mapping):
-            raise MalformedResponse(f"Warehouse Manager's {call} answer is not a JSON object.")
-        plain_total = next((k for k in ("TotalResults",) if k in body), None)
-        if "totalResults" in body or hal_key in body:
-            total_field, items_field, plain = "totalResults", hal_key, False
-        elif plain_total or plain_key in body:
-            total_field, items_field, plain = "TotalResults", plain_key, True
-        else:
+        try:
+            return read_collection(body, rel=rel, hal_key=hal_key, plain_key=plain_key)
+        except WireError as exc:
+            raise MalformedResponse(f"Warehouse Manager's {call} answer is malformed: {exc}.") from None
+
+    @staticmethod
+    def _items(kind: Any, items: list, call: str, method: str, path: str, *, root: str) -> list:
+        """The items of a collection page validated as ``list[kind]``, or ``MalformedResponse``."""
+        try:
+            return validate(list[kind], items, root=root)
+        except WireError as exc:
             raise MalformedResponse(
-                f"Warehouse Manager's {call} answer has neither {hal_key!r} (HAL) nor "
-                f"{plain_key!r} (plain JSON) (found: {', '.join(map(str, body)) or 'nothing'})."
-            )
-        total = body.get(total_field)
-        if not _is_int(total) or total < 0:
-            raise MalformedResponse(f"Warehouse Manager's {call} answer has an invalid {total_field} ({total!r}).")
-        if items_field not in body:
-            raise MalformedResponse(f"Warehouse Manager's {call} answer has no {items_field!r}.")
-        items: Any = body[items_field]
-        if items_field == "_embedded":
-            if not isinstance(items, Mapping):
-                raise MalformedResponse(f"Warehouse Manager's {call} answer has an _embedded that is not an object.")
-            # Rel keys are literal URLs; the server spells the host "3plCentral", compare without case.
-            key = next((k for k in items if isinstance(k, str) and k.lower() == rel.lower()), None)
-            if key is None:
-                raise MalformedResponse(
-                    f"Warehouse Manager's {call} answer has no {rel!r} in _embedded "
-                    f"(found: {', '.join(map(str, items)) or 'nothing'})."
-                )
-            items = items[key]
-            items_field = f"_embedded[{rel!r}]"
-        if not isinstance(items, list):
-            raise MalformedResponse(f"Warehouse Manager's {call} answer has a {items_field} that is not a list.")
-        if plain:
-            items = _camel(items)
-        links = body.get("_links")
-        has_next = (
-            isinstance(links, Mapping) and isinstance(links.get("next"), Mapping) and bool(links["next"].get("href"))
-        )
-        return total, items, has_next
+                f"Warehouse Manager's {call} answer is malformed: {exc}.", method=method, path=path
+            ) from None
 
     def _scope_rql(self) -> str:
         """RQL scoping an order query to this customer and facility.
@@ -692,18 +543,21 @@ class WarehouseManagerClient:
         """
         return f"readOnly.customerIdentifier.id=={self.customer_id};readOnly.facilityIdentifier.id=={self.facility_id}"
 
-    def _check_scope(self, read_only: Mapping[str, Any], order_id: int, call: str) -> None:
+    def _check_scope(self, order: WmsOrderBody, call: str) -> None:
         """Fail loudly when an order is not of this customer and facility.
 
         Guards the RQL scope (docs/wire-protocols.md WMS-4): a filter the server ignored or
         misread must never pull another tenant's orders into this one.
         """
-        for block, wanted in (("customerIdentifier", self.customer_id), ("facilityIdentifier", self.facility_id)):
-            ident = read_only.get(block)
-            got = ident.get("id") if isinstance(ident, Mapping) else None
-            if got != wanted or not _is_int(got):
+        read_only = order.read_only
+        for block, ident, wanted in (
+            ("customerIdentifier", read_only.customer_identifier, self.customer_id),
+            ("facilityIdentifier", read_only.facility_identifier, self.facility_id),
+        ):
+            got = ident.id if ident is not None else None
+            if got != wanted:
                 raise MalformedResponse(
-                    f"Warehouse Manager's {call} answer has order {order_id} with readOnly.{block}.id "
+                    f"Warehouse Manager's {call} answer has order {read_only.order_id} with readOnly.{block}.id "
                     f"{got!r}, not this connection's {wanted}; refusing to use it."
                 )
 
@@ -937,7 +791,9 @@ class WarehouseManagerClient:
             body, _ = self._get_json(
                 path, action="read stock summaries", params={"pgsiz": STOCK_PAGE_SIZE, "pgnum": pgnum}
             )
-            total, rows, _ = self._collection(body, "", f"GET {path}", hal_key="summaries", plain_key="Summaries")
+            total, raw_rows, _ = self._collection(body, "", f"GET {path}", hal_key="summaries", plain_key="Summaries")
+            root = "summaries" if isinstance(body, Mapping) and "Summaries" not in body else "Summaries"
+            rows = self._items(WmsStockRow, raw_rows, f"GET {path}", "GET", path, root=root)
             signature = []
             for row in rows:
                 mark, counted = self._stock_row(row, totals, invalid, path, own_items)
@@ -989,22 +845,12 @@ class WarehouseManagerClient:
                 action=f"list the items of customer {self.customer_id}",
                 params={"pgsiz": ITEMS_PAGE_SIZE, "pgnum": pgnum},
             )
-            total, items, has_next = self._collection(body, CUSTOMER_ITEM_REL, call)
+            total, raw_items, has_next = self._collection(body, CUSTOMER_ITEM_REL, call)
+            items = self._items(WmsItem, raw_items, call, "GET", path, root="items")
             ids = []
             for item in items:
-                item_id = item.get("itemId") if isinstance(item, Mapping) else None
-                if item_id is None and isinstance(item, Mapping) and isinstance(item.get("readOnly"), Mapping):
-                    item_id = item["readOnly"].get("itemId")
-                sku = item.get("sku") if isinstance(item, Mapping) else None
-                if not _is_int(item_id) or not isinstance(sku, str) or not sku.strip():
-                    raise MalformedResponse(
-                        f"Warehouse Manager's {call} answer has an item without a numeric "
-                        f"itemId and a sku ({excerpt(repr(item), 80)}).",
-                        method="GET",
-                        path=path,
-                    )
-                found[item_id] = sku
-                ids.append(item_id)
+                found[item.item_id] = item.sku
+                ids.append(item.item_id)
             if ids and ids == previous:
                 raise MalformedResponse(
                     f"Warehouse Manager returned the same items for page {pgnum} as for page "
@@ -1019,39 +865,16 @@ class WarehouseManagerClient:
         return found
 
     def _stock_row(
-        self, row: Any, totals: dict[str, float], invalid: dict[str, str], path: str, own_items: Mapping[int, str]
+        self,
+        row: WmsStockRow,
+        totals: dict[str, float],
+        invalid: dict[str, str],
+        path: str,
+        own_items: Mapping[int, str],
     ) -> tuple[tuple, bool]:
-        """Validate one stock summary row and add it to ``totals`` (or its SKU to ``invalid``) when
-        it is this facility's and one of this customer's items. Returns (row signature, counted)."""
-        if not isinstance(row, Mapping):
-            raise MalformedResponse(
-                "Warehouse Manager sent a stock summary row that is not an object.", method="GET", path=path
-            )
-        item = row.get("itemIdentifier")
-        sku = item.get("sku") if isinstance(item, Mapping) else None
-        if not isinstance(sku, str) or not sku.strip():
-            raise MalformedResponse(
-                "Warehouse Manager sent a stock summary row without an item SKU.", method="GET", path=path
-            )
-        item_id = item.get("id")
-        if not _is_int(item_id):
-            raise MalformedResponse(
-                f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric "
-                f"itemIdentifier.id; it cannot tell whose item it is.",
-                method="GET",
-                path=path,
-            )
-        facility = row.get("facilityId")
-        if facility is None and isinstance(row.get("facilityIdentifier"), Mapping):
-            facility = row["facilityIdentifier"].get("id")
-        if not _is_int(facility):
-            raise MalformedResponse(
-                f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric facilityId.",
-                method="GET",
-                path=path,
-            )
-        available = row.get("available")
-        qualifier = str(row.get("qualifier") or "")
+        """Add one stock summary row to ``totals`` (or its SKU to ``invalid``) when it is this
+        facility's and one of this customer's items. Returns (row signature, counted)."""
+        sku, item_id, facility = row.sku, row.item_id, row.facility_id
         ours = own_items.get(item_id) == sku
         counted = ours and facility == self.facility_id
         if item_id in own_items and not ours:
@@ -1061,14 +884,15 @@ class WarehouseManagerClient:
                 method="GET",
                 path=path,
             )
-        if not _is_number(available) or available < 0:
+        available = row.usable_available
+        if available is None:
             if counted:
                 invalid.setdefault(
                     sku,
                     f"Warehouse Manager sent an invalid available quantity for SKU {sku} "
-                    f"({excerpt(repr(available), 40)}).",
+                    f"({excerpt(repr(row.available), 40)}).",
                 )
-            return (sku, item_id, qualifier, facility, repr(available)), counted or facility != self.facility_id
+            return (sku, item_id, row.qualifier, facility, repr(row.available)), counted or facility != self.facility_id
         if counted:
             totals[sku] = totals.get(sku, 0) + available
-        return (sku, item_id, qualifier, facility, available), counted or facility != self.facility_id
+        return (sku, item_id, row.qualifier, facility, available), counted or facility != self.facility_id

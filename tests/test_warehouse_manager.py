@@ -588,17 +588,43 @@ def test_endless_next_links_past_total_are_malformed(rsps):
     [
         ({"_embedded": {ORDER_REL: []}}, "totalResults"),
         ({"totalResults": 1, "_embedded": {"http://api.3plCentral.com/rels/orders/item": [{}]}}, "found: "),
-        ({"totalResults": 1, "_embedded": {ORDER_REL: {"orderId": 1}}}, "not a list"),
-        ({"totalResults": 1}, "GET /orders \\(modified since\\) answer has no '_embedded'"),
-        ({"totalResults": 0, "_links": {}}, "no '_embedded'"),
-        ({"TotalResults": 0}, "no 'ResourceList'"),
-        ({"TotalResults": 1, "ResourceList": {"OrderId": 1}}, "ResourceList that is not a list"),
+        (
+            {"totalResults": 1, "_embedded": {ORDER_REL: {"orderId": 1}}},
+            r"_embedded\['.*'\]: expected a list, got an object",
+        ),
+        ({"totalResults": 1}, "GET /orders \\(modified since\\) answer is malformed: _embedded: missing"),
+        ({"totalResults": 0, "_links": {}}, "_embedded: missing"),
+        ({"totalResults": -1, "_embedded": {ORDER_REL: []}}, "totalResults: expected an integer of 0 or more, got -1"),
+        (
+            {"totalResults": "1", "_embedded": {ORDER_REL: []}},
+            "totalResults: expected an integer of 0 or more, got text '1'",
+        ),
+        ({"TotalResults": 0}, "ResourceList: missing"),
+        ({"TotalResults": 1, "ResourceList": {"OrderId": 1}}, "ResourceList: expected a list, got an object"),
         ({"Orders": []}, "neither '_embedded' \\(HAL\\) nor 'ResourceList'"),
         (hal([{"referenceNum": "x"}]), "readOnly"),
         (hal([dict(order_json(1), readOnly={"orderId": "1"})]), "orderId"),
         (hal([order_json(1, modified="yesterday")]), "lastModifiedDate"),
-        (hal([order_json(1, status=7)]), "readOnly.status 7, which is none of 0"),
-        ([], "not a JSON object"),
+        (
+            hal([order_json(1, status=7)]),
+            r"order 1 .*: readOnly\.status: expected 0 \(Open\), 1 \(Closed\) or 2 \(Canceled\), got 7",
+        ),
+        (
+            hal([order_json(1, status="1")]),
+            r"readOnly\.status: expected 0 \(Open\), 1 \(Closed\) or 2 \(Canceled\), got text '1'",
+        ),
+        (hal([order_json(1, closed=None)]), r"readOnly\.isClosed: expected true or false, got null"),
+        (hal([dict(order_json(1), referenceNum=5)]), "referenceNum: expected text, got 5"),
+        (hal([dict(order_json(1), routingInfo="UPS")]), "routingInfo: expected an object, got text 'UPS'"),
+        (
+            hal([dict(order_json(1), readOnly=dict(order_json(1)["readOnly"], packages={"a": 1}))]),
+            "readOnly.packages: expected a list",
+        ),
+        (
+            hal([dict(order_json(1), readOnly=dict(order_json(1)["readOnly"], packages=["1Z"]))]),
+            r"readOnly\.packages\[0\]: expected an object",
+        ),
+        ([], "answer is malformed: expected an object, got an empty list"),
     ],
 )
 def test_malformed_order_lists(rsps, body, message):
@@ -737,9 +763,17 @@ def test_stock_with_an_empty_item_master_fails_loudly(rsps):
 @pytest.mark.parametrize(
     "body, message",
     [
-        ({"totalResults": 1}, "GET /customers/143/items answer has no '_embedded'"),
-        ({"totalResults": 1, "_embedded": {ITEM_REL: [{"sku": "BLUE"}]}}, "without a numeric itemId"),
-        ({"TotalResults": 1, "ResourceList": [{"ItemId": 5}]}, "without a numeric itemId"),
+        ({"totalResults": 1}, "GET /customers/143/items answer is malformed: _embedded: missing"),
+        ({"totalResults": 1, "_embedded": {ITEM_REL: [{"sku": "BLUE"}]}}, r"items\[0\]\.itemId: missing"),
+        (
+            {"totalResults": 1, "_embedded": {ITEM_REL: [{"itemId": "5", "sku": "BLUE"}]}},
+            "itemId: expected an integer, got text '5'",
+        ),
+        ({"TotalResults": 1, "ResourceList": [{"ItemId": 5}]}, r"items\[0\]\.sku: missing"),
+        (
+            {"TotalResults": 1, "ResourceList": [{"ItemId": 5, "Sku": " "}]},
+            r"items\[0\]\.sku: expected non-blank text, got blank text",
+        ),
     ],
 )
 def test_malformed_item_lists(rsps, body, message):
@@ -765,7 +799,12 @@ def test_stock_row_without_item_id_is_malformed(rsps):
         (stock_row("BLUE", None), "SKU BLUE"),
         (stock_row("BLUE", True), "SKU BLUE"),
         (dict(stock_row("BLUE", 1), facilityId=None), "facilityId"),
-        ({"available": 1, "facilityId": FACILITY}, "without an item SKU"),
+        ({"available": 1, "facilityId": FACILITY}, r"summaries\[0\]\.itemIdentifier: missing"),
+        (
+            dict(stock_row("BLUE", 1), itemIdentifier={"sku": "", "id": 1}),
+            r"itemIdentifier\.sku: expected non-blank text",
+        ),
+        ("BLUE", r"summaries\[0\]: expected an object, got text 'BLUE'"),
     ],
 )
 def test_stock_bad_rows_are_malformed(rsps, row, message):
