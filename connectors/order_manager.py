@@ -9,7 +9,8 @@ Contract:
 - every call goes through ``HttpClient`` and raises only ``connectors.errors`` types;
 - authentication is a static ``Authorization: Bearer`` app-install token (``connectors.om_install``
   obtains it); a 401 is ``AuthenticationError`` asking for a reconnect (no re-authentication);
-- answers are read through the wire models of ``connectors.order_manager_models`` (pydantic):
+- answers are read through the wire models of ``connectors.order_manager_models`` (orders) and
+  ``connectors.order_manager_answers`` (the rest), with pydantic:
   a malformed answer is ``MalformedResponse`` naming the call and each bad field; string fields
   are passed through as Order Manager sent them;
 - orders come out typed but never sink their page: each one is a ``ReceivedOrder``, holding
@@ -32,18 +33,17 @@ from connectors.errors import (
     ResponseTooLarge,
 )
 from connectors.http import HttpClient, format_size
-from connectors.order_manager_models import (
+from connectors.order_manager_answers import (
     InventoryAdjustItem,
     OmAdjustAnswer,
     OmBatchedOrder,
     OmFulfillmentAnswer,
-    OmOrderState,
     OmStockTotalRow,
     OmThrottleLimit,
     OmValidationDetail,
     OmWarehouse,
-    ReceivedOrder,
 )
+from connectors.order_manager_models import OmOrderState, ReceivedOrder
 from connectors.wire import WireError, got, validate
 
 __all__ = [
@@ -685,6 +685,6 @@ class OrderManagerClient:
     # -- limits --------------------------------------------------------------------------
     def throttle_limits(self) -> list[OmThrottleLimit]:
         """``GET /v1/throttlelimits``: ``[{requestMethod, requestPath, notes, throttleConfig{...}}]``
-        (``order_manager_models.throttle_rate`` reads the pace they allow)."""
+        (``order_manager_answers.throttle_rate`` reads the pace they allow)."""
         path = "/v1/throttlelimits"
         return self._read(list[OmThrottleLimit], self._call("GET", path), "GET", path, root="throttleLimits")

@@ -15,7 +15,7 @@ from django.conf import settings
 from connectors.errors import AuthenticationError, ConnectorError, TransientError
 from connectors.http import CallRecord
 from connectors.order_manager import OrderManagerClient
-from connectors.order_manager_models import throttle_rate
+from connectors.order_manager_answers import throttle_rate
 from connectors.warehouse_manager import WarehouseManagerClient
 
 logger = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ def warehouse_manager_for_warehouse(
 
 def apply_throttle_limits(client) -> float | None:
     """Pace `client` (an OrderManagerClient) at the rate its account's throttle limits publish
-    (`connectors.order_manager_models.throttle_rate`), so a run stays under the quota instead of
+    (`connectors.order_manager_answers.throttle_rate`), so a run stays under the quota instead of
     hammering and backing off on 429; returns the rate set.
 
     Costs one `GET /v1/throttlelimits` at the start of a run. Limits the service does not offer or

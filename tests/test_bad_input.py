@@ -29,14 +29,8 @@ from hypothesis import strategies as st
 
 from connectors.errors import MalformedResponse
 from connectors.http import JsonObject, duplicate_keys_in, parse_json
-from connectors.order_manager_models import (
-    InvalidOrder,
-    OmOrder,
-    OmOrderState,
-    OmWarehouse,
-    ReceivedOrder,
-    parse_datetime,
-)
+from connectors.order_manager_answers import OmWarehouse
+from connectors.order_manager_models import InvalidOrder, OmOrder, OmOrderState, ReceivedOrder, parse_datetime
 from connectors.warehouse_manager import DuplicateOrder, WmsOrder
 from hub.jobs import order_download, reprocess
 from hub.models import OrderEvent, OrderRecord, SyncRun

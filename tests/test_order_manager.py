@@ -33,7 +33,7 @@ from connectors.order_manager import (
     WarehouseNotFound,
     format_datetime,
 )
-from connectors.order_manager_models import OmWarehouse
+from connectors.order_manager_answers import OmWarehouse
 from tests.contract import is_documented, validate_prepared, validate_response
 
 BASE = "http://127.0.0.1:9/sandbox/order-manager"
