@@ -162,7 +162,7 @@ SEAM_FAULTS = [
     Fault(
         "wrong shape (object)",
         {"status": 200, "json": {"orders": []}},
-        "with dict where a list of orders was expected",
+        "GET /v1.1/orders is malformed: orders: expected a list, got an object",
         False,
         1,
     ),
