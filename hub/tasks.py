@@ -88,7 +88,7 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
     """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run.
 
     `trigger` says who asked: the dispatcher (schedule) or an operator's Run now (manual)."""
-    from hub.engine import schedule
+    from hub.engine import eligibility
     from tenants.models import OrderManagerConnection
 
     run_token = take_over(connection_id, job, lease_token)
@@ -96,7 +96,7 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
         logger.info("%s for connection %s: lease no longer held by this task; not run", job, connection_id)
         return None
     connection = OrderManagerConnection.objects.select_related("warehouse__tenant").filter(pk=connection_id).first()
-    if connection is None or not schedule.is_schedulable(connection, job):
+    if connection is None or not eligibility.is_schedulable(connection, job):
         # Disabled, tenant deactivated or connection deleted while the task waited in the queue.
         leases.release(connection_id, job, run_token)
         logger.info("%s for connection %s: no longer scheduled; not run", job, connection_id)

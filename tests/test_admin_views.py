@@ -119,7 +119,7 @@ def test_jobs_that_cannot_run_say_why(su_client, tested):
     )
     jobs = {row["job"]: row["next"] for row in su_client.get(page_url(tested, "preflight")).context["jobs"]}
     assert jobs[Job.INVENTORY_SYNC].startswith("not scheduled: Inventory Sync needs the Order Manager warehouse name")
-    assert jobs[Job.SHIPMENT_CONFIRMATION] == "not scheduled: turned off for this connection"
+    assert jobs[Job.SHIPMENT_CONFIRMATION] == "not scheduled: Shipment Confirmation is turned off for this connection."
 
 
 def test_failed_test_is_the_verdict(su_client, connection):

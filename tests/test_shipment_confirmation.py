@@ -9,8 +9,8 @@ from django.utils import timezone
 from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OrderStatus, WmsOrder, WmsPackage
-from hub.jobs import order_download, shipment_confirmation
-from hub.models import OrderEvent, OrderRecord, SyncRun
+from hub.engine.runner import run_job
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ SHIPMENT_PATH = "/v1.1/shipment/external"
 def connection(live_server):
     """A sandbox tenant whose 3 orders are at the WMS and shipped there (one package each)."""
     connection = sandbox_tenant(live_server, SLUG, orders=3, skus=4)
-    assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     _, wms = accounts(SLUG)
     operations.ship(wms, seed=7)
     return connection
@@ -70,7 +70,7 @@ def test_every_package_is_confirmed_once_with_the_mapped_carrier(connection):
         n: wms_order(n).packages.order_by("pk").first().tracking_number for n in ("SO-000001", "SO-000002", "SO-000003")
     }
 
-    run = shipment_confirmation.run(connection)
+    run = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert (run.fetched, run.failed) == (3, 0)
     assert recorded() == sorted(
@@ -92,14 +92,14 @@ def test_every_package_is_confirmed_once_with_the_mapped_carrier(connection):
     assert OrderRecord.objects.get(order_number="SO-000003").carrier == "OTHER_CARRIER"
     assert status(SLUG)["order_manager"]["orders_by_status"] == {"SHIPPED": 3}
 
-    rerun = shipment_confirmation.run(connection)
+    rerun = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert rerun.status == SyncRun.Status.SUCCEEDED
     assert (rerun.updated, puts(rerun)) == (0, [])
     assert shipments()["count"] == 5
 
     # A package added later: only its number is sent, the confirmed ones never again.
     add_package("SO-000002", "FEDEXLATE0001")
-    late = shipment_confirmation.run(connection)
+    late = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert late.status == SyncRun.Status.SUCCEEDED, late.error
     assert len(puts(late)) == 1
     assert shipments()["count"] == 6 and shipments()["duplicates"] == 0
@@ -115,14 +115,14 @@ def test_a_crash_after_order_manager_accepted_does_not_send_twice(connection, mo
         raise RuntimeError("killed before the hub recorded the answer")
 
     monkeypatch.setattr(OrderManagerClient, "create_external_shipments", accepted_then_crash)
-    crashed = shipment_confirmation.run(connection)
+    crashed = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert crashed.status == SyncRun.Status.FAILED and crashed.error.startswith("Internal error (RuntimeError)")
     assert shipments()["count"] == 3
     left = OrderRecord.objects.filter(status=Status.SHIPPED)
     assert left.count() == 3 and all(r.tracking_in_flight == r.tracking_numbers for r in left)
 
     monkeypatch.setattr(OrderManagerClient, "create_external_shipments", real_send)
-    again = shipment_confirmation.run(connection)
+    again = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert puts(again) == []  # Order Manager was read instead
     # ...in one call for the page of in-flight orders, not one call per order.
@@ -138,7 +138,7 @@ def test_a_failed_batched_order_is_rejected_and_retried_later(connection):
     om, _ = accounts(SLUG)
     OmOrder.objects.filter(account=om, order_number="SO-000002").update(status=OrderStatus.CANCELLED)
     start = timezone.now()
-    run = shipment_confirmation.run(connection)
+    run = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert run.status == SyncRun.Status.PARTIAL and run.failed == 1
     record = OrderRecord.objects.get(order_number="SO-000002")
     assert record.status == Status.SHIPPED and record.confirmed_tracking_numbers == []
@@ -148,12 +148,12 @@ def test_a_failed_batched_order_is_rejected_and_retried_later(connection):
     assert rejected.sent[0]["trackingNumber"] == record.tracking_numbers[0]
     assert OrderRecord.objects.filter(status=Status.CONFIRMED).count() == 2
 
-    too_soon = shipment_confirmation.run(connection)
+    too_soon = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert puts(too_soon) == []
 
     OmOrder.objects.filter(account=om, order_number="SO-000002").update(status=OrderStatus.PENDING_FULFILLMENT)
     with time_machine.travel(record.next_retry_at + datetime.timedelta(seconds=1)):
-        later = shipment_confirmation.run(connection)
+        later = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert later.status == SyncRun.Status.SUCCEEDED, later.error
     record.refresh_from_db()
     assert record.status == Status.CONFIRMED and record.last_error == ""
@@ -162,10 +162,10 @@ def test_a_failed_batched_order_is_rejected_and_retried_later(connection):
 
 def test_an_order_cancelled_at_the_wms_is_recorded(live_server):
     connection = sandbox_tenant(live_server, SLUG, orders=2, skus=2)
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     order = wms_order("SO-000001")
     WmsOrder.objects.filter(pk=order.pk).update(status=2, last_modified_date=clock.now())
-    run = shipment_confirmation.run(connection)
+    run = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert OrderRecord.objects.get(order_number="SO-000001").status == Status.CANCELLED
     assert OrderRecord.objects.get(order_number="SO-000002").status == Status.AT_WMS
@@ -186,7 +186,7 @@ def test_an_order_linked_after_the_wms_shipped_it_is_still_confirmed(live_server
         raise NetworkError("read timed out")
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", accepted_but_answer_lost)
-    assert order_download.run(connection).status == SyncRun.Status.PARTIAL
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.PARTIAL
     monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
     record = OrderRecord.objects.get(connection=connection)
     assert record.status == Status.ERROR and record.wms_order_id is None
@@ -196,12 +196,12 @@ def test_an_order_linked_after_the_wms_shipped_it_is_still_confirmed(live_server
     start = timezone.now()
     with time_machine.travel(start + datetime.timedelta(hours=1), tick=True):
         # Not ours yet: skipped; the watermark moves an hour past the shipment.
-        assert shipment_confirmation.run(connection).status == SyncRun.Status.SUCCEEDED
+        assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
     with time_machine.travel(start + datetime.timedelta(hours=2), tick=True):
-        assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED  # looked up and linked
+        assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED  # looked up and linked
         record.refresh_from_db()
         assert record.status == Status.AT_WMS
-        run = shipment_confirmation.run(connection)
+        run = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     record.refresh_from_db()
     assert record.status == Status.CONFIRMED and record.tracking_numbers
@@ -210,13 +210,13 @@ def test_an_order_linked_after_the_wms_shipped_it_is_still_confirmed(live_server
 
 def test_shipments_left_at_the_time_budget_are_confirmed_by_the_next_run(connection, settings):
     settings.HUB_RUN_TIME_BUDGET = 0
-    first = shipment_confirmation.run(connection)
+    first = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert first.status == SyncRun.Status.SUCCEEDED, first.error
     assert puts(first) == [] and "3 shipped order(s) to confirm" in first.error
     assert OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED).count() == 3
 
     settings.HUB_RUN_TIME_BUDGET = 420
-    second = shipment_confirmation.run(connection)
+    second = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
     assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == 3
     assert shipments()["duplicates"] == 0 and shipments()["count"] == 3
@@ -225,7 +225,7 @@ def test_shipments_left_at_the_time_budget_are_confirmed_by_the_next_run(connect
 def test_a_refused_additional_package_on_a_shipped_order_is_not_retried_forever(connection, monkeypatch):
     """Order Manager may answer FAILED for a second shipment on an order it already has SHIPPED:
     the number is recorded as refused, the order completes, and later runs send nothing."""
-    assert shipment_confirmation.run(connection).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
     add_package("SO-000002", "FEDEXLATE0002")
     real = OrderManagerClient.create_external_shipments
 
@@ -243,11 +243,11 @@ def test_a_refused_additional_package_on_a_shipped_order_is_not_retried_forever(
         ]
 
     monkeypatch.setattr(OrderManagerClient, "create_external_shipments", refuse_late)
-    late = shipment_confirmation.run(connection)
+    late = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     record = OrderRecord.objects.get(order_number="SO-000002")
     assert record.status == Status.CONFIRMED and "not retried" in record.last_error
     assert late.failed == 0
     monkeypatch.setattr(OrderManagerClient, "create_external_shipments", real)
     with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
-        again = shipment_confirmation.run(connection)
+        again = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert puts(again) == [], "a refused additional package is never sent again"

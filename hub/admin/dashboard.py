@@ -25,7 +25,7 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from hub.engine.schedule import ENABLED_FIELDS
+from hub.engine.eligibility import ENABLED_FIELDS
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
 from tenants.scoping import tenant_ids_for

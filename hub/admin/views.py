@@ -37,7 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from hub.engine import runner, schedule
+from hub.engine import eligibility, runner, schedule
 from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants.admin import ConnectionPage, add_connection_page
 from tenants.models import OrderStatus
@@ -125,21 +125,11 @@ def _schedule_text(connection, job: Job, zone_name: str) -> str:
     return f"every {interval} min"
 
 
-def _not_scheduled_reason(connection, job: Job) -> str:
-    if not getattr(connection, schedule.ENABLED_FIELDS[job]):
-        return "turned off for this connection"
-    if not connection.tenant.active:
-        return "the tenant is inactive"
-    if job == Job.INVENTORY_SYNC and connection.inventory_sync_blocked_reason:
-        return connection.inventory_sync_blocked_reason
-    return ""
-
-
 def _job_rows(connection, states: dict, zone) -> list[dict]:
     rows = []
     for job in Job:
         state = states.get(job)
-        reason = _not_scheduled_reason(connection, job)
+        reason = eligibility.blocked_reason(connection, job)
         due = state.next_due_at if state else None
         if reason:
             next_text = f"not scheduled: {reason}"

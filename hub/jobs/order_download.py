@@ -1,6 +1,6 @@
 """Order Download: new orders in the pickup status (Order Manager) -> OrderRecords -> the WMS.
 
-Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
+Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.ORDER_DOWNLOAD)`:
 1. Download orders in the connection's pickup status for its warehouse id, modified since the
    watermark minus the overlap window; insert an `OrderRecord` per new Order Manager order id (the
    unique key makes a repeat a skip, never a duplicate). A bad order with a readable id is kept as
@@ -41,11 +41,11 @@ from django.utils import timezone
 from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
 from connectors.redaction import excerpt, redact
 from connectors.warehouse_manager import DuplicateOrder
-from hub.engine import runner
 from hub.engine.batching import chunked
+from hub.engine.context import RunContext
 from hub.mapping.order_mapping import InvalidOrder, order_id_of, parse_order
 from hub.mapping.rules import UNMAPPED_PREFIX, Rules
-from hub.models import Job, OrderEvent, OrderRecord, SyncRun
+from hub.models import Job, OrderEvent, OrderRecord
 from tenants.mappings import ShipMethodMapping, normalise_method
 
 JOB = Job.ORDER_DOWNLOAD
@@ -63,15 +63,7 @@ Status = OrderRecord.Status
 Kind = OrderEvent.Kind
 
 
-def run(connection, **kwargs) -> SyncRun:
-    return runner.run_job(connection, JOB, **kwargs)
-
-
-def blocked_reason(connection) -> str:
-    return ""
-
-
-def sync(ctx: runner.RunContext) -> None:
+def sync(ctx: RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
     if download(ctx, warehouse_id):
         ctx.new_watermark = ctx.window_to
@@ -97,14 +89,6 @@ def resolve_warehouse_id(ctx) -> int | None:
 
 
 # --- 1. download -----------------------------------------------------------------------------
-
-
-def rules_of(ctx) -> Rules:
-    """The connection's rules, loaded once per run and kept on the run context."""
-    rules = getattr(ctx, "rules", None)
-    if rules is None:
-        rules = ctx.rules = Rules.for_connection(ctx.connection)
-    return rules
 
 
 def download(ctx, warehouse_id) -> bool:
@@ -174,7 +158,7 @@ def store_page(ctx, page: list) -> None:
                 ctx.run.skipped += 1
             continue
         known.add(order_id)
-        records.append(new_record(connection, raw, order_id, rules_of(ctx)))
+        records.append(new_record(connection, raw, order_id, ctx.rules))
     note_unmapped(ctx, records)
     if not records:
         return
@@ -201,7 +185,7 @@ def store_page(ctx, page: list) -> None:
 
 def reread(ctx, record: OrderRecord, raw: dict) -> bool:
     """A held order read again: once Order Manager's copy is valid, it is queued like a new one."""
-    fresh = new_record(ctx.connection, raw, record.om_order_id, rules_of(ctx))
+    fresh = new_record(ctx.connection, raw, record.om_order_id, ctx.rules)
     note_unmapped(ctx, [fresh])
     if fresh.status != Status.NEW:
         return False
@@ -287,9 +271,7 @@ def new_record(connection, raw: dict, order_id: int, rules: Rules | None = None)
 
 def note_unmapped(ctx, records) -> None:
     """Remember the ship methods without a mapping seen in this run (written once, by `collect_unmapped`)."""
-    seen = getattr(ctx, "unmapped_methods", None)
-    if seen is None:
-        seen = ctx.unmapped_methods = {}
+    seen = ctx.unmapped_methods
     for record in records:
         if getattr(record, "unmapped_method", ""):
             seen.setdefault(normalise_method(record.unmapped_method), record.unmapped_method)
@@ -297,7 +279,7 @@ def note_unmapped(ctx, records) -> None:
 
 def collect_unmapped(ctx) -> None:
     """Unmapped ship methods become mapping rows with a blank target, for the operator to map once."""
-    seen = getattr(ctx, "unmapped_methods", None) or {}
+    seen = ctx.unmapped_methods
     if not seen:
         return
     now = timezone.now()
@@ -313,7 +295,7 @@ def collect_unmapped(ctx) -> None:
 
 def release_held(ctx) -> None:
     """Orders held for an unmapped ship method go back to `new` once it is mapped (or rejecting is off)."""
-    rules = rules_of(ctx)
+    rules = ctx.rules
     held = OrderRecord.objects.filter(
         connection=ctx.connection,
         status=Status.ERROR,
@@ -454,7 +436,7 @@ def send_one(ctx, record: OrderRecord) -> str:
     # Only the lease holder counts attempts, so the row now holds exactly these values (no re-read).
     record.attempts += 1
     record.first_attempt_at = record.first_attempt_at or now
-    payload = current_payload(record, rules_of(ctx))
+    payload = current_payload(record, ctx.rules)
     note = unrecorded_attempt_note(record)
     try:
         if record.attempts > 1:

@@ -25,6 +25,7 @@ from connectors.redaction import redact
 from hub.admin.actions import operator_name
 from hub.jobs import order_download
 from hub.mapping.order_mapping import InvalidOrder, parse_order
+from hub.mapping.rules import Rules
 from hub.models import OrderEvent, OrderRecord
 from tenants import clients
 
@@ -55,6 +56,8 @@ class _OperatorContext:
     def __init__(self, connection):
         self.connection = connection
         self.run = None
+        self.rules = Rules.for_connection(connection)
+        self.unmapped_methods = {}
 
     def event(self, order, kind, message="", *, sent=None, received=None):
         return OrderEvent.objects.create(order=order, run=None, kind=kind, message=message[:4000])

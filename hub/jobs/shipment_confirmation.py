@@ -1,6 +1,6 @@
 """Shipment Confirmation: tracking of orders closed at the WMS -> Order Manager, once per number.
 
-Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
+Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.SHIPMENT_CONFIRMATION)`:
 1. Read WMS orders modified since the watermark minus the overlap window. For each one the hub
    sent: closed (shipped) -> record every package's tracking number, the carrier (mapped to Order
    Manager's enum by the connection's carrier mapping, then the shipped defaults, OTHER_CARRIER
@@ -29,11 +29,11 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, NotFound, RequestRejected
-from hub.engine import runner
 from hub.engine.batching import chunked
+from hub.engine.context import RunContext
 from hub.mapping.carriers import om_carrier
 from hub.mapping.rules import carrier_overrides
-from hub.models import Job, OrderEvent, OrderRecord, SyncRun
+from hub.models import Job, OrderEvent, OrderRecord
 
 JOB = Job.SHIPMENT_CONFIRMATION
 PAGE_SIZE = 100
@@ -45,15 +45,7 @@ Status = OrderRecord.Status
 Kind = OrderEvent.Kind
 
 
-def run(connection, **kwargs) -> SyncRun:
-    return runner.run_job(connection, JOB, **kwargs)
-
-
-def blocked_reason(connection) -> str:
-    return ""
-
-
-def sync(ctx: runner.RunContext) -> None:
+def sync(ctx: RunContext) -> None:
     overrides = carrier_overrides(ctx.connection)  # once per run
     collect_shipped(ctx, since=read_since(ctx), overrides=overrides)
     check_late_links(ctx, overrides)

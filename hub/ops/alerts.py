@@ -30,7 +30,7 @@ alerts opened and cleared before that boundary. Each opening and each clearing i
 the same alert twice); a failed send is released and retried by the next call. A tenant with no
 active contact has its alerts marked handled without an e-mail (the admin lists them).
 
-`after_run(connection)`: what the runner calls after every run; never raises.
+`after_run(connection)`: run after every run (the runner's `run_finished` signal); never raises.
 """
 
 from __future__ import annotations
@@ -43,13 +43,15 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import OuterRef, Q, Subquery
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from connectors.redaction import excerpt
-from hub.engine import circuit
-from hub.engine.schedule import ENABLED_FIELDS, INTERVAL_FIELDS, wall_to_utc
+from hub.engine import circuit, eligibility
+from hub.engine.schedule import INTERVAL_FIELDS, wall_to_utc
+from hub.engine.signals import run_finished
 from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants.models import AlertContact, AlertFrequency, OrderManagerConnection, Tenant
 
@@ -269,9 +271,7 @@ def _stale_jobs(connections, connection_id, now):
     )
     for pk, conn_id, job, last_success_at, next_due_at, last_status in rows:
         connection = connections.get(conn_id)
-        if connection is None or job not in Job.values or not getattr(connection, ENABLED_FIELDS[Job(job)]):
-            continue
-        if job == Job.INVENTORY_SYNC and connection.inventory_sync_blocked_reason:
+        if connection is None or job not in Job.values or not eligibility.is_schedulable(connection, job):
             continue
         interval = job_interval(connection, job)
         since = last_success_at or connection.created_at
@@ -530,7 +530,13 @@ def build_email(tenant: Tenant, new: list[Alert], cleared: list[Alert], recipien
     )
 
 
-# -- the runner's hook -------------------------------------------------------------------------------
+# -- after every run ---------------------------------------------------------------------------------
+
+
+@receiver(run_finished, dispatch_uid="hub.ops.alerts.after_run")
+def on_run_finished(sender, connection, run, **kwargs) -> None:
+    """The runner's `run_finished` signal (hub.engine.signals): re-evaluate the run's connection."""
+    after_run(connection)
 
 
 def after_run(connection) -> None:
