@@ -19,7 +19,7 @@ from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStat
 from connectors.warehouse_manager import WarehouseManagerClient
 from hub.engine import runner
 from hub.engine.runner import run_job
-from hub.jobs import order_download
+from hub.jobs import binding, order_download
 from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tenants import clients
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -228,7 +228,7 @@ def test_transient_failures_are_retried_later_and_a_lost_answer_is_linked(seeded
     assert lost.status == failed.status == Status.AT_WMS
     assert kinds(lost)[-2:] == [Kind.LINKED_AT_WMS, Kind.EXPORTED]  # found by referenceNum, not re-sent
     # Its lost answer was recorded as a failure: the link does not claim otherwise.
-    assert order_download.UNRECORDED_ATTEMPT not in lost.events.get(kind=Kind.LINKED_AT_WMS).message
+    assert binding.UNRECORDED_ATTEMPT not in lost.events.get(kind=Kind.LINKED_AT_WMS).message
     assert kinds(failed)[-2:] == [Kind.SENT_TO_WMS, Kind.EXPORTED]
     assert len(wms_posts(later)) == 1
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
@@ -352,7 +352,7 @@ def test_an_order_already_at_the_wms_is_linked_not_failed(seeded):
 
 
 def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(seeded, monkeypatch):
-    real_mark = order_download.mark_at_wms
+    real_mark = binding.mark_at_wms
     calls = []
 
     def crash_on_second(record, wms_order_id):
@@ -361,7 +361,7 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
             raise RuntimeError("killed after the WMS accepted the order")
         real_mark(record, wms_order_id)
 
-    monkeypatch.setattr(order_download, "mark_at_wms", crash_on_second)
+    monkeypatch.setattr(binding, "mark_at_wms", crash_on_second)
     crashed = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert crashed.status == SyncRun.Status.FAILED
     assert crashed.error.startswith("Internal error (RuntimeError)")
@@ -369,7 +369,7 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
     assert (victim.status, victim.wms_order_id, victim.attempts) == (Status.NEW, None, 1)
     assert wms_side()["orders_total"] == 2
 
-    monkeypatch.setattr(order_download, "mark_at_wms", real_mark)
+    monkeypatch.setattr(binding, "mark_at_wms", real_mark)
     again = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == 4
@@ -377,7 +377,7 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
     assert Kind.LINKED_AT_WMS in kinds(victim) and Kind.SENT_TO_WMS not in kinds(victim)
     # The crashed attempt left no failure on the order: the link says so and points at the run.
     linked = victim.events.get(kind=Kind.LINKED_AT_WMS)
-    assert order_download.UNRECORDED_ATTEMPT in linked.message
+    assert binding.UNRECORDED_ATTEMPT in linked.message
     assert len(wms_posts(again)) == 2  # the two never tried; the victim was found, not re-sent
     st = wms_side()
     assert st["orders_total"] == 4 and st["duplicate_reference_nums"] == {}
@@ -406,11 +406,11 @@ def test_a_crash_before_the_wms_call_is_noted_on_the_send_that_follows(seeded, m
     victim.refresh_from_db()
     assert (victim.status, victim.attempts) == (Status.AT_WMS, 2)
     sent = victim.events.get(kind=Kind.SENT_TO_WMS)
-    assert order_download.UNRECORDED_ATTEMPT in sent.message
+    assert binding.UNRECORDED_ATTEMPT in sent.message
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
     # The others were sent on their first attempt: no such note.
     assert (
-        not OrderEvent.objects.filter(kind=Kind.SENT_TO_WMS, message__contains=order_download.UNRECORDED_ATTEMPT)
+        not OrderEvent.objects.filter(kind=Kind.SENT_TO_WMS, message__contains=binding.UNRECORDED_ATTEMPT)
         .exclude(order=victim)
         .exists()
     )

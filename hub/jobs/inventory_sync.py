@@ -36,7 +36,7 @@ from connectors.errors import AuthenticationError, ConnectorError
 from hub.engine import eligibility
 from hub.engine.batching import chunked
 from hub.engine.context import JobRefused, RunContext
-from hub.jobs.order_download import resolve_warehouse_id
+from hub.jobs.order_manager_reads import resolve_warehouse_id
 from hub.mapping.rules import Rules
 from hub.models import InventoryLine, Job, OrderRecord
 

@@ -21,7 +21,8 @@ from connectors.errors import AuthenticationError, ConnectorError
 from connectors.warehouse_manager import OrderNotCancellable
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
-from hub.jobs.order_download import find_ours_at_wms, note_unread, resolve_warehouse_id
+from hub.jobs.binding import find_ours_at_wms
+from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id
 from hub.mapping.order_mapping import order_id_of
 from hub.models import Job, OrderEvent, OrderRecord
 
