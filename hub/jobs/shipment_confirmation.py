@@ -122,7 +122,7 @@ def check_late_links(ctx, overrides: dict[str, str] | None = None) -> None:
 
 
 def apply_wms_state(ctx, record: OrderRecord, wms_order, overrides: dict[str, str] | None = None) -> None:
-    if wms_order.status == 2 and record.status == Status.AT_WMS:
+    if wms_order.is_canceled and record.status == Status.AT_WMS:
         with transaction.atomic():
             record.status = Status.CANCELLED
             record.save(update_fields=["status", "updated_at"])
@@ -195,16 +195,16 @@ def send_tracking(ctx) -> None:
     # locked") as soon as another connection has committed meanwhile.
     ids = list(due.values_list("pk", flat=True))
     batch: list[tuple[OrderRecord, str]] = []
-    for number, chunk_ids in enumerate(chunked(ids, PAGE_SIZE)):
+    for page_index, chunk_ids in enumerate(chunked(ids, PAGE_SIZE)):
         if ctx.out_of_time():
             # The rest stay `shipped` in the hub's tables: the next run sends them.
-            ctx.note_budget_stop(len(ids) - number * PAGE_SIZE, "shipped order(s) to confirm")
+            ctx.note_budget_stop(len(ids) - page_index * PAGE_SIZE, "shipped order(s) to confirm")
             break
         records = list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk"))
         in_om = orders_with_tracking_in_flight(ctx, records)
         for record in records:
-            for number in unconfirmed(ctx, record, in_om):
-                batch.append((record, number))
+            for tracking_number in unconfirmed(ctx, record, in_om):
+                batch.append((record, tracking_number))
             if len(batch) >= SHIPMENTS_PER_CALL:
                 send_batch(ctx, batch)
                 batch = []
