@@ -1,4 +1,4 @@
-"""django-q2 entry points, and the one Schedule that drives them.
+"""django-q2 entry points, and the Schedules that drive them.
 
 - `dispatch_tick()`: what the "hub.dispatch" Schedule runs every minute (`hub.engine.dispatcher.dispatch`).
 - `run_job_task(connection_id, job, lease_token)`: one claimed run, enqueued by the dispatcher.
@@ -8,11 +8,12 @@
   that trade; any other (the lease was released, re-claimed, expired, or the first delivery is
   still running under the traded token) returns without running. A plain `leases.holds` check
   would leave a window between the check and the run in which two deliveries both pass.
-- `install_dispatch_schedule()`: creates or updates that Schedule by name (used by
-  `manage.py setup_schedules`; the data migration holds a frozen copy of the same values).
+- `install_dispatch_schedule()`: creates or updates the "hub.dispatch" Schedule by name (the data
+  migration 0002 holds a frozen copy of the same values).
 - `alerts_tick()` ("hub.alerts", every 5 minutes) re-evaluates every connection's alerts (a job
   gone stale, a cool-off that ended) and sends the digests that are due; `prune_tick()`
-  ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three.
+  ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three
+  (`manage.py setup_schedules` calls it).
 """
 
 from __future__ import annotations

@@ -219,7 +219,7 @@ def test_order_listing_fault_at_the_http_seam(conn, live_server, fault):
     conn.refresh_from_db()
     if fault.name.startswith("401"):
         assert conn.credentials_rejected_at is not None and "Credentials rejected" in conn.pause_reason
-        circuit.reset(conn)  # what the operator's fix (new credentials / Test connection) does
+        conn.clear_circuit()  # what the operator's fix (new credentials / Test connection) does
     else:
         assert conn.credentials_rejected_at is None and conn.paused_until is None
 
@@ -354,7 +354,7 @@ def test_order_listing_fault_over_a_real_socket(
         if fault == "401":
             conn.refresh_from_db()
             assert conn.credentials_rejected_at is not None
-            circuit.reset(conn)
+            conn.clear_circuit()
 
         proxy.rule = None
         cleared = run_job(conn, Job.ORDER_DOWNLOAD)

@@ -184,6 +184,17 @@ def test_order_page_shows_wms_id_and_tracking(su_client, connection):
     assert "1ZA (confirmed in Order Manager)" in html and "1ZB (not confirmed yet)" in html
 
 
+def test_order_page_and_list_show_tracking_given_up(su_client, connection):
+    given_up = factories.OrderRecordFactory(
+        connection=connection, status=Status.SHIPPED, tracking_numbers=["1ZG"], tracking_given_up=True
+    )
+    factories.OrderRecordFactory(connection=connection, status=Status.SHIPPED, tracking_numbers=["1ZR"])
+    html = su_client.get(url(OrderRecord, "change", given_up.pk)).content.decode()
+    assert "Shipped (tracking given up)" in html
+    assert "tracking_attempts" in html  # the tracking tries have their own field on the page
+    assert [o.pk for o in listed(su_client.get(url(OrderRecord) + "?tracking_given_up__exact=1"))] == [given_up.pk]
+
+
 def test_the_audit_trail_cannot_be_edited_added_or_deleted(su_client, audit_rows):
     order = audit_rows["order"]
     response = su_client.post(url(OrderRecord, "change", order.pk), {"status": "confirmed", "_save": "1"})

@@ -251,3 +251,102 @@ def test_a_refused_additional_package_on_a_shipped_order_is_not_retried_forever(
     with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
         again = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert puts(again) == [], "a refused additional package is never sent again"
+
+
+# -- rejected tracking: its own counter, its own backoff, a bounded time ---------------------------
+
+
+def reject_in_order_manager(number: str) -> None:
+    """Order Manager answers FAILED for the order's tracking while the order stays cancelled there."""
+    om, _ = accounts(SLUG)
+    OmOrder.objects.filter(account=om, order_number=number).update(status=OrderStatus.CANCELLED)
+
+
+def accept_in_order_manager(number: str) -> None:
+    om, _ = accounts(SLUG)
+    OmOrder.objects.filter(account=om, order_number=number).update(status=OrderStatus.PENDING_FULFILLMENT)
+
+
+def run_when_due(connection, record: OrderRecord) -> SyncRun:
+    """A Shipment Confirmation run just after `record`'s next retry time."""
+    with time_machine.travel(record.next_retry_at + datetime.timedelta(seconds=1)):
+        run = shipment_confirmation.run(connection)
+    record.refresh_from_db()
+    return run
+
+
+def test_a_rejected_tracking_counts_its_own_tries_and_backs_off_from_five_minutes(connection):
+    """`attempts` counts WMS sends (Order Download, cancel and re-processing read it); a tracking
+    rejection must not change it, and its backoff starts at the first step (5 min), doubling."""
+    reject_in_order_manager("SO-000002")
+    sent_to_wms = OrderRecord.objects.get(order_number="SO-000002").attempts
+    assert sent_to_wms == 1
+
+    start = timezone.now()
+    assert shipment_confirmation.run(connection).status == SyncRun.Status.PARTIAL
+    record = OrderRecord.objects.get(order_number="SO-000002")
+    assert record.attempts == sent_to_wms
+    assert record.tracking_attempts == 1
+    first_delay = record.next_retry_at - start
+    assert datetime.timedelta(minutes=5) <= first_delay < datetime.timedelta(minutes=6), first_delay
+
+    retried_at = record.next_retry_at
+    assert run_when_due(connection, record).status == SyncRun.Status.PARTIAL
+    assert (record.attempts, record.tracking_attempts) == (sent_to_wms, 2)
+    second_delay = record.next_retry_at - retried_at
+    assert datetime.timedelta(minutes=10) <= second_delay < datetime.timedelta(minutes=11), second_delay
+
+    accept_in_order_manager("SO-000002")
+    assert run_when_due(connection, record).status == SyncRun.Status.SUCCEEDED
+    assert record.status == Status.CONFIRMED and record.attempts == sent_to_wms
+    assert record.tracking_attempts == 0  # a later package's rejection starts from the first step again
+
+
+def test_tracking_rejected_for_the_give_up_time_stops_alerts_once_and_retry_tracking_brings_it_back(
+    connection, settings
+):
+    from hub.admin.actions import RETRY_TRACKING, apply
+    from hub.models import Alert
+    from hub.ops import alerts
+    from tests import factories
+
+    settings.HUB_TRACKING_GIVE_UP_HOURS = 1  # 5 + 10 + 20 + 40 min of rejections: gives up on the 5th
+    reject_in_order_manager("SO-000002")
+    first = shipment_confirmation.run(connection)
+    assert first.status == SyncRun.Status.PARTIAL
+    record = OrderRecord.objects.get(order_number="SO-000002")
+    for _ in range(8):
+        if record.tracking_given_up:
+            break
+        run = run_when_due(connection, record)
+        assert run.status == SyncRun.Status.PARTIAL
+    assert record.tracking_given_up, "still retried after the give-up time"
+    assert record.status == Status.SHIPPED and record.next_retry_at is None
+    assert record.tracking_attempts == 5
+    gave_up = record.events.get(kind=Kind.GAVE_UP)
+    assert "1 h" in gave_up.message and "Retry tracking" in gave_up.message
+    assert "CANCELLED" in gave_up.message  # the last reason
+
+    # No more sends, and runs are healthy again: the alert is what tells the operator.
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
+        later = shipment_confirmation.run(connection)
+        alerts.evaluate(connection)
+        alerts.evaluate(connection)
+    assert later.status == SyncRun.Status.SUCCEEDED and puts(later) == []
+    [alert] = Alert.objects.filter(connection=connection, cause=Alert.Cause.TRACKING_GIVEN_UP)
+    assert alert.is_open and alert.key == ""
+    assert "SO-000002" in alert.message and "Retry tracking" in alert.message
+
+    # The operator fixes the order in Order Manager and retries: sent on the next run, confirmed.
+    accept_in_order_manager("SO-000002")
+    assert apply(RETRY_TRACKING, record, factories.UserFactory(username="ops")) is None
+    record.refresh_from_db()
+    assert not record.tracking_given_up and record.tracking_attempts == 0
+    retried = shipment_confirmation.run(connection)
+    assert retried.status == SyncRun.Status.SUCCEEDED, retried.error
+    record.refresh_from_db()
+    assert record.status == Status.CONFIRMED
+    alerts.evaluate(connection)
+    alert.refresh_from_db()
+    assert not alert.is_open
+    assert Alert.objects.filter(cause=Alert.Cause.TRACKING_GIVEN_UP).count() == 1

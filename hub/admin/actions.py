@@ -119,14 +119,27 @@ RESEND = OrderOperation(
     ),
 )
 
+
+def _retry_tracking_changes(order: OrderRecord) -> dict:
+    # Like a resend: the operator asking lifts the give-up, and the retry count and give-up window
+    # restart, or the next rejection of a given-up order would give up again at once.
+    return {
+        "next_retry_at": timezone.now(),
+        "tracking_given_up": False,
+        "tracking_attempts": 0,
+        "tracking_failing_since": None,
+    }
+
+
 RETRY_TRACKING = OrderOperation(
     name="retry_tracking",
     label="Retry tracking",
     refusal=_refuse_retry_tracking,
     guard={"status": OrderRecord.Status.SHIPPED},
-    changes=lambda order: {"next_retry_at": timezone.now()},
+    changes=_retry_tracking_changes,
     describe=lambda order: (
-        f"the next Shipment Confirmation sends tracking {', '.join(unconfirmed_tracking(order))} to Order Manager."
+        ("automatic retries resume (they had been given up); " if order.tracking_given_up else "")
+        + f"the next Shipment Confirmation sends tracking {', '.join(unconfirmed_tracking(order))} to Order Manager."
     ),
 )
 

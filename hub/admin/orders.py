@@ -79,6 +79,7 @@ class OrderRecordAdmin(AuditAdmin):
         "status",
         "given_up",
         "error_permanent",
+        "tracking_given_up",
         "created_at",
     ]
     list_select_related = ["connection__warehouse__tenant"]
@@ -120,7 +121,20 @@ class OrderRecordAdmin(AuditAdmin):
             },
         ),
         ("Cancellation", {"fields": ["cancel_requested", "cancel_handled"]}),
-        ("Shipment", {"fields": ["tracking_display", "carrier", "service", "ship_date"]}),
+        (
+            "Shipment",
+            {
+                "fields": [
+                    "tracking_display",
+                    "carrier",
+                    "service",
+                    "ship_date",
+                    "tracking_attempts",
+                    "tracking_failing_since",
+                    "tracking_given_up",
+                ]
+            },
+        ),
         ("As downloaded from Order Manager", {"classes": ["collapse"], "fields": ["source_display"]}),
     ]
     readonly_fields = [
@@ -147,7 +161,15 @@ class OrderRecordAdmin(AuditAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
-        flags = [name for name, on in (("permanent", obj.error_permanent), ("given up", obj.given_up)) if on]
+        flags = [
+            name
+            for name, on in (
+                ("permanent", obj.error_permanent),
+                ("given up", obj.given_up),
+                ("tracking given up", obj.tracking_given_up),
+            )
+            if on
+        ]
         if obj.status == OrderRecord.Status.CANCEL_FAILED and obj.cancel_handled:
             flags.append("handled")
         label = obj.get_status_display()
@@ -255,6 +277,7 @@ class OrderRecordAdmin(AuditAdmin):
             "cancel_handled",
             "tracking_numbers",
             "confirmed_tracking_numbers",
+            "tracking_given_up",
         )
         self._report(request, operation, admin_actions.perform(operation, orders.iterator(), request.user))
 

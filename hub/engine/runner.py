@@ -42,7 +42,7 @@ from hub.models import Job, JobState, SyncRun
 logger = logging.getLogger(__name__)
 
 # Polls re-read this much before the watermark: clocks differ and records can commit late.
-WATERMARK_OVERLAP = datetime.timedelta(seconds=getattr(settings, "HUB_WATERMARK_OVERLAP_SECONDS", 600))
+WATERMARK_OVERLAP = datetime.timedelta(seconds=settings.HUB_WATERMARK_OVERLAP_SECONDS)
 MAX_UNFINISHED_CLAIMS = 3
 LEASE_LOST = (
     "This run lost its lease (its renewals failed and another run took the job over): it stopped "

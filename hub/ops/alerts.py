@@ -11,6 +11,9 @@ problem is one alert (`Alert.key`):
   it has been failing for `TRANSIENT_GRACE`, so a WMS hiccup that the next retry fixes is quiet
   (a service that stays down pauses the connection, which is its own alert).
 - `cancel_too_late` (key: order record id): `cancel_failed` and not marked handled.
+- `tracking_given_up`: the connection has shipped orders whose tracking Order Manager kept
+  rejecting for HUB_TRACKING_GIVE_UP_HOURS (`OrderRecord.tracking_given_up`, set by
+  hub.jobs.shipment_confirmation); one alert listing them, open while any is left.
 - `auth_failed`: the connection's credentials were rejected (hub.engine.circuit).
 - `connection_paused`: the circuit is open after repeated temporary failures (hub.engine.circuit).
 - `no_starting_inventory`: the connection's last completed Inventory Sync run skipped SKUs that
@@ -43,6 +46,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Left
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -130,7 +134,15 @@ def _evaluate(now: datetime.datetime, connection_id: int | None) -> Changes:
     }
     findings: dict[tuple, Finding] = {}
     if connections:
-        for finder in (_order_errors, _cancels_too_late, _circuit, _no_starting_inventory, _stock_held, _stale_jobs):
+        for finder in (
+            _order_errors,
+            _cancels_too_late,
+            _tracking_given_up,
+            _circuit,
+            _no_starting_inventory,
+            _stock_held,
+            _stale_jobs,
+        ):
             for finding in finder(connections, connection_id, now):
                 findings[finding.name] = finding
     return _apply(findings, connection_id, now)
@@ -179,6 +191,35 @@ def _cancels_too_late(connections, connection_id, now):
                 "came too late. Arrange a return or recall with the warehouse, then mark the cancel handled.",
                 reverse("admin:hub_orderrecord_change", args=[pk]),
             )
+
+
+def _tracking_given_up(connections, connection_id, now):
+    rows = (
+        _scoped(OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED, tracking_given_up=True), connection_id)
+        .order_by("connection_id", "order_number")
+        .values_list("connection_id", "order_number", Left("last_error", 500))
+    )
+    orders = defaultdict(list)
+    for conn_id, number, last_error in rows:
+        if conn_id in connections:
+            orders[conn_id].append((number, last_error))
+    for conn_id, listed in orders.items():
+        shown = ", ".join(number for number, _ in listed[:MAX_SKUS_LISTED]) + (
+            f" and {len(listed) - MAX_SKUS_LISTED} more" if len(listed) > MAX_SKUS_LISTED else ""
+        )
+        number, last_error = listed[0]
+        yield Finding(
+            conn_id,
+            Cause.TRACKING_GIVEN_UP,
+            "",
+            f"Order Manager kept rejecting the tracking of {len(listed)} shipped order(s) for "
+            f"{settings.HUB_TRACKING_GIVE_UP_HOURS} h; the hub stopped retrying them: {shown}. "
+            f"Reason ({number}): {excerpt(last_error or 'not recorded', 300)} "
+            "Fix the cause in Order Manager, then select the orders and use “Retry tracking”.",
+            reverse("admin:hub_orderrecord_changelist")
+            + "?"
+            + urlencode({"connection__id__exact": conn_id, "tracking_given_up__exact": 1}),
+        )
 
 
 def _circuit(connections, connection_id, now):

@@ -130,6 +130,10 @@ def _row(row: dashboard.ConnectionRow, days: list, now: datetime.datetime) -> di
         "errors_url": _orders_url(connection.pk, status__exact=OrderRecord.Status.ERROR),
         "late_cancels": row.late_cancels,
         "late_url": _orders_url(connection.pk, status__exact=OrderRecord.Status.CANCEL_FAILED, cancel_handled__exact=0),
+        "tracking_given_up": row.tracking_given_up,
+        "tracking_url": _orders_url(
+            connection.pk, status__exact=OrderRecord.Status.SHIPPED, tracking_given_up__exact=1
+        ),
         "sent_total": row.sent_total,
         "sparkline": charts.sparkline(
             row.sent_per_day,
