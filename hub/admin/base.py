@@ -42,19 +42,6 @@ def pretty_json(value, limit: int = PRETTY_JSON_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + "\n… (cut)"
 
 
-def format_duration(delta) -> str:
-    if delta is None:
-        return "—"
-    seconds = delta.total_seconds()
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
-
-
 def changelist_link(model, label: str, **params) -> str:
     url = reverse(f"admin:hub_{model._meta.model_name}_changelist") + "?" + urlencode(params)
     return format_html('<a href="{}">{}</a>', url, label)

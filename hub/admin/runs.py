@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from hub import durations
 from hub.admin import actions as admin_actions
 from hub.admin.actions import operator_name
 from hub.admin.base import (
@@ -16,7 +17,6 @@ from hub.admin.base import (
     changelist_link,
     connection_filter,
     excerpt,
-    format_duration,
     pretty_json,
     tenant_filter,
 )
@@ -81,7 +81,7 @@ class SyncRunAdmin(AuditAdmin):
 
     @admin.display(description="duration")
     def duration_display(self, obj):
-        return format_duration(obj.duration)
+        return durations.precise(obj.duration)
 
     @admin.display(description="fetched / created / updated / skipped / failed")
     def counts(self, obj):

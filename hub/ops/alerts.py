@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from connectors.redaction import excerpt
+from hub import durations
 from hub.engine import circuit
 from hub.engine.schedule import ENABLED_FIELDS, INTERVAL_FIELDS, wall_to_utc
 from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
@@ -291,18 +292,9 @@ def _stale_jobs(connections, connection_id, now):
             Cause.JOB_STALE,
             job,
             f"{Job(job).label} has not succeeded for more than {STALE_INTERVALS} of its intervals "
-            f"({_duration(interval)} each); {last}. See its last runs and any attention flag.",
+            f"({durations.interval(interval)} each); {last}. See its last runs and any attention flag.",
             reverse("admin:hub_jobstate_change", args=[pk]),
         )
-
-
-def _duration(delta: datetime.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 1440 == 0:
-        return f"{minutes // 1440} day(s)"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min"
 
 
 def _chunks(items: list, size: int = CHUNK):
