@@ -548,4 +548,6 @@ def test_paginator_unit():
     assert durations.precise(datetime.timedelta(seconds=0.25)) == "250 ms"
     assert durations.precise(datetime.timedelta(seconds=65)) == "1m 05s"
     assert durations.precise(datetime.timedelta(hours=2, minutes=3)) == "2h 03m"
-    assert admin_base.excerpt("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
+    assert admin_base.redacted_line("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
+    # masked line by line before the lines are joined: the header's line only, not what follows
+    assert admin_base.redacted_line("Authorization: Bearer abc\nnext line") == "Authorization: *** next line"

@@ -16,8 +16,8 @@ from hub.admin.base import (
     change_link,
     changelist_link,
     connection_filter,
-    excerpt,
     pretty_json,
+    redacted_line,
     tenant_filter,
 )
 from hub.models import InventoryLine, JobState, OrderEvent, SyncRun
@@ -89,7 +89,7 @@ class SyncRunAdmin(AuditAdmin):
 
     @admin.display(description="error")
     def error_excerpt(self, obj):
-        return excerpt(obj.error)
+        return redacted_line(obj.error)
 
     @admin.display(description="order events")
     def order_events_link(self, obj):
@@ -199,7 +199,7 @@ class JobStateAdmin(AuditAdmin):
 
     @admin.display(description="attention")
     def attention_excerpt(self, obj):
-        return excerpt(obj.attention) or "—"
+        return redacted_line(obj.attention) or "—"
 
     @admin.action(description="Run now", permissions=["operate"])
     def run_now(self, request, queryset):
