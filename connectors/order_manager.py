@@ -59,13 +59,6 @@ class WarehouseNotFound(PermanentError):
         super().__init__(message, **kwargs)
         self.available = list(available or [])
 
-    def __reduce__(self):
-        return (_rebuild_warehouse_not_found, (self.message, self.available, self._state()))
-
-
-def _rebuild_warehouse_not_found(message, available, state):
-    return WarehouseNotFound(message, available=available, **state)
-
 
 @dataclass
 class StockTotal:

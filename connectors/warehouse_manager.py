@@ -151,23 +151,12 @@ class WmsOrder:
         return self.status == STATUS_CANCELED
 
 
-def _rebuild_with_extras(cls, message, state, extras):
-    exc = cls.__new__(cls)
-    ConnectorError.__init__(exc, message, **state)
-    exc.__dict__.update(extras)
-    return exc
-
-
 class DuplicateOrder(PermanentError):
     """The WMS already has an order with this ``referenceNum``; ``existing`` is it, when found."""
 
     def __init__(self, message: str, *, existing: WmsOrder | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.existing = existing
-
-    def __reduce__(self):
-        # The base class pickles only its own state; keep ``existing`` across django-q2 pickling.
-        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"existing": self.existing}))
 
 
 class OrderNotCancellable(PermanentError):
@@ -176,9 +165,6 @@ class OrderNotCancellable(PermanentError):
     def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason or message
-
-    def __reduce__(self):
-        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"reason": self.reason}))
 
 
 # ---------------------------------------------------------------------------------------------
