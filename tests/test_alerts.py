@@ -389,3 +389,14 @@ def test_admin_lists_open_alerts_with_filters(conn, superuser, admin_client_for)
     response = client.get(reverse("admin:hub_alert_changelist"), {"cause": Cause.CONNECTION_PAUSED})
     assert list(response.context["cl"].result_list) == [cleared]
     assert client.get(reverse("admin:hub_alert_add")).status_code == 403
+
+
+def test_admin_list_masks_a_secret_in_an_alert_message(conn, superuser, admin_client_for):
+    # A message is built from outside text (a pause reason, an error), not all of it redacted on the way in.
+    factories.AlertFactory(
+        connection=conn,
+        message='Scheduled runs are paused: login refused for password=hunter2 ({"access_token": "tok-123"})',
+    )
+    html = admin_client_for(superuser).get(reverse("admin:hub_alert_changelist")).content.decode()
+    assert "login refused for password=***" in html
+    assert "hunter2" not in html and "tok-123" not in html

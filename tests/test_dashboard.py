@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hub.admin import dashboard
+from hub.durations import compact
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
-from hub.templatetags.hub_dashboard import hub_dashboard, short_duration, when
+from hub.templatetags.hub_dashboard import hub_dashboard, when
 from tests import factories
 
 Status = OrderRecord.Status
@@ -233,10 +234,10 @@ def test_index_links_the_orders_whose_tracking_was_given_up(connection, superuse
 
 
 def test_relative_times():
-    assert short_duration(datetime.timedelta(seconds=42)) == "42 s"
-    assert short_duration(datetime.timedelta(minutes=12, seconds=59)) == "12 min"
-    assert short_duration(datetime.timedelta(hours=30)) == "30 h"
-    assert short_duration(datetime.timedelta(days=3, hours=2)) == "3 d"
+    assert compact(datetime.timedelta(seconds=42)) == "42 s"
+    assert compact(datetime.timedelta(minutes=12, seconds=59)) == "12 min"
+    assert compact(datetime.timedelta(hours=30)) == "30 h"
+    assert compact(datetime.timedelta(days=3, hours=2)) == "3 d"
     assert when(NOW + datetime.timedelta(minutes=5), NOW) == "in 5 min"
     assert when(NOW - datetime.timedelta(hours=2), NOW) == "2 h ago"
     assert when(NOW + datetime.timedelta(seconds=10), NOW) == "now"

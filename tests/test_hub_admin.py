@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
+from hub import durations
 from hub.admin import base as admin_base
 from hub.admin import orders as admin_orders
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
@@ -555,7 +556,9 @@ def test_uncapped_counts_are_exact(su_client, connection):
 def test_paginator_unit():
     paginator = admin_base.CappedCountPaginator(list(range(7)), 3)
     assert paginator.count == 7 and paginator.num_pages == 3
-    assert admin_base.format_duration(datetime.timedelta(seconds=0.25)) == "250 ms"
-    assert admin_base.format_duration(datetime.timedelta(seconds=65)) == "1m 05s"
-    assert admin_base.format_duration(datetime.timedelta(hours=2, minutes=3)) == "2h 03m"
-    assert admin_base.excerpt("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
+    assert durations.precise(datetime.timedelta(seconds=0.25)) == "250 ms"
+    assert durations.precise(datetime.timedelta(seconds=65)) == "1m 05s"
+    assert durations.precise(datetime.timedelta(hours=2, minutes=3)) == "2h 03m"
+    assert admin_base.redacted_line("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
+    # masked line by line before the lines are joined: the header's line only, not what follows
+    assert admin_base.redacted_line("Authorization: Bearer abc\nnext line") == "Authorization: *** next line"

@@ -270,7 +270,7 @@ def accept_in_order_manager(number: str) -> None:
 def run_when_due(connection, record: OrderRecord) -> SyncRun:
     """A Shipment Confirmation run just after `record`'s next retry time."""
     with time_machine.travel(record.next_retry_at + datetime.timedelta(seconds=1)):
-        run = shipment_confirmation.run(connection)
+        run = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     record.refresh_from_db()
     return run
 
@@ -283,7 +283,7 @@ def test_a_rejected_tracking_counts_its_own_tries_and_backs_off_from_five_minute
     assert sent_to_wms == 1
 
     start = timezone.now()
-    assert shipment_confirmation.run(connection).status == SyncRun.Status.PARTIAL
+    assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.PARTIAL
     record = OrderRecord.objects.get(order_number="SO-000002")
     assert record.attempts == sent_to_wms
     assert record.tracking_attempts == 1
@@ -312,7 +312,7 @@ def test_tracking_rejected_for_the_give_up_time_stops_alerts_once_and_retry_trac
 
     settings.HUB_TRACKING_GIVE_UP_HOURS = 1  # 5 + 10 + 20 + 40 min of rejections: gives up on the 5th
     reject_in_order_manager("SO-000002")
-    first = shipment_confirmation.run(connection)
+    first = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert first.status == SyncRun.Status.PARTIAL
     record = OrderRecord.objects.get(order_number="SO-000002")
     for _ in range(8):
@@ -329,7 +329,7 @@ def test_tracking_rejected_for_the_give_up_time_stops_alerts_once_and_retry_trac
 
     # No more sends, and runs are healthy again: the alert is what tells the operator.
     with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
-        later = shipment_confirmation.run(connection)
+        later = run_job(connection, Job.SHIPMENT_CONFIRMATION)
         alerts.evaluate(connection)
         alerts.evaluate(connection)
     assert later.status == SyncRun.Status.SUCCEEDED and puts(later) == []
@@ -342,7 +342,7 @@ def test_tracking_rejected_for_the_give_up_time_stops_alerts_once_and_retry_trac
     assert apply(RETRY_TRACKING, record, factories.UserFactory(username="ops")) is None
     record.refresh_from_db()
     assert not record.tracking_given_up and record.tracking_attempts == 0
-    retried = shipment_confirmation.run(connection)
+    retried = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert retried.status == SyncRun.Status.SUCCEEDED, retried.error
     record.refresh_from_db()
     assert record.status == Status.CONFIRMED

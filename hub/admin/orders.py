@@ -18,8 +18,8 @@ from hub.admin.base import (
     AuditAdmin,
     change_link,
     connection_filter,
-    excerpt,
     pretty_json,
+    redacted_line,
     tenant_filter,
 )
 from hub.models import OrderEvent, OrderRecord
@@ -177,7 +177,7 @@ class OrderRecordAdmin(AuditAdmin):
 
     @admin.display(description="last error")
     def last_error_excerpt(self, obj):
-        return excerpt(obj.last_error)
+        return redacted_line(obj.last_error)
 
     @admin.display(description="tracking")
     def tracking(self, obj):
@@ -354,7 +354,7 @@ class OrderEventAdmin(AuditAdmin):
 
     @admin.display(description="message")
     def message_excerpt(self, obj):
-        return excerpt(obj.message)
+        return redacted_line(obj.message)
 
     @admin.display(description="sent")
     def sent_display(self, obj):

@@ -53,7 +53,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from connectors.redaction import excerpt
+from hub import durations
 from hub.engine import circuit, eligibility
+from hub.engine.batching import chunked
 from hub.engine.schedule import INTERVAL_FIELDS, wall_to_utc
 from hub.engine.signals import run_finished
 from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
@@ -332,23 +334,9 @@ def _stale_jobs(connections, connection_id, now):
             Cause.JOB_STALE,
             job,
             f"{Job(job).label} has not succeeded for more than {STALE_INTERVALS} of its intervals "
-            f"({_duration(interval)} each); {last}. See its last runs and any attention flag.",
+            f"({durations.interval(interval)} each); {last}. See its last runs and any attention flag.",
             reverse("admin:hub_jobstate_change", args=[pk]),
         )
-
-
-def _duration(delta: datetime.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 1440 == 0:
-        return f"{minutes // 1440} day(s)"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min"
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _apply(findings: dict[tuple, Finding], connection_id: int | None, now) -> Changes:
@@ -370,9 +358,9 @@ def _apply(findings: dict[tuple, Finding], connection_id: int | None, now) -> Ch
             changed.append(alert)
         else:
             unchanged.append(alert.pk)
-    for ids in _chunks(gone):
+    for ids in chunked(gone, CHUNK):
         Alert.objects.filter(pk__in=ids, cleared_at__isnull=True).update(cleared_at=now)
-    for ids in _chunks(unchanged):
+    for ids in chunked(unchanged, CHUNK):
         Alert.objects.filter(pk__in=ids).update(last_seen_at=now)
     if changed:
         Alert.objects.bulk_update(changed, ["message", "link", "last_seen_at"], batch_size=CHUNK)
@@ -476,12 +464,12 @@ def _claim(new: list[Alert], cleared: list[Alert], stamp) -> tuple[list[Alert], 
     new_ids = [a.pk for a in new]
     # An alert opened and cleared before its opening was sent is told as both, once.
     clear_ids = [a.pk for a in cleared] + [a.pk for a in new if a.cleared_at is not None]
-    for ids in _chunks(new_ids):
+    for ids in chunked(new_ids, CHUNK):
         Alert.objects.filter(pk__in=ids, notified_at__isnull=True).update(notified_at=stamp)
-    for ids in _chunks(clear_ids):
+    for ids in chunked(clear_ids, CHUNK):
         Alert.objects.filter(pk__in=ids, clear_notified_at__isnull=True).update(clear_notified_at=stamp)
     owned_new, owned_clear = set(), set()
-    for ids in _chunks(new_ids + clear_ids):
+    for ids in chunked(new_ids + clear_ids, CHUNK):
         for pk, notified_at, clear_notified_at in Alert.objects.filter(pk__in=ids).values_list(
             "pk", "notified_at", "clear_notified_at"
         ):
@@ -497,7 +485,7 @@ def _claim(new: list[Alert], cleared: list[Alert], stamp) -> tuple[list[Alert], 
 
 def _release(new: list[Alert], cleared: list[Alert], stamp) -> None:
     ids = [a.pk for a in new] + [a.pk for a in cleared]
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids, CHUNK):
         Alert.objects.filter(pk__in=chunk, notified_at=stamp).update(notified_at=None)
         Alert.objects.filter(pk__in=chunk, clear_notified_at=stamp).update(clear_notified_at=None)
 
