@@ -262,11 +262,7 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
 
     @admin.display(description="state")
     def circuit(self, obj):
-        if obj.credentials_rejected_at:
-            return "stopped: credentials rejected"
-        if obj.paused_until and obj.paused_until > timezone.now():
-            return f"paused until {timezone.localtime(obj.paused_until):%Y-%m-%d %H:%M}"
-        return "running"
+        return obj.run_state(timezone.now())[0]
 
     def save_model(self, request, obj, form, change):
         if "access_token" in form.changed_data and str(obj.access_token or ""):

@@ -12,19 +12,23 @@ from tests.factories import OrderManagerConnectionFactory
 
 VARIANTS = {
     "tenant_active": [True, False],
+    "activated": [True, False],
     "enabled": [True, False],
     "warehouse_name": ["Main 3PL", "", "   "],
     "om_warehouse_type": ["THIRD_PARTY_LOGISTICS", "DIRECT_FULFILLMENT", ""],
 }
 
 
-def make(job, tenant_active, enabled, warehouse_name, om_warehouse_type):
+def make(job, tenant_active, activated, enabled, warehouse_name, om_warehouse_type):
     switches = {
         **dict.fromkeys(eligibility.ENABLED_FIELDS.values(), False),
         eligibility.ENABLED_FIELDS[job]: enabled,
     }
     connection = OrderManagerConnectionFactory(
-        warehouse_name=warehouse_name, om_warehouse_type=om_warehouse_type, **switches
+        warehouse_name=warehouse_name,
+        om_warehouse_type=om_warehouse_type,
+        activated_at=timezone.now() if activated else None,
+        **switches,
     )
     tenant = connection.warehouse.tenant
     if not tenant_active:

@@ -31,6 +31,7 @@ def make_connection(time_zone="America/New_York", active=True, **fields):
     tenant = Tenant(name="T", slug="t", time_zone=time_zone, active=active)
     warehouse = Warehouse(tenant=tenant, name="W")
     fields.setdefault("warehouse_name", "Main 3PL")
+    fields.setdefault("activated_at", datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
     return OrderManagerConnection(warehouse=warehouse, **fields)
 
 

@@ -118,7 +118,7 @@ def run_job(job, conn, clock, runs: Counter) -> None:
     name = job.__name__.rsplit(".", 1)[-1]
     for _ in range(10):
         try:
-            runs[name, job.run(conn).status] += 1
+            runs[name, runner.run_job(conn, job.JOB).status] += 1
             return
         except (OperationalError, runner.JobAlreadyRunning) as exc:
             if isinstance(exc, OperationalError) and "locked" not in str(exc):

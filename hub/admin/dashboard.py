@@ -91,15 +91,8 @@ class ConnectionRow:
         return sum(self.sent_per_day)
 
     def circuit(self, now: datetime.datetime) -> tuple[str, str]:
-        """(label, level) of the connection's run state: credentials, cool-off, tenant switched off."""
-        connection = self.connection
-        if connection.credentials_rejected_at:
-            return "stopped: credentials rejected", BAD
-        if connection.paused_until and connection.paused_until > now:
-            return f"paused until {timezone.localtime(connection.paused_until):%H:%M}", WARN
-        if not connection.warehouse.tenant.active:
-            return "tenant inactive", WARN
-        return "running", OK
+        """(label, level) of the connection's run state (`OrderManagerConnection.run_state`)."""
+        return self.connection.run_state(now)  # its levels are this module's OK, WARN, BAD
 
     def waiting_age(self, now: datetime.datetime) -> datetime.timedelta | None:
         return now - self.oldest_waiting_at if self.oldest_waiting_at else None

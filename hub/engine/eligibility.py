@@ -2,8 +2,9 @@
 dispatcher, the admin and the alerts.
 
 - `blocked_reason(connection, job) -> str`: why `job` cannot run for `connection` from its settings,
-  "" when it can: the tenant is inactive, the job is turned off on the connection, or the job's own
-  requirement is not met (`requirement_reason`). Manual runs (Run now, `manage.py sync`) and
+  "" when it can: the tenant is inactive, the connection was never activated (or was deactivated)
+  by an operator, the job is turned off on the connection, or the job's own requirement is not met
+  (`requirement_reason`). Manual runs (Run now, `manage.py sync`) and
   scheduled runs are refused alike.
 - `is_schedulable(connection, job)`: no blocked reason; the schedule gives such a job a due time.
 - `schedulable_q(now)`: the same rule as a filter on JobState, for the dispatcher's one-UPDATE
@@ -30,6 +31,10 @@ ENABLED_FIELDS = {
     Job.SHIPMENT_CONFIRMATION: "shipment_confirmation_enabled",
     Job.INVENTORY_SYNC: "inventory_sync_enabled",
 }
+NOT_ACTIVATED = (
+    "This connection is not activated: run Test connection, read the pre-flight report, choose where to "
+    "start from, then Activate it on the pre-flight page."
+)
 # Order Manager warehouses whose stock lives in named stock locations (the hub writes to GLOBAL).
 DIRECT_FULFILLMENT = "DIRECT_FULFILLMENT"
 DIRECT_FULFILLMENT_REASON = (
@@ -53,6 +58,8 @@ def blocked_reason(connection, job: str) -> str:
     job = Job(job)
     if not connection.warehouse.tenant.active:
         return f"Tenant “{connection.warehouse.tenant}” is inactive."
+    if not connection.is_activated:
+        return NOT_ACTIVATED
     if not getattr(connection, ENABLED_FIELDS[job]):
         return f"{job.label} is turned off for this connection."
     return requirement_reason(connection, job)
@@ -73,7 +80,7 @@ def _requirement_q(job: Job) -> Q:
 def schedulable_q(now: datetime.datetime | None = None) -> Q:
     """JobStates that may run on schedule now: `is_schedulable` and the connection's circuit closed."""
     usable = OrderManagerConnection.objects.filter(
-        circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True
+        circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True, activated_at__isnull=False
     )
     q = Q(pk__in=[])
     for job, flag in ENABLED_FIELDS.items():

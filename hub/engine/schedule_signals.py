@@ -23,6 +23,7 @@ CONNECTION_FIELDS = frozenset(
         "inventory_time",
         "inventory_times_per_day",
         "om_warehouse_type",
+        "activated_at",
         *ENABLED_FIELDS.values(),
         *(fields[1] for fields in schedule.INTERVAL_FIELDS.values()),
     }
