@@ -27,7 +27,7 @@ Manager *app* with an app key and an app secret:
 
 Errors: ``invalid_grant`` (a used or expired code) and ``invalid_client``/401 (a wrong app secret)
 each raise ``InstallError`` with a message an operator can act on; anything else too, naming the
-status and the OAuth error. Every call goes through ``connectors.http.HttpClient`` (timeouts,
+status and the OAuth error. Every call goes through ``connectors.transport.HttpClient`` (timeouts,
 redaction, hardened transport). This module imports no app of ours.
 """
 
@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from connectors.errors import ConnectorError, PermanentError
-from connectors.http import HttpClient, parse_json
+from connectors.transport import HttpClient, parse_json
 
 __all__ = ["InstallError", "TokenGrant", "authorize_url", "exchange_code", "DEFAULT_SCOPES"]
 

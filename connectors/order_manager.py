@@ -3,7 +3,7 @@
 Speaks the protocol of connectors/specs/order-manager-openapi.json (the vendor's spec) as set out,
 call by call with its evidence, in docs/wire-protocols.md: versioned paths (/v1, /v1.1), ``Authorization:
 Bearer``, ``page``/``limit`` paging of bare JSON arrays, 429 with ``x-skubana-quota-retryAfter``
-(handled by ``connectors.http``), bulk writes answering 200 with per-item ``errors[]``.
+(handled by ``connectors.transport``), bulk writes answering 200 with per-item ``errors[]``.
 
 Contract:
 - every call goes through ``HttpClient`` and raises only ``connectors.errors`` types;
@@ -28,7 +28,7 @@ from connectors.errors import (
     RequestRejected,
     ResponseTooLarge,
 )
-from connectors.http import HttpClient, format_size
+from connectors.transport import HttpClient, format_size
 
 __all__ = [
     "OrderManagerClient",

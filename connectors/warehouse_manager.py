@@ -41,8 +41,8 @@ from connectors.errors import (
     RequestRejected,
     TransientError,
 )
-from connectors.http import HttpClient, parse_json
 from connectors.redaction import excerpt
+from connectors.transport import HttpClient, parse_json
 
 __all__ = [
     "StockReport",
@@ -144,7 +144,7 @@ class WmsOrder:
     carrier: str = ""
     service: str = ""
     scac: str = ""
-    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.order_download.is_ours)
+    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.jobs.order_download.is_ours)
 
     @property
     def is_canceled(self) -> bool:

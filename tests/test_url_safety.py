@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from connectors.errors import PermanentError
-from connectors.http import HttpClient
+from connectors.transport import HttpClient
 from hub import order_download
 from hub.models import SyncRun
 from tenants import clients
