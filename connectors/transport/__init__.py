@@ -15,6 +15,8 @@ What it guarantees (the calls it carries and their evidence: docs/wire-protocols
 - every failure is one of the typed errors of ``connectors.errors`` (``errors_mapping``);
 - JSON is read strictly, repeated keys flagged (``json_body``);
 - ``on_call`` receives one redacted ``CallRecord`` per attempt (``records``);
+- one OAuth2 bearer-token helper for the services' tokens: fetched, cached until shortly before
+  it expires, retried once on a 401 (``oauth``);
 - ``HttpClient`` ties them together (``client``).
 """
 
@@ -22,6 +24,7 @@ from connectors.transport.answer import Answer
 from connectors.transport.body_cap import MAX_BODY_SECONDS, MAX_RESPONSE_BYTES, format_size
 from connectors.transport.client import HttpClient
 from connectors.transport.json_body import JsonObject, duplicate_keys_in, parse_json
+from connectors.transport.oauth import BearerToken, authorization_code_grant, basic_authorization
 from connectors.transport.pacing import RatePacer
 from connectors.transport.records import CallRecord
 from connectors.transport.retry import HubRetry, retry_after_from_headers
@@ -30,11 +33,14 @@ __all__ = [
     "MAX_BODY_SECONDS",
     "MAX_RESPONSE_BYTES",
     "Answer",
+    "BearerToken",
     "CallRecord",
     "HttpClient",
     "HubRetry",
     "JsonObject",
     "RatePacer",
+    "authorization_code_grant",
+    "basic_authorization",
     "duplicate_keys_in",
     "format_size",
     "parse_json",
