@@ -1,6 +1,6 @@
 """One dispatcher tick at scale: N connections (4 job states each), a share of the pairs due.
 
-`django_q.tasks.async_task` is replaced by a no-op counter inside `hub.dispatcher` (the broker's
+`django_q.tasks.async_task` is replaced by a no-op counter inside `hub.engine.dispatcher` (the broker's
 cost is the broker's, not the claim's: with the ORM broker it is one INSERT per task), so the
 figures are the claim itself: one conditional UPDATE and one SELECT, whatever the number due.
 Rows are created with bulk_create (connections with encrypted credentials like any other).
@@ -66,7 +66,7 @@ def tick(share: float) -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from hub import dispatcher
+    from hub.engine import dispatcher
     from hub.models import JobState
 
     now = timezone.now()

@@ -18,7 +18,7 @@ def _maxrss_mb() -> float:
 
 
 def hub_run(slug: str, profile: str | None = None) -> dict:
-    from hub import runner
+    from hub.engine import runner
     from hub.models import InventoryLine, Job, SyncRun
     from tenants import clients
 

@@ -19,7 +19,7 @@ def prepare(slug: str, base_url: str) -> dict:
     connection = connection_of(slug)
     connection.order_download_interval = 1
     connection.inventory_sync_enabled = False
-    connection.save()  # through the model, so the job states' due times follow (hub.signals)
+    connection.save()  # through the model, so the job states' due times follow (hub.engine.schedule_signals)
     call_command("setup_schedules")
     return {"connection": connection.pk, "seed_seconds": creds["seed_seconds"]}
 

@@ -1,4 +1,4 @@
-"""Order Download end to end: one connection, N orders in the sandbox, `hub.runner.run_job` in this
+"""Order Download end to end: one connection, N orders in the sandbox, `hub.engine.runner.run_job` in this
 process against the gunicorn-served sandbox; timed from the run's start until every order is at the
 WMS and recorded (the run's own bookkeeping included), then checked on both sides.
 """
@@ -12,7 +12,7 @@ from .onboarding import accounts, connection_of, profiled
 
 def hub_run(slug: str, expected: int, profile: str | None = None) -> dict:
     from connectors.sandbox.models import WmsOrder
-    from hub import runner
+    from hub.engine import runner
     from hub.models import Job, OrderRecord, SyncRun
 
     connection = connection_of(slug)

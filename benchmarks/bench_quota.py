@@ -16,7 +16,7 @@ from .onboarding import connection_of, profiled, set_om_quota
 
 
 def hub_run(slug: str, quota: float, paced: bool = True, profile: str | None = None) -> dict:
-    from hub import runner
+    from hub.engine import runner
     from hub.models import Job, SyncRun
     from tenants import clients
 

@@ -65,13 +65,6 @@ class InstallError(PermanentError):
         super().__init__(message, **kwargs)
         self.oauth_error = oauth_error
 
-    def __reduce__(self):
-        return (_rebuild_install_error, (self.message, self.oauth_error, self._state()))
-
-
-def _rebuild_install_error(message, oauth_error, state):
-    return InstallError(message, oauth_error=oauth_error, **state)
-
 
 @dataclass(frozen=True)
 class TokenGrant:

@@ -28,6 +28,7 @@ from connectors.errors import (
     RequestRejected,
     ResponseTooLarge,
 )
+from connectors.shapes import is_int
 from connectors.transport import BearerToken, HttpClient, format_size
 
 __all__ = [
@@ -58,13 +59,6 @@ class WarehouseNotFound(PermanentError):
     def __init__(self, message: str, *, available: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.available = list(available or [])
-
-    def __reduce__(self):
-        return (_rebuild_warehouse_not_found, (self.message, self.available, self._state()))
-
-
-def _rebuild_warehouse_not_found(message, available, state):
-    return WarehouseNotFound(message, available=available, **state)
 
 
 @dataclass
@@ -122,14 +116,10 @@ def format_datetime(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _order_key(order: Any) -> int | None:
     """An order's id when it is readable, for de-duplication and the repeated-page guard."""
     value = order.get("orderId") if isinstance(order, dict) else None
-    return value if _is_int(value) else None
+    return value if is_int(value) else None
 
 
 class OrderManagerClient:
@@ -217,7 +207,7 @@ class OrderManagerClient:
         value = item.get(key)
         if value is None and optional:
             return None
-        if not _is_int(value):
+        if not is_int(value):
             raise MalformedResponse(
                 f"Order Manager answered {method} {path} with {what} whose {key} is {value!r:.40}, not an integer",
                 method=method,
@@ -688,9 +678,9 @@ class OrderManagerClient:
     def _check_adjust_item(item: dict) -> None:
         if not isinstance(item, dict):
             raise ValueError("each inventory adjust item must be a dict")
-        if not _is_int(item.get("warehouseId")) or not _is_int(item.get("onHandQuantity")):
+        if not is_int(item.get("warehouseId")) or not is_int(item.get("onHandQuantity")):
             raise ValueError("inventory adjust items need integer warehouseId and onHandQuantity")
-        if not (isinstance(item.get("masterSku"), str) and item["masterSku"]) and not _is_int(item.get("productId")):
+        if not (isinstance(item.get("masterSku"), str) and item["masterSku"]) and not is_int(item.get("productId")):
             raise ValueError("inventory adjust items need a masterSku (or productId)")
 
     def _adjust_batch(self, batch: list[dict]) -> list[AdjustResult]:
@@ -756,7 +746,7 @@ class OrderManagerClient:
     @staticmethod
     def _error_position(error: dict, batch: list[dict]) -> int | None:
         index = error.get("index")
-        if _is_int(index) and 1 <= index <= len(batch):
+        if is_int(index) and 1 <= index <= len(batch):
             return index - 1  # Order Manager's index is 1-based
         identifier = error.get("identifier") if error.get("identifier") is not None else error.get("userIdentifier")
         if isinstance(identifier, dict):

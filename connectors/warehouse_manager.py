@@ -40,6 +40,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.redaction import excerpt
+from connectors.shapes import is_int
 from connectors.transport import Answer, BearerToken, HttpClient, basic_authorization, parse_json
 
 __all__ = [
@@ -139,18 +140,11 @@ class WmsOrder:
     carrier: str = ""
     service: str = ""
     scac: str = ""
-    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.order_download.is_ours)
+    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.jobs.order_download.is_ours)
 
     @property
     def is_canceled(self) -> bool:
         return self.status == STATUS_CANCELED
-
-
-def _rebuild_with_extras(cls, message, state, extras):
-    exc = cls.__new__(cls)
-    ConnectorError.__init__(exc, message, **state)
-    exc.__dict__.update(extras)
-    return exc
 
 
 class DuplicateOrder(PermanentError):
@@ -160,10 +154,6 @@ class DuplicateOrder(PermanentError):
         super().__init__(message, **kwargs)
         self.existing = existing
 
-    def __reduce__(self):
-        # The base class pickles only its own state; keep ``existing`` across django-q2 pickling.
-        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"existing": self.existing}))
-
 
 class OrderNotCancellable(PermanentError):
     """The WMS will not cancel the order; ``reason`` says why in plain words (e.g. already shipped)."""
@@ -171,9 +161,6 @@ class OrderNotCancellable(PermanentError):
     def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason or message
-
-    def __reduce__(self):
-        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"reason": self.reason}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,10 +252,6 @@ def _camel(data: Any) -> Any:
     return data
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -300,7 +283,7 @@ class WarehouseManagerClient:
         http: HttpClient | None = None,
         **http_options: Any,
     ) -> None:
-        if not _is_int(customer_id) or not _is_int(facility_id):
+        if not is_int(customer_id) or not is_int(facility_id):
             raise ValueError("customer_id and facility_id must be integers")
         try:
             self.facility_tz = ZoneInfo(facility_time_zone or "UTC")
@@ -542,11 +525,11 @@ class WarehouseManagerClient:
         if not isinstance(read_only, Mapping):
             raise MalformedResponse(f"Warehouse Manager's {call} answer has an order without its readOnly block.")
         order_id = read_only.get("orderId")
-        if not _is_int(order_id):
+        if not is_int(order_id):
             raise MalformedResponse(f"Warehouse Manager sent an order with an invalid orderId ({order_id!r}).")
         self._check_scope(read_only, order_id, call)
         status = read_only.get("status", STATUS_OPEN)
-        if not _is_int(status):
+        if not is_int(status):
             raise MalformedResponse(f"Warehouse Manager sent order {order_id} with a non-numeric status ({status!r}).")
         if status not in KNOWN_STATUSES:
             # An unknown status could mean shipped or canceled in a way the hub cannot tell: refuse to guess.
@@ -637,7 +620,7 @@ class WarehouseManagerClient:
                 f"{plain_key!r} (plain JSON) (found: {', '.join(map(str, body)) or 'nothing'})."
             )
         total = body.get(total_field)
-        if not _is_int(total) or total < 0:
+        if not is_int(total) or total < 0:
             raise MalformedResponse(f"Warehouse Manager's {call} answer has an invalid {total_field} ({total!r}).")
         if items_field not in body:
             raise MalformedResponse(f"Warehouse Manager's {call} answer has no {items_field!r}.")
@@ -685,7 +668,7 @@ class WarehouseManagerClient:
         for block, wanted in (("customerIdentifier", self.customer_id), ("facilityIdentifier", self.facility_id)):
             ident = read_only.get(block)
             got = ident.get("id") if isinstance(ident, Mapping) else None
-            if got != wanted or not _is_int(got):
+            if got != wanted or not is_int(got):
                 raise MalformedResponse(
                     f"Warehouse Manager's {call} answer has order {order_id} with readOnly.{block}.id "
                     f"{got!r}, not this connection's {wanted}; refusing to use it."
@@ -980,7 +963,7 @@ class WarehouseManagerClient:
                 if item_id is None and isinstance(item, Mapping) and isinstance(item.get("readOnly"), Mapping):
                     item_id = item["readOnly"].get("itemId")
                 sku = item.get("sku") if isinstance(item, Mapping) else None
-                if not _is_int(item_id) or not isinstance(sku, str) or not sku.strip():
+                if not is_int(item_id) or not isinstance(sku, str) or not sku.strip():
                     raise MalformedResponse(
                         f"Warehouse Manager's {call} answer has an item without a numeric "
                         f"itemId and a sku ({excerpt(repr(item), 80)}).",
@@ -1018,7 +1001,7 @@ class WarehouseManagerClient:
                 "Warehouse Manager sent a stock summary row without an item SKU.", method="GET", path=path
             )
         item_id = item.get("id")
-        if not _is_int(item_id):
+        if not is_int(item_id):
             raise MalformedResponse(
                 f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric "
                 f"itemIdentifier.id; it cannot tell whose item it is.",
@@ -1028,7 +1011,7 @@ class WarehouseManagerClient:
         facility = row.get("facilityId")
         if facility is None and isinstance(row.get("facilityIdentifier"), Mapping):
             facility = row["facilityIdentifier"].get("id")
-        if not _is_int(facility):
+        if not is_int(facility):
             raise MalformedResponse(
                 f"Warehouse Manager sent a stock summary row for SKU {sku} without a numeric facilityId.",
                 method="GET",

@@ -16,7 +16,7 @@ which is frozen at import) so the checks see exactly what the settings say.
 from django.conf import settings
 from django.core.checks import Error, register
 
-from . import leases
+from hub.engine import leases
 
 
 @register("hub", "django_q")
@@ -62,7 +62,7 @@ def check_q_cluster(app_configs=None, **kwargs):
         errors.append(
             Error(
                 f"The lease heartbeat ({leases.HEARTBEAT_EVERY} s) does not fit three times in the run lease ({lease_seconds:.0f} s).",
-                hint="A live run must survive missed renewals: HUB_LEASE_HEARTBEAT_SECONDS at most a third of HUB_RUN_LEASE_SECONDS (hub.leases).",
+                hint="A live run must survive missed renewals: HUB_LEASE_HEARTBEAT_SECONDS at most a third of HUB_RUN_LEASE_SECONDS (hub.engine.leases).",
                 id="hub.E005",
             )
         )

@@ -159,14 +159,14 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # alert e-mails are sent from workers: never hang one
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hub@localhost")
 
-# Logs go to stdout: JSON lines in production, plain lines in the embedded default (hub/logs.py).
+# Logs go to stdout: JSON lines in production, plain lines in the embedded default (hub/engine/logs.py).
 # Every line logged during a run carries its tenant, connection, job and run id; secrets are masked.
 HUB_LOG_FORMAT = env.str("HUB_LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"run_context": {"()": "hub.logs.RunContextFilter"}},
-    "formatters": {"plain": {"()": "hub.logs.PlainFormatter"}, "json": {"()": "hub.logs.JsonFormatter"}},
+    "filters": {"run_context": {"()": "hub.engine.logs.RunContextFilter"}},
+    "formatters": {"plain": {"()": "hub.engine.logs.PlainFormatter"}, "json": {"()": "hub.engine.logs.JsonFormatter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
@@ -179,7 +179,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Operations (hub/health.py, hub/metrics.py, hub/retention.py). /healthz fails (503) on a stale
+# Operations (hub/ops/health.py, hub/ops/metrics.py, hub/ops/retention.py). /healthz fails (503) on a stale
 # cluster or dispatcher only when HUB_HEALTH_REQUIRE_CLUSTER (default: production); /metrics
 # answers a Bearer HUB_METRICS_TOKEN or a client inside HUB_METRICS_ALLOWED_NETWORKS.
 HUB_HEALTH_REQUIRE_CLUSTER = env.bool("HUB_HEALTH_REQUIRE_CLUSTER", default=not DEBUG)
@@ -203,22 +203,29 @@ if not DEBUG:
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
-# django-q2 is the clock and the worker pool (hub/dispatcher.py, hub/tasks.py). The ORM broker on
+# django-q2 is the clock and the worker pool (hub/engine/dispatcher.py, hub/tasks.py). The ORM broker on
 # the default database by default; with REDIS_URL the Redis broker (scale-out). hub/checks.py
 # refuses unsafe values: a task still running after `retry` is delivered again (timeout < retry),
 # `catch_up` replays missed slots, unacknowledged failures are re-delivered forever.
 REDIS_URL = env.str("REDIS_URL", default="")
 # A run stops starting new work after this many seconds and leaves the rest to the next run, well
 # before django-q2's task timeout (600 s) kills it mid-call: a killed run is abandoned, holds its
-# lease until expiry, and three in a row flag the job for attention (hub.runner). A backlog of
+# lease until expiry, and three in a row flag the job for attention (hub.engine.runner). A backlog of
 # thousands of orders is worked off over several runs instead. hub.E006 keeps it below the timeout.
 HUB_RUN_TIME_BUDGET = env.int("HUB_RUN_TIME_BUDGET_SECONDS", default=420)
-# Leases (hub.leases): a running run holds a short lease renewed by a heartbeat, so a killed run
+# Leases (hub.engine.leases): a running run holds a short lease renewed by a heartbeat, so a killed run
 # frees its (connection, job) within HUB_RUN_LEASE_SECONDS; a queued claim covers the broker wait.
 HUB_RUN_LEASE_SECONDS = env.int("HUB_RUN_LEASE_SECONDS", default=120)
 HUB_LEASE_HEARTBEAT_SECONDS = env.int("HUB_LEASE_HEARTBEAT_SECONDS", default=30)
 HUB_QUEUED_LEASE_SECONDS = env.int("HUB_QUEUED_LEASE_SECONDS", default=600)
-# Inventory Sync (hub.inventory_sync) holds, instead of writing, a WMS quantity above this bound or
+# Polls re-read this many seconds before their watermark (hub.engine.runner): clocks differ and
+# records can commit late. An order read twice is recognised by its record, never sent twice.
+HUB_WATERMARK_OVERLAP_SECONDS = env.int("HUB_WATERMARK_OVERLAP_SECONDS", default=600)
+# Shipment Confirmation (hub.jobs.shipment_confirmation) retries tracking Order Manager rejects with
+# backoff (5 min doubling, at most 6 h apart) for this many hours after the first rejection, then
+# stops, flags the order and alerts; the operator's "Retry tracking" resumes it.
+HUB_TRACKING_GIVE_UP_HOURS = env.int("HUB_TRACKING_GIVE_UP_HOURS", default=72)
+# Inventory Sync (hub.jobs.inventory_sync) holds, instead of writing, a WMS quantity above this bound or
 # one that jumped more than FACTOR times AND more than UNITS units since that SKU's last sync.
 HUB_INVENTORY_MAX_QUANTITY = env.int("HUB_INVENTORY_MAX_QUANTITY", default=1_000_000)
 HUB_INVENTORY_MAX_JUMP_FACTOR = env.int("HUB_INVENTORY_MAX_JUMP_FACTOR", default=100)

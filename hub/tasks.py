@@ -1,6 +1,6 @@
-"""django-q2 entry points, and the one Schedule that drives them.
+"""django-q2 entry points, and the Schedules that drive them.
 
-- `dispatch_tick()`: what the "hub.dispatch" Schedule runs every minute (`hub.dispatcher.dispatch`).
+- `dispatch_tick()`: what the "hub.dispatch" Schedule runs every minute (`hub.engine.dispatcher.dispatch`).
 - `run_job_task(connection_id, job, lease_token)`: one claimed run, enqueued by the dispatcher.
   django-q2 may deliver a task twice (a `retry` that elapsed, a broker redelivery). The task
   first trades the dispatcher's token for a fresh one in ONE conditional UPDATE that matches
@@ -8,11 +8,12 @@
   that trade; any other (the lease was released, re-claimed, expired, or the first delivery is
   still running under the traded token) returns without running. A plain `leases.holds` check
   would leave a window between the check and the run in which two deliveries both pass.
-- `install_dispatch_schedule()`: creates or updates that Schedule by name (used by
-  `manage.py setup_schedules`; the data migration holds a frozen copy of the same values).
+- `install_dispatch_schedule()`: creates or updates the "hub.dispatch" Schedule by name (the data
+  migration 0002 holds a frozen copy of the same values).
 - `alerts_tick()` ("hub.alerts", every 5 minutes) re-evaluates every connection's alerts (a job
   gone stale, a cool-off that ended) and sends the digests that are due; `prune_tick()`
-  ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three.
+  ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three
+  (`manage.py setup_schedules` calls it).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import logging
 
 from django.utils import timezone
 
-from . import leases
-from .models import JobState, SyncRun
+from hub.engine import leases
+from hub.models import JobState, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +50,9 @@ OPS_SCHEDULES = {
 def dispatch_tick() -> int:
     """Claim and enqueue every due (connection, job); returns how many were enqueued.
 
-    A completed tick is recorded as the "dispatch" heartbeat that /healthz reads (hub.health)."""
-    from .dispatcher import dispatch
-    from .health import record_heartbeat
+    A completed tick is recorded as the "dispatch" heartbeat that /healthz reads (hub.ops.health)."""
+    from hub.engine.dispatcher import dispatch
+    from hub.ops.health import record_heartbeat
 
     enqueued = len(dispatch())
     record_heartbeat("dispatch")
@@ -60,7 +61,7 @@ def dispatch_tick() -> int:
 
 def alerts_tick() -> dict:
     """Re-evaluate every connection's alerts, then send what is due (immediate and digests)."""
-    from . import alerts
+    from hub.ops import alerts
 
     changes = alerts.evaluate_all()
     sent = alerts.send_due()
@@ -68,8 +69,8 @@ def alerts_tick() -> dict:
 
 
 def prune_tick() -> dict:
-    """Apply the retention rules (hub.retention) with HUB_RETENTION_DAYS."""
-    from . import retention
+    """Apply the retention rules (hub.ops.retention) with HUB_RETENTION_DAYS."""
+    from hub.ops import retention
 
     return retention.prune()
 
@@ -88,21 +89,20 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
     """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run.
 
     `trigger` says who asked: the dispatcher (schedule) or an operator's Run now (manual)."""
+    from hub.engine import eligibility
     from tenants.models import OrderManagerConnection
-
-    from . import schedule
 
     run_token = take_over(connection_id, job, lease_token)
     if run_token is None:
         logger.info("%s for connection %s: lease no longer held by this task; not run", job, connection_id)
         return None
     connection = OrderManagerConnection.objects.select_related("warehouse__tenant").filter(pk=connection_id).first()
-    if connection is None or not schedule.is_schedulable(connection, job):
+    if connection is None or not eligibility.is_schedulable(connection, job):
         # Disabled, tenant deactivated or connection deleted while the task waited in the queue.
         leases.release(connection_id, job, run_token)
         logger.info("%s for connection %s: no longer scheduled; not run", job, connection_id)
         return None
-    from . import runner  # imports every job module: kept out of the scheduler's import path
+    from hub.engine import runner  # imports every job module: kept out of the scheduler's import path
 
     try:
         run = runner.run_job(connection, job, trigger=trigger, lease_token=run_token)

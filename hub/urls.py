@@ -5,18 +5,17 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from hub.ops import health, metrics
 from tenants import om_connect
-
-from . import health, metrics
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
-    path("healthz", health.healthz, name="healthz"),  # load balancers: no login (hub.health)
+    path("healthz", health.healthz, name="healthz"),  # load balancers: no login (hub.ops.health)
     path("metrics", metrics.metrics, name="metrics"),
     path(
         "om/connect/callback", om_connect.callback, name="om-connect-callback"
-    ),  # HUB_OM_REDIRECT_URL  # Prometheus: token or network (hub.metrics)
+    ),  # HUB_OM_REDIRECT_URL  # Prometheus: token or network (hub.ops.metrics)
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,4 +1,4 @@
-"""Per-connection mappings and rules, read by the jobs through `hub.rules.Rules`.
+"""Per-connection mappings and rules, read by the jobs through `hub.mapping.rules.Rules`.
 
 Every row belongs to one `OrderManagerConnection` (the unit the jobs run for):
 
@@ -10,7 +10,7 @@ Every row belongs to one `OrderManagerConnection` (the unit the jobs run for):
   `ship_method_key`) -> WMS `routingInfo` carrier and mode. A row with a blank WMS carrier is an
   unmapped method collected from incoming orders for the operator to map.
 - `CarrierMapping`: a WMS carrier name or SCAC code -> Order Manager `shippingCarrier` (overrides
-  the defaults of `hub.carriers`; the target is validated against the enum by the hub's admin form,
+  the defaults of `hub.mapping.carriers`; the target is validated against the enum by the hub's admin form,
   as tenants may not import hub).
 - `ItemFilter`: one SKU (exact) or SKU prefix (`ABC*`) of the connection's allow- or block-list.
 

@@ -48,7 +48,7 @@ class Tenant(models.Model):
         max_length=10,
         choices=AlertFrequency.choices,
         default=AlertFrequency.IMMEDIATE,
-        help_text="How the alert contacts hear about problems (hub.alerts): at once, or one digest an hour or a day.",
+        help_text="How the alert contacts hear about problems (hub.ops.alerts): at once, or one digest an hour or a day.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -77,7 +77,7 @@ class TenantMembership(models.Model):
 
 
 class AlertContact(models.Model):
-    """Someone who receives the tenant's alert e-mails (hub.alerts), at the tenant's `alert_frequency`."""
+    """Someone who receives the tenant's alert e-mails (hub.ops.alerts), at the tenant's `alert_frequency`."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alert_contacts")
     email = models.EmailField()
@@ -264,7 +264,7 @@ class OrderManagerConnection(models.Model):
     last_test_report = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    # Circuit breaker (hub.circuit): set by the runner, read by the dispatcher.
+    # Circuit breaker (hub.engine.circuit): set by the runner, read by the dispatcher.
     paused_until = models.DateTimeField(
         null=True,
         blank=True,
@@ -296,7 +296,7 @@ class OrderManagerConnection(models.Model):
         return not self.access_token or self.credentials_rejected_at is not None
 
     def clear_circuit(self) -> None:
-        """Credentials changed or tested good: scheduled runs resume (see hub.circuit)."""
+        """Credentials changed or tested good: scheduled runs resume (see hub.engine.circuit)."""
         type(self).objects.filter(pk=self.pk).update(credentials_rejected_at=None, paused_until=None, pause_reason="")
         self.credentials_rejected_at = self.paused_until = None
         self.pause_reason = ""

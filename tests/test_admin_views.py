@@ -1,4 +1,4 @@
-"""hub.admin_views: the pre-flight report (after "Test connection"), "start from", the first run,
+"""hub.admin.views: the pre-flight report (after "Test connection"), "start from", the first run,
 and the inventory page; plus the connection page's hook (tenants.admin.add_connection_page)."""
 
 import datetime
@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from hub import admin_views
+from hub.admin import views as admin_views
 from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
-from tenants import connection_test
+from tenants import connection_check
 from tenants.admin import CONNECTION_PAGES
 from tests import factories
 from tests.sandbox_helpers import sandbox_tenant
@@ -38,7 +38,7 @@ def su_client(superuser, admin_client_for):
 
 @pytest.fixture
 def tested(connection):
-    """A connection whose last "Test connection" passed, as test_order_manager stores it."""
+    """A connection whose last "Test connection" passed, as check_order_manager stores it."""
     connection.last_tested_at = timezone.now()
     connection.last_test_report = {
         "ok": True,
@@ -72,8 +72,8 @@ def test_pages_are_registered_and_linked_from_the_change_page(su_client, connect
     assert f'action="{page_url(connection, "test")}"' in html
 
 
-def test_connection_test_summary_leaves_out_the_sku_list(tested):
-    text = connection_test.format_report(tested.last_test_report)
+def test_connection_check_summary_leaves_out_the_sku_list(tested):
+    text = connection_check.format_report(tested.last_test_report)
     assert "orders waiting: 42" in text and "MUG-BLUE, MUG-RED" in text
     assert "no starting inventory skus" not in text and "['MUG-BLUE'" not in text
 
@@ -119,7 +119,7 @@ def test_jobs_that_cannot_run_say_why(su_client, tested):
     )
     jobs = {row["job"]: row["next"] for row in su_client.get(page_url(tested, "preflight")).context["jobs"]}
     assert jobs[Job.INVENTORY_SYNC].startswith("not scheduled: Inventory Sync needs the Order Manager warehouse name")
-    assert jobs[Job.SHIPMENT_CONFIRMATION] == "not scheduled: turned off for this connection"
+    assert jobs[Job.SHIPMENT_CONFIRMATION] == "not scheduled: Shipment Confirmation is turned off for this connection."
 
 
 def test_failed_test_is_the_verdict(su_client, connection):

@@ -5,7 +5,7 @@ a clear reason (the rest of the page goes on) and can be re-processed from Order
 - JSON-level faults through `parse_json`: NaN/Infinity refused, repeated keys flagged (and such
   an order held, the rest of its page sent), over the HTTP seam against the live sandbox;
 - non-UTC timestamps converted;
-- `hub.reprocess`: the admin action that fetches a held order again and re-reads it;
+- `hub.jobs.reprocess`: the admin action that fetches a held order again and re-reads it;
 - a property-based test (hypothesis): random valid and invalid orders in random page orderings
   (shuffled, repeated across pages, two runs) through the real Order Download against stubbed
   clients always end in the same state, each valid order sent once.
@@ -28,9 +28,10 @@ from hypothesis import strategies as st
 from connectors.errors import MalformedResponse
 from connectors.transport import Answer, JsonObject, duplicate_keys_in, parse_json
 from connectors.warehouse_manager import DuplicateOrder, WmsOrder
-from hub import order_download, reprocess
-from hub.models import OrderEvent, OrderRecord, SyncRun
-from hub.order_mapping import InvalidOrder, parse_datetime, parse_order
+from hub.engine.runner import run_job
+from hub.jobs import reprocess
+from hub.mapping.order_mapping import InvalidOrder, parse_datetime, parse_order
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tests import factories
 
 Status, Kind = OrderRecord.Status, OrderEvent.Kind
@@ -182,7 +183,7 @@ def test_a_page_with_a_repeated_key_holds_that_order_only_and_reprocess_releases
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add_passthru(live_server.url)
         rsps.add(responses.GET, listing, body=text, content_type="application/json")
-        run = order_download.run(conn)
+        run = run_job(conn, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     held = OrderRecord.objects.get(om_order_id=victim["orderId"])
     assert held.status == Status.ERROR and held.error_permanent and held.attempts == 0
@@ -199,7 +200,7 @@ def test_a_page_with_a_repeated_key_holds_that_order_only_and_reprocess_releases
     operator_event = held.events.filter(kind=Kind.OPERATOR).get()
     assert "Re-processed from Order Manager by ops: valid now" in operator_event.message
 
-    order_download.run(conn)
+    run_job(conn, Job.ORDER_DOWNLOAD)
     wms = status("dupkeys")["warehouse_manager"]
     assert wms["orders_total"] == 4 and wms["duplicate_reference_nums"] == {}
     held.refresh_from_db()
@@ -355,9 +356,9 @@ def test_any_orders_in_any_page_order_end_in_the_same_state(case, monkeypatch, c
     pages = {"now": first_pages}
     monkeypatch.setattr(clients, "order_manager", lambda conn, recorder=None: FakeOrderManager(pages["now"]))
     monkeypatch.setattr(clients, "warehouse_manager", lambda conn, recorder=None: wms)
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     pages["now"] = second_pages
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
 
     records = {r.om_order_id: r for r in OrderRecord.objects.filter(connection=connection)}
     assert set(records) == set(valid)

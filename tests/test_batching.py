@@ -1,8 +1,8 @@
-"""hub.batching.chunked: lists of at most `size`, in order, consuming the source lazily."""
+"""hub.engine.batching.chunked: lists of at most `size`, in order, consuming the source lazily."""
 
 import itertools
 
-from hub.batching import chunked
+from hub.engine.batching import chunked
 
 
 def test_splits_in_order_with_a_short_last_chunk():

@@ -1,10 +1,10 @@
-"""hub.carriers.om_carrier: WMS carrier names and SCAC codes -> Order Manager's carrier enum."""
+"""hub.mapping.carriers.om_carrier: WMS carrier names and SCAC codes -> Order Manager's carrier enum."""
 
 import json
 
 import pytest
 
-from hub.carriers import DEFAULTS, FALLBACK, OM_CARRIERS, normalise, om_carrier
+from hub.mapping.carriers import DEFAULTS, FALLBACK, OM_CARRIERS, normalise, om_carrier
 from tests.contract import SPEC_PATH
 
 

@@ -1,10 +1,10 @@
-"""hub.charts: server-rendered SVG bars, escaped, scaled to a round top."""
+"""hub.admin.charts: server-rendered SVG bars, escaped, scaled to a round top."""
 
 import re
 
 import pytest
 
-from hub import charts
+from hub.admin import charts
 
 
 @pytest.mark.parametrize("value, top", [(0, 1), (1, 1), (3, 5), (7, 10), (10, 10), (11, 20), (180, 200), (501, 1000)])

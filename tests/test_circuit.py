@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, NetworkError
-from hub import circuit, dispatcher
+from hub.engine import circuit, dispatcher
 from hub.models import Job, JobState
 from tests.factories import OrderManagerConnectionFactory
 
@@ -30,7 +30,7 @@ def test_rejected_credentials_stop_the_connection_until_cleared(conn):
     assert "Credentials rejected" in conn.pause_reason
     assert circuit.is_open(conn)
     assert due_jobs(conn) == set()
-    circuit.reset(conn)
+    conn.clear_circuit()
     conn.refresh_from_db()
     assert not circuit.is_open(conn)
     assert due_jobs(conn) == {Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD, Job.SHIPMENT_CONFIRMATION, Job.INVENTORY_SYNC}
@@ -84,7 +84,8 @@ def test_changing_credentials_in_the_admin_resumes_the_connection(conn, admin_cl
 
 
 def test_a_run_rejected_for_credentials_opens_the_circuit(conn, monkeypatch):
-    from hub import order_download, runner
+    from hub.engine import runner
+    from hub.jobs import order_download
 
     def refuse(ctx):
         raise AuthenticationError("Order Manager rejected the username or password")
@@ -97,7 +98,8 @@ def test_a_run_rejected_for_credentials_opens_the_circuit(conn, monkeypatch):
 
 
 def test_three_transient_failed_runs_pause_the_connection(conn, monkeypatch):
-    from hub import order_download, runner
+    from hub.engine import runner
+    from hub.jobs import order_download
 
     monkeypatch.setattr(order_download, "sync", lambda ctx: (_ for _ in ()).throw(NetworkError("WMS unreachable")))
     for _ in range(circuit.THRESHOLD):

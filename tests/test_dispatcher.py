@@ -1,4 +1,4 @@
-"""hub.dispatcher: one UPDATE claims every due pair, one SELECT reads them, one task per claim."""
+"""hub.engine.dispatcher: one UPDATE claims every due pair, one SELECT reads them, one task per claim."""
 
 import datetime
 
@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 
-from hub import dispatcher, leases
+from hub.engine import dispatcher, leases
 from hub.models import Job, JobState
 from tenants.models import OrderManagerConnection, Tenant
 from tests import factories

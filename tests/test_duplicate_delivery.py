@@ -30,7 +30,8 @@ from django.db import connections
 from django.utils import timezone
 
 from connectors.sandbox import operations
-from hub import dispatcher, tasks
+from hub import tasks
+from hub.engine import dispatcher
 from hub.models import Job, JobState, SyncRun
 from tests.conftest import TEST_KEY
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -167,7 +168,7 @@ def test_a_worker_killed_mid_task_three_times_is_flagged_for_attention(live_serv
 
 
 def test_a_sync_command_killed_mid_run_frees_the_connection_within_its_run_lease(live_server):
-    from hub import runner
+    from hub.engine import runner
 
     conn = sandbox_tenant(live_server, "dd-sigkill", orders=2, skus=2)
     om, _ = accounts("dd-sigkill")

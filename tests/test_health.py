@@ -1,4 +1,4 @@
-"""hub.health: /healthz answers 200 when the database, the cluster and the dispatcher are fine, 503 naming the failing part."""
+"""hub.ops.health: /healthz answers 200 when the database, the cluster and the dispatcher are fine, 503 naming the failing part."""
 
 import datetime
 
@@ -7,8 +7,9 @@ from django.db import OperationalError
 from django.utils import timezone
 from django_q.models import Schedule
 
-from hub import health, tasks
+from hub import tasks
 from hub.models import Heartbeat
+from hub.ops import health
 
 pytestmark = pytest.mark.django_db
 

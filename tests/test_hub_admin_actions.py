@@ -1,4 +1,4 @@
-"""hub.admin_actions: the operator's order operations, Run now and Clear attention."""
+"""hub.admin.actions: the operator's order operations, Run now and Clear attention."""
 
 import datetime
 
@@ -12,8 +12,9 @@ from django_q.brokers.orm import ORM
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
-from hub import admin_actions, leases
-from hub.admin_actions import MARK_CANCEL_HANDLED, RESEND, RETRY_TRACKING, RunNow
+from hub.admin import actions as admin_actions
+from hub.admin.actions import MARK_CANCEL_HANDLED, RESEND, RETRY_TRACKING, RunNow
+from hub.engine import leases
 from hub.models import Job, JobState, OrderEvent, OrderRecord
 from tests import factories
 
@@ -148,6 +149,25 @@ def test_retry_tracking_makes_a_shipped_order_with_unconfirmed_tracking_due(oper
     assert order.next_retry_at is not None and order.next_retry_at <= timezone.now()
     [event] = operator_events(order)
     assert "Retry tracking by alice" in event.message and "1Z2" in event.message and "1Z1," not in event.message
+
+
+def test_retry_tracking_brings_a_given_up_order_back_with_a_fresh_window(operator):
+    order = factories.OrderRecordFactory(
+        status=Status.SHIPPED,
+        tracking_numbers=["1Z1"],
+        tracking_given_up=True,
+        tracking_attempts=14,
+        tracking_failing_since=timezone.now() - datetime.timedelta(hours=80),
+    )
+
+    assert admin_actions.perform(RETRY_TRACKING, [order], operator).done == [order]
+
+    order.refresh_from_db()
+    assert order.tracking_given_up is False and order.next_retry_at <= timezone.now()
+    # The next rejection waits the first backoff step and gets the whole give-up window again.
+    assert (order.tracking_attempts, order.tracking_failing_since) == (0, None)
+    [event] = operator_events(order)
+    assert "automatic retries resume" in event.message and "1Z1" in event.message
 
 
 @pytest.mark.parametrize(

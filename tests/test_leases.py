@@ -1,4 +1,4 @@
-"""hub.leases: one conditional UPDATE claims (connection, job); tokens renew and release; expiry frees."""
+"""hub.engine.leases: one conditional UPDATE claims (connection, job); tokens renew and release; expiry frees."""
 
 import datetime
 import threading
@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from hub import leases
+from hub.engine import leases
 from hub.models import Job, JobState
 
 pytestmark = pytest.mark.django_db
@@ -76,15 +76,12 @@ class Killed(BaseException):
 
 def test_a_killed_run_frees_its_lease_within_two_minutes(connection, monkeypatch):
     # Issue 15, finding 5: a SIGKILLed `sync orders` held its lease for 30 minutes.
-    from types import SimpleNamespace
-
-    from hub import runner
+    from hub.engine import runner
 
     def die(ctx):
         raise Killed
 
-    monkeypatch.setattr(runner, "blocked_reason", lambda connection, job: "")
-    monkeypatch.setattr(runner, "job_module", lambda job: SimpleNamespace(sync=die))
+    monkeypatch.setattr(runner, "body_of", lambda job: die)
     monkeypatch.setattr(leases, "release", lambda *args, **kwargs: True)  # killed: never released
     start = timezone.now()
     with pytest.raises(Killed):
@@ -122,14 +119,12 @@ def test_a_run_that_lost_its_lease_notices(connection):
 def test_a_lost_lease_stops_new_outside_work(connection):
     from types import SimpleNamespace
 
-    from hub.runner import RunContext
+    from hub.engine.runner import RunContext
 
     heartbeat = SimpleNamespace(lost=threading.Event())
     ctx = RunContext(
         connection=connection,
         run=None,
-        state=None,
-        lease_token="t",
         now=timezone.now(),
         window_from=None,
         window_to=timezone.now(),

@@ -1,4 +1,4 @@
-"""hub.logs: every line logged during a run carries tenant, connection, job and run; secrets are masked."""
+"""hub.engine.logs: every line logged during a run carries tenant, connection, job and run; secrets are masked."""
 
 import io
 import json
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub import logs, runner
+from hub.engine import logs, runner
 from hub.models import Job
 from tenants import clients
 
@@ -54,7 +54,7 @@ def test_every_line_of_a_run_carries_the_run_fields_and_no_secret(connection, mo
 
     lines = json_lines()
     inside = [line for line in lines if line["message"] not in ("before the run", "after the run")]
-    assert {"connectors.example", "urllib3.connectionpool", "hub.runner"} <= {line["logger"] for line in inside}
+    assert {"connectors.example", "urllib3.connectionpool", "hub.engine.runner"} <= {line["logger"] for line in inside}
     expected = {
         "tenant": connection.warehouse.tenant.slug,
         "connection": connection.pk,

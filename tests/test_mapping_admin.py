@@ -1,10 +1,10 @@
-"""hub.mapping_admin: the mappings admins, CSV import/export pages and the connection's mappings page."""
+"""hub.admin.mappings: the mappings admins, CSV import/export pages and the connection's mappings page."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from hub.mapping_admin import CarrierMappingForm
+from hub.admin.mappings import CarrierMappingForm
 from tenants.mappings import SkuAlias
 from tests import factories
 

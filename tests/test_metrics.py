@@ -1,4 +1,4 @@
-"""hub.metrics: /metrics content read from the database, parsed back with prometheus_client; access control."""
+"""hub.ops.metrics: /metrics content read from the database, parsed back with prometheus_client; access control."""
 
 import datetime
 

@@ -1,11 +1,11 @@
-"""hub.order_mapping: validate an Order Manager order and build the WMS order from it."""
+"""hub.mapping.order_mapping: validate an Order Manager order and build the WMS order from it."""
 
 import copy
 import datetime
 
 import pytest
 
-from hub.order_mapping import (
+from hub.mapping.order_mapping import (
     MAX_LINES,
     MAX_QUANTITY,
     InvalidOrder,

@@ -1,4 +1,4 @@
-"""hub.retention and `manage.py prune`: old successful runs go, with their events and lines; what matters stays."""
+"""hub.ops.retention and `manage.py prune`: old successful runs go, with their events and lines; what matters stays."""
 
 import datetime
 import io
@@ -7,8 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from hub import retention, tasks
+from hub import tasks
 from hub.models import Alert, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.ops import retention
 from tests import factories
 
 pytestmark = pytest.mark.django_db

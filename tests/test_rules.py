@@ -1,9 +1,9 @@
-"""hub.rules: the in-memory rules of a connection (loading, aliases, filters, ship methods, inventory)."""
+"""hub.mapping.rules: the in-memory rules of a connection (loading, aliases, filters, ship methods, inventory)."""
 
 import pytest
 
-from hub.order_mapping import parse_order
-from hub.rules import Route, Rules, unmapped_reason
+from hub.mapping.order_mapping import parse_order
+from hub.mapping.rules import Route, Rules, unmapped_reason
 from tenants.mappings import FilterLevel, FilterMode
 from tests import factories
 from tests.test_order_mapping import ORDER, variant

@@ -1,4 +1,4 @@
-"""hub.schedule: interval and inventory due times (DST in America/New_York), initial due, JobState upkeep."""
+"""hub.engine.schedule: interval and inventory due times (DST in America/New_York), initial due, JobState upkeep."""
 
 import datetime
 import zoneinfo
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from hub import schedule
+from hub.engine import eligibility, schedule
 from hub.models import Job, JobState
 from tenants.models import OrderManagerConnection, Tenant, Warehouse
 from tests import factories
@@ -81,7 +81,7 @@ def test_naive_after_is_refused():
 
 @pytest.mark.parametrize("job", list(Job))
 def test_disabled_job_is_never_due(job):
-    connection = make_connection(**{schedule.ENABLED_FIELDS[job]: False})
+    connection = make_connection(**{eligibility.ENABLED_FIELDS[job]: False})
     now = utc(2027, 1, 1)
     assert schedule.next_due(connection, job, now) is None
     assert schedule.initial_due(connection, job, now) is None
@@ -334,7 +334,7 @@ class TestNextAfterRun:
     """Interval jobs keep their cadence: counted from the claimed due time, not the run's start."""
 
     def test_counted_from_the_due_time_when_the_run_starts_just_after_the_tick(self, db):
-        from hub.schedule import next_after_run
+        from hub.engine.schedule import next_after_run
 
         connection = factories.OrderManagerConnectionFactory(order_download_interval=1)
         due = datetime.datetime(2027, 1, 5, 12, 0, 0, tzinfo=UTC)
@@ -342,7 +342,7 @@ class TestNextAfterRun:
         assert next_after_run(connection, Job.ORDER_DOWNLOAD, due, started) == due + datetime.timedelta(minutes=1)
 
     def test_counted_from_the_start_after_downtime_or_a_manual_early_run(self, db):
-        from hub.schedule import next_after_run
+        from hub.engine.schedule import next_after_run
 
         connection = factories.OrderManagerConnectionFactory(order_download_interval=5)
         due = datetime.datetime(2027, 1, 5, 12, 0, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""hub.signals: saving a connection, tenant or warehouse keeps JobState due times in step."""
+"""hub.engine.schedule_signals: saving a connection, tenant or warehouse keeps JobState due times in step."""
 
 import datetime
 
@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from hub import schedule
+from hub.engine import schedule
 from hub.models import Job, JobState
 from tests import factories
 

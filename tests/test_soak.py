@@ -29,7 +29,8 @@ from connectors.sandbox import faults, operations
 from connectors.sandbox.models import OmOrder, OrderStatus
 from connectors.transport import records as transport_records
 from connectors.transport.retry import HubRetry
-from hub import circuit, leases, order_cancel_download, order_download, runner, shipment_confirmation
+from hub.engine import circuit, leases, runner
+from hub.jobs import binding, order_cancel_download, order_download, shipment_confirmation
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
@@ -198,12 +199,10 @@ def test_soak(live_server, settings, injected, capsys):
     # A failure is visible when the order's timeline holds it with a reason, or, for an attempt
     # cut short by a crashed run (the "table is locked" runs below), when the send or link that
     # followed says an earlier attempt went unrecorded (the crashed run holds the reason).
-    visible = Q(kind__in=FAILURE_KINDS) & ~Q(message="") | Q(message__contains=order_download.UNRECORDED_ATTEMPT)
+    visible = Q(kind__in=FAILURE_KINDS) & ~Q(message="") | Q(message__contains=binding.UNRECORDED_ATTEMPT)
     invisible = [r.order_number for r in failed_ever if not r.events.filter(visible).exists()]
     crashed_runs = SyncRun.objects.filter(connection=conn, error__startswith="Internal error").count()
-    cut_short = OrderEvent.objects.filter(
-        order__connection=conn, message__contains=order_download.UNRECORDED_ATTEMPT
-    ).count()
+    cut_short = OrderEvent.objects.filter(order__connection=conn, message__contains=binding.UNRECORDED_ATTEMPT).count()
     order_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.SEND_FAILED).count()
     tracking_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.TRACKING_REJECTED).count()
     by_status = Counter(r.status for r in records.values())

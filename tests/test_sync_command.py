@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from hub import leases
+from hub.engine import leases
 from hub.models import Job, SyncRun
 from tests import factories
 from tests.sandbox_helpers import sandbox_tenant, status

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 from django_q.signing import SignedPackage
 
-from hub import dispatcher, leases, schedule, tasks
+from hub import tasks
+from hub.engine import dispatcher, leases, schedule
 from hub.models import Job, JobState, SyncRun
 from tenants.models import OrderManagerConnection
 from tests import factories
@@ -24,8 +25,8 @@ pytestmark = pytest.mark.django_db
 
 
 class FakeRunner:
-    """Stands in for hub.runner.run_job per its contract: runs under the caller's lease, sets the
-    next due time from hub.schedule, then releases the lease."""
+    """Stands in for hub.engine.runner.run_job per its contract: runs under the caller's lease, sets the
+    next due time from hub.engine.schedule, then releases the lease."""
 
     def __init__(self):
         self.calls = []
@@ -47,11 +48,11 @@ class FakeRunner:
 @pytest.fixture
 def runner(monkeypatch):
     try:
-        module = importlib.import_module("hub.runner")
+        module = importlib.import_module("hub.engine.runner")
     except ImportError:  # the runner is written in parallel; its contract is all this module needs
-        module = types.ModuleType("hub.runner")
+        module = types.ModuleType("hub.engine.runner")
         module.JobAlreadyRunning = type("JobAlreadyRunning", (Exception,), {})
-        monkeypatch.setitem(sys.modules, "hub.runner", module)
+        monkeypatch.setitem(sys.modules, "hub.engine.runner", module)
     fake = FakeRunner()
     monkeypatch.setattr(module, "run_job", fake, raising=False)
     fake.module = module
@@ -221,7 +222,7 @@ def test_install_repairs_an_edited_schedule_and_drops_duplicates(migrated_schedu
     assert Schedule.objects.filter(pk=other.pk).exists()
 
 
-# -- the operations schedules (issue 8): hub.alerts and hub.prune ------------------------------------
+# -- the operations schedules (issue 8): hub.ops.alerts and hub.prune ------------------------------------
 
 OPS_EXPECTED = {
     "hub.alerts": {"func": "hub.tasks.alerts_tick", "schedule_type": Schedule.MINUTES, "minutes": 5, "repeats": -1},

@@ -9,7 +9,7 @@ Idempotent (`scripts/demo` runs it on every start). For each of the two demo ten
   WMS; a fixed seed per tenant, so every fresh demo shows the same data); later runs keep the
   data, including the orders `manage.py sandbox_live` added since;
 - sets the demo's short intervals (Order Download, Order Cancel Download and Shipment
-  Confirmation every minute). Saving the connection recomputes the due times (hub.signals); the
+  Confirmation every minute). Saving the connection recomputes the due times (hub.engine.schedule_signals); the
   inventory schedule stays at the tenant's local 23:00, and "Run now" triggers it.
 Then it installs the django-q2 schedule that runs the dispatcher (`setup_schedules`) and prints
 what was set up. Refuses to run when the sandbox is not served (`HUB_SANDBOX_ENABLED` off).

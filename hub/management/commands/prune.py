@@ -1,4 +1,4 @@
-"""`manage.py prune [--days N] [--dry-run]`: apply the retention rules of hub.retention now.
+"""`manage.py prune [--days N] [--dry-run]`: apply the retention rules of hub.ops.retention now.
 
 The "hub.prune" schedule runs the same thing daily; this command is for a first clean-up, a
 different retention, or seeing what would go (`--dry-run`).
@@ -7,7 +7,7 @@ different retention, or seeing what would go (`--dry-run`).
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from hub.retention import prune
+from hub.ops.retention import prune
 
 
 class Command(BaseCommand):

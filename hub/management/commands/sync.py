@@ -7,8 +7,8 @@ failed or could not start (already running elsewhere).
 
 from django.core.management.base import BaseCommand, CommandError
 
+from hub.engine.runner import JobAlreadyRunning, run_job
 from hub.models import Job, SyncRun
-from hub.runner import JobAlreadyRunning, run_job
 from tenants.models import OrderManagerConnection
 
 ORDER = [Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD, Job.SHIPMENT_CONFIRMATION, Job.INVENTORY_SYNC]

@@ -1,0 +1,351 @@
+"""The hub's pages under an Order Manager connection's admin URL: pre-flight report and inventory.
+
+Registered on `tenants.admin.OrderManagerConnectionAdmin` through `tenants.admin.add_connection_page`
+(tenants must not import hub), by `register()`, which `hub.admin` calls:
+
+- `preflight_view` at `<connection id>/preflight/` (`admin:tenants_ordermanagerconnection_preflight`),
+  where "Test connection" leads when it succeeds: what the test found (resolved warehouse id and
+  type, orders waiting in the pickup status, WMS SKUs with no starting inventory in Order
+  Manager), the next due time of each job, the "start from" setting (editable until the first
+  Order Download succeeded) and a "Run first Order Download now" button.
+- `inventory_view` at `<connection id>/inventory/`: the last Inventory Sync run's lines (WMS
+  available, Order Manager locked, on hand written), those that need the operator first.
+
+Both get the connection through the connection admin's `get_object` (tenant-scoped: another
+tenant's connection is a 404) and need its view permission; changing "start from" needs its change
+permission and running a job the "change job state" permission, as "Run now" does.
+
+"Run first Order Download now" runs the job synchronously, in the request, through
+`hub.engine.runner.run_job` (trigger "manual"), rather than queueing it on django-q2 like "Run now":
+the operator is onboarding and wants the result on the next page, and a first run may happen
+before any worker cluster is started (queued, it would wait silently). The runner's lease still
+keeps it from overlapping a scheduled run, and "start from" keeps the first run small.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from hub.engine import eligibility, runner, schedule
+from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
+from tenants.admin import ConnectionPage, add_connection_page
+from tenants.models import OrderStatus
+
+Result = InventoryLine.Result
+NEEDS_OPERATOR = (Result.NO_STARTING_INVENTORY, Result.UNKNOWN_PRODUCT, Result.FAILED)
+WHAT_TO_DO = {
+    Result.NO_STARTING_INVENTORY: "Assign starting inventory to this SKU in the Order Manager warehouse; "
+    "the hub never creates stock records.",
+    Result.UNKNOWN_PRODUCT: "No Order Manager product has this SKU: create the product or fix the SKU at the WMS.",
+    Result.FAILED: "Order Manager refused the update (see the message); the next run tries again.",
+}
+NEEDS_OPERATOR_SHOWN = 500
+LINES_PER_PAGE = 200
+INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+# -- shared --------------------------------------------------------------------------------------
+
+
+def _connection_or_404(model_admin, request, object_id):
+    connection = model_admin.get_object(request, object_id)
+    if connection is None:
+        raise Http404("No such connection.")
+    if not model_admin.has_view_or_change_permission(request, connection):
+        raise PermissionDenied
+    return connection
+
+
+def _context(model_admin, request, connection, title: str, **extra) -> dict:
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "original": connection,
+        "connection": connection,
+        "title": title,
+        "connection_url": reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk]),
+        "preflight_url": reverse("admin:tenants_ordermanagerconnection_preflight", args=[connection.pk]),
+        "inventory_url": reverse("admin:tenants_ordermanagerconnection_inventory", args=[connection.pk]),
+        "orders_url": reverse("admin:hub_orderrecord_changelist")
+        + "?"
+        + urlencode({"connection__id__exact": connection.pk}),
+        **extra,
+    }
+
+
+def local(moment: datetime.datetime | None, zone) -> str:
+    return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
+
+
+# -- pre-flight ----------------------------------------------------------------------------------
+
+
+class StartFromForm(forms.Form):
+    """ "Start from" as a local date and time in the tenant's zone (blank: every order waiting)."""
+
+    start_from = forms.DateTimeField(
+        required=False,
+        input_formats=[INPUT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=INPUT_FORMAT),
+        label="Start from",
+    )
+
+
+def _preset(name: str, zone, now: datetime.datetime) -> datetime.datetime | None:
+    local_now = timezone.localtime(now, zone)
+    if name == "now":
+        return now
+    if name == "today":
+        return local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if name == "week":
+        return (local_now - datetime.timedelta(days=7)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return None  # "all"
+
+
+def _schedule_text(connection, job: Job, zone_name: str) -> str:
+    if job == Job.INVENTORY_SYNC:
+        times = ", ".join(
+            t.strftime("%H:%M")
+            for t in schedule.slot_times(connection.inventory_time, connection.inventory_times_per_day)
+        )
+        per_day = connection.inventory_times_per_day
+        return f"{'daily' if per_day == 1 else f'{per_day} times a day'} at {times} ({zone_name})"
+    interval = getattr(connection, schedule.INTERVAL_FIELDS[job][1])
+    return f"every {interval} min"
+
+
+def _job_rows(connection, states: dict, zone) -> list[dict]:
+    rows = []
+    for job in Job:
+        state = states.get(job)
+        reason = eligibility.blocked_reason(connection, job)
+        due = state.next_due_at if state else None
+        if reason:
+            next_text = f"not scheduled: {reason}"
+        elif state and state.attention:
+            next_text = f"needs attention: {state.attention}"
+        elif due is None:
+            next_text = "not scheduled yet (save the connection)"
+        else:
+            next_text = (
+                "due now (the next dispatcher tick, at most a minute)" if due <= timezone.now() else local(due, zone)
+            )
+        rows.append(
+            {
+                "job": job,
+                "schedule": _schedule_text(connection, job, zone.key),
+                "next": next_text,
+                "ok": not reason and not (state and state.attention),
+                "last_run": state.last_run if state else None,
+            }
+        )
+    return rows
+
+
+def _verdict(report: dict, wms_report: dict, connection) -> tuple[str, str]:
+    if not report:
+        return "bad", "Not tested yet: use “Test connection” on the connection page."
+    if not report.get("ok"):
+        return "bad", f"Order Manager test failed: {report.get('error', 'unknown error')}"
+    if wms_report and not wms_report.get("ok"):
+        return "bad", f"The WMS test failed: {wms_report.get('error', 'unknown error')}"
+    missing = report.get("no_starting_inventory_count") or 0
+    notes = []
+    if missing:
+        notes.append(
+            f"{missing} WMS SKU{'s' if missing != 1 else ''} will not sync until starting inventory is assigned"
+        )
+    if not connection.warehouse_name.strip():
+        notes.append("no warehouse name: orders from every location, no Inventory Sync")
+    if notes:
+        return "warn", "Connected, with notes: " + "; ".join(notes) + "."
+    return "ok", "Connected: both systems answered and every WMS SKU has starting inventory in Order Manager."
+
+
+def preflight_view(model_admin, request, object_id):
+    """GET: the report. POST `action=start_from` (with `start_from` or `preset`) or `action=run_orders`."""
+    connection = _connection_or_404(model_admin, request, object_id)
+    tenant = connection.warehouse.tenant
+    zone = tenant.zone
+    states = {
+        state.job: state
+        for state in JobState.objects.filter(connection=connection).select_related("last_run").defer("last_run__calls")
+    }
+    orders_state = states.get(Job.ORDER_DOWNLOAD)
+    first_run_done = bool(orders_state and orders_state.watermark)
+    can_change = model_admin.has_change_permission(request, connection)
+    can_run = request.user.has_perm("hub.change_jobstate")
+    report = connection.last_test_report or {}
+    here = reverse("admin:tenants_ordermanagerconnection_preflight", args=[connection.pk])
+
+    with timezone.override(zone):
+        # Naive local time: the widget would otherwise convert an aware value to the zone active
+        # at render time, after this block.
+        initial = (
+            timezone.localtime(connection.start_from, zone).replace(tzinfo=None) if connection.start_from else None
+        )
+        form = StartFromForm(initial={"start_from": initial})
+        if request.method == "POST":
+            action = request.POST.get("action")
+            if action == "start_from":
+                if not can_change:
+                    raise PermissionDenied
+                form = StartFromForm(request.POST)
+                if first_run_done:
+                    messages.error(request, "The first Order Download already ran: “start from” no longer applies.")
+                elif form.is_valid():
+                    preset = request.POST.get("preset", "")
+                    value = _preset(preset, zone, timezone.now()) if preset else form.cleaned_data["start_from"]
+                    _save_start_from(model_admin, request, connection, value, zone)
+                    return HttpResponseRedirect(here)
+            elif action == "run_orders":
+                if not can_run:
+                    raise PermissionDenied
+                _run_order_download(request, connection, report, orders_state)
+                return HttpResponseRedirect(here)
+            else:
+                messages.error(request, "Unknown action.")
+
+    wms_report = connection.warehouse.last_test_report or {}
+    level, verdict = _verdict(report, wms_report, connection)
+    last_orders_run = orders_state.last_run if orders_state else None
+    context = _context(
+        model_admin,
+        request,
+        connection,
+        f"Pre-flight: {connection}",
+        report=report,
+        wms_report=wms_report,
+        tested_at=local(connection.last_tested_at, zone),
+        wms_tested_at=local(connection.warehouse.last_tested_at, zone),
+        level=level,
+        verdict=verdict,
+        pickup_status=OrderStatus(connection.pickup_status).label
+        if connection.pickup_status in OrderStatus.values
+        else connection.pickup_status,
+        missing_skus=report.get("no_starting_inventory_skus") or [],
+        missing_count=report.get("no_starting_inventory_count"),
+        # When the SKUs were not compared: why (the WMS stock could not be read, or no warehouse).
+        inventory_note=report.get("wms_stock") or "not checked: no Order Manager warehouse name",
+        jobs=_job_rows(connection, states, zone),
+        zone_name=zone.key,
+        form=form,
+        start_from=local(connection.start_from, zone),
+        first_run_done=first_run_done,
+        can_change=can_change,
+        can_run=can_run and bool(report.get("ok")),
+        last_orders_run=last_orders_run,
+        at_wms_url=reverse("admin:hub_orderrecord_changelist")
+        + "?"
+        + urlencode({"connection__id__exact": connection.pk, "status__exact": OrderRecord.Status.AT_WMS}),
+        errors_url=reverse("admin:hub_orderrecord_changelist")
+        + "?"
+        + urlencode({"connection__id__exact": connection.pk, "status__exact": OrderRecord.Status.ERROR}),
+        test_url=reverse("admin:tenants_ordermanagerconnection_test", args=[connection.pk]),
+    )
+    return TemplateResponse(request, "admin/hub/preflight.html", context)
+
+
+def _save_start_from(model_admin, request, connection, value, zone) -> None:
+    connection.start_from = value
+    # update_fields: "start from" is not a schedule field, so the schedule signal leaves the jobs alone.
+    connection.save(update_fields=["start_from"])
+    text = (
+        f"Start from set to {local(value, zone)}."
+        if value
+        else "Start from cleared: the first run downloads every order waiting."
+    )
+    model_admin.log_change(request, connection, text)
+    messages.success(request, text)
+
+
+def _run_order_download(request, connection, report: dict, state: JobState | None) -> None:
+    if not report.get("ok"):
+        messages.error(request, "Run “Test connection” successfully first.")
+        return
+    if state and state.attention:
+        messages.warning(request, f"Order Download needs attention ({state.attention}). Clear attention first.")
+        return
+    try:
+        run = runner.run_job(connection, Job.ORDER_DOWNLOAD, trigger=SyncRun.Trigger.MANUAL)
+    except runner.JobAlreadyRunning as exc:
+        messages.warning(request, f"{exc} Wait for it to finish.")
+        return
+    text = (
+        f"Order Download run #{run.pk}: {run.get_status_display()}; fetched {run.fetched}, "
+        f"created {run.created}, failed {run.failed}."
+    )
+    if run.status == SyncRun.Status.SUCCEEDED:
+        messages.success(request, text)
+    elif run.status == SyncRun.Status.PARTIAL:
+        messages.warning(request, f"{text} See the orders in error.")
+    else:
+        messages.error(request, f"{text} {run.error}")
+
+
+# -- inventory -----------------------------------------------------------------------------------
+
+
+def inventory_view(model_admin, request, object_id):
+    """The last Inventory Sync run of the connection (or `?run=<id>` of its own runs), line by line."""
+    connection = _connection_or_404(model_admin, request, object_id)
+    runs = SyncRun.objects.filter(connection=connection, job=Job.INVENTORY_SYNC).defer("calls")
+    run_id = request.GET.get("run", "")
+    run = runs.filter(pk=run_id).first() if run_id.isdigit() else runs.order_by("-started_at", "-pk").first()
+    if run_id and run is None:
+        raise Http404("No such inventory run for this connection.")
+    context = {"run": run, "needs": [], "counts": [], "page": None}
+    if run is not None:
+        lines = InventoryLine.objects.filter(run=run)
+        by_result = dict(lines.values_list("result").annotate(n=Count("pk")).order_by())
+        needs = list(lines.filter(result__in=NEEDS_OPERATOR).order_by("result", "sku")[:NEEDS_OPERATOR_SHOWN])
+        needs_total = sum(by_result.get(r, 0) for r in NEEDS_OPERATOR)
+        paginator = Paginator(lines.order_by("sku", "pk"), LINES_PER_PAGE)
+        page = paginator.get_page(request.GET.get("page"))
+        run_param = {"run": run.pk} if run_id else {}
+        context.update(
+            needs=[{"line": line, "todo": WHAT_TO_DO[line.result]} for line in needs],
+            needs_total=needs_total,
+            needs_more_url=reverse("admin:hub_inventoryline_changelist")
+            + "?"
+            + urlencode({"run__id__exact": run.pk, "result__in": ",".join(NEEDS_OPERATOR)})
+            if needs_total > len(needs)
+            else "",
+            counts=[
+                {"label": label, "value": value, "count": by_result.get(value, 0), "bad": value in NEEDS_OPERATOR}
+                for value, label in Result.choices
+                if by_result.get(value)
+            ],
+            total=sum(by_result.values()),
+            page=page,
+            # (label, url): the elided range's "…" entries get no URL.
+            page_urls=[
+                (n, "?" + urlencode({**run_param, "page": n}) if isinstance(n, int) else "")
+                for n in page.paginator.get_elided_page_range(page.number)
+            ]
+            if page.paginator.num_pages > 1
+            else [],
+            run_url=reverse("admin:hub_syncrun_change", args=[run.pk]),
+            zone=connection.warehouse.tenant.zone,
+        )
+    context["started"] = local(run.started_at, connection.warehouse.tenant.zone) if run else ""
+    context["inventory_blocked"] = connection.inventory_sync_blocked_reason
+    context = _context(model_admin, request, connection, f"Inventory: {connection}", **context)
+    return TemplateResponse(request, "admin/hub/inventory.html", context)
+
+
+def register() -> None:
+    """Add the pre-flight and inventory pages to the connection admin (idempotent)."""
+    add_connection_page(ConnectionPage("preflight", "Pre-flight report", preflight_view, after_test=True))
+    add_connection_page(ConnectionPage("inventory", "Inventory", inventory_view))
