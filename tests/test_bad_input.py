@@ -20,14 +20,13 @@ import math
 import re
 
 import pytest
-import requests
 import responses
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from connectors.errors import MalformedResponse
-from connectors.http import JsonObject, duplicate_keys_in, parse_json
+from connectors.transport import Answer, JsonObject, duplicate_keys_in, parse_json
 from connectors.warehouse_manager import DuplicateOrder, WmsOrder
 from hub.engine.runner import run_job
 from hub.jobs import reprocess
@@ -147,10 +146,7 @@ def test_timestamps_with_offsets_are_converted_to_utc(text, expected):
 
 
 def response(body: bytes, content_type="application/json"):
-    r = requests.Response()
-    r.status_code, r._content = 200, body
-    r.headers["Content-Type"] = content_type
-    return r
+    return Answer(200, {"Content-Type": content_type}, body)
 
 
 @pytest.mark.parametrize("body", [b'[{"orderId": NaN}]', b'[{"orderId": 1, "q": Infinity}]', b'{"q": -Infinity}'])

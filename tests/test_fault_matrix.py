@@ -26,9 +26,10 @@ import responses
 import time_machine
 from django.utils import timezone
 
-from connectors import http as hub_http
 from connectors.order_manager import MAX_OVERSIZE_IN_A_ROW
 from connectors.sandbox.models import WmsStock
+from connectors.transport import records as transport_records
+from connectors.transport.retry import HubRetry
 from hub.engine import circuit
 from hub.engine.runner import run_job
 from hub.jobs import order_download
@@ -52,11 +53,11 @@ def waits(monkeypatch):
     def sleep(self, response=None):
         wait = self.get_retry_after(response) if response is not None else None
         asked.append(round(wait if wait is not None else self.get_backoff_time(), 3))
-        log = hub_http._ATTEMPTS.get()
+        log = transport_records.current()
         if log is not None:
             log.restart()
 
-    monkeypatch.setattr(hub_http.HubRetry, "sleep", sleep)
+    monkeypatch.setattr(HubRetry, "sleep", sleep)
     return asked
 
 

@@ -25,9 +25,10 @@ from django.db.models import Max, Q
 from django.db.utils import OperationalError
 from django.utils import timezone
 
-from connectors import http as hub_http
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import OmOrder, OrderStatus
+from connectors.transport import records as transport_records
+from connectors.transport.retry import HubRetry
 from hub.engine import circuit, leases, runner
 from hub.jobs import binding, order_cancel_download, order_download, shipment_confirmation
 from hub.models import OrderEvent, OrderRecord, SyncRun
@@ -70,11 +71,11 @@ def injected(monkeypatch):
 
     def no_sleep(self, response=None):
         counts["http retries"] += 1
-        log = hub_http._ATTEMPTS.get()
+        log = transport_records.current()
         if log is not None:
             log.restart()
 
-    monkeypatch.setattr(hub_http.HubRetry, "sleep", no_sleep)
+    monkeypatch.setattr(HubRetry, "sleep", no_sleep)
     return counts
 
 

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from connectors.errors import PermanentError
-from connectors.http import HttpClient
+from connectors.transport import HttpClient
 from hub.engine.runner import run_job
 from hub.models import Job, SyncRun
 from tenants import clients

@@ -16,7 +16,7 @@ import datetime
 import math
 from dataclasses import dataclass, field
 
-from connectors.http import duplicate_keys_in
+from connectors.transport import duplicate_keys_in
 
 MAX_QUANTITY = 100_000
 MAX_LINES = 1_000
