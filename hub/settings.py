@@ -68,7 +68,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Connection base URLs may reach private and loopback addresses only with the sandbox (which
-# runs on the hub's own host); in production they are refused at connect time (connectors.http).
+# runs on the hub's own host); in production they are refused at connect time (connectors.transport.session).
 HUB_ALLOW_PRIVATE_ADDRESSES = env.bool("HUB_ALLOW_PRIVATE_ADDRESSES", default=SANDBOX_ENABLED)
 
 ROOT_URLCONF = "hub.urls"
