@@ -45,6 +45,7 @@ def _insert_select(model, overrides: dict[str, str], source: str) -> tuple[str, 
 
 def build(orders: int) -> dict:
     from django.db import connection, transaction
+    from django.utils import timezone
 
     from hub.models import OrderEvent, OrderRecord
     from tenants.models import OrderManagerConnection, Tenant, Warehouse
@@ -71,7 +72,12 @@ def build(orders: int) -> dict:
             )
             conn, _ = OrderManagerConnection.objects.get_or_create(
                 warehouse=warehouse,
-                defaults={"base_url": "https://api.example.com", "access_token": f"t{i}", "warehouse_name": "Main"},
+                defaults={
+                    "base_url": "https://api.example.com",
+                    "access_token": f"t{i}",
+                    "warehouse_name": "Main",
+                    "activated_at": timezone.now(),
+                },
             )
             ids.append(conn.pk)
         created = f"(now() - ({orders} - g) * interval '{DAYS * 86400.0 / orders} seconds')"

@@ -44,7 +44,11 @@ def build(connections: int) -> dict:
     OrderManagerConnection.objects.bulk_create(
         [
             OrderManagerConnection(
-                warehouse=w, base_url="https://api.example.com", access_token=f"token-{w.pk}", warehouse_name="Main"
+                warehouse=w,
+                base_url="https://api.example.com",
+                access_token=f"token-{w.pk}",
+                warehouse_name="Main",
+                activated_at=timezone.now(),
             )
             for w in warehouses
         ],

@@ -59,27 +59,21 @@ class ConnectorError(Exception):
         return self.message
 
     def __reduce__(self):
-        # Exceptions pickle only ``args`` by default; keyword-only state would be lost when a
-        # task queue (django-q2) pickles a failed result.
-        return (_rebuild, (type(self), self.message, self._state()))
-
-    def _state(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "body_excerpt": self.body_excerpt,
-            "method": self.method,
-            "path": self.path,
-            "retry_after": self.retry_after,
-            "details": self.details,
-        }
+        # A task queue (django-q2) pickles failed results. Exceptions unpickle by calling
+        # ``type(self)(*args)``, which fails for a subclass whose ``__init__`` needs more than the
+        # message and would redact and cap again what is already redacted and capped. One
+        # rebuild for every subclass, whatever attributes it adds (``existing``, ``available``, ...).
+        return (_rebuild, (type(self), self.message, dict(self.__dict__)))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status={self.status!r})"
 
 
-def _rebuild(cls, message, state):
+def _rebuild(cls, message, attributes):
+    """The pickled error as it was: its attributes set back as they were, no ``__init__`` run."""
     exc = cls.__new__(cls)
-    ConnectorError.__init__(exc, message, **state)
+    Exception.__init__(exc, message)
+    exc.__dict__.update(attributes)
     return exc
 
 

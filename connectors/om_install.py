@@ -27,20 +27,21 @@ Manager *app* with an app key and an app secret:
 
 Errors: ``invalid_grant`` (a used or expired code) and ``invalid_client``/401 (a wrong app secret)
 each raise ``InstallError`` with a message an operator can act on; anything else too, naming the
-status and the OAuth error. Every call goes through ``connectors.http.HttpClient`` (timeouts,
-redaction, hardened transport). This module imports no app of ours.
+status and the OAuth error. The exchange is authlib's authorization-code grant
+(``connectors.transport.oauth.authorization_code_grant``) sent through
+``connectors.transport.HttpClient`` (timeouts, redaction, hardened transport). This module imports
+no app of ours.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from connectors.errors import ConnectorError, PermanentError
-from connectors.http import HttpClient, parse_json
+from connectors.transport import HttpClient, authorization_code_grant, parse_json
 
 __all__ = ["InstallError", "TokenGrant", "authorize_url", "exchange_code", "DEFAULT_SCOPES"]
 
@@ -63,13 +64,6 @@ class InstallError(PermanentError):
     def __init__(self, message: str, *, oauth_error: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.oauth_error = oauth_error
-
-    def __reduce__(self):
-        return (_rebuild_install_error, (self.message, self.oauth_error, self._state()))
-
-
-def _rebuild_install_error(message, oauth_error, state):
-    return InstallError(message, oauth_error=oauth_error, **state)
 
 
 @dataclass(frozen=True)
@@ -101,10 +95,6 @@ def authorize_url(
     return f"{authorize_endpoint}{separator}{query}"
 
 
-def _basic(app_key: str, app_secret: str) -> str:
-    return "Basic " + base64.b64encode(f"{app_key}:{app_secret}".encode()).decode("ascii")
-
-
 def exchange_code(
     token_endpoint: str,
     *,
@@ -126,13 +116,14 @@ def exchange_code(
     path = urlsplit(token_endpoint).path
     client = http if http is not None else HttpClient(token_endpoint, service=SERVICE, max_retries=0, **http_options)
     try:
-        response = client.request(
-            "POST",
+        response = authorization_code_grant(
+            client,
             token_endpoint,
-            idempotent=False,
+            client_id=app_key,
+            client_secret=app_secret,
+            code=code,
+            redirect_uri=redirect_uri,
             ok_statuses=(200, 400, 401),
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
-            headers={"Authorization": _basic(app_key, app_secret), "Accept": "application/json"},
         )
         body = parse_json(response, service=SERVICE, method="POST", path=path)
     finally:

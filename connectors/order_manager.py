@@ -3,7 +3,7 @@
 Speaks the protocol of connectors/specs/order-manager-openapi.json (the vendor's spec) as set out,
 call by call with its evidence, in docs/wire-protocols.md: versioned paths (/v1, /v1.1), ``Authorization:
 Bearer``, ``page``/``limit`` paging of bare JSON arrays, 429 with ``x-skubana-quota-retryAfter``
-(handled by ``connectors.http``), bulk writes answering 200 with per-item ``errors[]``.
+(handled by ``connectors.transport``), bulk writes answering 200 with per-item ``errors[]``.
 
 Contract:
 - every call goes through ``HttpClient`` and raises only ``connectors.errors`` types;
@@ -32,7 +32,6 @@ from connectors.errors import (
     RequestRejected,
     ResponseTooLarge,
 )
-from connectors.http import HttpClient, format_size
 from connectors.order_manager_answers import (
     InventoryAdjustItem,
     OmAdjustAnswer,
@@ -44,6 +43,7 @@ from connectors.order_manager_answers import (
     OmWarehouse,
 )
 from connectors.order_manager_models import OmOrderState, ReceivedOrder
+from connectors.transport import BearerToken, HttpClient, format_size
 from connectors.wire import WireError, got, validate
 
 __all__ = [
@@ -74,13 +74,6 @@ class WarehouseNotFound(PermanentError):
     def __init__(self, message: str, *, available: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.available = list(available or [])
-
-    def __reduce__(self):
-        return (_rebuild_warehouse_not_found, (self.message, self.available, self._state()))
-
-
-def _rebuild_warehouse_not_found(message, available, state):
-    return WarehouseNotFound(message, available=available, **state)
 
 
 @dataclass
@@ -164,7 +157,7 @@ class OrderManagerClient:
         **http_options: Any,
     ) -> None:
         self.http = http if http is not None else HttpClient(base_url, service=SERVICE, **http_options)
-        self._token = access_token or ""
+        self._auth = BearerToken.stored(access_token)
         self.max_pages = max_pages
 
     def __repr__(self) -> str:  # never shows credentials
@@ -176,7 +169,7 @@ class OrderManagerClient:
     # -- authentication ------------------------------------------------------------------
     def authenticate(self) -> None:
         """Check that an access token is configured (the token itself is checked by the first call)."""
-        if not self._token:
+        if not self._auth.configured:
             raise AuthenticationError(
                 "No Order Manager access token is configured: connect the connection to Order Manager "
                 "(app install) or paste the token of an app installed by hand"
@@ -185,19 +178,23 @@ class OrderManagerClient:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One API call as JSON with the static Bearer token; a 401 asks for a reconnect."""
         self.authenticate()
-        try:
-            return self.http.json(method, path, headers={"Authorization": f"Bearer {self._token}"}, **kwargs)
-        except AuthenticationError as exc:
+
+        def rejected(exc: AuthenticationError) -> AuthenticationError | None:
             if exc.status != 401:
-                raise  # 403: a missing scope; reconnecting with the same scopes would not help
-            raise AuthenticationError(
+                return None  # 403: a missing scope; reconnecting with the same scopes would not help
+            return AuthenticationError(
                 f"Order Manager rejected the access token for {method} {path} (HTTP 401): the app install "
                 "was revoked or the token is wrong; reconnect the connection to Order Manager",
                 status=exc.status,
                 body_excerpt=exc.body_excerpt,
                 method=method,
                 path=path,
-            ) from None
+            )
+
+        # A stored token: BearerToken sends it as is and never retries a 401 (nothing could renew it).
+        return self._auth.send(
+            lambda authorization: self.http.json(method, path, headers=authorization, **kwargs), rejected=rejected
+        )
 
     # -- reading answers -----------------------------------------------------------------
     @staticmethod

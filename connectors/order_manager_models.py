@@ -6,7 +6,7 @@ Orders:
   channel, notes), validated as the hub needs it: text without NUL bytes and within the lengths
   the hub stores and the WMS accepts (SQLite would store what PostgreSQL refuses), quantities
   positive whole numbers within ``MAX_QUANTITY``, at most ``MAX_LINES`` lines, no key repeated
-  in the JSON text (flagged by ``connectors.http.parse_json``: JSON readers disagree on which
+  in the JSON text (flagged by ``connectors.transport.parse_json``: JSON readers disagree on which
   copy wins). ``OmOrder.read(raw)`` raises ``InvalidOrder`` listing each bad field, e.g.
   ``orderItems[0].quantityOrdered (SKU-1): expected a positive integer, got -2.``
 - ``OmOrderState``: what the hub reads of any order, readable or not (id, number, status, the
@@ -28,7 +28,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainValidator, model_validator
 
-from connectors.http import duplicate_keys_in
+from connectors.transport import duplicate_keys_in
 from connectors.wire import (
     PositiveInt,
     TextOrEmpty,

@@ -4,7 +4,8 @@ Contract (wire details and their evidence, call by call: docs/wire-protocols.md)
 
 - Authentication: OAuth2 client credentials at ``POST {base_url}/AuthServer/api/Token`` with
   ``Authorization: Basic base64(client_id:client_secret)``; the bearer token is cached until shortly
-  before ``expires_in`` runs out, and a 401 on an API call re-authenticates once and retries.
+  before ``expires_in`` runs out, and a 401 on an API call re-authenticates once and retries
+  (``connectors.transport.oauth.BearerToken``).
 - Collections are HAL (``_embedded`` keyed by rel URLs, ``totalResults``, ``_links``), paged with
   ``pgsiz``/``pgnum`` and filtered with RQL; ``/inventory/stocksummaries`` uses ``summaries`` instead.
 - Single orders carry an ETag; the canceler operator needs it in ``If-Match``.
@@ -22,10 +23,7 @@ Every failure is one of ``connectors.errors``' types (plus ``DuplicateOrder`` an
 
 from __future__ import annotations
 
-import base64
 import math
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import requests
+from authlib.oauth2.rfc6749 import OAuth2Token
 
 from connectors.errors import (
     AuthenticationError,
@@ -44,8 +42,9 @@ from connectors.errors import (
     RequestRejected,
     TransientError,
 )
-from connectors.http import HttpClient, parse_json
 from connectors.redaction import excerpt
+from connectors.shapes import is_int
+from connectors.transport import Answer, BearerToken, HttpClient, basic_authorization, parse_json
 from connectors.warehouse_manager_models import (
     STATUS_CLOSED,
     Page,
@@ -77,9 +76,6 @@ HAL_ACCEPT = "application/hal+json"
 TOKEN_LIFETIME_SHARE = 0.8
 # Help center: tokens live 30-60 min; used when the token answer has no expires_in.
 DEFAULT_TOKEN_LIFETIME = 1800.0
-
-# The token cache's clock (monotonic: wall-clock jumps must not expire or extend a token).
-_clock = time.monotonic
 
 ORDERS_MAX_PAGE_SIZE = 1000
 STOCK_PAGE_SIZE = 500  # the documented maximum for /inventory/stocksummaries
@@ -139,23 +135,12 @@ class StockReport:
     other_customer_rows: int = 0
 
 
-def _rebuild_with_extras(cls, message, state, extras):
-    exc = cls.__new__(cls)
-    ConnectorError.__init__(exc, message, **state)
-    exc.__dict__.update(extras)
-    return exc
-
-
 class DuplicateOrder(PermanentError):
     """The WMS already has an order with this ``referenceNum``; ``existing`` is it, when found."""
 
     def __init__(self, message: str, *, existing: WmsOrder | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.existing = existing
-
-    def __reduce__(self):
-        # The base class pickles only its own state; keep ``existing`` across django-q2 pickling.
-        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"existing": self.existing}))
 
 
 class OrderNotCancellable(PermanentError):
@@ -164,9 +149,6 @@ class OrderNotCancellable(PermanentError):
     def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason or message
-
-    def __reduce__(self):
-        return (_rebuild_with_extras, (type(self), self.message, self._state(), {"reason": self.reason}))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,10 +223,6 @@ def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> st
     return message + (f" [{technical}]" if technical else "") + "."
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -276,7 +254,7 @@ class WarehouseManagerClient:
         http: HttpClient | None = None,
         **http_options: Any,
     ) -> None:
-        if not _is_int(customer_id) or not _is_int(facility_id):
+        if not is_int(customer_id) or not is_int(facility_id):
             raise ValueError("customer_id and facility_id must be integers")
         try:
             self.facility_tz = ZoneInfo(facility_time_zone or "UTC")
@@ -298,9 +276,9 @@ class WarehouseManagerClient:
         self.facility_id = facility_id
         http_options.setdefault("service", "Warehouse Manager")
         self.http = http if http is not None else HttpClient(self.base_url, **http_options)
-        self._token: str | None = None
-        self._token_expires_at = 0.0  # _clock() deadline
-        self._token_lock = threading.Lock()
+        self._auth = BearerToken(
+            self._fetch_token, renew_at=TOKEN_LIFETIME_SHARE, default_lifetime=DEFAULT_TOKEN_LIFETIME
+        )
 
     def close(self) -> None:
         """Close the pooled connections now rather than at garbage collection."""
@@ -314,7 +292,11 @@ class WarehouseManagerClient:
     # -- authentication -------------------------------------------------------------------------
 
     def authenticate(self) -> None:
-        """Obtain a fresh bearer token (client credentials) and cache it.
+        """Obtain a fresh bearer token (client credentials) and cache it (``_fetch_token``)."""
+        self._auth.renew()
+
+    def _fetch_token(self) -> OAuth2Token:
+        """``POST /AuthServer/api/Token``: a new bearer token, for ``BearerToken`` to cache.
 
         The body names the user by ``login_kind``: ``user_login`` (login name;
         Drewcrandall/ExtensivSharp Services/AuthenticationService.cs) or ``user_login_id``
@@ -323,7 +305,6 @@ class WarehouseManagerClient:
         airbytehq/airbyte source-tplcentral source.py sends whichever is configured. Only one of
         the two is sent.
         """
-        basic = base64.b64encode(f"{self.client_id}:{self._client_secret}".encode()).decode("ascii")
         body: dict[str, Any] = {"grant_type": "client_credentials", self.login_kind: self.user_login}
         if self._tpl_key:
             tpl = self._tpl_key.strip()
@@ -333,7 +314,10 @@ class WarehouseManagerClient:
                 "POST",
                 TOKEN_PATH,
                 json=body,
-                headers={"Authorization": f"Basic {basic}", "Accept": "application/json"},
+                headers={
+                    "Authorization": basic_authorization(self.client_id, self._client_secret),
+                    "Accept": "application/json",
+                },
                 ok_statuses=(200,),
             )
         except (AuthenticationError, RequestRejected, NotFound) as exc:
@@ -367,19 +351,7 @@ class WarehouseManagerClient:
                 method="POST",
                 path=TOKEN_PATH,
             )
-        self._token = token
-        self._token_expires_at = _clock() + float(expires_in) * TOKEN_LIFETIME_SHARE
-
-    def _bearer(self) -> str:
-        with self._token_lock:
-            if self._token is None or _clock() >= self._token_expires_at:
-                self.authenticate()
-            return self._token  # type: ignore[return-value]
-
-    def _invalidate(self, token: str) -> None:
-        with self._token_lock:
-            if self._token == token:  # another thread may already have refreshed it
-                self._token = None
+        return OAuth2Token(dict(data, access_token=token, expires_in=float(expires_in)))
 
     # -- transport ------------------------------------------------------------------------------
 
@@ -393,43 +365,40 @@ class WarehouseManagerClient:
         json: Any = None,
         headers: dict[str, str] | None = None,
         ok: tuple[int, ...] = (200,),
-    ) -> requests.Response:
+    ) -> Answer:
         """One authenticated call; 4xx answers become typed errors with plain-words messages.
 
-        Returns the response for the ``ok`` statuses and for the 4xx a caller lists in ``ok``
-        (the caller then reads the error body itself, e.g. Duplicate or 412).
+        Returns the answer for the ``ok`` statuses and for the 4xx a caller lists in ``ok``
+        (the caller then reads the error body itself, e.g. Duplicate or 412). A 401 fetches a
+        new token and tries once more (``BearerToken.send``).
         """
-        for attempt in (1, 2):
-            token = self._bearer()
-            all_headers = {"Accept": self.accept, **(headers or {}), "Authorization": f"Bearer {token}"}
-            try:
-                response = self.http.request(
-                    method,
-                    path,
-                    params=params,
-                    json=json,
-                    headers=all_headers,
-                    ok_statuses=tuple(sorted(set(ok) | set(_HANDLED_4XX))),
-                )
-            except AuthenticationError as exc:
-                if exc.status == 401 and attempt == 1:
-                    # The token may have been revoked or expired early: re-authenticate once.
-                    self._invalidate(token)
-                    continue
-                raise AuthenticationError(
-                    f"Warehouse Manager did not accept this credential while trying to {action} "
-                    f"(HTTP {exc.status}); check the client id/secret and the user's roles.",
-                    status=exc.status,
-                    body_excerpt=exc.body_excerpt,
-                    method=method,
-                    path=path,
-                ) from exc
-            if response.status_code in ok:
-                return response
-            raise self._error_for(response, method, path, action)
-        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _error_for(self, response: requests.Response, method: str, path: str, action: str) -> ConnectorError:
+        def send(authorization: dict[str, str]) -> Answer:
+            return self.http.request(
+                method,
+                path,
+                params=params,
+                json=json,
+                headers={"Accept": self.accept, **(headers or {}), **authorization},
+                ok_statuses=tuple(sorted(set(ok) | set(_HANDLED_4XX))),
+            )
+
+        def rejected(exc: AuthenticationError) -> AuthenticationError:
+            return AuthenticationError(
+                f"Warehouse Manager did not accept this credential while trying to {action} "
+                f"(HTTP {exc.status}); check the client id/secret and the user's roles.",
+                status=exc.status,
+                body_excerpt=exc.body_excerpt,
+                method=method,
+                path=path,
+            )
+
+        response = self._auth.send(send, rejected=rejected)
+        if response.status_code in ok:
+            return response
+        raise self._error_for(response, method, path, action)
+
+    def _error_for(self, response: Answer, method: str, path: str, action: str) -> ConnectorError:
         body = self._maybe_json(response)
         status = response.status_code
         message = describe_wms_error(status, body, action=action)
@@ -448,19 +417,17 @@ class WarehouseManagerClient:
         return RequestRejected(message, **kwargs)
 
     @staticmethod
-    def _maybe_json(response: requests.Response) -> Any:
+    def _maybe_json(response: Answer) -> Any:
         try:
             return response.json() if response.content else None
         except ValueError:
             return None
 
     @staticmethod
-    def _parse_json(response: requests.Response, method: str, path: str) -> Any:
+    def _parse_json(response: Answer, method: str, path: str) -> Any:
         return parse_json(response, service="Warehouse Manager", method=method, path=path)
 
-    def _get_json(
-        self, path: str, *, action: str, params: dict[str, Any] | None = None
-    ) -> tuple[Any, requests.Response]:
+    def _get_json(self, path: str, *, action: str, params: dict[str, Any] | None = None) -> tuple[Any, Answer]:
         response = self._call("GET", path, action=action, params=params)
         return self._parse_json(response, "GET", path), response
 
@@ -586,7 +553,7 @@ class WarehouseManagerClient:
         data = self._parse_json(response, "POST", "/orders")
         return self._order_from(data, etag=response.headers.get("ETag"), call="POST /orders")
 
-    def _raise_duplicate(self, reference: str, response: requests.Response, details: Any) -> WmsOrder:
+    def _raise_duplicate(self, reference: str, response: Answer, details: Any) -> WmsOrder:
         note = ""
         try:
             existing = self.find_order_by_reference(reference)

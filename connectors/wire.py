@@ -25,6 +25,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
 
+from connectors.shapes import is_int
+
 __all__ = [
     "WireModel",
     "WireError",
@@ -100,11 +102,6 @@ def fail(kind: str, expected: str, value: Any) -> PydanticCustomError:
 def problem(kind: str, message: str) -> PydanticCustomError:
     """The error of a field, in other words than ``fail``'s (e.g. ``contains a NUL byte``)."""
     return PydanticCustomError(f"wire_{kind}", message)  # without a context, the text is taken as it is
-
-
-def is_int(value: Any) -> bool:
-    """A JSON integer (booleans are not)."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _wire_int(value: Any) -> int:

@@ -6,4 +6,8 @@ class HubConfig(AppConfig):
     verbose_name = "Sync audit"
 
     def ready(self):
-        from hub.engine import schedule_signals as signals  # noqa: F401  (registers the system check and the schedule signals)
+        # Imported for what importing them registers: the system checks, the schedule signals, and
+        # the alerts' receiver of the runner's run-finished signal.
+        from hub import checks  # noqa: F401
+        from hub.engine import schedule_signals  # noqa: F401
+        from hub.ops import alerts  # noqa: F401

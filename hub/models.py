@@ -128,6 +128,18 @@ class OrderRecord(models.Model):
         blank=True,
         help_text="Tracking numbers being sent; non-empty after a crash, so Order Manager is checked before re-sending.",
     )
+    # Shipment Confirmation's own retry state; `attempts` above counts sends to the WMS only.
+    tracking_attempts = models.PositiveIntegerField(
+        default=0, help_text="Tracking sends Order Manager rejected since the order's tracking was last all confirmed."
+    )
+    tracking_failing_since = models.DateTimeField(
+        null=True, blank=True, help_text="The first of those rejections; tracking gives up a bounded time after it."
+    )
+    tracking_given_up = models.BooleanField(
+        default=False,
+        help_text="Order Manager rejected the tracking for HUB_TRACKING_GIVE_UP_HOURS: no more automatic retries "
+        "until “Retry tracking”.",
+    )
     carrier = models.CharField(max_length=100, blank=True)
     service = models.CharField(max_length=200, blank=True)
     ship_date = models.DateTimeField(null=True, blank=True)
@@ -279,6 +291,7 @@ class Alert(models.Model):
         NO_STARTING_INVENTORY = "no_starting_inventory", "SKUs without starting inventory"
         JOB_STALE = "job_stale", "Job not succeeding"
         STOCK_HELD = "stock_held", "Implausible stock held"
+        TRACKING_GIVEN_UP = "tracking_given_up", "Tracking given up"
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="alerts")
     cause = models.CharField(max_length=30, choices=Cause.choices)

@@ -68,7 +68,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Connection base URLs may reach private and loopback addresses only with the sandbox (which
-# runs on the hub's own host); in production they are refused at connect time (connectors.http).
+# runs on the hub's own host); in production they are refused at connect time (connectors.transport.session).
 HUB_ALLOW_PRIVATE_ADDRESSES = env.bool("HUB_ALLOW_PRIVATE_ADDRESSES", default=SANDBOX_ENABLED)
 
 ROOT_URLCONF = "hub.urls"
@@ -218,6 +218,13 @@ HUB_RUN_TIME_BUDGET = env.int("HUB_RUN_TIME_BUDGET_SECONDS", default=420)
 HUB_RUN_LEASE_SECONDS = env.int("HUB_RUN_LEASE_SECONDS", default=120)
 HUB_LEASE_HEARTBEAT_SECONDS = env.int("HUB_LEASE_HEARTBEAT_SECONDS", default=30)
 HUB_QUEUED_LEASE_SECONDS = env.int("HUB_QUEUED_LEASE_SECONDS", default=600)
+# Polls re-read this many seconds before their watermark (hub.engine.runner): clocks differ and
+# records can commit late. An order read twice is recognised by its record, never sent twice.
+HUB_WATERMARK_OVERLAP_SECONDS = env.int("HUB_WATERMARK_OVERLAP_SECONDS", default=600)
+# Shipment Confirmation (hub.jobs.shipment_confirmation) retries tracking Order Manager rejects with
+# backoff (5 min doubling, at most 6 h apart) for this many hours after the first rejection, then
+# stops, flags the order and alerts; the operator's "Retry tracking" resumes it.
+HUB_TRACKING_GIVE_UP_HOURS = env.int("HUB_TRACKING_GIVE_UP_HOURS", default=72)
 # Inventory Sync (hub.jobs.inventory_sync) holds, instead of writing, a WMS quantity above this bound or
 # one that jumped more than FACTOR times AND more than UNITS units since that SKU's last sync.
 HUB_INVENTORY_MAX_QUANTITY = env.int("HUB_INVENTORY_MAX_QUANTITY", default=1_000_000)

@@ -1,4 +1,4 @@
-"""django-q2 entry points, and the one Schedule that drives them.
+"""django-q2 entry points, and the Schedules that drive them.
 
 - `dispatch_tick()`: what the "hub.dispatch" Schedule runs every minute (`hub.engine.dispatcher.dispatch`).
 - `run_job_task(connection_id, job, lease_token)`: one claimed run, enqueued by the dispatcher.
@@ -8,11 +8,12 @@
   that trade; any other (the lease was released, re-claimed, expired, or the first delivery is
   still running under the traded token) returns without running. A plain `leases.holds` check
   would leave a window between the check and the run in which two deliveries both pass.
-- `install_dispatch_schedule()`: creates or updates that Schedule by name (used by
-  `manage.py setup_schedules`; the data migration holds a frozen copy of the same values).
+- `install_dispatch_schedule()`: creates or updates the "hub.dispatch" Schedule by name (the data
+  migration 0002 holds a frozen copy of the same values).
 - `alerts_tick()` ("hub.alerts", every 5 minutes) re-evaluates every connection's alerts (a job
   gone stale, a cool-off that ended) and sends the digests that are due; `prune_tick()`
-  ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three.
+  ("hub.prune", daily) applies the retention rules. `install_schedules()` installs all three
+  (`manage.py setup_schedules` calls it).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
     """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run.
 
     `trigger` says who asked: the dispatcher (schedule) or an operator's Run now (manual)."""
-    from hub.engine import schedule
+    from hub.engine import eligibility
     from tenants.models import OrderManagerConnection
 
     run_token = take_over(connection_id, job, lease_token)
@@ -96,7 +97,7 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
         logger.info("%s for connection %s: lease no longer held by this task; not run", job, connection_id)
         return None
     connection = OrderManagerConnection.objects.select_related("warehouse__tenant").filter(pk=connection_id).first()
-    if connection is None or not schedule.is_schedulable(connection, job):
+    if connection is None or not eligibility.is_schedulable(connection, job):
         # Disabled, tenant deactivated or connection deleted while the task waited in the queue.
         leases.release(connection_id, job, run_token)
         logger.info("%s for connection %s: no longer scheduled; not run", job, connection_id)

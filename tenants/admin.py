@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from . import connection_test, om_connect
+from . import connection_check, om_connect
 from .forms import (
     OnboardConnectionForm,
     OnboardTenantForm,
@@ -153,7 +153,7 @@ class WarehouseAdmin(SecretDestinationsAdminMixin, TenantScopedAdminMixin, admin
 
     @admin.display(description="last test")
     def test_report(self, obj):
-        return connection_test.format_report(obj.last_test_report)
+        return connection_check.format_report(obj.last_test_report)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -164,9 +164,9 @@ class WarehouseAdmin(SecretDestinationsAdminMixin, TenantScopedAdminMixin, admin
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
         for warehouse in queryset:
-            report = connection_test.test_warehouse(warehouse)
+            report = connection_check.check_warehouse(warehouse)
             level = messages.SUCCESS if report.get("ok") else messages.ERROR
-            self.message_user(request, f"{warehouse}: {connection_test.format_report(report)}", level)
+            self.message_user(request, f"{warehouse}: {connection_check.format_report(report)}", level)
 
 
 @admin.register(OrderManagerConnection)
@@ -258,15 +258,11 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
 
     @admin.display(description="last test")
     def test_report(self, obj):
-        return connection_test.format_report(obj.last_test_report)
+        return connection_check.format_report(obj.last_test_report)
 
     @admin.display(description="state")
     def circuit(self, obj):
-        if obj.credentials_rejected_at:
-            return "stopped: credentials rejected"
-        if obj.paused_until and obj.paused_until > timezone.now():
-            return f"paused until {timezone.localtime(obj.paused_until):%Y-%m-%d %H:%M}"
-        return "running"
+        return obj.run_state(timezone.now())[0]
 
     def save_model(self, request, obj, form, change):
         if "access_token" in form.changed_data and str(obj.access_token or ""):
@@ -289,13 +285,13 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
 
     def _test(self, request, connection) -> bool:
         """Test both sides of `connection`, tell the user, return True when Order Manager's test passed."""
-        report = connection_test.test_order_manager(connection)
+        report = connection_check.check_order_manager(connection)
         level = messages.SUCCESS if report.get("ok") else messages.ERROR
-        self.message_user(request, f"{connection}: {connection_test.format_report(report)}", level)
-        wms = connection_test.test_warehouse(connection.warehouse)
+        self.message_user(request, f"{connection}: {connection_check.format_report(report)}", level)
+        wms = connection_check.check_warehouse(connection.warehouse)
         if not wms.get("ok"):
             self.message_user(
-                request, f"{connection.warehouse} (WMS): {connection_test.format_report(wms)}", messages.ERROR
+                request, f"{connection.warehouse} (WMS): {connection_check.format_report(wms)}", messages.ERROR
             )
         return bool(report.get("ok"))
 

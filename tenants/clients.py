@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from connectors.errors import AuthenticationError, ConnectorError, TransientError
-from connectors.http import CallRecord
 from connectors.order_manager import OrderManagerClient
 from connectors.order_manager_answers import throttle_rate
+from connectors.transport import CallRecord
 from connectors.warehouse_manager import WarehouseManagerClient
 
 logger = logging.getLogger(__name__)

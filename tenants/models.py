@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from .fields import EncryptedTextField
 
@@ -264,6 +265,23 @@ class OrderManagerConnection(models.Model):
     last_test_report = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # A new connection does nothing until an operator activates it on the pre-flight page, after a
+    # successful Test connection (hub.engine.eligibility refuses every job until then).
+    activated_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an operator activated the connection; blank: its jobs do not run.",
+    )
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
     # Circuit breaker (hub.engine.circuit): set by the runner, read by the dispatcher.
     paused_until = models.DateTimeField(
         null=True,
@@ -289,6 +307,26 @@ class OrderManagerConnection(models.Model):
     @property
     def tenant(self) -> Tenant:
         return self.warehouse.tenant
+
+    @property
+    def is_activated(self) -> bool:
+        return self.activated_at is not None
+
+    def run_state(self, now: datetime.datetime) -> tuple[str, str]:
+        """(what the connection is doing, level "ok"/"warn"/"bad"): the one answer the admin lists and
+        the dashboard show. The most blocking condition wins."""
+        if not self.warehouse.tenant.active:
+            return "tenant inactive", "warn"
+        if not self.is_activated:
+            return "not activated", "warn"
+        if not self.access_token:
+            return "not connected to Order Manager", "bad"
+        if self.credentials_rejected_at:
+            return "stopped: credentials rejected", "bad"
+        if self.paused_until and self.paused_until > now:
+            zone = self.warehouse.tenant.zone
+            return f"paused until {timezone.localtime(self.paused_until, zone):%Y-%m-%d %H:%M %Z}", "warn"
+        return "running", "ok"
 
     @property
     def needs_connect(self) -> bool:

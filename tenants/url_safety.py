@@ -12,7 +12,7 @@
   (`tenants.clients.allow_private_addresses()`).
 
 The last rule only catches what the URL spells out; a public name that resolves to a private
-address is refused at connect time by `connectors.http` (requests-hardened), which is the real
+address is refused at connect time by `connectors.transport.session` (requests-hardened), which is the real
 guard. `validate_base_url` is the same check as a Django validator.
 """
 

@@ -74,6 +74,7 @@ class OrderManagerConnectionFactory(factory.django.DjangoModelFactory):
     warehouse_name = "Main 3PL"
     om_warehouse_id = 1001
     om_warehouse_type = "THIRD_PARTY_LOGISTICS"
+    activated_at = factory.LazyFunction(timezone.now)
 
 
 class SyncRunFactory(factory.django.DjangoModelFactory):

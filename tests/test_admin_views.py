@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from hub.admin import views as admin_views
 from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
-from tenants import connection_test
+from tenants import connection_check
 from tenants.admin import CONNECTION_PAGES
 from tests import factories
 from tests.sandbox_helpers import sandbox_tenant
@@ -38,7 +38,7 @@ def su_client(superuser, admin_client_for):
 
 @pytest.fixture
 def tested(connection):
-    """A connection whose last "Test connection" passed, as test_order_manager stores it."""
+    """A connection whose last "Test connection" passed, as check_order_manager stores it."""
     connection.last_tested_at = timezone.now()
     connection.last_test_report = {
         "ok": True,
@@ -72,8 +72,8 @@ def test_pages_are_registered_and_linked_from_the_change_page(su_client, connect
     assert f'action="{page_url(connection, "test")}"' in html
 
 
-def test_connection_test_summary_leaves_out_the_sku_list(tested):
-    text = connection_test.format_report(tested.last_test_report)
+def test_connection_check_summary_leaves_out_the_sku_list(tested):
+    text = connection_check.format_report(tested.last_test_report)
     assert "orders waiting: 42" in text and "MUG-BLUE, MUG-RED" in text
     assert "no starting inventory skus" not in text and "['MUG-BLUE'" not in text
 
@@ -119,7 +119,7 @@ def test_jobs_that_cannot_run_say_why(su_client, tested):
     )
     jobs = {row["job"]: row["next"] for row in su_client.get(page_url(tested, "preflight")).context["jobs"]}
     assert jobs[Job.INVENTORY_SYNC].startswith("not scheduled: Inventory Sync needs the Order Manager warehouse name")
-    assert jobs[Job.SHIPMENT_CONFIRMATION] == "not scheduled: turned off for this connection"
+    assert jobs[Job.SHIPMENT_CONFIRMATION] == "not scheduled: Shipment Confirmation is turned off for this connection."
 
 
 def test_failed_test_is_the_verdict(su_client, connection):
@@ -396,3 +396,67 @@ def test_staff_see_their_own_pages(tested, admin_client_for):
     client = admin_client_for(staff)
     assert client.get(page_url(tested, "preflight")).status_code == 200
     assert client.get(page_url(tested, "inventory")).status_code == 200
+
+
+# -- activation ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def inactive(tested):
+    tested.activated_at = None
+    tested.save(update_fields=["activated_at"])
+    return tested
+
+
+def test_activate_is_offered_after_a_successful_test_with_the_orders_waiting(su_client, inactive):
+    html = su_client.get(page_url(inactive, "preflight")).content.decode()
+    assert 'id="activate-form"' in html and "<strong>42</strong> orders waiting" in html
+    assert "Available once the connection is activated." in html  # no first run before activation
+
+
+def test_activate_is_refused_until_test_connection_passed(su_client, inactive):
+    inactive.last_test_report = {"ok": False, "error": "401"}
+    inactive.save(update_fields=["last_test_report"])
+    html = su_client.get(page_url(inactive, "preflight")).content.decode()
+    assert 'id="activate-form"' not in html and "Run “Test connection” successfully first" in html
+    response = su_client.post(page_url(inactive, "preflight"), {"action": "activate", "start_from": ""}, follow=True)
+    inactive.refresh_from_db()
+    assert not inactive.is_activated
+    assert any("successfully first" in m for m in messages_of(response))
+
+
+def test_activating_sets_start_from_records_who_and_makes_the_jobs_due(su_client, superuser, inactive):
+    assert JobState.objects.filter(connection=inactive, next_due_at__isnull=False).count() == 0
+    response = su_client.post(
+        page_url(inactive, "preflight"), {"action": "activate", "start_from": "2024-05-01T08:30"}, follow=True
+    )
+    inactive.refresh_from_db()
+    assert inactive.is_activated and inactive.activated_by == superuser
+    assert inactive.start_from == datetime.datetime(2024, 5, 1, 8, 30, tzinfo=NEW_YORK)
+    assert JobState.objects.filter(connection=inactive, next_due_at__lte=timezone.now()).count() >= 3
+    assert any(m.startswith("Activated:") for m in messages_of(response))
+    assert LogEntry.objects.filter(object_id=str(inactive.pk), change_message__startswith="Activated").exists()
+
+
+def test_deactivating_stops_the_jobs_and_reactivating_keeps_the_watermark(su_client, tested):
+    watermark = timezone.now() - datetime.timedelta(hours=3)
+    JobState.objects.filter(connection=tested, job=Job.ORDER_DOWNLOAD).update(watermark=watermark)
+    su_client.post(page_url(tested, "preflight"), {"action": "deactivate"})
+    tested.refresh_from_db()
+    assert not tested.is_activated
+    assert set(JobState.objects.filter(connection=tested).values_list("next_due_at", flat=True)) == {None}
+    su_client.post(page_url(tested, "preflight"), {"action": "activate", "start_from": "2020-01-01T00:00"})
+    tested.refresh_from_db()
+    state = JobState.objects.get(connection=tested, job=Job.ORDER_DOWNLOAD)
+    assert tested.is_activated and state.watermark == watermark
+    assert tested.start_from is None  # the first run had happened: "start from" no longer applies
+
+
+def test_tenant_staff_without_change_permission_cannot_activate(admin_client_for, inactive):
+    from django.contrib.auth.models import Permission
+
+    user = factories.tenant_staff(inactive.warehouse.tenant)
+    user.user_permissions.remove(Permission.objects.get(codename="change_ordermanagerconnection"))
+    response = admin_client_for(user).post(page_url(inactive, "preflight"), {"action": "activate", "start_from": ""})
+    inactive.refresh_from_db()
+    assert response.status_code == 403 and not inactive.is_activated

@@ -94,6 +94,29 @@ def test_transient_order_error_alerts_only_after_the_grace_period(conn):
     assert "9 attempt(s)" in Alert.objects.get(key=str(old.pk)).message
 
 
+def test_tracking_given_up_opens_one_alert_per_connection_while_such_orders_exist(conn):
+    def given_up(**fields):
+        values = {"status": OrderRecord.Status.SHIPPED, "tracking_numbers": ["1Z1"], "tracking_given_up": True}
+        return factories.OrderRecordFactory(connection=conn, **{**values, **fields})
+
+    first = given_up(last_error="Tracking not accepted by Order Manager: 1Z1: FAILED order is CANCELLED")
+    given_up(status=OrderRecord.Status.SHIPPED, tracking_given_up=False)  # still retried: no alert
+    changes = alerts.evaluate(conn, NOW)
+    assert changes.opened == [(conn.pk, Cause.TRACKING_GIVEN_UP, "")]
+    [alert] = open_alerts(conn)
+    assert first.order_number in alert.message and "order is CANCELLED" in alert.message
+    assert "?" in alert.link and "tracking_given_up__exact=1" in alert.link
+
+    second = given_up()
+    changes = alerts.evaluate(conn, NOW + datetime.timedelta(minutes=5))
+    assert changes.opened == [] and len(open_alerts(conn)) == 1  # once per connection, not per order
+    assert second.order_number in Alert.objects.get(pk=alert.pk).message
+
+    OrderRecord.objects.filter(pk__in=[first.pk, second.pk]).update(tracking_given_up=False)
+    changes = alerts.evaluate(conn, NOW + datetime.timedelta(minutes=10))
+    assert changes.cleared == [(conn.pk, Cause.TRACKING_GIVEN_UP, "")]
+
+
 def test_cancel_too_late_until_marked_handled(conn):
     order = factories.OrderRecordFactory(connection=conn, status=OrderRecord.Status.CANCEL_FAILED)
     alerts.evaluate(conn, NOW)
@@ -366,3 +389,14 @@ def test_admin_lists_open_alerts_with_filters(conn, superuser, admin_client_for)
     response = client.get(reverse("admin:hub_alert_changelist"), {"cause": Cause.CONNECTION_PAUSED})
     assert list(response.context["cl"].result_list) == [cleared]
     assert client.get(reverse("admin:hub_alert_add")).status_code == 403
+
+
+def test_admin_list_masks_a_secret_in_an_alert_message(conn, superuser, admin_client_for):
+    # A message is built from outside text (a pause reason, an error), not all of it redacted on the way in.
+    factories.AlertFactory(
+        connection=conn,
+        message='Scheduled runs are paused: login refused for password=hunter2 ({"access_token": "tok-123"})',
+    )
+    html = admin_client_for(superuser).get(reverse("admin:hub_alert_changelist")).content.decode()
+    assert "login refused for password=***" in html
+    assert "hunter2" not in html and "tok-123" not in html

@@ -21,19 +21,19 @@ import math
 import re
 
 import pytest
-import requests
 import responses
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from connectors.errors import MalformedResponse
-from connectors.http import JsonObject, duplicate_keys_in, parse_json
 from connectors.order_manager_answers import OmWarehouse
 from connectors.order_manager_models import InvalidOrder, OmOrder, OmOrderState, ReceivedOrder, parse_datetime
+from connectors.transport import Answer, JsonObject, duplicate_keys_in, parse_json
 from connectors.warehouse_manager import DuplicateOrder, WmsOrder
-from hub.jobs import order_download, reprocess
-from hub.models import OrderEvent, OrderRecord, SyncRun
+from hub.engine.runner import run_job
+from hub.jobs import reprocess
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tests import factories
 
 Status, Kind = OrderRecord.Status, OrderEvent.Kind
@@ -168,10 +168,7 @@ def test_timestamps_with_offsets_are_converted_to_utc(text, expected):
 
 
 def response(body: bytes, content_type="application/json"):
-    r = requests.Response()
-    r.status_code, r._content = 200, body
-    r.headers["Content-Type"] = content_type
-    return r
+    return Answer(200, {"Content-Type": content_type}, body)
 
 
 @pytest.mark.parametrize("body", [b'[{"orderId": NaN}]', b'[{"orderId": 1, "q": Infinity}]', b'{"q": -Infinity}'])
@@ -208,7 +205,7 @@ def test_a_page_with_a_repeated_key_holds_that_order_only_and_reprocess_releases
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add_passthru(live_server.url)
         rsps.add(responses.GET, listing, body=text, content_type="application/json")
-        run = order_download.run(conn)
+        run = run_job(conn, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     held = OrderRecord.objects.get(om_order_id=victim["orderId"])
     assert held.status == Status.ERROR and held.error_permanent and held.attempts == 0
@@ -225,7 +222,7 @@ def test_a_page_with_a_repeated_key_holds_that_order_only_and_reprocess_releases
     operator_event = held.events.filter(kind=Kind.OPERATOR).get()
     assert "Re-processed from Order Manager by ops: valid now" in operator_event.message
 
-    order_download.run(conn)
+    run_job(conn, Job.ORDER_DOWNLOAD)
     wms = status("dupkeys")["warehouse_manager"]
     assert wms["orders_total"] == 4 and wms["duplicate_reference_nums"] == {}
     held.refresh_from_db()
@@ -381,9 +378,9 @@ def test_any_orders_in_any_page_order_end_in_the_same_state(case, monkeypatch, c
     pages = {"now": first_pages}
     monkeypatch.setattr(clients, "order_manager", lambda conn, recorder=None: FakeOrderManager(pages["now"]))
     monkeypatch.setattr(clients, "warehouse_manager", lambda conn, recorder=None: wms)
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     pages["now"] = second_pages
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
 
     records = {r.om_order_id: r for r in OrderRecord.objects.filter(connection=connection)}
     assert set(records) == set(valid)

@@ -23,8 +23,8 @@ import secrets
 import pytest
 
 from connectors.sandbox import operations
-from hub.jobs import inventory_sync, shipment_confirmation
-from hub.models import OrderRecord, SyncRun
+from hub.engine.runner import run_job
+from hub.models import Job, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
 from tests import factories
 
@@ -229,8 +229,8 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     # Some orders ship; the other jobs run as the scheduler would run them.
     operations.ship(sandbox_accounts["wms"], 3, seed=7)
     connection.refresh_from_db()
-    assert shipment_confirmation.run(connection).status == SyncRun.Status.SUCCEEDED
-    assert inventory_sync.run(connection).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.INVENTORY_SYNC).status == SyncRun.Status.SUCCEEDED
 
     # The dashboard: the connection's row with its last runs and the orders sent today.
     page.goto(f"{base}/admin/")

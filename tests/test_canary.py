@@ -18,7 +18,7 @@ from django.urls import reverse
 from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import operations
 from hub.engine import dispatcher
-from hub.jobs import inventory_sync, order_cancel_download, order_download, shipment_confirmation
+from hub.engine.runner import run_job
 from hub.models import Job, JobState, SyncRun
 from tests import factories
 from tests.sandbox_helpers import accounts, sandbox_tenant
@@ -92,15 +92,15 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     operations.configure_faults(om_account=om_account, rate_500=0.3, malformed_rate=0.1, seed=7)
     operations.configure_faults(wms_account=wms_account, rate_500=0.3, malformed_rate=0.1, seed=8)
     for _ in range(3):
-        order_download.run(conn)
+        run_job(conn, Job.ORDER_DOWNLOAD)
     operations.configure_faults(om_account=om_account, clear=True)
     operations.configure_faults(wms_account=wms_account, clear=True)
-    order_download.run(conn)
+    run_job(conn, Job.ORDER_DOWNLOAD)
     operations.ship(wms_account, 3, seed=1)
     operations.cancel(om_account, 2, wms_account=wms_account)
-    shipment_confirmation.run(conn)
-    order_cancel_download.run(conn)
-    inventory_sync.run(conn)
+    run_job(conn, Job.SHIPMENT_CONFIRMATION)
+    run_job(conn, Job.CANCEL_DOWNLOAD)
+    run_job(conn, Job.INVENTORY_SYNC)
 
     # 2. An internal error whose message includes the clients (their repr must hide secrets).
     real_get_orders = OrderManagerClient.get_orders
@@ -110,7 +110,7 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
 
     operations.seed(om_account, wms_account, orders=2, skus=0, seed=3)
     monkeypatch.setattr(OrderManagerClient, "get_orders", buggy)
-    crashed = order_download.run(conn)
+    crashed = run_job(conn, Job.ORDER_DOWNLOAD)
     assert crashed.status == SyncRun.Status.FAILED and "Internal error (TypeError)" in crashed.error
     monkeypatch.setattr(OrderManagerClient, "get_orders", real_get_orders)
 
@@ -118,14 +118,14 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     from connectors.sandbox.models import OmToken, hash_secret
 
     OmToken.objects.filter(digest=hash_secret(CANARIES["access_token"])).delete()
-    rejected = order_download.run(conn)
+    rejected = run_job(conn, Job.ORDER_DOWNLOAD)
     assert rejected.status == SyncRun.Status.FAILED and "rejected the access token" in rejected.error
     wms_account.set_secret("changed-elsewhere")
     wms_account.save()
     type(conn).objects.filter(pk=conn.pk).update(credentials_rejected_at=None)
     OmToken.objects.create(account=om_account, digest=hash_secret(CANARIES["access_token"]))
     conn.refresh_from_db()
-    refused = shipment_confirmation.run(conn)
+    refused = run_job(conn, Job.SHIPMENT_CONFIRMATION)
     assert refused.status == SyncRun.Status.FAILED and "refused the client id" in refused.error
     wms_account.set_secret(CANARIES["client_secret"])
     wms_account.save()

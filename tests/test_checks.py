@@ -106,3 +106,19 @@ def test_run_time_budget_must_end_well_before_the_task_timeout(settings, budget)
 def test_run_time_budget_with_room_before_the_timeout_passes(settings):
     settings.HUB_RUN_TIME_BUDGET = 480
     assert ids(settings) == []
+
+
+def test_the_checks_are_registered_when_django_starts_not_only_when_a_test_imports_them(tmp_path):
+    """`manage.py check` in a fresh process (nothing of the test suite imported) reports hub.E005."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hub.settings", "HUB_LEASE_HEARTBEAT_SECONDS": "100"}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check", "--tag", "hub"], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert "hub.E005" in done.stderr + done.stdout

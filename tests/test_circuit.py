@@ -30,7 +30,7 @@ def test_rejected_credentials_stop_the_connection_until_cleared(conn):
     assert "Credentials rejected" in conn.pause_reason
     assert circuit.is_open(conn)
     assert due_jobs(conn) == set()
-    circuit.reset(conn)
+    conn.clear_circuit()
     conn.refresh_from_db()
     assert not circuit.is_open(conn)
     assert due_jobs(conn) == {Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD, Job.SHIPMENT_CONFIRMATION, Job.INVENTORY_SYNC}

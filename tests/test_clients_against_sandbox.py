@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import gc
+import io
 import json
 import re
 import time
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import responses
+import urllib3
 from django.db.models import F
 
 from connectors import om_install
@@ -95,6 +97,14 @@ def _fresh_faults_and_closed_clients():
 # =============================================================================================
 
 
+def read_and_put_back(response) -> bytes:
+    """The decoded body of a streamed response, read in a response hook, with an unread copy put
+    back: the client's own capped reader (connectors.transport.body_cap) owns ``response.raw``."""
+    body = response.raw.read(decode_content=True)
+    response.raw = urllib3.HTTPResponse(body=io.BytesIO(body), status=response.status_code, preload_content=False)
+    return body
+
+
 class SpecCheck:
     """A ``requests`` response hook validating each Order Manager exchange against the spec.
 
@@ -120,8 +130,9 @@ class SpecCheck:
         try:
             validate_prepared(request)
             if self.bodies:
+                content = read_and_put_back(response)
                 try:
-                    body = json.loads(response.content) if response.content else None
+                    body = json.loads(content) if content else None
                 except ValueError:
                     raise AssertionError(f"{request.method} {request.url}: answer is not JSON") from None
                 validate_response(request.method, request.url, response.status_code, body, undocumented_errors_ok=True)

@@ -21,6 +21,7 @@ from connectors.order_manager import OrderManagerClient
 from connectors.sandbox import operations
 from hub import tasks
 from hub.engine import dispatcher, leases, runner
+from hub.engine.runner import run_job
 from hub.jobs import inventory_sync, order_download, shipment_confirmation
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -80,7 +81,7 @@ def test_killed_after_the_run_committed_but_before_the_lease_was_released(conn, 
     JobState.objects.filter(pk=state.pk).update(next_due_at=timezone.now())
     assert not [c for c in dispatcher.claim_due(timezone.now()) if c[0] == conn.pk and c[1] == Job.ORDER_DOWNLOAD]
     with pytest.raises(runner.JobAlreadyRunning):
-        order_download.run(conn)
+        run_job(conn, Job.ORDER_DOWNLOAD)
 
     with time_machine.travel(state.lease_expires_at + datetime.timedelta(seconds=1)):
         claims = [c for c in dispatcher.claim_due(timezone.now()) if c[0] == conn.pk and c[1] == Job.ORDER_DOWNLOAD]
@@ -108,7 +109,7 @@ def test_exception_while_storing_a_page_converges_on_the_rerun(conn, monkeypatch
         return real_bulk_create(objs, *args, **kwargs)
 
     monkeypatch.setattr(manager, "bulk_create", second_page_fails)
-    crashed = order_download.run(conn)
+    crashed = run_job(conn, Job.ORDER_DOWNLOAD)
     monkeypatch.setattr(manager, "bulk_create", real_bulk_create)
     assert crashed.status == SyncRun.Status.FAILED
     assert crashed.error.startswith("Internal error (RuntimeError): disk full while storing page 2")
@@ -117,7 +118,7 @@ def test_exception_while_storing_a_page_converges_on_the_rerun(conn, monkeypatch
     for record in OrderRecord.objects.all():
         assert record.events.filter(kind=OrderEvent.Kind.DOWNLOADED).count() == 1
 
-    again = order_download.run(conn)
+    again = run_job(conn, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert wms_posts(again) == 4
     assert OrderRecord.objects.filter(status=OrderRecord.Status.AT_WMS).count() == 4
@@ -145,26 +146,26 @@ def test_exception_during_the_inventory_batch_converges_on_the_rerun(conn, monke
         return results
 
     monkeypatch.setattr(OrderManagerClient, "adjust_inventory", crash_on_third_call)
-    crashed = inventory_sync.run(conn)
+    crashed = run_job(conn, Job.INVENTORY_SYNC)
     assert crashed.status == SyncRun.Status.FAILED and "Internal error (RuntimeError)" in crashed.error
     assert len(written) == 6
     left = unlocked_rule_holds()
     assert left and not set(left) & set(written)  # half-done: the first two batches are in
 
     monkeypatch.setattr(OrderManagerClient, "adjust_inventory", real_adjust)
-    again = inventory_sync.run(conn)
+    again = run_job(conn, Job.INVENTORY_SYNC)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert unlocked_rule_holds() == []
     assert set(again.inventory_lines.filter(result=InventoryLine.Result.UPDATED).values_list("sku", flat=True)) == set(
         left
     )
-    third = inventory_sync.run(conn)
+    third = run_job(conn, Job.INVENTORY_SYNC)
     assert third.inventory_lines.filter(result=InventoryLine.Result.UPDATED).count() == 0  # nothing left to write
 
 
 def test_crash_mid_tracking_batches_sends_no_tracking_twice(conn, monkeypatch):
     """Order Manager accepted the first tracking batch, then the worker died before the second."""
-    order_download.run(conn)
+    run_job(conn, Job.ORDER_DOWNLOAD)
     _, wms = accounts(SLUG)
     operations.ship(wms, seed=5)
     monkeypatch.setattr(shipment_confirmation, "SHIPMENTS_PER_CALL", 2)
@@ -179,10 +180,10 @@ def test_crash_mid_tracking_batches_sends_no_tracking_twice(conn, monkeypatch):
         return results
 
     monkeypatch.setattr(OrderManagerClient, "create_external_shipments", accepted_then_killed)
-    crashed = shipment_confirmation.run(conn)
+    crashed = run_job(conn, Job.SHIPMENT_CONFIRMATION)
     assert crashed.status == SyncRun.Status.FAILED
     monkeypatch.setattr(OrderManagerClient, "create_external_shipments", real_send)
-    again = shipment_confirmation.run(conn)
+    again = run_job(conn, Job.SHIPMENT_CONFIRMATION)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == 4
     shipments = status(SLUG)["order_manager"]["shipments"]

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hub.admin import dashboard
+from hub.durations import compact
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
-from hub.templatetags.hub_dashboard import hub_dashboard, short_duration, when
+from hub.templatetags.hub_dashboard import hub_dashboard, when
 from tests import factories
 
 Status = OrderRecord.Status
@@ -62,7 +63,21 @@ def test_rows_count_orders_waiting_errors_and_late_cancels(two_tenants, superuse
     other = board.rows[1]
     assert (other.waiting, other.errors, other.late_cancels, other.oldest_waiting_at) == (0, 0, 0, None)
     assert other.level(NOW) == dashboard.OK
-    assert board.totals == {"waiting": 2, "errors": 1, "late_cancels": 1}
+    assert board.totals == {"waiting": 2, "errors": 1, "late_cancels": 1, "tracking_given_up": 0}
+
+
+def test_orders_whose_tracking_was_given_up_make_the_row_a_problem(two_tenants, superuser):
+    mine, theirs = two_tenants
+    order(mine, Status.SHIPPED, tracking_given_up=True, tracking_numbers=["1ZG"])
+    order(mine, Status.SHIPPED, tracking_numbers=["1ZR"])  # still retried: not counted
+    order(theirs, Status.CONFIRMED)
+
+    board = dashboard.build(superuser, now=NOW)
+
+    row, other = board.rows
+    assert (row.tracking_given_up, other.tracking_given_up) == (1, 0)
+    assert row.level(NOW) == dashboard.BAD and other.level(NOW) == dashboard.OK
+    assert board.totals["tracking_given_up"] == 1
 
 
 def test_sent_per_day_counts_orders_reaching_the_wms_per_local_day(two_tenants, superuser, settings):
@@ -205,11 +220,24 @@ def test_row_links_open_the_matching_orders(connection, superuser, admin_client_
     assert len(listed(row["orders_url"])) == 5
 
 
+def test_index_links_the_orders_whose_tracking_was_given_up(connection, superuser, admin_client_for):
+    given_up = order(connection, Status.SHIPPED, tracking_given_up=True, tracking_numbers=["1ZG"])
+    order(connection, Status.SHIPPED, tracking_numbers=["1ZR"])
+    client = admin_client_for(superuser)
+    html = client.get(reverse("admin:index")).content.decode().replace("&amp;", "&")
+    request = RequestFactory().get(reverse("admin:index"))
+    request.user = superuser
+    [row] = hub_dashboard({"request": request})["rows"]
+    assert row["tracking_given_up"] == 1 and row["tracking_url"] in html
+    assert "tracking given up" in html
+    assert list(client.get(row["tracking_url"]).context["cl"].result_list) == [given_up]
+
+
 def test_relative_times():
-    assert short_duration(datetime.timedelta(seconds=42)) == "42 s"
-    assert short_duration(datetime.timedelta(minutes=12, seconds=59)) == "12 min"
-    assert short_duration(datetime.timedelta(hours=30)) == "30 h"
-    assert short_duration(datetime.timedelta(days=3, hours=2)) == "3 d"
+    assert compact(datetime.timedelta(seconds=42)) == "42 s"
+    assert compact(datetime.timedelta(minutes=12, seconds=59)) == "12 min"
+    assert compact(datetime.timedelta(hours=30)) == "30 h"
+    assert compact(datetime.timedelta(days=3, hours=2)) == "3 d"
     assert when(NOW + datetime.timedelta(minutes=5), NOW) == "in 5 min"
     assert when(NOW - datetime.timedelta(hours=2), NOW) == "2 h ago"
     assert when(NOW + datetime.timedelta(seconds=10), NOW) == "now"

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from connectors.sandbox.models import OmOrder, OmProduct, OrderStatus, WmsOrder, WmsOrderStatus, WmsPackage, WmsStock
-from hub.jobs import inventory_sync, order_cancel_download, order_download, shipment_confirmation
+from hub.engine.runner import run_job
 from hub.management.commands import sandbox_live
 from hub.management.commands.demo import DEMO_INTERVALS, DEMO_ORDERS, DEMO_SKUS, DEMO_TENANTS, demo_connection
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
@@ -239,7 +239,7 @@ def test_demo_story_new_at_wms_shipped_confirmed_cancelled_and_inventory(live_se
     run_demo(live_server.url)
     slug = SLUGS[0]
     connection = demo_connection(slug)
-    assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     assert OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.AT_WMS).count() == DEMO_ORDERS
 
     first = sandbox_live.tick([slug], rng=random.Random(11), new_orders=(1, 1))[0]
@@ -248,9 +248,9 @@ def test_demo_story_new_at_wms_shipped_confirmed_cancelled_and_inventory(live_se
     second = sandbox_live.tick([slug], now=later, rng=random.Random(12), new_orders=(0, 0))[0]
     assert len(second.shipped) == DEMO_ORDERS - 1 and second.held == 1
 
-    assert order_cancel_download.run(connection).status == SyncRun.Status.SUCCEEDED
-    assert shipment_confirmation.run(connection).status == SyncRun.Status.SUCCEEDED
-    assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED  # the trickled order
+    assert run_job(connection, Job.CANCEL_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED  # the trickled order
     by_status = {
         s: OrderRecord.objects.filter(connection=connection, status=s).count() for s in OrderRecord.Status.values
     }
@@ -266,6 +266,6 @@ def test_demo_story_new_at_wms_shipped_confirmed_cancelled_and_inventory(live_se
     assert st["warehouse_manager"]["orders_by_status"] == {"closed": DEMO_ORDERS - 1, "canceled": 1, "open": 1}
     assert st["order_manager"]["shipments"]["duplicates"] == 0
 
-    inventory = inventory_sync.run(connection, trigger=SyncRun.Trigger.MANUAL)  # what "Run now" does
+    inventory = run_job(connection, Job.INVENTORY_SYNC, trigger=SyncRun.Trigger.MANUAL)  # what "Run now" does
     assert inventory.status == SyncRun.Status.SUCCEEDED, inventory.error
     assert inventory.updated > 0

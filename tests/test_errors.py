@@ -45,3 +45,19 @@ def test_pickle_keeps_state():
     copy = pickle.loads(pickle.dumps(exc))
     assert type(copy) is errors.RateLimited
     assert (copy.status, copy.retry_after, copy.path, copy.transient) == (429, 1.5, "/v1/x", True)
+
+
+class _WithExtra(errors.PermanentError):
+    """A subclass that adds state and declares no pickling of its own."""
+
+    def __init__(self, message, *, order_ref, **kwargs):
+        super().__init__(message, **kwargs)
+        self.order_ref = order_ref
+
+
+def test_pickle_keeps_a_subclass_attribute_and_the_excerpt_as_it_was():
+    exc = _WithExtra("refused", order_ref="R-7", status=400, body_excerpt='{"token": "t"} ' + "x" * 2000)
+    copy = pickle.loads(pickle.dumps(exc))
+    assert type(copy) is _WithExtra and copy.order_ref == "R-7" and copy.args == ("refused",)
+    # redacted and capped once, when it was built: unpickling leaves the excerpt as it was
+    assert copy.body_excerpt == exc.body_excerpt and copy.status == 400

@@ -26,11 +26,13 @@ import responses
 import time_machine
 from django.utils import timezone
 
-from connectors import http as hub_http
 from connectors.order_manager import MAX_OVERSIZE_IN_A_ROW
 from connectors.sandbox.models import WmsStock
+from connectors.transport import records as transport_records
+from connectors.transport.retry import HubRetry
 from hub.engine import circuit
-from hub.jobs import inventory_sync, order_download
+from hub.engine.runner import run_job
+from hub.jobs import order_download
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tests.fault_proxy import BlackHole, FaultProxy
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -51,11 +53,11 @@ def waits(monkeypatch):
     def sleep(self, response=None):
         wait = self.get_retry_after(response) if response is not None else None
         asked.append(round(wait if wait is not None else self.get_backoff_time(), 3))
-        log = hub_http._ATTEMPTS.get()
+        log = transport_records.current()
         if log is not None:
             log.restart()
 
-    monkeypatch.setattr(hub_http.HubRetry, "sleep", sleep)
+    monkeypatch.setattr(HubRetry, "sleep", sleep)
     return asked
 
 
@@ -203,7 +205,7 @@ def test_order_listing_fault_at_the_http_seam(conn, live_server, fault):
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add_passthru(live_server.url)
         rsps.add(responses.GET, listing, **fault.stub)
-        run = order_download.run(conn)
+        run = run_job(conn, Job.ORDER_DOWNLOAD)
 
     assert run.status == SyncRun.Status.FAILED
     assert fault.error in run.error, run.error
@@ -218,11 +220,11 @@ def test_order_listing_fault_at_the_http_seam(conn, live_server, fault):
     conn.refresh_from_db()
     if fault.name.startswith("401"):
         assert conn.credentials_rejected_at is not None and "Credentials rejected" in conn.pause_reason
-        circuit.reset(conn)  # what the operator's fix (new credentials / Test connection) does
+        conn.clear_circuit()  # what the operator's fix (new credentials / Test connection) does
     else:
         assert conn.credentials_rejected_at is None and conn.paused_until is None
 
-    cleared = order_download.run(conn)  # the fault is gone
+    cleared = run_job(conn, Job.ORDER_DOWNLOAD)  # the fault is gone
     assert cleared.status == SyncRun.Status.SUCCEEDED, cleared.error
     assert_all_at_wms_exactly_once(conn)
 
@@ -233,13 +235,13 @@ def test_three_transient_failures_in_a_row_pause_the_connection_then_it_resumes(
         rsps.add_passthru(live_server.url)
         rsps.add(responses.GET, listing, status=503, body="")
         for _ in range(circuit.THRESHOLD):
-            order_download.run(conn)
+            run_job(conn, Job.ORDER_DOWNLOAD)
     conn.refresh_from_db()
     assert conn.paused_until is not None and "3 failed runs in a row" in conn.pause_reason
     assert circuit.is_open(conn)
     with time_machine.travel(conn.paused_until + datetime.timedelta(seconds=1)):
         assert not circuit.is_open(conn)
-        run = order_download.run(conn)
+        run = run_job(conn, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED
     conn.refresh_from_db()
     assert conn.paused_until is None
@@ -279,7 +281,7 @@ def test_wms_send_fault_is_retried_per_order_when_due(conn, live_server, name, s
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add_passthru(live_server.url)
         rsps.add(responses.POST, post, **stub)
-        run = order_download.run(conn)
+        run = run_job(conn, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     # The WMS is presumed down after three temporary failures in a row: the 4th is not tried.
     assert "Stopped sending after 3 temporary failures in a row" in run.error
@@ -292,11 +294,11 @@ def test_wms_send_fault_is_retried_per_order_when_due(conn, live_server, name, s
         assert record.events.filter(kind=OrderEvent.Kind.SEND_FAILED, message__contains=reason).exists()
     assert OrderRecord.objects.get(status=OrderRecord.Status.NEW)  # untried, waits for the next run
 
-    soon = order_download.run(conn)  # cleared, but the failed ones are not due yet
+    soon = run_job(conn, Job.ORDER_DOWNLOAD)  # cleared, but the failed ones are not due yet
     assert OrderRecord.objects.filter(status=OrderRecord.Status.ERROR).count() == 3
     assert len(attempts(soon, "POST", "/orders")) == 1
     with time_machine.travel(timezone.now() + delay + datetime.timedelta(minutes=1)):
-        later = order_download.run(conn)
+        later = run_job(conn, Job.ORDER_DOWNLOAD)
     assert later.status == SyncRun.Status.SUCCEEDED, later.error
     # The retries look the order up first (an earlier attempt may have reached the WMS).
     assert len(attempts(later, "GET", "/orders")) >= 3
@@ -338,7 +340,7 @@ def test_order_listing_fault_over_a_real_socket(
             and (fault != "repeat_page" or "page=2" in query)
             else None
         )
-        run = order_download.run(conn)
+        run = run_job(conn, Job.ORDER_DOWNLOAD)
         assert proxy.hits[fault] >= 1
         assert run.status == SyncRun.Status.FAILED
         assert error in run.error, run.error
@@ -353,10 +355,10 @@ def test_order_listing_fault_over_a_real_socket(
         if fault == "401":
             conn.refresh_from_db()
             assert conn.credentials_rejected_at is not None
-            circuit.reset(conn)
+            conn.clear_circuit()
 
         proxy.rule = None
-        cleared = order_download.run(conn)
+        cleared = run_job(conn, Job.ORDER_DOWNLOAD)
     assert cleared.status == SyncRun.Status.SUCCEEDED, cleared.error
     assert_all_at_wms_exactly_once(conn)
 
@@ -367,7 +369,7 @@ def test_connect_timeout_over_a_real_socket(conn, live_server, settings):
     try:
         type(conn).objects.filter(pk=conn.pk).update(base_url=hole.url + OM, auth_base_url=hole.url + OM)
         conn.refresh_from_db()
-        run = order_download.run(conn)
+        run = run_job(conn, Job.ORDER_DOWNLOAD)
     finally:
         hole.close()
     assert run.status == SyncRun.Status.FAILED
@@ -376,7 +378,7 @@ def test_connect_timeout_over_a_real_socket(conn, live_server, settings):
     assert len(attempts(run, "GET", "/v1/throttlelimits")) == 4  # connect errors are retried
     type(conn).objects.filter(pk=conn.pk).update(base_url=live_server.url + OM, auth_base_url=live_server.url + OM)
     conn.refresh_from_db()
-    assert order_download.run(conn).status == SyncRun.Status.SUCCEEDED
+    assert run_job(conn, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     assert_all_at_wms_exactly_once(conn)
 
 
@@ -387,7 +389,7 @@ def test_inventory_one_negative_wms_quantity_fails_that_sku_only(conn):
     """Negative stock for one SKU at the WMS: that SKU gets a FAILED line, the others are written."""
     _, wms = accounts(SLUG)
     WmsStock.objects.filter(account=wms, item__sku="SKU-4").update(available=-3)
-    run = inventory_sync.run(conn)
+    run = run_job(conn, Job.INVENTORY_SYNC)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     bad = InventoryLine.objects.get(run=run, sku="SKU-4")
     assert bad.result == InventoryLine.Result.FAILED and bad.on_hand_written is None
@@ -404,16 +406,15 @@ def test_shipment_confirmation_500_on_the_put_is_not_resent_blindly(conn, live_s
     """A 500 on PUT /v1.1/shipment/external (it creates shipments) is not retried by the HTTP layer;
     the numbers stay in flight and the next run checks Order Manager before sending again."""
     from connectors.sandbox import operations
-    from hub.jobs import shipment_confirmation
 
-    order_download.run(conn)
+    run_job(conn, Job.ORDER_DOWNLOAD)
     _, wms = accounts(SLUG)
     operations.ship(wms, seed=3)
     put = f"{live_server.url}{OM}/v1.1/shipment/external"
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add_passthru(live_server.url)
         rsps.add(responses.PUT, put, status=500, json={"message": "boom"})
-        run = shipment_confirmation.run(conn)
+        run = run_job(conn, Job.SHIPMENT_CONFIRMATION)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     assert len(attempts(run, "PUT", "/shipment/external")) == 1
     shipped = OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED)
@@ -421,7 +422,7 @@ def test_shipment_confirmation_500_on_the_put_is_not_resent_blindly(conn, live_s
     assert all(r.tracking_in_flight for r in shipped)
     assert all("HTTP 500" in r.last_error for r in shipped)
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=7)):
-        again = shipment_confirmation.run(conn)
+        again = run_job(conn, Job.SHIPMENT_CONFIRMATION)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == ORDERS
     shipments = status(SLUG)["order_manager"]["shipments"]
@@ -435,20 +436,19 @@ def test_malformed_answer_to_the_tracking_put_is_not_resent(conn):
     """Order Manager recorded the shipments but its answer came back truncated: the numbers stay in
     flight, so the next run checks Order Manager instead of sending them again (no duplicates)."""
     from connectors.sandbox import operations
-    from hub.jobs import shipment_confirmation
 
-    order_download.run(conn)
+    run_job(conn, Job.ORDER_DOWNLOAD)
     om, wms = accounts(SLUG)
     operations.ship(wms, seed=4)
     operations.configure_faults(om_account=om, malformed_rate=1.0, seed=1)
-    run = shipment_confirmation.run(conn)
+    run = run_job(conn, Job.SHIPMENT_CONFIRMATION)
     operations.configure_faults(om_account=om, clear=True)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     assert status(SLUG)["order_manager"]["shipments"]["count"] == ORDERS  # it did reach Order Manager
     for record in OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED):
         assert record.tracking_in_flight and "invalid JSON" in record.last_error
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=7)):
-        again = shipment_confirmation.run(conn)
+        again = run_job(conn, Job.SHIPMENT_CONFIRMATION)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert not attempts(again, "PUT", "/shipment/external")  # found in Order Manager: not sent again
     assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == ORDERS
@@ -463,7 +463,7 @@ def test_malformed_answer_to_the_wms_post_is_retried_and_linked(conn):
 
     _, wms = accounts(SLUG)
     operations.configure_faults(wms_account=wms, malformed_rate=1.0, seed=1)
-    first = order_download.run(conn)
+    first = run_job(conn, Job.ORDER_DOWNLOAD)
     operations.configure_faults(wms_account=wms, clear=True)
     assert status(SLUG)["warehouse_manager"]["orders_total"] >= 1
     for record in OrderRecord.objects.filter(status=OrderRecord.Status.ERROR):
@@ -471,7 +471,7 @@ def test_malformed_answer_to_the_wms_post_is_retried_and_linked(conn):
         assert "invalid JSON" in record.last_error
     assert first.status == SyncRun.Status.PARTIAL
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
-        again = order_download.run(conn)
+        again = run_job(conn, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert_all_at_wms_exactly_once(conn)
     assert OrderRecord.objects.filter(events__kind=OrderEvent.Kind.LINKED_AT_WMS).distinct().count() >= 1

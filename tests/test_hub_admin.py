@@ -12,6 +12,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
 
+from hub import durations
 from hub.admin import base as admin_base
 from hub.admin import orders as admin_orders
 from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
@@ -182,6 +183,17 @@ def test_order_page_shows_wms_id_and_tracking(su_client, connection):
     html = su_client.get(url(OrderRecord, "change", order.pk)).content.decode()
     assert "987654" in html
     assert "1ZA (confirmed in Order Manager)" in html and "1ZB (not confirmed yet)" in html
+
+
+def test_order_page_and_list_show_tracking_given_up(su_client, connection):
+    given_up = factories.OrderRecordFactory(
+        connection=connection, status=Status.SHIPPED, tracking_numbers=["1ZG"], tracking_given_up=True
+    )
+    factories.OrderRecordFactory(connection=connection, status=Status.SHIPPED, tracking_numbers=["1ZR"])
+    html = su_client.get(url(OrderRecord, "change", given_up.pk)).content.decode()
+    assert "Shipped (tracking given up)" in html
+    assert "tracking_attempts" in html  # the tracking tries have their own field on the page
+    assert [o.pk for o in listed(su_client.get(url(OrderRecord) + "?tracking_given_up__exact=1"))] == [given_up.pk]
 
 
 def test_the_audit_trail_cannot_be_edited_added_or_deleted(su_client, audit_rows):
@@ -544,7 +556,9 @@ def test_uncapped_counts_are_exact(su_client, connection):
 def test_paginator_unit():
     paginator = admin_base.CappedCountPaginator(list(range(7)), 3)
     assert paginator.count == 7 and paginator.num_pages == 3
-    assert admin_base.format_duration(datetime.timedelta(seconds=0.25)) == "250 ms"
-    assert admin_base.format_duration(datetime.timedelta(seconds=65)) == "1m 05s"
-    assert admin_base.format_duration(datetime.timedelta(hours=2, minutes=3)) == "2h 03m"
-    assert admin_base.excerpt("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
+    assert durations.precise(datetime.timedelta(seconds=0.25)) == "250 ms"
+    assert durations.precise(datetime.timedelta(seconds=65)) == "1m 05s"
+    assert durations.precise(datetime.timedelta(hours=2, minutes=3)) == "2h 03m"
+    assert admin_base.redacted_line("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
+    # masked line by line before the lines are joined: the header's line only, not what follows
+    assert admin_base.redacted_line("Authorization: Bearer abc\nnext line") == "Authorization: *** next line"

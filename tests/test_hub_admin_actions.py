@@ -151,6 +151,25 @@ def test_retry_tracking_makes_a_shipped_order_with_unconfirmed_tracking_due(oper
     assert "Retry tracking by alice" in event.message and "1Z2" in event.message and "1Z1," not in event.message
 
 
+def test_retry_tracking_brings_a_given_up_order_back_with_a_fresh_window(operator):
+    order = factories.OrderRecordFactory(
+        status=Status.SHIPPED,
+        tracking_numbers=["1Z1"],
+        tracking_given_up=True,
+        tracking_attempts=14,
+        tracking_failing_since=timezone.now() - datetime.timedelta(hours=80),
+    )
+
+    assert admin_actions.perform(RETRY_TRACKING, [order], operator).done == [order]
+
+    order.refresh_from_db()
+    assert order.tracking_given_up is False and order.next_retry_at <= timezone.now()
+    # The next rejection waits the first backoff step and gets the whole give-up window again.
+    assert (order.tracking_attempts, order.tracking_failing_since) == (0, None)
+    [event] = operator_events(order)
+    assert "automatic retries resume" in event.message and "1Z1" in event.message
+
+
 @pytest.mark.parametrize(
     "status, tracking, confirmed, reason",
     [

@@ -4,6 +4,7 @@ import pytest
 
 from connectors.order_manager import OrderManagerClient
 from connectors.sandbox.models import OmProduct, OmStock, WmsStock
+from hub.engine.runner import run_job
 from hub.jobs import inventory_sync
 from hub.models import InventoryLine, Job, SyncRun
 from tests import factories
@@ -42,7 +43,7 @@ def test_unlocked_rule_no_starting_inventory_and_a_second_run_writes_nothing(liv
     set_stock("SKU-10", wms_available=7, om_on_hand=0, om_locked=0)  # "SKU-1" is a prefix of it
     before = status(SLUG)["order_manager"]
 
-    run = inventory_sync.run(connection)
+    run = run_job(connection, Job.INVENTORY_SYNC)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     after = status(SLUG)["order_manager"]
     assert after["stock"]["SKU-1"] == {"on_hand": 20, "locked": 10, "warehouse": "Sandbox 3PL"}
@@ -65,7 +66,7 @@ def test_unlocked_rule_no_starting_inventory_and_a_second_run_writes_nothing(liv
     assert after["stock"]["OMONLY-1"] == before["stock"]["OMONLY-1"]  # not at the WMS: not touched
     assert run.updated == sum(1 for line in seen.values() if line.result == Result.UPDATED)
 
-    second = inventory_sync.run(connection)
+    second = run_job(connection, Job.INVENTORY_SYNC)
     assert second.status == SyncRun.Status.SUCCEEDED
     assert second.updated == 0 and adjust_calls(second) == []
     assert {line.result for line in lines(second).values()} == {Result.UNCHANGED, Result.NO_STARTING_INVENTORY}
@@ -100,7 +101,7 @@ def test_only_changed_skus_are_written_at_most_200_per_call(live_server, monkeyp
         return real_adjust(self, items, **kwargs)
 
     monkeypatch.setattr(OrderManagerClient, "adjust_inventory", spy)
-    run = inventory_sync.run(connection)
+    run = run_job(connection, Job.INVENTORY_SYNC)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert [len(batch) for batch in sent_batches] == [200, len(changed) - 200]
     assert set().union(*sent_batches) == changed  # never an unchanged SKU
@@ -109,7 +110,7 @@ def test_only_changed_skus_are_written_at_most_200_per_call(live_server, monkeyp
     assert {sku for sku, line in lines(run).items() if line.result == Result.UNCHANGED} == unchanged
 
     sent_batches.clear()
-    second = inventory_sync.run(connection)
+    second = run_job(connection, Job.INVENTORY_SYNC)
     assert sent_batches == [] and adjust_calls(second) == [] and second.updated == 0
 
 
@@ -128,7 +129,7 @@ def test_err097_and_err053_are_recorded_per_sku(live_server, monkeypatch):
         OmProduct.objects.filter(account=om, master_sku="SKU-4").delete()  # -> ERR053
 
     monkeypatch.setattr(OrderManagerClient, "iter_stock_totals", then_removed)
-    run = inventory_sync.run(connection)
+    run = run_job(connection, Job.INVENTORY_SYNC)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     seen = lines(run)
     assert (seen["SKU-1"].result, seen["SKU-1"].on_hand_written) == (Result.UPDATED, 5)
@@ -149,7 +150,7 @@ def test_err097_and_err053_are_recorded_per_sku(live_server, monkeypatch):
 )
 def test_refused_without_a_usable_warehouse(fields, reason):
     connection = factories.OrderManagerConnectionFactory(**fields)
-    run = inventory_sync.run(connection)
+    run = run_job(connection, Job.INVENTORY_SYNC)
     assert run.status == SyncRun.Status.FAILED and run.job == Job.INVENTORY_SYNC
     assert reason in run.error
     assert run.requests_made == 0 and not InventoryLine.objects.exists()
@@ -165,14 +166,14 @@ def test_implausible_stock_is_held_with_a_reason_and_an_alert_while_the_rest_is_
     connection = sandbox_tenant(live_server, SLUG, skus=12)
     set_stock("SKU-1", wms_available=50, om_on_hand=0, om_locked=0)
     set_stock("SKU-2", wms_available=40, om_on_hand=0, om_locked=0)
-    first = inventory_sync.run(connection)
+    first = run_job(connection, Job.INVENTORY_SYNC)
     assert first.status == SyncRun.Status.SUCCEEDED, first.error
     assert status(SLUG)["order_manager"]["stock"]["SKU-1"]["on_hand"] == 50
 
     set_stock("SKU-1", wms_available=2_000_000)  # above the bound
     set_stock("SKU-2", wms_available=40_000)  # 1000x and +39,960 since the last sync: a jump
     set_stock("SKU-4", wms_available=77)  # an ordinary change, written
-    run = inventory_sync.run(connection)
+    run = run_job(connection, Job.INVENTORY_SYNC)
     stock = status(SLUG)["order_manager"]["stock"]
     assert stock["SKU-1"]["on_hand"] == 50 and stock["SKU-2"]["on_hand"] == 40  # not written
     assert stock["SKU-4"]["on_hand"] == 77 + stock["SKU-4"]["locked"]
@@ -191,7 +192,7 @@ def test_implausible_stock_is_held_with_a_reason_and_an_alert_while_the_rest_is_
 
     set_stock("SKU-1", wms_available=60)
     set_stock("SKU-2", wms_available=45)
-    fixed = inventory_sync.run(connection)
+    fixed = run_job(connection, Job.INVENTORY_SYNC)
     assert fixed.status == SyncRun.Status.SUCCEEDED, fixed.error
     alerts.evaluate(connection)
     assert not Alert.objects.filter(

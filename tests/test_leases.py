@@ -76,15 +76,12 @@ class Killed(BaseException):
 
 def test_a_killed_run_frees_its_lease_within_two_minutes(connection, monkeypatch):
     # Issue 15, finding 5: a SIGKILLed `sync orders` held its lease for 30 minutes.
-    from types import SimpleNamespace
-
     from hub.engine import runner
 
     def die(ctx):
         raise Killed
 
-    monkeypatch.setattr(runner, "blocked_reason", lambda connection, job: "")
-    monkeypatch.setattr(runner, "job_module", lambda job: SimpleNamespace(sync=die))
+    monkeypatch.setattr(runner, "body_of", lambda job: die)
     monkeypatch.setattr(leases, "release", lambda *args, **kwargs: True)  # killed: never released
     start = timezone.now()
     with pytest.raises(Killed):
@@ -128,8 +125,6 @@ def test_a_lost_lease_stops_new_outside_work(connection):
     ctx = RunContext(
         connection=connection,
         run=None,
-        state=None,
-        lease_token="t",
         now=timezone.now(),
         window_from=None,
         window_to=timezone.now(),

@@ -14,8 +14,8 @@ import requests
 from django.urls import reverse
 from django.utils import timezone
 
-from hub.jobs import order_download
-from hub.models import SyncRun
+from hub.engine.runner import run_job
+from hub.models import Job, SyncRun
 from tenants.models import OmInstallState, OrderManagerConnection, TokenSource
 from tests import factories
 from tests.sandbox_helpers import sandbox_tenant
@@ -109,7 +109,7 @@ def test_the_whole_install_flow_then_a_first_order_download(onboarded, operator)
         cursor.execute("SELECT access_token FROM tenants_ordermanagerconnection WHERE id = %s", [connection.pk])
         stored = cursor.fetchone()[0]
     assert token not in stored and stored.startswith("fernet:gAAAA")  # Fernet ciphertext in the database
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED and run.created == 3
 
 

@@ -7,8 +7,9 @@ from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder, WmsOrderStatus
 from connectors.warehouse_manager import WarehouseManagerClient
 from hub.engine import runner
+from hub.engine.runner import run_job
 from hub.jobs import order_cancel_download, order_download
-from hub.models import OrderEvent, OrderRecord, SyncRun
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tenants import clients
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
@@ -22,7 +23,7 @@ SLUG = "cancels"
 def connection(live_server):
     """A sandbox tenant whose 3 orders are at the WMS."""
     connection = sandbox_tenant(live_server, SLUG, orders=3, skus=4)
-    assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     return connection
 
 
@@ -52,14 +53,14 @@ def test_new_orders_are_never_sent_at_wms_ones_are_cancelled_and_others_skipped(
     om, wms = accounts(SLUG)
     operations.seed(om, wms, orders=3, skus=0)
     monkeypatch.setattr(order_download, "send_due_orders", lambda ctx: None)
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     monkeypatch.undo()
     assert OrderRecord.objects.filter(status=Status.NEW).count() == 3
     # And two orders the hub never downloaded.
     operations.seed(om, wms, orders=2, skus=0, status=OrderStatus.AWAITING_SHIPMENT)
 
     cancel_in_om("SO-000001", "SO-000002", "SO-000004", "SO-000005", "SO-000007", "SO-000008")
-    run = order_cancel_download.run(connection)
+    run = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert (run.fetched, run.updated, run.skipped, run.failed) == (6, 4, 2, 0)
 
@@ -74,13 +75,13 @@ def test_new_orders_are_never_sent_at_wms_ones_are_cancelled_and_others_skipped(
     assert not OrderRecord.objects.filter(order_number__in=["SO-000007", "SO-000008"]).exists()
     assert len(wms_writes(run)) == 2  # two cancelers, nothing else written
 
-    sent = order_download.run(connection)
+    sent = run_job(connection, Job.ORDER_DOWNLOAD)
     assert sent.status == SyncRun.Status.SUCCEEDED, sent.error
     at_wms = set(status(SLUG)["warehouse_manager"]["orders_per_reference_num"])
     assert at_wms == {"SO-000001", "SO-000002", "SO-000003", "SO-000006"}  # cancelled new ones never went
     assert status(SLUG)["warehouse_manager"]["orders_by_status"] == {"canceled": 2, "open": 2}
 
-    rerun = order_cancel_download.run(connection)  # nothing new: nothing written anywhere
+    rerun = run_job(connection, Job.CANCEL_DOWNLOAD)  # nothing new: nothing written anywhere
     assert rerun.updated == 0 and wms_writes(rerun) == []
 
 
@@ -88,7 +89,7 @@ def test_a_cancel_after_the_wms_shipped_is_too_late(connection):
     _, wms = accounts(SLUG)
     operations.ship(wms, seed=1)
     cancel_in_om("SO-000002")
-    run = order_cancel_download.run(connection)
+    run = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     record = OrderRecord.objects.get(order_number="SO-000002")
     assert record.status == Status.CANCEL_FAILED and not record.cancel_handled
@@ -97,14 +98,14 @@ def test_a_cancel_after_the_wms_shipped_is_too_late(connection):
     assert wms_status("SO-000002") == WmsOrderStatus.CLOSED
     assert wms_writes(run) == []
 
-    rerun = order_cancel_download.run(connection)
+    rerun = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert rerun.updated == 0 and not any(c["path"].startswith("/orders") for c in rerun.calls)
 
 
 def test_a_shipped_order_cancelled_later_is_too_late_without_asking_the_wms(connection):
     OrderRecord.objects.filter(order_number="SO-000003").update(status=Status.SHIPPED)
     cancel_in_om("SO-000003")
-    run = order_cancel_download.run(connection)
+    run = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert OrderRecord.objects.get(order_number="SO-000003").status == Status.CANCEL_FAILED
     assert not any(c["path"].startswith("/orders") for c in run.calls)
 
@@ -117,7 +118,7 @@ def test_a_temporary_cancel_failure_is_retried_on_the_next_run(connection, monke
 
     monkeypatch.setattr(WarehouseManagerClient, "cancel_order", down)
     cancel_in_om("SO-000001")
-    first = order_cancel_download.run(connection)
+    first = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert first.status == SyncRun.Status.PARTIAL and first.failed == 1
     record = OrderRecord.objects.get(order_number="SO-000001")
     assert (record.status, record.cancel_requested, record.cancel_handled) == (Status.AT_WMS, True, False)
@@ -129,7 +130,7 @@ def test_a_temporary_cancel_failure_is_retried_on_the_next_run(connection, monke
     monkeypatch.setattr(WarehouseManagerClient, "cancel_order", real_cancel)
     # The retry comes from the hub's own table: Order Manager is not asked about it again.
     monkeypatch.setattr(order_cancel_download, "mark_requested", lambda ctx, page: None)
-    second = order_cancel_download.run(connection)
+    second = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert second.status == SyncRun.Status.SUCCEEDED, second.error
     record.refresh_from_db()
     assert (record.status, record.cancel_handled) == (Status.CANCELLED, True)
@@ -139,13 +140,13 @@ def test_a_temporary_cancel_failure_is_retried_on_the_next_run(connection, monke
 def test_cancels_left_at_the_time_budget_are_sent_by_the_next_run(connection, monkeypatch):
     cancel_in_om("SO-000001", "SO-000002", "SO-000003")
     monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: ctx.run.updated >= 1)
-    first = order_cancel_download.run(connection)
+    first = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert first.status == SyncRun.Status.SUCCEEDED, first.error
     assert "2 cancellation(s) to send" in first.error
     assert OrderRecord.objects.filter(status=Status.CANCELLED).count() == 1
 
     monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: False)
-    second = order_cancel_download.run(connection)
+    second = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
     assert OrderRecord.objects.filter(status=Status.CANCELLED).count() == 3
     assert {wms_status(n) for n in ("SO-000001", "SO-000002", "SO-000003")} == {WmsOrderStatus.CANCELED}
@@ -157,7 +158,7 @@ def test_a_cancel_never_touches_another_channels_order_with_the_same_number(conn
     om, wms = accounts(SLUG)
     operations.seed(om, wms, orders=1, skus=0)
     monkeypatch.setattr(order_download, "send_due_orders", lambda ctx: None)  # downloaded, not sent
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     monkeypatch.undo()
     record = OrderRecord.objects.get(order_number="SO-000004")
     OrderRecord.objects.filter(pk=record.pk).update(attempts=1)  # a send whose outcome is unknown
@@ -172,7 +173,7 @@ def test_a_cancel_never_touches_another_channels_order_with_the_same_number(conn
         last_modified_date=now,
     )
     cancel_in_om("SO-000004")
-    run = order_cancel_download.run(connection)
+    run = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     record.refresh_from_db()
     assert (record.status, record.wms_order_id) == (Status.CANCELLED, None)
@@ -199,7 +200,7 @@ def test_a_cancelled_order_too_large_to_read_is_named_and_keeps_the_window_while
         lambda connection, recorder=None, **kw: real(connection, recorder, **{"max_response_bytes": 32 * 1024, **kw}),
     )
     cancel_in_om("SO-000001", "SO-000002", "SO-000003")
-    run = order_cancel_download.run(connection)
+    run = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     assert "item 1 of GET /v1.1/orders (status=CANCELLED" in run.error, run.error
     assert "Split or trim that order in Order Manager" in run.error

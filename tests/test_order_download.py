@@ -19,8 +19,9 @@ from connectors.sandbox import clock
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder
 from connectors.warehouse_manager import WarehouseManagerClient
 from hub.engine import runner
-from hub.jobs import order_cancel_download, order_download
-from hub.models import OrderEvent, OrderRecord, SyncRun
+from hub.engine.runner import run_job
+from hub.jobs import binding, order_download
+from hub.models import Job, OrderEvent, OrderRecord, SyncRun
 from tenants import clients
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
@@ -67,7 +68,7 @@ def test_orders_are_inserted_once_and_a_failed_export_is_retried(seeded, monkeyp
         raise ServerError("Order Manager answered 503 Service Unavailable", status=503)
 
     monkeypatch.setattr(OrderManagerClient, "send_to_fulfillment", export_fails)
-    first = order_download.run(seeded)
+    first = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert first.status == SyncRun.Status.PARTIAL, first.error
     assert (first.fetched, first.created, first.updated, first.failed) == (4, 4, 4, 4)
     assert "Marking 4 orders exported in Order Manager failed (retried next run)" in first.error
@@ -77,7 +78,7 @@ def test_orders_are_inserted_once_and_a_failed_export_is_retried(seeded, monkeyp
 
     # Still in the pickup status, so read again: every order is a skip, nothing goes to the WMS.
     monkeypatch.setattr(OrderManagerClient, "send_to_fulfillment", real_export)
-    second = order_download.run(seeded)
+    second = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert second.status == SyncRun.Status.SUCCEEDED, second.error
     assert (second.fetched, second.skipped, second.created, second.failed) == (4, 4, 0, 0)
     assert wms_posts(second) == []
@@ -85,7 +86,7 @@ def test_orders_are_inserted_once_and_a_failed_export_is_retried(seeded, monkeyp
     assert status(SLUG)["order_manager"]["orders_by_status"] == {"PENDING_FULFILLMENT": 4}
     assert all(kinds(r) == [Kind.DOWNLOADED, Kind.SENT_TO_WMS, Kind.EXPORTED] for r in OrderRecord.objects.all())
 
-    third = order_download.run(seeded)
+    third = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert third.status == SyncRun.Status.SUCCEEDED
     assert third.fetched == 0 and writes(third) == []
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
@@ -129,7 +130,7 @@ def test_bad_orders_are_held_with_their_reason_and_the_rest_of_the_page_goes_on(
         yield from (ReceivedOrder.of(raw) for raw in page)
 
     monkeypatch.setattr(OrderManagerClient, "iter_orders", with_bad_orders)
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     assert (run.fetched, run.created, run.updated, run.failed) == (13, 12, 4, 9)
     assert "An order without a valid orderId was skipped" in run.error
@@ -152,7 +153,7 @@ def test_bad_orders_are_held_with_their_reason_and_the_rest_of_the_page_goes_on(
     assert wms_side()["orders_total"] == 4
     assert not any(number.startswith("BAD") for number in numbers_at_wms())
 
-    rerun = order_download.run(seeded)  # held orders are not re-sent on their own
+    rerun = run_job(seeded, Job.ORDER_DOWNLOAD)  # held orders are not re-sent on their own
     assert wms_posts(rerun) == []
 
 
@@ -184,7 +185,7 @@ def add_sandbox_order(slug: str, number: str, skus: list[str]) -> OmOrder:
 
 def test_a_wms_rejection_holds_that_order_only(seeded):
     add_sandbox_order(SLUG, "SO-GHOST", ["SKU-1", "GHOST-1"])
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL
     assert (run.created, run.updated, run.failed) == (5, 4, 1)
     ghost = OrderRecord.objects.get(order_number="SO-GHOST")
@@ -195,7 +196,7 @@ def test_a_wms_rejection_holds_that_order_only(seeded):
     assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 4
     assert "SO-GHOST" not in numbers_at_wms()
 
-    rerun = order_download.run(seeded)  # a permanent rejection waits for the operator
+    rerun = run_job(seeded, Job.ORDER_DOWNLOAD)  # a permanent rejection waits for the operator
     assert wms_posts(rerun) == []
     assert OrderRecord.objects.get(order_number="SO-GHOST").attempts == 1
 
@@ -214,7 +215,7 @@ def test_transient_failures_are_retried_later_and_a_lost_answer_is_linked(seeded
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", flaky)
     start = timezone.now()
-    first = order_download.run(seeded)
+    first = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert first.status == SyncRun.Status.PARTIAL
     assert (first.updated, first.failed) == (2, 2)
     for number in numbers:
@@ -224,17 +225,17 @@ def test_transient_failures_are_retried_later_and_a_lost_answer_is_linked(seeded
         assert kinds(record) == [Kind.DOWNLOADED, Kind.SEND_FAILED]
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
-    too_soon = order_download.run(seeded)
+    too_soon = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert wms_posts(too_soon) == []  # not due yet
 
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=2)):
-        later = order_download.run(seeded)
+        later = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert later.status == SyncRun.Status.SUCCEEDED, later.error
     lost, failed = (OrderRecord.objects.get(order_number=n) for n in numbers)
     assert lost.status == failed.status == Status.AT_WMS
     assert kinds(lost)[-2:] == [Kind.LINKED_AT_WMS, Kind.EXPORTED]  # found by referenceNum, not re-sent
     # Its lost answer was recorded as a failure: the link does not claim otherwise.
-    assert order_download.UNRECORDED_ATTEMPT not in lost.events.get(kind=Kind.LINKED_AT_WMS).message
+    assert binding.UNRECORDED_ATTEMPT not in lost.events.get(kind=Kind.LINKED_AT_WMS).message
     assert kinds(failed)[-2:] == [Kind.SENT_TO_WMS, Kind.EXPORTED]
     assert len(wms_posts(later)) == 1
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
@@ -247,15 +248,15 @@ def test_fifteen_days_of_transient_failures_give_up(seeded, monkeypatch):
     monkeypatch.setattr(WarehouseManagerClient, "create_order", down)
     monkeypatch.setattr(order_download, "MAX_CONSECUTIVE_TRANSIENT", 100)
     start = timezone.now()
-    order_download.run(seeded)
+    run_job(seeded, Job.ORDER_DOWNLOAD)
     assert OrderRecord.objects.filter(status=Status.ERROR, given_up=False).count() == 4
 
     with time_machine.travel(start + datetime.timedelta(days=14)):
-        order_download.run(seeded)
+        run_job(seeded, Job.ORDER_DOWNLOAD)
     assert not OrderRecord.objects.filter(given_up=True).exists()
 
     with time_machine.travel(start + datetime.timedelta(days=15, minutes=1)):
-        run = order_download.run(seeded)
+        run = run_job(seeded, Job.ORDER_DOWNLOAD)
         assert run.status == SyncRun.Status.PARTIAL and run.failed == 4
         for record in OrderRecord.objects.all():
             assert record.given_up and record.next_retry_at is None and record.attempts == 3
@@ -263,7 +264,7 @@ def test_fifteen_days_of_transient_failures_give_up(seeded, monkeypatch):
             assert "Temporary failures for 15 days" in record.events.get(kind=Kind.GAVE_UP).message
 
     with time_machine.travel(start + datetime.timedelta(days=20)):
-        after = order_download.run(seeded)
+        after = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert wms_posts(after) == [] and after.failed == 0
     assert wms_side()["orders_total"] == 0
 
@@ -276,7 +277,7 @@ def test_sending_stops_after_three_temporary_failures_in_a_row(seeded, monkeypat
         raise ServerError("Warehouse Manager answered 503", status=503)
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", down)
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert tried == ["SO-000001", "SO-000002", "SO-000003"]  # the WMS is presumed down: not hammered
     assert "Stopped sending after 3 temporary failures in a row" in run.error
     assert OrderRecord.objects.get(order_number="SO-000004").status == Status.NEW
@@ -293,7 +294,7 @@ def test_a_cancel_between_download_and_send_wins(seeded, monkeypatch):
         )
 
     monkeypatch.setattr(order_download, "download", download_then_cancelled)
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     cancelled = OrderRecord.objects.filter(status=Status.CANCELLED)
     assert sorted(cancelled.values_list("order_number", flat=True)) == ["SO-000002", "SO-000003"]
@@ -314,7 +315,7 @@ def test_a_cancel_before_a_retry_wins(seeded, monkeypatch):
         return real_create(self, order)
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", first_fails)
-    order_download.run(seeded)
+    run_job(seeded, Job.ORDER_DOWNLOAD)
     assert OrderRecord.objects.get(order_number="SO-000001").status == Status.ERROR
     om, _ = accounts(SLUG)
     OmOrder.objects.filter(account=om, order_number="SO-000001").update(
@@ -323,7 +324,7 @@ def test_a_cancel_before_a_retry_wins(seeded, monkeypatch):
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
-        retry = order_download.run(seeded)
+        retry = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert wms_posts(retry) == []
     assert "SO-000001" not in numbers_at_wms()
     record = OrderRecord.objects.get(order_number="SO-000001")
@@ -331,7 +332,7 @@ def test_a_cancel_before_a_retry_wins(seeded, monkeypatch):
     assert kinds(record)[-1] == Kind.CANCELLED_IN_OM
 
     # Order Cancel Download finishes it: not found at the WMS, so cancelled without a WMS call.
-    cancel_run = order_cancel_download.run(seeded)
+    cancel_run = run_job(seeded, Job.CANCEL_DOWNLOAD)
     assert cancel_run.status == SyncRun.Status.SUCCEEDED, cancel_run.error
     record.refresh_from_db()
     assert (record.status, record.cancel_handled) == (Status.CANCELLED, True)
@@ -349,7 +350,7 @@ def test_an_order_already_at_the_wms_is_linked_not_failed(seeded):
         creation_date=now,
         last_modified_date=now,
     )
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     record = OrderRecord.objects.get(order_number="SO-000003")
     assert (record.status, record.wms_order_id, record.last_error) == (Status.AT_WMS, existing.pk, "")
@@ -358,7 +359,7 @@ def test_an_order_already_at_the_wms_is_linked_not_failed(seeded):
 
 
 def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(seeded, monkeypatch):
-    real_mark = order_download.mark_at_wms
+    real_mark = binding.mark_at_wms
     calls = []
 
     def crash_on_second(record, wms_order_id):
@@ -367,23 +368,23 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
             raise RuntimeError("killed after the WMS accepted the order")
         real_mark(record, wms_order_id)
 
-    monkeypatch.setattr(order_download, "mark_at_wms", crash_on_second)
-    crashed = order_download.run(seeded)
+    monkeypatch.setattr(binding, "mark_at_wms", crash_on_second)
+    crashed = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert crashed.status == SyncRun.Status.FAILED
     assert crashed.error.startswith("Internal error (RuntimeError)")
     victim = OrderRecord.objects.get(order_number=calls[1])
     assert (victim.status, victim.wms_order_id, victim.attempts) == (Status.NEW, None, 1)
     assert wms_side()["orders_total"] == 2
 
-    monkeypatch.setattr(order_download, "mark_at_wms", real_mark)
-    again = order_download.run(seeded)
+    monkeypatch.setattr(binding, "mark_at_wms", real_mark)
+    again = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == 4
     victim.refresh_from_db()
     assert Kind.LINKED_AT_WMS in kinds(victim) and Kind.SENT_TO_WMS not in kinds(victim)
     # The crashed attempt left no failure on the order: the link says so and points at the run.
     linked = victim.events.get(kind=Kind.LINKED_AT_WMS)
-    assert order_download.UNRECORDED_ATTEMPT in linked.message
+    assert binding.UNRECORDED_ATTEMPT in linked.message
     assert len(wms_posts(again)) == 2  # the two never tried; the victim was found, not re-sent
     st = wms_side()
     assert st["orders_total"] == 4 and st["duplicate_reference_nums"] == {}
@@ -401,22 +402,22 @@ def test_a_crash_before_the_wms_call_is_noted_on_the_send_that_follows(seeded, m
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", crash)
-    crashed = order_download.run(seeded)
+    crashed = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert crashed.status == SyncRun.Status.FAILED and "RuntimeError" in crashed.error
     victim = OrderRecord.objects.filter(attempts=1).get()
     assert kinds(victim) == [Kind.DOWNLOADED]
 
     monkeypatch.setattr(WarehouseManagerClient, "create_order", real_create)
-    again = order_download.run(seeded)
+    again = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     victim.refresh_from_db()
     assert (victim.status, victim.attempts) == (Status.AT_WMS, 2)
     sent = victim.events.get(kind=Kind.SENT_TO_WMS)
-    assert order_download.UNRECORDED_ATTEMPT in sent.message
+    assert binding.UNRECORDED_ATTEMPT in sent.message
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
     # The others were sent on their first attempt: no such note.
     assert (
-        not OrderEvent.objects.filter(kind=Kind.SENT_TO_WMS, message__contains=order_download.UNRECORDED_ATTEMPT)
+        not OrderEvent.objects.filter(kind=Kind.SENT_TO_WMS, message__contains=binding.UNRECORDED_ATTEMPT)
         .exclude(order=victim)
         .exists()
     )
@@ -425,7 +426,7 @@ def test_a_crash_before_the_wms_call_is_noted_on_the_send_that_follows(seeded, m
 def test_a_held_order_is_sent_once_fixed_in_order_manager(seeded):
     """ "Fix it there; it is read again on the next change": the quarantined order is re-read."""
     bad = add_sandbox_order(SLUG, "SO-NOSKU", [""])  # a product without a master SKU
-    first = order_download.run(seeded)
+    first = run_job(seeded, Job.ORDER_DOWNLOAD)
     record = OrderRecord.objects.get(order_number="SO-NOSKU")
     assert record.status == Status.ERROR and "orderItems[0].product.masterSku: missing" in record.last_error
     assert "Fix it there" in record.last_error
@@ -434,7 +435,7 @@ def test_a_held_order_is_sent_once_fixed_in_order_manager(seeded):
     item.product = OmProduct.objects.get(account=bad.account, master_sku="SKU-2")
     item.save()
     OmOrder.objects.filter(pk=bad.pk).update(modified_date=clock.now())  # Order Manager marks the change
-    second = order_download.run(seeded)
+    second = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert second.status == SyncRun.Status.SUCCEEDED, second.error
     record.refresh_from_db()
     assert (record.status, record.last_error, record.error_permanent) == (Status.AT_WMS, "", False)
@@ -446,12 +447,12 @@ def test_a_held_order_is_sent_once_fixed_in_order_manager(seeded):
 
 def test_an_invalid_order_resent_by_the_operator_does_not_break_the_run(seeded):
     add_sandbox_order(SLUG, "SO-NOSKU", [""])
-    order_download.run(seeded)
+    run_job(seeded, Job.ORDER_DOWNLOAD)
     # What the admin's "Resend to WMS" does to an order in error.
     OrderRecord.objects.filter(order_number="SO-NOSKU").update(
         error_permanent=False, first_attempt_at=None, next_retry_at=timezone.now()
     )
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert run.status != SyncRun.Status.FAILED, run.error
     record = OrderRecord.objects.get(order_number="SO-NOSKU")
     assert record.status == Status.ERROR and record.error_permanent
@@ -464,7 +465,7 @@ def test_a_run_stops_at_its_time_budget_and_the_next_run_sends_the_rest(seeded, 
     starting new sends once its time budget is used (here: after two orders), says how many are
     left, and ends succeeded; the next run sends the rest, each order once."""
     monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: ctx.run.updated >= 2)
-    first = order_download.run(seeded)
+    first = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert first.status == SyncRun.Status.SUCCEEDED, first.error
     assert len(wms_posts(first)) == 2
     assert "time budget" in first.error and "2 order(s) to send" in first.error
@@ -473,7 +474,7 @@ def test_a_run_stops_at_its_time_budget_and_the_next_run_sends_the_rest(seeded, 
     assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == 2
 
     monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: False)
-    second = order_download.run(seeded)
+    second = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
     assert len(wms_posts(second)) == 2
     assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 4
@@ -482,7 +483,7 @@ def test_a_run_stops_at_its_time_budget_and_the_next_run_sends_the_rest(seeded, 
 
 def test_the_time_budget_is_read_from_settings(seeded, settings):
     settings.HUB_RUN_TIME_BUDGET = 0
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert wms_posts(run) == [] and "4 order(s) to send" in run.error
     assert OrderRecord.objects.filter(status=Status.NEW).count() == 4
@@ -503,7 +504,7 @@ def test_another_channels_order_with_the_same_number_is_not_linked(seeded):
         creation_date=now,
         last_modified_date=now,
     )
-    run = order_download.run(seeded)
+    run = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL
     record = OrderRecord.objects.get(order_number="SO-000003")
     assert (record.status, record.error_permanent, record.wms_order_id) == (Status.ERROR, True, None)
@@ -527,7 +528,7 @@ def test_an_order_already_at_the_wms_with_our_order_id_is_linked(seeded):
         creation_date=now,
         last_modified_date=now,
     )
-    assert order_download.run(seeded).status == SyncRun.Status.SUCCEEDED
+    assert run_job(seeded, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     record = OrderRecord.objects.get(order_number="SO-000002")
     assert (record.status, record.wms_order_id) == (Status.AT_WMS, ours.pk)
 
@@ -579,7 +580,7 @@ def large_orders(live_server, monkeypatch):
 def test_a_page_over_the_size_cap_is_read_in_smaller_pages_and_an_order_too_large_alone_is_reported(large_orders):
     connection, orders = large_orders
     giant = orders[6]
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     assert run.fetched > 0, run.error
     # Every order but the one too large alone was read, stored and sent.
     assert run.status == SyncRun.Status.PARTIAL, run.error
@@ -598,7 +599,7 @@ def test_a_page_over_the_size_cap_is_read_in_smaller_pages_and_an_order_too_larg
     OmOrderItem.objects.filter(order=giant).exclude(
         pk__in=list(giant.items.order_by("pk").values_list("pk", flat=True)[:3])
     ).delete()
-    again = order_download.run(connection)
+    again = run_job(connection, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert OrderRecord.objects.get(om_order_id=giant.pk).status == Status.AT_WMS
     state.refresh_from_db()
@@ -615,7 +616,7 @@ def test_the_reported_case_100_orders_of_250_lines_at_the_real_cap_are_all_sent(
     for order in OmOrder.objects.filter(account=om_account).order_by("pk")[:100]:
         have = set(order.items.values_list("product_id", flat=True))
         add_lines(order, [p for p in products if p.pk not in have][:247], 247)
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert (run.fetched, run.created) == (120, 120)
     assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 120

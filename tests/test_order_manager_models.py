@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 
-from connectors.http import JsonObject
 from connectors.order_manager_models import (
     MAX_LINES,
     MAX_QUANTITY,
@@ -18,6 +17,7 @@ from connectors.order_manager_models import (
     order_id_of,
     parse_datetime,
 )
+from connectors.transport import JsonObject
 
 ORDER = {
     "orderId": 4711,

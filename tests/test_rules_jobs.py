@@ -7,8 +7,8 @@ import pytest
 from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OmStock, WmsOrder, WmsStock
 from hub.admin import actions as admin_actions
-from hub.jobs import inventory_sync, order_download, shipment_confirmation
-from hub.models import InventoryLine, OrderEvent, OrderRecord, SyncRun
+from hub.engine.runner import run_job
+from hub.models import InventoryLine, Job, OrderEvent, OrderRecord, SyncRun
 from tenants.mappings import FilterLevel, FilterMode, ShipMethodMapping
 from tests import factories
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -88,7 +88,7 @@ def test_an_unmapped_ship_method_is_held_collected_and_released_once_mapped(conn
     om_order("SO-MAPPED", [("SKU-1", 1)], "UPS", "UPS Ground")
     om_order("SO-UNMAPPED", [("SKU-2", 2)], "FEDEX", "FedEx Home Delivery")
 
-    first = order_download.run(connection)
+    first = run_job(connection, Job.ORDER_DOWNLOAD)
     assert first.status == SyncRun.Status.PARTIAL, first.error  # the held order needs the operator
     assert at_wms("SO-MAPPED").routing_info == {"carrier": "UPS", "mode": "Ground"}
     held = record("SO-UNMAPPED")
@@ -100,14 +100,14 @@ def test_an_unmapped_ship_method_is_held_collected_and_released_once_mapped(conn
     assert collected.first_seen_at is not None
 
     # Read again in the overlap window: still unmapped, still held, collected once, nothing sent.
-    second = order_download.run(connection)
+    second = run_job(connection, Job.ORDER_DOWNLOAD)
     assert "SO-UNMAPPED" not in status(SLUG)["warehouse_manager"]["orders_per_reference_num"]
     assert ShipMethodMapping.objects.filter(connection=connection).count() == 2
     assert record("SO-UNMAPPED").status == Status.ERROR and second.failed == 0
 
     collected.wms_carrier, collected.wms_mode = "FedEx", "Home Delivery"
     collected.save()
-    third = order_download.run(connection)
+    third = run_job(connection, Job.ORDER_DOWNLOAD)
     assert third.status == SyncRun.Status.SUCCEEDED, third.error
     released = record("SO-UNMAPPED")
     assert released.status == Status.AT_WMS and released.last_error == ""
@@ -119,7 +119,7 @@ def test_an_unmapped_ship_method_is_held_collected_and_released_once_mapped(conn
 def test_a_held_order_no_longer_in_the_download_window_is_released_by_the_recheck(connection):
     factories.ConnectionRulesFactory(connection=connection, reject_unmapped_ship_methods=True)
     om_order("SO-LATER", [("SKU-2", 1)], "DHL", "Express")
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     assert record("SO-LATER").status == Status.ERROR
     ShipMethodMapping.objects.filter(key="DHL / EXPRESS").update(wms_carrier="DHL", wms_mode="Express Worldwide")
     # Outside the overlap window now: only the held-order recheck can release it.
@@ -127,7 +127,7 @@ def test_a_held_order_no_longer_in_the_download_window_is_released_by_the_rechec
     OmOrder.objects.filter(account=om, order_number="SO-LATER").update(
         modified_date=clock.now() - datetime.timedelta(days=2)
     )
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert run.fetched == 0
     assert record("SO-LATER").status == Status.AT_WMS
@@ -137,7 +137,7 @@ def test_a_held_order_no_longer_in_the_download_window_is_released_by_the_rechec
 
 def test_without_reject_an_unmapped_method_is_sent_as_is_and_collected(connection):
     om_order("SO-ASIS", [("SKU-1", 1)], "USPS", "USPS Priority Mail")
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert at_wms("SO-ASIS").routing_info == {"carrier": "USPS", "mode": "USPS Priority Mail"}
     assert ShipMethodMapping.objects.filter(
@@ -152,7 +152,7 @@ def test_an_alias_sends_the_wms_sku_and_writes_stock_back_to_the_order_manager_s
     om_product("RED-SHIRT-BUNDLE-LABEL", on_hand=0, locked=2)
     om_order("SO-ALIAS", [("RED-SHIRT", 2), ("SKU-2", 1)])
 
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert wms_items("SO-ALIAS") == [("SKU-1", 2), ("SKU-2", 1)]
     assert record("SO-ALIAS").lines == [
@@ -162,7 +162,7 @@ def test_an_alias_sends_the_wms_sku_and_writes_stock_back_to_the_order_manager_s
 
     _, wms = accounts(SLUG)
     WmsStock.objects.filter(account=wms, item__sku="SKU-1").update(available=10)
-    inventory = inventory_sync.run(connection)
+    inventory = run_job(connection, Job.INVENTORY_SYNC)
     assert inventory.status == SyncRun.Status.SUCCEEDED, inventory.error
     stock = status(SLUG)["order_manager"]["stock"]
     # Every Order Manager SKU aliased to SKU-1 gets its quantity (+ its own locked), and so does
@@ -176,7 +176,7 @@ def test_an_alias_sends_the_wms_sku_and_writes_stock_back_to_the_order_manager_s
 
 def test_an_sku_unknown_at_the_wms_is_named_and_an_alias_added_later_is_used_by_the_resend(connection):
     om_order("SO-KIT", [("GIFT-KIT", 1)])
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     kit = record("SO-KIT")
     assert kit.status == Status.ERROR and kit.error_permanent
     assert "Item SKU “GIFT-KIT” does not exist" in kit.last_error, kit.last_error
@@ -184,7 +184,7 @@ def test_an_sku_unknown_at_the_wms_is_named_and_an_alias_added_later_is_used_by_
 
     factories.SkuAliasFactory(connection=connection, om_sku="GIFT-KIT", wms_sku="SKU-3")
     assert admin_actions.apply(admin_actions.RESEND, kit, factories.UserFactory(is_superuser=True)) is None
-    again = order_download.run(connection)
+    again = run_job(connection, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
     assert record("SO-KIT").status == Status.AT_WMS
     assert wms_items("SO-KIT") == [("SKU-3", 1)]
@@ -197,7 +197,7 @@ def test_item_filter_drops_a_line_skips_an_empty_order_and_at_order_level_skips_
     om_order("SO-LINE", [("SKU-1", 1), ("GIFT-CARD", 1)])
     om_order("SO-ONLYGIFT", [("GIFT-WRAP", 1)])
 
-    run = order_download.run(connection)
+    run = run_job(connection, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     assert wms_items("SO-LINE") == [("SKU-1", 1)]
     assert {"sku": "GIFT-CARD", "quantity": 1, "filtered": True} in record("SO-LINE").lines
@@ -212,7 +212,7 @@ def test_item_filter_drops_a_line_skips_an_empty_order_and_at_order_level_skips_
     rules.item_filter_level = FilterLevel.ORDER
     rules.save()
     om_order("SO-ORDERLEVEL", [("SKU-2", 1), ("GIFT-BOX", 1)])
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     assert record("SO-ORDERLEVEL").status == Status.SKIPPED
     assert "order-level item filter matches GIFT-BOX" in record("SO-ORDERLEVEL").last_error
     assert "SO-ORDERLEVEL" not in status(SLUG)["warehouse_manager"]["orders_per_reference_num"]
@@ -222,7 +222,7 @@ def test_item_filter_drops_a_line_skips_an_empty_order_and_at_order_level_skips_
     rules.save()
     factories.ItemFilterFactory(connection=connection, sku="SKU-1")
     om_order("SO-ALLOW", [("SKU-1", 1), ("SKU-4", 1)])
-    order_download.run(connection)
+    run_job(connection, Job.ORDER_DOWNLOAD)
     assert wms_items("SO-ALLOW") == [("SKU-1", 1)]
     assert {"sku": "SKU-4", "quantity": 1, "filtered": True} in record("SO-ALLOW").lines
 
@@ -252,7 +252,7 @@ def test_inventory_buffer_minimum_pending_orders_and_filter(connection):
     )
     factories.OrderRecordFactory(**pending, status=Status.CANCELLED, lines=[{"sku": "SKU-4", "quantity": 11}])
 
-    run = inventory_sync.run(connection)
+    run = run_job(connection, Job.INVENTORY_SYNC)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     stock = status(SLUG)["order_manager"]["stock"]
     lines = {line.sku: line for line in InventoryLine.objects.filter(run=run)}
@@ -272,7 +272,7 @@ def test_the_connections_carrier_mapping_overrides_the_defaults_for_tracking(con
     om_order("SO-BOB", [("SKU-1", 1)])
     om_order("SO-FDX", [("SKU-2", 1)])
     om_order("SO-DEFAULT", [("SKU-4", 1)])
-    assert order_download.run(connection).status == SyncRun.Status.SUCCEEDED
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     _, wms = accounts(SLUG)
     operations.ship(wms, seed=3)
     for number, carrier, scac in (
@@ -284,7 +284,7 @@ def test_the_connections_carrier_mapping_overrides_the_defaults_for_tracking(con
         order.routing_info = {**order.routing_info, "carrier": carrier, "scacCode": scac}
         order.save(update_fields=["routing_info"])
 
-    run = shipment_confirmation.run(connection)
+    run = run_job(connection, Job.SHIPMENT_CONFIRMATION)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
     carriers = {s["orderNumber"]: s["carrier"] for s in status(SLUG)["order_manager"]["shipments"]["recorded"]}
     assert carriers == {"SO-BOB": "ESTES_EXPRESS_LINES", "SO-FDX": "FEDEX_UK", "SO-DEFAULT": "UPS"}

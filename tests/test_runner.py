@@ -13,6 +13,7 @@ from django.utils import timezone
 from connectors.errors import AuthenticationError, ServerError
 from connectors.order_manager_models import ReceivedOrder
 from hub.engine import leases, runner
+from hub.engine.runner import run_job
 from hub.jobs import order_download
 from hub.models import Job, JobState, SyncRun
 from tenants import clients
@@ -237,7 +238,7 @@ def test_crash_loop_guard_pauses_scheduled_runs_after_three_unfinished_claims(co
 
 
 def test_order_download_run_is_the_runner(connection, fake_om):
-    run = order_download.run(connection, trigger=SyncRun.Trigger.MANUAL)
+    run = run_job(connection, Job.ORDER_DOWNLOAD, trigger=SyncRun.Trigger.MANUAL)
     assert (run.job, run.trigger, run.status) == (JOB, SyncRun.Trigger.MANUAL, SyncRun.Status.SUCCEEDED)
 
 
@@ -288,3 +289,43 @@ def test_a_run_that_lost_its_lease_stops_and_leaves_the_watermark(connection, fa
     state = state_of(connection)
     assert state.watermark is None  # the run that now holds the job owns the watermark
     assert state.lease_token == "other-worker"  # and its lease is not released by the loser
+
+
+def test_every_run_sends_run_finished_after_its_lease_is_released(connection, fake_om):
+    from hub.engine.signals import run_finished
+
+    seen = []
+
+    def listen(sender, connection, run, **kwargs):
+        seen.append((sender, connection.pk, run.status, state_of(connection).lease_token))
+
+    run_finished.connect(listen, dispatch_uid="test-listen")
+    try:
+        run = runner.run_job(connection, JOB)
+    finally:
+        run_finished.disconnect(dispatch_uid="test-listen")
+    assert seen == [(JOB, connection.pk, run.status, "")]
+
+
+def test_a_failing_run_finished_receiver_is_logged_and_the_run_stands(connection, fake_om, caplog):
+    from hub.engine.signals import run_finished
+
+    def explode(sender, **kwargs):
+        raise RuntimeError("receiver broke")
+
+    run_finished.connect(explode, dispatch_uid="test-explode")
+    try:
+        run = runner.run_job(connection, JOB)
+    finally:
+        run_finished.disconnect(dispatch_uid="test-explode")
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert "receiver broke" in caplog.text
+
+
+def test_the_alerts_listen_to_run_finished(connection, fake_om, monkeypatch):
+    from hub.ops import alerts
+
+    evaluated = []
+    monkeypatch.setattr(alerts, "evaluate", lambda conn: evaluated.append(conn.pk))
+    runner.run_job(connection, JOB)
+    assert evaluated == [connection.pk]

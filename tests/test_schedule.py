@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from hub.engine import schedule
+from hub.engine import eligibility, schedule
 from hub.models import Job, JobState
 from tenants.models import OrderManagerConnection, Tenant, Warehouse
 from tests import factories
@@ -31,6 +31,7 @@ def make_connection(time_zone="America/New_York", active=True, **fields):
     tenant = Tenant(name="T", slug="t", time_zone=time_zone, active=active)
     warehouse = Warehouse(tenant=tenant, name="W")
     fields.setdefault("warehouse_name", "Main 3PL")
+    fields.setdefault("activated_at", datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
     return OrderManagerConnection(warehouse=warehouse, **fields)
 
 
@@ -81,7 +82,7 @@ def test_naive_after_is_refused():
 
 @pytest.mark.parametrize("job", list(Job))
 def test_disabled_job_is_never_due(job):
-    connection = make_connection(**{schedule.ENABLED_FIELDS[job]: False})
+    connection = make_connection(**{eligibility.ENABLED_FIELDS[job]: False})
     now = utc(2027, 1, 1)
     assert schedule.next_due(connection, job, now) is None
     assert schedule.initial_due(connection, job, now) is None

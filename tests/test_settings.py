@@ -144,3 +144,22 @@ def test_debug_drives_the_embedded_defaults(env, expected):
     debug, sandbox, hosts, secure_cookie = json.loads(result.stdout)
     assert debug is expected and sandbox is expected and secure_cookie is (not expected)
     assert hosts == (["localhost", "127.0.0.1", "[::1]"] if expected else ["a.example", "b.example"])
+
+
+def test_retry_windows_are_declared_settings_read_from_the_environment():
+    """The watermark overlap and the tracking give-up time are settings (README lists them) that
+    the code reads from hub.settings, so the environment changes them."""
+    code = (
+        "import django, json; django.setup()\n"
+        "from django.conf import settings\n"
+        "from hub.engine import runner\n"
+        "print(json.dumps([settings.HUB_WATERMARK_OVERLAP_SECONDS, runner.WATERMARK_OVERLAP.total_seconds(),"
+        " settings.HUB_TRACKING_GIVE_UP_HOURS]))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "hub.settings", "DJANGO_DEBUG": "true", "HUB_ENCRYPTION_KEYS": ""}
+    defaults = run(["-c", code], **env)
+    assert defaults.returncode == 0, defaults.stderr
+    assert json.loads(defaults.stdout) == [600, 600, 72]
+    changed = run(["-c", code], **env, HUB_WATERMARK_OVERLAP_SECONDS="120", HUB_TRACKING_GIVE_UP_HOURS="24")
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(changed.stdout) == [120, 120, 24]

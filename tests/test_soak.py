@@ -25,11 +25,12 @@ from django.db.models import Max, Q
 from django.db.utils import OperationalError
 from django.utils import timezone
 
-from connectors import http as hub_http
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import OmOrder, OrderStatus
+from connectors.transport import records as transport_records
+from connectors.transport.retry import HubRetry
 from hub.engine import circuit, leases, runner
-from hub.jobs import order_cancel_download, order_download, shipment_confirmation
+from hub.jobs import binding, order_cancel_download, order_download, shipment_confirmation
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
@@ -70,11 +71,11 @@ def injected(monkeypatch):
 
     def no_sleep(self, response=None):
         counts["http retries"] += 1
-        log = hub_http._ATTEMPTS.get()
+        log = transport_records.current()
         if log is not None:
             log.restart()
 
-    monkeypatch.setattr(hub_http.HubRetry, "sleep", no_sleep)
+    monkeypatch.setattr(HubRetry, "sleep", no_sleep)
     return counts
 
 
@@ -118,7 +119,7 @@ def run_job(job, conn, clock, runs: Counter) -> None:
     name = job.__name__.rsplit(".", 1)[-1]
     for _ in range(10):
         try:
-            runs[name, job.run(conn).status] += 1
+            runs[name, runner.run_job(conn, job.JOB).status] += 1
             return
         except (OperationalError, runner.JobAlreadyRunning) as exc:
             if isinstance(exc, OperationalError) and "locked" not in str(exc):
@@ -198,12 +199,10 @@ def test_soak(live_server, settings, injected, capsys):
     # A failure is visible when the order's timeline holds it with a reason, or, for an attempt
     # cut short by a crashed run (the "table is locked" runs below), when the send or link that
     # followed says an earlier attempt went unrecorded (the crashed run holds the reason).
-    visible = Q(kind__in=FAILURE_KINDS) & ~Q(message="") | Q(message__contains=order_download.UNRECORDED_ATTEMPT)
+    visible = Q(kind__in=FAILURE_KINDS) & ~Q(message="") | Q(message__contains=binding.UNRECORDED_ATTEMPT)
     invisible = [r.order_number for r in failed_ever if not r.events.filter(visible).exists()]
     crashed_runs = SyncRun.objects.filter(connection=conn, error__startswith="Internal error").count()
-    cut_short = OrderEvent.objects.filter(
-        order__connection=conn, message__contains=order_download.UNRECORDED_ATTEMPT
-    ).count()
+    cut_short = OrderEvent.objects.filter(order__connection=conn, message__contains=binding.UNRECORDED_ATTEMPT).count()
     order_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.SEND_FAILED).count()
     tracking_retries = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.TRACKING_REJECTED).count()
     by_status = Counter(r.status for r in records.values())

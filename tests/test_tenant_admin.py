@@ -1,8 +1,11 @@
 """tenants.admin: one-page onboarding, write-only secrets on change pages, Test connection offered."""
 
+import datetime
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
+from django.utils import timezone
 
 from tenants.models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from tests import factories
@@ -214,3 +217,19 @@ def test_tenant_staff_set_their_alert_frequency_and_contacts_on_the_tenant_page(
         ("ops@acme.example", "Ops desk", True)
     ]
     assert other.tenant.alert_contacts.count() == 1
+
+
+def test_an_onboarded_connection_does_nothing_until_it_is_activated(admin):
+    """Issue 17: onboarding made every job due at once; the first Order Download ran within a minute."""
+    from hub.engine import dispatcher, eligibility
+    from hub.engine.runner import run_job
+    from hub.models import Job, JobState, SyncRun
+
+    admin.post(ONBOARD_URL, onboarding_post())
+    conn = OrderManagerConnection.objects.get()
+    assert not conn.is_activated and conn.run_state(timezone.now()) == ("not activated", "warn")
+    assert set(JobState.objects.filter(connection=conn).values_list("next_due_at", flat=True)) == {None}
+    assert dispatcher.claim_due(timezone.now() + datetime.timedelta(days=2)) == []
+    run = run_job(conn, Job.ORDER_DOWNLOAD)
+    assert run.status == SyncRun.Status.FAILED and run.error == eligibility.NOT_ACTIVATED
+    assert run.requests_made == 0

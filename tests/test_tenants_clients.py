@@ -7,8 +7,8 @@ import json
 import pytest
 import responses
 
-from connectors.http import CallRecord
 from connectors.order_manager import OrderManagerClient
+from connectors.transport import CallRecord
 from connectors.warehouse_manager import WarehouseManagerClient
 from tenants import clients
 from tests import factories

@@ -26,7 +26,6 @@ import datetime
 import io
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -37,6 +36,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+# Starting, stopping and waiting for server processes, as the benchmarks do it.
+from benchmarks.infra import start, stop, wait_for_http
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -283,39 +285,6 @@ def _manage(env: dict, *args: str) -> None:
     assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
 
 
-def _start(env: dict, log: Path, *cmd: str) -> subprocess.Popen:
-    # A session of its own, so stopping it reaches the cluster's worker processes too.
-    return subprocess.Popen(
-        list(cmd), cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
-
-
-def _wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"web server exited:\n{log.read_text()[-3000:]}")
-        try:
-            requests.get(url, timeout=5)
-            return
-        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still importing Django
-            time.sleep(0.2)
-    raise AssertionError(f"web server not answering at {url}:\n{log.read_text()[-3000:]}")
-
-
 def _processed(log: Path) -> int:
     return log.read_text(errors="replace").count("Processed 'hub.tasks.run_job_task'")
 
@@ -358,7 +327,7 @@ def test_two_clusters_run_every_job_once_per_due_time_and_send_no_order_twice(ca
         pairs = N_CONNECTIONS * len(INTERVAL_JOBS)
         assert built["pairs"] == pairs
 
-        web = _start(
+        web = start(
             env,
             logs["web"],
             sys.executable,
@@ -376,8 +345,8 @@ def test_two_clusters_run_every_job_once_per_due_time_and_send_no_order_twice(ca
         )
         processes.append(web)
         for key in ("cluster-a", "cluster-b"):
-            processes.append(_start(env, logs[key], sys.executable, "manage.py", "qcluster"))
-        _wait_for_http(f"{base_url}/admin/login/", web, logs["web"])
+            processes.append(start(env, logs[key], sys.executable, "manage.py", "qcluster"))
+        wait_for_http(f"{base_url}/admin/login/", web, logs["web"])
 
         # Round 1: four dispatchers at once, and every task delivered twice.
         first = _drive(env, "driver_dispatch", threads=DISPATCH_THREADS)
@@ -396,7 +365,7 @@ def test_two_clusters_run_every_job_once_per_due_time_and_send_no_order_twice(ca
         alive = {key: p.poll() is None for key, p in zip(("web", "cluster-a", "cluster-b"), processes)}
     finally:
         for process in processes:
-            _stop(process)
+            stop(process)
         _admin_sql(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         import redis
 

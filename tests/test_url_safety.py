@@ -8,9 +8,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from connectors.errors import PermanentError
-from connectors.http import HttpClient
-from hub.jobs import order_download
-from hub.models import SyncRun
+from connectors.transport import HttpClient
+from hub.engine.runner import run_job
+from hub.models import Job, SyncRun
 from tenants import clients
 from tenants.forms import OrderManagerConnectionForm, WarehouseForm
 from tenants.url_safety import base_url_problem
@@ -213,7 +213,7 @@ def test_a_run_against_a_loopback_url_in_production_fails_plainly_and_sends_noth
 
     conn = sandbox_tenant(live_server, "ssrf", orders=2, skus=2)
     settings.HUB_ALLOW_PRIVATE_ADDRESSES = False
-    run = order_download.run(conn)
+    run = run_job(conn, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.FAILED
     assert "Refused to connect to Order Manager at " in run.error and "private, loopback" in run.error, run.error
     assert all(call["status"] is None for call in run.calls)

@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import responses
 
-from connectors import warehouse_manager as wm
 from connectors.errors import AuthenticationError, MalformedResponse, NotFound, RequestRejected
+from connectors.transport import oauth
 from connectors.warehouse_manager import (
     ORDER_REL,
     DuplicateOrder,
@@ -118,7 +118,7 @@ def rsps():
 
 def test_token_request_shape_and_caching(rsps, monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr(wm, "_clock", lambda: now[0])
+    monkeypatch.setattr(oauth, "_clock", lambda: now[0])
     rsps.add(responses.GET, f"{ORDERS_URL}/5", json=order_json(5), headers={"ETag": '"e1"'})
     client = make_client(tpl_key="ABCD-1234")
     client.get_order(5)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from hub.admin.base import redacted_line
 from hub.engine import leases
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tenants.scoping import tenant_ids_for
@@ -41,11 +42,6 @@ def operator_name(user) -> str:
     username = user.get_username()
     full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
     return f"{username} ({full_name})" if full_name and full_name != username else username
-
-
-def _excerpt(text: str, limit: int = ERROR_EXCERPT_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unconfirmed_tracking(order: OrderRecord) -> list[str]:
@@ -114,19 +110,32 @@ RESEND = OrderOperation(
     guard={"status": OrderRecord.Status.ERROR},
     changes=_resend_changes,
     describe=lambda order: (
-        f"error cleared (was: {_excerpt(order.last_error) or 'no message'}), retry window restarted; "
+        f"error cleared (was: {redacted_line(order.last_error, ERROR_EXCERPT_CHARS) or 'no message'}), retry window restarted; "
         "the next Order Download sends it to the WMS."
     ),
 )
+
+
+def _retry_tracking_changes(order: OrderRecord) -> dict:
+    # Like a resend: the operator asking lifts the give-up, and the retry count and give-up window
+    # restart, or the next rejection of a given-up order would give up again at once.
+    return {
+        "next_retry_at": timezone.now(),
+        "tracking_given_up": False,
+        "tracking_attempts": 0,
+        "tracking_failing_since": None,
+    }
+
 
 RETRY_TRACKING = OrderOperation(
     name="retry_tracking",
     label="Retry tracking",
     refusal=_refuse_retry_tracking,
     guard={"status": OrderRecord.Status.SHIPPED},
-    changes=lambda order: {"next_retry_at": timezone.now()},
+    changes=_retry_tracking_changes,
     describe=lambda order: (
-        f"the next Shipment Confirmation sends tracking {', '.join(unconfirmed_tracking(order))} to Order Manager."
+        ("automatic retries resume (they had been given up); " if order.tracking_given_up else "")
+        + f"the next Shipment Confirmation sends tracking {', '.join(unconfirmed_tracking(order))} to Order Manager."
     ),
 )
 
@@ -220,7 +229,10 @@ def run_now(request, connection, job: str) -> str:
     label = f"{Job(job).label} for {connection}"
     state = leases.state_for(connection, job)
     if state.attention:
-        messages.warning(request, f"{label}: needs attention ({_excerpt(state.attention)}). Clear attention first.")
+        messages.warning(
+            request,
+            f"{label}: needs attention ({redacted_line(state.attention, ERROR_EXCERPT_CHARS)}). Clear attention first.",
+        )
         return RunNow.NEEDS_ATTENTION
     token = leases.new_token()
     # A queued claim: the task may wait in a busy broker before a worker trades it for a run lease.
@@ -237,7 +249,10 @@ def run_now(request, connection, job: str) -> str:
     except Exception as exc:
         leases.release(connection, job, token)
         logger.exception("Run now of %s could not be queued", label)
-        messages.error(request, f"{label}: could not be queued ({type(exc).__name__}: {_excerpt(str(exc))}).")
+        messages.error(
+            request,
+            f"{label}: could not be queued ({type(exc).__name__}: {redacted_line(str(exc), ERROR_EXCERPT_CHARS)}).",
+        )
         return RunNow.NOT_QUEUED
     messages.success(request, f"{label}: queued.")
     return RunNow.QUEUED

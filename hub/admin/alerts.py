@@ -8,7 +8,7 @@ Alerts open and clear themselves; there is nothing to edit.
 from django.contrib import admin
 from django.utils.html import format_html
 
-from hub.admin.base import AuditAdmin, connection_filter, excerpt, tenant_filter
+from hub.admin.base import AuditAdmin, connection_filter, redacted_line, tenant_filter
 from hub.models import Alert
 
 
@@ -61,7 +61,7 @@ class AlertAdmin(AuditAdmin):
 
     @admin.display(description="message")
     def message_excerpt(self, obj):
-        return excerpt(obj.message, 160)
+        return redacted_line(obj.message, 160)
 
     @admin.display(description="look at")
     def where(self, obj):

@@ -1,5 +1,6 @@
 """Shared pieces of the audit admins: the read-only, tenant-scoped `AuditAdmin` base, capped counts,
-deferred JSON columns, the tenant and connection filters and the small formatting helpers.
+deferred JSON columns, the tenant and connection filters and the small formatting helpers
+(`redacted_line` for any outside text a page shows).
 
 Contract of `AuditAdmin`:
 - tenant-scoped (`TenantScopedAdminMixin`, first in the bases);
@@ -24,6 +25,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from connectors.redaction import redact_text
 from tenants.models import OrderManagerConnection, Tenant
 from tenants.scoping import TenantScopedAdminMixin, scope_queryset
 
@@ -31,8 +33,17 @@ EXCERPT_CHARS = 80
 PRETTY_JSON_CHARS = 20_000
 
 
-def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
-    text = " ".join((text or "").split())
+def redacted_line(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """Stored outside text (an error, an alert or event message) as one line for a list cell or an
+    operator message: secrets masked, white space folded, at most `limit` characters ("…" where cut).
+
+    What the hub stores from outside answers is mostly redacted already, but not everything that ends
+    up in a message went through `connectors.redaction` (a pause reason, an exception's text), and
+    an admin page is shown to every operator of the tenant. Masking runs first, on the text as it
+    is, so line-bound patterns (an ``Authorization:`` header) see their lines and a secret is never
+    half-shown at the cut.
+    """
+    text = " ".join(redact_text(text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -40,19 +51,6 @@ def pretty_json(value, limit: int = PRETTY_JSON_CHARS) -> str:
     """Indented JSON for a <pre>, cut at `limit` characters (payloads are capped, but not tiny)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return text if len(text) <= limit else text[:limit] + "\n… (cut)"
-
-
-def format_duration(delta) -> str:
-    if delta is None:
-        return "—"
-    seconds = delta.total_seconds()
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def changelist_link(model, label: str, **params) -> str:

@@ -7,8 +7,9 @@ sent to the WMS per day over the last `days` days, per connection and in total.
 Query budget (constant, whatever the number of orders, events or connections):
 1. the connections with their warehouse and tenant;
 2. their job states with each job's last run (the run's big `calls` column deferred);
-3. one GROUP BY over the orders that need an eye (not yet at the WMS, in error, cancel too late),
-   per connection; it reads only rows in those statuses (the (connection, status) index);
+3. one GROUP BY over the orders that need an eye (not yet at the WMS, in error, cancel too late,
+   shipped with tracking given up), per connection; it reads only rows in those statuses (the
+   (connection, status) index);
 4. one GROUP BY (connection, day) over the "sent to WMS" / "found at WMS" events of the window.
 Plus one query for a staff user's tenant ids (`tenants.scoping.tenant_ids_for`).
 
@@ -25,7 +26,7 @@ from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from hub.engine.schedule import ENABLED_FIELDS
+from hub.engine.eligibility import ENABLED_FIELDS
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
 from tenants.scoping import tenant_ids_for
@@ -36,6 +37,8 @@ SENT_KINDS = (OrderEvent.Kind.SENT_TO_WMS, OrderEvent.Kind.LINKED_AT_WMS)
 # An order waiting longer than this for the WMS makes its connection's row a warning.
 WAITING_WARN_AFTER = datetime.timedelta(hours=1)
 RUN_FAILED = {SyncRun.Status.FAILED, SyncRun.Status.ABANDONED}
+# Shipped orders whose tracking Order Manager kept rejecting: no longer retried (the operator's turn).
+TRACKING_GIVEN_UP = Q(status=Status.SHIPPED, tracking_given_up=True)
 
 OK, WARN, BAD = "ok", "warn", "bad"
 
@@ -80,6 +83,7 @@ class ConnectionRow:
     oldest_waiting_at: datetime.datetime | None = None
     errors: int = 0
     late_cancels: int = 0
+    tracking_given_up: int = 0
     sent_per_day: list[int] = field(default_factory=list)
 
     @property
@@ -87,15 +91,8 @@ class ConnectionRow:
         return sum(self.sent_per_day)
 
     def circuit(self, now: datetime.datetime) -> tuple[str, str]:
-        """(label, level) of the connection's run state: credentials, cool-off, tenant switched off."""
-        connection = self.connection
-        if connection.credentials_rejected_at:
-            return "stopped: credentials rejected", BAD
-        if connection.paused_until and connection.paused_until > now:
-            return f"paused until {timezone.localtime(connection.paused_until):%H:%M}", WARN
-        if not connection.warehouse.tenant.active:
-            return "tenant inactive", WARN
-        return "running", OK
+        """(label, level) of the connection's run state (`OrderManagerConnection.run_state`)."""
+        return self.connection.run_state(now)  # its levels are this module's OK, WARN, BAD
 
     def waiting_age(self, now: datetime.datetime) -> datetime.timedelta | None:
         return now - self.oldest_waiting_at if self.oldest_waiting_at else None
@@ -103,7 +100,7 @@ class ConnectionRow:
     def level(self, now: datetime.datetime) -> str:
         """The row's overall health: the worst of its circuit, jobs and orders."""
         levels = {self.circuit(now)[1], *(cell.level for cell in self.jobs)}
-        if self.errors or self.late_cancels:
+        if self.errors or self.late_cancels or self.tracking_given_up:
             levels.add(BAD)
         age = self.waiting_age(now)
         if age is not None and age > WAITING_WARN_AFTER:
@@ -131,6 +128,7 @@ class Dashboard:
             "waiting": sum(row.waiting for row in self.rows),
             "errors": sum(row.errors for row in self.rows),
             "late_cancels": sum(row.late_cancels for row in self.rows),
+            "tracking_given_up": sum(row.tracking_given_up for row in self.rows),
         }
 
 
@@ -171,7 +169,8 @@ def build(user, now: datetime.datetime | None = None, days: int = 14) -> Dashboa
 
     order_stats = (
         scoped(
-            OrderRecord.objects.filter(status__in=[*NOT_AT_WMS, Status.CANCEL_FAILED]), "connection__warehouse__tenant"
+            OrderRecord.objects.filter(Q(status__in=[*NOT_AT_WMS, Status.CANCEL_FAILED]) | TRACKING_GIVEN_UP),
+            "connection__warehouse__tenant",
         )
         .values("connection_id")
         .annotate(
@@ -179,6 +178,7 @@ def build(user, now: datetime.datetime | None = None, days: int = 14) -> Dashboa
             oldest=Min("created_at", filter=Q(status__in=NOT_AT_WMS)),
             errors=Count("pk", filter=Q(status=Status.ERROR)),
             late=Count("pk", filter=Q(status=Status.CANCEL_FAILED, cancel_handled=False)),
+            tracking=Count("pk", filter=TRACKING_GIVEN_UP),
         )
         .order_by()
     )
@@ -187,6 +187,7 @@ def build(user, now: datetime.datetime | None = None, days: int = 14) -> Dashboa
         if row is not None:
             row.waiting, row.oldest_waiting_at = stat["waiting"], stat["oldest"]
             row.errors, row.late_cancels = stat["errors"], stat["late"]
+            row.tracking_given_up = stat["tracking"]
 
     index = {day: i for i, day in enumerate(day_list)}
     start = _start_of(day_list[0])

@@ -8,7 +8,7 @@ from hub.admin.base import (
     AuditAdmin,
     change_link,
     connection_filter,
-    excerpt,
+    redacted_line,
     tenant_filter,
 )
 from hub.models import InventoryLine
@@ -44,7 +44,7 @@ class InventoryLineAdmin(AuditAdmin):
 
     @admin.display(description="message")
     def message_excerpt(self, obj):
-        return excerpt(obj.message)
+        return redacted_line(obj.message)
 
 
 # -- job states ------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from hub.admin.base import (
     AuditAdmin,
     change_link,
     connection_filter,
-    excerpt,
     pretty_json,
+    redacted_line,
     tenant_filter,
 )
 from hub.models import OrderEvent, OrderRecord
@@ -79,6 +79,7 @@ class OrderRecordAdmin(AuditAdmin):
         "status",
         "given_up",
         "error_permanent",
+        "tracking_given_up",
         "created_at",
     ]
     list_select_related = ["connection__warehouse__tenant"]
@@ -120,7 +121,20 @@ class OrderRecordAdmin(AuditAdmin):
             },
         ),
         ("Cancellation", {"fields": ["cancel_requested", "cancel_handled"]}),
-        ("Shipment", {"fields": ["tracking_display", "carrier", "service", "ship_date"]}),
+        (
+            "Shipment",
+            {
+                "fields": [
+                    "tracking_display",
+                    "carrier",
+                    "service",
+                    "ship_date",
+                    "tracking_attempts",
+                    "tracking_failing_since",
+                    "tracking_given_up",
+                ]
+            },
+        ),
         ("As downloaded from Order Manager", {"classes": ["collapse"], "fields": ["source_display"]}),
     ]
     readonly_fields = [
@@ -147,7 +161,15 @@ class OrderRecordAdmin(AuditAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
-        flags = [name for name, on in (("permanent", obj.error_permanent), ("given up", obj.given_up)) if on]
+        flags = [
+            name
+            for name, on in (
+                ("permanent", obj.error_permanent),
+                ("given up", obj.given_up),
+                ("tracking given up", obj.tracking_given_up),
+            )
+            if on
+        ]
         if obj.status == OrderRecord.Status.CANCEL_FAILED and obj.cancel_handled:
             flags.append("handled")
         label = obj.get_status_display()
@@ -155,7 +177,7 @@ class OrderRecordAdmin(AuditAdmin):
 
     @admin.display(description="last error")
     def last_error_excerpt(self, obj):
-        return excerpt(obj.last_error)
+        return redacted_line(obj.last_error)
 
     @admin.display(description="tracking")
     def tracking(self, obj):
@@ -255,6 +277,7 @@ class OrderRecordAdmin(AuditAdmin):
             "cancel_handled",
             "tracking_numbers",
             "confirmed_tracking_numbers",
+            "tracking_given_up",
         )
         self._report(request, operation, admin_actions.perform(operation, orders.iterator(), request.user))
 
@@ -331,7 +354,7 @@ class OrderEventAdmin(AuditAdmin):
 
     @admin.display(description="message")
     def message_excerpt(self, obj):
-        return excerpt(obj.message)
+        return redacted_line(obj.message)
 
     @admin.display(description="sent")
     def sent_display(self, obj):

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from hub import durations
 from hub.admin import actions as admin_actions
 from hub.admin.actions import operator_name
 from hub.admin.base import (
@@ -15,9 +16,8 @@ from hub.admin.base import (
     change_link,
     changelist_link,
     connection_filter,
-    excerpt,
-    format_duration,
     pretty_json,
+    redacted_line,
     tenant_filter,
 )
 from hub.models import InventoryLine, JobState, OrderEvent, SyncRun
@@ -81,7 +81,7 @@ class SyncRunAdmin(AuditAdmin):
 
     @admin.display(description="duration")
     def duration_display(self, obj):
-        return format_duration(obj.duration)
+        return durations.precise(obj.duration)
 
     @admin.display(description="fetched / created / updated / skipped / failed")
     def counts(self, obj):
@@ -89,7 +89,7 @@ class SyncRunAdmin(AuditAdmin):
 
     @admin.display(description="error")
     def error_excerpt(self, obj):
-        return excerpt(obj.error)
+        return redacted_line(obj.error)
 
     @admin.display(description="order events")
     def order_events_link(self, obj):
@@ -199,7 +199,7 @@ class JobStateAdmin(AuditAdmin):
 
     @admin.display(description="attention")
     def attention_excerpt(self, obj):
-        return excerpt(obj.attention) or "—"
+        return redacted_line(obj.attention) or "—"
 
     @admin.action(description="Run now", permissions=["operate"])
     def run_now(self, request, queryset):

@@ -37,7 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from hub.engine import runner, schedule
+from hub.engine import eligibility, runner, schedule
 from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants.admin import ConnectionPage, add_connection_page
 from tenants.models import OrderStatus
@@ -125,21 +125,11 @@ def _schedule_text(connection, job: Job, zone_name: str) -> str:
     return f"every {interval} min"
 
 
-def _not_scheduled_reason(connection, job: Job) -> str:
-    if not getattr(connection, schedule.ENABLED_FIELDS[job]):
-        return "turned off for this connection"
-    if not connection.tenant.active:
-        return "the tenant is inactive"
-    if job == Job.INVENTORY_SYNC and connection.inventory_sync_blocked_reason:
-        return connection.inventory_sync_blocked_reason
-    return ""
-
-
 def _job_rows(connection, states: dict, zone) -> list[dict]:
     rows = []
     for job in Job:
         state = states.get(job)
-        reason = _not_scheduled_reason(connection, job)
+        reason = eligibility.blocked_reason(connection, job)
         due = state.next_due_at if state else None
         if reason:
             next_text = f"not scheduled: {reason}"
@@ -219,6 +209,18 @@ def preflight_view(model_admin, request, object_id):
                     value = _preset(preset, zone, timezone.now()) if preset else form.cleaned_data["start_from"]
                     _save_start_from(model_admin, request, connection, value, zone)
                     return HttpResponseRedirect(here)
+            elif action in ("activate", "deactivate"):
+                if not can_change:
+                    raise PermissionDenied
+                if action == "deactivate":
+                    _deactivate(model_admin, request, connection)
+                    return HttpResponseRedirect(here)
+                form = StartFromForm(request.POST)
+                if form.is_valid():
+                    preset = request.POST.get("preset", "")
+                    value = _preset(preset, zone, timezone.now()) if preset else form.cleaned_data["start_from"]
+                    if _activate(model_admin, request, connection, report, value, zone, first_run_done):
+                        return HttpResponseRedirect(here)
             elif action == "run_orders":
                 if not can_run:
                     raise PermissionDenied
@@ -254,7 +256,10 @@ def preflight_view(model_admin, request, object_id):
         start_from=local(connection.start_from, zone),
         first_run_done=first_run_done,
         can_change=can_change,
-        can_run=can_run and bool(report.get("ok")),
+        can_run=can_run and bool(report.get("ok")) and connection.is_activated,
+        activation_refusal=activation_refusal(connection, report),
+        activated_at=local(connection.activated_at, zone),
+        orders_waiting=report.get("orders_waiting"),
         last_orders_run=last_orders_run,
         at_wms_url=reverse("admin:hub_orderrecord_changelist")
         + "?"
@@ -276,6 +281,52 @@ def _save_start_from(model_admin, request, connection, value, zone) -> None:
         if value
         else "Start from cleared: the first run downloads every order waiting."
     )
+    model_admin.log_change(request, connection, text)
+    messages.success(request, text)
+
+
+def activation_refusal(connection, report: dict) -> str:
+    """Why the connection cannot be activated now, or "" when it can."""
+    if connection.is_activated:
+        return "The connection is active already."
+    if not report.get("ok"):
+        return "Run “Test connection” successfully first: activating sends orders to the WMS."
+    wms_report = connection.warehouse.last_test_report or {}
+    if not wms_report.get("ok"):
+        return "The WMS has not passed “Test connection” yet: test the connection again."
+    return ""
+
+
+def _activate(model_admin, request, connection, report: dict, start_from, zone, first_run_done: bool) -> bool:
+    why_not = activation_refusal(connection, report)
+    if why_not:
+        messages.error(request, why_not)
+        return False
+    connection.activated_at, connection.activated_by = timezone.now(), request.user
+    fields = ["activated_at", "activated_by"]
+    if not first_run_done:  # a reactivation continues from the watermark; "start from" is for the first run
+        connection.start_from = start_from
+        fields.append("start_from")
+    # Saving activated_at makes the jobs due (hub.engine.schedule_signals): the first runs start at
+    # the next dispatcher tick.
+    connection.save(update_fields=fields)
+    if first_run_done:
+        text = "Activated again: each job continues where it stopped."
+    else:
+        start = f"orders modified since {local(start_from, zone)}" if start_from else "every order waiting"
+        text = f"Activated: the jobs start at the next dispatcher tick; Order Download sends {start} to the WMS."
+    model_admin.log_change(request, connection, text)
+    messages.success(request, text)
+    return True
+
+
+def _deactivate(model_admin, request, connection) -> None:
+    if not connection.is_activated:
+        messages.info(request, "The connection is not active.")
+        return
+    connection.activated_at = connection.activated_by = None
+    connection.save(update_fields=["activated_at", "activated_by"])
+    text = "Deactivated: no job runs until it is activated again; the jobs keep where they stopped."
     model_admin.log_change(request, connection, text)
     messages.success(request, text)
 

@@ -2,11 +2,13 @@
 
 - Credentials rejected (`AuthenticationError` from Order Manager or the WMS): the connection stops
   (`credentials_rejected_at`); a wrong password retried every few minutes could lock the tenant's
-  account. It resumes when its credentials are changed or "Test connection" succeeds (`reset`).
+  account. It resumes when its credentials are changed or "Test connection" succeeds
+  (`OrderManagerConnection.clear_circuit`, which the tenants app calls).
 - Repeated temporary failures (network, 5xx, 429): after `THRESHOLD` failed runs in a row of the
   same job the connection pauses with a growing cool-off (`paused_until`), so a down service is
   not hammered; it resumes by itself when the cool-off ends, and a successful run closes it.
-The dispatcher skips paused connections (`schedulable_connections`); manual runs are allowed.
+The dispatcher skips paused connections (`closed_q`, in `hub.engine.dispatcher.eligible_q`); manual
+runs are allowed.
 """
 
 from __future__ import annotations
@@ -50,11 +52,6 @@ def record_outcome(
     elif succeeded and connection.paused_until is not None:
         OrderManagerConnection.objects.filter(pk=connection.pk).update(paused_until=None, pause_reason="")
         connection.paused_until, connection.pause_reason = None, ""
-
-
-def reset(connection) -> None:
-    """Credentials changed or tested good: scheduled runs resume."""
-    connection.clear_circuit()
 
 
 def is_open(connection, now=None) -> bool:

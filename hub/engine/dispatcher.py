@@ -2,8 +2,9 @@
 
 A tick costs a constant number of queries whatever the number of connections or due pairs:
 1. ONE conditional UPDATE takes the lease of every JobState that is due (`next_due_at <= now`),
-   free (`hub.engine.leases.free_q`), not waiting for the operator (`attention == ""`), whose job is
-   enabled on its connection and whose tenant is active. The relations are filtered by
+   free (`hub.engine.leases.free_q`), not waiting for the operator (`attention == ""`), and allowed
+   to run on schedule (`hub.engine.eligibility.schedulable_q`: the one rule of "may this job run",
+   with the circuit breaker's). The relations are filtered by
    subqueries inside the UPDATE's WHERE, so the check and the claim are one atomic statement:
    two dispatchers (two clusters, or a schedule fired twice) can never claim the same row.
 2. ONE SELECT reads back the rows this tick claimed.
@@ -25,40 +26,26 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db.models import CharField, F, Q, Value
+from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from hub.engine import circuit, leases
-from hub.engine.schedule import ENABLED_FIELDS
-from hub.models import Job, JobState
-from tenants.models import OrderManagerConnection
+from hub.engine import leases
+from hub.engine.eligibility import schedulable_q
+from hub.models import JobState
 
 logger = logging.getLogger(__name__)
 
 TASK_FUNC = "hub.tasks.run_job_task"
 
 
-def eligible_q(now: datetime.datetime | None = None) -> Q:
-    """JobStates whose job is enabled on an active tenant's connection whose circuit is closed
-    (hub.engine.circuit: not paused, credentials not rejected), one subquery per job."""
-    active = OrderManagerConnection.objects.filter(
-        circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True
-    )
-    q = Q()
-    for job, flag in ENABLED_FIELDS.items():
-        connections = active.filter(**{flag: True})
-        if job == Job.INVENTORY_SYNC:
-            connections = connections.exclude(warehouse_name="")
-        q |= Q(job=job, connection_id__in=connections.values("pk"))
-    return q
-
-
 def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.QUEUED_LEASE) -> list[tuple[int, str, str]]:
     """Claim every due pair (one UPDATE, one SELECT); returns [(connection id, job, lease token)]."""
     prefix = leases.new_token()
-    claimed = JobState.objects.filter(leases.free_q(now), eligible_q(now), next_due_at__lte=now, attention="").update(
+    claimed = JobState.objects.filter(
+        leases.free_q(now), schedulable_q(now), next_due_at__lte=now, attention=""
+    ).update(
         lease_token=Concat(Value(prefix + "-"), Cast(F("pk"), output_field=CharField()), output_field=CharField()),
         lease_expires_at=now + ttl,
     )

@@ -12,8 +12,9 @@ used by the django-q2 task, the admin's "Run now" and `manage.py sync`. Contract
   on the row; per-item failures make it `partial`. Only `JobAlreadyRunning` escapes.
 - The watermark advances only when the run succeeded or was partial (per-item failures are kept
   on their `OrderRecord` with their own retry time, so nothing is lost by moving on).
-- After the run (lease released) the connection's alerts are re-evaluated (`hub.ops.alerts.after_run`,
-  which never raises); log lines during the run carry tenant, connection, job and run (`hub.engine.logs`).
+- After the run (lease released) `hub.engine.signals.run_finished` is sent (the alerts listen and
+  re-evaluate the connection; a failing receiver is logged, never raised). Log lines during the
+  run carry tenant, connection, job and run (`hub.engine.logs`).
 - After three claimed runs in a row that never finished (a worker killed mid-run, a crash loop),
   scheduled runs stop and the job is flagged for the operator's attention.
 - A run has a time budget (`HUB_RUN_TIME_BUDGET_SECONDS`): a job's loops ask `ctx.out_of_time()`
@@ -24,156 +25,34 @@ used by the django-q2 task, the admin's "Run now" and `manage.py sync`. Contract
 from __future__ import annotations
 
 import datetime
-import importlib
 import logging
-import time
-from dataclasses import dataclass, field
-from functools import cached_property
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError
-from connectors.redaction import excerpt, redact
-from hub.engine import circuit, leases, logs, schedule
-from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
-from hub.ops import alerts
-from tenants import clients
+from connectors.redaction import excerpt
+from hub.engine import circuit, eligibility, leases, logs, schedule
+from hub.engine.context import JobRefused, RunContext
+from hub.engine.signals import run_finished
+from hub.jobs.registry import body_of
+from hub.models import Job, JobState, SyncRun
 
 logger = logging.getLogger(__name__)
 
-JOB_MODULES = {
-    Job.ORDER_DOWNLOAD: "hub.jobs.order_download",
-    Job.CANCEL_DOWNLOAD: "hub.jobs.order_cancel_download",
-    Job.SHIPMENT_CONFIRMATION: "hub.jobs.shipment_confirmation",
-    Job.INVENTORY_SYNC: "hub.jobs.inventory_sync",
-}
-
-ENABLED_FLAG = {
-    Job.ORDER_DOWNLOAD: "order_download_enabled",
-    Job.CANCEL_DOWNLOAD: "cancel_download_enabled",
-    Job.SHIPMENT_CONFIRMATION: "shipment_confirmation_enabled",
-    Job.INVENTORY_SYNC: "inventory_sync_enabled",
-}
-
 # Polls re-read this much before the watermark: clocks differ and records can commit late.
-WATERMARK_OVERLAP = datetime.timedelta(seconds=getattr(settings, "HUB_WATERMARK_OVERLAP_SECONDS", 600))
+WATERMARK_OVERLAP = datetime.timedelta(seconds=settings.HUB_WATERMARK_OVERLAP_SECONDS)
 MAX_UNFINISHED_CLAIMS = 3
 LEASE_LOST = (
     "This run lost its lease (its renewals failed and another run took the job over): it stopped "
     "starting new work and left the watermark to that run."
 )
+__all__ = ["JobAlreadyRunning", "JobRefused", "RunContext", "run_job"]
 
 
 class JobAlreadyRunning(Exception):
     """Another worker holds the lease of this (connection, job)."""
-
-
-class JobRefused(Exception):
-    """Raised by a job's body when the connection's settings do not allow it to run; the message says why."""
-
-
-@dataclass
-class RunContext:
-    """What a job's body gets: the connection, its run row, clients and helpers to write the audit."""
-
-    connection: object
-    run: SyncRun
-    state: JobState
-    lease_token: str
-    now: datetime.datetime
-    window_from: datetime.datetime | None
-    window_to: datetime.datetime
-    recorder: clients.CallRecorder = field(default_factory=clients.CallRecorder)
-    new_watermark: datetime.datetime | None = None
-    errors: list[str] = field(default_factory=list)
-    # time.monotonic(), not the wall clock: unaffected by clock changes (or tests moving time).
-    deadline: float = field(default_factory=lambda: time.monotonic() + settings.HUB_RUN_TIME_BUDGET)
-    # The lease renewer (hub.engine.leases.Heartbeat); its `lost` flag ends the run like the time budget.
-    heartbeat: object = None
-
-    @cached_property
-    def order_manager(self):
-        client = clients.order_manager(self.connection, self.recorder)
-        # Paced from the published throttle limits: under a quota, waiting beats a 429.
-        clients.apply_throttle_limits(client)
-        return client
-
-    @cached_property
-    def warehouse_manager(self):
-        return clients.warehouse_manager(self.connection, self.recorder)
-
-    @property
-    def log(self) -> logging.LoggerAdapter:
-        return logging.LoggerAdapter(
-            logger,
-            {
-                "tenant": self.connection.warehouse.tenant.slug,
-                "connection": self.connection.pk,
-                "job": self.run.job,
-                "run": self.run.pk,
-            },
-        )
-
-    def event(self, order: OrderRecord, kind: str, message: str = "", *, sent=None, received=None) -> OrderEvent:
-        """Append one step to an order's timeline (payloads redacted and capped)."""
-        return OrderEvent.objects.create(
-            order=order,
-            run=self.run,
-            kind=kind,
-            message=message[:4000],
-            sent=redact(sent) if sent is not None else None,
-            received=redact(received) if received is not None else None,
-        )
-
-    def close(self) -> None:
-        """Close the clients this run opened (their pooled connections), if any."""
-        for name in ("order_manager", "warehouse_manager"):
-            close = getattr(self.__dict__.get(name), "close", None)
-            if close is not None:
-                close()
-
-    def out_of_time(self) -> bool:
-        """Whether the run must start no new outside work: its time budget is used up, or it lost its
-        lease (another run took the pair over), and leaves the rest to the next run."""
-        if self.lease_lost():
-            return True
-        return time.monotonic() >= self.deadline
-
-    def lease_lost(self) -> bool:
-        return self.heartbeat is not None and self.heartbeat.lost.is_set()
-
-    def note_budget_stop(self, left: int, what: str) -> None:
-        """Record on the run that it stopped at its time budget with `left` `what` still to do."""
-        if self.lease_lost():
-            self.note_error(
-                f"Stopped with {left} {what} still to do: this run lost its lease (its renewals failed "
-                "and another run took over); that run continues."
-            )
-            return
-        self.note_error(
-            f"Stopped after {settings.HUB_RUN_TIME_BUDGET} s (the run's time budget) with {left} {what} "
-            "still to do; the next run continues."
-        )
-
-    def note_error(self, text: str) -> None:
-        """Keep a run-level problem for the run's error summary (first 20 kept)."""
-        if len(self.errors) < 20:
-            self.errors.append(excerpt(text, 500))
-
-
-def job_module(job: str):
-    return importlib.import_module(JOB_MODULES[Job(job)])
-
-
-def blocked_reason(connection, job: str) -> str:
-    """Why this job cannot run for this connection, or "" when it can."""
-    if not connection.warehouse.tenant.active:
-        return f"Tenant “{connection.warehouse.tenant}” is inactive."
-    if not getattr(connection, ENABLED_FLAG[Job(job)]):
-        return f"{Job(job).label} is turned off for this connection."
-    return job_module(job).blocked_reason(connection)
 
 
 def run_job(connection, job: str, *, trigger: str = SyncRun.Trigger.COMMAND, lease_token: str | None = None) -> SyncRun:
@@ -192,8 +71,15 @@ def run_job(connection, job: str, *, trigger: str = SyncRun.Trigger.COMMAND, lea
                 run = _run_claimed(connection, job, trigger, lease_token, heartbeat)
         finally:
             leases.release(connection, job, lease_token)
-        alerts.after_run(connection)  # after the lease is released; never raises
+        _announce(connection, job, run)  # after the lease is released; never raises
     return run
+
+
+def _announce(connection, job: Job, run: SyncRun) -> None:
+    """Send `run_finished` (alerts listen); a receiver's failure is logged, never the run's."""
+    for receiver, result in run_finished.send_robust(sender=job, connection=connection, run=run):
+        if isinstance(result, Exception):
+            logger.error("run_finished receiver %r failed: %r", receiver, result, exc_info=result)
 
 
 def _run_claimed(connection, job: Job, trigger: str, lease_token: str, heartbeat=None) -> SyncRun:
@@ -205,7 +91,7 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str, heartbeat
 
     run = SyncRun.objects.create(connection=connection, job=job, trigger=trigger, started_at=now)
     logs.bind(run=run.pk)
-    reason = blocked_reason(connection, job)
+    reason = eligibility.blocked_reason(connection, job)
     if not reason and trigger == SyncRun.Trigger.SCHEDULE and state.claims_without_finish > MAX_UNFINISHED_CLAIMS:
         reason = (
             f"The last {state.claims_without_finish - 1} runs never finished (the worker died mid-run). "
@@ -226,8 +112,6 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str, heartbeat
     ctx = RunContext(
         connection=connection,
         run=run,
-        state=state,
-        lease_token=lease_token,
         now=now,
         window_from=window_from,
         window_to=now,
@@ -238,7 +122,7 @@ def _run_claimed(connection, job: Job, trigger: str, lease_token: str, heartbeat
 
     fatal, fatal_exc = "", None
     try:
-        job_module(job).sync(ctx)
+        body_of(job)(ctx)
     except JobRefused as exc:
         fatal = str(exc)
     except ConnectorError as exc:

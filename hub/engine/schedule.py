@@ -8,8 +8,8 @@
   that does not exist that day (spring forward, e.g. 02:30) runs at the first valid instant
   after the gap (03:00); a slot that exists twice (fall back, e.g. 01:30) runs once, at its
   first occurrence (fold=0).
-- Nothing is due (None) when the job is disabled for the connection, the tenant is inactive,
-  or, for Inventory Sync, the connection has no Order Manager warehouse name.
+- Nothing is due (None) when the job may not run (`hub.engine.eligibility`: turned off, tenant
+  inactive, or the job's own requirement unmet, e.g. Inventory Sync without a warehouse name).
 
 Due times are stored on `JobState.next_due_at`; the runner sets the next one after each run
 (`next_due`), and saving a connection or tenant recomputes them (`reschedule`, via
@@ -24,6 +24,7 @@ import zoneinfo
 
 from django.utils import timezone
 
+from hub.engine.eligibility import is_schedulable
 from hub.models import Job, JobState
 
 UTC = datetime.UTC
@@ -34,21 +35,7 @@ INTERVAL_FIELDS = {
     Job.CANCEL_DOWNLOAD: ("cancel_download_enabled", "cancel_download_interval"),
     Job.SHIPMENT_CONFIRMATION: ("shipment_confirmation_enabled", "shipment_confirmation_interval"),
 }
-ENABLED_FIELDS = {
-    **{job: fields[0] for job, fields in INTERVAL_FIELDS.items()},
-    Job.INVENTORY_SYNC: "inventory_sync_enabled",
-}
-
 MINUTES_PER_DAY = 24 * 60
-
-
-def is_schedulable(connection, job: str) -> bool:
-    """True when `job` may run for `connection` at all (enabled, tenant active, not blocked)."""
-    if not getattr(connection, ENABLED_FIELDS[Job(job)]):
-        return False
-    if not connection.tenant.active:
-        return False
-    return not (job == Job.INVENTORY_SYNC and connection.inventory_sync_blocked_reason)
 
 
 def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetime | None:

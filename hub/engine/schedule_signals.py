@@ -12,6 +12,7 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from hub.engine import schedule
+from hub.engine.eligibility import ENABLED_FIELDS
 from tenants.models import OrderManagerConnection, Tenant, Warehouse
 
 CONNECTION_FIELDS = frozenset(
@@ -21,7 +22,9 @@ CONNECTION_FIELDS = frozenset(
         "warehouse_name",
         "inventory_time",
         "inventory_times_per_day",
-        *schedule.ENABLED_FIELDS.values(),
+        "om_warehouse_type",
+        "activated_at",
+        *ENABLED_FIELDS.values(),
         *(fields[1] for fields in schedule.INTERVAL_FIELDS.values()),
     }
 )

@@ -1,6 +1,6 @@
 """Inventory Sync: WMS available stock -> Order Manager, written as "unlocked" stock.
 
-Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
+Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.INVENTORY_SYNC)`:
 - Needs the Order Manager warehouse name (resolved to its id); without it the run is refused with
   that reason: Order Manager would not know which warehouse's stock is meant.
 - Reads WMS `available` per SKU (summed over the facility's rows) and Order Manager's stock totals
@@ -33,11 +33,12 @@ from django.conf import settings
 from django.db.models import Max
 
 from connectors.errors import AuthenticationError, ConnectorError
-from hub.engine import runner
+from hub.engine import eligibility
 from hub.engine.batching import chunked
-from hub.jobs.order_download import resolve_warehouse_id
+from hub.engine.context import JobRefused, RunContext
+from hub.jobs.order_manager_reads import resolve_warehouse_id
 from hub.mapping.rules import Rules
-from hub.models import InventoryLine, Job, OrderRecord, SyncRun
+from hub.models import InventoryLine, Job, OrderRecord
 
 JOB = Job.INVENTORY_SYNC
 ADJUST_BATCH = 200
@@ -48,26 +49,11 @@ Result = InventoryLine.Result
 ERROR_RESULTS = {"ERR097": Result.NO_STARTING_INVENTORY, "ERR053": Result.UNKNOWN_PRODUCT}
 
 
-def run(connection, **kwargs) -> SyncRun:
-    return runner.run_job(connection, JOB, **kwargs)
-
-
-def blocked_reason(connection) -> str:
-    if connection.inventory_sync_blocked_reason:
-        return connection.inventory_sync_blocked_reason
-    if connection.om_warehouse_type == "DIRECT_FULFILLMENT":
-        return (
-            "The Order Manager warehouse is of type DIRECT_FULFILLMENT, whose stock needs a named stock location; "
-            "the hub syncs 3PL-type warehouses (stock location GLOBAL)."
-        )
-    return ""
-
-
-def sync(ctx: runner.RunContext) -> None:
+def sync(ctx: RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
-    reason = blocked_reason(ctx.connection)  # the warehouse type is known only once resolved
+    reason = eligibility.requirement_reason(ctx.connection, JOB)  # the warehouse type is known once resolved
     if reason:
-        raise runner.JobRefused(reason)
+        raise JobRefused(reason)
     report = ctx.warehouse_manager.stock_report()
     available = report.available
     ctx.run.fetched = len(available) + len(report.invalid)

@@ -1,6 +1,6 @@
 """Order Cancel Download: orders cancelled in Order Manager after the hub downloaded them.
 
-Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
+Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.CANCEL_DOWNLOAD)`:
 - Reads orders with status CANCELLED for the connection's warehouse, modified since the watermark
   minus the overlap window; orders the hub never downloaded are skipped. An order too large to
   read even alone is named in the run's errors and the watermark is kept (as Order Download does).
@@ -19,10 +19,11 @@ from django.db import transaction
 
 from connectors.errors import AuthenticationError, ConnectorError
 from connectors.warehouse_manager import OrderNotCancellable
-from hub.engine import runner
 from hub.engine.batching import chunked
-from hub.jobs.order_download import find_ours_at_wms, note_unread, resolve_warehouse_id
-from hub.models import Job, OrderEvent, OrderRecord, SyncRun
+from hub.engine.context import RunContext
+from hub.jobs.binding import find_ours_at_wms
+from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id
+from hub.models import Job, OrderEvent, OrderRecord
 
 JOB = Job.CANCEL_DOWNLOAD
 PAGE_SIZE = 100
@@ -32,15 +33,7 @@ Kind = OrderEvent.Kind
 TOO_LATE = "Cancel too late: already shipped."
 
 
-def run(connection, **kwargs) -> SyncRun:
-    return runner.run_job(connection, JOB, **kwargs)
-
-
-def blocked_reason(connection) -> str:
-    return ""
-
-
-def sync(ctx: runner.RunContext) -> None:
+def sync(ctx: RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
     unread = []
     cancelled = ctx.order_manager.iter_orders(

@@ -1,6 +1,6 @@
 """Order Download: new orders in the pickup status (Order Manager) -> OrderRecords -> the WMS.
 
-Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
+Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.ORDER_DOWNLOAD)`:
 1. Download orders in the connection's pickup status for its warehouse id, modified since the
    watermark minus the overlap window; insert an `OrderRecord` per new Order Manager order id (the
    unique key makes a repeat a skip, never a duplicate). A bad order with a readable id is kept as
@@ -33,21 +33,19 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
-from connectors.order_manager_models import ReceivedOrder
-from connectors.redaction import excerpt, redact
 from connectors.warehouse_manager import DuplicateOrder
-from hub.engine import runner
 from hub.engine.batching import chunked
-from hub.mapping.order_mapping import ship_to_summary
-from hub.mapping.rules import UNMAPPED_PREFIX, Rules
-from hub.models import Job, OrderEvent, OrderRecord, SyncRun
-from tenants.mappings import ShipMethodMapping, normalise_method
+from hub.engine.context import RunContext
+from hub.jobs import binding, intake
+from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id
+from hub.mapping.rules import Rules
+from hub.models import Job, OrderEvent, OrderRecord
 
 JOB = Job.ORDER_DOWNLOAD
 PAGE_SIZE = 100
@@ -64,48 +62,17 @@ Status = OrderRecord.Status
 Kind = OrderEvent.Kind
 
 
-def run(connection, **kwargs) -> SyncRun:
-    return runner.run_job(connection, JOB, **kwargs)
-
-
-def blocked_reason(connection) -> str:
-    return ""
-
-
-def sync(ctx: runner.RunContext) -> None:
+def sync(ctx: RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
     if download(ctx, warehouse_id):
         ctx.new_watermark = ctx.window_to
-    release_held(ctx)
+    intake.release_held(ctx)
     send_due_orders(ctx)
     if ctx.connection.pickup_status in EXPORTABLE_STATUSES and warehouse_id is not None:
         mark_exported(ctx, warehouse_id)
 
 
-def resolve_warehouse_id(ctx) -> int | None:
-    """The Order Manager warehouse id of the connection (resolved once from its name); None = all locations."""
-    connection = ctx.connection
-    if not connection.warehouse_name.strip():
-        return None
-    if connection.om_warehouse_id is None:
-        found = ctx.order_manager.resolve_warehouse(connection.warehouse_name)
-        connection.om_warehouse_id = found.warehouse_id
-        connection.om_warehouse_type = found.type
-        type(connection).objects.filter(pk=connection.pk).update(
-            om_warehouse_id=connection.om_warehouse_id, om_warehouse_type=connection.om_warehouse_type
-        )
-    return connection.om_warehouse_id
-
-
 # --- 1. download -----------------------------------------------------------------------------
-
-
-def rules_of(ctx) -> Rules:
-    """The connection's rules, loaded once per run and kept on the run context."""
-    rules = getattr(ctx, "rules", None)
-    if rules is None:
-        rules = ctx.rules = Rules.for_connection(ctx.connection)
-    return rules
 
 
 def download(ctx, warehouse_id) -> bool:
@@ -124,241 +91,11 @@ def download(ctx, warehouse_id) -> bool:
         # A page's records and their "downloaded" events are stored together or not at all, so a
         # crash mid-page never leaves an order without the first step of its timeline.
         with transaction.atomic():
-            store_page(ctx, page)
+            intake.store_page(ctx, page)
     note_unread(ctx, unread)
     ctx.run.save(update_fields=["fetched", "created", "skipped", "failed"])
-    collect_unmapped(ctx)
+    intake.collect_unmapped(ctx)
     return not unread
-
-
-def note_unread(ctx, unread) -> None:
-    """Orders too large to read, even alone: the rest of the window went on without them.
-
-    Their ids are unknown (Order Manager cannot list ids without the orders), so no record can
-    hold them; the run says where they are and the caller keeps the watermark, so every run
-    reads the window again (orders already stored are skips) until they fit.
-    """
-    for item in unread:
-        ctx.run.failed += 1
-        ctx.note_error(
-            f"{item.message} Split or trim that order in Order Manager; until then each run reads "
-            "this window again (watermark kept) and the other orders go on."
-        )
-
-
-def store_page(ctx, page: list) -> None:
-    connection = ctx.connection
-    ids = [received.order_id for received in page if received.order_id is not None]
-    known = set(
-        OrderRecord.objects.filter(connection=connection, om_order_id__in=ids).values_list("om_order_id", flat=True)
-    )
-    # Held as invalid at download (in error without a send attempt): read again, they may be fixed.
-    held = {
-        r.om_order_id: r
-        for r in OrderRecord.objects.filter(
-            connection=connection, om_order_id__in=ids, status=Status.ERROR, attempts=0, cancel_requested=False
-        )
-    }
-    records = []
-    for received in page:
-        order_id = received.order_id
-        if order_id is None:
-            ctx.run.failed += 1
-            ctx.note_error(
-                f"An order without a valid orderId was skipped: {excerpt(repr(redact(received.raw, max_chars=300)), 300)}"
-            )
-            continue
-        if order_id in known:
-            if order_id in held and reread(ctx, held[order_id], received):
-                ctx.run.updated += 1
-            else:
-                ctx.run.skipped += 1
-            continue
-        known.add(order_id)
-        records.append(new_record(connection, received, order_id, rules_of(ctx)))
-    note_unmapped(ctx, records)
-    if not records:
-        return
-    try:
-        with transaction.atomic():
-            OrderRecord.objects.bulk_create(records)
-    except IntegrityError:
-        # Someone recorded some of these meanwhile (the lease should prevent it): fall back row by row.
-        records = [r for r in records if _create_one(r)]
-    ctx.run.created += len(records)
-    ctx.run.failed += sum(1 for r in records if r.status == Status.ERROR)
-    ctx.run.skipped += sum(1 for r in records if r.status == Status.SKIPPED)
-    events = []
-    for r in records:
-        message = {Status.NEW: "Downloaded.", Status.SKIPPED: f"Downloaded, not sent: {r.last_error}"}.get(
-            r.status, f"Downloaded, but held: {r.last_error}"
-        )
-        events.append(OrderEvent(order=r, run=ctx.run, kind=Kind.DOWNLOADED, message=message))
-        events += [
-            OrderEvent(order=r, run=ctx.run, kind=kind, message=text) for kind, text in getattr(r, "rule_events", ())
-        ]
-    OrderEvent.objects.bulk_create(events)
-
-
-def reread(ctx, record: OrderRecord, received: ReceivedOrder) -> bool:
-    """A held order read again: once Order Manager's copy is valid, it is queued like a new one."""
-    fresh = new_record(ctx.connection, received, record.om_order_id, rules_of(ctx))
-    note_unmapped(ctx, [fresh])
-    if fresh.status != Status.NEW:
-        return False
-    fields = [
-        "order_number",
-        "sales_channel",
-        "ship_to",
-        "ship_method",
-        "lines",
-        "source",
-        "wms_payload",
-        "om_modified_at",
-    ]
-    if record.last_error.startswith(UNMAPPED_PREFIX):
-        kind, message = (
-            Kind.RELEASED,
-            f"Read again: ship method “{fresh.ship_method}” is mapped now; queued for sending.",
-        )
-    else:
-        kind, message = Kind.DOWNLOADED, "Read again after a change in Order Manager: valid now, queued for sending."
-    for name in fields:
-        setattr(record, name, getattr(fresh, name))
-    record.status, record.last_error, record.error_permanent, record.next_retry_at = Status.NEW, "", False, None
-    with transaction.atomic():
-        record.save(update_fields=[*fields, "status", "last_error", "error_permanent", "next_retry_at", "updated_at"])
-        ctx.event(record, kind, message)
-        for rule_kind, text in getattr(fresh, "rule_events", ()):
-            ctx.event(record, rule_kind, text)
-    return True
-
-
-def _create_one(record: OrderRecord) -> bool:
-    try:
-        with transaction.atomic():
-            record.save(force_insert=True)
-        return True
-    except IntegrityError:
-        return False
-
-
-def new_record(connection, received: ReceivedOrder, order_id: int, rules: Rules | None = None) -> OrderRecord:
-    """The record of a downloaded order, shaped by `rules` (identity rules when None). An order
-    the client could not read is held as `error` with the client's reason (its `problem`).
-
-    Timeline steps the rules caused are left in `record.rule_events` ([(kind, message)]) for the
-    caller to write with the DOWNLOADED step; `record.unmapped_method` names an unmapped ship method.
-    """
-    rules = rules if rules is not None else Rules()
-    record = OrderRecord(
-        connection=connection, om_order_id=order_id, source=without_nul(redact(received.raw, max_chars=8000))
-    )
-    record.rule_events, record.unmapped_method = [], ""
-    order = received.order
-    if order is None:
-        number = received.state.order_number or str(order_id)
-        record.order_number = number.replace("\x00", "")[:200] or str(order_id)
-        record.status = Status.ERROR
-        record.error_permanent = True
-        record.last_error = invalid_reason(received)
-        return record
-    decision = rules.apply(order)
-    record.order_number = order.order_number
-    record.sales_channel = order.sales_channel_name
-    record.ship_to = ship_to_summary(order)
-    record.ship_method = decision.ship_method
-    record.lines = decision.lines
-    record.om_modified_at = order.modified
-    record.wms_payload = decision.payload
-    if decision.unmapped:
-        record.unmapped_method = decision.ship_method
-    if decision.filtered and decision.outcome == "send":
-        record.rule_events.append((Kind.FILTERED, f"Item filter: not sent to the WMS: {', '.join(decision.filtered)}."))
-    if decision.outcome == "skip":
-        record.status, record.last_error = Status.SKIPPED, decision.reason
-        record.rule_events.append((Kind.FILTERED, decision.reason))
-    elif decision.outcome == "hold":
-        record.status, record.error_permanent, record.last_error = Status.ERROR, True, decision.reason
-        record.rule_events.append((Kind.HELD, decision.reason))
-    return record
-
-
-def invalid_reason(received: ReceivedOrder) -> str:
-    """The reason kept on the record of an order the client could not read."""
-    return f"Invalid order from Order Manager: {received.problem} Fix it there; it is read again on the next change."
-
-
-def note_unmapped(ctx, records) -> None:
-    """Remember the ship methods without a mapping seen in this run (written once, by `collect_unmapped`)."""
-    seen = getattr(ctx, "unmapped_methods", None)
-    if seen is None:
-        seen = ctx.unmapped_methods = {}
-    for record in records:
-        if getattr(record, "unmapped_method", ""):
-            seen.setdefault(normalise_method(record.unmapped_method), record.unmapped_method)
-
-
-def collect_unmapped(ctx) -> None:
-    """Unmapped ship methods become mapping rows with a blank target, for the operator to map once."""
-    seen = getattr(ctx, "unmapped_methods", None) or {}
-    if not seen:
-        return
-    now = timezone.now()
-    ShipMethodMapping.objects.bulk_create(
-        [
-            ShipMethodMapping(connection=ctx.connection, ship_method=display, key=key, first_seen_at=now)
-            for key, display in seen.items()
-        ],
-        ignore_conflicts=True,
-    )
-    ShipMethodMapping.objects.filter(connection=ctx.connection, key__in=list(seen)).update(last_seen_at=now)
-
-
-def release_held(ctx) -> None:
-    """Orders held for an unmapped ship method go back to `new` once it is mapped (or rejecting is off)."""
-    rules = rules_of(ctx)
-    held = OrderRecord.objects.filter(
-        connection=ctx.connection,
-        status=Status.ERROR,
-        error_permanent=True,
-        attempts=0,
-        cancel_requested=False,
-        last_error__startswith=UNMAPPED_PREFIX,
-    ).order_by("pk")
-    for record in held.iterator(chunk_size=PAGE_SIZE):
-        route = rules.route_for(normalise_method(record.ship_method))
-        if route is None and rules.reject_unmapped:
-            continue
-        payload = dict(record.wms_payload)
-        if route is not None:
-            payload["routingInfo"] = route.routing_info()
-            message = (
-                f"Ship method “{record.ship_method}” is mapped now (WMS {route.carrier} {route.mode}".rstrip()
-                + "): queued for sending."
-            )
-        else:
-            message = "Unmapped ship methods are no longer rejected: queued for sending with Order Manager's carrier and service."
-        with transaction.atomic():
-            record.wms_payload = payload
-            record.status, record.last_error, record.error_permanent, record.next_retry_at = Status.NEW, "", False, None
-            record.save(
-                update_fields=["wms_payload", "status", "last_error", "error_permanent", "next_retry_at", "updated_at"]
-            )
-            ctx.event(record, Kind.RELEASED, message)
-        ctx.run.updated += 1
-
-
-def without_nul(value):
-    """`value` with NUL characters replaced: PostgreSQL's jsonb refuses them (SQLite stores them),
-    and one such order must not fail the insert of its whole page on every run."""
-    if isinstance(value, str):
-        return value.replace("\x00", "\ufffd")
-    if isinstance(value, dict):
-        return {without_nul(k): without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_nul(v) for v in value]
-    return value
 
 
 # --- 2. send ---------------------------------------------------------------------------------
@@ -455,20 +192,22 @@ def send_one(ctx, record: OrderRecord) -> str:
     # Only the lease holder counts attempts, so the row now holds exactly these values (no re-read).
     record.attempts += 1
     record.first_attempt_at = record.first_attempt_at or now
-    payload = current_payload(record, rules_of(ctx))
-    note = unrecorded_attempt_note(record)
+    payload = current_payload(record, ctx.rules)
+    note = binding.unrecorded_attempt_note(record)
     try:
         if record.attempts > 1:
-            existing = find_ours_at_wms(wms, record)
+            existing = binding.find_ours_at_wms(wms, record)
             if existing is not None:
-                link(ctx, record, existing, f"Found at the WMS after an earlier attempt: linked, not sent again.{note}")
+                binding.link(
+                    ctx, record, existing, f"Found at the WMS after an earlier attempt: linked, not sent again.{note}"
+                )
                 return "sent"
         created = wms.create_order(payload)
     except DuplicateOrder as exc:
         existing = exc.existing or wms.find_order_by_reference(record.order_number)
         if existing is None:
             return fail(ctx, record, exc, payload)
-        if not is_ours(record, existing):
+        if not binding.is_ours(record, existing):
             return fail(
                 ctx,
                 record,
@@ -481,14 +220,14 @@ def send_one(ctx, record: OrderRecord) -> str:
                 ),
                 payload,
             )
-        link(ctx, record, existing, "The WMS already had this reference number: linked to its order.")
+        binding.link(ctx, record, existing, "The WMS already had this reference number: linked to its order.")
         return "sent"
     except AuthenticationError:
         raise  # the whole connection is affected: fail the run
     except ConnectorError as exc:
         return fail(ctx, record, exc, payload)
     with transaction.atomic():
-        mark_at_wms(record, created.order_id)
+        binding.mark_at_wms(record, created.order_id)
         ctx.event(
             record,
             Kind.SENT_TO_WMS,
@@ -498,37 +237,6 @@ def send_one(ctx, record: OrderRecord) -> str:
         )
     ctx.run.updated += 1
     return "sent"
-
-
-def is_ours(record: OrderRecord, wms_order) -> bool:
-    """Whether `wms_order`, found by reference number, is this Order Manager order. Order numbers
-    are unique per sales channel only, so the reference number is no proof: the hub sends the Order
-    Manager order id as poNum and compares it. A WMS order without a poNum (entered by hand) cannot
-    be told apart and counts as ours."""
-    return not wms_order.po_num or wms_order.po_num == str(record.om_order_id)
-
-
-def find_ours_at_wms(wms, record: OrderRecord):
-    """The WMS order of `record` found by reference number, or None (none, or another order's)."""
-    existing = wms.find_order_by_reference(record.order_number)
-    return existing if existing is not None and is_ours(record, existing) else None
-
-
-def unrecorded_attempt_note(record: OrderRecord) -> str:
-    """A sentence for the timeline when an earlier attempt of `record` left no outcome: its run
-    stopped between counting the attempt and writing the answer (a worker killed, the database
-    gone). The order's record says so; the run's record says why. "" when every attempt before
-    this one has its failure on the timeline."""
-    if record.attempts <= 1:
-        return ""
-    failures_recorded = record.events.filter(kind__in=[Kind.SEND_FAILED, Kind.WMS_REJECTED]).count()
-    return f" {UNRECORDED_ATTEMPT}." if failures_recorded < record.attempts - 1 else ""
-
-
-UNRECORDED_ATTEMPT = (
-    "An earlier attempt has no recorded outcome: its run stopped before writing it "
-    "(that run is marked failed or abandoned with the reason)"
-)
 
 
 def current_payload(record: OrderRecord, rules: Rules) -> dict:
@@ -552,37 +260,6 @@ def current_payload(record: OrderRecord, rules: Rules) -> dict:
     record.wms_payload, record.lines = {**record.wms_payload, "orderItems": items}, new_lines
     record.save(update_fields=["wms_payload", "lines", "updated_at"])
     return record.wms_payload
-
-
-def mark_at_wms(record: OrderRecord, wms_order_id: int) -> None:
-    """At the WMS now. A cancel requested meanwhile stays pending (cancel_handled False) for Cancel Download."""
-    record.status = Status.AT_WMS
-    record.wms_order_id = wms_order_id
-    record.last_error, record.next_retry_at, record.error_permanent = "", None, False
-    record.cancel_handled = False
-    record.save(
-        update_fields=[
-            "status",
-            "wms_order_id",
-            "last_error",
-            "next_retry_at",
-            "error_permanent",
-            "cancel_handled",
-            "updated_at",
-        ]
-    )
-
-
-def link(ctx, record: OrderRecord, existing, message: str) -> None:
-    with transaction.atomic():
-        mark_at_wms(record, existing.order_id)
-        ctx.event(
-            record,
-            Kind.LINKED_AT_WMS,
-            f"{message} WMS order {existing.order_id}.",
-            received={"orderId": existing.order_id, "referenceNum": existing.reference_num},
-        )
-    ctx.run.updated += 1
 
 
 def fail(ctx, record: OrderRecord, exc: ConnectorError, payload) -> str:

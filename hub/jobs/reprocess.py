@@ -6,7 +6,7 @@ Download reads such an order again only when Order Manager reports a change; thi
 now, on the operator's request:
 
 `reprocess(order, user) -> Outcome` fetches the order with `GET /v1.1/orders/{id}`, reads it
-with the same code as a download (`hub.jobs.order_download.reread`: the same validation, the same
+with the same code as a download (`hub.jobs.intake.reread`: the same validation, the same
 mappings) and either queues it for sending (status `new`) or keeps it held with the fresh reason.
 Either way one OPERATOR event names the user and the result. Connector failures are reported in
 the outcome, never raised; the order is left as it was. `reprocess_many(orders, user)` applies it
@@ -23,7 +23,8 @@ from django.db import transaction
 from connectors.errors import ConnectorError, NotFound
 from connectors.redaction import redact
 from hub.admin.actions import operator_name
-from hub.jobs import order_download
+from hub.jobs import intake
+from hub.mapping.rules import Rules
 from hub.models import OrderEvent, OrderRecord
 from tenants import clients
 
@@ -48,15 +49,9 @@ def refusal(order: OrderRecord) -> str | None:
     return None
 
 
-class _OperatorContext:
-    """The slice of a run context `order_download.reread` uses, for a change made by an operator."""
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.run = None
-
-    def event(self, order, kind, message="", *, sent=None, received=None):
-        return OrderEvent.objects.create(order=order, run=None, kind=kind, message=message[:4000])
+def _operator_event(order: OrderRecord, kind: str, message: str = "") -> OrderEvent:
+    """A timeline step written by an operator's action: it belongs to no run."""
+    return OrderEvent.objects.create(order=order, run=None, kind=kind, message=message[:4000])
 
 
 def reprocess(order: OrderRecord, user, *, client=None) -> Outcome:
@@ -80,14 +75,17 @@ def reprocess(order: OrderRecord, user, *, client=None) -> Outcome:
         locked = OrderRecord.objects.select_for_update().get(pk=order.pk)
         if refusal(locked):  # a job moved it meanwhile
             return Outcome(locked, False, f"not re-processed: {refusal(locked)}")
-        if order_download.reread(_OperatorContext(locked.connection), locked, received):
+        # Ship methods found unmapped here are recorded by the next download, which reads them too.
+        if intake.reread(
+            locked, received, rules=Rules.for_connection(locked.connection), event=_operator_event, unmapped={}
+        ):
             return _note(locked, who, "valid now, queued for sending to the WMS.", queued=True)
         if received.order is not None:
             reason = locked.last_error or "still held by the connection's rules"
         else:
-            reason = order_download.invalid_reason(received)
+            reason = intake.invalid_reason(received)
             locked.last_error = reason[:4000]
-            locked.source = order_download.without_nul(redact(received.raw, max_chars=8000))
+            locked.source = intake.without_nul(redact(received.raw, max_chars=8000))
             locked.save(update_fields=["last_error", "source", "updated_at"])
         return _note(locked, who, f"still held: {reason}")
 

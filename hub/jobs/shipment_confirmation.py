@@ -1,6 +1,6 @@
 """Shipment Confirmation: tracking of orders closed at the WMS -> Order Manager, once per number.
 
-Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
+Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.SHIPMENT_CONFIRMATION)`:
 1. Read WMS orders modified since the watermark minus the overlap window. For each one the hub
    sent: closed (shipped) -> record every package's tracking number, the carrier (mapped to Order
    Manager's enum by the connection's carrier mapping, then the shipped defaults, OTHER_CARRIER
@@ -12,7 +12,11 @@ Contract of `run(connection) -> SyncRun` (via hub.engine.runner):
    Numbers are marked in flight before the call; after a crash, Order Manager's order is read
    first and numbers it already has are confirmed without sending them twice.
 3. When all of an order's numbers are confirmed it becomes `confirmed`. A rejected number is
-   retried on later runs with backoff, with the reason on the order's timeline.
+   retried on later runs with backoff, with the reason on the order's timeline: 5 minutes after
+   the first rejection, doubling, at most 6 h apart, counted in the order's `tracking_attempts`
+   (its `attempts` count sends to the WMS, which other jobs read). HUB_TRACKING_GIVE_UP_HOURS
+   after the first rejection the order is flagged `tracking_given_up` (a GAVE_UP step, an alert
+   by hub.ops.alerts) and not retried again until the operator's "Retry tracking".
 4. Several packages: the spec's `externalShipment.shipments[]` takes one `createExternalShipment`
    (one `trackingNumber`) per package and several per order, so all of an order's numbers go in
    one call. A number Order Manager answers FAILED for on an order it already holds as shipped
@@ -24,36 +28,33 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Min, Q
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, NotFound, RequestRejected
-from hub.engine import runner
 from hub.engine.batching import chunked
+from hub.engine.context import RunContext
 from hub.mapping.carriers import om_carrier
 from hub.mapping.rules import carrier_overrides
-from hub.models import Job, OrderEvent, OrderRecord, SyncRun
+from hub.models import Job, OrderEvent, OrderRecord
 
 JOB = Job.SHIPMENT_CONFIRMATION
 PAGE_SIZE = 100
 SHIPMENTS_PER_CALL = 50
 FIRST_RUN_LOOKBACK = datetime.timedelta(days=1)
+FIRST_BACKOFF = datetime.timedelta(minutes=5)
 MAX_BACKOFF = datetime.timedelta(hours=6)
 ACCEPTED = {"SHIPPED", "PENDING"}
+# What `confirm_if_complete` resets besides status and last error, so a package added later starts
+# from the first backoff step with a fresh give-up window.
+TRACKING_RETRY_FIELDS = ("tracking_attempts", "tracking_failing_since")
 Status = OrderRecord.Status
 Kind = OrderEvent.Kind
 
 
-def run(connection, **kwargs) -> SyncRun:
-    return runner.run_job(connection, JOB, **kwargs)
-
-
-def blocked_reason(connection) -> str:
-    return ""
-
-
-def sync(ctx: runner.RunContext) -> None:
+def sync(ctx: RunContext) -> None:
     overrides = carrier_overrides(ctx.connection)  # once per run
     collect_shipped(ctx, since=read_since(ctx), overrides=overrides)
     check_late_links(ctx, overrides)
@@ -113,7 +114,7 @@ def check_late_links(ctx, overrides: dict[str, str] | None = None) -> None:
 
 
 def apply_wms_state(ctx, record: OrderRecord, wms_order, overrides: dict[str, str] | None = None) -> None:
-    if wms_order.status == 2 and record.status == Status.AT_WMS:
+    if wms_order.is_canceled and record.status == Status.AT_WMS:
         with transaction.atomic():
             record.status = Status.CANCELLED
             record.save(update_fields=["status", "updated_at"])
@@ -180,21 +181,22 @@ def send_tracking(ctx) -> None:
         Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=ctx.now),
         connection=ctx.connection,
         status=Status.SHIPPED,
+        tracking_given_up=False,
     ).order_by("pk")
     # Ids read in full first: writing while a read cursor is open fails on SQLite ("database is
     # locked") as soon as another connection has committed meanwhile.
     ids = list(due.values_list("pk", flat=True))
     batch: list[tuple[OrderRecord, str]] = []
-    for number, chunk_ids in enumerate(chunked(ids, PAGE_SIZE)):
+    for page_index, chunk_ids in enumerate(chunked(ids, PAGE_SIZE)):
         if ctx.out_of_time():
             # The rest stay `shipped` in the hub's tables: the next run sends them.
-            ctx.note_budget_stop(len(ids) - number * PAGE_SIZE, "shipped order(s) to confirm")
+            ctx.note_budget_stop(len(ids) - page_index * PAGE_SIZE, "shipped order(s) to confirm")
             break
         records = list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk"))
         in_om = orders_with_tracking_in_flight(ctx, records)
         for record in records:
-            for number in unconfirmed(ctx, record, in_om):
-                batch.append((record, number))
+            for tracking_number in unconfirmed(ctx, record, in_om):
+                batch.append((record, tracking_number))
             if len(batch) >= SHIPMENTS_PER_CALL:
                 send_batch(ctx, batch)
                 batch = []
@@ -239,7 +241,15 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
             record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + already))
             record.tracking_in_flight = []
             confirm_if_complete(record)
-            record.save(update_fields=["confirmed_tracking_numbers", "tracking_in_flight", "status", "updated_at"])
+            record.save(
+                update_fields=[
+                    "confirmed_tracking_numbers",
+                    "tracking_in_flight",
+                    "status",
+                    *TRACKING_RETRY_FIELDS,
+                    "updated_at",
+                ]
+            )
             if already:
                 ctx.event(
                     record, Kind.TRACKING_SENT, f"Order Manager already had {', '.join(already)}: not sent again."
@@ -247,7 +257,7 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
     numbers = [t for t in record.tracking_numbers if t not in record.confirmed_tracking_numbers]
     if not numbers and record.tracking_numbers:
         confirm_if_complete(record)
-        record.save(update_fields=["status", "updated_at"])
+        record.save(update_fields=["status", *TRACKING_RETRY_FIELDS, "updated_at"])
     return numbers
 
 
@@ -255,6 +265,7 @@ def confirm_if_complete(record: OrderRecord) -> None:
     if record.tracking_numbers and all(t in record.confirmed_tracking_numbers for t in record.tracking_numbers):
         record.status = Status.CONFIRMED
         record.last_error = ""
+        record.tracking_attempts, record.tracking_failing_since = 0, None
 
 
 def shipment_body(record: OrderRecord, number: str) -> dict:
@@ -300,7 +311,14 @@ def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
             record.tracking_in_flight = []
             confirm_if_complete(record)
             record.save(
-                update_fields=["confirmed_tracking_numbers", "tracking_in_flight", "status", "last_error", "updated_at"]
+                update_fields=[
+                    "confirmed_tracking_numbers",
+                    "tracking_in_flight",
+                    "status",
+                    "last_error",
+                    *TRACKING_RETRY_FIELDS,
+                    "updated_at",
+                ]
             )
             if accepted:
                 ctx.event(
@@ -326,7 +344,15 @@ def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
                     + "; ".join(f"{n}: {res.message}" for n, res in refused_extra)
                     + " (the order is already shipped there; not retried)."
                 )[:4000]
-                record.save(update_fields=["confirmed_tracking_numbers", "status", "last_error", "updated_at"])
+                record.save(
+                    update_fields=[
+                        "confirmed_tracking_numbers",
+                        "status",
+                        "last_error",
+                        *TRACKING_RETRY_FIELDS,
+                        "updated_at",
+                    ]
+                )
                 ctx.event(
                     record, Kind.TRACKING_REJECTED, record.last_error, sent=[shipment_body(record, n) for n in numbers]
                 )
@@ -354,18 +380,49 @@ def pair_results(batch, results) -> list:
     return paired
 
 
+def tracking_backoff(tries: int) -> datetime.timedelta:
+    """The wait after the `tries`-th rejection in a row: 5 min, 10, 20, ... at most 6 h."""
+    return min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** min(max(tries - 1, 0), 10))
+
+
 def reject(ctx, record: OrderRecord, reason: str, sent) -> None:
+    """Record a rejection of `record`'s tracking: retry with backoff, or give up once the first
+    rejection in a row is HUB_TRACKING_GIVE_UP_HOURS old (point 3 of the contract)."""
     now = timezone.now()
+    give_up_hours = settings.HUB_TRACKING_GIVE_UP_HOURS
     with transaction.atomic():
-        record.refresh_from_db(fields=["attempts"])
-        record.attempts += 1
+        record.refresh_from_db(fields=["tracking_attempts", "tracking_failing_since"])
+        record.tracking_attempts += 1
+        record.tracking_failing_since = record.tracking_failing_since or now
         record.last_error = f"Tracking not accepted by Order Manager: {reason}"[:4000]
-        record.next_retry_at = now + min(MAX_BACKOFF, datetime.timedelta(minutes=5 * 2 ** min(record.attempts, 8)))
-        record.save(update_fields=["attempts", "last_error", "next_retry_at", "updated_at"])
+        give_up = now - record.tracking_failing_since >= datetime.timedelta(hours=give_up_hours)
+        if give_up:
+            record.tracking_given_up, record.next_retry_at = True, None
+        else:
+            record.next_retry_at = now + tracking_backoff(record.tracking_attempts)
+        record.save(
+            update_fields=[
+                "tracking_attempts",
+                "tracking_failing_since",
+                "tracking_given_up",
+                "last_error",
+                "next_retry_at",
+                "updated_at",
+            ]
+        )
         ctx.event(
             record,
             Kind.TRACKING_REJECTED,
-            f"{record.last_error} Retried after {record.next_retry_at:%H:%M} UTC.",
+            record.last_error
+            + (" Not retried: given up." if give_up else f" Retried after {record.next_retry_at:%H:%M} UTC."),
             sent=sent or None,
         )
+        if give_up:
+            ctx.event(
+                record,
+                Kind.GAVE_UP,
+                f"Order Manager rejected this order's tracking for {give_up_hours} h "
+                f"({record.tracking_attempts} tries): no more automatic retries. Fix the cause in Order Manager, "
+                f"then use “Retry tracking”. Last: {reason}"[:4000],
+            )
     ctx.run.failed += 1

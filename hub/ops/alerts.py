@@ -11,6 +11,9 @@ problem is one alert (`Alert.key`):
   it has been failing for `TRANSIENT_GRACE`, so a WMS hiccup that the next retry fixes is quiet
   (a service that stays down pauses the connection, which is its own alert).
 - `cancel_too_late` (key: order record id): `cancel_failed` and not marked handled.
+- `tracking_given_up`: the connection has shipped orders whose tracking Order Manager kept
+  rejecting for HUB_TRACKING_GIVE_UP_HOURS (`OrderRecord.tracking_given_up`, set by
+  hub.jobs.shipment_confirmation); one alert listing them, open while any is left.
 - `auth_failed`: the connection's credentials were rejected (hub.engine.circuit).
 - `connection_paused`: the circuit is open after repeated temporary failures (hub.engine.circuit).
 - `no_starting_inventory`: the connection's last completed Inventory Sync run skipped SKUs that
@@ -30,7 +33,7 @@ alerts opened and cleared before that boundary. Each opening and each clearing i
 the same alert twice); a failed send is released and retried by the next call. A tenant with no
 active contact has its alerts marked handled without an e-mail (the admin lists them).
 
-`after_run(connection)`: what the runner calls after every run; never raises.
+`after_run(connection)`: run after every run (the runner's `run_finished` signal); never raises.
 """
 
 from __future__ import annotations
@@ -43,13 +46,18 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.functions import Left
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
 from connectors.redaction import excerpt
-from hub.engine import circuit
-from hub.engine.schedule import ENABLED_FIELDS, INTERVAL_FIELDS, wall_to_utc
+from hub import durations
+from hub.engine import circuit, eligibility
+from hub.engine.batching import chunked
+from hub.engine.schedule import INTERVAL_FIELDS, wall_to_utc
+from hub.engine.signals import run_finished
 from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants.models import AlertContact, AlertFrequency, OrderManagerConnection, Tenant
 
@@ -128,7 +136,15 @@ def _evaluate(now: datetime.datetime, connection_id: int | None) -> Changes:
     }
     findings: dict[tuple, Finding] = {}
     if connections:
-        for finder in (_order_errors, _cancels_too_late, _circuit, _no_starting_inventory, _stock_held, _stale_jobs):
+        for finder in (
+            _order_errors,
+            _cancels_too_late,
+            _tracking_given_up,
+            _circuit,
+            _no_starting_inventory,
+            _stock_held,
+            _stale_jobs,
+        ):
             for finding in finder(connections, connection_id, now):
                 findings[finding.name] = finding
     return _apply(findings, connection_id, now)
@@ -177,6 +193,35 @@ def _cancels_too_late(connections, connection_id, now):
                 "came too late. Arrange a return or recall with the warehouse, then mark the cancel handled.",
                 reverse("admin:hub_orderrecord_change", args=[pk]),
             )
+
+
+def _tracking_given_up(connections, connection_id, now):
+    rows = (
+        _scoped(OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED, tracking_given_up=True), connection_id)
+        .order_by("connection_id", "order_number")
+        .values_list("connection_id", "order_number", Left("last_error", 500))
+    )
+    orders = defaultdict(list)
+    for conn_id, number, last_error in rows:
+        if conn_id in connections:
+            orders[conn_id].append((number, last_error))
+    for conn_id, listed in orders.items():
+        shown = ", ".join(number for number, _ in listed[:MAX_SKUS_LISTED]) + (
+            f" and {len(listed) - MAX_SKUS_LISTED} more" if len(listed) > MAX_SKUS_LISTED else ""
+        )
+        number, last_error = listed[0]
+        yield Finding(
+            conn_id,
+            Cause.TRACKING_GIVEN_UP,
+            "",
+            f"Order Manager kept rejecting the tracking of {len(listed)} shipped order(s) for "
+            f"{settings.HUB_TRACKING_GIVE_UP_HOURS} h; the hub stopped retrying them: {shown}. "
+            f"Reason ({number}): {excerpt(last_error or 'not recorded', 300)} "
+            "Fix the cause in Order Manager, then select the orders and use “Retry tracking”.",
+            reverse("admin:hub_orderrecord_changelist")
+            + "?"
+            + urlencode({"connection__id__exact": conn_id, "tracking_given_up__exact": 1}),
+        )
 
 
 def _circuit(connections, connection_id, now):
@@ -269,9 +314,7 @@ def _stale_jobs(connections, connection_id, now):
     )
     for pk, conn_id, job, last_success_at, next_due_at, last_status in rows:
         connection = connections.get(conn_id)
-        if connection is None or job not in Job.values or not getattr(connection, ENABLED_FIELDS[Job(job)]):
-            continue
-        if job == Job.INVENTORY_SYNC and connection.inventory_sync_blocked_reason:
+        if connection is None or job not in Job.values or not eligibility.is_schedulable(connection, job):
             continue
         interval = job_interval(connection, job)
         since = last_success_at or connection.created_at
@@ -291,23 +334,9 @@ def _stale_jobs(connections, connection_id, now):
             Cause.JOB_STALE,
             job,
             f"{Job(job).label} has not succeeded for more than {STALE_INTERVALS} of its intervals "
-            f"({_duration(interval)} each); {last}. See its last runs and any attention flag.",
+            f"({durations.interval(interval)} each); {last}. See its last runs and any attention flag.",
             reverse("admin:hub_jobstate_change", args=[pk]),
         )
-
-
-def _duration(delta: datetime.timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 1440 == 0:
-        return f"{minutes // 1440} day(s)"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    return f"{minutes} min"
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _apply(findings: dict[tuple, Finding], connection_id: int | None, now) -> Changes:
@@ -329,9 +358,9 @@ def _apply(findings: dict[tuple, Finding], connection_id: int | None, now) -> Ch
             changed.append(alert)
         else:
             unchanged.append(alert.pk)
-    for ids in _chunks(gone):
+    for ids in chunked(gone, CHUNK):
         Alert.objects.filter(pk__in=ids, cleared_at__isnull=True).update(cleared_at=now)
-    for ids in _chunks(unchanged):
+    for ids in chunked(unchanged, CHUNK):
         Alert.objects.filter(pk__in=ids).update(last_seen_at=now)
     if changed:
         Alert.objects.bulk_update(changed, ["message", "link", "last_seen_at"], batch_size=CHUNK)
@@ -435,12 +464,12 @@ def _claim(new: list[Alert], cleared: list[Alert], stamp) -> tuple[list[Alert], 
     new_ids = [a.pk for a in new]
     # An alert opened and cleared before its opening was sent is told as both, once.
     clear_ids = [a.pk for a in cleared] + [a.pk for a in new if a.cleared_at is not None]
-    for ids in _chunks(new_ids):
+    for ids in chunked(new_ids, CHUNK):
         Alert.objects.filter(pk__in=ids, notified_at__isnull=True).update(notified_at=stamp)
-    for ids in _chunks(clear_ids):
+    for ids in chunked(clear_ids, CHUNK):
         Alert.objects.filter(pk__in=ids, clear_notified_at__isnull=True).update(clear_notified_at=stamp)
     owned_new, owned_clear = set(), set()
-    for ids in _chunks(new_ids + clear_ids):
+    for ids in chunked(new_ids + clear_ids, CHUNK):
         for pk, notified_at, clear_notified_at in Alert.objects.filter(pk__in=ids).values_list(
             "pk", "notified_at", "clear_notified_at"
         ):
@@ -456,7 +485,7 @@ def _claim(new: list[Alert], cleared: list[Alert], stamp) -> tuple[list[Alert], 
 
 def _release(new: list[Alert], cleared: list[Alert], stamp) -> None:
     ids = [a.pk for a in new] + [a.pk for a in cleared]
-    for chunk in _chunks(ids):
+    for chunk in chunked(ids, CHUNK):
         Alert.objects.filter(pk__in=chunk, notified_at=stamp).update(notified_at=None)
         Alert.objects.filter(pk__in=chunk, clear_notified_at=stamp).update(clear_notified_at=None)
 
@@ -530,7 +559,13 @@ def build_email(tenant: Tenant, new: list[Alert], cleared: list[Alert], recipien
     )
 
 
-# -- the runner's hook -------------------------------------------------------------------------------
+# -- after every run ---------------------------------------------------------------------------------
+
+
+@receiver(run_finished, dispatch_uid="hub.ops.alerts.after_run")
+def on_run_finished(sender, connection, run, **kwargs) -> None:
+    """The runner's `run_finished` signal (hub.engine.signals): re-evaluate the run's connection."""
+    after_run(connection)
 
 
 def after_run(connection) -> None:

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from hub import durations
 from hub.models import Heartbeat
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def check_cluster(now: datetime.datetime) -> tuple[bool, str]:
     if lag > STALE_AFTER:
         return False, (
             f"no django-q2 cluster is running the scheduler: {DISPATCH_SCHEDULE_NAME!r} was due "
-            f"{_ago(lag)} ago (start manage.py qcluster)"
+            f"{durations.compact_fine(lag)} ago (start manage.py qcluster)"
         )
     return True, "scheduler running"
 
@@ -84,17 +85,8 @@ def check_dispatcher(now: datetime.datetime) -> tuple[bool, str]:
         return False, "the dispatcher has never completed a tick"
     age = now - at
     if age > STALE_AFTER:
-        return False, f"the dispatcher's last completed tick was {_ago(age)} ago"
-    return True, f"last tick {_ago(age)} ago"
-
-
-def _ago(delta: datetime.timedelta) -> str:
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 120:
-        return f"{seconds} s"
-    if seconds < 7200:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h"
+        return False, f"the dispatcher's last completed tick was {durations.compact_fine(age)} ago"
+    return True, f"last tick {durations.compact_fine(age)} ago"
 
 
 # name -> check; looked up at call time so a test can replace one.

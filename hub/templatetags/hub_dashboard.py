@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from hub import durations
 from hub.admin import charts, dashboard
 from hub.models import Job, OrderRecord, SyncRun
 
@@ -35,18 +36,6 @@ RUN_LABELS = {
 }
 
 
-def short_duration(delta: datetime.timedelta) -> str:
-    """A compact duration for a table cell: "40 s", "12 min", "5 h", "3 d"."""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
-
-
 def when(moment: datetime.datetime | None, now: datetime.datetime) -> str:
     """ "5 min ago", "in 3 h" or "now"."""
     if moment is None:
@@ -54,7 +43,7 @@ def when(moment: datetime.datetime | None, now: datetime.datetime) -> str:
     delta = moment - now
     if abs(delta) < datetime.timedelta(seconds=30):
         return "now"
-    return f"in {short_duration(delta)}" if delta > datetime.timedelta(0) else f"{short_duration(-delta)} ago"
+    return f"in {durations.compact(delta)}" if delta > datetime.timedelta(0) else f"{durations.compact(-delta)} ago"
 
 
 def _orders_url(connection_id: int, **filters) -> str:
@@ -122,7 +111,7 @@ def _row(row: dashboard.ConnectionRow, days: list, now: datetime.datetime) -> di
         "pause_reason": connection.pause_reason,
         "jobs": [_job_cell(cell, now) for cell in row.jobs],
         "waiting": row.waiting,
-        "waiting_age": short_duration(age) if age is not None else "",
+        "waiting_age": durations.compact(age) if age is not None else "",
         "waiting_since": row.oldest_waiting_at,
         "waiting_warn": age is not None and age > dashboard.WAITING_WARN_AFTER,
         "waiting_url": _orders_url(connection.pk, status__in=",".join(dashboard.NOT_AT_WMS), o="8"),
@@ -130,6 +119,10 @@ def _row(row: dashboard.ConnectionRow, days: list, now: datetime.datetime) -> di
         "errors_url": _orders_url(connection.pk, status__exact=OrderRecord.Status.ERROR),
         "late_cancels": row.late_cancels,
         "late_url": _orders_url(connection.pk, status__exact=OrderRecord.Status.CANCEL_FAILED, cancel_handled__exact=0),
+        "tracking_given_up": row.tracking_given_up,
+        "tracking_url": _orders_url(
+            connection.pk, status__exact=OrderRecord.Status.SHIPPED, tracking_given_up__exact=1
+        ),
         "sent_total": row.sent_total,
         "sparkline": charts.sparkline(
             row.sent_per_day,

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                     ("daily", "Daily digest (08:00 tenant time)"),
                 ],
                 default="immediate",
-                help_text="How the alert contacts hear about problems (hub.alerts): at once, or one digest an hour or a day.",
+                help_text="How the alert contacts hear about problems (hub.ops.alerts): at once, or one digest an hour or a day.",
                 max_length=10,
             ),
         ),

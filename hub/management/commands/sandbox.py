@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import RequestFactory
+from django.utils import timezone
 
 from connectors import om_install
 from connectors.sandbox import om_views, operations
@@ -195,6 +196,9 @@ class Command(BaseCommand):
             connection.warehouse_name = OM_WAREHOUSE_NAME
             connection.om_warehouse_id = om_wh.pk
             connection.om_warehouse_type = om_wh.type
+            # The scripted path for trying the hub: the sandbox connection is activated at once (an
+            # operator onboarding in the admin activates after Test connection and pre-flight).
+            connection.activated_at = connection.activated_at or timezone.now()
             connection.save()
             grant, cid = install_app(connection, om, redirect_uri=f"{base}/om/connect/callback")
             om_connect.store_grant(connection, grant, user=None, account=f"cid {cid}")
@@ -203,6 +207,7 @@ class Command(BaseCommand):
                 "tenant": {"id": tenant.pk, "slug": tenant.slug, "name": tenant.name},
                 "order_manager": {
                     "connection_id": connection.pk,
+                    "activated": True,
                     "base_url": connection.base_url,
                     "auth_base_url": connection.auth_base_url,
                     "username": om.username,

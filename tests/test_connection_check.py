@@ -1,4 +1,4 @@
-"""The admin's "Test connection" (tenants.connection_test) against the sandbox over a real socket.
+"""The admin's "Test connection" (tenants.connection_check) against the sandbox over a real socket.
 
 Success reports (warehouse resolved and stored, orders waiting, WMS SKUs without starting inventory
 in Order Manager), and each failure in plain words: wrong password, unknown warehouse name (with
@@ -12,7 +12,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from connectors.sandbox.models import OmOrder, OmStock, WmsStock
-from tenants import connection_test
+from tenants import connection_check
 from tenants.models import OrderManagerConnection, Warehouse
 from tests import factories
 from tests.sandbox_helpers import accounts, sandbox_tenant
@@ -49,7 +49,7 @@ def test_order_manager_success_report_stores_the_resolved_warehouse(live_server)
     OrderManagerConnection.objects.filter(pk=connection.pk).update(om_warehouse_id=None, om_warehouse_type="")
     connection.refresh_from_db()
 
-    report = connection_test.test_order_manager(connection)
+    report = connection_check.check_order_manager(connection)
 
     missing = expected_missing("acme")
     assert missing, "the seed leaves SKUs without starting inventory in Order Manager"
@@ -68,14 +68,14 @@ def test_order_manager_success_report_stores_the_resolved_warehouse(live_server)
     stored = OrderManagerConnection.objects.get(pk=connection.pk)
     assert (stored.om_warehouse_id, stored.om_warehouse_type) == (expected_id, "THIRD_PARTY_LOGISTICS")
     assert stored.last_test_report == report and stored.last_tested_at is not None
-    assert connection_test.format_report(report).startswith("authenticated: yes; warehouse: Sandbox 3PL")
+    assert connection_check.format_report(report).startswith("authenticated: yes; warehouse: Sandbox 3PL")
 
 
 def test_a_rejected_token_is_reported_in_plain_words_without_the_token(live_server):
     connection = sandbox_tenant(live_server, "acme")
     connection.access_token = "not-the-password-123"
     connection.save()
-    report = connection_test.test_order_manager(connection)
+    report = connection_check.check_order_manager(connection)
     assert report["ok"] is False and {"ok", "error"} <= set(report)
     assert report["error"] == (
         "Order Manager rejected the credentials (wrong access token, client id/secret or user login): "
@@ -89,7 +89,7 @@ def test_unknown_warehouse_name_lists_the_available_names(live_server):
     connection = sandbox_tenant(live_server, "acme")
     connection.warehouse_name = "West Coast DC"
     connection.save()
-    report = connection_test.test_order_manager(connection)
+    report = connection_check.check_order_manager(connection)
     assert report == {
         "ok": False,
         "authenticated": "yes",
@@ -101,7 +101,7 @@ def test_unreachable_host_is_reported_in_plain_words(live_server):
     connection = sandbox_tenant(live_server, "acme")
     connection.base_url = connection.auth_base_url = f"http://127.0.0.1:{closed_port()}/sandbox/order-manager"
     connection.save()
-    report = connection_test.test_order_manager(connection)
+    report = connection_check.check_order_manager(connection)
     assert report["ok"] is False
     assert report["error"].startswith("Order Manager is unreachable (host down, wrong base URL or firewall): ")
     assert "connection refused" in report["error"]
@@ -110,7 +110,7 @@ def test_unreachable_host_is_reported_in_plain_words(live_server):
 def test_warehouse_success_and_wrong_secret(live_server):
     connection = sandbox_tenant(live_server, "acme", skus=5)
     warehouse = connection.warehouse
-    report = connection_test.test_warehouse(warehouse)
+    report = connection_check.check_warehouse(warehouse)
     _, wms = accounts("acme")
     in_stock = WmsStock.objects.filter(account=wms, available__gt=0).count()
     assert report == {"ok": True, "authenticated": "yes", "skus_in_stock": in_stock}
@@ -118,7 +118,7 @@ def test_warehouse_success_and_wrong_secret(live_server):
 
     warehouse.client_secret = "wrong-secret"
     warehouse.save()
-    report = connection_test.test_warehouse(warehouse)
+    report = connection_check.check_warehouse(warehouse)
     assert report["ok"] is False
     assert report["error"].startswith(
         "The WMS rejected the credentials (wrong access token, client id/secret or user login): "

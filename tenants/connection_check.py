@@ -1,9 +1,9 @@
 """ "Test connection" for the admin: authenticate, resolve, and report in plain words.
 
-`test_order_manager(connection)` authenticates with Order Manager, resolves the warehouse name
+`check_order_manager(connection)` authenticates with Order Manager, resolves the warehouse name
 to its id and type (stored on the connection), reads the throttle limits, counts the orders
 waiting in the pickup status, and lists WMS SKUs in stock that have no starting inventory in
-Order Manager (they would not sync). `test_warehouse(warehouse)` authenticates with the WMS and
+Order Manager (they would not sync). `check_warehouse(warehouse)` authenticates with the WMS and
 counts the SKUs in stock for the facility. Both store their report on the row and return it as a
 dict with `ok` and either the findings or `error` (a sentence an operator can act on). The Order
 Manager report also keeps the missing SKUs as a list (`no_starting_inventory_skus`, first
@@ -45,7 +45,7 @@ def plain_error(exc: Exception, system: str) -> str:
     return f"Unexpected problem talking to {system}: {type(exc).__name__}: {exc}"
 
 
-def test_order_manager(connection) -> dict:
+def check_order_manager(connection) -> dict:
     report: dict = {"ok": False}
     om = clients.order_manager(connection, **INTERACTIVE)
     try:
@@ -104,7 +104,7 @@ def missing_starting_inventory(connection, om) -> dict:
     }
 
 
-def test_warehouse(warehouse) -> dict:
+def check_warehouse(warehouse) -> dict:
     report: dict = {"ok": False}
     wms = clients.warehouse_manager_for_warehouse(warehouse, **INTERACTIVE)
     try:

@@ -1,0 +1,10 @@
+"""Predicates on decoded JSON values, shared by the clients' checks of what a server answered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def is_int(value: Any) -> bool:
+    """True for a JSON integer: an ``int``, but not ``True``/``False`` (``bool`` is an ``int`` in Python)."""
+    return isinstance(value, int) and not isinstance(value, bool)
