@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, PlainValidator, model_validator
 
+from connectors.shapes import is_int
 from connectors.wire import (
     LooseText,
     OptionalText,
@@ -23,7 +24,6 @@ from connectors.wire import (
     WireInt,
     WireModel,
     falsy_as,
-    is_int,
     problem,
 )
 

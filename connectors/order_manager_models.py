@@ -28,6 +28,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainValidator, model_validator
 
+from connectors.shapes import finite_number, is_int
 from connectors.transport import duplicate_keys_in
 from connectors.wire import (
     PositiveInt,
@@ -35,8 +36,6 @@ from connectors.wire import (
     WireError,
     WireModel,
     fail,
-    finite_number,
-    is_int,
     object_or_none,
     problem,
     validate,

@@ -43,7 +43,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.redaction import excerpt
-from connectors.shapes import is_int
+from connectors.shapes import finite_number, is_int
 from connectors.transport import Answer, BearerToken, HttpClient, basic_authorization, parse_json
 from connectors.warehouse_manager_models import (
     STATUS_CLOSED,
@@ -223,10 +223,6 @@ def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> st
     return message + (f" [{technical}]" if technical else "") + "."
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 # ---------------------------------------------------------------------------------------------
 # The client
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +340,7 @@ class WarehouseManagerClient:
             expires_in = DEFAULT_TOKEN_LIFETIME
         if isinstance(expires_in, str) and expires_in.strip().isdigit():
             expires_in = int(expires_in)
-        if not _is_number(expires_in) or expires_in <= 0:
+        if not finite_number(expires_in) or expires_in <= 0:
             raise MalformedResponse(
                 f"Warehouse Manager's token answer has an invalid expires_in ({expires_in!r}).",
                 status=response.status_code,

@@ -26,6 +26,7 @@ from typing import Annotated, Any, NamedTuple
 
 from pydantic import BeforeValidator, Field, PlainValidator, ValidationInfo, model_validator
 
+from connectors.shapes import finite_number, is_int
 from connectors.wire import (
     LooseText,
     NonBlankText,
@@ -36,9 +37,7 @@ from connectors.wire import (
     WireModel,
     fail,
     falsy_as,
-    finite_number,
     got,
-    is_int,
     object_or_none,
     validate,
 )

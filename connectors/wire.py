@@ -17,7 +17,6 @@ Contract:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Annotated, Any
@@ -34,8 +33,6 @@ __all__ = [
     "got",
     "fail",
     "problem",
-    "is_int",
-    "finite_number",
     "WireInt",
     "PositiveInt",
     "NonNegativeInt",
@@ -247,8 +244,3 @@ def _words(item: dict) -> str:
     if kind.startswith("wire_"):
         return item["msg"]  # one of ours (`fail`, `problem`): it says what came already
     return f"{item['msg']} (got {got(item.get('input'))})"
-
-
-def finite_number(value: Any) -> bool:
-    """A JSON number that is not NaN or infinite (booleans are not numbers)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
