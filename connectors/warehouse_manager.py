@@ -13,7 +13,6 @@ Contract (wire details and their evidence, call by call: docs/wire-protocols.md)
   are turned into plain-words messages on the typed errors of ``connectors.errors``.
 - WMS timestamps carry no offset: they are read in the facility's time zone and returned as aware
   UTC datetimes; filter timestamps are sent back in the same facility-local form.
-
 - Answers are read through the wire models of ``connectors.warehouse_manager_models``
   (pydantic): a malformed answer is ``MalformedResponse`` naming the call and each bad field.
 
@@ -152,7 +151,7 @@ class OrderNotCancellable(PermanentError):
 
 
 # ---------------------------------------------------------------------------------------------
-# Helpers: RQL, error bodies, timestamps, shapes
+# Helpers: RQL and error bodies
 # ---------------------------------------------------------------------------------------------
 
 
