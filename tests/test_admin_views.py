@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from hub.admin import inventory_page
 from hub.admin import views as admin_views
 from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants import connection_check
@@ -342,8 +343,8 @@ def test_inventory_page_of_an_earlier_run_and_of_someone_elses(su_client, invent
 
 
 def test_inventory_page_pages_and_caps_the_needs_section(su_client, connection, monkeypatch):
-    monkeypatch.setattr(admin_views, "LINES_PER_PAGE", 2)
-    monkeypatch.setattr(admin_views, "NEEDS_OPERATOR_SHOWN", 1)
+    monkeypatch.setattr(inventory_page, "LINES_PER_PAGE", 2)
+    monkeypatch.setattr(inventory_page, "NEEDS_OPERATOR_SHOWN", 1)
     run = factories.SyncRunFactory(connection=connection, job=Job.INVENTORY_SYNC)
     for n in range(5):
         factories.InventoryLineFactory(run=run, sku=f"S-{n}", result=Result.NO_STARTING_INVENTORY)
