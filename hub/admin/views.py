@@ -1,4 +1,5 @@
-"""The hub's pages under an Order Manager connection's admin URL: pre-flight report and inventory.
+"""The pre-flight report under an Order Manager connection's admin URL, and the registration of the
+hub's pages there.
 
 Registered on `tenants.admin.OrderManagerConnectionAdmin` through `tenants.admin.add_connection_page`
 (tenants must not import hub), by `register()`, which `hub.admin` calls:
@@ -7,13 +8,16 @@ Registered on `tenants.admin.OrderManagerConnectionAdmin` through `tenants.admin
   where "Test connection" leads when it succeeds: what the test found (resolved warehouse id and
   type, orders waiting in the pickup status, WMS SKUs with no starting inventory in Order
   Manager), the next due time of each job, the "start from" setting (editable until the first
-  Order Download succeeded) and a "Run first Order Download now" button.
-- `inventory_view` at `<connection id>/inventory/`: the last Inventory Sync run's lines (WMS
-  available, Order Manager locked, on hand written), those that need the operator first.
+  Order Download succeeded), **Activate** / **Deactivate**, and "Run first Order Download now".
+- `hub.admin.inventory_page.inventory_view` at `<connection id>/inventory/`.
 
-Both get the connection through the connection admin's `get_object` (tenant-scoped: another
-tenant's connection is a 404) and need its view permission; changing "start from" needs its change
-permission and running a job the "change job state" permission, as "Run now" does.
+A new connection does nothing until it is activated (`hub.engine.eligibility` refuses every job).
+Activate is offered once both systems passed Test connection; it shows how many orders waiting
+will be sent, asks for the start (Integration Manager's Earliest Order Date) and records who and
+when. Deactivating stops every job and keeps each one's watermark, so activating again continues.
+
+Changing "start from" or activation needs the connection's change permission, running a job the
+"change job state" permission, as "Run now" does.
 
 "Run first Order Download now" runs the job synchronously, in the request, through
 `hub.engine.runner.run_job` (trigger "manual"), rather than queueing it on django-q2 like "Run now":
