@@ -310,7 +310,25 @@ def test_tenant_without_active_contacts_gets_nothing_and_nothing_piles_up(conn):
     lifecycle.evaluate(conn, NOW)
     assert sending.send_due(NOW) == 0
     assert mail.outbox == []
-    assert Alert.objects.get().notified_at == NOW
+    alert = Alert.objects.get()
+    assert alert.notified_at == NOW and alert.told == Alert.Told.NO_CONTACTS
+
+
+def test_the_alert_list_says_nobody_was_told_when_there_were_no_contacts(conn, superuser, admin_client_for):
+    """Issue 17: an alert was shown as notified when the tenant had no contacts and no mail went out."""
+    conn.warehouse.tenant.alert_contacts.update(active=False)
+    error_order(conn)
+    lifecycle.evaluate(conn, NOW)
+    sending.send_due(NOW)
+    html = admin_client_for(superuser).get(reverse("admin:hub_alert_changelist")).content.decode()
+    assert "not sent: the tenant has no active alert contact" in html
+
+
+def test_an_emailed_alert_says_so(conn):
+    error_order(conn)
+    lifecycle.evaluate(conn, NOW)
+    assert sending.send_due(NOW) == 1
+    assert Alert.objects.get().told == Alert.Told.EMAILED
 
 
 def test_a_failed_send_is_retried_by_the_next_call(conn, monkeypatch):

@@ -8,7 +8,8 @@ tenant's time zone) listing the alerts opened and cleared before that boundary
 (`digest_boundary`). Each opening and each clearing is sent once (`notified_at`,
 `clear_notified_at`, claimed with conditional UPDATEs so two senders never send the same alert
 twice); a failed send is released and retried by the next call. A tenant with no active contact
-has its alerts marked handled without an e-mail (the admin lists them). Inactive tenants get
+has its alerts marked handled without an e-mail and `told` "no contacts" (the admin shows it), never
+"e-mailed". Inactive tenants get
 nothing. The e-mail itself is hub.ops.alerts.message's.
 """
 
@@ -85,6 +86,8 @@ def send_due(now: datetime.datetime | None = None, tenant_ids: list[int] | None 
             continue  # another sender took them
         recipients = contacts.get(tenant.pk, [])
         if not recipients:
+            # Handled, so it is not retried forever, but never shown as sent: nobody was told.
+            _record_told(claimed_new, Alert.Told.NO_CONTACTS)
             logger.info("alerts for %s marked handled: the tenant has no active alert contact", tenant.slug)
             continue
         try:
@@ -94,6 +97,7 @@ def send_due(now: datetime.datetime | None = None, tenant_ids: list[int] | None 
             logger.exception("alert e-mail to %s's contacts failed; retried on the next call", tenant.slug)
             _release(claimed_new, claimed_cleared, now)
             continue
+        _record_told(claimed_new, Alert.Told.EMAILED)
         sent += 1
     return sent
 
@@ -120,6 +124,11 @@ def _claim(new: list[Alert], cleared: list[Alert], stamp) -> tuple[list[Alert], 
         [a for a in new if a.pk in owned_new],
         [a for a in cleared if a.pk in owned_clear],
     )
+
+
+def _record_told(alerts: list[Alert], told: str) -> None:
+    for ids in chunked([a.pk for a in alerts], CHUNK):
+        Alert.objects.filter(pk__in=ids).update(told=told)
 
 
 def _release(new: list[Alert], cleared: list[Alert], stamp) -> None:
