@@ -461,3 +461,11 @@ def test_tenant_staff_without_change_permission_cannot_activate(admin_client_for
     response = admin_client_for(user).post(page_url(inactive, "preflight"), {"action": "activate", "start_from": ""})
     inactive.refresh_from_db()
     assert response.status_code == 403 and not inactive.is_activated
+
+
+def test_preflight_shows_zero_orders_waiting_as_zero_not_unknown(su_client, tested):
+    """Issue 17: "Orders waiting: ?" under a banner that said "orders waiting: 0"."""
+    tested.last_test_report = {**tested.last_test_report, "orders_waiting": 0}
+    tested.save(update_fields=["last_test_report"])
+    html = su_client.get(page_url(tested, "preflight")).content.decode()
+    assert '<dd id="preflight-waiting"><strong>0</strong>' in html
