@@ -10,4 +10,4 @@ class HubConfig(AppConfig):
         # the alerts' receiver of the runner's run-finished signal.
         from hub import checks  # noqa: F401
         from hub.engine import schedule_signals  # noqa: F401
-        from hub.ops import alerts  # noqa: F401
+        from hub.ops.alerts import receivers  # noqa: F401

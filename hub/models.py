@@ -293,6 +293,12 @@ class Alert(models.Model):
         STOCK_HELD = "stock_held", "Implausible stock held"
         TRACKING_GIVEN_UP = "tracking_given_up", "Tracking given up"
 
+    class Told(models.TextChoices):
+        """How the opening was handled by the notifier."""
+
+        EMAILED = "emailed", "e-mailed to the alert contacts"
+        NO_CONTACTS = "no_contacts", "not sent: the tenant has no active alert contact"
+
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="alerts")
     cause = models.CharField(max_length=30, choices=Cause.choices)
     key = models.CharField(
@@ -307,6 +313,9 @@ class Alert(models.Model):
     cleared_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
     clear_notified_at = models.DateTimeField(null=True, blank=True)
+    told = models.CharField(
+        "told", max_length=20, choices=Told.choices, blank=True, help_text="Who heard about the opening, if anyone."
+    )
 
     class Meta:
         ordering = ["-opened_at", "-pk"]

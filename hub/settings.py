@@ -159,7 +159,8 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)  # alert e-mails are sent from workers: never hang one
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hub@localhost")
 
-# Logs go to stdout: JSON lines in production, plain lines in the embedded default (hub/engine/logs.py).
+# Logs go to stderr: JSON lines in production, plain lines in the embedded default (hub/engine/logs.py).
+# stdout stays the commands' own output, so `manage.py sandbox tenant x | jq` reads JSON alone.
 # Every line logged during a run carries its tenant, connection, job and run id; secrets are masked.
 HUB_LOG_FORMAT = env.str("HUB_LOG_FORMAT", default="plain" if DEBUG else "json")
 LOGGING = {
@@ -170,7 +171,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "stream": "ext://sys.stdout",
+            "stream": "ext://sys.stderr",
             "formatter": "json" if HUB_LOG_FORMAT == "json" else "plain",
             "filters": ["run_context"],
         },

@@ -61,10 +61,10 @@ def dispatch_tick() -> int:
 
 def alerts_tick() -> dict:
     """Re-evaluate every connection's alerts, then send what is due (immediate and digests)."""
-    from hub.ops import alerts
+    from hub.ops.alerts import lifecycle, sending
 
-    changes = alerts.evaluate_all()
-    sent = alerts.send_due()
+    changes = lifecycle.evaluate_all()
+    sent = sending.send_due()
     return {"opened": len(changes.opened), "cleared": len(changes.cleared), "emails": sent}
 
 

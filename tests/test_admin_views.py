@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from hub.admin import inventory_page
 from hub.admin import views as admin_views
 from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants import connection_check
@@ -342,8 +343,8 @@ def test_inventory_page_of_an_earlier_run_and_of_someone_elses(su_client, invent
 
 
 def test_inventory_page_pages_and_caps_the_needs_section(su_client, connection, monkeypatch):
-    monkeypatch.setattr(admin_views, "LINES_PER_PAGE", 2)
-    monkeypatch.setattr(admin_views, "NEEDS_OPERATOR_SHOWN", 1)
+    monkeypatch.setattr(inventory_page, "LINES_PER_PAGE", 2)
+    monkeypatch.setattr(inventory_page, "NEEDS_OPERATOR_SHOWN", 1)
     run = factories.SyncRunFactory(connection=connection, job=Job.INVENTORY_SYNC)
     for n in range(5):
         factories.InventoryLineFactory(run=run, sku=f"S-{n}", result=Result.NO_STARTING_INVENTORY)
@@ -460,3 +461,11 @@ def test_tenant_staff_without_change_permission_cannot_activate(admin_client_for
     response = admin_client_for(user).post(page_url(inactive, "preflight"), {"action": "activate", "start_from": ""})
     inactive.refresh_from_db()
     assert response.status_code == 403 and not inactive.is_activated
+
+
+def test_preflight_shows_zero_orders_waiting_as_zero_not_unknown(su_client, tested):
+    """Issue 17: "Orders waiting: ?" under a banner that said "orders waiting: 0"."""
+    tested.last_test_report = {**tested.last_test_report, "orders_waiting": 0}
+    tested.save(update_fields=["last_test_report"])
+    html = su_client.get(page_url(tested, "preflight")).content.decode()
+    assert '<dd id="preflight-waiting"><strong>0</strong>' in html

@@ -10,7 +10,7 @@ from django.utils import timezone
 from connectors.errors import AuthenticationError
 from hub.engine import runner
 from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
-from hub.ops import alerts
+from hub.ops.alerts import lifecycle, sending
 from tenants import clients
 from tenants.models import AlertFrequency
 from tests import factories
@@ -63,19 +63,19 @@ def error_order(connection, **fields):
 
 def test_permanent_order_error_opens_one_alert_with_reason_and_link_then_clears(conn):
     order = error_order(conn)
-    changes = alerts.evaluate(conn, NOW)
+    changes = lifecycle.evaluate(conn, NOW)
     assert changes.opened == [(conn.pk, Cause.ORDER_ERROR, str(order.pk))]
     [alert] = open_alerts(conn)
     assert "unknown SKU 'X-1'" in alert.message and order.order_number in alert.message
     assert alert.link == reverse("admin:hub_orderrecord_change", args=[order.pk])
 
-    assert alerts.evaluate(conn, NOW + datetime.timedelta(minutes=5)).opened == []
+    assert lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=5)).opened == []
     assert Alert.objects.count() == 1
     alert.refresh_from_db()
     assert alert.last_seen_at == NOW + datetime.timedelta(minutes=5) and alert.opened_at == NOW
 
     OrderRecord.objects.filter(pk=order.pk).update(status=OrderRecord.Status.AT_WMS)
-    changes = alerts.evaluate(conn, NOW + datetime.timedelta(minutes=10))
+    changes = lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=10))
     assert changes.cleared == [(conn.pk, Cause.ORDER_ERROR, str(order.pk))]
     alert.refresh_from_db()
     assert alert.cleared_at == NOW + datetime.timedelta(minutes=10)
@@ -87,7 +87,7 @@ def test_transient_order_error_alerts_only_after_the_grace_period(conn):
     given_up = error_order(
         conn, error_permanent=False, given_up=True, first_attempt_at=NOW - datetime.timedelta(minutes=1)
     )
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     keys = {a.key for a in open_alerts(conn, Cause.ORDER_ERROR)}
     assert keys == {str(old.pk), str(given_up.pk)}
     assert str(young.pk) not in keys
@@ -101,30 +101,30 @@ def test_tracking_given_up_opens_one_alert_per_connection_while_such_orders_exis
 
     first = given_up(last_error="Tracking not accepted by Order Manager: 1Z1: FAILED order is CANCELLED")
     given_up(status=OrderRecord.Status.SHIPPED, tracking_given_up=False)  # still retried: no alert
-    changes = alerts.evaluate(conn, NOW)
+    changes = lifecycle.evaluate(conn, NOW)
     assert changes.opened == [(conn.pk, Cause.TRACKING_GIVEN_UP, "")]
     [alert] = open_alerts(conn)
     assert first.order_number in alert.message and "order is CANCELLED" in alert.message
     assert "?" in alert.link and "tracking_given_up__exact=1" in alert.link
 
     second = given_up()
-    changes = alerts.evaluate(conn, NOW + datetime.timedelta(minutes=5))
+    changes = lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=5))
     assert changes.opened == [] and len(open_alerts(conn)) == 1  # once per connection, not per order
     assert second.order_number in Alert.objects.get(pk=alert.pk).message
 
     OrderRecord.objects.filter(pk__in=[first.pk, second.pk]).update(tracking_given_up=False)
-    changes = alerts.evaluate(conn, NOW + datetime.timedelta(minutes=10))
+    changes = lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=10))
     assert changes.cleared == [(conn.pk, Cause.TRACKING_GIVEN_UP, "")]
 
 
 def test_cancel_too_late_until_marked_handled(conn):
     order = factories.OrderRecordFactory(connection=conn, status=OrderRecord.Status.CANCEL_FAILED)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     [alert] = open_alerts(conn)
     assert (alert.cause, alert.key) == (Cause.CANCEL_TOO_LATE, str(order.pk))
     assert "too late" in alert.message
     OrderRecord.objects.filter(pk=order.pk).update(cancel_handled=True)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     assert open_alerts(conn) == []
 
 
@@ -132,12 +132,12 @@ def test_rejected_credentials_alert_until_the_circuit_is_reset(conn):
     conn.credentials_rejected_at = NOW
     conn.pause_reason = "Credentials rejected: 401. Fix them on the connection."
     conn.save(update_fields=["credentials_rejected_at", "pause_reason"])
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     [alert] = open_alerts(conn)
     assert alert.cause == Cause.AUTH_FAILED and "Credentials rejected" in alert.message
     assert alert.link == reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk])
     conn.clear_circuit()
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     assert open_alerts(conn) == []
 
 
@@ -145,9 +145,9 @@ def test_paused_connection_alert_clears_when_the_cool_off_ends(conn):
     conn.paused_until = NOW + datetime.timedelta(minutes=20)
     conn.pause_reason = "3 failed runs in a row (503)"
     conn.save(update_fields=["paused_until", "pause_reason"])
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     assert [a.cause for a in open_alerts(conn)] == [Cause.CONNECTION_PAUSED]
-    alerts.evaluate_all(NOW + datetime.timedelta(minutes=21))
+    lifecycle.evaluate_all(NOW + datetime.timedelta(minutes=21))
     assert open_alerts(conn, Cause.CONNECTION_PAUSED) == []
 
 
@@ -166,7 +166,7 @@ def inventory_run(connection, at, skus_without_stock=(), status=SyncRun.Status.S
 def test_skus_without_starting_inventory_make_one_alert_from_the_last_completed_run(conn):
     inventory_run(conn, NOW - datetime.timedelta(days=2), ["OLD-1"])
     run = inventory_run(conn, NOW - datetime.timedelta(hours=1), ["B-2", "A-1"])
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     [alert] = open_alerts(conn)
     assert alert.cause == Cause.NO_STARTING_INVENTORY and alert.key == ""
     assert "skipped 2 SKU(s)" in alert.message and "A-1, B-2" in alert.message and "OLD-1" not in alert.message
@@ -174,10 +174,10 @@ def test_skus_without_starting_inventory_make_one_alert_from_the_last_completed_
 
     # A failed run writes no lines: it neither clears nor changes the alert.
     factories.SyncRunFactory(connection=conn, job=Job.INVENTORY_SYNC, status=SyncRun.Status.FAILED, started_at=NOW)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     assert len(open_alerts(conn)) == 1
     inventory_run(conn, NOW + datetime.timedelta(minutes=1))
-    alerts.evaluate(conn, NOW + datetime.timedelta(minutes=2))
+    lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=2))
     assert open_alerts(conn) == []
 
 
@@ -194,7 +194,7 @@ def test_stale_job_alerts_when_failing_or_overdue_but_not_when_idle_or_disabled(
     JobState.objects.filter(connection=conn, job=Job.SHIPMENT_CONFIRMATION).update(
         last_success_at=NOW - datetime.timedelta(days=3), last_run=ok, next_due_at=NOW
     )
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     stale = {a.key: a for a in open_alerts(conn, Cause.JOB_STALE)}
     assert set(stale) == {Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD}
     assert (
@@ -205,7 +205,7 @@ def test_stale_job_alerts_when_failing_or_overdue_but_not_when_idle_or_disabled(
     conn.cancel_download_enabled = False
     conn.save()
     JobState.objects.filter(connection=conn, job=Job.ORDER_DOWNLOAD).update(last_success_at=NOW)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     assert open_alerts(conn, Cause.JOB_STALE) == []
 
 
@@ -213,20 +213,20 @@ def test_inventory_is_stale_after_three_days_at_once_a_day(conn):
     JobState.objects.filter(connection=conn, job=Job.INVENTORY_SYNC).update(
         last_success_at=NOW - datetime.timedelta(days=2, hours=23), next_due_at=NOW - datetime.timedelta(days=2)
     )
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     assert open_alerts(conn, Cause.JOB_STALE) == []
-    alerts.evaluate(conn, NOW + datetime.timedelta(hours=2))
+    lifecycle.evaluate(conn, NOW + datetime.timedelta(hours=2))
     [alert] = [a for a in open_alerts(conn, Cause.JOB_STALE) if a.key == Job.INVENTORY_SYNC]
     assert alert.key == Job.INVENTORY_SYNC and "(1 day(s) each)" in alert.message
 
 
 def test_inactive_tenants_are_not_monitored(conn):
     error_order(conn)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     tenant = conn.warehouse.tenant
     tenant.active = False
     tenant.save()
-    alerts.evaluate_all(NOW)
+    lifecycle.evaluate_all(NOW)
     assert open_alerts() == []
 
 
@@ -237,10 +237,10 @@ def test_evaluate_all_costs_the_same_queries_for_many_connections(conn, django_a
         factories.OrderRecordFactory(connection=other, status=OrderRecord.Status.CANCEL_FAILED)
         inventory_run(other, NOW - datetime.timedelta(hours=1), ["Z-9"])
     with django_assert_max_num_queries(10):
-        changes = alerts.evaluate_all(NOW)
+        changes = lifecycle.evaluate_all(NOW)
     assert len(changes.opened) >= 18
     with django_assert_max_num_queries(10):
-        assert alerts.evaluate_all(NOW).opened == []
+        assert lifecycle.evaluate_all(NOW).opened == []
 
 
 # -- notification -------------------------------------------------------------------------------------
@@ -249,23 +249,23 @@ def test_evaluate_all_costs_the_same_queries_for_many_connections(conn, django_a
 def test_immediate_tenant_gets_one_email_per_new_alert_batch_and_one_when_cleared(conn, settings):
     settings.HUB_BASE_URL = "https://hub.example.com"
     order = error_order(conn)
-    alerts.evaluate(conn, NOW)
-    assert alerts.send_due(NOW) == 1
+    lifecycle.evaluate(conn, NOW)
+    assert sending.send_due(NOW) == 1
     [message] = mail.outbox
     assert message.to == ["ops@acme.example"]
     assert message.subject == "[Order Manager hub] Acme Fulfilment: 1 new alert(s)"
     assert f"https://hub.example.com/admin/hub/orderrecord/{order.pk}/change/" in message.body
     assert "unknown SKU 'X-1'" in message.body and "11:30 EDT" in message.body
 
-    alerts.evaluate(conn, NOW + datetime.timedelta(minutes=5))
-    assert alerts.send_due(NOW + datetime.timedelta(minutes=5)) == 0
+    lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=5))
+    assert sending.send_due(NOW + datetime.timedelta(minutes=5)) == 0
     assert len(mail.outbox) == 1
 
     OrderRecord.objects.filter(pk=order.pk).update(status=OrderRecord.Status.AT_WMS)
-    alerts.evaluate(conn, NOW + datetime.timedelta(minutes=10))
-    assert alerts.send_due(NOW + datetime.timedelta(minutes=10)) == 1
+    lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=10))
+    assert sending.send_due(NOW + datetime.timedelta(minutes=10)) == 1
     assert "1 cleared" in mail.outbox[1].subject and "CLEARED" in mail.outbox[1].body
-    assert alerts.send_due(NOW + datetime.timedelta(minutes=15)) == 0
+    assert sending.send_due(NOW + datetime.timedelta(minutes=15)) == 0
 
 
 def test_hourly_digest_lists_the_hours_alerts_once_at_the_top_of_the_hour(conn):
@@ -273,23 +273,23 @@ def test_hourly_digest_lists_the_hours_alerts_once_at_the_top_of_the_hour(conn):
     tenant.alert_frequency = AlertFrequency.HOURLY
     tenant.save()
     first = error_order(conn)
-    alerts.evaluate(conn, NOW)  # 11:30 local
+    lifecycle.evaluate(conn, NOW)  # 11:30 local
     second = factories.OrderRecordFactory(connection=conn, status=OrderRecord.Status.CANCEL_FAILED)
     fresh_jobs(conn, NOW + datetime.timedelta(minutes=10))
-    alerts.evaluate(conn, NOW + datetime.timedelta(minutes=10))
+    lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=10))
     # A problem that came and went within the hour is told once, as both.
     OrderRecord.objects.filter(pk=first.pk).update(status=OrderRecord.Status.AT_WMS)
     fresh_jobs(conn, NOW + datetime.timedelta(minutes=20))
-    alerts.evaluate(conn, NOW + datetime.timedelta(minutes=20))
-    assert alerts.send_due(NOW + datetime.timedelta(minutes=25)) == 0  # 11:55: the hour is not over
+    lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=20))
+    assert sending.send_due(NOW + datetime.timedelta(minutes=25)) == 0  # 11:55: the hour is not over
 
-    assert alerts.send_due(NOW + datetime.timedelta(minutes=31)) == 1  # 12:01
+    assert sending.send_due(NOW + datetime.timedelta(minutes=31)) == 1  # 12:01
     [digest] = mail.outbox
     assert digest.subject == "[Order Manager hub] Acme Fulfilment: hourly digest — 2 new"
     assert second.order_number in digest.body and first.order_number in digest.body
     assert "the cause is already gone" in digest.body
-    assert alerts.send_due(NOW + datetime.timedelta(minutes=36)) == 0
-    assert not Alert.objects.filter(alerts._pending_q()).exists()
+    assert sending.send_due(NOW + datetime.timedelta(minutes=36)) == 0
+    assert not Alert.objects.filter(sending._pending_q()).exists()
 
 
 def test_daily_digest_goes_at_eight_in_the_tenants_morning(conn):
@@ -297,25 +297,43 @@ def test_daily_digest_goes_at_eight_in_the_tenants_morning(conn):
     tenant.alert_frequency = AlertFrequency.DAILY
     tenant.save()
     error_order(conn)
-    alerts.evaluate(conn, NOW)  # 11:30 EDT
-    assert alerts.send_due(NOW + datetime.timedelta(hours=20)) == 0  # 07:30 EDT next day
-    assert alerts.send_due(NOW + datetime.timedelta(hours=20, minutes=35)) == 1  # 08:05
+    lifecycle.evaluate(conn, NOW)  # 11:30 EDT
+    assert sending.send_due(NOW + datetime.timedelta(hours=20)) == 0  # 07:30 EDT next day
+    assert sending.send_due(NOW + datetime.timedelta(hours=20, minutes=35)) == 1  # 08:05
     assert "daily digest — 1 new" in mail.outbox[0].subject
-    assert alerts.digest_boundary(tenant, NOW) == datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
+    assert sending.digest_boundary(tenant, NOW) == datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
 
 
 def test_tenant_without_active_contacts_gets_nothing_and_nothing_piles_up(conn):
     conn.warehouse.tenant.alert_contacts.update(active=False)
     error_order(conn)
-    alerts.evaluate(conn, NOW)
-    assert alerts.send_due(NOW) == 0
+    lifecycle.evaluate(conn, NOW)
+    assert sending.send_due(NOW) == 0
     assert mail.outbox == []
-    assert Alert.objects.get().notified_at == NOW
+    alert = Alert.objects.get()
+    assert alert.notified_at == NOW and alert.told == Alert.Told.NO_CONTACTS
+
+
+def test_the_alert_list_says_nobody_was_told_when_there_were_no_contacts(conn, superuser, admin_client_for):
+    """Issue 17: an alert was shown as notified when the tenant had no contacts and no mail went out."""
+    conn.warehouse.tenant.alert_contacts.update(active=False)
+    error_order(conn)
+    lifecycle.evaluate(conn, NOW)
+    sending.send_due(NOW)
+    html = admin_client_for(superuser).get(reverse("admin:hub_alert_changelist")).content.decode()
+    assert "not sent: the tenant has no active alert contact" in html
+
+
+def test_an_emailed_alert_says_so(conn):
+    error_order(conn)
+    lifecycle.evaluate(conn, NOW)
+    assert sending.send_due(NOW) == 1
+    assert Alert.objects.get().told == Alert.Told.EMAILED
 
 
 def test_a_failed_send_is_retried_by_the_next_call(conn, monkeypatch):
     error_order(conn)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     calls = []
 
     def broken(self, fail_silently=False):
@@ -323,19 +341,19 @@ def test_a_failed_send_is_retried_by_the_next_call(conn, monkeypatch):
         raise ConnectionRefusedError("SMTP server down")
 
     monkeypatch.setattr("django.core.mail.EmailMessage.send", broken)
-    assert alerts.send_due(NOW) == 0
+    assert sending.send_due(NOW) == 0
     assert calls and Alert.objects.get().notified_at is None
     monkeypatch.undo()
-    assert alerts.send_due(NOW + datetime.timedelta(minutes=5)) == 1
+    assert sending.send_due(NOW + datetime.timedelta(minutes=5)) == 1
     assert len(mail.outbox) == 1
 
 
 def test_only_the_first_of_two_senders_sends(conn):
     error_order(conn)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     pending = list(Alert.objects.all())
-    assert alerts._claim(pending, [], NOW)[0] == pending
-    assert alerts._claim(pending, [], NOW + datetime.timedelta(seconds=1)) == ([], [])
+    assert sending._claim(pending, [], NOW)[0] == pending
+    assert sending._claim(pending, [], NOW + datetime.timedelta(seconds=1)) == ([], [])
 
 
 # -- the runner's call -----------------------------------------------------------------------------
@@ -366,7 +384,7 @@ def test_an_alerting_failure_never_fails_the_run(conn, monkeypatch, caplog):
     def broken(*args, **kwargs):
         raise RuntimeError("alert table gone")
 
-    monkeypatch.setattr(alerts, "evaluate", broken)
+    monkeypatch.setattr(lifecycle, "evaluate", broken)
     run = runner.run_job(conn, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.FAILED and run.finished_at is not None
     assert "alert evaluation after the run failed" in caplog.text
@@ -378,7 +396,7 @@ def test_an_alerting_failure_never_fails_the_run(conn, monkeypatch, caplog):
 
 def test_admin_lists_open_alerts_with_filters(conn, superuser, admin_client_for):
     error_order(conn)
-    alerts.evaluate(conn, NOW)
+    lifecycle.evaluate(conn, NOW)
     cleared = factories.AlertFactory(connection=conn, cleared_at=NOW, message="an old pause")
     client = admin_client_for(superuser)
     response = client.get(reverse("admin:hub_alert_changelist"), {"status": "open"})

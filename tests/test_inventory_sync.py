@@ -161,7 +161,7 @@ def test_implausible_stock_is_held_with_a_reason_and_an_alert_while_the_rest_is_
     # Issue 15, finding 3: a WMS available of 10^15 became Order Manager's on-hand. (The sandbox's
     # stock column is 32-bit on PostgreSQL, so 2,000,000 stands for it: above the 1,000,000 bound.)
     from hub.models import Alert
-    from hub.ops import alerts
+    from hub.ops.alerts import lifecycle
 
     connection = sandbox_tenant(live_server, SLUG, skus=12)
     set_stock("SKU-1", wms_available=50, om_on_hand=0, om_locked=0)
@@ -184,17 +184,17 @@ def test_implausible_stock_is_held_with_a_reason_and_an_alert_while_the_rest_is_
     assert seen["SKU-4"].result == Result.UPDATED
     assert run.status == SyncRun.Status.PARTIAL and run.failed == 2
 
-    alerts.evaluate(connection)
+    lifecycle.evaluate(connection)
     alert = Alert.objects.get(connection=connection, cause=Alert.Cause.STOCK_HELD, cleared_at__isnull=True)
     assert "SKU-1, SKU-2" in alert.message
-    alerts.evaluate(connection)
+    lifecycle.evaluate(connection)
     assert Alert.objects.filter(connection=connection, cause=Alert.Cause.STOCK_HELD).count() == 1  # opens once
 
     set_stock("SKU-1", wms_available=60)
     set_stock("SKU-2", wms_available=45)
     fixed = run_job(connection, Job.INVENTORY_SYNC)
     assert fixed.status == SyncRun.Status.SUCCEEDED, fixed.error
-    alerts.evaluate(connection)
+    lifecycle.evaluate(connection)
     assert not Alert.objects.filter(
         connection=connection, cause=Alert.Cause.STOCK_HELD, cleared_at__isnull=True
     ).exists()

@@ -101,7 +101,7 @@ def test_the_context_is_restored_after_a_block_and_not_shared_with_other_threads
     assert seen == {} and logs.current() == {}
 
 
-def test_production_settings_log_json_lines_to_stdout():
+def test_production_settings_log_json_lines_to_stderr():
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": os.environ.get("HOME", "/tmp"),
@@ -116,6 +116,7 @@ def test_production_settings_log_json_lines_to_stdout():
         [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    line = json.loads(result.stdout.strip().splitlines()[-1])
+    line = json.loads(result.stderr.strip().splitlines()[-1])
+    assert result.stdout == ""
     assert line["level"] == "WARNING" and line["logger"] == "hub.x"
     assert line["message"] == "client_secret=*** in the way"

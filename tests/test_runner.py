@@ -323,9 +323,9 @@ def test_a_failing_run_finished_receiver_is_logged_and_the_run_stands(connection
 
 
 def test_the_alerts_listen_to_run_finished(connection, fake_om, monkeypatch):
-    from hub.ops import alerts
+    from hub.ops.alerts import lifecycle
 
     evaluated = []
-    monkeypatch.setattr(alerts, "evaluate", lambda conn: evaluated.append(conn.pk))
+    monkeypatch.setattr(lifecycle, "evaluate", lambda conn: evaluated.append(conn.pk))
     runner.run_job(connection, JOB)
     assert evaluated == [connection.pk]

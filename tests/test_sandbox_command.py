@@ -207,3 +207,27 @@ def test_errors_are_command_errors(db):
     run("tenant", "acme")
     with pytest.raises(CommandError):
         run("faults", "--tenant", "acme", "--rate-500", "2")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_json_printing_command_prints_only_json_on_stdout(tmp_path):
+    """Issue 17: an axes log line came first on stdout, so `manage.py sandbox tenant x | jq` failed."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "hub.settings",
+    }
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=root, env=env, check=True, capture_output=True)
+    done = subprocess.run(
+        [*manage, "sandbox", "tenant", "jq-check"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["order_manager"]["activated"] is True
+    assert "AXES" in done.stderr  # the log lines still come, on stderr

@@ -344,7 +344,7 @@ def test_tracking_rejected_for_the_give_up_time_stops_alerts_once_and_retry_trac
 ):
     from hub.admin.actions import RETRY_TRACKING, apply
     from hub.models import Alert
-    from hub.ops import alerts
+    from hub.ops.alerts import lifecycle
     from tests import factories
 
     settings.HUB_TRACKING_GIVE_UP_HOURS = 1  # 5 + 10 + 20 + 40 min of rejections: gives up on the 5th
@@ -367,8 +367,8 @@ def test_tracking_rejected_for_the_give_up_time_stops_alerts_once_and_retry_trac
     # No more sends, and runs are healthy again: the alert is what tells the operator.
     with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
         later = run_job(connection, Job.SHIPMENT_CONFIRMATION)
-        alerts.evaluate(connection)
-        alerts.evaluate(connection)
+        lifecycle.evaluate(connection)
+        lifecycle.evaluate(connection)
     assert later.status == SyncRun.Status.SUCCEEDED and puts(later) == []
     [alert] = Alert.objects.filter(connection=connection, cause=Alert.Cause.TRACKING_GIVEN_UP)
     assert alert.is_open and alert.key == ""
@@ -383,7 +383,7 @@ def test_tracking_rejected_for_the_give_up_time_stops_alerts_once_and_retry_trac
     assert retried.status == SyncRun.Status.SUCCEEDED, retried.error
     record.refresh_from_db()
     assert record.status == Status.CONFIRMED
-    alerts.evaluate(connection)
+    lifecycle.evaluate(connection)
     alert.refresh_from_db()
     assert not alert.is_open
     assert Alert.objects.filter(cause=Alert.Cause.TRACKING_GIVEN_UP).count() == 1

@@ -83,3 +83,27 @@ def test_tenant_zone_and_connection_tenant():
     assert conn.tenant == conn.warehouse.tenant
     assert conn.tenant.zone == zoneinfo.ZoneInfo("Europe/Berlin")
     assert str(conn) == f"{conn.tenant.name} / {conn.warehouse.name}"
+
+
+@pytest.mark.django_db
+def test_run_state_names_the_most_blocking_condition_first():
+    import datetime
+
+    from django.utils import timezone
+
+    from tests.factories import OrderManagerConnectionFactory
+
+    now = timezone.now()
+    connection = OrderManagerConnectionFactory()
+    assert connection.run_state(now) == ("running", "ok")
+    connection.paused_until = now + datetime.timedelta(minutes=30)
+    label, level = connection.run_state(now)
+    assert label.startswith("paused until ") and label.endswith(("EST", "EDT")) and level == "warn"
+    connection.credentials_rejected_at = now
+    assert connection.run_state(now) == ("stopped: credentials rejected", "bad")
+    connection.access_token = ""
+    assert connection.run_state(now) == ("not connected to Order Manager", "bad")
+    connection.activated_at = None
+    assert connection.run_state(now) == ("not activated", "warn")
+    connection.warehouse.tenant.active = False
+    assert connection.run_state(now) == ("tenant inactive", "warn")

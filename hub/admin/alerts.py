@@ -30,7 +30,7 @@ class AlertStatusFilter(admin.SimpleListFilter):
 @admin.register(Alert)
 class AlertAdmin(AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
-    list_display = ["opened_at", "connection", "cause", "message_excerpt", "where", "state", "notified_at"]
+    list_display = ["opened_at", "connection", "cause", "message_excerpt", "where", "state", "told", "notified_at"]
     list_filter = [
         AlertStatusFilter,
         "cause",

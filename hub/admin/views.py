@@ -1,4 +1,5 @@
-"""The hub's pages under an Order Manager connection's admin URL: pre-flight report and inventory.
+"""The pre-flight report under an Order Manager connection's admin URL, and the registration of the
+hub's pages there.
 
 Registered on `tenants.admin.OrderManagerConnectionAdmin` through `tenants.admin.add_connection_page`
 (tenants must not import hub), by `register()`, which `hub.admin` calls:
@@ -7,13 +8,16 @@ Registered on `tenants.admin.OrderManagerConnectionAdmin` through `tenants.admin
   where "Test connection" leads when it succeeds: what the test found (resolved warehouse id and
   type, orders waiting in the pickup status, WMS SKUs with no starting inventory in Order
   Manager), the next due time of each job, the "start from" setting (editable until the first
-  Order Download succeeded) and a "Run first Order Download now" button.
-- `inventory_view` at `<connection id>/inventory/`: the last Inventory Sync run's lines (WMS
-  available, Order Manager locked, on hand written), those that need the operator first.
+  Order Download succeeded), **Activate** / **Deactivate**, and "Run first Order Download now".
+- `hub.admin.inventory_page.inventory_view` at `<connection id>/inventory/`.
 
-Both get the connection through the connection admin's `get_object` (tenant-scoped: another
-tenant's connection is a 404) and need its view permission; changing "start from" needs its change
-permission and running a job the "change job state" permission, as "Run now" does.
+A new connection does nothing until it is activated (`hub.engine.eligibility` refuses every job).
+Activate is offered once both systems passed Test connection; it shows how many orders waiting
+will be sent, asks for the start (Integration Manager's Earliest Order Date) and records who and
+when. Deactivating stops every job and keeps each one's watermark, so activating again continues.
+
+Changing "start from" or activation needs the connection's change permission, running a job the
+"change job state" permission, as "Run now" does.
 
 "Run first Order Download now" runs the job synchronously, in the request, through
 `hub.engine.runner.run_job` (trigger "manual"), rather than queueing it on django-q2 like "Run now":
@@ -29,63 +33,20 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from hub.admin import inventory_page
+from hub.admin.page import connection_or_404, local, page_context
 from hub.engine import eligibility, runner, schedule
-from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
+from hub.models import Job, JobState, OrderRecord, SyncRun
 from tenants.admin import ConnectionPage, add_connection_page
 from tenants.models import OrderStatus
 
-Result = InventoryLine.Result
-NEEDS_OPERATOR = (Result.NO_STARTING_INVENTORY, Result.UNKNOWN_PRODUCT, Result.FAILED)
-WHAT_TO_DO = {
-    Result.NO_STARTING_INVENTORY: "Assign starting inventory to this SKU in the Order Manager warehouse; "
-    "the hub never creates stock records.",
-    Result.UNKNOWN_PRODUCT: "No Order Manager product has this SKU: create the product or fix the SKU at the WMS.",
-    Result.FAILED: "Order Manager refused the update (see the message); the next run tries again.",
-}
-NEEDS_OPERATOR_SHOWN = 500
-LINES_PER_PAGE = 200
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-# -- shared --------------------------------------------------------------------------------------
-
-
-def _connection_or_404(model_admin, request, object_id):
-    connection = model_admin.get_object(request, object_id)
-    if connection is None:
-        raise Http404("No such connection.")
-    if not model_admin.has_view_or_change_permission(request, connection):
-        raise PermissionDenied
-    return connection
-
-
-def _context(model_admin, request, connection, title: str, **extra) -> dict:
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.model._meta,
-        "original": connection,
-        "connection": connection,
-        "title": title,
-        "connection_url": reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk]),
-        "preflight_url": reverse("admin:tenants_ordermanagerconnection_preflight", args=[connection.pk]),
-        "inventory_url": reverse("admin:tenants_ordermanagerconnection_inventory", args=[connection.pk]),
-        "orders_url": reverse("admin:hub_orderrecord_changelist")
-        + "?"
-        + urlencode({"connection__id__exact": connection.pk}),
-        **extra,
-    }
-
-
-def local(moment: datetime.datetime | None, zone) -> str:
-    return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
 
 
 # -- pre-flight ----------------------------------------------------------------------------------
@@ -175,7 +136,7 @@ def _verdict(report: dict, wms_report: dict, connection) -> tuple[str, str]:
 
 def preflight_view(model_admin, request, object_id):
     """GET: the report. POST `action=start_from` (with `start_from` or `preset`) or `action=run_orders`."""
-    connection = _connection_or_404(model_admin, request, object_id)
+    connection = connection_or_404(model_admin, request, object_id)
     tenant = connection.warehouse.tenant
     zone = tenant.zone
     states = {
@@ -232,7 +193,7 @@ def preflight_view(model_admin, request, object_id):
     wms_report = connection.warehouse.last_test_report or {}
     level, verdict = _verdict(report, wms_report, connection)
     last_orders_run = orders_state.last_run if orders_state else None
-    context = _context(
+    context = page_context(
         model_admin,
         request,
         connection,
@@ -355,58 +316,7 @@ def _run_order_download(request, connection, report: dict, state: JobState | Non
         messages.error(request, f"{text} {run.error}")
 
 
-# -- inventory -----------------------------------------------------------------------------------
-
-
-def inventory_view(model_admin, request, object_id):
-    """The last Inventory Sync run of the connection (or `?run=<id>` of its own runs), line by line."""
-    connection = _connection_or_404(model_admin, request, object_id)
-    runs = SyncRun.objects.filter(connection=connection, job=Job.INVENTORY_SYNC).defer("calls")
-    run_id = request.GET.get("run", "")
-    run = runs.filter(pk=run_id).first() if run_id.isdigit() else runs.order_by("-started_at", "-pk").first()
-    if run_id and run is None:
-        raise Http404("No such inventory run for this connection.")
-    context = {"run": run, "needs": [], "counts": [], "page": None}
-    if run is not None:
-        lines = InventoryLine.objects.filter(run=run)
-        by_result = dict(lines.values_list("result").annotate(n=Count("pk")).order_by())
-        needs = list(lines.filter(result__in=NEEDS_OPERATOR).order_by("result", "sku")[:NEEDS_OPERATOR_SHOWN])
-        needs_total = sum(by_result.get(r, 0) for r in NEEDS_OPERATOR)
-        paginator = Paginator(lines.order_by("sku", "pk"), LINES_PER_PAGE)
-        page = paginator.get_page(request.GET.get("page"))
-        run_param = {"run": run.pk} if run_id else {}
-        context.update(
-            needs=[{"line": line, "todo": WHAT_TO_DO[line.result]} for line in needs],
-            needs_total=needs_total,
-            needs_more_url=reverse("admin:hub_inventoryline_changelist")
-            + "?"
-            + urlencode({"run__id__exact": run.pk, "result__in": ",".join(NEEDS_OPERATOR)})
-            if needs_total > len(needs)
-            else "",
-            counts=[
-                {"label": label, "value": value, "count": by_result.get(value, 0), "bad": value in NEEDS_OPERATOR}
-                for value, label in Result.choices
-                if by_result.get(value)
-            ],
-            total=sum(by_result.values()),
-            page=page,
-            # (label, url): the elided range's "…" entries get no URL.
-            page_urls=[
-                (n, "?" + urlencode({**run_param, "page": n}) if isinstance(n, int) else "")
-                for n in page.paginator.get_elided_page_range(page.number)
-            ]
-            if page.paginator.num_pages > 1
-            else [],
-            run_url=reverse("admin:hub_syncrun_change", args=[run.pk]),
-            zone=connection.warehouse.tenant.zone,
-        )
-    context["started"] = local(run.started_at, connection.warehouse.tenant.zone) if run else ""
-    context["inventory_blocked"] = connection.inventory_sync_blocked_reason
-    context = _context(model_admin, request, connection, f"Inventory: {connection}", **context)
-    return TemplateResponse(request, "admin/hub/inventory.html", context)
-
-
 def register() -> None:
     """Add the pre-flight and inventory pages to the connection admin (idempotent)."""
     add_connection_page(ConnectionPage("preflight", "Pre-flight report", preflight_view, after_test=True))
-    add_connection_page(ConnectionPage("inventory", "Inventory", inventory_view))
+    add_connection_page(ConnectionPage("inventory", "Inventory", inventory_page.inventory_view))

@@ -28,7 +28,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from connectors import om_install
-from connectors.sandbox import om_views, operations
+from connectors.sandbox import om_oauth, operations
 from connectors.sandbox.api import fault_config
 from connectors.sandbox.models import OmAccount, WmsAccount
 from tenants import om_connect
@@ -71,7 +71,7 @@ def install_app(connection, account: OmAccount, *, redirect_uri: str):
         {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
         HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
     )
-    response = om_views.token(request)
+    response = om_oauth.token(request)
     body = json.loads(response.content)
     if response.status_code != 200:
         raise CommandError(f"The sandbox refused the app install: {body}")

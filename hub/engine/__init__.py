@@ -1,0 +1,11 @@
+"""The engine every job runs on: one run of one job for one connection, and when it is due.
+
+- `runner`: lease, audit row, the job's body, the bookkeeping after; sends `signals.run_finished`.
+- `context`: `RunContext`, what a job's body gets; `JobRefused`.
+- `eligibility`: the one rule of "may this job run" (and its filter form for the dispatcher).
+- `schedule`, `schedule_signals`: due times, recomputed when settings change.
+- `dispatcher`, `leases`: claim due jobs with one conditional UPDATE, lease renewal and heartbeat.
+- `circuit`: the per-connection circuit breaker; `logs`: run fields on every log line;
+  `batching`: `chunked`.
+The engine imports no job; the jobs import the engine (`hub.jobs.registry` maps Job -> module).
+"""
