@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from connectors.errors import AuthenticationError, ConnectorError, TransientError
-from connectors.order_manager import OrderManagerClient
-from connectors.order_manager_answers import throttle_rate
+from connectors.order_manager.client import OrderManagerClient
+from connectors.order_manager.wire_answers import throttle_rate
 from connectors.transport import CallRecord
-from connectors.warehouse_manager import WarehouseManagerClient
+from connectors.warehouse_manager.client import WarehouseManagerClient
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def warehouse_manager_for_warehouse(
 
 def apply_throttle_limits(client) -> float | None:
     """Pace `client` (an OrderManagerClient) at the rate its account's throttle limits publish
-    (`connectors.order_manager_answers.throttle_rate`), so a run stays under the quota instead of
+    (`connectors.order_manager.wire_answers.throttle_rate`), so a run stays under the quota instead of
     hammering and backing off on 429; returns the rate set.
 
     Costs one `GET /v1/throttlelimits` at the start of a run. Limits the service does not offer or

@@ -190,7 +190,7 @@ class OrderManagerConnection(models.Model):
         help_text="Host of the app-install endpoints (/oauth/authorize, /oauth/token); the app host for the real service.",
     )
     # The hub never stores the Order Manager password: the tenant types it on Order Manager's own
-    # install page; the hub keeps only the token the install yields (connectors.om_install).
+    # install page; the hub keeps only the token the install yields (connectors.order_manager.install).
     access_token = EncryptedTextField(
         "app access token",
         blank=True,

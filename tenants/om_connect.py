@@ -1,4 +1,4 @@
-"""Connect to Order Manager: the hub's side of the app install (connectors.om_install).
+"""Connect to Order Manager: the hub's side of the app install (connectors.order_manager.install).
 
 ``start`` (admin URL, POST from the connection's change page) creates a single-use
 ``OmInstallState`` bound to the connection and the operator, valid for
@@ -33,8 +33,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from connectors import om_install
 from connectors.errors import ConnectorError
+from connectors.order_manager import install as om_install
 
 from . import crypto
 from .clients import http_options

@@ -15,7 +15,7 @@ from django.core import mail, serializers
 from django.test import Client
 from django.urls import reverse
 
-from connectors.order_manager import OrderManagerClient
+from connectors.order_manager.client import OrderManagerClient
 from connectors.sandbox import operations
 from hub.engine import dispatcher
 from hub.engine.runner import run_job

@@ -35,7 +35,6 @@ import responses
 import urllib3
 from django.db.models import F
 
-from connectors import om_install
 from connectors.errors import (
     AuthenticationError,
     MalformedResponse,
@@ -44,7 +43,8 @@ from connectors.errors import (
     RateLimited,
     ServerError,
 )
-from connectors.order_manager import AdjustResult, OrderManagerClient, StockTotal, WarehouseNotFound
+from connectors.order_manager import install as om_install
+from connectors.order_manager.client import AdjustResult, OrderManagerClient, StockTotal, WarehouseNotFound
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import (
     OmOrder,
@@ -58,7 +58,7 @@ from connectors.sandbox.models import (
     WmsStock,
     WmsToken,
 )
-from connectors.warehouse_manager import DuplicateOrder, OrderNotCancellable, WarehouseManagerClient
+from connectors.warehouse_manager.client import DuplicateOrder, OrderNotCancellable, WarehouseManagerClient
 from tests.contract import is_documented, spec_path, validate_prepared, validate_response
 from tests.test_order_manager import BASE as STUB_BASE
 from tests.test_order_manager import FakeOrderManager
@@ -234,7 +234,7 @@ def sandbox_world(live_server) -> World:
 
     def issue_app_token():
         """The app install: the sandbox's install step approves for the user, the hub's exchange
-        code (connectors.om_install) trades the code over the live socket."""
+        code (connectors.order_manager.install) trades the code over the live socket."""
         app = operations.ensure_om_app("test-app", "test-secret", redirect_uris=["https://hub.example/cb"])
         code, _ = operations.install_code(app, account, "https://hub.example/cb")
         return om_install.exchange_code(

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from connectors.order_manager import OrderManagerClient
+from connectors.order_manager.client import OrderManagerClient
 from connectors.sandbox import operations
 from hub import tasks
 from hub.engine import dispatcher, leases, runner

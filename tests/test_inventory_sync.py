@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.order_manager import OrderManagerClient
+from connectors.order_manager.client import OrderManagerClient
 from connectors.sandbox.models import OmProduct, OmStock, WmsStock
 from hub.engine.runner import run_job
 from hub.jobs import inventory_sync

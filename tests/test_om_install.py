@@ -1,4 +1,4 @@
-"""connectors.om_install at the client seam (``responses``): the authorize URL, the exchange's wire
+"""connectors.order_manager.install at the client seam (``responses``): the authorize URL, the exchange's wire
 form, and a clear error for each refusal."""
 
 import base64
@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import responses
 
-from connectors.om_install import InstallError, authorize_url, exchange_code
+from connectors.order_manager.install import InstallError, authorize_url, exchange_code
 
 TOKEN_URL = "https://app.example.test/oauth/token"
 

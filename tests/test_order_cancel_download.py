@@ -5,7 +5,7 @@ import pytest
 from connectors.errors import ServerError
 from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder, WmsOrderStatus
-from connectors.warehouse_manager import WarehouseManagerClient
+from connectors.warehouse_manager.client import WarehouseManagerClient
 from hub.engine import runner
 from hub.engine.runner import run_job
 from hub.jobs import order_cancel_download, order_download

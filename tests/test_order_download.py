@@ -13,11 +13,11 @@ import time_machine
 from django.utils import timezone
 
 from connectors.errors import NetworkError, ServerError
-from connectors.order_manager import OrderManagerClient
-from connectors.order_manager_models import ReceivedOrder
+from connectors.order_manager.client import OrderManagerClient
+from connectors.order_manager.wire_orders import ReceivedOrder
 from connectors.sandbox import clock
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder
-from connectors.warehouse_manager import WarehouseManagerClient
+from connectors.warehouse_manager.client import WarehouseManagerClient
 from hub.engine import runner
 from hub.engine.runner import run_job
 from hub.jobs import binding, order_download

@@ -23,7 +23,7 @@ from connectors.errors import (
     ResponseTooLarge,
     ServerError,
 )
-from connectors.order_manager import (
+from connectors.order_manager.client import (
     MAX_OVERSIZE_IN_A_ROW,
     AdjustResult,
     OrderManagerClient,
@@ -33,7 +33,7 @@ from connectors.order_manager import (
     WarehouseNotFound,
     format_datetime,
 )
-from connectors.order_manager_answers import OmWarehouse
+from connectors.order_manager.wire_answers import OmWarehouse
 from tests.contract import is_documented, validate_prepared, validate_response
 
 BASE = "http://127.0.0.1:9/sandbox/order-manager"

@@ -1,11 +1,11 @@
-"""connectors.order_manager_answers: Order Manager's answers other than orders read with pydantic,
+"""connectors.order_manager.wire_answers: Order Manager's answers other than orders read with pydantic,
 each malformed field named with what came instead (the client over the wire: test_order_manager.py)."""
 
 import math
 
 import pytest
 
-from connectors.order_manager_answers import (
+from connectors.order_manager.wire_answers import (
     InventoryAdjustItem,
     OmAdjustAnswer,
     OmBatchedOrder,

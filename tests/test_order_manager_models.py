@@ -1,4 +1,4 @@
-"""connectors.order_manager_models: Order Manager's answers read with pydantic, each malformed
+"""connectors.order_manager.wire_orders: Order Manager's answers read with pydantic, each malformed
 field named with what came instead (no network here; the client over the wire is in
 test_order_manager.py and test_clients_against_sandbox.py)."""
 
@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from connectors.order_manager_models import (
+from connectors.order_manager.wire_orders import (
     MAX_LINES,
     MAX_QUANTITY,
     InvalidOrder,

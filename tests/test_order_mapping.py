@@ -5,7 +5,7 @@ The validation of the order itself is the client's: tests/test_order_manager_mod
 
 import copy
 
-from connectors.order_manager_models import OmOrder
+from connectors.order_manager.wire_orders import OmOrder
 from hub.mapping.order_mapping import ship_to, ship_to_summary, wms_order
 
 ORDER = {

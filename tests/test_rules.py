@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.order_manager_models import OmOrder
+from connectors.order_manager.wire_orders import OmOrder
 from hub.mapping.rules import Route, Rules, unmapped_reason
 from tenants.mappings import FilterLevel, FilterMode
 from tests import factories

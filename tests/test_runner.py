@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ServerError
-from connectors.order_manager_models import ReceivedOrder
+from connectors.order_manager.wire_orders import ReceivedOrder
 from hub.engine import leases, runner
 from hub.engine.runner import run_job
 from hub.jobs import order_download

@@ -10,8 +10,8 @@ import pytest
 
 from connectors.sandbox import faults, operations
 from connectors.sandbox.models import WmsOrder, WmsOrderStatus
-from connectors.sandbox.wms_render import CUSTOMER_ITEM_REL as ITEM_REL
-from connectors.sandbox.wms_render import ORDER_REL
+from connectors.warehouse_manager.sandbox.render import CUSTOMER_ITEM_REL as ITEM_REL
+from connectors.warehouse_manager.sandbox.render import ORDER_REL
 
 BASE = "/sandbox/warehouse-manager"
 ZONE = "America/Chicago"

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from connectors.order_manager import OrderManagerClient
+from connectors.order_manager.client import OrderManagerClient
 from connectors.sandbox import clock, operations
 from connectors.sandbox.models import OmOrder, OrderStatus, WmsOrder, WmsPackage
 from hub.engine.runner import run_job
@@ -214,7 +214,7 @@ def test_an_order_linked_after_the_wms_shipped_it_is_still_confirmed(live_server
     linked it: its last change is older than the watermark, so it is read by id after the link."""
     connection = sandbox_tenant(live_server, "late-link", orders=1, skus=2)
     from connectors.errors import NetworkError
-    from connectors.warehouse_manager import WarehouseManagerClient
+    from connectors.warehouse_manager.client import WarehouseManagerClient
 
     real_create = WarehouseManagerClient.create_order
 
@@ -267,7 +267,7 @@ def test_a_refused_additional_package_on_a_shipped_order_is_not_retried_forever(
     real = OrderManagerClient.create_external_shipments
 
     def refuse_late(self, shipments, **kwargs):
-        from connectors.order_manager import ShipmentResult
+        from connectors.order_manager.client import ShipmentResult
 
         assert [s["trackingNumber"] for s in shipments] == ["FEDEXLATE0002"]
         return [

@@ -7,9 +7,9 @@ import json
 import pytest
 import responses
 
-from connectors.order_manager import OrderManagerClient
+from connectors.order_manager.client import OrderManagerClient
 from connectors.transport import CallRecord
-from connectors.warehouse_manager import WarehouseManagerClient
+from connectors.warehouse_manager.client import WarehouseManagerClient
 from tenants import clients
 from tests import factories
 

@@ -1,4 +1,4 @@
-"""Tests of connectors.warehouse_manager against `responses` stubs in the WMS's real wire formats
+"""Tests of connectors.warehouse_manager.client against `responses` stubs in the WMS's real wire formats
 (HAL collections with rel-URL keys, `summaries`, .NET error bodies, offset-less timestamps)."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import responses
 
 from connectors.errors import AuthenticationError, MalformedResponse, NotFound, RequestRejected
 from connectors.transport import oauth
-from connectors.warehouse_manager import (
+from connectors.warehouse_manager.client import (
     ORDER_REL,
     DuplicateOrder,
     OrderNotCancellable,

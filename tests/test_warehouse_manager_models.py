@@ -1,4 +1,4 @@
-"""connectors.warehouse_manager_models: 3PL Warehouse Manager's answers read with pydantic, each
+"""connectors.warehouse_manager.wire: 3PL Warehouse Manager's answers read with pydantic, each
 malformed field named with what came instead (no network here; the client over the wire is in
 test_warehouse_manager.py and test_clients_against_sandbox.py)."""
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors.warehouse_manager_models import (
+from connectors.warehouse_manager.wire import (
     WmsItem,
     WmsOrder,
     WmsOrderBody,

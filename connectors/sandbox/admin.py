@@ -6,8 +6,8 @@ injection can be tuned per account from the admin during a demo.
 
 from django.contrib import admin
 
-from . import faults
-from .models import FaultConfig, OmAccount, WmsAccount
+from connectors.sandbox import faults
+from connectors.sandbox.models import FaultConfig, OmAccount, WmsAccount
 
 
 @admin.register(OmAccount)

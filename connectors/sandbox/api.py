@@ -13,8 +13,8 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from . import clock, faults
-from .models import FaultConfig, OmToken, WmsToken, hash_secret
+from connectors.sandbox import clock, faults
+from connectors.sandbox.models import FaultConfig, OmToken, WmsToken, hash_secret
 
 
 class BadRequest(Exception):

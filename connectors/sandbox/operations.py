@@ -25,8 +25,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, F
 
-from . import clock, faults
-from .models import (
+from connectors.sandbox import clock, faults
+from connectors.sandbox.models import (
     FaultConfig,
     OmAccount,
     OmApp,

@@ -6,17 +6,15 @@ between the sandbox and production (`https://api.skubana.com`, `https://secure-w
 
 from django.urls import include, path
 
-from . import (
-    om_account,
-    om_inventory,
-    om_oauth,
-    om_orders,
-    om_shipments,
-    wms_canceler,
-    wms_inventory,
-    wms_orders,
-    wms_token,
-)
+from connectors.order_manager.sandbox import account as om_account
+from connectors.order_manager.sandbox import inventory as om_inventory
+from connectors.order_manager.sandbox import oauth as om_oauth
+from connectors.order_manager.sandbox import orders as om_orders
+from connectors.order_manager.sandbox import shipments as om_shipments
+from connectors.warehouse_manager.sandbox import canceler as wms_canceler
+from connectors.warehouse_manager.sandbox import inventory as wms_inventory
+from connectors.warehouse_manager.sandbox import orders as wms_orders
+from connectors.warehouse_manager.sandbox import token as wms_token
 
 order_manager = [
     path("oauth/authorize", om_oauth.authorize, name="om-authorize"),

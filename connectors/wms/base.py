@@ -46,6 +46,22 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Address:
+    """Where an order goes, as the hub read it from Order Manager (blank fields are "")."""
+
+    name: str = ""
+    company: str = ""
+    address1: str = ""
+    address2: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    country: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
 class Route:
     """How to ship: the WMS carrier, its mode or service, and a SCAC code, as the system names them."""
 
@@ -70,7 +86,7 @@ class WmsSystem(abc.ABC):
         *,
         reference: str,
         om_order_id: int,
-        ship_to: Mapping[str, str],
+        ship_to: Address,
         lines: Sequence[Line],
         route: Route | None,
         notes: str = "",

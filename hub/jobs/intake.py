@@ -7,7 +7,7 @@
   re-process): once Order Manager's copy is valid it is queued for sending like a new one.
 - `new_record(connection, received, order_id, rules)`: the record of one downloaded order.
 
-Orders come as the Order Manager client reads them (`connectors.order_manager_models.ReceivedOrder`):
+Orders come as the Order Manager client reads them (`connectors.order_manager.wire_orders.ReceivedOrder`):
 the order as received, and either the validated order or the reason it cannot be used.
 - `release_held(ctx)`: orders held for an unmapped ship method go back to `new` once it is mapped.
 - `collect_unmapped(ctx)`: ship methods seen without a mapping become mapping rows for the operator.
@@ -20,7 +20,7 @@ from collections.abc import Callable
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from connectors.order_manager_models import ReceivedOrder
+from connectors.order_manager.wire_orders import ReceivedOrder
 from connectors.redaction import excerpt, redact
 from hub.mapping.order_mapping import ship_to_summary
 from hub.mapping.rules import UNMAPPED_PREFIX, Rules

@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
-from connectors.warehouse_manager import DuplicateOrder
+from connectors.warehouse_manager.client import DuplicateOrder
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
 from hub.jobs import binding, intake

@@ -1,5 +1,5 @@
 """Build the 3PL Warehouse Manager order from an Order Manager order: the hub's mapping, on top of
-what the Order Manager client has already read and validated (`connectors.order_manager_models.OmOrder`).
+what the Order Manager client has already read and validated (`connectors.order_manager.wire_orders.OmOrder`).
 
 `wms_order(order)` is the `POST /orders` body minus the customer and facility identifiers, which
 the WMS client adds; the connection's rules (`hub.mapping.rules`) then alias and filter its items
@@ -10,7 +10,7 @@ be told apart from another channel's order with the same number.
 
 from __future__ import annotations
 
-from connectors.order_manager_models import OmOrder
+from connectors.order_manager.wire_orders import OmOrder
 
 
 def ship_to(order: OmOrder) -> dict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from connectors.order_manager_models import OmOrder
+from connectors.order_manager.wire_orders import OmOrder
 from hub.mapping.order_mapping import wms_order
 from tenants.mappings import (
     CarrierMapping,

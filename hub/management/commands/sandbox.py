@@ -27,8 +27,9 @@ from django.db import transaction
 from django.test import RequestFactory
 from django.utils import timezone
 
-from connectors import om_install
-from connectors.sandbox import om_oauth, operations
+from connectors.order_manager import install as om_install
+from connectors.order_manager.sandbox import oauth as om_oauth
+from connectors.sandbox import operations
 from connectors.sandbox.api import fault_config
 from connectors.sandbox.models import OmAccount, WmsAccount
 from tenants import om_connect

@@ -10,8 +10,8 @@ import base64
 import struct
 from typing import Any
 
-from . import clock
-from .models import WmsAccount, WmsItem, WmsOrder, WmsOrderStatus, WmsStock
+from connectors.sandbox import clock
+from connectors.sandbox.models import WmsAccount, WmsItem, WmsOrder, WmsOrderStatus, WmsStock
 
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
 ITEM_REL = "http://api.3plCentral.com/rels/orders/item"

@@ -13,7 +13,7 @@ Contract (wire details and their evidence, call by call: docs/wire-protocols.md)
   are turned into plain-words messages on the typed errors of ``connectors.errors``.
 - WMS timestamps carry no offset: they are read in the facility's time zone and returned as aware
   UTC datetimes; filter timestamps are sent back in the same facility-local form.
-- Answers are read through the wire models of ``connectors.warehouse_manager_models``
+- Answers are read through the wire models of ``connectors.warehouse_manager.wire``
   (pydantic): a malformed answer is ``MalformedResponse`` naming the call and each bad field.
 
 Every failure is one of ``connectors.errors``' types (plus ``DuplicateOrder`` and
@@ -44,7 +44,7 @@ from connectors.errors import (
 from connectors.redaction import excerpt
 from connectors.shapes import finite_number, is_int
 from connectors.transport import Answer, BearerToken, HttpClient, basic_authorization, parse_json
-from connectors.warehouse_manager_models import (
+from connectors.warehouse_manager.wire import (
     STATUS_CLOSED,
     Page,
     WmsItem,

@@ -7,9 +7,9 @@ endpoint the hub calls. Both refuse undeclared query parameters (om_protocol.om_
 
 from django.views.decorators.http import require_http_methods
 
-from . import om_render
-from .api import fault_config, om_api
-from .om_protocol import json_response, om_query
+from connectors.order_manager.sandbox import render as om_render
+from connectors.order_manager.sandbox.protocol import json_response, om_query
+from connectors.sandbox.api import fault_config, om_api
 
 
 @om_api

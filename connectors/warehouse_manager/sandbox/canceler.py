@@ -10,10 +10,11 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from . import clock, wms_render
-from .api import BadRequest, json_body, wms_api
-from .models import WmsOrder, WmsOrderStatus
-from .wms_protocol import json_response, model_error, order_not_found, wms_query
+from connectors.sandbox import clock
+from connectors.sandbox.api import BadRequest, json_body, wms_api
+from connectors.sandbox.models import WmsOrder, WmsOrderStatus
+from connectors.warehouse_manager.sandbox import render as wms_render
+from connectors.warehouse_manager.sandbox.protocol import json_response, model_error, order_not_found, wms_query
 
 
 @wms_api

@@ -17,7 +17,7 @@ Orders:
   it unusable. One bad order is one ``ReceivedOrder`` with a problem, never an exception.
 
 The client's other answers (warehouses, stock, shipments, limits) are read by
-``connectors.order_manager_answers``.
+``connectors.order_manager.wire_answers``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from django.db.models.functions import Substr, Upper
 from django.db.models.lookups import In
 from django.http import JsonResponse
 
-from . import clock, query_parameters
+from connectors.sandbox import clock, query_parameters
 
 MAX_LIMIT = 1000
 

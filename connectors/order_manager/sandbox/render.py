@@ -7,8 +7,8 @@ service omits unset fields. Every function takes rows loaded with the related ro
 
 from decimal import Decimal
 
-from . import clock
-from .models import OmOrder, OmProduct, OmShipment, OmStock, OmWarehouse, OrderStatus
+from connectors.sandbox import clock
+from connectors.sandbox.models import OmOrder, OmProduct, OmShipment, OmStock, OmWarehouse, OrderStatus
 
 CURRENCY = "USD"
 

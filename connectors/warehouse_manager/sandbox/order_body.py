@@ -9,8 +9,8 @@ item master does not have (the WMS never creates items from an order).
 
 from decimal import Decimal, InvalidOperation
 
-from .api import BadRequest
-from .models import WmsAccount, WmsItem
+from connectors.sandbox.api import BadRequest
+from connectors.sandbox.models import WmsAccount, WmsItem
 
 
 def parse_order(body, account: WmsAccount) -> tuple[dict, list[tuple[WmsItem, Decimal, str]]]:

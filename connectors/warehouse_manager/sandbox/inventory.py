@@ -9,10 +9,11 @@ RQL property (400 "Properties not supported", stricter than the real service).
 
 from django.views.decorators.http import require_http_methods
 
-from . import wms_render, wms_rql
-from .api import BadRequest, wms_api
-from .models import WmsItem, WmsStock
-from .wms_protocol import (
+from connectors.sandbox.api import BadRequest, wms_api
+from connectors.sandbox.models import WmsItem, WmsStock
+from connectors.warehouse_manager.sandbox import render as wms_render
+from connectors.warehouse_manager.sandbox import rql as wms_rql
+from connectors.warehouse_manager.sandbox.protocol import (
     HAL,
     PAGED,
     hal_requested,

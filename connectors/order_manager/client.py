@@ -7,10 +7,10 @@ Bearer``, ``page``/``limit`` paging of bare JSON arrays, 429 with ``x-skubana-qu
 
 Contract:
 - every call goes through ``HttpClient`` and raises only ``connectors.errors`` types;
-- authentication is a static ``Authorization: Bearer`` app-install token (``connectors.om_install``
+- authentication is a static ``Authorization: Bearer`` app-install token (``connectors.order_manager.install``
   obtains it); a 401 is ``AuthenticationError`` asking for a reconnect (no re-authentication);
-- answers are read through the wire models of ``connectors.order_manager_models`` (orders) and
-  ``connectors.order_manager_answers`` (the rest), with pydantic:
+- answers are read through the wire models of ``connectors.order_manager.wire_orders`` (orders) and
+  ``connectors.order_manager.wire_answers`` (the rest), with pydantic:
   a malformed answer is ``MalformedResponse`` naming the call and each bad field; string fields
   are passed through as Order Manager sent them;
 - orders come out typed but never sink their page: each one is a ``ReceivedOrder``, holding
@@ -32,7 +32,7 @@ from connectors.errors import (
     RequestRejected,
     ResponseTooLarge,
 )
-from connectors.order_manager_answers import (
+from connectors.order_manager.wire_answers import (
     InventoryAdjustItem,
     OmAdjustAnswer,
     OmBatchedOrder,
@@ -42,7 +42,7 @@ from connectors.order_manager_answers import (
     OmValidationDetail,
     OmWarehouse,
 )
-from connectors.order_manager_models import OmOrderState, ReceivedOrder
+from connectors.order_manager.wire_orders import OmOrderState, ReceivedOrder
 from connectors.transport import BearerToken, HttpClient, format_size
 from connectors.wire import WireError, got, validate
 
@@ -141,7 +141,7 @@ class OrderManagerClient:
     The API has no password grant: its only security scheme is OAuth2 authorization code through
     an app install (the vendor spec's ``components.securitySchemes``; skuvault-integrations/skubanaAccess
     ``src/SkubanaAccess/Services/Authentication/AuthenticationService.cs``). The token is obtained once
-    by ``connectors.om_install`` and then sent as a static Bearer on every call, as
+    by ``connectors.order_manager.install`` and then sent as a static Bearer on every call, as
     dturton/skubana-node ``src/index.ts`` does. No source documents a refresh token or an expiry, so a
     401 means the install was revoked or the token is wrong: it raises ``AuthenticationError`` asking
     for a reconnect, never a silent re-authentication.

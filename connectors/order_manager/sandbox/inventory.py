@@ -10,10 +10,8 @@ entry of `errors[]` in a 200 answer, with its 1-based index. It never creates a 
 from django.db.models import Q, Sum
 from django.views.decorators.http import require_http_methods
 
-from . import om_render
-from .api import BadRequest, json_body, om_api
-from .models import OmProduct, OmStock
-from .om_protocol import (
+from connectors.order_manager.sandbox import render as om_render
+from connectors.order_manager.sandbox.protocol import (
     InvalidParameter,
     bad_request,
     invalid_parameter,
@@ -25,6 +23,8 @@ from .om_protocol import (
     query_page,
     query_strings,
 )
+from connectors.sandbox.api import BadRequest, json_body, om_api
+from connectors.sandbox.models import OmProduct, OmStock
 
 
 def _stock_filter(request, account) -> Q:

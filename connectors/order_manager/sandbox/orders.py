@@ -13,10 +13,8 @@ from django.db import transaction
 from django.db.models import F, Prefetch, Q
 from django.views.decorators.http import require_http_methods
 
-from . import clock, om_render
-from .api import om_api
-from .models import OmAccount, OmOrder, OmOrderItem, OmShipment, OrderStatus
-from .om_protocol import (
+from connectors.order_manager.sandbox import render as om_render
+from connectors.order_manager.sandbox.protocol import (
     InvalidParameter,
     invalid_parameter,
     json_response,
@@ -28,6 +26,9 @@ from .om_protocol import (
     query_page,
     query_strings,
 )
+from connectors.sandbox import clock
+from connectors.sandbox.api import om_api
+from connectors.sandbox.models import OmAccount, OmOrder, OmOrderItem, OmShipment, OrderStatus
 
 SENDABLE = (OrderStatus.AWAITING_3PL_EXPORT, OrderStatus.AWAITING_DROPSHIP)
 SEND_BATCH = 500

@@ -17,10 +17,10 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from . import clock, faults
-from .api import fault_config, sandbox_endpoint
-from .models import OmAccount, OmApp, OmAuthCode, OmToken, hash_secret, new_token
-from .om_protocol import json_response
+from connectors.order_manager.sandbox.protocol import json_response
+from connectors.sandbox import clock, faults
+from connectors.sandbox.api import fault_config, sandbox_endpoint
+from connectors.sandbox.models import OmAccount, OmApp, OmAuthCode, OmToken, hash_secret, new_token
 
 CODE_LIFETIME = datetime.timedelta(minutes=5)  # stricter than most OAuth servers (Spring's default is 5 min too)
 

@@ -15,10 +15,10 @@ import datetime
 from django.http import JsonResponse
 from django.views.decorators.http import require_http_methods
 
-from . import clock, faults
-from .api import BadRequest, fault_config, json_body, sandbox_endpoint
-from .models import WmsAccount, WmsToken, hash_secret, new_token
-from .wms_protocol import json_response
+from connectors.sandbox import clock, faults
+from connectors.sandbox.api import BadRequest, fault_config, json_body, sandbox_endpoint
+from connectors.sandbox.models import WmsAccount, WmsToken, hash_secret, new_token
+from connectors.warehouse_manager.sandbox.protocol import json_response
 
 TOKEN_LIFETIME = 3600
 

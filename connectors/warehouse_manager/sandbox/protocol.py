@@ -19,8 +19,10 @@ QueryParameterException); `paging` reads `pgsiz`/`pgnum` (raising `api.BadReques
 
 from django.http import JsonResponse
 
-from . import query_parameters, wms_render, wms_rql
-from .api import BadRequest
+from connectors.sandbox import query_parameters
+from connectors.sandbox.api import BadRequest
+from connectors.warehouse_manager.sandbox import render as wms_render
+from connectors.warehouse_manager.sandbox import rql as wms_rql
 
 HAL = "application/hal+json; charset=utf-8"
 

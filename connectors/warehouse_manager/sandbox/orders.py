@@ -12,11 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.views.decorators.http import require_http_methods
 
-from . import clock, wms_render, wms_rql
-from .api import BadRequest, json_body, wms_api
-from .models import WmsAccount, WmsOrder, WmsOrderItem, WmsOrderStatus, WmsPackage
-from .wms_order_body import parse_order
-from .wms_protocol import (
+from connectors.sandbox import clock
+from connectors.sandbox.api import BadRequest, json_body, wms_api
+from connectors.sandbox.models import WmsAccount, WmsOrder, WmsOrderItem, WmsOrderStatus, WmsPackage
+from connectors.warehouse_manager.sandbox import render as wms_render
+from connectors.warehouse_manager.sandbox import rql as wms_rql
+from connectors.warehouse_manager.sandbox.order_body import parse_order
+from connectors.warehouse_manager.sandbox.protocol import (
     HAL,
     PAGED,
     hal_requested,
