@@ -256,6 +256,18 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
         ),
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        """Only the jobs the warehouse's system supports (Integration Manager's destination capabilities)."""
+        fieldsets = super().get_fieldsets(request, obj)
+        hidden = obj.unsupported_job_fields() if obj is not None else set()
+        if not hidden:
+            return fieldsets
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+            if [f for f in options["fields"] if f not in hidden]
+        ]
+
     @admin.display(description="last test")
     def test_report(self, obj):
         return connection_check.format_report(obj.last_test_report)

@@ -17,6 +17,9 @@ from connectors.order_manager.client import OrderManagerClient
 from connectors.order_manager.wire_answers import throttle_rate
 from connectors.transport import CallRecord
 from connectors.warehouse_manager.client import WarehouseManagerClient
+from connectors.warehouse_manager.system import SYSTEM as THREEPL_WAREHOUSE_MANAGER
+from connectors.wms import systems
+from connectors.wms.base import WarehouseClient
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,14 @@ def order_manager(connection, recorder: CallRecorder | None = None, **overrides)
         access_token=str(connection.access_token or ""),
         **http_options(recorder, overrides),
     )
+
+
+def warehouse(connection, recorder: CallRecorder | None = None, **overrides) -> WarehouseClient:
+    """The client of the warehouse system the connection's tenant warehouse runs (`connectors.wms`)."""
+    system = systems.system_of(connection.warehouse.wms_system)
+    if system is THREEPL_WAREHOUSE_MANAGER:
+        return warehouse_manager(connection, recorder, **overrides)
+    raise LookupError(f"No client is configured for the warehouse system {system.label}.")
 
 
 def warehouse_manager(connection, recorder: CallRecorder | None = None, **overrides) -> WarehouseManagerClient:

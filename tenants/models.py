@@ -15,6 +15,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from connectors.wms import systems as wms_systems
+from connectors.wms.base import Capability
+
 from .fields import EncryptedTextField
 
 
@@ -111,6 +114,13 @@ class Warehouse(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="warehouses")
     name = models.CharField(max_length=200, help_text="Your name for this warehouse, shown in the admin.")
+    wms_system = models.CharField(
+        "warehouse system",
+        max_length=40,
+        choices=wms_systems.choices(),
+        default=wms_systems.DEFAULT,
+        help_text="The WMS this warehouse runs; the jobs it does not support are not offered.",
+    )
     wms_base_url = models.URLField(
         "WMS base URL",
         default="https://secure-wms.com",
@@ -181,6 +191,16 @@ class TokenSource(models.TextChoices):
 
 class OrderManagerConnection(models.Model):
     """The Order Manager side of one tenant warehouse: the seed's three parameters and the jobs' settings."""
+
+    # Each job's switch -> the warehouse capability it needs (connectors.wms) and its other settings.
+    # The admin offers a job only where the warehouse's system supports it; hub.engine.eligibility
+    # refuses it otherwise.
+    JOB_SWITCHES = {
+        "order_download_enabled": (Capability.ORDER_SEND, ("order_download_interval",)),
+        "cancel_download_enabled": (Capability.CANCEL_ORDER, ("cancel_download_interval",)),
+        "shipment_confirmation_enabled": (Capability.SHIPMENT_PICKUP, ("shipment_confirmation_interval",)),
+        "inventory_sync_enabled": (Capability.INVENTORY_PICKUP, ("inventory_time", "inventory_times_per_day")),
+    }
 
     warehouse = models.OneToOneField(Warehouse, on_delete=models.CASCADE, related_name="order_manager")
     base_url = models.URLField("API base URL", default="https://api.skubana.com")
@@ -311,6 +331,21 @@ class OrderManagerConnection(models.Model):
     @property
     def is_activated(self) -> bool:
         return self.activated_at is not None
+
+    @property
+    def wms_system(self):
+        """The `connectors.wms.base.WmsSystem` of the tenant warehouse."""
+        return wms_systems.system_of(self.warehouse.wms_system)
+
+    def unsupported_job_fields(self) -> set[str]:
+        """The job settings of this connection that its warehouse system has no use for."""
+        system = self.wms_system
+        return {
+            name
+            for switch, (capability, settings_fields) in self.JOB_SWITCHES.items()
+            if not system.supports(capability)
+            for name in (switch, *settings_fields)
+        }
 
     def run_state(self, now: datetime.datetime) -> tuple[str, str]:
         """(what the connection is doing, level "ok"/"warn"/"bad"): the one answer the admin lists and

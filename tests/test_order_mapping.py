@@ -6,7 +6,10 @@ The validation of the order itself is the client's: tests/test_order_manager_mod
 import copy
 
 from connectors.order_manager.wire_orders import OmOrder
-from hub.mapping.order_mapping import ship_to, ship_to_summary, wms_order
+from connectors.warehouse_manager.system import SYSTEM
+from connectors.wms.base import Route
+from hub.mapping.order_mapping import address_of, default_route, ship_to_summary
+from hub.mapping.rules import Rules
 
 ORDER = {
     "orderId": 4711,
@@ -53,13 +56,15 @@ def variant(**changes):
 
 def test_ship_to_of_a_good_order():
     order = OmOrder.read(ORDER)
-    assert ship_to(order)["zip"] == "62701"  # a numeric ZIP is read as text
-    assert ship_to(order)["address2"] == ""
+    assert address_of(order).zip == "62701"  # a numeric ZIP is read as text
+    assert address_of(order).address2 == ""
+    assert default_route(order) == Route("UPS", "UPS Ground")
     assert ship_to_summary(order) == "Ada Lovelace, 12 Analytical Ave, Springfield, IL, 62701, US"
 
 
-def test_wms_order_sends_master_skus_by_reference_number():
-    body = wms_order(OmOrder.read(ORDER))
+def test_the_3pl_body_of_an_order_sends_master_skus_by_reference_number():
+    """The whole path from an Order Manager order to the 3PL Warehouse Manager body, identity rules."""
+    body = Rules().apply(OmOrder.read(ORDER), SYSTEM).payload
     assert body == {
         "referenceNum": "SO-000042",
         "poNum": "4711",
@@ -82,6 +87,8 @@ def test_wms_order_sends_master_skus_by_reference_number():
     }
 
 
-def test_wms_order_without_carrier_or_notes_leaves_them_out():
-    body = wms_order(OmOrder.read(variant(shipMethod=None, requestedShippingService=None, notesFromBuyer=None)))
+def test_the_3pl_body_without_carrier_or_notes_leaves_them_out():
+    order = OmOrder.read(variant(shipMethod=None, requestedShippingService=None, notesFromBuyer=None))
+    assert default_route(order) is None
+    body = Rules().apply(order, SYSTEM).payload
     assert "routingInfo" not in body and "notes" not in body

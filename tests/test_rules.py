@@ -3,7 +3,9 @@
 import pytest
 
 from connectors.order_manager.wire_orders import OmOrder
-from hub.mapping.rules import Route, Rules, unmapped_reason
+from connectors.warehouse_manager.system import SYSTEM
+from connectors.wms.base import Route
+from hub.mapping.rules import Rules, unmapped_reason
 from tenants.mappings import FilterLevel, FilterMode
 from tests import factories
 from tests.test_order_mapping import ORDER, variant
@@ -50,7 +52,7 @@ def test_a_connection_without_rules_gets_the_defaults():
         0,
         True,
     )
-    decision = rules.apply(OmOrder.read(ORDER))
+    decision = rules.apply(OmOrder.read(ORDER), SYSTEM)
     assert decision.outcome == "send" and decision.unmapped
 
 
@@ -94,7 +96,7 @@ def test_apply_aliases_filters_and_routes():
         filter_prefixes=("GIFT",),
         routes={"UPS / UPS GROUND": Route("UPS", "Ground", "UPGN")},
     )
-    decision = rules.apply(order([("RED", 2), ("GIFT-CARD", 1), ("PLAIN", 1)]))
+    decision = rules.apply(order([("RED", 2), ("GIFT-CARD", 1), ("PLAIN", 1)]), SYSTEM)
     assert decision.outcome == "send" and decision.filtered == ["GIFT-CARD"]
     assert decision.payload["orderItems"] == [
         {"itemIdentifier": {"sku": "W1"}, "qty": 2},
@@ -108,22 +110,22 @@ def test_apply_aliases_filters_and_routes():
     ]
     assert (decision.ship_method, decision.unmapped) == ("UPS / UPS Ground", False)
 
-    assert rules.apply(order([("GIFT-A", 1)])).outcome == "skip"
+    assert rules.apply(order([("GIFT-A", 1)]), SYSTEM).outcome == "skip"
     rules.filter_level = FilterLevel.ORDER
-    skipped = rules.apply(order([("PLAIN", 1), ("GIFT-A", 1)]))
+    skipped = rules.apply(order([("PLAIN", 1), ("GIFT-A", 1)]), SYSTEM)
     assert skipped.outcome == "skip" and "order-level item filter matches GIFT-A" in skipped.reason
 
 
 def test_unmapped_methods_are_flagged_held_only_when_rejecting_and_a_blank_method_is_never_held():
-    keep = Rules().apply(order([("A", 1)], "FedEx", "Home"))
+    keep = Rules().apply(order([("A", 1)], "FedEx", "Home"), SYSTEM)
     assert (keep.outcome, keep.unmapped, keep.payload["routingInfo"]) == (
         "send",
         True,
         {"carrier": "FedEx", "mode": "Home"},
     )
-    held = Rules(reject_unmapped=True).apply(order([("A", 1)], "FedEx", "Home"))
+    held = Rules(reject_unmapped=True).apply(order([("A", 1)], "FedEx", "Home"), SYSTEM)
     assert held.outcome == "hold" and held.reason == unmapped_reason("FedEx / Home")
-    blank = Rules(reject_unmapped=True).apply(order([("A", 1)], "", ""))
+    blank = Rules(reject_unmapped=True).apply(order([("A", 1)], "", ""), SYSTEM)
     assert (blank.outcome, blank.unmapped, "routingInfo" in blank.payload) == ("send", False, False)
 
 

@@ -44,6 +44,7 @@ from connectors.errors import (
 from connectors.redaction import excerpt
 from connectors.shapes import finite_number, is_int
 from connectors.transport import Answer, BearerToken, HttpClient, basic_authorization, parse_json
+from connectors.warehouse_manager.system import SYSTEM
 from connectors.warehouse_manager.wire import (
     STATUS_CLOSED,
     Page,
@@ -55,6 +56,7 @@ from connectors.warehouse_manager.wire import (
     read_collection,
 )
 from connectors.wire import WireError, validate
+from connectors.wms.base import WarehouseClient
 
 __all__ = [
     "StockReport",
@@ -227,12 +229,13 @@ def describe_wms_error(status: int | None, body: Any, *, action: str = "") -> st
 # ---------------------------------------------------------------------------------------------
 
 
-class WarehouseManagerClient:
+class WarehouseManagerClient(WarehouseClient):
     """One WMS credential, scoped to one customer and one facility. Thread-safe token cache."""
 
     # Asked for explicitly on every API call (Drewcrandall/ExtensivSharp sets it on every endpoint);
     # answers are read in either representation, so a server answering plain JSON still works.
     accept = HAL_ACCEPT
+    system = SYSTEM
 
     def __init__(
         self,

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from connectors.warehouse_manager.client.system import SYSTEM as THREEPL_WAREHOUSE_MANAGER
+from connectors.warehouse_manager.system import SYSTEM as THREEPL_WAREHOUSE_MANAGER
 from connectors.wms.base import WmsSystem
 
 SYSTEMS: dict[str, WmsSystem] = {system.key: system for system in (THREEPL_WAREHOUSE_MANAGER,)}

@@ -5,8 +5,8 @@ attributes on the fly:
 - the connection, its `SyncRun` row, the run's start (`now`) and its window (`window_from`, None
   on a first run with no "start from", to `window_to`);
 - the clients, opened on first use and closed by the runner: `order_manager` (paced by Order
-  Manager's published throttle limits) and `warehouse_manager`; every call they make is counted
-  by `recorder` for the run's row;
+  Manager's published throttle limits) and `warehouse`, the `connectors.wms` client of the
+  warehouse's system (`wms_system`); every call they make is counted by `recorder` for the run's row;
 - `rules`: the connection's mappings and rules, loaded once per run on first use;
 - what the body leaves for the runner: `new_watermark` (None keeps the old one), `errors` (run-level
   problems, first 20), `unmapped_methods` (ship methods seen without a mapping);
@@ -25,12 +25,19 @@ from functools import cached_property
 from django.conf import settings
 
 from connectors.redaction import excerpt, redact
+from connectors.wms import systems
+from connectors.wms.base import WarehouseClient, WmsSystem
 from hub.mapping.rules import Rules
 from hub.models import OrderEvent, OrderRecord, SyncRun
 from tenants import clients
 
 logger = logging.getLogger("hub.engine.runner")
 MAX_RUN_ERRORS = 20
+
+
+def wms_system_of(connection) -> WmsSystem:
+    """The warehouse system the connection's tenant warehouse runs."""
+    return systems.system_of(connection.warehouse.wms_system)
 
 
 class JobRefused(Exception):
@@ -64,8 +71,13 @@ class RunContext:
         return client
 
     @cached_property
-    def warehouse_manager(self):
-        return clients.warehouse_manager(self.connection, self.recorder)
+    def warehouse(self) -> WarehouseClient:
+        """The warehouse's client, of the system its tenant warehouse runs (`connectors.wms`)."""
+        return clients.warehouse(self.connection, self.recorder)
+
+    @property
+    def wms_system(self) -> WmsSystem:
+        return wms_system_of(self.connection)
 
     @cached_property
     def rules(self) -> Rules:
@@ -96,7 +108,7 @@ class RunContext:
 
     def close(self) -> None:
         """Close the clients this run opened (their pooled connections), if any."""
-        for name in ("order_manager", "warehouse_manager"):
+        for name in ("order_manager", "warehouse"):
             close = getattr(self.__dict__.get(name), "close", None)
             if close is not None:
                 close()

@@ -20,6 +20,7 @@ import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from connectors.wms import systems
 from hub.engine import circuit
 from hub.models import Job
 from tenants.models import OrderManagerConnection
@@ -35,6 +36,9 @@ NOT_ACTIVATED = (
     "This connection is not activated: run Test connection, read the pre-flight report, choose where to "
     "start from, then Activate it on the pre-flight page."
 )
+# What each job needs of the warehouse system (Integration Manager's destination capabilities),
+# declared with the job's switch on the connection.
+CAPABILITY = {job: OrderManagerConnection.JOB_SWITCHES[flag][0] for job, flag in ENABLED_FIELDS.items()}
 # Order Manager warehouses whose stock lives in named stock locations (the hub writes to GLOBAL).
 DIRECT_FULFILLMENT = "DIRECT_FULFILLMENT"
 DIRECT_FULFILLMENT_REASON = (
@@ -43,8 +47,16 @@ DIRECT_FULFILLMENT_REASON = (
 )
 
 
+def supports(connection, job: str) -> bool:
+    """Whether the warehouse system of `connection` declares the capability `job` needs."""
+    return connection.wms_system.supports(CAPABILITY[Job(job)])
+
+
 def requirement_reason(connection, job: str) -> str:
     """What the job itself needs of the connection's settings, "" when met."""
+    if not supports(connection, job):
+        system = connection.wms_system
+        return f"{system.label} does not support {CAPABILITY[Job(job)].label}, which {Job(job).label} needs."
     if Job(job) == Job.INVENTORY_SYNC:
         if connection.inventory_sync_blocked_reason:
             return connection.inventory_sync_blocked_reason
@@ -71,10 +83,12 @@ def is_schedulable(connection, job: str) -> bool:
 
 def _requirement_q(job: Job) -> Q:
     """`requirement_reason(connection, job) == ""` as a filter on OrderManagerConnection."""
+    supported = [key for key, system in systems.SYSTEMS.items() if system.supports(CAPABILITY[job])]
+    q = Q(warehouse__wms_system__in=supported)
     if job == Job.INVENTORY_SYNC:
         # A name with a non-blank character (inventory_sync_blocked_reason strips it), not DIRECT_FULFILLMENT.
-        return Q(warehouse_name__regex=r"\S") & ~Q(om_warehouse_type=DIRECT_FULFILLMENT)
-    return Q()
+        q &= Q(warehouse_name__regex=r"\S") & ~Q(om_warehouse_type=DIRECT_FULFILLMENT)
+    return q
 
 
 def schedulable_q(now: datetime.datetime | None = None) -> Q:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from connectors.order_manager.wire_orders import ReceivedOrder
 from connectors.redaction import excerpt, redact
+from hub.engine.context import wms_system_of
 from hub.mapping.order_mapping import ship_to_summary
 from hub.mapping.rules import UNMAPPED_PREFIX, Rules
 from hub.models import OrderEvent, OrderRecord
@@ -157,7 +158,7 @@ def new_record(connection, received: ReceivedOrder, order_id: int, rules: Rules 
         record.error_permanent = True
         record.last_error = invalid_reason(received)
         return record
-    decision = rules.apply(order)
+    decision = rules.apply(order, wms_system_of(connection))
     record.order_number = order.order_number
     record.sales_channel = order.sales_channel_name
     record.ship_to = ship_to_summary(order)
@@ -223,7 +224,7 @@ def release_held(ctx) -> None:
             continue
         payload = dict(record.wms_payload)
         if route is not None:
-            payload["routingInfo"] = route.routing_info()
+            payload = ctx.wms_system.with_route(payload, route)
             message = (
                 f"Ship method “{record.ship_method}” is mapped now (WMS {route.carrier} {route.mode}".rstrip()
                 + "): queued for sending."

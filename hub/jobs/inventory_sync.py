@@ -54,7 +54,7 @@ def sync(ctx: RunContext) -> None:
     reason = eligibility.requirement_reason(ctx.connection, JOB)  # the warehouse type is known once resolved
     if reason:
         raise JobRefused(reason)
-    report = ctx.warehouse_manager.stock_report()
+    report = ctx.warehouse.stock_report()
     available = report.available
     ctx.run.fetched = len(available) + len(report.invalid)
     stock = {s.sku: s for s in ctx.order_manager.iter_stock_totals(warehouse_id)}

@@ -91,13 +91,13 @@ def handle(ctx, record: OrderRecord) -> None:
         if record.wms_order_id is None and record.attempts > 0:
             # An earlier send may have reached the WMS before the process died: look before deciding.
             # Only this order's: another sales channel's order may carry the same number.
-            existing = find_ours_at_wms(ctx.warehouse_manager, record)
+            existing = find_ours_at_wms(ctx.warehouse, record)
             if existing is not None:
                 record.wms_order_id = existing.order_id
                 record.save(update_fields=["wms_order_id", "updated_at"])
         if record.wms_order_id is None:
             return cancel_unsent(ctx, record)
-        outcome = ctx.warehouse_manager.cancel_order(record.wms_order_id, CANCEL_REASON)
+        outcome = ctx.warehouse.cancel_order(record.wms_order_id, CANCEL_REASON)
     except OrderNotCancellable as exc:
         return finish(ctx, record, Status.CANCEL_FAILED, Kind.CANCEL_TOO_LATE, f"{TOO_LATE} ({exc})")
     except AuthenticationError:

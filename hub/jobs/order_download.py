@@ -40,6 +40,7 @@ from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
 from connectors.warehouse_manager.client import DuplicateOrder
+from connectors.wms.base import Line, WmsSystem
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
 from hub.jobs import binding, intake
@@ -177,7 +178,7 @@ def send_one(ctx, record: OrderRecord) -> str:
         ctx.note_error(f"Order {record.order_number} cannot be sent: {record.last_error}")
         ctx.run.failed += 1
         return "permanent"
-    wms = ctx.warehouse_manager
+    wms = ctx.warehouse
     now = timezone.now()
     # Log before the outside call: if the process dies after the WMS accepted the order, the
     # attempt count tells the next run to look the order up instead of sending it again.
@@ -192,7 +193,7 @@ def send_one(ctx, record: OrderRecord) -> str:
     # Only the lease holder counts attempts, so the row now holds exactly these values (no re-read).
     record.attempts += 1
     record.first_attempt_at = record.first_attempt_at or now
-    payload = current_payload(record, ctx.rules)
+    payload = current_payload(record, ctx.rules, ctx.wms_system)
     note = binding.unrecorded_attempt_note(record)
     try:
         if record.attempts > 1:
@@ -239,7 +240,7 @@ def send_one(ctx, record: OrderRecord) -> str:
     return "sent"
 
 
-def current_payload(record: OrderRecord, rules: Rules) -> dict:
+def current_payload(record: OrderRecord, rules: Rules, system: WmsSystem) -> dict:
     """The body to send: the stored one, with its items re-aliased when the aliases changed since download."""
     lines = [line for line in record.lines or [] if isinstance(line, dict) and "sku" in line]
     if not lines or not any(
@@ -252,12 +253,8 @@ def current_payload(record: OrderRecord, rules: Rules) -> dict:
         if rules.wms_sku(line["sku"]) != line["sku"]:
             line["wms_sku"] = rules.wms_sku(line["sku"])
         new_lines.append(line)
-    items = [
-        {"itemIdentifier": {"sku": ln.get("wms_sku", ln["sku"])}, "qty": ln["quantity"]}
-        for ln in new_lines
-        if not ln.get("filtered")
-    ]
-    record.wms_payload, record.lines = {**record.wms_payload, "orderItems": items}, new_lines
+    items = [Line(ln.get("wms_sku", ln["sku"]), ln["quantity"]) for ln in new_lines if not ln.get("filtered")]
+    record.wms_payload, record.lines = system.with_lines(record.wms_payload, items), new_lines
     record.save(update_fields=["wms_payload", "lines", "updated_at"])
     return record.wms_payload
 

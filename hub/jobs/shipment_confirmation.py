@@ -77,7 +77,7 @@ def read_since(ctx) -> datetime.datetime:
 
 
 def collect_shipped(ctx, since: datetime.datetime, overrides: dict[str, str] | None = None) -> None:
-    for page in chunked(ctx.warehouse_manager.iter_orders_modified_since(since), PAGE_SIZE):
+    for page in chunked(ctx.warehouse.iter_orders_modified_since(since), PAGE_SIZE):
         ctx.run.fetched += len(page)
         ours = {
             r.wms_order_id: r
@@ -105,7 +105,7 @@ def check_late_links(ctx, overrides: dict[str, str] | None = None) -> None:
     ).values("order_id")
     for record in list(OrderRecord.objects.filter(pk__in=linked, status=Status.AT_WMS, wms_order_id__isnull=False)):
         try:
-            wms_order = ctx.warehouse_manager.get_order(record.wms_order_id)
+            wms_order = ctx.warehouse.get_order(record.wms_order_id)
         except NotFound:
             ctx.note_error(f"Order {record.order_number}: WMS order {record.wms_order_id} was not found.")
             continue

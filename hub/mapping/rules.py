@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from connectors.order_manager.wire_orders import OmOrder
-from hub.mapping.order_mapping import wms_order
+from connectors.wms.base import Line, Route, WmsSystem
+from hub.mapping.order_mapping import address_of, default_route
 from tenants.mappings import (
     CarrierMapping,
     ConnectionRules,
@@ -44,21 +45,6 @@ def unmapped_reason(display: str) -> str:
 def carrier_overrides(connection) -> dict[str, str]:
     """The connection's carrier mapping (WMS carrier name or SCAC -> Order Manager carrier), one query."""
     return dict(CarrierMapping.objects.filter(connection=connection).values_list("wms_carrier", "om_carrier"))
-
-
-@dataclass(frozen=True)
-class Route:
-    carrier: str
-    mode: str = ""
-    scac: str = ""
-
-    def routing_info(self) -> dict:
-        info = {"carrier": self.carrier}
-        if self.mode:
-            info["mode"] = self.mode
-        if self.scac:
-            info["scacCode"] = self.scac
-        return info
 
 
 @dataclass
@@ -163,8 +149,8 @@ class Rules:
     def route_for(self, key: str) -> Route | None:
         return self.routes.get(key)
 
-    def apply(self, order: OmOrder) -> Decision:
-        payload = wms_order(order)
+    def apply(self, order: OmOrder, system: WmsSystem) -> Decision:
+        """What to do with `order`, its body in `system`'s wire shape."""
         display, key = ship_method_key(order.carrier, order.service)
         lines, items, filtered = [], [], []
         for line in order.items:
@@ -176,9 +162,17 @@ class Rules:
                 record["filtered"] = True
                 filtered.append(line.sku)
             else:
-                items.append({"itemIdentifier": {"sku": wms}, "qty": line.quantity})
+                items.append(Line(wms, line.quantity))
             lines.append(record)
-        payload["orderItems"] = items
+        route = self.route_for(key) if key else None
+        payload = system.order_body(
+            reference=order.order_number,
+            om_order_id=order.order_id,
+            ship_to=address_of(order),
+            lines=items,
+            route=route or default_route(order),
+            notes=order.notes_from_buyer,
+        )
         decision = Decision("send", payload, lines, filtered=filtered, ship_method=display, ship_method_key=key)
         if filtered and (not items or self.filter_level == FilterLevel.ORDER):
             decision.outcome = "skip"
@@ -188,10 +182,7 @@ class Rules:
                 else f"Not sent: the order-level item filter matches {', '.join(filtered)}."
             )
             return decision
-        route = self.route_for(key) if key else None
-        if route is not None:
-            payload["routingInfo"] = route.routing_info()
-        elif key:
+        if route is None and key:
             decision.unmapped = True
             if self.reject_unmapped:
                 decision.outcome, decision.reason = "hold", unmapped_reason(display)
