@@ -75,7 +75,8 @@ def canary_connection(live_server):
     warehouse.save()
     conn.access_token = CANARIES["access_token"]
     # The sandbox knows the canary as an app-install token of the account.
-    from connectors.sandbox.models import OmToken, hash_secret
+    from connectors.sandbox.credentials import hash_secret
+    from connectors.sandbox.models import OmToken
 
     OmToken.objects.create(account=om, digest=hash_secret(CANARIES["access_token"]))
     conn.save()
@@ -115,7 +116,8 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     monkeypatch.setattr(OrderManagerClient, "get_orders", real_get_orders)
 
     # 3. 401s: the app is uninstalled in Order Manager (the hub's token is now revoked), and on the WMS.
-    from connectors.sandbox.models import OmToken, hash_secret
+    from connectors.sandbox.credentials import hash_secret
+    from connectors.sandbox.models import OmToken
 
     OmToken.objects.filter(digest=hash_secret(CANARIES["access_token"])).delete()
     rejected = run_job(conn, Job.ORDER_DOWNLOAD)

@@ -14,7 +14,8 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from . import clock, faults
-from .models import FaultConfig, OmToken, WmsToken, hash_secret
+from .credentials import hash_secret
+from .models import FaultConfig, OmToken, WmsToken
 
 
 class BadRequest(Exception):

@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods
 
 from . import clock, faults
 from .api import fault_config, sandbox_endpoint
-from .models import OmAccount, OmApp, OmAuthCode, OmToken, hash_secret, new_token
+from .credentials import hash_secret, new_token
+from .models import OmAccount, OmApp, OmAuthCode, OmToken
 from .om_protocol import json_response
 
 CODE_LIFETIME = datetime.timedelta(minutes=5)  # stricter than most OAuth servers (Spring's default is 5 min too)

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Count, F
 
 from . import clock, faults
+from .credentials import hash_secret, new_token
 from .models import (
     FaultConfig,
     OmAccount,
@@ -46,8 +47,6 @@ from .models import (
     WmsOrderStatus,
     WmsPackage,
     WmsStock,
-    hash_secret,
-    new_token,
 )
 
 BATCH = 2000

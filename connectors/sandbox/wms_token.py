@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from . import clock, faults
 from .api import BadRequest, fault_config, json_body, sandbox_endpoint
-from .models import WmsAccount, WmsToken, hash_secret, new_token
+from .credentials import hash_secret, new_token
+from .models import WmsAccount, WmsToken
 from .wms_protocol import json_response
 
 TOKEN_LIFETIME = 3600
