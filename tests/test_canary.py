@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors.order_manager import OrderManagerClient
-from connectors.sandbox import operations
+from connectors.sandbox.control import fault_setup, order_events, seeding
 from hub.engine import dispatcher
 from hub.engine.runner import run_job
 from hub.models import Job, JobState, SyncRun
@@ -90,15 +90,15 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     om_account, wms_account = accounts(SLUG)
 
     # 1. Runs with temporary faults (5xx, malformed answers) on both sides.
-    operations.configure_faults(om_account=om_account, rate_500=0.3, malformed_rate=0.1, seed=7)
-    operations.configure_faults(wms_account=wms_account, rate_500=0.3, malformed_rate=0.1, seed=8)
+    fault_setup.configure_faults(om_account=om_account, rate_500=0.3, malformed_rate=0.1, seed=7)
+    fault_setup.configure_faults(wms_account=wms_account, rate_500=0.3, malformed_rate=0.1, seed=8)
     for _ in range(3):
         run_job(conn, Job.ORDER_DOWNLOAD)
-    operations.configure_faults(om_account=om_account, clear=True)
-    operations.configure_faults(wms_account=wms_account, clear=True)
+    fault_setup.configure_faults(om_account=om_account, clear=True)
+    fault_setup.configure_faults(wms_account=wms_account, clear=True)
     run_job(conn, Job.ORDER_DOWNLOAD)
-    operations.ship(wms_account, 3, seed=1)
-    operations.cancel(om_account, 2, wms_account=wms_account)
+    order_events.ship(wms_account, 3, seed=1)
+    order_events.cancel(om_account, 2, wms_account=wms_account)
     run_job(conn, Job.SHIPMENT_CONFIRMATION)
     run_job(conn, Job.CANCEL_DOWNLOAD)
     run_job(conn, Job.INVENTORY_SYNC)
@@ -109,7 +109,7 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     def buggy(self, ids):
         raise TypeError(f"unexpected answer in {self!r} for {ids!r} with {conn.warehouse!r}")
 
-    operations.seed(om_account, wms_account, orders=2, skus=0, seed=3)
+    seeding.seed(om_account, wms_account, orders=2, skus=0, seed=3)
     monkeypatch.setattr(OrderManagerClient, "get_orders", buggy)
     crashed = run_job(conn, Job.ORDER_DOWNLOAD)
     assert crashed.status == SyncRun.Status.FAILED and "Internal error (TypeError)" in crashed.error
