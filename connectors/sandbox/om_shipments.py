@@ -9,9 +9,10 @@ order marked SHIPPED, or FAILED with a `processingMessage` (unknown order, cance
 from django.db import transaction
 from django.views.decorators.http import require_http_methods
 
+from connectors.om_enums import DELIVERY_STATUSES, SHIPPING_CARRIERS
+
 from . import clock, om_render
 from .api import BadRequest, json_body, om_api
-from .carriers import DELIVERY_STATUSES, SHIPPING_CARRIERS
 from .models import OmOrder, OmShipment, OrderStatus
 from .om_orders import next_batch_number
 from .om_protocol import bad_request, json_response, om_query
