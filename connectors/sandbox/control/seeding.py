@@ -43,7 +43,8 @@ ADDRESSES = (
     ("Edsger Dijkstra", "1 Shortest Path", "Portland", "OR", "97201"),
 )
 CHANNELS = ((1, "Shopify"), (2, "Amazon"))
-OM_CARRIERS = (("UPS", "UPS Ground"), ("FEDEX", "FedEx Home Delivery"), ("USPS", "USPS Priority Mail"))
+# (carrier, requested shipping service) a seeded Order Manager order is placed with.
+ORDER_SHIP_METHODS = (("UPS", "UPS Ground"), ("FEDEX", "FedEx Home Delivery"), ("USPS", "USPS Priority Mail"))
 
 
 def _sku_kind(index: int) -> str:
@@ -183,7 +184,7 @@ def _seed_orders(
     for n in range(start + 1, start + orders + 1):
         name, street, city, state, zip_code = rng.choice(ADDRESSES)
         channel_id, channel_name = rng.choice(CHANNELS)
-        carrier, service = rng.choice(OM_CARRIERS)
+        carrier, service = rng.choice(ORDER_SHIP_METHODS)
         placed = now - datetime.timedelta(minutes=rng.randint(5, 3 * 24 * 60))
         new_orders.append(
             OmOrder(
