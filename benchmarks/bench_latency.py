@@ -26,7 +26,7 @@ def prepare(slug: str, base_url: str) -> dict:
 
 def trickle(slug: str, minutes: float, every: float) -> dict:
     """One new order every `every` seconds for `minutes`; returns {order number: entered pickup status (epoch s)}."""
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import seeding
     from connectors.sandbox.models import OmOrder
 
     om, wms = accounts(slug)
@@ -35,7 +35,7 @@ def trickle(slug: str, minutes: float, every: float) -> dict:
     n = 0
     while time.monotonic() < deadline:
         n += 1
-        number = operations.seed(om, wms, orders=1, skus=0, seed=1000 + n)["order_numbers"][0]
+        number = seeding.seed(om, wms, orders=1, skus=0, seed=1000 + n)["order_numbers"][0]
         order = OmOrder.objects.get(account=om, order_number=number)
         entered[number] = order.modified_date.timestamp()
         time.sleep(every)

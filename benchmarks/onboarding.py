@@ -56,10 +56,10 @@ def accounts(slug: str):
 
 
 def set_om_quota(slug: str, per_second: float | None) -> None:
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import fault_setup
 
     om, _ = accounts(slug)
-    operations.configure_faults(om_account=om, quota_per_second=per_second or 0)
+    fault_setup.configure_faults(om_account=om, quota_per_second=per_second or 0)
 
 
 @contextmanager

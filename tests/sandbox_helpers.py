@@ -55,9 +55,9 @@ def om_install_token(client, username: str, password: str, *, base: str = "/sand
     """Install a test app for the sandbox user through the install page, exchange the code; the token response."""
     from urllib.parse import parse_qs, urlencode, urlsplit
 
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import account_setup
 
-    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    account_setup.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
     query = urlencode(
         {
             "client_id": TEST_APP_KEY,

@@ -22,7 +22,7 @@ import secrets
 
 import pytest
 
-from connectors.sandbox import operations
+from connectors.sandbox.control import account_setup, order_events, seeding
 from hub.engine.runner import run_job
 from hub.models import Job, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
@@ -105,10 +105,10 @@ def sandbox_accounts(live_server, settings):
     and the hub's Order Manager app registered with the sandbox."""
     settings.HUB_OM_APP_KEY, settings.HUB_OM_APP_SECRET = "hub-browser-app", "hub-browser-secret"
     settings.HUB_OM_REDIRECT_URL = f"{live_server.url}/om/connect/callback"
-    operations.ensure_om_app("hub-browser-app", "hub-browser-secret", redirect_uris=[settings.HUB_OM_REDIRECT_URL])
+    account_setup.ensure_om_app("hub-browser-app", "hub-browser-secret", redirect_uris=[settings.HUB_OM_REDIRECT_URL])
     om_password, wms_secret = secrets.token_urlsafe(12), secrets.token_urlsafe(16)
-    om = operations.ensure_om_account("acme@sandbox", om_password, warehouse_name="Reno 3PL")
-    wms = operations.ensure_wms_account(
+    om = account_setup.ensure_om_account("acme@sandbox", om_password, warehouse_name="Reno 3PL")
+    wms = account_setup.ensure_wms_account(
         "acme-client",
         wms_secret,
         customer_id=41,
@@ -118,7 +118,7 @@ def sandbox_accounts(live_server, settings):
         facility_name="Reno",
         facility_time_zone="America/Los_Angeles",
     )
-    seeded = operations.seed(om, wms, orders=ORDERS, skus=SKUS, seed=7)
+    seeded = seeding.seed(om, wms, orders=ORDERS, skus=SKUS, seed=7)
     return {"om_password": om_password, "wms_secret": wms_secret, "wms": wms, "seeded": seeded}
 
 
@@ -227,7 +227,7 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     assert OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.AT_WMS).count() == ORDERS
 
     # Some orders ship; the other jobs run as the scheduler would run them.
-    operations.ship(sandbox_accounts["wms"], 3, seed=7)
+    order_events.ship(sandbox_accounts["wms"], 3, seed=7)
     connection.refresh_from_db()
     assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
     assert run_job(connection, Job.INVENTORY_SYNC).status == SyncRun.Status.SUCCEEDED

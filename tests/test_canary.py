@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connectors.order_manager.client import OrderManagerClient
-from connectors.sandbox import operations
+from connectors.sandbox.control import fault_setup, order_events, seeding
 from hub.engine import dispatcher
 from hub.engine.runner import run_job
 from hub.models import Job, JobState, SyncRun
@@ -75,7 +75,8 @@ def canary_connection(live_server):
     warehouse.save()
     conn.access_token = CANARIES["access_token"]
     # The sandbox knows the canary as an app-install token of the account.
-    from connectors.sandbox.models import OmToken, hash_secret
+    from connectors.sandbox.credentials import hash_secret
+    from connectors.sandbox.models import OmToken
 
     OmToken.objects.create(account=om, digest=hash_secret(CANARIES["access_token"]))
     conn.save()
@@ -89,15 +90,15 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     om_account, wms_account = accounts(SLUG)
 
     # 1. Runs with temporary faults (5xx, malformed answers) on both sides.
-    operations.configure_faults(om_account=om_account, rate_500=0.3, malformed_rate=0.1, seed=7)
-    operations.configure_faults(wms_account=wms_account, rate_500=0.3, malformed_rate=0.1, seed=8)
+    fault_setup.configure_faults(om_account=om_account, rate_500=0.3, malformed_rate=0.1, seed=7)
+    fault_setup.configure_faults(wms_account=wms_account, rate_500=0.3, malformed_rate=0.1, seed=8)
     for _ in range(3):
         run_job(conn, Job.ORDER_DOWNLOAD)
-    operations.configure_faults(om_account=om_account, clear=True)
-    operations.configure_faults(wms_account=wms_account, clear=True)
+    fault_setup.configure_faults(om_account=om_account, clear=True)
+    fault_setup.configure_faults(wms_account=wms_account, clear=True)
     run_job(conn, Job.ORDER_DOWNLOAD)
-    operations.ship(wms_account, 3, seed=1)
-    operations.cancel(om_account, 2, wms_account=wms_account)
+    order_events.ship(wms_account, 3, seed=1)
+    order_events.cancel(om_account, 2, wms_account=wms_account)
     run_job(conn, Job.SHIPMENT_CONFIRMATION)
     run_job(conn, Job.CANCEL_DOWNLOAD)
     run_job(conn, Job.INVENTORY_SYNC)
@@ -108,14 +109,15 @@ def test_credentials_appear_nowhere(canary_connection, caplog, monkeypatch, sett
     def buggy(self, ids):
         raise TypeError(f"unexpected answer in {self!r} for {ids!r} with {conn.warehouse!r}")
 
-    operations.seed(om_account, wms_account, orders=2, skus=0, seed=3)
+    seeding.seed(om_account, wms_account, orders=2, skus=0, seed=3)
     monkeypatch.setattr(OrderManagerClient, "get_orders", buggy)
     crashed = run_job(conn, Job.ORDER_DOWNLOAD)
     assert crashed.status == SyncRun.Status.FAILED and "Internal error (TypeError)" in crashed.error
     monkeypatch.setattr(OrderManagerClient, "get_orders", real_get_orders)
 
     # 3. 401s: the app is uninstalled in Order Manager (the hub's token is now revoked), and on the WMS.
-    from connectors.sandbox.models import OmToken, hash_secret
+    from connectors.sandbox.credentials import hash_secret
+    from connectors.sandbox.models import OmToken
 
     OmToken.objects.filter(digest=hash_secret(CANARIES["access_token"])).delete()
     rejected = run_job(conn, Job.ORDER_DOWNLOAD)

@@ -9,7 +9,7 @@ Three parts:
    no starting inventory), so the SAME assertions run against both.
 2. Sandbox-only protocol tests: 401 re-authentication, the seeded catalog's prefix trap, and the
    3PL Warehouse Manager client (token, create/duplicate/find, cancel incl. a provoked 412,
-   tracking after ``operations.ship``, facility time zone, stock summaries).
+   tracking after ``order_events.ship``, facility time zone, stock summaries).
 3. The fault matrix over the socket: 429 waits, 5xx retries, malformed JSON, read timeout,
    the sandbox's quota and the client's pacing.
 
@@ -45,7 +45,8 @@ from connectors.errors import (
 )
 from connectors.order_manager import install as om_install
 from connectors.order_manager.client import AdjustResult, OrderManagerClient, StockTotal, WarehouseNotFound
-from connectors.sandbox import faults, operations
+from connectors.sandbox import faults
+from connectors.sandbox.control import account_setup, fault_setup, order_events, seeding
 from connectors.sandbox.models import (
     OmOrder,
     OmOrderItem,
@@ -209,7 +210,7 @@ class World:
 
 def sandbox_world(live_server) -> World:
     """The shared world as sandbox rows (ids are the sandbox's own)."""
-    account = operations.ensure_om_account(USERNAME, PASSWORD, warehouse_name=MAIN, warehouse_type=TYPES[MAIN])
+    account = account_setup.ensure_om_account(USERNAME, PASSWORD, warehouse_name=MAIN, warehouse_type=TYPES[MAIN])
     main = OmWarehouse.objects.get(account=account, name=MAIN)
     east = OmWarehouse.objects.create(account=account, name=EAST, type=TYPES[EAST])
     houses = {MAIN: main, EAST: east}
@@ -235,8 +236,8 @@ def sandbox_world(live_server) -> World:
     def issue_app_token():
         """The app install: the sandbox's install step approves for the user, the hub's exchange
         code (connectors.order_manager.install) trades the code over the live socket."""
-        app = operations.ensure_om_app("test-app", "test-secret", redirect_uris=["https://hub.example/cb"])
-        code, _ = operations.install_code(app, account, "https://hub.example/cb")
+        app = account_setup.ensure_om_app("test-app", "test-secret", redirect_uris=["https://hub.example/cb"])
+        code, _ = account_setup.install_code(app, account, "https://hub.example/cb")
         return om_install.exchange_code(
             f"{base}/oauth/token",
             app_key="test-app",
@@ -555,11 +556,11 @@ def test_throttle_limits(world, spec):
 @pytest.fixture
 def om_sandbox(live_server):
     """A seeded sandbox Order Manager account (12 SKUs: SKU-1 is a prefix of SKU-10..12)."""
-    account = operations.ensure_om_account("shop@sandbox", "om-pass", warehouse_name=MAIN)
-    wms = operations.ensure_wms_account(
+    account = account_setup.ensure_om_account("shop@sandbox", "om-pass", warehouse_name=MAIN)
+    wms = account_setup.ensure_wms_account(
         "shop-wms", "wms-pass", customer_id=7, facility_id=3, user_login="shop", facility_time_zone="America/Chicago"
     )
-    info = operations.seed(account, wms, orders=5, skus=12, seed=11)
+    info = seeding.seed(account, wms, orders=5, skus=12, seed=11)
     return {
         "account": account,
         "wms": wms,
@@ -571,7 +572,7 @@ def om_sandbox(live_server):
 
 def om_client(om_sandbox, spec, records=None, **kw) -> OrderManagerClient:
     if "access_token" not in kw:
-        kw["access_token"] = operations.static_token(om_sandbox["account"])
+        kw["access_token"] = account_setup.static_token(om_sandbox["account"])
     kw.setdefault("backoff_factor", 0)
     return spec.attach(
         opened(
@@ -687,7 +688,7 @@ def test_wms_stock_excludes_another_customers_same_named_skus(om_sandbox):
     same facility (SKU-1 with 900 more); the client counts only its customer's items."""
     client = wms_client(om_sandbox)
     before = client.stock_available()
-    operations.add_other_customer_stock(om_sandbox["wms"], {"SKU-1": 900, "NOT-OURS": 40})
+    seeding.add_other_customer_stock(om_sandbox["wms"], {"SKU-1": 900, "NOT-OURS": 40})
     report = client.stock_report()
     assert report.available == before and "NOT-OURS" not in report.available
     assert report.other_customer_rows == 2
@@ -695,7 +696,7 @@ def test_wms_stock_excludes_another_customers_same_named_skus(om_sandbox):
 
 def test_wms_token_by_login_id_against_an_id_keyed_account(om_sandbox):
     """Over a real socket: an account keyed by user_login_id signs the client in only in that form."""
-    operations.ensure_wms_account(
+    account_setup.ensure_wms_account(
         "shop-wms",
         "wms-pass",
         customer_id=7,
@@ -734,7 +735,7 @@ def test_wms_cancel_with_a_provoked_412_then_closed_and_already_cancelled(om_san
     assert client.cancel_order(order.order_id, "again") == "already_cancelled"
 
     shipped = client.create_order(wms_order("SO-900011"))
-    operations.ship(om_sandbox["wms"], seed=1)
+    order_events.ship(om_sandbox["wms"], seed=1)
     with pytest.raises(OrderNotCancellable) as info:
         client.cancel_order(shipped.order_id, "too late")
     assert info.value.reason == "closed/shipped" and not info.value.transient
@@ -744,7 +745,7 @@ def test_wms_cancel_with_a_provoked_412_then_closed_and_already_cancelled(om_san
 def test_wms_modified_since_with_tracking_in_the_facility_time_zone(om_sandbox):
     client = wms_client(om_sandbox)
     created = [client.create_order(wms_order(f"SO-9001{n}")) for n in range(3)]
-    shipped = {s["orderId"]: s for s in operations.ship(om_sandbox["wms"], count=2, seed=4)}
+    shipped = {s["orderId"]: s for s in order_events.ship(om_sandbox["wms"], count=2, seed=4)}
     rows = {row.pk: row for row in WmsOrder.objects.filter(pk__in=[o.order_id for o in created])}
     earliest = min(row.last_modified_date for row in rows.values())
 
@@ -792,7 +793,7 @@ def test_wms_stock_summaries_summed_per_sku_for_the_facility(om_sandbox):
 
 
 def _configure(om_sandbox, **values):
-    operations.configure_faults(om_account=om_sandbox["account"], clear=True, **values)
+    fault_setup.configure_faults(om_account=om_sandbox["account"], clear=True, **values)
 
 
 def test_429_with_the_quota_header_waits_the_given_milliseconds(om_sandbox, spec):
@@ -846,7 +847,7 @@ def test_malformed_json_is_a_permanent_error_without_retries(om_sandbox, spec):
     with pytest.raises(MalformedResponse):
         wms = wms_client(om_sandbox, max_retries=2)
         wms.authenticate()
-        operations.configure_faults(wms_account=om_sandbox["wms"], clear=True, malformed_rate=1.0)
+        fault_setup.configure_faults(wms_account=om_sandbox["wms"], clear=True, malformed_rate=1.0)
         wms.stock_available()
 
 

@@ -18,7 +18,7 @@ import time_machine
 from django.utils import timezone
 
 from connectors.order_manager.client import OrderManagerClient
-from connectors.sandbox import operations
+from connectors.sandbox.control import order_events
 from hub import tasks
 from hub.engine import dispatcher, leases, runner
 from hub.engine.runner import run_job
@@ -167,7 +167,7 @@ def test_crash_mid_tracking_batches_sends_no_tracking_twice(conn, monkeypatch):
     """Order Manager accepted the first tracking batch, then the worker died before the second."""
     run_job(conn, Job.ORDER_DOWNLOAD)
     _, wms = accounts(SLUG)
-    operations.ship(wms, seed=5)
+    order_events.ship(wms, seed=5)
     monkeypatch.setattr(shipment_confirmation, "SHIPMENTS_PER_CALL", 2)
     real_send = OrderManagerClient.create_external_shipments
     sent = []

@@ -29,7 +29,7 @@ from django.db import connection as db_connection
 from django.db import connections
 from django.utils import timezone
 
-from connectors.sandbox import operations
+from connectors.sandbox.control import fault_setup
 from hub import tasks
 from hub.engine import dispatcher
 from hub.models import Job, JobState, SyncRun
@@ -122,7 +122,7 @@ def test_a_worker_killed_mid_task_three_times_is_flagged_for_attention(live_serv
     conn = sandbox_tenant(live_server, "dd-kill", orders=2, skus=2)
     om, _ = accounts("dd-kill")
     # Every Order Manager API call answers after 2.5 s: the worker is always mid-call when killed.
-    operations.configure_faults(om_account=om, timeout_rate=1.0, timeout_seconds=2.5, seed=1)
+    fault_setup.configure_faults(om_account=om, timeout_rate=1.0, timeout_seconds=2.5, seed=1)
     now = timezone.now()
     for kill in range(1, 4):
         claimed = claim(conn, now)
@@ -151,7 +151,7 @@ def test_a_worker_killed_mid_task_three_times_is_flagged_for_attention(live_serv
         now = state.lease_expires_at + datetime.timedelta(seconds=1)  # ...until it expires
     assert SyncRun.objects.filter(connection=conn, job=JOB, status=SyncRun.Status.ABANDONED).count() == 2
 
-    operations.configure_faults(om_account=om, clear=True)
+    fault_setup.configure_faults(om_account=om, clear=True)
     with time_machine.travel(now, tick=True):
         claimed = claim(conn, now)
         assert claimed is not None
@@ -172,7 +172,7 @@ def test_a_sync_command_killed_mid_run_frees_the_connection_within_its_run_lease
 
     conn = sandbox_tenant(live_server, "dd-sigkill", orders=2, skus=2)
     om, _ = accounts("dd-sigkill")
-    operations.configure_faults(om_account=om, timeout_rate=1.0, timeout_seconds=2.5, seed=1)
+    fault_setup.configure_faults(om_account=om, timeout_rate=1.0, timeout_seconds=2.5, seed=1)
     lease_seconds = 4
     worker = subprocess.Popen(
         [sys.executable, "manage.py", "sync", "orders", "--connection", str(conn.pk)],
@@ -195,7 +195,7 @@ def test_a_sync_command_killed_mid_run_frees_the_connection_within_its_run_lease
     finally:
         if worker.poll() is None:
             worker.kill()
-    operations.configure_faults(om_account=om, clear=True)
+    fault_setup.configure_faults(om_account=om, clear=True)
 
     def runs_again():
         try:

@@ -405,11 +405,11 @@ def test_inventory_one_negative_wms_quantity_fails_that_sku_only(conn):
 def test_shipment_confirmation_500_on_the_put_is_not_resent_blindly(conn, live_server):
     """A 500 on PUT /v1.1/shipment/external (it creates shipments) is not retried by the HTTP layer;
     the numbers stay in flight and the next run checks Order Manager before sending again."""
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import order_events
 
     run_job(conn, Job.ORDER_DOWNLOAD)
     _, wms = accounts(SLUG)
-    operations.ship(wms, seed=3)
+    order_events.ship(wms, seed=3)
     put = f"{live_server.url}{OM}/v1.1/shipment/external"
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add_passthru(live_server.url)
@@ -435,14 +435,14 @@ def test_shipment_confirmation_500_on_the_put_is_not_resent_blindly(conn, live_s
 def test_malformed_answer_to_the_tracking_put_is_not_resent(conn):
     """Order Manager recorded the shipments but its answer came back truncated: the numbers stay in
     flight, so the next run checks Order Manager instead of sending them again (no duplicates)."""
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import fault_setup, order_events
 
     run_job(conn, Job.ORDER_DOWNLOAD)
     om, wms = accounts(SLUG)
-    operations.ship(wms, seed=4)
-    operations.configure_faults(om_account=om, malformed_rate=1.0, seed=1)
+    order_events.ship(wms, seed=4)
+    fault_setup.configure_faults(om_account=om, malformed_rate=1.0, seed=1)
     run = run_job(conn, Job.SHIPMENT_CONFIRMATION)
-    operations.configure_faults(om_account=om, clear=True)
+    fault_setup.configure_faults(om_account=om, clear=True)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     assert status(SLUG)["order_manager"]["shipments"]["count"] == ORDERS  # it did reach Order Manager
     for record in OrderRecord.objects.filter(status=OrderRecord.Status.SHIPPED):
@@ -459,12 +459,12 @@ def test_malformed_answer_to_the_tracking_put_is_not_resent(conn):
 def test_malformed_answer_to_the_wms_post_is_retried_and_linked(conn):
     """The WMS created the order but its answer came back truncated: the outcome is unknown, so the
     order is retried (looked up first and linked), not held as rejected while it sits at the WMS."""
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import fault_setup
 
     _, wms = accounts(SLUG)
-    operations.configure_faults(wms_account=wms, malformed_rate=1.0, seed=1)
+    fault_setup.configure_faults(wms_account=wms, malformed_rate=1.0, seed=1)
     first = run_job(conn, Job.ORDER_DOWNLOAD)
-    operations.configure_faults(wms_account=wms, clear=True)
+    fault_setup.configure_faults(wms_account=wms, clear=True)
     assert status(SLUG)["warehouse_manager"]["orders_total"] >= 1
     for record in OrderRecord.objects.filter(status=OrderRecord.Status.ERROR):
         assert not record.error_permanent and record.next_retry_at is not None, record.last_error

@@ -3,7 +3,8 @@
 import pytest
 
 from connectors.errors import ServerError
-from connectors.sandbox import clock, operations
+from connectors.sandbox import clock
+from connectors.sandbox.control import order_events, seeding
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OrderStatus, WmsOrder, WmsOrderStatus
 from connectors.warehouse_manager.client import WarehouseManagerClient
 from hub.engine import runner
@@ -51,13 +52,13 @@ def kinds(number: str) -> list:
 def test_new_orders_are_never_sent_at_wms_ones_are_cancelled_and_others_skipped(connection, monkeypatch):
     # Three more orders downloaded but not sent yet (a run that stopped after the download).
     om, wms = accounts(SLUG)
-    operations.seed(om, wms, orders=3, skus=0)
+    seeding.seed(om, wms, orders=3, skus=0)
     monkeypatch.setattr(order_download, "send_due_orders", lambda ctx: None)
     run_job(connection, Job.ORDER_DOWNLOAD)
     monkeypatch.undo()
     assert OrderRecord.objects.filter(status=Status.NEW).count() == 3
     # And two orders the hub never downloaded.
-    operations.seed(om, wms, orders=2, skus=0, status=OrderStatus.AWAITING_SHIPMENT)
+    seeding.seed(om, wms, orders=2, skus=0, status=OrderStatus.AWAITING_SHIPMENT)
 
     cancel_in_om("SO-000001", "SO-000002", "SO-000004", "SO-000005", "SO-000007", "SO-000008")
     run = run_job(connection, Job.CANCEL_DOWNLOAD)
@@ -87,7 +88,7 @@ def test_new_orders_are_never_sent_at_wms_ones_are_cancelled_and_others_skipped(
 
 def test_a_cancel_after_the_wms_shipped_is_too_late(connection):
     _, wms = accounts(SLUG)
-    operations.ship(wms, seed=1)
+    order_events.ship(wms, seed=1)
     cancel_in_om("SO-000002")
     run = run_job(connection, Job.CANCEL_DOWNLOAD)
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
@@ -156,7 +157,7 @@ def test_a_cancel_never_touches_another_channels_order_with_the_same_number(conn
     """An order whose send may have reached the WMS is looked up by reference number before the
     cancel; a WMS order with that number but another Order Manager order id (poNum) is not it."""
     om, wms = accounts(SLUG)
-    operations.seed(om, wms, orders=1, skus=0)
+    seeding.seed(om, wms, orders=1, skus=0)
     monkeypatch.setattr(order_download, "send_due_orders", lambda ctx: None)  # downloaded, not sent
     run_job(connection, Job.ORDER_DOWNLOAD)
     monkeypatch.undo()

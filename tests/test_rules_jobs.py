@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from connectors.sandbox import clock, operations
+from connectors.sandbox import clock
+from connectors.sandbox.control import account_setup, order_events
 from connectors.sandbox.models import OmOrder, OmOrderItem, OmProduct, OmStock, WmsOrder, WmsStock
 from hub.admin import actions as admin_actions
 from hub.engine.runner import run_job
@@ -32,7 +33,7 @@ def om_product(sku: str, *, on_hand: int | None = None, locked: int = 0) -> OmPr
     if on_hand is not None:
         OmStock.objects.update_or_create(
             product=product,
-            warehouse=operations.om_warehouse(om),
+            warehouse=account_setup.om_warehouse(om),
             defaults={"on_hand": on_hand, "locked": locked},
         )
     return product
@@ -45,7 +46,7 @@ def om_order(number: str, lines, carrier: str = "UPS", service: str = "UPS Groun
     order = OmOrder.objects.create(
         account=om,
         order_number=number,
-        warehouse=operations.om_warehouse(om),
+        warehouse=account_setup.om_warehouse(om),
         order_date=now,
         created_date=now,
         modified_date=now,
@@ -274,7 +275,7 @@ def test_the_connections_carrier_mapping_overrides_the_defaults_for_tracking(con
     om_order("SO-DEFAULT", [("SKU-4", 1)])
     assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     _, wms = accounts(SLUG)
-    operations.ship(wms, seed=3)
+    order_events.ship(wms, seed=3)
     for number, carrier, scac in (
         ("SO-BOB", "Bob's Freight", "BOBF"),
         ("SO-FDX", "FedEx", "FDEG"),

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from connectors.sandbox import faults, operations
+from connectors.sandbox import faults
+from connectors.sandbox.control import account_setup, fault_setup, seeding
 from tests.sandbox_helpers import om_install_token
 
 OM = "/sandbox/order-manager"
@@ -22,9 +23,9 @@ def _fresh_faults():
 
 @pytest.fixture
 def accounts(db):
-    om = operations.ensure_om_account("acme@sandbox", "pw", warehouse_name="Main 3PL")
-    wms = operations.ensure_wms_account("acme-wms", "secret", customer_id=7, facility_id=3, user_login="acme")
-    operations.seed(om, wms, orders=3, skus=3, seed=5)
+    om = account_setup.ensure_om_account("acme@sandbox", "pw", warehouse_name="Main 3PL")
+    wms = account_setup.ensure_wms_account("acme-wms", "secret", customer_id=7, facility_id=3, user_login="acme")
+    seeding.seed(om, wms, orders=3, skus=3, seed=5)
     return om, wms
 
 
@@ -57,7 +58,7 @@ def call(client, accounts):
 
 def _configure(accounts, side, **values):
     om, wms = accounts
-    return operations.configure_faults(**({"om_account": om} if side == "om" else {"wms_account": wms}), **values)
+    return fault_setup.configure_faults(**({"om_account": om} if side == "om" else {"wms_account": wms}), **values)
 
 
 @pytest.mark.parametrize("side", ["om", "wms"])
@@ -147,7 +148,7 @@ def test_faults_are_per_account(client, call, accounts):
     _configure(accounts, "om", rate_500=1.0)
     assert call("om").status_code == 500
     assert call("wms").status_code == 200
-    operations.ensure_om_account("globex@sandbox", "pw2", warehouse_name="W")
+    account_setup.ensure_om_account("globex@sandbox", "pw2", warehouse_name="W")
     token = om_install_token(client, "globex@sandbox", "pw2")
     other = client.get(f"{OM}/v1/warehouses", HTTP_AUTHORIZATION=f"Bearer {token.json()['access_token']}")
     assert other.status_code == 200
@@ -190,8 +191,8 @@ def test_token_bucket_arithmetic():
 def test_configure_faults_validates(accounts):
     om, _ = accounts
     with pytest.raises(ValueError):
-        operations.configure_faults(om_account=om, rate_500=1.5)
+        fault_setup.configure_faults(om_account=om, rate_500=1.5)
     with pytest.raises(ValueError):
-        operations.configure_faults(om_account=om, bogus=1)
+        fault_setup.configure_faults(om_account=om, bogus=1)
     with pytest.raises(ValueError):
-        operations.configure_faults(rate_500=0.1)
+        fault_setup.configure_faults(rate_500=0.1)

@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from connectors.sandbox import faults, operations
+from connectors.sandbox import faults
+from connectors.sandbox.control import account_setup, order_events, seeding
 from connectors.sandbox.models import OmOrder, OmShipment, OmStock, OrderStatus
 from tests.contract import validate_response
 from tests.sandbox_helpers import TEST_APP_KEY, TEST_APP_SECRET, TEST_REDIRECT, basic, om_install_token
@@ -27,9 +28,9 @@ def _fresh_faults():
 
 @pytest.fixture
 def om(db):
-    account = operations.ensure_om_account("acme@sandbox", "s3cret-pass", warehouse_name="Main 3PL")
-    wms = operations.ensure_wms_account("acme-wms", "wms-secret", customer_id=7, facility_id=3, user_login="acme")
-    info = operations.seed(account, wms, orders=12, skus=12, seed=42)
+    account = account_setup.ensure_om_account("acme@sandbox", "s3cret-pass", warehouse_name="Main 3PL")
+    wms = account_setup.ensure_wms_account("acme-wms", "wms-secret", customer_id=7, facility_id=3, user_login="acme")
+    info = seeding.seed(account, wms, orders=12, skus=12, seed=42)
     return {"account": account, "wms": wms, "warehouse_id": info["warehouse"]["warehouseId"]}
 
 
@@ -80,7 +81,7 @@ def test_a_wrong_password_on_the_install_page_issues_no_code(client, om):
 def _code(client):
     from urllib.parse import parse_qs, urlencode, urlsplit
 
-    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    account_setup.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
     query = urlencode({"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code"})
     approved = client.post(f"{BASE}/oauth/authorize?{query}", {"username": "acme@sandbox", "password": "s3cret-pass"})
     return parse_qs(urlsplit(approved["Location"]).query)
@@ -100,7 +101,7 @@ def _exchange(
 def test_the_redirect_carries_code_cid_and_state(client, om):
     from urllib.parse import parse_qs, urlencode, urlsplit
 
-    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    account_setup.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
     query = urlencode(
         {"client_id": TEST_APP_KEY, "redirect_uri": TEST_REDIRECT, "response_type": "code", "state": "xyz"}
     )
@@ -142,7 +143,7 @@ def test_a_different_redirect_uri_is_refused(client, om):
 def test_an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(client, om):
     from urllib.parse import urlencode
 
-    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    account_setup.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
     query = urlencode(
         {"client_id": TEST_APP_KEY, "redirect_uri": "https://evil.example.com/cb", "response_type": "code"}
     )
@@ -152,7 +153,7 @@ def test_an_unregistered_redirect_uri_gets_an_error_page_not_a_redirect(client, 
 
 @pytest.mark.parametrize("grant_type", ["password", "client_credentials", "refresh_token", ""])
 def test_other_grant_types_are_refused(client, om, grant_type):
-    operations.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
+    account_setup.ensure_om_app(TEST_APP_KEY, TEST_APP_SECRET, redirect_uris=[TEST_REDIRECT])
     response = client.post(
         f"{BASE}/oauth/token",
         {"grant_type": grant_type, "username": "acme@sandbox", "password": "s3cret-pass"},
@@ -169,7 +170,7 @@ def test_the_token_endpoint_needs_basic_app_credentials(client, om):
 
 
 def test_a_static_token_keeps_working(client, om):
-    token = operations.static_token(om["account"])
+    token = account_setup.static_token(om["account"])
     assert client.get(f"{BASE}/v1/warehouses", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
 
 
@@ -182,7 +183,7 @@ def test_calls_without_a_valid_bearer_token_are_401(client, om, header):
 
 
 def test_accounts_never_see_each_others_orders(client, api, om):
-    other = operations.ensure_om_account("globex@sandbox", "pw-globex", warehouse_name="Main 3PL")
+    other = account_setup.ensure_om_account("globex@sandbox", "pw-globex", warehouse_name="Main 3PL")
     other_token = _token(client, "globex@sandbox", "pw-globex").json()["access_token"]
     own = api.get("/v1.1/orders").json()
     order_id = own[0]["orderId"]
@@ -434,7 +435,7 @@ def test_external_shipment_records_ships_and_fails_unknown_orders(api, om):
 
 def test_external_shipment_by_order_number_and_cancelled_orders(api, om):
     first, second = OmOrder.objects.filter(account=om["account"]).order_by("pk")[:2]
-    operations.cancel(om["account"], 1)  # cancels the oldest candidate: `first`
+    order_events.cancel(om["account"], 1)  # cancels the oldest candidate: `first`
     body = {
         "shipments": [
             {
@@ -463,7 +464,7 @@ def test_external_shipment_refuses_invalid_bodies(api, om, shipment):
 
 
 def test_cancelled_orders_carry_a_cancel_reason(api, om):
-    [cancelled] = operations.cancel(om["account"], 1)
+    [cancelled] = order_events.cancel(om["account"], 1)
     order = api.get(f"/v1.1/orders/{cancelled['orderId']}").json()
     assert order["orderStatus"] == "CANCELLED" and order["cancelReason"]["type"] == "BUYER_CANCELLED"
     listed = api.get("/v1.1/orders", {"status": "CANCELLED"})

@@ -8,7 +8,8 @@ import zoneinfo
 
 import pytest
 
-from connectors.sandbox import faults, operations
+from connectors.sandbox import faults
+from connectors.sandbox.control import account_setup, order_events, seeding
 from connectors.sandbox.models import WmsOrder, WmsOrderStatus
 from connectors.warehouse_manager.sandbox.render import CUSTOMER_ITEM_REL as ITEM_REL
 from connectors.warehouse_manager.sandbox.render import ORDER_REL
@@ -26,11 +27,11 @@ def _fresh_faults():
 
 @pytest.fixture
 def wms(db):
-    om = operations.ensure_om_account("acme@sandbox", "pw", warehouse_name="Main 3PL")
-    account = operations.ensure_wms_account(
+    om = account_setup.ensure_om_account("acme@sandbox", "pw", warehouse_name="Main 3PL")
+    account = account_setup.ensure_wms_account(
         "acme-wms", "wms-secret", customer_id=7, facility_id=3, user_login="acme", facility_time_zone=ZONE
     )
-    operations.seed(om, account, orders=0, skus=12, seed=1)
+    seeding.seed(om, account, orders=0, skus=12, seed=1)
     return account
 
 
@@ -113,7 +114,7 @@ def test_account_keyed_by_one_login_form_refuses_the_other(client, wms):
     assert "user_login_id" in refused.json()["error_description"]
     both = _token(client, body={"grant_type": "client_credentials", "user_login": "acme", "user_login_id": "1"})
     assert both.status_code == 400
-    operations.ensure_wms_account(
+    account_setup.ensure_wms_account(
         "acme-wms",
         "wms-secret",
         customer_id=7,
@@ -272,7 +273,7 @@ def test_last_modified_filter_reads_facility_local_time(api, wms):
 
 def test_packages_and_items_only_with_detail(api, wms):
     api.post("/orders", order_body("SO-20", skus=("SKU-4",)))
-    [shipped] = operations.ship(wms, seed=3)
+    [shipped] = order_events.ship(wms, seed=3)
     plain = api.get(f"/orders/{shipped['orderId']}").json()
     assert "packages" not in plain["readOnly"] and "_embedded" not in plain
     full = api.get(f"/orders/{shipped['orderId']}", {"detail": "All"})
@@ -315,7 +316,7 @@ def test_canceler_needs_a_current_if_match(api, wms):
 def test_canceler_refuses_closed_orders_with_403(api, wms):
     created = api.post("/orders", order_body("SO-31"))
     order_id = created.json()["readOnly"]["orderId"]
-    operations.ship(wms, 1)
+    order_events.ship(wms, 1)
     assert api.post(f"/orders/{order_id}/canceler", {"reason": "x"}, HTTP_IF_MATCH=created["ETag"]).status_code == 412
     fresh = api.get(f"/orders/{order_id}")["ETag"]
     response = api.post(f"/orders/{order_id}/canceler", {"reason": "x"}, HTTP_IF_MATCH=fresh)
@@ -383,7 +384,7 @@ def test_stock_summaries(api, wms):
 
 
 def test_stock_summaries_contain_another_customers_rows_in_the_same_facility(api, wms):
-    other = operations.add_other_customer_stock(wms, {"SKU-1": 900, "OTHER-9": 5})
+    other = seeding.add_other_customer_stock(wms, {"SKU-1": 900, "OTHER-9": 5})
     rows = api.get("/inventory/stocksummaries", {"pgsiz": "500"}).json()["summaries"]
     blue = [r for r in rows if r["itemIdentifier"]["sku"] == "SKU-1"]
     assert len(blue) == 2 and {r["facilityId"] for r in blue} == {3}, "same SKU name, same facility, two items"

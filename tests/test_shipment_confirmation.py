@@ -7,7 +7,8 @@ import time_machine
 from django.utils import timezone
 
 from connectors.order_manager.client import OrderManagerClient
-from connectors.sandbox import clock, operations
+from connectors.sandbox import clock
+from connectors.sandbox.control import order_events
 from connectors.sandbox.models import OmOrder, OrderStatus, WmsOrder, WmsPackage
 from hub.engine.runner import run_job
 from hub.models import Job, OrderEvent, OrderRecord, SyncRun
@@ -26,7 +27,7 @@ def connection(live_server):
     connection = sandbox_tenant(live_server, SLUG, orders=3, skus=4)
     assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
     _, wms = accounts(SLUG)
-    operations.ship(wms, seed=7)
+    order_events.ship(wms, seed=7)
     return connection
 
 
@@ -229,7 +230,7 @@ def test_an_order_linked_after_the_wms_shipped_it_is_still_confirmed(live_server
     assert record.status == Status.ERROR and record.wms_order_id is None
 
     _, wms = accounts("late-link")
-    operations.ship(wms, seed=3)  # shipped at the WMS while the hub still thinks it failed
+    order_events.ship(wms, seed=3)  # shipped at the WMS while the hub still thinks it failed
     start = timezone.now()
     with time_machine.travel(start + datetime.timedelta(hours=1), tick=True):
         # Not ours yet: skipped; the watermark moves an hour past the shipment.

@@ -25,7 +25,8 @@ from django.db.models import Max, Q
 from django.db.utils import OperationalError
 from django.utils import timezone
 
-from connectors.sandbox import faults, operations
+from connectors.sandbox import faults
+from connectors.sandbox.control import fault_setup, order_events
 from connectors.sandbox.models import OmOrder, OrderStatus
 from connectors.transport import records as transport_records
 from connectors.transport.retry import HubRetry
@@ -137,7 +138,7 @@ def test_soak(live_server, settings, injected, capsys):
     om, wms = accounts(SLUG)
     # Seeds whose draws put malformed answers early, so a short run (SOAK_ORDERS=300) sees them too.
     for side, seed in (({"om_account": om}, 1), ({"wms_account": wms}, 35)):
-        operations.configure_faults(
+        fault_setup.configure_faults(
             **side,
             rate_429=0.10,
             retry_after_seconds=0.001,
@@ -161,9 +162,9 @@ def test_soak(live_server, settings, injected, capsys):
             for job in (order_download, order_cancel_download):
                 run_job(job, conn, clock, runs)
             if round_number == 1:
-                cancelled_in_om = operations.cancel(om, CANCELS, wms_account=wms)
+                cancelled_in_om = order_events.cancel(om, CANCELS, wms_account=wms)
                 run_job(order_cancel_download, conn, clock, runs)
-            operations.ship(wms, seed=round_number)
+            order_events.ship(wms, seed=round_number)
             run_job(shipment_confirmation, conn, clock, runs)
             left = busy(conn)
             pickup_left = OmOrder.objects.filter(account=om, status=OrderStatus.AWAITING_3PL_EXPORT).count()
@@ -186,7 +187,7 @@ def test_soak(live_server, settings, injected, capsys):
     finally:
         traveller.stop()
         for side in ({"om_account": om}, {"wms_account": wms}):
-            operations.configure_faults(**side, clear=True)
+            fault_setup.configure_faults(**side, clear=True)
 
     st = status(SLUG)
     wms_side, om_side = st["warehouse_manager"], st["order_manager"]

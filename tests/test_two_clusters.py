@@ -67,7 +67,7 @@ def driver_build(n: int, orders: int, skus: int, base_url: str) -> dict:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import seeding
     from hub.models import JobState
     from tests.sandbox_helpers import accounts
 
@@ -75,7 +75,7 @@ def driver_build(n: int, orders: int, skus: int, base_url: str) -> dict:
         slug = SLUG.format(i)
         call_command("sandbox", "tenant", slug, "--base-url", base_url, stdout=io.StringIO())
         om, wms = accounts(slug)
-        operations.seed(om, wms, orders=orders, skus=skus, seed=i)
+        seeding.seed(om, wms, orders=orders, skus=skus, seed=i)
     due = timezone.now()
     pairs = JobState.objects.filter(job__in=INTERVAL_JOBS).update(next_due_at=due)
     return {"due_at": due.isoformat(), "pairs": pairs}
@@ -140,7 +140,7 @@ def driver_round_two(n: int) -> dict:
     from django.utils import timezone
     from django_q.models import Schedule
 
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import order_events, seeding
     from hub.models import JobState
     from hub.tasks import DISPATCH_SCHEDULE_NAME
     from tests.sandbox_helpers import accounts
@@ -148,8 +148,8 @@ def driver_round_two(n: int) -> dict:
     shipped = 0
     for i in range(n):
         om, wms = accounts(SLUG.format(i))
-        shipped += len(operations.ship(wms, seed=i))
-        operations.seed(om, wms, orders=1, skus=0, seed=1000 + i)
+        shipped += len(order_events.ship(wms, seed=i))
+        seeding.seed(om, wms, orders=1, skus=0, seed=1000 + i)
     due = timezone.now()
     pairs = JobState.objects.filter(job__in=INTERVAL_JOBS).update(next_due_at=due)
     # Fire at the next scheduler pass of either cluster instead of waiting out the minute.
@@ -161,7 +161,7 @@ def driver_report(n: int, first_due: str, second_due: str) -> dict:
     """What happened, from the hub's tables, django-q2's task results and the sandbox's side."""
     from django_q.models import Task
 
-    from connectors.sandbox import operations
+    from connectors.sandbox.control import status_report
     from hub.models import OrderRecord, SyncRun
     from tests.sandbox_helpers import accounts
 
@@ -188,7 +188,7 @@ def driver_report(n: int, first_due: str, second_due: str) -> dict:
     wms_duplicates, om_shipment_duplicates, wms_orders, om_shipments = {}, 0, 0, 0
     for i in range(n):
         om, wms = accounts(SLUG.format(i))
-        st = operations.status(om, wms)
+        st = status_report.status(om, wms)
         wms_duplicates.update(st["warehouse_manager"]["duplicate_reference_nums"])
         wms_orders += st["warehouse_manager"]["orders_total"]
         om_shipment_duplicates += st["order_manager"]["shipments"]["duplicates"]

@@ -14,7 +14,8 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from connectors.sandbox import clock, faults
-from connectors.sandbox.models import FaultConfig, OmToken, WmsToken, hash_secret
+from connectors.sandbox.credentials import hash_secret
+from connectors.sandbox.models import FaultConfig, OmToken, WmsToken
 
 
 class BadRequest(Exception):

@@ -1,8 +1,8 @@
 """Admin of the per-connection mappings and rules (`tenants.mappings`), and their connection page.
 
 Every ModelAdmin here is tenant-scoped (`TenantScopedAdminMixin`): tenant staff see, choose and
-save only their own connections' rows. It lives in hub rather than tenants because the carrier
-form validates against Order Manager's carrier list (`hub.mapping.carriers.OM_CARRIERS`).
+save only their own connections' rows. The carrier form offers and accepts only Order Manager's
+carrier list (`connectors.om_enums.SHIPPING_CARRIERS`).
 
 - Connection rules, SKU aliases (with CSV import and export: `<changelist>/import/` and
   `<changelist>/export/?connection=<id>`), ship-method mappings (the unmapped ones collected from
@@ -21,7 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.http import urlencode
 
-from hub.mapping.carriers import OM_CARRIERS
+from connectors.om_enums import SHIPPING_CARRIERS
 from tenants import alias_csv
 from tenants.admin import ConnectionPage, add_connection_page
 from tenants.mappings import CarrierMapping, ConnectionRules, ItemFilter, ShipMethodMapping, SkuAlias
@@ -176,7 +176,7 @@ class ShipMethodMappingAdmin(MappingAdmin):
 class CarrierMappingForm(forms.ModelForm):
     om_carrier = forms.ChoiceField(
         label="Order Manager carrier",
-        choices=[(c, c) for c in sorted(OM_CARRIERS)],
+        choices=[(c, c) for c in sorted(SHIPPING_CARRIERS)],
         help_text="Order Manager's shippingCarrier value sent with the tracking number.",
     )
 

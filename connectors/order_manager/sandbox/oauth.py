@@ -20,7 +20,8 @@ from django.views.decorators.http import require_http_methods
 from connectors.order_manager.sandbox.protocol import json_response
 from connectors.sandbox import clock, faults
 from connectors.sandbox.api import fault_config, sandbox_endpoint
-from connectors.sandbox.models import OmAccount, OmApp, OmAuthCode, OmToken, hash_secret, new_token
+from connectors.sandbox.credentials import hash_secret, new_token
+from connectors.sandbox.models import OmAccount, OmApp, OmAuthCode, OmToken
 
 CODE_LIFETIME = datetime.timedelta(minutes=5)  # stricter than most OAuth servers (Spring's default is 5 min too)
 

@@ -9,12 +9,12 @@ order marked SHIPPED, or FAILED with a `processingMessage` (unknown order, cance
 from django.db import transaction
 from django.views.decorators.http import require_http_methods
 
+from connectors.om_enums import DELIVERY_STATUSES, SHIPPING_CARRIERS
 from connectors.order_manager.sandbox import render as om_render
 from connectors.order_manager.sandbox.orders import next_batch_number
 from connectors.order_manager.sandbox.protocol import bad_request, json_response, om_query
 from connectors.sandbox import clock
 from connectors.sandbox.api import BadRequest, json_body, om_api
-from connectors.sandbox.carriers import DELIVERY_STATUSES, SHIPPING_CARRIERS
 from connectors.sandbox.models import OmOrder, OmShipment, OrderStatus
 
 

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from connectors.sandbox import clock, faults
 from connectors.sandbox.api import BadRequest, fault_config, json_body, sandbox_endpoint
-from connectors.sandbox.models import WmsAccount, WmsToken, hash_secret, new_token
+from connectors.sandbox.credentials import hash_secret, new_token
+from connectors.sandbox.models import WmsAccount, WmsToken
 from connectors.warehouse_manager.sandbox.protocol import json_response
 
 TOKEN_LIFETIME = 3600

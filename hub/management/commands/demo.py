@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from connectors.sandbox import operations
+from connectors.sandbox.control import seeding
 from connectors.sandbox.models import OmAccount, OmOrder, OmProduct, WmsAccount
 from hub.management.commands.sandbox import om_username, wms_client_id
 from tenants.models import OrderManagerConnection, Tenant
@@ -70,7 +70,7 @@ def set_up_tenant(spec: DemoTenant, base_url: str, *, orders: int = DEMO_ORDERS,
     wms = WmsAccount.objects.get(client_id=wms_client_id(spec.slug))
     seeded = not OmProduct.objects.filter(account=om).exists()
     if seeded:
-        operations.seed(om, wms, orders=orders, skus=skus, seed=spec.seed)
+        seeding.seed(om, wms, orders=orders, skus=skus, seed=spec.seed)
     connection = demo_connection(spec.slug)
     changed = [field for field, minutes in DEMO_INTERVALS.items() if getattr(connection, field) != minutes]
     for field in changed:

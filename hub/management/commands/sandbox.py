@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from connectors.order_manager import install as om_install
 from connectors.order_manager.sandbox import oauth as om_oauth
-from connectors.sandbox import operations
 from connectors.sandbox.api import fault_config
+from connectors.sandbox.control import account_setup, fault_setup, order_events, seeding, status_report
 from connectors.sandbox.models import OmAccount, WmsAccount
 from tenants import om_connect
 from tenants.models import OrderManagerConnection, Tenant, Warehouse
@@ -63,10 +63,10 @@ def install_app(connection, account: OmAccount, *, redirect_uri: str):
     key, secret = om_connect.app_credentials()
     if not (key and secret):
         raise CommandError("HUB_OM_APP_KEY and HUB_OM_APP_SECRET are not set (DEBUG gives development defaults).")
-    app = operations.ensure_om_app(
+    app = account_setup.ensure_om_app(
         key, secret, redirect_uris=[redirect_uri, settings.HUB_OM_REDIRECT_URL], name="Order Manager hub"
     )
-    code, cid = operations.install_code(app, account, redirect_uri, scope=" ".join(om_install.DEFAULT_SCOPES))
+    code, cid = account_setup.install_code(app, account, redirect_uri, scope=" ".join(om_install.DEFAULT_SCOPES))
     request = RequestFactory().post(
         "/sandbox/order-manager/oauth/token",
         {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
@@ -165,9 +165,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             tenant, _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
             customer_id = 100 + tenant.pk
-            om = operations.ensure_om_account(om_username(slug), password, warehouse_name=OM_WAREHOUSE_NAME)
-            om_wh = operations.om_warehouse(om, OM_WAREHOUSE_NAME)
-            operations.ensure_wms_account(
+            om = account_setup.ensure_om_account(om_username(slug), password, warehouse_name=OM_WAREHOUSE_NAME)
+            om_wh = account_setup.om_warehouse(om, OM_WAREHOUSE_NAME)
+            account_setup.ensure_wms_account(
                 wms_client_id(slug),
                 secret,
                 customer_id=customer_id,
@@ -237,16 +237,16 @@ class Command(BaseCommand):
         if options["orders"] < 0 or options["skus"] < 0:
             raise CommandError("--orders and --skus must not be negative")
         om, wms = self._accounts(options["tenant"])
-        self._emit(operations.seed(om, wms, orders=options["orders"], skus=options["skus"], seed=options["seed"]))
+        self._emit(seeding.seed(om, wms, orders=options["orders"], skus=options["skus"], seed=options["seed"]))
 
     def do_ship(self, options):
         _, wms = self._accounts(options["tenant"])
-        shipped = operations.ship(wms, options["count"], seed=options["seed"])
+        shipped = order_events.ship(wms, options["count"], seed=options["seed"])
         self._emit({"shipped": len(shipped), "orders": shipped})
 
     def do_cancel(self, options):
         om, wms = self._accounts(options["tenant"])
-        cancelled = operations.cancel(om, options["count"], wms_account=wms)
+        cancelled = order_events.cancel(om, options["count"], wms_account=wms)
         self._emit({"cancelled": len(cancelled), "orders": cancelled})
 
     def do_faults(self, options):
@@ -264,21 +264,21 @@ class Command(BaseCommand):
         }
         result = {}
         if options["side"] in ("om", "both"):
-            result["order_manager"] = operations.fault_settings(
-                operations.configure_faults(om_account=om, clear=options["clear"], **values)
+            result["order_manager"] = fault_setup.fault_settings(
+                fault_setup.configure_faults(om_account=om, clear=options["clear"], **values)
             )
         if options["side"] in ("wms", "both"):
-            result["warehouse_manager"] = operations.fault_settings(
-                operations.configure_faults(wms_account=wms, clear=options["clear"], **values)
+            result["warehouse_manager"] = fault_setup.fault_settings(
+                fault_setup.configure_faults(wms_account=wms, clear=options["clear"], **values)
             )
         self._emit(result)
 
     def do_status(self, options):
         om, wms = self._accounts(options["tenant"])
-        data = operations.status(om, wms)
+        data = status_report.status(om, wms)
         data["faults"] = {
-            "order_manager": operations.fault_settings(fault_config(om)),
-            "warehouse_manager": operations.fault_settings(fault_config(wms)),
+            "order_manager": fault_setup.fault_settings(fault_config(om)),
+            "warehouse_manager": fault_setup.fault_settings(fault_config(wms)),
         }
         if options["json"]:
             self._emit(data)

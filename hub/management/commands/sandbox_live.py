@@ -31,7 +31,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Min
 
-from connectors.sandbox import clock, operations
+from connectors.sandbox import clock
+from connectors.sandbox.control import order_events, seeding
 from connectors.sandbox.models import OmAccount, OmOrder, OrderStatus, WmsAccount, WmsOrder, WmsOrderStatus
 from hub.management.commands.demo import DEMO_TENANTS
 from hub.management.commands.sandbox import om_username, wms_client_id
@@ -88,7 +89,7 @@ def cancel_newest_at_wms(om: OmAccount, wms: WmsAccount) -> list[str]:
         .values_list("reference_num", flat=True)
     )
     for reference in open_refs[:5]:
-        # `operations.cancel` picks the OLDEST order at the WMS; the newest one keeps the hold
+        # `order_events.cancel` picks the OLDEST order at the WMS; the newest one keeps the hold
         # below from delaying the orders that are already due to ship.
         cancelled = (
             OmOrder.objects.filter(account=om, order_number=reference)
@@ -128,9 +129,9 @@ def ship_due(
     count = min(due.count(), limit)
     if not count:
         return [], held
-    # `operations.ship` closes the `count` open orders with the lowest ids. WMS ids grow with
+    # `order_events.ship` closes the `count` open orders with the lowest ids. WMS ids grow with
     # creation time, so those are exactly the `count` due ones counted above.
-    shipped = operations.ship(wms, count, seed=rng.randrange(2**31))
+    shipped = order_events.ship(wms, count, seed=rng.randrange(2**31))
     return [s["referenceNum"] for s in shipped], held
 
 
@@ -152,7 +153,7 @@ def tick(
         result = TenantTick(slug)
         count = rng.randint(*new_orders)
         if count:
-            seeded = operations.seed(om, wms, orders=count, skus=0, seed=rng.randrange(2**31))
+            seeded = seeding.seed(om, wms, orders=count, skus=0, seed=rng.randrange(2**31))
             first, last = (int(n.split("-")[1]) for n in seeded["order_numbers"])
             result.new_orders = [f"SO-{n:06d}" for n in range(first, last + 1)]
         result.cancelled = cancel_newest_at_wms(om, wms)

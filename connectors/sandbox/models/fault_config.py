@@ -1,0 +1,46 @@
+"""The sandbox's fault-injection settings: one row per account, of either service.
+
+The rows are read by `..faults` (which injects the faults) and written by the admin and
+`..control.fault_setup`.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from .om_accounts import OmAccount
+from .wms_accounts import WmsAccount
+
+
+class FaultConfig(models.Model):
+    """Fault injection for one sandbox account (exactly one of `om_account` / `wms_account`).
+
+    Rates are probabilities in [0, 1] drawn from a per-account RNG seeded with `seed`, so a test run
+    is repeatable. `quota_per_second` is a real token bucket (burst = one second's worth).
+    """
+
+    om_account = models.OneToOneField(OmAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults")
+    wms_account = models.OneToOneField(
+        WmsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults"
+    )
+    rate_429 = models.FloatField(default=0.0)
+    rate_500 = models.FloatField(default=0.0)
+    timeout_rate = models.FloatField(default=0.0)
+    timeout_seconds = models.FloatField(default=3.0, help_text="How long a 'timeout' answer sleeps before replying.")
+    malformed_rate = models.FloatField(default=0.0)
+    quota_per_second = models.FloatField(null=True, blank=True, help_text="Blank: no quota.")
+    retry_after_seconds = models.FloatField(default=1.0, help_text="Wait announced on an injected 429.")
+    apply_to_token_endpoint = models.BooleanField(default=False)
+    seed = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(om_account__isnull=False) & Q(wms_account__isnull=True))
+                | (Q(om_account__isnull=True) & Q(wms_account__isnull=False)),
+                name="sandbox_faults_one_account",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"faults of {self.om_account or self.wms_account}"
