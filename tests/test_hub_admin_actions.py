@@ -306,7 +306,3 @@ def test_clear_attention(connection):
     assert cleared == [flagged]
     flagged.refresh_from_db()
     assert (flagged.attention, flagged.claims_without_finish, flagged.consecutive_failures) == ("", 0, 2)
-
-
-def test_operator_name_without_full_name(db):
-    assert admin_actions.operator_name(factories.UserFactory(username="dave")) == "dave"

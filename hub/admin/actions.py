@@ -29,19 +29,13 @@ from django_q.tasks import async_task
 from hub.admin.base import redacted_line
 from hub.engine import leases
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.operators import operator_name
 from tenants.scoping import tenant_ids_for
 
 logger = logging.getLogger(__name__)
 
 RUN_JOB_TASK = "hub.tasks.run_job_task"
 ERROR_EXCERPT_CHARS = 200
-
-
-def operator_name(user) -> str:
-    """How an operator is named in the audit trail: the login, plus the full name when set."""
-    username = user.get_username()
-    full_name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return f"{username} ({full_name})" if full_name and full_name != username else username
 
 
 def unconfirmed_tracking(order: OrderRecord) -> list[str]:

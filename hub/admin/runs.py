@@ -10,7 +10,6 @@ from django.utils.html import format_html, format_html_join
 
 from hub import durations
 from hub.admin import actions as admin_actions
-from hub.admin.actions import operator_name
 from hub.admin.base import (
     AuditAdmin,
     change_link,
@@ -21,6 +20,7 @@ from hub.admin.base import (
     tenant_filter,
 )
 from hub.models import InventoryLine, JobState, OrderEvent, SyncRun
+from hub.operators import operator_name
 
 
 @admin.register(SyncRun)

@@ -22,10 +22,10 @@ from django.db import transaction
 
 from connectors.errors import ConnectorError, NotFound
 from connectors.redaction import redact
-from hub.admin.actions import operator_name
 from hub.jobs import intake
 from hub.mapping.rules import Rules
 from hub.models import OrderEvent, OrderRecord
+from hub.operators import operator_name
 from tenants import clients
 
 Status = OrderRecord.Status
