@@ -6,8 +6,9 @@ class HubConfig(AppConfig):
     verbose_name = "Sync audit"
 
     def ready(self):
-        # Imported for what importing them registers: the system checks, the schedule signals, and
-        # the alerts' receiver of the runner's run-finished signal.
+        # Imported for what importing them registers: the system checks, the schedule signals, the
+        # jobs' bodies for the runner, and the alerts' receiver of the runner's run-finished signal.
         from hub import checks  # noqa: F401
         from hub.engine import schedule_signals  # noqa: F401
+        from hub.jobs import registry  # noqa: F401
         from hub.ops.alerts import receivers  # noqa: F401

@@ -102,7 +102,7 @@ def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = 
         leases.release(connection_id, job, run_token)
         logger.info("%s for connection %s: no longer scheduled; not run", job, connection_id)
         return None
-    from hub.engine import runner  # imports every job module: kept out of the scheduler's import path
+    from hub.engine import runner
 
     try:
         run = runner.run_job(connection, job, trigger=trigger, lease_token=run_token)

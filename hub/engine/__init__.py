@@ -7,5 +7,7 @@
 - `dispatcher`, `leases`: claim due jobs with one conditional UPDATE, lease renewal and heartbeat.
 - `circuit`: the per-connection circuit breaker; `logs`: run fields on every log line;
   `batching`: `chunked`.
-The engine imports no job; the jobs import the engine (`hub.jobs.registry` maps Job -> module).
+- `job_bodies`: where the runner finds each job's body, installed by `hub.jobs.registry`.
+The engine imports no job and nothing of ops or admin: the jobs import the engine, the alerts
+listen to `run_finished`.
 """

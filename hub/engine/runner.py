@@ -35,8 +35,8 @@ from connectors.errors import AuthenticationError, ConnectorError
 from connectors.redaction import excerpt
 from hub.engine import circuit, eligibility, leases, logs, schedule
 from hub.engine.context import JobRefused, RunContext
+from hub.engine.job_bodies import body_of
 from hub.engine.signals import run_finished
-from hub.jobs.registry import body_of
 from hub.models import Job, JobState, SyncRun
 
 logger = logging.getLogger(__name__)

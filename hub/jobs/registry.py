@@ -2,14 +2,13 @@
 one `hub.engine.context.RunContext`.
 
 A static table, so the reader (and any tool) sees every job from here; adding a job is a module in
-`hub/jobs/` with a `sync(ctx)` and one line below. The runner looks `sync` up on the module at
-each run (`body_of`), so a job module reads and patches like any other module.
+`hub/jobs/` with a `sync(ctx)` and one line below. Importing this module installs the table in
+`hub.engine.job_bodies`, where the runner looks bodies up (hub.apps imports it when Django starts).
 """
 
-from collections.abc import Callable
 from types import ModuleType
 
-from hub.engine.context import RunContext
+from hub.engine import job_bodies
 from hub.jobs import inventory_sync, order_cancel_download, order_download, shipment_confirmation
 from hub.models import Job
 
@@ -19,7 +18,4 @@ JOB_MODULES: dict[Job, ModuleType] = {
     Job.SHIPMENT_CONFIRMATION: shipment_confirmation,
     Job.INVENTORY_SYNC: inventory_sync,
 }
-
-
-def body_of(job: Job) -> Callable[[RunContext], None]:
-    return JOB_MODULES[Job(job)].sync
+job_bodies.install(JOB_MODULES)
