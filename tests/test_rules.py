@@ -8,7 +8,7 @@ from connectors.wms.base import Route
 from hub.mapping.rules import Rules, unmapped_reason
 from tenants.mappings import FilterLevel, FilterMode
 from tests import factories
-from tests.test_order_mapping import ORDER, variant
+from tests.om_sample_orders import ORDER, variant
 
 
 def order(lines, carrier="UPS", service="UPS Ground"):

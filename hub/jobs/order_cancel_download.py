@@ -22,7 +22,7 @@ from connectors.warehouse_manager.client import OrderNotCancellable
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
 from hub.jobs.binding import find_ours_at_wms
-from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id
+from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id, window_pages
 from hub.models import Job, OrderEvent, OrderRecord
 
 JOB = Job.CANCEL_DOWNLOAD
@@ -36,16 +36,7 @@ TOO_LATE = "Cancel too late: already shipped."
 def sync(ctx: RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
     unread = []
-    cancelled = ctx.order_manager.iter_orders(
-        statuses=["CANCELLED"],
-        warehouse_id=warehouse_id,
-        modified_from=ctx.window_from,
-        modified_to=ctx.window_to,
-        limit=PAGE_SIZE,
-        on_too_large=unread.append,
-    )
-    for page in chunked(cancelled, PAGE_SIZE):
-        ctx.run.fetched += len(page)
+    for page in window_pages(ctx, ["CANCELLED"], warehouse_id, unread, PAGE_SIZE):
         mark_requested(ctx, page)
     note_unread(ctx, unread)
     if not unread:  # a cancellation not read keeps the window open until it is

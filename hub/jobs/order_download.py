@@ -44,7 +44,7 @@ from connectors.wms.base import Line, WmsSystem
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
 from hub.jobs import binding, intake
-from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id
+from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id, window_pages
 from hub.mapping.rules import Rules
 from hub.models import Job, OrderEvent, OrderRecord
 
@@ -79,16 +79,7 @@ def sync(ctx: RunContext) -> None:
 def download(ctx, warehouse_id) -> bool:
     """Store the window's orders; False when an order too large to read was left out of it."""
     unread = []
-    orders = ctx.order_manager.iter_orders(
-        statuses=[ctx.connection.pickup_status],
-        warehouse_id=warehouse_id,
-        modified_from=ctx.window_from,
-        modified_to=ctx.window_to,
-        limit=PAGE_SIZE,
-        on_too_large=unread.append,
-    )
-    for page in chunked(orders, PAGE_SIZE):
-        ctx.run.fetched += len(page)
+    for page in window_pages(ctx, [ctx.connection.pickup_status], warehouse_id, unread, PAGE_SIZE):
         # A page's records and their "downloaded" events are stored together or not at all, so a
         # crash mid-page never leaves an order without the first step of its timeline.
         with transaction.atomic():

@@ -3,11 +3,19 @@
 - `resolve_warehouse_id(ctx)`: the Order Manager warehouse id of the connection, resolved once from
   its warehouse name (and stored with the warehouse's type); None when the name is blank (all
   locations).
+- `window_pages(ctx, statuses, warehouse_id, unread, page_size)`: the orders in `statuses` modified
+  in the run's window, a page at a time, counted as fetched; orders too large to read even alone
+  are appended to `unread` instead.
 - `note_unread(ctx, unread)`: orders Order Manager could not hand over even alone (over the answer
   size cap) are counted as failed and named in the run's errors; the caller keeps the watermark.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+
+from connectors.order_manager.wire_orders import ReceivedOrder
+from hub.engine.batching import chunked
 
 
 def resolve_warehouse_id(ctx) -> int | None:
@@ -38,3 +46,18 @@ def note_unread(ctx, unread) -> None:
             f"{item.message} Split or trim that order in Order Manager; until then each run reads "
             "this window again (watermark kept) and the other orders go on."
         )
+
+
+def window_pages(ctx, statuses: list[str], warehouse_id, unread: list, page_size: int) -> Iterator[list[ReceivedOrder]]:
+    """The window's orders in `statuses`, `page_size` at a time (see the module docstring)."""
+    orders = ctx.order_manager.iter_orders(
+        statuses=statuses,
+        warehouse_id=warehouse_id,
+        modified_from=ctx.window_from,
+        modified_to=ctx.window_to,
+        limit=page_size,
+        on_too_large=unread.append,
+    )
+    for page in chunked(orders, page_size):
+        ctx.run.fetched += len(page)
+        yield page
