@@ -205,7 +205,10 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     assert f"{missing} WMS SKU" in page.inner_text("#preflight-missing")
     assert page.locator("#preflight-missing-skus li").count() == missing
     assert page.locator("#preflight-jobs tbody tr").count() == 4
-    assert "due now" in page.inner_text("#preflight-jobs")  # onboarding made the interval jobs due
+    # A new connection does nothing until activated: no job is due, the report says why.
+    assert "not activated" in page.inner_text("#preflight-jobs") and "due now" not in page.inner_text("#preflight-jobs")
+    assert page.locator("#run-first").count() == 0
+    assert f"{ORDERS} orders waiting" in page.inner_text("#activation-waiting")
 
     # Start from: the seeded orders were modified just now, so a week back keeps them all.
     submit(page, page.get_by_role("button", name="From 7 days ago"))
@@ -213,6 +216,14 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     connection.refresh_from_db()
     assert connection.start_from is not None
     page.screenshot(path=str(shots / "preflight.png"), full_page=True)
+
+    # Activate (the start-from field carries what was just set): the jobs become due.
+    submit(page, "#activate")
+    assert message(page).startswith("Activated:")
+    connection.refresh_from_db()
+    assert connection.is_activated and connection.activated_by.username == "ops"
+    assert "due now" in page.inner_text("#preflight-jobs")
+    page.screenshot(path=str(shots / "preflight-active.png"), full_page=True)
 
     # The first Order Download, synchronously, then the orders at the WMS.
     submit(page, "#run-first")
