@@ -195,3 +195,22 @@ def test_orm_broker_gets_one_row_per_claim(django_assert_num_queries):
     assert {p["args"] for p in payloads} == set(claims)
     assert {p["func"] for p in payloads} == {"hub.tasks.run_job_task"}
     assert all(p["ack_failure"] for p in payloads)  # from Q_CLUSTER["ack_failures"]
+
+
+def test_a_job_falling_due_just_after_a_tick_is_claimed_by_it_not_a_minute_later(enqueued):
+    """Issue 17: interval jobs skipped a minute now and then (a due time just after the tick)."""
+    from hub.engine.schedule import DISPATCH_LOOKAHEAD, next_after_run
+
+    now = timezone.now()
+    connection = factories.OrderManagerConnectionFactory()
+    only_due(connection, Job.ORDER_DOWNLOAD, now)
+    due = now + datetime.timedelta(seconds=10)
+    state = JobState.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD)
+    JobState.objects.filter(pk=state.pk).update(next_due_at=due)
+    assert [(c, j) for c, j, _ in dispatcher.claim_due(now)] == [(connection.pk, Job.ORDER_DOWNLOAD)]
+    # Its next due time counts from the due time, so the chain does not slide towards the tick.
+    interval = datetime.timedelta(minutes=connection.order_download_interval)
+    assert next_after_run(connection, Job.ORDER_DOWNLOAD, due, now) == due + interval
+    far = now + DISPATCH_LOOKAHEAD + datetime.timedelta(seconds=1)
+    JobState.objects.filter(pk=state.pk).update(next_due_at=far, lease_token="", lease_expires_at=None)
+    assert dispatcher.claim_due(now) == []

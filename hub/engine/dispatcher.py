@@ -1,7 +1,9 @@
 """The once-a-minute dispatcher: claim every due (connection, job) and enqueue one task per claim.
 
 A tick costs a constant number of queries whatever the number of connections or due pairs:
-1. ONE conditional UPDATE takes the lease of every JobState that is due (`next_due_at <= now`),
+1. ONE conditional UPDATE takes the lease of every JobState that is due (`next_due_at` no later
+   than `now + hub.engine.schedule.DISPATCH_LOOKAHEAD`, so a due time just after a tick is not
+   left a whole minute),
    free (`hub.engine.leases.free_q`), not waiting for the operator (`attention == ""`), and allowed
    to run on schedule (`hub.engine.eligibility.schedulable_q`: the one rule of "may this job run",
    with the circuit breaker's). The relations are filtered by
@@ -33,6 +35,7 @@ from django_q.tasks import async_task
 
 from hub.engine import leases
 from hub.engine.eligibility import schedulable_q
+from hub.engine.schedule import DISPATCH_LOOKAHEAD
 from hub.models import JobState
 
 logger = logging.getLogger(__name__)
@@ -44,7 +47,7 @@ def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.QUEUED
     """Claim every due pair (one UPDATE, one SELECT); returns [(connection id, job, lease token)]."""
     prefix = leases.new_token()
     claimed = JobState.objects.filter(
-        leases.free_q(now), schedulable_q(now), next_due_at__lte=now, attention=""
+        leases.free_q(now), schedulable_q(now), next_due_at__lte=now + DISPATCH_LOOKAHEAD, attention=""
     ).update(
         lease_token=Concat(Value(prefix + "-"), Cast(F("pk"), output_field=CharField()), output_field=CharField()),
         lease_expires_at=now + ttl,

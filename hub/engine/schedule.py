@@ -36,6 +36,10 @@ INTERVAL_FIELDS = {
     Job.SHIPMENT_CONFIRMATION: ("shipment_confirmation_enabled", "shipment_confirmation_interval"),
 }
 MINUTES_PER_DAY = 24 * 60
+# The dispatcher's tick claims what falls due before the next tick could see it: a due time a few
+# seconds after a tick would otherwise wait a whole minute (and, anchored there, every later one
+# too). Half the tick: a run starts at most this early, never a minute late.
+DISPATCH_LOOKAHEAD = datetime.timedelta(seconds=30)
 
 
 def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetime | None:
@@ -62,10 +66,13 @@ def next_after_run(
     Counted from the due time the run was claimed for, not from the run's start a moment after the
     dispatcher's tick: counting from the start would put every next due time just after the next
     tick, so a 1-minute job would run every 2 minutes. After downtime (due more than one interval
-    before the start), or for a run started by hand before its due time, it counts from the start.
+    before the start), or for a run started by hand before its due time, it counts from the start;
+    a run the tick claimed up to `DISPATCH_LOOKAHEAD` early counts from its due time.
     """
     anchor = started_at
-    if due_at is not None and due_at <= started_at:
+    if due_at is not None and started_at < due_at <= started_at + DISPATCH_LOOKAHEAD:
+        anchor = due_at  # claimed by the tick just before it fell due
+    elif due_at is not None and due_at <= started_at:
         if job == Job.INVENTORY_SYNC:
             anchor = due_at
         else:
