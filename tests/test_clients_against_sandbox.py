@@ -59,7 +59,8 @@ from connectors.sandbox.models import (
     WmsStock,
     WmsToken,
 )
-from connectors.warehouse_manager.client import DuplicateOrder, OrderNotCancellable, WarehouseManagerClient
+from connectors.warehouse_manager.client import WarehouseManagerClient
+from connectors.warehouse_manager.errors import DuplicateOrder, OrderNotCancellable
 from tests.contract import is_documented, spec_path, validate_prepared, validate_response
 from tests.test_order_manager import BASE as STUB_BASE
 from tests.test_order_manager import FakeOrderManager
