@@ -44,7 +44,9 @@ from connectors.errors import (
     ServerError,
 )
 from connectors.order_manager import install as om_install
-from connectors.order_manager.client import AdjustResult, OrderManagerClient, StockTotal, WarehouseNotFound
+from connectors.order_manager.client import OrderManagerClient
+from connectors.order_manager.errors import WarehouseNotFound
+from connectors.order_manager.inventory import AdjustResult, StockTotal
 from connectors.sandbox import faults
 from connectors.sandbox.control import account_setup, fault_setup, order_events, seeding
 from connectors.sandbox.models import (
