@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, NetworkError
-from connectors.order_manager.client import WarehouseNotFound
+from connectors.order_manager.errors import WarehouseNotFound
 
 from . import clients
 

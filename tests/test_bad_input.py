@@ -30,7 +30,8 @@ from connectors.errors import MalformedResponse
 from connectors.order_manager.wire_answers import OmWarehouse
 from connectors.order_manager.wire_orders import InvalidOrder, OmOrder, OmOrderState, ReceivedOrder, parse_datetime
 from connectors.transport import Answer, JsonObject, duplicate_keys_in, parse_json
-from connectors.warehouse_manager.client import DuplicateOrder, WmsOrder
+from connectors.warehouse_manager.errors import DuplicateOrder
+from connectors.warehouse_manager.wire import WmsOrder
 from hub.engine.runner import run_job
 from hub.jobs import reprocess
 from hub.models import Job, OrderEvent, OrderRecord, SyncRun

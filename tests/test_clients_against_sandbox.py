@@ -44,7 +44,9 @@ from connectors.errors import (
     ServerError,
 )
 from connectors.order_manager import install as om_install
-from connectors.order_manager.client import AdjustResult, OrderManagerClient, StockTotal, WarehouseNotFound
+from connectors.order_manager.client import OrderManagerClient
+from connectors.order_manager.errors import WarehouseNotFound
+from connectors.order_manager.inventory import AdjustResult, StockTotal
 from connectors.sandbox import faults
 from connectors.sandbox.control import account_setup, fault_setup, order_events, seeding
 from connectors.sandbox.models import (
@@ -59,7 +61,8 @@ from connectors.sandbox.models import (
     WmsStock,
     WmsToken,
 )
-from connectors.warehouse_manager.client import DuplicateOrder, OrderNotCancellable, WarehouseManagerClient
+from connectors.warehouse_manager.client import WarehouseManagerClient
+from connectors.warehouse_manager.errors import DuplicateOrder, OrderNotCancellable
 from tests.contract import is_documented, spec_path, validate_prepared, validate_response
 from tests.test_order_manager import BASE as STUB_BASE
 from tests.test_order_manager import FakeOrderManager

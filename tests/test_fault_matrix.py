@@ -26,7 +26,7 @@ import responses
 import time_machine
 from django.utils import timezone
 
-from connectors.order_manager.client import MAX_OVERSIZE_IN_A_ROW
+from connectors.order_manager.paging import MAX_OVERSIZE_IN_A_ROW
 from connectors.sandbox.models import WmsStock
 from connectors.transport import records as transport_records
 from connectors.transport.retry import HubRetry

@@ -23,16 +23,10 @@ from connectors.errors import (
     ResponseTooLarge,
     ServerError,
 )
-from connectors.order_manager.client import (
-    MAX_OVERSIZE_IN_A_ROW,
-    AdjustResult,
-    OrderManagerClient,
-    OversizeItem,
-    ShipmentResult,
-    StockTotal,
-    WarehouseNotFound,
-    format_datetime,
-)
+from connectors.order_manager.client import OrderManagerClient, ShipmentResult, format_datetime
+from connectors.order_manager.errors import WarehouseNotFound
+from connectors.order_manager.inventory import AdjustResult, StockTotal
+from connectors.order_manager.paging import MAX_OVERSIZE_IN_A_ROW, OversizeItem
 from connectors.order_manager.wire_answers import OmWarehouse
 from tests.contract import is_documented, validate_prepared, validate_response
 

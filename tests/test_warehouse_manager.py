@@ -15,14 +15,9 @@ import responses
 
 from connectors.errors import AuthenticationError, MalformedResponse, NotFound, RequestRejected
 from connectors.transport import oauth
-from connectors.warehouse_manager.client import (
-    ORDER_REL,
-    DuplicateOrder,
-    OrderNotCancellable,
-    WarehouseManagerClient,
-    WmsOrder,
-    describe_wms_error,
-)
+from connectors.warehouse_manager.client import ORDER_REL, WarehouseManagerClient
+from connectors.warehouse_manager.errors import DuplicateOrder, OrderNotCancellable, describe_wms_error
+from connectors.warehouse_manager.wire import WmsOrder
 
 BASE = "http://127.0.0.1:8999/sandbox/warehouse-manager"
 TOKEN_URL = f"{BASE}/AuthServer/api/Token"

@@ -1,6 +1,6 @@
-"""connectors.warehouse_manager.wire: 3PL Warehouse Manager's answers read with pydantic, each
-malformed field named with what came instead (no network here; the client over the wire is in
-test_warehouse_manager.py and test_clients_against_sandbox.py)."""
+"""connectors.warehouse_manager.wire, wire_pages and timestamps: 3PL Warehouse Manager's answers read
+with pydantic, each malformed field named with what came instead (no network here; the client over
+the wire is in test_warehouse_manager.py and test_clients_against_sandbox.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from connectors.warehouse_manager.wire import (
-    WmsItem,
-    WmsOrder,
-    WmsOrderBody,
-    WmsStockRow,
-    camel_keys,
-    order_id_in,
-    read_collection,
-    wms_timestamp,
-)
+from connectors.warehouse_manager.timestamps import wms_timestamp
+from connectors.warehouse_manager.wire import WmsItem, WmsOrder, WmsOrderBody, WmsStockRow, order_id_in
+from connectors.warehouse_manager.wire_pages import camel_keys, read_collection
 from connectors.wire import WireError, validate
 
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"

@@ -6,6 +6,9 @@ Bearer``, ``page``/``limit`` paging of bare JSON arrays, 429 with ``x-skubana-qu
 (handled by ``connectors.transport``), bulk writes answering 200 with per-item ``errors[]``.
 
 Contract:
+- ``OrderManagerClient`` holds the calls (orders, shipments, stock, warehouses, throttle limits);
+  the rules they follow are its neighbours': paged reads past the size cap (``paging``), stock
+  queries and per-item adjust answers (``inventory``), errors in plain words (``errors``);
 - every call goes through ``HttpClient`` and raises only ``connectors.errors`` types;
 - authentication is a static ``Authorization: Bearer`` app-install token (``connectors.order_manager.install``
   obtains it); a 401 is ``AuthenticationError`` asking for a reconnect (no re-authentication);
@@ -25,77 +28,36 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from connectors.errors import (
-    AuthenticationError,
-    MalformedResponse,
-    PermanentError,
-    RequestRejected,
-    ResponseTooLarge,
+from connectors.errors import AuthenticationError, RequestRejected
+from connectors.order_manager.errors import WarehouseNotFound, read_answer, rejected_token, unreadable_order
+from connectors.order_manager.inventory import (
+    MAX_ADJUST_BATCH,
+    AdjustResult,
+    StockTotal,
+    adjust_results,
+    check_adjust_items,
+    stock_key,
+    stock_queries,
+    stock_totals,
 )
+from connectors.order_manager.paging import OversizeItem, PagedRead, halve_on_oversize
 from connectors.order_manager.wire_answers import (
-    InventoryAdjustItem,
     OmAdjustAnswer,
     OmBatchedOrder,
     OmFulfillmentAnswer,
     OmStockTotalRow,
     OmThrottleLimit,
-    OmValidationDetail,
     OmWarehouse,
 )
 from connectors.order_manager.wire_orders import OmOrderState, ReceivedOrder
-from connectors.transport import BearerToken, HttpClient, format_size
-from connectors.wire import WireError, got, validate
+from connectors.transport import BearerToken, HttpClient
 
-__all__ = [
-    "OrderManagerClient",
-    "WarehouseNotFound",
-    "StockTotal",
-    "AdjustResult",
-    "ShipmentResult",
-    "OversizeItem",
-    "format_datetime",
-]
+__all__ = ["OrderManagerClient", "ShipmentResult", "format_datetime"]
 
 SERVICE = "Order Manager"
-MAX_ADJUST_BATCH = 200  # documented maximum of POST /v1.1/inventory/adjust per call
 MAX_SEND_TO_FULFILLMENT = 500  # documented maximum of POST /v1/orders/sendtofulfillment per call
-SKUS_PER_QUERY = 100  # keeps the query string of /v1/productstocks/total well under URL limits
-# A paged read gives up after this many answers over the size cap in a row (none that fitted in
-# between): a server answering over the cap whatever is asked is broken, and each such answer may
-# cost up to the cap in traffic. Real oversize items cost about log2(limit) such answers each.
-MAX_OVERSIZE_IN_A_ROW = 32
 # The smallest page size sent when the hub chooses it (get_orders); see get_orders.
 MIN_LIMIT = 10
-
-
-class WarehouseNotFound(PermanentError):
-    """The configured warehouse name matches no Order Manager warehouse (or several)."""
-
-    def __init__(self, message: str, *, available: list[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.available = list(available or [])
-
-
-@dataclass
-class StockTotal:
-    """One product's stock totals in one warehouse (``GET /v1/productstocks/total``)."""
-
-    sku: str
-    product_id: int | None
-    on_hand: int
-    locked: int
-    allocated: int
-    available: int
-
-
-@dataclass
-class AdjustResult:
-    """Outcome of one inventory adjust item; ``error_code`` is "" when ok (else ERR097, ERR053...)."""
-
-    sku: str
-    ok: bool
-    error_code: str
-    message: str
 
 
 @dataclass
@@ -106,26 +68,6 @@ class ShipmentResult:
     order_number: str
     status: str
     message: str
-
-
-@dataclass(frozen=True)
-class OversizeItem:
-    """One item of a paged read that alone makes an answer larger than the size cap: it was not read.
-
-    ``position`` counts from 1 in the order Order Manager lists the read's items (``filters``, the
-    read's query without ``page``/``limit``). Its id is not known: the API has no way to list ids
-    without the items' bodies (``GET /v1.1/orders`` has no field selection in the vendor's spec).
-    """
-
-    what: str
-    path: str
-    position: int
-    filters: str
-    message: str
-
-
-def _stock_key(total: StockTotal) -> tuple:
-    return (total.product_id, total.sku)
 
 
 def format_datetime(value: datetime) -> str:
@@ -179,40 +121,22 @@ class OrderManagerClient:
         """One API call as JSON with the static Bearer token; a 401 asks for a reconnect."""
         self.authenticate()
 
-        def rejected(exc: AuthenticationError) -> AuthenticationError | None:
-            if exc.status != 401:
-                return None  # 403: a missing scope; reconnecting with the same scopes would not help
-            return AuthenticationError(
-                f"Order Manager rejected the access token for {method} {path} (HTTP 401): the app install "
-                "was revoked or the token is wrong; reconnect the connection to Order Manager",
-                status=exc.status,
-                body_excerpt=exc.body_excerpt,
-                method=method,
-                path=path,
-            )
-
         # A stored token: BearerToken sends it as is and never retries a 401 (nothing could renew it).
         return self._auth.send(
-            lambda authorization: self.http.json(method, path, headers=authorization, **kwargs), rejected=rejected
+            lambda authorization: self.http.json(method, path, headers=authorization, **kwargs),
+            rejected=lambda exc: rejected_token(exc, method, path),
         )
 
-    # -- reading answers -----------------------------------------------------------------
-    @staticmethod
-    def _read(kind: Any, value: Any, method: str, path: str, *, root: str = "") -> Any:
-        """``value`` (an answer of ``method path``) validated as ``kind`` (a wire model, or a
-        list of them named ``root``); ``MalformedResponse`` names the call and each bad field."""
-        try:
-            return validate(kind, value, root=root)
-        except WireError as exc:
-            raise MalformedResponse(
-                f"Order Manager's answer to {method} {path} is malformed: {exc}", method=method, path=path
-            ) from None
+    def _paged_read(self, path: str, params: dict, what: str, **kwargs: Any) -> PagedRead:
+        """A ``PagedRead`` of ``GET path`` through this client's calls (``paging``)."""
+        cap = getattr(self.http, "max_response_bytes", None)
+        return PagedRead(self._call, path, params, what, max_pages=self.max_pages, cap=cap, **kwargs)
 
     # -- warehouses ----------------------------------------------------------------------
     def list_warehouses(self) -> list[OmWarehouse]:
         """``GET /v1/warehouses``: every warehouse (not paginated), each with int ``warehouseId`` and ``name``."""
         path = "/v1/warehouses"
-        return self._read(list[OmWarehouse], self._call("GET", path), "GET", path, root="warehouses")
+        return read_answer(list[OmWarehouse], self._call("GET", path), "GET", path, root="warehouses")
 
     def resolve_warehouse(self, name: str) -> OmWarehouse:
         """The warehouse called ``name``: exact match first, then case-insensitive (ignoring
@@ -254,7 +178,7 @@ class OrderManagerClient:
         collect the pages first. A page repeating the previous one, or more than ``max_pages``
         pages, raises ``MalformedResponse`` rather than looping forever.
 
-        A page larger than the size cap is read again in smaller pages (see ``_pages``); an order
+        A page larger than the size cap is read again in smaller pages (``paging.PagedRead``); an order
         too large alone is passed to ``on_too_large`` and skipped, or, without one, raises
         ``ResponseTooLarge`` naming its position.
         """
@@ -271,16 +195,15 @@ class OrderManagerClient:
             params["modifiedDateTo"] = format_datetime(modified_to)
         path = "/v1.1/orders"
         seen: set = set()
-        pages = self._pages(
+        pages = self._paged_read(
             path,
             params,
-            limit,
             "orders",
             key=lambda order: order.order_id,
             read=self._received_orders,
             on_too_large=on_too_large,
         )
-        for page in pages:
+        for page in pages.pages(limit):
             for order in page:
                 key = order.order_id
                 if key is None or key not in seen:
@@ -291,7 +214,7 @@ class OrderManagerClient:
     def _received_orders(self, answer: Any) -> list[ReceivedOrder]:
         # Only the page is checked as a whole (a list): each order is read on its own.
         path = "/v1.1/orders"
-        return [ReceivedOrder.of(raw) for raw in self._read(list[Any], answer, "GET", path, root="orders")]
+        return [ReceivedOrder.of(raw) for raw in read_answer(list[Any], answer, "GET", path, root="orders")]
 
     def get_orders(self, order_ids: Sequence[int]) -> list[OmOrderState]:
         """The current state of up to 1000 orders by id (``GET /v1.1/orders?orderId=..``), any status.
@@ -309,165 +232,14 @@ class OrderManagerClient:
         if len(ids) > 1000:
             raise ValueError("get_orders takes at most 1000 ids")
         path = "/v1.1/orders"
-        try:
+
+        def fetch(some: list[int]) -> list[OmOrderState]:
             # MindCloud's reference documents `limit` as 10-1000 (unverified; the spec states no range).
-            value = self._call("GET", path, params={"orderId": ids, "page": 1, "limit": max(MIN_LIMIT, len(ids))})
-        except ResponseTooLarge as exc:
-            if len(ids) == 1:
-                raise ResponseTooLarge(
-                    f"{exc} Order {ids[0]} alone is over the cap; split or trim it in Order Manager",
-                    status=exc.status,
-                    method="GET",
-                    path=path,
-                ) from exc
-            half = len(ids) // 2
-            return self.get_orders(ids[:half]) + self.get_orders(ids[half:])
-        states = [OmOrderState.read(raw) for raw in self._read(list[Any], value, "GET", path, root="orders")]
-        return [state for state in states if state.order_id is not None]
+            value = self._call("GET", path, params={"orderId": some, "page": 1, "limit": max(MIN_LIMIT, len(some))})
+            states = [OmOrderState.read(raw) for raw in read_answer(list[Any], value, "GET", path, root="orders")]
+            return [state for state in states if state.order_id is not None]
 
-    # -- paging --------------------------------------------------------------------------
-    def _pages(
-        self,
-        path: str,
-        params: dict,
-        limit: int,
-        what: str,
-        *,
-        key: Callable[[Any], Any],
-        read: Callable[[Any], list],
-        on_too_large: Callable[[OversizeItem], None] | None = None,
-    ) -> Iterator[list]:
-        """Pages of a ``page``/``limit`` collection, with the two guards against endless paging.
-
-        ``read`` turns one page's answer into its items (typed, checked by the wire models);
-        ``key`` gives an item's identity, for the repeated-page guard.
-
-        An answer over the HTTP layer's size cap (``ResponseTooLarge``) does not stop the read:
-        page ``p`` at limit ``L`` holds items ``(p-1)L .. pL-1``, so that window is read again in
-        pages of ``L // 2`` (keeping only the items inside it), halving again where still too
-        large, down to one item a page. One item over the cap alone is passed to
-        ``on_too_large`` as an ``OversizeItem`` and the read goes on after it; without a
-        callback it raises ``ResponseTooLarge`` naming its position. After
-        ``MAX_OVERSIZE_IN_A_ROW`` answers over the cap in a row the read gives up.
-
-        Unverified: MindCloud's docs give ``limit`` a minimum of 10 for Order Manager lists; the
-        vendor's spec states none. Below 10 a refusal would surface as ``RequestRejected`` naming
-        the call (never a silent skip); the sandbox accepts any limit from 1.
-        """
-        oversize = [0]  # answers over the cap in a row, shared by every level of the read
-        previous: list | None = None
-        page_number = 1
-        while True:
-            if page_number > self.max_pages:
-                raise MalformedResponse(
-                    f"Order Manager kept returning full pages of {what} from GET {path} beyond page {self.max_pages}; "
-                    "stopped to avoid an endless loop",
-                    method="GET",
-                    path=path,
-                )
-            try:
-                items = self._page(path, params, page_number, limit, read, oversize)
-            except ResponseTooLarge as exc:
-                start = (page_number - 1) * limit
-                found = yield from self._window(
-                    path, params, start, start + limit, limit, what, key, read, on_too_large, oversize, exc
-                )
-                if found < limit:
-                    return
-                previous = None
-                page_number += 1
-                continue
-            keys = [key(item) for item in items]
-            if items and keys == previous:
-                raise self._repeated(what, path, page_number)
-            if items:
-                yield items
-            if len(items) < limit:
-                return
-            previous = keys
-            page_number += 1
-
-    def _window(self, path, params, start, end, limit, what, key, read, on_too_large, oversize, exc):
-        """Items ``start .. end-1`` (0-based positions), whose page at ``limit`` was over the cap,
-        read in pages of half that limit; returns how many of those positions exist (read or
-        reported as oversize), fewer than ``end - start`` when the collection ends inside."""
-        if limit == 1:
-            item = self._oversize_item(path, params, start + 1, what)
-            if on_too_large is None:
-                raise ResponseTooLarge(item.message, status=exc.status, method="GET", path=path) from exc
-            on_too_large(item)
-            return 1
-        size = limit // 2
-        found = 0
-        previous: list | None = None
-        page_number = start // size + 1
-        while (page_number - 1) * size < end:
-            first = (page_number - 1) * size
-            try:
-                items = self._page(path, params, page_number, size, read, oversize)
-            except ResponseTooLarge as smaller:
-                low, high = max(start, first), min(end, first + size)
-                count = yield from self._window(
-                    path, params, low, high, size, what, key, read, on_too_large, oversize, smaller
-                )
-                found += count
-                if count < high - low:
-                    return found
-                previous = None
-                page_number += 1
-                continue
-            keys = [key(item) for item in items]
-            if items and keys == previous:
-                raise self._repeated(what, path, page_number)
-            previous = keys
-            inside = items[max(0, start - first) : end - first]
-            if inside:
-                yield inside
-            found += len(inside)
-            if len(items) < size:
-                return found
-            page_number += 1
-        return found
-
-    def _page(self, path: str, params: dict, page_number: int, limit: int, read, oversize: list) -> list:
-        """One page, read by ``read``; counts answers over the cap in a row and gives up past the bound."""
-        try:
-            answer = self._call("GET", path, params={**params, "limit": limit, "page": page_number})
-        except ResponseTooLarge as exc:
-            oversize[0] += 1
-            if oversize[0] >= MAX_OVERSIZE_IN_A_ROW:
-                raise MalformedResponse(
-                    f"{exc}: over the size cap {oversize[0]} times in a row, down to one item a page; "
-                    "Order Manager seems to answer too much whatever is asked, so the read stopped",
-                    status=exc.status,
-                    method="GET",
-                    path=path,
-                ) from exc
-            raise
-        oversize[0] = 0
-        return read(answer)
-
-    @staticmethod
-    def _repeated(what: str, path: str, page_number: int) -> MalformedResponse:
-        return MalformedResponse(
-            f"Order Manager returned the same {what} for page {page_number} as for page {page_number - 1} "
-            f"of GET {path}; it seems to ignore the page parameter",
-            method="GET",
-            path=path,
-        )
-
-    def _oversize_item(self, path: str, params: dict, position: int, what: str) -> OversizeItem:
-        filters = ", ".join(
-            f"{name}={','.join(map(str, value)) if isinstance(value, list) else value}"
-            for name, value in params.items()
-            if name not in ("page", "limit")
-        )
-        cap = getattr(self.http, "max_response_bytes", None)
-        message = (
-            f"Order Manager sent an answer larger than {format_size(cap) if cap else 'the size cap'} for one of its {what} "
-            f"alone: item {position} of GET {path} ({filters}); not read, so its id is unknown."
-        )
-        return OversizeItem(what=what, path=path, position=position, filters=filters, message=message)
+        return halve_on_oversize(fetch, ids, path)
 
     def get_order(self, order_id: int) -> ReceivedOrder:
         """``GET /v1.1/orders/{orderId}``; ``NotFound`` when Order Manager has no such order.
@@ -479,14 +251,7 @@ class OrderManagerClient:
         answer = self._call("GET", path)
         order = ReceivedOrder.of(answer)
         if order.order_id is None:
-            value = answer.get("orderId") if isinstance(answer, dict) else answer
-            what = "orderId" if isinstance(answer, dict) else "the order"
-            expected = "a positive integer" if isinstance(answer, dict) else "an object"
-            raise MalformedResponse(
-                f"Order Manager's answer to GET {path} is malformed: {what}: expected {expected}, got {got(value)}",
-                method="GET",
-                path=path,
-            )
+            raise unreadable_order(answer, path)
         return order
 
     def send_to_fulfillment(self, order_ids: Sequence[int], warehouse_id: int) -> dict:
@@ -511,7 +276,7 @@ class OrderManagerClient:
         for start in range(0, len(ids), MAX_SEND_TO_FULFILLMENT):
             chunk = ids[start : start + MAX_SEND_TO_FULFILLMENT]
             body = self._call("POST", path, params={"orderId": chunk, "warehouseId": int(warehouse_id)})
-            answer = self._read(OmFulfillmentAnswer, body, "POST", path)
+            answer = read_answer(OmFulfillmentAnswer, body, "POST", path)
             merged["errors"].extend(answer.errors)
             merged["results"].update(answer.results)
             merged["ordersRemaining"] = merged["ordersRemaining"] or answer.orders_remaining
@@ -538,7 +303,7 @@ class OrderManagerClient:
         path = "/v1.1/shipment/external"
         body = {"notifyCustomer": bool(notify_customer), "updateChannel": bool(update_channel), "shipments": shipments}
         answer = self._call("PUT", path, json=body, idempotent=False)
-        batched = self._read(list[OmBatchedOrder], answer, "PUT", path, root="batchedOrders")
+        batched = read_answer(list[OmBatchedOrder], answer, "PUT", path, root="batchedOrders")
         return [
             ShipmentResult(
                 order_id=item.order.order_id,
@@ -561,18 +326,11 @@ class OrderManagerClient:
         if not 1 <= limit <= 1000:
             raise ValueError("limit must be between 1 and 1000")
         path = "/v1/productstocks/total"
-        base = {"warehouseId": int(warehouse_id), "limit": limit}
-        if skus is None:
-            queries = [base]
-            wanted = None
-        else:
-            wanted = {sku for sku in skus if sku}
-            unique = sorted(wanted)
-            queries = [{**base, "sku": unique[i : i + SKUS_PER_QUERY]} for i in range(0, len(unique), SKUS_PER_QUERY)]
+        queries, wanted = stock_queries({"warehouseId": int(warehouse_id), "limit": limit}, skus)
         seen: set[tuple] = set()
         for params in queries:
-            pages = self._pages(path, params, limit, "stock totals", key=_stock_key, read=self._stock_totals)
-            for page in pages:
+            pages = self._paged_read(path, params, "stock totals", key=stock_key, read=self._stock_totals)
+            for page in pages.pages(limit):
                 for total in page:
                     if wanted is not None and total.sku not in wanted:
                         continue
@@ -581,19 +339,9 @@ class OrderManagerClient:
                         seen.add(identity)
                         yield total
 
-    def _stock_totals(self, answer: Any) -> list[StockTotal]:
-        rows = self._read(list[OmStockTotalRow], answer, "GET", "/v1/productstocks/total", root="totals")
-        return [
-            StockTotal(
-                sku=row.product.master_sku,
-                product_id=row.product.product_id,
-                on_hand=row.on_hand or 0,
-                locked=row.locked or 0,
-                allocated=row.allocated or 0,
-                available=row.available or 0,
-            )
-            for row in rows
-        ]
+    @staticmethod
+    def _stock_totals(answer: Any) -> list[StockTotal]:
+        return stock_totals(read_answer(list[OmStockTotalRow], answer, "GET", "/v1/productstocks/total", root="totals"))
 
     def adjust_inventory(self, items: Sequence[dict], *, batch_size: int = MAX_ADJUST_BATCH) -> list[AdjustResult]:
         """Set absolute quantities (``POST /v1.1/inventory/adjust``), ``batch_size`` (<= 200) per call.
@@ -608,11 +356,7 @@ class OrderManagerClient:
         """
         if not 1 <= batch_size <= MAX_ADJUST_BATCH:
             raise ValueError(f"batch_size must be between 1 and {MAX_ADJUST_BATCH}")
-        for number, item in enumerate(items, start=1):
-            try:
-                validate(InventoryAdjustItem, item)
-            except WireError as exc:
-                raise ValueError(f"inventory adjust item {number} cannot be sent: {exc}") from None
+        check_adjust_items(items)
         results: list[AdjustResult] = []
         for start in range(0, len(items), batch_size):
             results.extend(self._adjust_batch(list(items[start : start + batch_size])))
@@ -628,60 +372,11 @@ class OrderManagerClient:
             if exc.status != 400 or not isinstance(exc.details, dict) or not exc.details.get("errors"):
                 raise
             body, rejected = exc.details, True
-        answer = self._read(OmAdjustAnswer, body, "POST", path)
-        per_item: dict[int, list[OmValidationDetail]] = {}
-        unmatched: list[OmValidationDetail] = []
-        for error in answer.errors:
-            position = self._error_position(error, batch)
-            (per_item.setdefault(position, []) if position is not None else unmatched).append(error)
-
-        def sku_of(item: dict) -> str:
-            return item.get("masterSku") or str(item.get("productId", ""))
-
-        results = []
-        for position, item in enumerate(batch):
-            failures = [e for e in per_item.get(position, []) if e.is_failure]
-            notes = [e.text for e in per_item.get(position, [])]
-            if failures:
-                code = failures[0].error_code or "ERROR"
-                results.append(AdjustResult(sku_of(item), False, code, "; ".join(notes)))
-            elif rejected:
-                results.append(
-                    AdjustResult(
-                        sku_of(item),
-                        False,
-                        "BATCH_REJECTED",
-                        answer.message or "Order Manager rejected the whole batch",
-                    )
-                )
-            else:
-                results.append(AdjustResult(sku_of(item), True, "", "; ".join(notes)))
-        for error in unmatched:
-            if error.is_failure:
-                results.append(AdjustResult("", False, error.error_code or "ERROR", error.text))
-        return results
-
-    @staticmethod
-    def _error_position(error: OmValidationDetail, batch: list[dict]) -> int | None:
-        index = error.index
-        if index is not None and 1 <= index <= len(batch):
-            return index - 1  # Order Manager's index is 1-based
-        identifier = error.target
-        if isinstance(identifier, dict):
-            sku = identifier.get("masterSku") or identifier.get("sku")
-            product_id = identifier.get("productId")
-        else:
-            sku, product_id = (identifier if isinstance(identifier, str) else None), None
-        for position, item in enumerate(batch):
-            if (sku and item.get("masterSku") == sku) or (
-                product_id is not None and item.get("productId") == product_id
-            ):
-                return position
-        return None
+        return adjust_results(read_answer(OmAdjustAnswer, body, "POST", path), batch, rejected=rejected)
 
     # -- limits --------------------------------------------------------------------------
     def throttle_limits(self) -> list[OmThrottleLimit]:
         """``GET /v1/throttlelimits``: ``[{requestMethod, requestPath, notes, throttleConfig{...}}]``
-        (``order_manager_answers.throttle_rate`` reads the pace they allow)."""
+        (``wire_answers.throttle_rate`` reads the pace they allow)."""
         path = "/v1/throttlelimits"
-        return self._read(list[OmThrottleLimit], self._call("GET", path), "GET", path, root="throttleLimits")
+        return read_answer(list[OmThrottleLimit], self._call("GET", path), "GET", path, root="throttleLimits")

@@ -1,4 +1,4 @@
-"""Wire models of Order Manager's answers other than orders (those are ``order_manager_models``):
+"""Wire models of Order Manager's answers other than orders (those are ``wire_orders``):
 warehouses, stock totals, the batched orders of external shipments, the answers of bulk writes
 (``sendtofulfillment``, inventory adjust) with their per-item validation details, and the
 throttle limits with the pace they allow. Read with pydantic (``connectors.wire``); the client

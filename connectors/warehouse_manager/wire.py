@@ -1,20 +1,16 @@
-"""Wire models of 3PL Warehouse Manager's answers, read with pydantic (``connectors.wire``), so a
-malformed answer names the field and what came instead (docs/wire-protocols.md WMS-2 to WMS-8).
+"""Wire models of 3PL Warehouse Manager's records, read with pydantic (``connectors.wire``), so a
+malformed answer names the field and what came instead (docs/wire-protocols.md WMS-3 to WMS-8).
 
-- Collections come in two representations (WMS-2): HAL, asked for with ``Accept:
-  application/hal+json`` (``totalResults``, ``_embedded`` keyed by rel URLs, or a plain list under
-  ``summaries``; ``_links``), and plain JSON (``TotalResults``, ``ResourceList`` / ``Summaries``,
-  PascalCase keys). ``read_collection`` reads either into a ``Page``; plain items are turned into
-  the HAL camelCase (``camel_keys``) the item models read. A missing key never reads as an empty page.
 - ``WmsOrderBody`` is an order (``readOnly`` block, ``referenceNum``, ``poNum``, ``routingInfo``),
-  either representation; ``to_order`` builds the hub's ``WmsOrder``. Its ``readOnly.status`` must
-  be one of 0 (Open), 1 (Closed), 2 (Canceled): an unknown status could mean shipped or canceled
-  in a way the hub cannot tell, so it is refused rather than guessed.
+  HAL camelCase or plain PascalCase; ``to_order`` builds the hub's ``WmsOrder``. Its
+  ``readOnly.status`` must be one of 0 (Open), 1 (Closed), 2 (Canceled): an unknown status could
+  mean shipped or canceled in a way the hub cannot tell, so it is refused rather than guessed.
 - ``WmsItem`` (``GET /customers/{id}/items``) and ``WmsStockRow`` (``/inventory/stocksummaries``).
-- Timestamps carry no offset: they are read in the facility's time zone, given as the
-  ``context={"tz": ZoneInfo}`` of the validation, and returned as aware UTC datetimes.
+- Timestamps are read in the facility's time zone, given as the ``context={"tz": ZoneInfo}`` of
+  the validation (``connectors.warehouse_manager.timestamps``), and come out as aware UTC datetimes.
 
-Scope checks (whose order or stock row it is) are the client's, which knows the connection.
+The pages these records come in are read by ``connectors.warehouse_manager.wire_pages``; scope
+checks (whose order or stock row it is) are the client's, which knows the connection.
 """
 
 from __future__ import annotations
@@ -22,15 +18,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, PlainValidator, ValidationInfo, model_validator
 
 from connectors.shapes import finite_number, is_int
+from connectors.warehouse_manager.timestamps import wms_timestamp
+from connectors.warehouse_manager.wire_pages import camel_keys
 from connectors.wire import (
     LooseText,
     NonBlankText,
-    NonNegativeInt,
     TextOrEmpty,
     WireError,
     WireInt,
@@ -39,7 +36,6 @@ from connectors.wire import (
     falsy_as,
     got,
     object_or_none,
-    validate,
 )
 
 __all__ = [
@@ -51,11 +47,7 @@ __all__ = [
     "WmsOrderBody",
     "WmsItem",
     "WmsStockRow",
-    "Page",
-    "read_collection",
-    "camel_keys",
     "order_id_in",
-    "wms_timestamp",
 ]
 
 STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED = 0, 1, 2
@@ -78,54 +70,11 @@ class WmsOrder:
     carrier: str = ""
     service: str = ""
     scac: str = ""
-    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.jobs.order_download.is_ours)
+    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.jobs.binding.is_ours)
 
     @property
     def is_canceled(self) -> bool:
         return self.status == STATUS_CANCELED
-
-
-def camel_keys(data: Any) -> Any:
-    """Plain-JSON PascalCase keys (``ReadOnly.OrderId``) as HAL camelCase (``readOnly.orderId``).
-
-    Only the first letter changes, which is how the two representations differ in the evidence
-    (airbytehq/airbyte streams.py ``ReadOnly.OrderId``, ``ItemIdentifier.Id`` vs.
-    Drewcrandall/ExtensivSharp models ``readOnly.orderId``, ``itemIdentifier.id``).
-    """
-    if isinstance(data, list):
-        return [camel_keys(value) for value in data]
-    if isinstance(data, Mapping):
-        return {
-            (k[:1].lower() + k[1:] if isinstance(k, str) and not k.startswith(("$", "_")) else k): camel_keys(v)
-            for k, v in data.items()
-        }
-    return data
-
-
-def wms_timestamp(value: Any, tz: tzinfo) -> datetime | None:
-    """A WMS timestamp as an aware UTC datetime; ``ValueError`` when it is not one.
-
-    The WMS sends timestamps without an offset (e.g. ``2016-12-25T23:00:00``); they are read as
-    wall-clock time in the facility's time zone ``tz`` and converted to UTC. An ambiguous wall
-    time (the repeated hour when DST ends) is taken as its first occurrence (fold=0). A timestamp
-    that does carry an offset is honoured as is. Null and "" are no timestamp.
-    """
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise ValueError("not text")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    # .NET may send 7 fractional digits; Python reads at most 6.
-    head, dot, rest = text.partition(".")
-    if dot:
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits) :]}"
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.astimezone(UTC)
 
 
 def _timestamp(value: Any, info: ValidationInfo) -> datetime | None:
@@ -320,85 +269,3 @@ class WmsStockRow(WireModel):
     @property
     def item_id(self) -> int:
         return self.item_identifier.id
-
-
-# -- collections --------------------------------------------------------------------------------
-
-
-class _Link(WireModel):
-    href: TextOrEmpty = ""
-
-
-class _Links(WireModel):
-    next: Annotated[_Link | None, BeforeValidator(object_or_none)] = None
-
-
-Links = Annotated[_Links | None, BeforeValidator(object_or_none)]
-
-
-class _HalEmbedded(WireModel):
-    total_results: NonNegativeInt = Field(alias="totalResults")
-    embedded: dict[str, Any] = Field(alias="_embedded")
-    links: Links = Field(None, alias="_links")
-
-
-class _HalSummaries(WireModel):
-    total_results: NonNegativeInt = Field(alias="totalResults")
-    summaries: list[Any]
-    links: Links = Field(None, alias="_links")
-
-
-class _PlainResourceList(WireModel):
-    total_results: NonNegativeInt = Field(alias="TotalResults")
-    resource_list: list[Any] = Field(alias="ResourceList")
-    links: Links = Field(None, alias="_links")
-
-
-class _PlainSummaries(WireModel):
-    total_results: NonNegativeInt = Field(alias="TotalResults")
-    summaries: list[Any] = Field(alias="Summaries")
-    links: Links = Field(None, alias="_links")
-
-
-_FORMS = {
-    ("_embedded", False): _HalEmbedded,
-    ("summaries", False): _HalSummaries,
-    ("ResourceList", True): _PlainResourceList,
-    ("Summaries", True): _PlainSummaries,
-}
-
-
-class Page(NamedTuple):
-    """One page of a collection: ``total`` (its ``totalResults``), the raw ``items`` (camelCase),
-    and whether ``_links.next`` points to another page."""
-
-    total: int
-    items: list
-    has_next: bool
-
-
-def read_collection(body: Any, *, rel: str = "", hal_key: str = "_embedded", plain_key: str = "ResourceList") -> Page:
-    """A collection page in either representation (module docstring); ``WireError`` names what is
-    missing or malformed. ``rel`` picks the ``_embedded`` list (rel keys are literal URLs and the
-    server spells the host "3plCentral": compared without case)."""
-    if not isinstance(body, Mapping):
-        raise WireError([f"expected an object, got {got(body)}"])
-    if "totalResults" in body or hal_key in body:
-        key, plain = hal_key, False
-    elif "TotalResults" in body or plain_key in body:
-        key, plain = plain_key, True
-    else:
-        found = ", ".join(map(str, body)) or "nothing"
-        raise WireError([f"neither {hal_key!r} (HAL) nor {plain_key!r} (plain JSON) (found: {found})"])
-    page = validate(_FORMS[(key, plain)], body)
-    if key == "_embedded":
-        match = next((k for k in page.embedded if isinstance(k, str) and k.lower() == rel.lower()), None)
-        if match is None:
-            found = ", ".join(map(str, page.embedded)) or "nothing"
-            raise WireError([f"_embedded: has no {rel!r} (found: {found})"])
-        items = validate(list[Any], page.embedded[match], root=f"_embedded[{rel!r}]")
-    else:
-        items = page.resource_list if key == "ResourceList" else page.summaries
-    links = page.links
-    has_next = links is not None and links.next is not None and bool(links.next.href)
-    return Page(page.total_results, camel_keys(items) if plain else items, has_next)

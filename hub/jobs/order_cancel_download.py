@@ -18,7 +18,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from connectors.errors import AuthenticationError, ConnectorError
-from connectors.warehouse_manager.client import OrderNotCancellable
+from connectors.warehouse_manager.errors import OrderNotCancellable
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
 from hub.jobs.binding import find_ours_at_wms

@@ -39,7 +39,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse, PermanentError
-from connectors.warehouse_manager.client import DuplicateOrder
+from connectors.warehouse_manager.errors import DuplicateOrder
 from connectors.wms.base import Line, WmsSystem
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
