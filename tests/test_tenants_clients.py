@@ -119,7 +119,7 @@ def limit(restore=None, hourly=None, burst=None, path="/v1.1/orders"):
     return {"requestMethod": "GET", "requestPath": path, "notes": "", "throttleConfig": config}
 
 
-# How the rate is read from the limits: tests/test_order_manager_models.py (throttle_rate).
+# How the rate is read from the limits: tests/test_order_manager_answers.py (throttle_rate).
 
 
 def om_client(recorder=None):
