@@ -102,7 +102,7 @@ class OrderRecord(models.Model):
     lines = models.JSONField(default=list, blank=True, help_text="[{sku, quantity}] as sent to the WMS.")
     source = models.JSONField(default=dict, blank=True, help_text="The order as downloaded (redacted, capped).")
     wms_payload = models.JSONField(default=dict, blank=True, help_text="The WMS order body built at download.")
-    om_modified_at = models.DateTimeField(null=True, blank=True)
+    om_modified_at = models.DateTimeField("modified in Order Manager", null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     wms_order_id = models.BigIntegerField("WMS order id", null=True, blank=True)
     om_exported_at = models.DateTimeField(

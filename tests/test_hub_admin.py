@@ -562,3 +562,12 @@ def test_paginator_unit():
     assert admin_base.redacted_line("a  b\n c" + "x" * 100, 10) == "a b cxxxx…"
     # masked line by line before the lines are joined: the header's line only, not what follows
     assert admin_base.redacted_line("Authorization: Bearer abc\nnext line") == "Authorization: *** next line"
+
+
+def test_a_healthy_orders_page_shows_its_flags_in_words_without_red_crosses(su_client):
+    """Issue 17: red crosses on healthy orders for "error permanent" and "given up"; "Om modified at"."""
+    order = factories.OrderRecordFactory(status=OrderRecord.Status.AT_WMS)
+    html = su_client.get(url(OrderRecord, "change", order.pk)).content.decode()
+    assert "icon-no.svg" not in html
+    assert "Held for the operator" in html and "Given up (WMS send)" in html and "Tracking given up" in html
+    assert "Modified in Order Manager" in html and "Om modified at" not in html

@@ -5,12 +5,13 @@
 - `mappings`: ship-method, carrier and SKU mappings and the connection's mappings page;
 - `views`: the pre-flight report and the inventory page under each Order Manager connection;
 - `actions`: the operator's operations (re-send, retry tracking, Run now, ...);
-- `dashboard`, `charts`: the admin index (templates/admin/index.html).
+- `dashboard`, `charts`: the admin index (templates/admin/index.html);
+- `superuser_apps`: the queue, login lockouts and sandbox, for superusers only.
 """
 
 from django.contrib import admin
 
-from hub.admin import alerts, inventory, mappings, orders, runs, views  # noqa: F401  (each registers its admins)
+from hub.admin import alerts, inventory, mappings, orders, runs, superuser_apps, views  # noqa: F401
 
 # The admin is the product's face: its name on every page, and the index is the dashboard
 # (templates/admin/index.html).
@@ -20,3 +21,7 @@ admin.site.index_title = "Dashboard"
 
 # The pre-flight report and inventory page under each Order Manager connection (hub/admin/views.py).
 views.register()
+
+# The queue, login lockouts and sandbox are for superusers only (hub.admin.superuser_apps); hub's
+# admin is imported last of the apps' (INSTALLED_APPS order), so theirs are registered by now.
+superuser_apps.restrict(admin.site)

@@ -114,13 +114,13 @@ class OrderRecordAdmin(AuditAdmin):
                     "attempts",
                     "first_attempt_at",
                     "last_error",
-                    "error_permanent",
+                    "held_display",
                     "next_retry_at",
-                    "given_up",
+                    "given_up_display",
                 ]
             },
         ),
-        ("Cancellation", {"fields": ["cancel_requested", "cancel_handled"]}),
+        ("Cancellation", {"fields": ["cancel_requested_display", "cancel_handled_display"]}),
         (
             "Shipment",
             {
@@ -131,7 +131,9 @@ class OrderRecordAdmin(AuditAdmin):
                     "ship_date",
                     "tracking_attempts",
                     "tracking_failing_since",
-                    "tracking_given_up",
+                    "tracking_given_up_display",
+                    "cancel_requested_display",
+                    "cancel_handled_display",
                 ]
             },
         ),
@@ -139,6 +141,9 @@ class OrderRecordAdmin(AuditAdmin):
     ]
     readonly_fields = [
         "status_display",
+        "held_display",
+        "given_up_display",
+        "tracking_given_up_display",
         "lines_display",
         "tracking_display",
         "source_display",
@@ -174,6 +179,30 @@ class OrderRecordAdmin(AuditAdmin):
             flags.append("handled")
         label = obj.get_status_display()
         return f"{label} ({', '.join(flags)})" if flags else label
+
+    # Flags in words, not the admin's red-cross icons: "no" on a healthy order is good news, and
+    # an icon in red read as a problem on every order.
+    @admin.display(description="held for the operator")
+    def held_display(self, obj):
+        return "yes: not retried automatically" if obj.error_permanent else "no"
+
+    @admin.display(description="given up (WMS send)")
+    def given_up_display(self, obj):
+        return "yes: no more automatic retries" if obj.given_up else "no"
+
+    @admin.display(description="tracking given up")
+    def tracking_given_up_display(self, obj):
+        return "yes: until “Retry tracking”" if obj.tracking_given_up else "no"
+
+    @admin.display(description="cancelled in Order Manager")
+    def cancel_requested_display(self, obj):
+        return "yes" if obj.cancel_requested else "no"
+
+    @admin.display(description="cancellation handled")
+    def cancel_handled_display(self, obj):
+        if not obj.cancel_requested:
+            return "—"
+        return "yes" if obj.cancel_handled else "not yet"
 
     @admin.display(description="last error")
     def last_error_excerpt(self, obj):
