@@ -122,3 +122,12 @@ def test_the_checks_are_registered_when_django_starts_not_only_when_a_test_impor
         [sys.executable, "manage.py", "check", "--tag", "hub"], cwd=root, env=env, capture_output=True, text=True
     )
     assert "hub.E005" in done.stderr + done.stdout
+
+
+def test_the_whole_project_passes_djangos_system_checks():
+    """Every registered check (admin fieldsets, models, urls): an admin listing a field twice once
+    slipped through a green suite, because nothing in the suite ran Django's own checks."""
+    from django.core.checks import ERROR
+
+    problems = [f"{m.id}: {m.obj}: {m.msg}" for m in checks.run_checks() if m.level >= ERROR]
+    assert problems == []

@@ -132,8 +132,6 @@ class OrderRecordAdmin(AuditAdmin):
                     "tracking_attempts",
                     "tracking_failing_since",
                     "tracking_given_up_display",
-                    "cancel_requested_display",
-                    "cancel_handled_display",
                 ]
             },
         ),
@@ -144,6 +142,8 @@ class OrderRecordAdmin(AuditAdmin):
         "held_display",
         "given_up_display",
         "tracking_given_up_display",
+        "cancel_requested_display",
+        "cancel_handled_display",
         "lines_display",
         "tracking_display",
         "source_display",

@@ -6,378 +6,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("tenants", "0001_initial"),
+        ('tenants', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="OrderRecord",
+            name='OrderRecord',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("om_order_id", models.BigIntegerField(verbose_name="Order Manager order id")),
-                ("order_number", models.CharField(max_length=200)),
-                ("sales_channel", models.CharField(blank=True, max_length=200)),
-                ("ship_to", models.CharField(blank=True, max_length=500, verbose_name="ship-to")),
-                ("ship_method", models.CharField(blank=True, max_length=200)),
-                (
-                    "lines",
-                    models.JSONField(blank=True, default=list, help_text="[{sku, quantity}] as sent to the WMS."),
-                ),
-                (
-                    "source",
-                    models.JSONField(blank=True, default=dict, help_text="The order as downloaded (redacted, capped)."),
-                ),
-                (
-                    "wms_payload",
-                    models.JSONField(blank=True, default=dict, help_text="The WMS order body built at download."),
-                ),
-                ("om_modified_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("new", "New"),
-                            ("at_wms", "At WMS"),
-                            ("shipped", "Shipped"),
-                            ("confirmed", "Confirmed"),
-                            ("cancelled", "Cancelled"),
-                            ("cancel_failed", "Cancel too late"),
-                            ("error", "Error"),
-                        ],
-                        default="new",
-                        max_length=20,
-                    ),
-                ),
-                ("wms_order_id", models.BigIntegerField(blank=True, null=True, verbose_name="WMS order id")),
-                (
-                    "om_exported_at",
-                    models.DateTimeField(
-                        blank=True,
-                        help_text="When sendtofulfillment moved the order out of the pickup status.",
-                        null=True,
-                        verbose_name="marked exported in Order Manager",
-                    ),
-                ),
-                ("attempts", models.PositiveIntegerField(default=0)),
-                ("first_attempt_at", models.DateTimeField(blank=True, null=True)),
-                ("last_error", models.TextField(blank=True)),
-                (
-                    "error_permanent",
-                    models.BooleanField(default=False, help_text="Needs the operator: not retried automatically."),
-                ),
-                ("next_retry_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "given_up",
-                    models.BooleanField(
-                        default=False, help_text="Transient failures for 15 days: no more automatic retries."
-                    ),
-                ),
-                ("cancel_requested", models.BooleanField(default=False, help_text="Cancelled in Order Manager.")),
-                ("cancel_handled", models.BooleanField(default=False)),
-                ("tracking_numbers", models.JSONField(blank=True, default=list)),
-                ("confirmed_tracking_numbers", models.JSONField(blank=True, default=list)),
-                (
-                    "tracking_in_flight",
-                    models.JSONField(
-                        blank=True,
-                        default=list,
-                        help_text="Tracking numbers being sent; non-empty after a crash, so Order Manager is checked before re-sending.",
-                    ),
-                ),
-                ("carrier", models.CharField(blank=True, max_length=100)),
-                ("service", models.CharField(blank=True, max_length=200)),
-                ("ship_date", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="orders",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('om_order_id', models.BigIntegerField(verbose_name='Order Manager order id')),
+                ('order_number', models.CharField(max_length=200)),
+                ('sales_channel', models.CharField(blank=True, max_length=200)),
+                ('ship_to', models.CharField(blank=True, max_length=500, verbose_name='ship-to')),
+                ('ship_method', models.CharField(blank=True, max_length=200)),
+                ('lines', models.JSONField(blank=True, default=list, help_text='[{sku, quantity}] as sent to the WMS.')),
+                ('source', models.JSONField(blank=True, default=dict, help_text='The order as downloaded (redacted, capped).')),
+                ('wms_payload', models.JSONField(blank=True, default=dict, help_text='The WMS order body built at download.')),
+                ('om_modified_at', models.DateTimeField(blank=True, null=True)),
+                ('status', models.CharField(choices=[('new', 'New'), ('at_wms', 'At WMS'), ('shipped', 'Shipped'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled'), ('cancel_failed', 'Cancel too late'), ('error', 'Error')], default='new', max_length=20)),
+                ('wms_order_id', models.BigIntegerField(blank=True, null=True, verbose_name='WMS order id')),
+                ('om_exported_at', models.DateTimeField(blank=True, help_text='When sendtofulfillment moved the order out of the pickup status.', null=True, verbose_name='marked exported in Order Manager')),
+                ('attempts', models.PositiveIntegerField(default=0)),
+                ('first_attempt_at', models.DateTimeField(blank=True, null=True)),
+                ('last_error', models.TextField(blank=True)),
+                ('error_permanent', models.BooleanField(default=False, help_text='Needs the operator: not retried automatically.')),
+                ('next_retry_at', models.DateTimeField(blank=True, null=True)),
+                ('given_up', models.BooleanField(default=False, help_text='Transient failures for 15 days: no more automatic retries.')),
+                ('cancel_requested', models.BooleanField(default=False, help_text='Cancelled in Order Manager.')),
+                ('cancel_handled', models.BooleanField(default=False)),
+                ('tracking_numbers', models.JSONField(blank=True, default=list)),
+                ('confirmed_tracking_numbers', models.JSONField(blank=True, default=list)),
+                ('tracking_in_flight', models.JSONField(blank=True, default=list, help_text='Tracking numbers being sent; non-empty after a crash, so Order Manager is checked before re-sending.')),
+                ('carrier', models.CharField(blank=True, max_length=100)),
+                ('service', models.CharField(blank=True, max_length=200)),
+                ('ship_date', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "ordering": ["-created_at"],
+                'ordering': ['-created_at'],
             },
         ),
         migrations.CreateModel(
-            name="SyncRun",
+            name='SyncRun',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "job",
-                    models.CharField(
-                        choices=[
-                            ("orders", "Order Download"),
-                            ("cancellations", "Order Cancel Download"),
-                            ("shipments", "Shipment Confirmation"),
-                            ("inventory", "Inventory Sync"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "trigger",
-                    models.CharField(
-                        choices=[
-                            ("schedule", "Schedule"),
-                            ("manual", "Run now (admin)"),
-                            ("command", "manage.py sync"),
-                        ],
-                        default="schedule",
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("running", "Running"),
-                            ("succeeded", "Succeeded"),
-                            ("partial", "Partial (some items failed)"),
-                            ("failed", "Failed"),
-                            ("abandoned", "Abandoned (the worker stopped mid-run)"),
-                        ],
-                        default="running",
-                        max_length=20,
-                    ),
-                ),
-                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("fetched", models.PositiveIntegerField(default=0)),
-                ("created", models.PositiveIntegerField(default=0)),
-                ("updated", models.PositiveIntegerField(default=0)),
-                ("skipped", models.PositiveIntegerField(default=0)),
-                ("failed", models.PositiveIntegerField(default=0)),
-                ("requests_made", models.PositiveIntegerField(default=0)),
-                ("rate_limited", models.PositiveIntegerField(default=0, verbose_name="429s received")),
-                ("error", models.TextField(blank=True)),
-                ("window_from", models.DateTimeField(blank=True, null=True)),
-                ("window_to", models.DateTimeField(blank=True, null=True)),
-                (
-                    "calls",
-                    models.JSONField(
-                        blank=True, default=list, help_text="Outside calls of this run (redacted, capped)."
-                    ),
-                ),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sync_runs",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('job', models.CharField(choices=[('orders', 'Order Download'), ('cancellations', 'Order Cancel Download'), ('shipments', 'Shipment Confirmation'), ('inventory', 'Inventory Sync')], max_length=20)),
+                ('trigger', models.CharField(choices=[('schedule', 'Schedule'), ('manual', 'Run now (admin)'), ('command', 'manage.py sync')], default='schedule', max_length=20)),
+                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Partial (some items failed)'), ('failed', 'Failed'), ('abandoned', 'Abandoned (the worker stopped mid-run)')], default='running', max_length=20)),
+                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('fetched', models.PositiveIntegerField(default=0)),
+                ('created', models.PositiveIntegerField(default=0)),
+                ('updated', models.PositiveIntegerField(default=0)),
+                ('skipped', models.PositiveIntegerField(default=0)),
+                ('failed', models.PositiveIntegerField(default=0)),
+                ('requests_made', models.PositiveIntegerField(default=0)),
+                ('rate_limited', models.PositiveIntegerField(default=0, verbose_name='429s received')),
+                ('error', models.TextField(blank=True)),
+                ('window_from', models.DateTimeField(blank=True, null=True)),
+                ('window_to', models.DateTimeField(blank=True, null=True)),
+                ('calls', models.JSONField(blank=True, default=list, help_text='Outside calls of this run (redacted, capped).')),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "ordering": ["-started_at"],
+                'ordering': ['-started_at'],
             },
         ),
         migrations.CreateModel(
-            name="OrderEvent",
+            name='OrderEvent',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("downloaded", "Downloaded from Order Manager"),
-                            ("sent_to_wms", "Sent to WMS"),
-                            ("linked_at_wms", "Found at WMS (linked, not re-sent)"),
-                            ("wms_rejected", "WMS rejected"),
-                            ("send_failed", "Send failed (will retry)"),
-                            ("exported", "Marked exported in Order Manager"),
-                            ("cancelled_in_om", "Cancelled in Order Manager"),
-                            ("cancel_sent", "Cancel sent to WMS"),
-                            ("cancel_too_late", "Cancel too late: already shipped"),
-                            ("cancel_failed", "Cancel failed"),
-                            ("cancelled_at_wms", "Cancelled at the WMS"),
-                            ("shipped_at_wms", "Shipped at WMS"),
-                            ("tracking_sent", "Tracking sent to Order Manager"),
-                            ("tracking_rejected", "Tracking rejected by Order Manager"),
-                            ("gave_up", "Gave up retrying"),
-                            ("operator", "Operator action"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("message", models.TextField(blank=True)),
-                ("sent", models.JSONField(blank=True, help_text="What the hub sent (redacted, capped).", null=True)),
-                ("received", models.JSONField(blank=True, help_text="What came back (redacted, capped).", null=True)),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="hub.orderrecord"
-                    ),
-                ),
-                (
-                    "run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="events",
-                        to="hub.syncrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('downloaded', 'Downloaded from Order Manager'), ('sent_to_wms', 'Sent to WMS'), ('linked_at_wms', 'Found at WMS (linked, not re-sent)'), ('wms_rejected', 'WMS rejected'), ('send_failed', 'Send failed (will retry)'), ('exported', 'Marked exported in Order Manager'), ('cancelled_in_om', 'Cancelled in Order Manager'), ('cancel_sent', 'Cancel sent to WMS'), ('cancel_too_late', 'Cancel too late: already shipped'), ('cancel_failed', 'Cancel failed'), ('cancelled_at_wms', 'Cancelled at the WMS'), ('shipped_at_wms', 'Shipped at WMS'), ('tracking_sent', 'Tracking sent to Order Manager'), ('tracking_rejected', 'Tracking rejected by Order Manager'), ('gave_up', 'Gave up retrying'), ('operator', 'Operator action')], max_length=30)),
+                ('at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('message', models.TextField(blank=True)),
+                ('sent', models.JSONField(blank=True, help_text='What the hub sent (redacted, capped).', null=True)),
+                ('received', models.JSONField(blank=True, help_text='What came back (redacted, capped).', null=True)),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='hub.orderrecord')),
+                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='hub.syncrun')),
             ],
             options={
-                "ordering": ["at", "pk"],
+                'ordering': ['at', 'pk'],
             },
         ),
         migrations.CreateModel(
-            name="JobState",
+            name='JobState',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "job",
-                    models.CharField(
-                        choices=[
-                            ("orders", "Order Download"),
-                            ("cancellations", "Order Cancel Download"),
-                            ("shipments", "Shipment Confirmation"),
-                            ("inventory", "Inventory Sync"),
-                        ],
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "watermark",
-                    models.DateTimeField(blank=True, help_text="End of the last successful run's window.", null=True),
-                ),
-                ("next_due_at", models.DateTimeField(blank=True, db_index=True, null=True)),
-                ("lease_token", models.CharField(blank=True, max_length=64)),
-                ("lease_expires_at", models.DateTimeField(blank=True, null=True)),
-                ("last_success_at", models.DateTimeField(blank=True, null=True)),
-                ("consecutive_failures", models.PositiveIntegerField(default=0)),
-                (
-                    "claims_without_finish",
-                    models.PositiveIntegerField(
-                        default=0, help_text="Runs claimed but never finished in a row (a worker that crashed mid-run)."
-                    ),
-                ),
-                (
-                    "attention",
-                    models.TextField(
-                        blank=True, help_text="Why this job needs the operator; it does not run until cleared."
-                    ),
-                ),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="job_states",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
-                (
-                    "last_run",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="hub.syncrun",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('job', models.CharField(choices=[('orders', 'Order Download'), ('cancellations', 'Order Cancel Download'), ('shipments', 'Shipment Confirmation'), ('inventory', 'Inventory Sync')], max_length=20)),
+                ('watermark', models.DateTimeField(blank=True, help_text="End of the last successful run's window.", null=True)),
+                ('next_due_at', models.DateTimeField(blank=True, db_index=True, null=True)),
+                ('lease_token', models.CharField(blank=True, max_length=64)),
+                ('lease_expires_at', models.DateTimeField(blank=True, null=True)),
+                ('last_success_at', models.DateTimeField(blank=True, null=True)),
+                ('consecutive_failures', models.PositiveIntegerField(default=0)),
+                ('claims_without_finish', models.PositiveIntegerField(default=0, help_text='Runs claimed but never finished in a row (a worker that crashed mid-run).')),
+                ('attention', models.TextField(blank=True, help_text='Why this job needs the operator; it does not run until cleared.')),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='job_states', to='tenants.ordermanagerconnection')),
+                ('last_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='hub.syncrun')),
             ],
         ),
         migrations.CreateModel(
-            name="InventoryLine",
+            name='InventoryLine',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("sku", models.CharField(max_length=200)),
-                ("wms_available", models.IntegerField(verbose_name="WMS available")),
-                ("om_on_hand", models.IntegerField(blank=True, null=True, verbose_name="Order Manager on hand before")),
-                ("om_locked", models.IntegerField(blank=True, null=True, verbose_name="Order Manager locked")),
-                ("on_hand_written", models.IntegerField(blank=True, null=True, verbose_name="on hand written")),
-                (
-                    "result",
-                    models.CharField(
-                        choices=[
-                            ("updated", "Updated"),
-                            ("unchanged", "Unchanged"),
-                            ("no_starting_inventory", "No starting inventory in Order Manager"),
-                            ("unknown_product", "Unknown product"),
-                            ("failed", "Failed"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                ("message", models.TextField(blank=True)),
-                (
-                    "run",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="inventory_lines", to="hub.syncrun"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('sku', models.CharField(max_length=200)),
+                ('wms_available', models.IntegerField(verbose_name='WMS available')),
+                ('om_on_hand', models.IntegerField(blank=True, null=True, verbose_name='Order Manager on hand before')),
+                ('om_locked', models.IntegerField(blank=True, null=True, verbose_name='Order Manager locked')),
+                ('on_hand_written', models.IntegerField(blank=True, null=True, verbose_name='on hand written')),
+                ('result', models.CharField(choices=[('updated', 'Updated'), ('unchanged', 'Unchanged'), ('no_starting_inventory', 'No starting inventory in Order Manager'), ('unknown_product', 'Unknown product'), ('failed', 'Failed')], max_length=30)),
+                ('message', models.TextField(blank=True)),
+                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='inventory_lines', to='hub.syncrun')),
             ],
             options={
-                "ordering": ["sku"],
+                'ordering': ['sku'],
             },
         ),
         migrations.AddIndex(
-            model_name="orderrecord",
-            index=models.Index(fields=["connection", "status"], name="order_conn_status"),
+            model_name='orderrecord',
+            index=models.Index(fields=['connection', 'status'], name='order_conn_status'),
         ),
         migrations.AddIndex(
-            model_name="orderrecord",
-            index=models.Index(fields=["status", "next_retry_at"], name="order_status_retry"),
+            model_name='orderrecord',
+            index=models.Index(fields=['status', 'next_retry_at'], name='order_status_retry'),
         ),
         migrations.AddIndex(
-            model_name="orderrecord",
-            index=models.Index(fields=["order_number"], name="order_number"),
+            model_name='orderrecord',
+            index=models.Index(fields=['order_number'], name='order_number'),
         ),
         migrations.AddIndex(
-            model_name="orderrecord",
-            index=models.Index(fields=["connection", "wms_order_id"], name="order_conn_wms"),
+            model_name='orderrecord',
+            index=models.Index(fields=['connection', 'wms_order_id'], name='order_conn_wms'),
         ),
         migrations.AddIndex(
-            model_name="orderrecord",
-            index=models.Index(fields=["-created_at"], name="order_created"),
+            model_name='orderrecord',
+            index=models.Index(fields=['-created_at'], name='order_created'),
         ),
         migrations.AddConstraint(
-            model_name="orderrecord",
-            constraint=models.UniqueConstraint(
-                fields=("connection", "om_order_id"), name="unique_order_per_connection"
-            ),
+            model_name='orderrecord',
+            constraint=models.UniqueConstraint(fields=('connection', 'om_order_id'), name='unique_order_per_connection'),
         ),
         migrations.AddIndex(
-            model_name="syncrun",
-            index=models.Index(fields=["connection", "job", "-started_at"], name="run_conn_job_started"),
+            model_name='syncrun',
+            index=models.Index(fields=['connection', 'job', '-started_at'], name='run_conn_job_started'),
         ),
         migrations.AddIndex(
-            model_name="syncrun",
-            index=models.Index(fields=["status", "-started_at"], name="run_status_started"),
+            model_name='syncrun',
+            index=models.Index(fields=['status', '-started_at'], name='run_status_started'),
         ),
         migrations.AddIndex(
-            model_name="syncrun",
-            index=models.Index(fields=["-started_at"], name="run_started"),
+            model_name='syncrun',
+            index=models.Index(fields=['-started_at'], name='run_started'),
         ),
         migrations.AddIndex(
-            model_name="orderevent",
-            index=models.Index(fields=["order", "at"], name="event_order_at"),
+            model_name='orderevent',
+            index=models.Index(fields=['order', 'at'], name='event_order_at'),
         ),
         migrations.AddIndex(
-            model_name="jobstate",
-            index=models.Index(fields=["next_due_at", "lease_expires_at"], name="jobstate_due"),
+            model_name='jobstate',
+            index=models.Index(fields=['next_due_at', 'lease_expires_at'], name='jobstate_due'),
         ),
         migrations.AddConstraint(
-            model_name="jobstate",
-            constraint=models.UniqueConstraint(fields=("connection", "job"), name="unique_job_state"),
+            model_name='jobstate',
+            constraint=models.UniqueConstraint(fields=('connection', 'job'), name='unique_job_state'),
         ),
         migrations.AddIndex(
-            model_name="inventoryline",
-            index=models.Index(fields=["run", "result"], name="invline_run_result"),
+            model_name='inventoryline',
+            index=models.Index(fields=['run', 'result'], name='invline_run_result'),
         ),
         migrations.AddIndex(
-            model_name="inventoryline",
-            index=models.Index(fields=["sku"], name="invline_sku"),
+            model_name='inventoryline',
+            index=models.Index(fields=['sku'], name='invline_sku'),
         ),
     ]

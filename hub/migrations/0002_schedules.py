@@ -5,7 +5,6 @@ Idempotent (matched by name, duplicates removed), like `manage.py setup_schedule
 existing installs run. The values are a frozen copy of hub.tasks.DISPATCH_SCHEDULE: a migration
 must not change meaning when application code changes later.
 """
-
 from django.db import migrations
 
 NAME = "hub.dispatch"
@@ -38,6 +37,7 @@ def remove_schedule(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("hub", "0001_initial"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),

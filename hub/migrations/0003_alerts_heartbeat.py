@@ -6,74 +6,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("hub", "0002_schedules"),
-        ("tenants", "0003_alert_contacts"),
+        ('hub', '0002_schedules'),
+        ('tenants', '0003_alert_contacts'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Heartbeat",
+            name='Heartbeat',
             fields=[
-                ("name", models.CharField(max_length=50, primary_key=True, serialize=False)),
-                ("at", models.DateTimeField()),
+                ('name', models.CharField(max_length=50, primary_key=True, serialize=False)),
+                ('at', models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name="Alert",
+            name='Alert',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "cause",
-                    models.CharField(
-                        choices=[
-                            ("order_error", "Order in error"),
-                            ("cancel_too_late", "Cancellation came too late"),
-                            ("auth_failed", "Credentials rejected"),
-                            ("connection_paused", "Connection paused"),
-                            ("no_starting_inventory", "SKUs without starting inventory"),
-                            ("job_stale", "Job not succeeding"),
-                        ],
-                        max_length=30,
-                    ),
-                ),
-                (
-                    "key",
-                    models.CharField(
-                        blank=True,
-                        help_text="What the alert is about within its cause (an order, a job); blank: the connection.",
-                        max_length=100,
-                    ),
-                ),
-                ("message", models.TextField()),
-                ("link", models.CharField(blank=True, help_text="Admin path of the thing to look at.", max_length=500)),
-                ("opened_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("cleared_at", models.DateTimeField(blank=True, null=True)),
-                ("notified_at", models.DateTimeField(blank=True, null=True)),
-                ("clear_notified_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="alerts",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('cause', models.CharField(choices=[('order_error', 'Order in error'), ('cancel_too_late', 'Cancellation came too late'), ('auth_failed', 'Credentials rejected'), ('connection_paused', 'Connection paused'), ('no_starting_inventory', 'SKUs without starting inventory'), ('job_stale', 'Job not succeeding')], max_length=30)),
+                ('key', models.CharField(blank=True, help_text='What the alert is about within its cause (an order, a job); blank: the connection.', max_length=100)),
+                ('message', models.TextField()),
+                ('link', models.CharField(blank=True, help_text='Admin path of the thing to look at.', max_length=500)),
+                ('opened_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('cleared_at', models.DateTimeField(blank=True, null=True)),
+                ('notified_at', models.DateTimeField(blank=True, null=True)),
+                ('clear_notified_at', models.DateTimeField(blank=True, null=True)),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "ordering": ["-opened_at", "-pk"],
-                "indexes": [
-                    models.Index(fields=["cleared_at", "cause"], name="alert_cleared_cause"),
-                    models.Index(fields=["notified_at"], name="alert_notified"),
-                ],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("cleared_at__isnull", True)),
-                        fields=("connection", "cause", "key"),
-                        name="unique_open_alert",
-                    )
-                ],
+                'ordering': ['-opened_at', '-pk'],
+                'indexes': [models.Index(fields=['cleared_at', 'cause'], name='alert_cleared_cause'), models.Index(fields=['notified_at'], name='alert_notified')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('cleared_at__isnull', True)), fields=('connection', 'cause', 'key'), name='unique_open_alert')],
             },
         ),
     ]

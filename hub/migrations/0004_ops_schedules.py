@@ -5,7 +5,6 @@ Idempotent (matched by name, duplicates removed), like 0002 and `manage.py setup
 The values are a frozen copy of hub.tasks.OPS_SCHEDULES: a migration must not change meaning
 when application code changes later.
 """
-
 from django.db import migrations
 
 COMMON = {"repeats": -1, "args": None, "kwargs": None, "hook": None, "cluster": None}
@@ -33,6 +32,7 @@ def remove_schedules(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
         ("hub", "0003_alerts_heartbeat"),
     ]

@@ -4,93 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("hub", "0004_ops_schedules"),
+        ('hub', '0004_ops_schedules'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="inventoryline",
-            name="buffer",
-            field=models.IntegerField(
-                default=0, help_text="Subtracted: the connection's safety buffer.", verbose_name="safety buffer"
-            ),
+            model_name='inventoryline',
+            name='buffer',
+            field=models.IntegerField(default=0, help_text="Subtracted: the connection's safety buffer.", verbose_name='safety buffer'),
         ),
         migrations.AddField(
-            model_name="inventoryline",
-            name="pending_orders",
-            field=models.IntegerField(
-                default=0,
-                help_text="Subtracted: quantity of downloaded orders still new or held.",
-                verbose_name="in orders not yet at the WMS",
-            ),
+            model_name='inventoryline',
+            name='pending_orders',
+            field=models.IntegerField(default=0, help_text='Subtracted: quantity of downloaded orders still new or held.', verbose_name='in orders not yet at the WMS'),
         ),
         migrations.AddField(
-            model_name="inventoryline",
-            name="wms_sku",
-            field=models.CharField(
-                blank=True, help_text="Blank: the same as the SKU.", max_length=200, verbose_name="WMS SKU"
-            ),
+            model_name='inventoryline',
+            name='wms_sku',
+            field=models.CharField(blank=True, help_text='Blank: the same as the SKU.', max_length=200, verbose_name='WMS SKU'),
         ),
         migrations.AlterField(
-            model_name="inventoryline",
-            name="result",
-            field=models.CharField(
-                choices=[
-                    ("updated", "Updated"),
-                    ("unchanged", "Unchanged"),
-                    ("no_starting_inventory", "No starting inventory in Order Manager"),
-                    ("unknown_product", "Unknown product"),
-                    ("failed", "Failed"),
-                    ("filtered", "Not synced: item filter"),
-                ],
-                max_length=30,
-            ),
+            model_name='inventoryline',
+            name='result',
+            field=models.CharField(choices=[('updated', 'Updated'), ('unchanged', 'Unchanged'), ('no_starting_inventory', 'No starting inventory in Order Manager'), ('unknown_product', 'Unknown product'), ('failed', 'Failed'), ('filtered', 'Not synced: item filter')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="orderevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("downloaded", "Downloaded from Order Manager"),
-                    ("sent_to_wms", "Sent to WMS"),
-                    ("linked_at_wms", "Found at WMS (linked, not re-sent)"),
-                    ("wms_rejected", "WMS rejected"),
-                    ("send_failed", "Send failed (will retry)"),
-                    ("exported", "Marked exported in Order Manager"),
-                    ("cancelled_in_om", "Cancelled in Order Manager"),
-                    ("cancel_sent", "Cancel sent to WMS"),
-                    ("cancel_too_late", "Cancel too late: already shipped"),
-                    ("cancel_failed", "Cancel failed"),
-                    ("cancelled_at_wms", "Cancelled at the WMS"),
-                    ("shipped_at_wms", "Shipped at WMS"),
-                    ("tracking_sent", "Tracking sent to Order Manager"),
-                    ("tracking_rejected", "Tracking rejected by Order Manager"),
-                    ("gave_up", "Gave up retrying"),
-                    ("operator", "Operator action"),
-                    ("filtered", "Filtered by the item filter"),
-                    ("held", "Held by a rule"),
-                    ("released", "Released: the rule is satisfied now"),
-                ],
-                max_length=30,
-            ),
+            model_name='orderevent',
+            name='kind',
+            field=models.CharField(choices=[('downloaded', 'Downloaded from Order Manager'), ('sent_to_wms', 'Sent to WMS'), ('linked_at_wms', 'Found at WMS (linked, not re-sent)'), ('wms_rejected', 'WMS rejected'), ('send_failed', 'Send failed (will retry)'), ('exported', 'Marked exported in Order Manager'), ('cancelled_in_om', 'Cancelled in Order Manager'), ('cancel_sent', 'Cancel sent to WMS'), ('cancel_too_late', 'Cancel too late: already shipped'), ('cancel_failed', 'Cancel failed'), ('cancelled_at_wms', 'Cancelled at the WMS'), ('shipped_at_wms', 'Shipped at WMS'), ('tracking_sent', 'Tracking sent to Order Manager'), ('tracking_rejected', 'Tracking rejected by Order Manager'), ('gave_up', 'Gave up retrying'), ('operator', 'Operator action'), ('filtered', 'Filtered by the item filter'), ('held', 'Held by a rule'), ('released', 'Released: the rule is satisfied now')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="orderrecord",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("new", "New"),
-                    ("at_wms", "At WMS"),
-                    ("shipped", "Shipped"),
-                    ("confirmed", "Confirmed"),
-                    ("cancelled", "Cancelled"),
-                    ("cancel_failed", "Cancel too late"),
-                    ("error", "Error"),
-                    ("skipped", "Skipped (every item filtered)"),
-                ],
-                default="new",
-                max_length=20,
-            ),
+            model_name='orderrecord',
+            name='status',
+            field=models.CharField(choices=[('new', 'New'), ('at_wms', 'At WMS'), ('shipped', 'Shipped'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled'), ('cancel_failed', 'Cancel too late'), ('error', 'Error'), ('skipped', 'Skipped (every item filtered)')], default='new', max_length=20),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("hub", "0005_mapping_rules"),
+        ('hub', '0005_mapping_rules'),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="orderevent",
-            index=models.Index(
-                condition=models.Q(("kind__in", ["sent_to_wms", "linked_at_wms"])), fields=["at"], name="event_sent_at"
-            ),
+            model_name='orderevent',
+            index=models.Index(condition=models.Q(('kind__in', ['sent_to_wms', 'linked_at_wms'])), fields=['at'], name='event_sent_at'),
         ),
     ]

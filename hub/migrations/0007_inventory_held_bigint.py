@@ -4,56 +4,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("hub", "0006_event_sent_index"),
+        ('hub', '0006_event_sent_index'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="alert",
-            name="cause",
-            field=models.CharField(
-                choices=[
-                    ("order_error", "Order in error"),
-                    ("cancel_too_late", "Cancellation came too late"),
-                    ("auth_failed", "Credentials rejected"),
-                    ("connection_paused", "Connection paused"),
-                    ("no_starting_inventory", "SKUs without starting inventory"),
-                    ("job_stale", "Job not succeeding"),
-                    ("stock_held", "Implausible stock held"),
-                ],
-                max_length=30,
-            ),
+            model_name='alert',
+            name='cause',
+            field=models.CharField(choices=[('order_error', 'Order in error'), ('cancel_too_late', 'Cancellation came too late'), ('auth_failed', 'Credentials rejected'), ('connection_paused', 'Connection paused'), ('no_starting_inventory', 'SKUs without starting inventory'), ('job_stale', 'Job not succeeding'), ('stock_held', 'Implausible stock held')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="inventoryline",
-            name="om_on_hand",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="Order Manager on hand before"),
+            model_name='inventoryline',
+            name='om_on_hand',
+            field=models.BigIntegerField(blank=True, null=True, verbose_name='Order Manager on hand before'),
         ),
         migrations.AlterField(
-            model_name="inventoryline",
-            name="on_hand_written",
-            field=models.BigIntegerField(blank=True, null=True, verbose_name="on hand written"),
+            model_name='inventoryline',
+            name='on_hand_written',
+            field=models.BigIntegerField(blank=True, null=True, verbose_name='on hand written'),
         ),
         migrations.AlterField(
-            model_name="inventoryline",
-            name="result",
-            field=models.CharField(
-                choices=[
-                    ("updated", "Updated"),
-                    ("unchanged", "Unchanged"),
-                    ("no_starting_inventory", "No starting inventory in Order Manager"),
-                    ("unknown_product", "Unknown product"),
-                    ("failed", "Failed"),
-                    ("filtered", "Not synced: item filter"),
-                    ("held", "Held: implausible quantity"),
-                ],
-                max_length=30,
-            ),
+            model_name='inventoryline',
+            name='result',
+            field=models.CharField(choices=[('updated', 'Updated'), ('unchanged', 'Unchanged'), ('no_starting_inventory', 'No starting inventory in Order Manager'), ('unknown_product', 'Unknown product'), ('failed', 'Failed'), ('filtered', 'Not synced: item filter'), ('held', 'Held: implausible quantity')], max_length=30),
         ),
         migrations.AlterField(
-            model_name="inventoryline",
-            name="wms_available",
-            field=models.BigIntegerField(verbose_name="WMS available"),
+            model_name='inventoryline',
+            name='wms_available',
+            field=models.BigIntegerField(verbose_name='WMS available'),
         ),
     ]

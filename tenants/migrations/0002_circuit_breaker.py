@@ -4,34 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenants", "0001_initial"),
+        ('tenants', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="ordermanagerconnection",
-            name="credentials_rejected_at",
-            field=models.DateTimeField(
-                blank=True,
-                editable=False,
-                help_text="Order Manager or the WMS rejected the credentials: scheduled runs stop until they are changed or Test connection succeeds (retrying a wrong password could lock the account).",
-                null=True,
-            ),
+            model_name='ordermanagerconnection',
+            name='credentials_rejected_at',
+            field=models.DateTimeField(blank=True, editable=False, help_text='Order Manager or the WMS rejected the credentials: scheduled runs stop until they are changed or Test connection succeeds (retrying a wrong password could lock the account).', null=True),
         ),
         migrations.AddField(
-            model_name="ordermanagerconnection",
-            name="pause_reason",
+            model_name='ordermanagerconnection',
+            name='pause_reason',
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name="ordermanagerconnection",
-            name="paused_until",
-            field=models.DateTimeField(
-                blank=True,
-                editable=False,
-                help_text="Repeated temporary failures: scheduled runs wait until then (cool-off).",
-                null=True,
-            ),
+            model_name='ordermanagerconnection',
+            name='paused_until',
+            field=models.DateTimeField(blank=True, editable=False, help_text='Repeated temporary failures: scheduled runs wait until then (cool-off).', null=True),
         ),
     ]

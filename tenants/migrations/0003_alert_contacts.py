@@ -5,44 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenants", "0002_circuit_breaker"),
+        ('tenants', '0002_circuit_breaker'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="tenant",
-            name="alert_frequency",
-            field=models.CharField(
-                choices=[
-                    ("immediate", "Immediately"),
-                    ("hourly", "Hourly digest"),
-                    ("daily", "Daily digest (08:00 tenant time)"),
-                ],
-                default="immediate",
-                help_text="How the alert contacts hear about problems (hub.ops.alerts): at once, or one digest an hour or a day.",
-                max_length=10,
-            ),
+            model_name='tenant',
+            name='alert_frequency',
+            field=models.CharField(choices=[('immediate', 'Immediately'), ('hourly', 'Hourly digest'), ('daily', 'Daily digest (08:00 tenant time)')], default='immediate', help_text='How the alert contacts hear about problems (hub.ops.alerts): at once, or one digest an hour or a day.', max_length=10),
         ),
         migrations.CreateModel(
-            name="AlertContact",
+            name='AlertContact',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("email", models.EmailField(max_length=254)),
-                ("name", models.CharField(blank=True, max_length=200)),
-                ("active", models.BooleanField(default=True, help_text="Inactive contacts receive nothing.")),
-                (
-                    "tenant",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="alert_contacts", to="tenants.tenant"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('email', models.EmailField(max_length=254)),
+                ('name', models.CharField(blank=True, max_length=200)),
+                ('active', models.BooleanField(default=True, help_text='Inactive contacts receive nothing.')),
+                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alert_contacts', to='tenants.tenant')),
             ],
             options={
-                "ordering": ["email"],
-                "constraints": [
-                    models.UniqueConstraint(fields=("tenant", "email"), name="unique_alert_contact_per_tenant")
-                ],
+                'ordering': ['email'],
+                'constraints': [models.UniqueConstraint(fields=('tenant', 'email'), name='unique_alert_contact_per_tenant')],
             },
         ),
     ]

@@ -8,240 +8,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenants", "0003_alert_contacts"),
+        ('tenants', '0003_alert_contacts'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ConnectionRules",
+            name='ConnectionRules',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "reject_unmapped_ship_methods",
-                    models.BooleanField(
-                        default=False,
-                        help_text="Hold orders whose ship method has no mapping (status error, “unmapped ship method X”); they are sent automatically on the next Order Download after the method is mapped.",
-                    ),
-                ),
-                (
-                    "item_filter_mode",
-                    models.CharField(
-                        choices=[
-                            ("off", "No item filter"),
-                            ("allow", "Allow-list: only the listed SKUs"),
-                            ("block", "Block-list: every SKU except the listed ones"),
-                        ],
-                        default="off",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "item_filter_level",
-                    models.CharField(
-                        choices=[
-                            ("item", "Item: a filtered line is not sent, the rest of the order is"),
-                            ("order", "Order: an order with a filtered line is not sent at all"),
-                        ],
-                        default="item",
-                        max_length=10,
-                    ),
-                ),
-                (
-                    "inventory_minimum",
-                    models.PositiveIntegerField(
-                        default=0,
-                        help_text="When the quantity to publish is below this, 0 is published instead (0: no minimum).",
-                        verbose_name="minimum inventory level",
-                    ),
-                ),
-                (
-                    "inventory_buffer",
-                    models.PositiveIntegerField(
-                        default=0,
-                        help_text="Subtracted from every SKU's available quantity (never below 0).",
-                        verbose_name="safety buffer",
-                    ),
-                ),
-                (
-                    "subtract_pending_orders",
-                    models.BooleanField(
-                        default=True,
-                        help_text="Quantities of downloaded orders still new or held here are subtracted, so stock sold between the WMS snapshot and the sync is not sold twice.",
-                        verbose_name="subtract orders not yet at the WMS",
-                    ),
-                ),
-                (
-                    "connection",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="rules",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reject_unmapped_ship_methods', models.BooleanField(default=False, help_text='Hold orders whose ship method has no mapping (status error, “unmapped ship method X”); they are sent automatically on the next Order Download after the method is mapped.')),
+                ('item_filter_mode', models.CharField(choices=[('off', 'No item filter'), ('allow', 'Allow-list: only the listed SKUs'), ('block', 'Block-list: every SKU except the listed ones')], default='off', max_length=10)),
+                ('item_filter_level', models.CharField(choices=[('item', 'Item: a filtered line is not sent, the rest of the order is'), ('order', 'Order: an order with a filtered line is not sent at all')], default='item', max_length=10)),
+                ('inventory_minimum', models.PositiveIntegerField(default=0, help_text='When the quantity to publish is below this, 0 is published instead (0: no minimum).', verbose_name='minimum inventory level')),
+                ('inventory_buffer', models.PositiveIntegerField(default=0, help_text="Subtracted from every SKU's available quantity (never below 0).", verbose_name='safety buffer')),
+                ('subtract_pending_orders', models.BooleanField(default=True, help_text='Quantities of downloaded orders still new or held here are subtracted, so stock sold between the WMS snapshot and the sync is not sold twice.', verbose_name='subtract orders not yet at the WMS')),
+                ('connection', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "verbose_name": "connection rules",
-                "verbose_name_plural": "connection rules",
+                'verbose_name': 'connection rules',
+                'verbose_name_plural': 'connection rules',
             },
         ),
         migrations.CreateModel(
-            name="CarrierMapping",
+            name='CarrierMapping',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "wms_carrier",
-                    models.CharField(
-                        help_text="Matched ignoring case, spaces and punctuation; a SCAC code is tried before the carrier name.",
-                        max_length=100,
-                        validators=[django.core.validators.ProhibitNullCharactersValidator()],
-                        verbose_name="WMS carrier name or SCAC",
-                    ),
-                ),
-                (
-                    "om_carrier",
-                    models.CharField(
-                        help_text="A value of Order Manager's shippingCarrier list, e.g. UPS, FEDEX, USPS, DHL_EXPRESS.",
-                        max_length=100,
-                        verbose_name="Order Manager carrier",
-                    ),
-                ),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="carrier_mappings",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('wms_carrier', models.CharField(help_text='Matched ignoring case, spaces and punctuation; a SCAC code is tried before the carrier name.', max_length=100, validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='WMS carrier name or SCAC')),
+                ('om_carrier', models.CharField(help_text="A value of Order Manager's shippingCarrier list, e.g. UPS, FEDEX, USPS, DHL_EXPRESS.", max_length=100, verbose_name='Order Manager carrier')),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='carrier_mappings', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "verbose_name": "carrier mapping",
-                "ordering": ["wms_carrier"],
-                "constraints": [
-                    models.UniqueConstraint(fields=("connection", "wms_carrier"), name="unique_carrier_mapping")
-                ],
+                'verbose_name': 'carrier mapping',
+                'ordering': ['wms_carrier'],
+                'constraints': [models.UniqueConstraint(fields=('connection', 'wms_carrier'), name='unique_carrier_mapping')],
             },
         ),
         migrations.CreateModel(
-            name="ItemFilter",
+            name='ItemFilter',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "sku",
-                    models.CharField(
-                        help_text="An exact SKU, or a prefix ending in * (ABC* matches every SKU starting with ABC).",
-                        max_length=200,
-                        validators=[tenants.mappings.validate_sku],
-                        verbose_name="Order Manager SKU",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="item_filters",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('sku', models.CharField(help_text='An exact SKU, or a prefix ending in * (ABC* matches every SKU starting with ABC).', max_length=200, validators=[tenants.mappings.validate_sku], verbose_name='Order Manager SKU')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='item_filters', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "verbose_name": "item filter SKU",
-                "ordering": ["sku"],
-                "constraints": [models.UniqueConstraint(fields=("connection", "sku"), name="unique_item_filter")],
+                'verbose_name': 'item filter SKU',
+                'ordering': ['sku'],
+                'constraints': [models.UniqueConstraint(fields=('connection', 'sku'), name='unique_item_filter')],
             },
         ),
         migrations.CreateModel(
-            name="ShipMethodMapping",
+            name='ShipMethodMapping',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "ship_method",
-                    models.CharField(
-                        help_text="“Carrier / requested service” as orders carry it, e.g. “UPS / UPS Ground” (case and spacing ignored).",
-                        max_length=200,
-                        validators=[django.core.validators.ProhibitNullCharactersValidator()],
-                        verbose_name="Order Manager ship method",
-                    ),
-                ),
-                ("key", models.CharField(editable=False, max_length=200)),
-                (
-                    "wms_carrier",
-                    models.CharField(
-                        blank=True,
-                        help_text="routingInfo.carrier, as listed by the WMS (GET /properties/carriers). Blank: not mapped yet.",
-                        max_length=100,
-                        validators=[django.core.validators.ProhibitNullCharactersValidator()],
-                        verbose_name="WMS carrier",
-                    ),
-                ),
-                (
-                    "wms_mode",
-                    models.CharField(
-                        blank=True,
-                        max_length=100,
-                        validators=[django.core.validators.ProhibitNullCharactersValidator()],
-                        verbose_name="WMS mode (service)",
-                    ),
-                ),
-                (
-                    "wms_scac",
-                    models.CharField(
-                        blank=True,
-                        max_length=10,
-                        validators=[django.core.validators.ProhibitNullCharactersValidator()],
-                        verbose_name="WMS SCAC code",
-                    ),
-                ),
-                ("first_seen_at", models.DateTimeField(blank=True, editable=False, null=True)),
-                ("last_seen_at", models.DateTimeField(blank=True, editable=False, null=True)),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="ship_methods",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('ship_method', models.CharField(help_text='“Carrier / requested service” as orders carry it, e.g. “UPS / UPS Ground” (case and spacing ignored).', max_length=200, validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='Order Manager ship method')),
+                ('key', models.CharField(editable=False, max_length=200)),
+                ('wms_carrier', models.CharField(blank=True, help_text='routingInfo.carrier, as listed by the WMS (GET /properties/carriers). Blank: not mapped yet.', max_length=100, validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='WMS carrier')),
+                ('wms_mode', models.CharField(blank=True, max_length=100, validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='WMS mode (service)')),
+                ('wms_scac', models.CharField(blank=True, max_length=10, validators=[django.core.validators.ProhibitNullCharactersValidator()], verbose_name='WMS SCAC code')),
+                ('first_seen_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('last_seen_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ship_methods', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "verbose_name": "ship-method mapping",
-                "ordering": ["key"],
-                "constraints": [models.UniqueConstraint(fields=("connection", "key"), name="unique_ship_method")],
+                'verbose_name': 'ship-method mapping',
+                'ordering': ['key'],
+                'constraints': [models.UniqueConstraint(fields=('connection', 'key'), name='unique_ship_method')],
             },
         ),
         migrations.CreateModel(
-            name="SkuAlias",
+            name='SkuAlias',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "om_sku",
-                    models.CharField(
-                        max_length=200, validators=[tenants.mappings.validate_sku], verbose_name="Order Manager SKU"
-                    ),
-                ),
-                (
-                    "wms_sku",
-                    models.CharField(
-                        max_length=200, validators=[tenants.mappings.validate_sku], verbose_name="WMS SKU"
-                    ),
-                ),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sku_aliases",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('om_sku', models.CharField(max_length=200, validators=[tenants.mappings.validate_sku], verbose_name='Order Manager SKU')),
+                ('wms_sku', models.CharField(max_length=200, validators=[tenants.mappings.validate_sku], verbose_name='WMS SKU')),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sku_aliases', to='tenants.ordermanagerconnection')),
             ],
             options={
-                "verbose_name": "SKU alias",
-                "verbose_name_plural": "SKU aliases",
-                "ordering": ["om_sku"],
-                "indexes": [models.Index(fields=["connection", "wms_sku"], name="sku_alias_wms")],
-                "constraints": [models.UniqueConstraint(fields=("connection", "om_sku"), name="unique_sku_alias")],
+                'verbose_name': 'SKU alias',
+                'verbose_name_plural': 'SKU aliases',
+                'ordering': ['om_sku'],
+                'indexes': [models.Index(fields=['connection', 'wms_sku'], name='sku_alias_wms')],
+                'constraints': [models.UniqueConstraint(fields=('connection', 'om_sku'), name='unique_sku_alias')],
             },
         ),
     ]

@@ -4,23 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenants", "0004_mappings"),
+        ('tenants', '0004_mappings'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="warehouse",
-            name="wms_login_kind",
-            field=models.CharField(
-                choices=[
-                    ("user_login", "login name (user_login)"),
-                    ("user_login_id", "numeric user id (user_login_id)"),
-                ],
-                default="user_login",
-                help_text="How the token request names the integration user: by login name (user_login) or by numeric user id (user_login_id). Credentials exist in both forms; ask your 3PL which.",
-                max_length=20,
-                verbose_name="user login is",
-            ),
+            model_name='warehouse',
+            name='wms_login_kind',
+            field=models.CharField(choices=[('user_login', 'login name (user_login)'), ('user_login_id', 'numeric user id (user_login_id)')], default='user_login', help_text='How the token request names the integration user: by login name (user_login) or by numeric user id (user_login_id). Credentials exist in both forms; ask your 3PL which.', max_length=20, verbose_name='user login is'),
         ),
     ]

@@ -21,109 +21,67 @@ def password_connections_need_reconnect(apps, schema_editor):
     for connection in Connection.objects.exclude(username="").only("pk", "access_token"):
         if not str(connection.access_token or ""):
             Connection.objects.filter(pk=connection.pk).update(
-                credentials_rejected_at=now,
-                pause_reason=RECONNECT_REASON,
+                credentials_rejected_at=now, pause_reason=RECONNECT_REASON,
             )
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("tenants", "0005_wms_login_kind"),
+        ('tenants', '0005_wms_login_kind'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RunPython(password_connections_need_reconnect, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name="ordermanagerconnection",
-            name="password",
+            model_name='ordermanagerconnection',
+            name='password',
         ),
         migrations.RemoveField(
-            model_name="ordermanagerconnection",
-            name="username",
+            model_name='ordermanagerconnection',
+            name='username',
         ),
         migrations.AddField(
-            model_name="ordermanagerconnection",
-            name="connected_account",
-            field=models.CharField(
-                blank=True,
-                editable=False,
-                help_text="The Order Manager account that approved the install (its cid when Order Manager names no user).",
-                max_length=200,
-                verbose_name="authorized by account",
-            ),
+            model_name='ordermanagerconnection',
+            name='connected_account',
+            field=models.CharField(blank=True, editable=False, help_text='The Order Manager account that approved the install (its cid when Order Manager names no user).', max_length=200, verbose_name='authorized by account'),
         ),
         migrations.AddField(
-            model_name="ordermanagerconnection",
-            name="connected_at",
+            model_name='ordermanagerconnection',
+            name='connected_at',
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name="ordermanagerconnection",
-            name="connected_by",
-            field=models.ForeignKey(
-                blank=True,
-                editable=False,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='ordermanagerconnection',
+            name='connected_by',
+            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="ordermanagerconnection",
-            name="token_source",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("app_install", "App install (Connect to Order Manager)"),
-                    ("pasted", "Pasted token (app installed by hand)"),
-                ],
-                editable=False,
-                help_text="How the current access token came.",
-                max_length=20,
-            ),
+            model_name='ordermanagerconnection',
+            name='token_source',
+            field=models.CharField(blank=True, choices=[('app_install', 'App install (Connect to Order Manager)'), ('pasted', 'Pasted token (app installed by hand)')], editable=False, help_text='How the current access token came.', max_length=20),
         ),
         migrations.AlterField(
-            model_name="ordermanagerconnection",
-            name="access_token",
-            field=tenants.fields.EncryptedTextField(
-                blank=True,
-                help_text="Set by Connect to Order Manager (app install), or pasted for an app installed by hand.",
-                verbose_name="app access token",
-            ),
+            model_name='ordermanagerconnection',
+            name='access_token',
+            field=tenants.fields.EncryptedTextField(blank=True, help_text='Set by Connect to Order Manager (app install), or pasted for an app installed by hand.', verbose_name='app access token'),
         ),
         migrations.AlterField(
-            model_name="ordermanagerconnection",
-            name="auth_base_url",
-            field=models.URLField(
-                default="https://app.skubana.com",
-                help_text="Host of the app-install endpoints (/oauth/authorize, /oauth/token); the app host for the real service.",
-                verbose_name="auth base URL",
-            ),
+            model_name='ordermanagerconnection',
+            name='auth_base_url',
+            field=models.URLField(default='https://app.skubana.com', help_text='Host of the app-install endpoints (/oauth/authorize, /oauth/token); the app host for the real service.', verbose_name='auth base URL'),
         ),
         migrations.CreateModel(
-            name="OmInstallState",
+            name='OmInstallState',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("nonce", models.CharField(max_length=64, unique=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("expires_at", models.DateTimeField()),
-                ("used_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="install_states",
-                        to="tenants.ordermanagerconnection",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('nonce', models.CharField(max_length=64, unique=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('expires_at', models.DateTimeField()),
+                ('used_at', models.DateTimeField(blank=True, null=True)),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='install_states', to='tenants.ordermanagerconnection')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
         ),
     ]

@@ -5,454 +5,294 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
-    dependencies = []
+    dependencies = [
+    ]
 
     operations = [
         migrations.CreateModel(
-            name="OmAccount",
+            name='OmAccount',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("username", models.CharField(max_length=150, unique=True)),
-                ("password_digest", models.CharField(max_length=64)),
-                ("company_id", models.PositiveIntegerField(default=1)),
-                ("last_batch_number", models.PositiveIntegerField(default=0)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('username', models.CharField(max_length=150, unique=True)),
+                ('password_digest', models.CharField(max_length=64)),
+                ('company_id', models.PositiveIntegerField(default=1)),
+                ('last_batch_number', models.PositiveIntegerField(default=0)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "verbose_name": "Order Manager account",
+                'verbose_name': 'Order Manager account',
             },
         ),
         migrations.CreateModel(
-            name="WmsAccount",
+            name='WmsAccount',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("client_id", models.CharField(max_length=200, unique=True)),
-                ("secret_digest", models.CharField(max_length=64)),
-                ("user_login", models.CharField(blank=True, max_length=200)),
-                ("customer_id", models.PositiveIntegerField()),
-                ("customer_name", models.CharField(blank=True, max_length=200)),
-                ("facility_id", models.PositiveIntegerField()),
-                ("facility_name", models.CharField(blank=True, max_length=200)),
-                ("facility_time_zone", models.CharField(default="UTC", max_length=64)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('client_id', models.CharField(max_length=200, unique=True)),
+                ('secret_digest', models.CharField(max_length=64)),
+                ('user_login', models.CharField(blank=True, max_length=200)),
+                ('customer_id', models.PositiveIntegerField()),
+                ('customer_name', models.CharField(blank=True, max_length=200)),
+                ('facility_id', models.PositiveIntegerField()),
+                ('facility_name', models.CharField(blank=True, max_length=200)),
+                ('facility_time_zone', models.CharField(default='UTC', max_length=64)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "verbose_name": "WMS account",
+                'verbose_name': 'WMS account',
             },
         ),
         migrations.CreateModel(
-            name="OmOrder",
+            name='OmOrder',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("order_number", models.CharField(max_length=100)),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("UNRESOLVED", "Unresolved"),
-                            ("AWAITING_PAYMENT", "Awaiting Payment"),
-                            ("AWAITING_SHIPMENT", "Awaiting Shipment"),
-                            ("AWAITING_MC_FULFILLMENT", "Awaiting Mc Fulfillment"),
-                            ("AWAITING_3PL_EXPORT", "Awaiting 3Pl Export"),
-                            ("AWAITING_DROPSHIP", "Awaiting Dropship"),
-                            ("PENDING_FULFILLMENT", "Pending Fulfillment"),
-                            ("SHIPPED", "Shipped"),
-                            ("CANCELLED", "Cancelled"),
-                            ("ON_HOLD", "On Hold"),
-                            ("SKU_UNPROCESSED", "Sku Unprocessed"),
-                            ("PROCESSED_OUTSIDE_OF_SKUBANA", "Processed Outside Of Skubana"),
-                            ("INBOUND_SHIPMENT_PLAN", "Inbound Shipment Plan"),
-                        ],
-                        default="AWAITING_3PL_EXPORT",
-                        max_length=40,
-                    ),
-                ),
-                ("sales_channel_id", models.IntegerField(default=1)),
-                ("sales_channel_name", models.CharField(default="Shopify", max_length=100)),
-                ("order_date", models.DateTimeField()),
-                ("created_date", models.DateTimeField()),
-                ("modified_date", models.DateTimeField()),
-                ("ship_date", models.DateTimeField(blank=True, null=True)),
-                ("ship_name", models.CharField(blank=True, max_length=200)),
-                ("ship_company", models.CharField(blank=True, max_length=200)),
-                ("ship_address1", models.CharField(blank=True, max_length=200)),
-                ("ship_address2", models.CharField(blank=True, max_length=200)),
-                ("ship_city", models.CharField(blank=True, max_length=100)),
-                ("ship_state", models.CharField(blank=True, max_length=20)),
-                ("ship_zip", models.CharField(blank=True, max_length=20)),
-                ("ship_country", models.CharField(blank=True, max_length=50)),
-                ("ship_phone", models.CharField(blank=True, max_length=50)),
-                ("ship_email", models.CharField(blank=True, max_length=200)),
-                ("shipping_carrier", models.CharField(blank=True, max_length=60)),
-                ("requested_shipping_service", models.CharField(blank=True, max_length=200)),
-                ("cancel_reason_type", models.CharField(blank=True, max_length=60)),
-                ("cancel_reason_details", models.CharField(blank=True, max_length=500)),
-                ("sent_to_fulfillment", models.BooleanField(default=False)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="orders", to="sandbox.omaccount"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('order_number', models.CharField(max_length=100)),
+                ('status', models.CharField(choices=[('UNRESOLVED', 'Unresolved'), ('AWAITING_PAYMENT', 'Awaiting Payment'), ('AWAITING_SHIPMENT', 'Awaiting Shipment'), ('AWAITING_MC_FULFILLMENT', 'Awaiting Mc Fulfillment'), ('AWAITING_3PL_EXPORT', 'Awaiting 3Pl Export'), ('AWAITING_DROPSHIP', 'Awaiting Dropship'), ('PENDING_FULFILLMENT', 'Pending Fulfillment'), ('SHIPPED', 'Shipped'), ('CANCELLED', 'Cancelled'), ('ON_HOLD', 'On Hold'), ('SKU_UNPROCESSED', 'Sku Unprocessed'), ('PROCESSED_OUTSIDE_OF_SKUBANA', 'Processed Outside Of Skubana'), ('INBOUND_SHIPMENT_PLAN', 'Inbound Shipment Plan')], default='AWAITING_3PL_EXPORT', max_length=40)),
+                ('sales_channel_id', models.IntegerField(default=1)),
+                ('sales_channel_name', models.CharField(default='Shopify', max_length=100)),
+                ('order_date', models.DateTimeField()),
+                ('created_date', models.DateTimeField()),
+                ('modified_date', models.DateTimeField()),
+                ('ship_date', models.DateTimeField(blank=True, null=True)),
+                ('ship_name', models.CharField(blank=True, max_length=200)),
+                ('ship_company', models.CharField(blank=True, max_length=200)),
+                ('ship_address1', models.CharField(blank=True, max_length=200)),
+                ('ship_address2', models.CharField(blank=True, max_length=200)),
+                ('ship_city', models.CharField(blank=True, max_length=100)),
+                ('ship_state', models.CharField(blank=True, max_length=20)),
+                ('ship_zip', models.CharField(blank=True, max_length=20)),
+                ('ship_country', models.CharField(blank=True, max_length=50)),
+                ('ship_phone', models.CharField(blank=True, max_length=50)),
+                ('ship_email', models.CharField(blank=True, max_length=200)),
+                ('shipping_carrier', models.CharField(blank=True, max_length=60)),
+                ('requested_shipping_service', models.CharField(blank=True, max_length=200)),
+                ('cancel_reason_type', models.CharField(blank=True, max_length=60)),
+                ('cancel_reason_details', models.CharField(blank=True, max_length=500)),
+                ('sent_to_fulfillment', models.BooleanField(default=False)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='orders', to='sandbox.omaccount')),
             ],
         ),
         migrations.CreateModel(
-            name="OmProduct",
+            name='OmProduct',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("master_sku", models.CharField(max_length=200)),
-                ("name", models.CharField(blank=True, max_length=300)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="products", to="sandbox.omaccount"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('master_sku', models.CharField(max_length=200)),
+                ('name', models.CharField(blank=True, max_length=300)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='products', to='sandbox.omaccount')),
             ],
         ),
         migrations.CreateModel(
-            name="OmOrderItem",
+            name='OmOrderItem',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("listing_sku", models.CharField(max_length=200)),
-                ("quantity", models.PositiveIntegerField()),
-                ("unit_price", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="sandbox.omorder"
-                    ),
-                ),
-                (
-                    "product",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="sandbox.omproduct"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('listing_sku', models.CharField(max_length=200)),
+                ('quantity', models.PositiveIntegerField()),
+                ('unit_price', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='sandbox.omorder')),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sandbox.omproduct')),
             ],
         ),
         migrations.CreateModel(
-            name="OmShipment",
+            name='OmShipment',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("tracking_number", models.CharField(max_length=200)),
-                ("shipping_carrier", models.CharField(max_length=60)),
-                ("shipping_service_id", models.IntegerField(blank=True, null=True)),
-                ("ship_date", models.DateTimeField()),
-                ("created", models.DateTimeField()),
-                ("batch_number", models.PositiveIntegerField()),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="shipments", to="sandbox.omorder"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('tracking_number', models.CharField(max_length=200)),
+                ('shipping_carrier', models.CharField(max_length=60)),
+                ('shipping_service_id', models.IntegerField(blank=True, null=True)),
+                ('ship_date', models.DateTimeField()),
+                ('created', models.DateTimeField()),
+                ('batch_number', models.PositiveIntegerField()),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shipments', to='sandbox.omorder')),
             ],
         ),
         migrations.CreateModel(
-            name="OmToken",
+            name='OmToken',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("digest", models.CharField(max_length=64, unique=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="tokens", to="sandbox.omaccount"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('digest', models.CharField(max_length=64, unique=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='sandbox.omaccount')),
             ],
         ),
         migrations.CreateModel(
-            name="OmWarehouse",
+            name='OmWarehouse',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("name", models.CharField(max_length=200)),
-                (
-                    "type",
-                    models.CharField(
-                        choices=[
-                            ("DIRECT_FULFILLMENT", "Direct Fulfillment"),
-                            ("THIRD_PARTY_LOGISTICS", "Third Party Logistics"),
-                            ("SALES_CHANNEL", "Sales Channel"),
-                            ("DROPSHIP_VENDOR", "Dropship Vendor"),
-                            ("RETAIL_STORE", "Retail Store"),
-                        ],
-                        default="THIRD_PARTY_LOGISTICS",
-                        max_length=40,
-                    ),
-                ),
-                ("active", models.BooleanField(default=True)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="warehouses", to="sandbox.omaccount"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=200)),
+                ('type', models.CharField(choices=[('DIRECT_FULFILLMENT', 'Direct Fulfillment'), ('THIRD_PARTY_LOGISTICS', 'Third Party Logistics'), ('SALES_CHANNEL', 'Sales Channel'), ('DROPSHIP_VENDOR', 'Dropship Vendor'), ('RETAIL_STORE', 'Retail Store')], default='THIRD_PARTY_LOGISTICS', max_length=40)),
+                ('active', models.BooleanField(default=True)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='warehouses', to='sandbox.omaccount')),
             ],
         ),
         migrations.CreateModel(
-            name="OmStock",
+            name='OmStock',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("on_hand", models.IntegerField(default=0)),
-                ("locked", models.IntegerField(default=0)),
-                ("allocated", models.IntegerField(default=0)),
-                ("location", models.CharField(default="GLOBAL", max_length=100)),
-                (
-                    "product",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="stocks", to="sandbox.omproduct"
-                    ),
-                ),
-                (
-                    "warehouse",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="stocks", to="sandbox.omwarehouse"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('on_hand', models.IntegerField(default=0)),
+                ('locked', models.IntegerField(default=0)),
+                ('allocated', models.IntegerField(default=0)),
+                ('location', models.CharField(default='GLOBAL', max_length=100)),
+                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stocks', to='sandbox.omproduct')),
+                ('warehouse', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stocks', to='sandbox.omwarehouse')),
             ],
         ),
         migrations.AddField(
-            model_name="omorder",
-            name="warehouse",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="orders",
-                to="sandbox.omwarehouse",
-            ),
+            model_name='omorder',
+            name='warehouse',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='orders', to='sandbox.omwarehouse'),
         ),
         migrations.CreateModel(
-            name="FaultConfig",
+            name='FaultConfig',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("rate_429", models.FloatField(default=0.0)),
-                ("rate_500", models.FloatField(default=0.0)),
-                ("timeout_rate", models.FloatField(default=0.0)),
-                (
-                    "timeout_seconds",
-                    models.FloatField(default=3.0, help_text="How long a 'timeout' answer sleeps before replying."),
-                ),
-                ("malformed_rate", models.FloatField(default=0.0)),
-                ("quota_per_second", models.FloatField(blank=True, help_text="Blank: no quota.", null=True)),
-                ("retry_after_seconds", models.FloatField(default=1.0, help_text="Wait announced on an injected 429.")),
-                ("apply_to_token_endpoint", models.BooleanField(default=False)),
-                ("seed", models.BigIntegerField(default=0)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "om_account",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="faults",
-                        to="sandbox.omaccount",
-                    ),
-                ),
-                (
-                    "wms_account",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="faults",
-                        to="sandbox.wmsaccount",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('rate_429', models.FloatField(default=0.0)),
+                ('rate_500', models.FloatField(default=0.0)),
+                ('timeout_rate', models.FloatField(default=0.0)),
+                ('timeout_seconds', models.FloatField(default=3.0, help_text="How long a 'timeout' answer sleeps before replying.")),
+                ('malformed_rate', models.FloatField(default=0.0)),
+                ('quota_per_second', models.FloatField(blank=True, help_text='Blank: no quota.', null=True)),
+                ('retry_after_seconds', models.FloatField(default=1.0, help_text='Wait announced on an injected 429.')),
+                ('apply_to_token_endpoint', models.BooleanField(default=False)),
+                ('seed', models.BigIntegerField(default=0)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('om_account', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='faults', to='sandbox.omaccount')),
+                ('wms_account', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='faults', to='sandbox.wmsaccount')),
             ],
         ),
         migrations.CreateModel(
-            name="WmsItem",
+            name='WmsItem',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("sku", models.CharField(max_length=200)),
-                ("description", models.CharField(blank=True, max_length=300)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="sandbox.wmsaccount"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('sku', models.CharField(max_length=200)),
+                ('description', models.CharField(blank=True, max_length=300)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='sandbox.wmsaccount')),
             ],
         ),
         migrations.CreateModel(
-            name="WmsOrder",
+            name='WmsOrder',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("reference_num", models.CharField(max_length=100)),
-                (
-                    "status",
-                    models.PositiveSmallIntegerField(choices=[(0, "Open"), (1, "Closed"), (2, "Canceled")], default=0),
-                ),
-                ("version", models.PositiveIntegerField(default=1)),
-                ("customer_id", models.PositiveIntegerField()),
-                ("facility_id", models.PositiveIntegerField()),
-                ("creation_date", models.DateTimeField()),
-                ("last_modified_date", models.DateTimeField()),
-                ("process_date", models.DateTimeField(blank=True, null=True)),
-                ("po_num", models.CharField(blank=True, max_length=100)),
-                ("notes", models.TextField(blank=True)),
-                ("shipping_notes", models.TextField(blank=True)),
-                ("billing_code", models.CharField(blank=True, max_length=100)),
-                ("routing_info", models.JSONField(blank=True, default=dict)),
-                ("ship_to", models.JSONField(blank=True, default=dict)),
-                ("saved_elements", models.JSONField(blank=True, default=list)),
-                ("cancel_reason", models.CharField(blank=True, max_length=500)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="orders", to="sandbox.wmsaccount"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('reference_num', models.CharField(max_length=100)),
+                ('status', models.PositiveSmallIntegerField(choices=[(0, 'Open'), (1, 'Closed'), (2, 'Canceled')], default=0)),
+                ('version', models.PositiveIntegerField(default=1)),
+                ('customer_id', models.PositiveIntegerField()),
+                ('facility_id', models.PositiveIntegerField()),
+                ('creation_date', models.DateTimeField()),
+                ('last_modified_date', models.DateTimeField()),
+                ('process_date', models.DateTimeField(blank=True, null=True)),
+                ('po_num', models.CharField(blank=True, max_length=100)),
+                ('notes', models.TextField(blank=True)),
+                ('shipping_notes', models.TextField(blank=True)),
+                ('billing_code', models.CharField(blank=True, max_length=100)),
+                ('routing_info', models.JSONField(blank=True, default=dict)),
+                ('ship_to', models.JSONField(blank=True, default=dict)),
+                ('saved_elements', models.JSONField(blank=True, default=list)),
+                ('cancel_reason', models.CharField(blank=True, max_length=500)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='orders', to='sandbox.wmsaccount')),
             ],
         ),
         migrations.CreateModel(
-            name="WmsOrderItem",
+            name='WmsOrderItem',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("sku", models.CharField(max_length=200)),
-                ("qty", models.DecimalField(decimal_places=4, max_digits=12)),
-                ("qualifier", models.CharField(blank=True, max_length=100)),
-                (
-                    "item",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="sandbox.wmsitem"
-                    ),
-                ),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="sandbox.wmsorder"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('sku', models.CharField(max_length=200)),
+                ('qty', models.DecimalField(decimal_places=4, max_digits=12)),
+                ('qualifier', models.CharField(blank=True, max_length=100)),
+                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sandbox.wmsitem')),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='sandbox.wmsorder')),
             ],
         ),
         migrations.CreateModel(
-            name="WmsPackage",
+            name='WmsPackage',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("tracking_number", models.CharField(max_length=200)),
-                ("create_date", models.DateTimeField()),
-                ("weight", models.FloatField(default=1.0)),
-                ("contents", models.JSONField(default=list)),
-                (
-                    "order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="packages", to="sandbox.wmsorder"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('tracking_number', models.CharField(max_length=200)),
+                ('create_date', models.DateTimeField()),
+                ('weight', models.FloatField(default=1.0)),
+                ('contents', models.JSONField(default=list)),
+                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='packages', to='sandbox.wmsorder')),
             ],
         ),
         migrations.CreateModel(
-            name="WmsStock",
+            name='WmsStock',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("qualifier", models.CharField(blank=True, max_length=100)),
-                ("facility_id", models.PositiveIntegerField()),
-                ("total_received", models.IntegerField(default=0)),
-                ("on_hand", models.IntegerField(default=0)),
-                ("allocated", models.IntegerField(default=0)),
-                ("available", models.IntegerField(default=0)),
-                ("on_hold", models.IntegerField(default=0)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="stocks", to="sandbox.wmsaccount"
-                    ),
-                ),
-                (
-                    "item",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="stocks", to="sandbox.wmsitem"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('qualifier', models.CharField(blank=True, max_length=100)),
+                ('facility_id', models.PositiveIntegerField()),
+                ('total_received', models.IntegerField(default=0)),
+                ('on_hand', models.IntegerField(default=0)),
+                ('allocated', models.IntegerField(default=0)),
+                ('available', models.IntegerField(default=0)),
+                ('on_hold', models.IntegerField(default=0)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stocks', to='sandbox.wmsaccount')),
+                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stocks', to='sandbox.wmsitem')),
             ],
         ),
         migrations.CreateModel(
-            name="WmsToken",
+            name='WmsToken',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("digest", models.CharField(max_length=64, unique=True)),
-                ("expires_at", models.DateTimeField()),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="tokens", to="sandbox.wmsaccount"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('digest', models.CharField(max_length=64, unique=True)),
+                ('expires_at', models.DateTimeField()),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='sandbox.wmsaccount')),
             ],
         ),
         migrations.AddConstraint(
-            model_name="omproduct",
-            constraint=models.UniqueConstraint(fields=("account", "master_sku"), name="sandbox_om_product_sku"),
+            model_name='omproduct',
+            constraint=models.UniqueConstraint(fields=('account', 'master_sku'), name='sandbox_om_product_sku'),
         ),
         migrations.AddIndex(
-            model_name="omshipment",
-            index=models.Index(fields=["tracking_number"], name="sandbox_om_shipment_tracking"),
+            model_name='omshipment',
+            index=models.Index(fields=['tracking_number'], name='sandbox_om_shipment_tracking'),
         ),
         migrations.AddConstraint(
-            model_name="omwarehouse",
-            constraint=models.UniqueConstraint(fields=("account", "name"), name="sandbox_om_warehouse_name"),
+            model_name='omwarehouse',
+            constraint=models.UniqueConstraint(fields=('account', 'name'), name='sandbox_om_warehouse_name'),
         ),
         migrations.AddConstraint(
-            model_name="omstock",
-            constraint=models.UniqueConstraint(fields=("product", "warehouse"), name="sandbox_om_stock_once"),
+            model_name='omstock',
+            constraint=models.UniqueConstraint(fields=('product', 'warehouse'), name='sandbox_om_stock_once'),
         ),
         migrations.AddIndex(
-            model_name="omorder",
-            index=models.Index(fields=["account", "modified_date"], name="sandbox_om_order_modified"),
+            model_name='omorder',
+            index=models.Index(fields=['account', 'modified_date'], name='sandbox_om_order_modified'),
         ),
         migrations.AddIndex(
-            model_name="omorder",
-            index=models.Index(fields=["account", "status", "modified_date"], name="sandbox_om_order_status"),
+            model_name='omorder',
+            index=models.Index(fields=['account', 'status', 'modified_date'], name='sandbox_om_order_status'),
         ),
         migrations.AddIndex(
-            model_name="omorder",
-            index=models.Index(fields=["account", "order_number"], name="sandbox_om_order_number"),
+            model_name='omorder',
+            index=models.Index(fields=['account', 'order_number'], name='sandbox_om_order_number'),
         ),
         migrations.AddConstraint(
-            model_name="faultconfig",
-            constraint=models.CheckConstraint(
-                condition=models.Q(
-                    models.Q(("om_account__isnull", False), ("wms_account__isnull", True)),
-                    models.Q(("om_account__isnull", True), ("wms_account__isnull", False)),
-                    _connector="OR",
-                ),
-                name="sandbox_faults_one_account",
-            ),
+            model_name='faultconfig',
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('om_account__isnull', False), ('wms_account__isnull', True)), models.Q(('om_account__isnull', True), ('wms_account__isnull', False)), _connector='OR'), name='sandbox_faults_one_account'),
         ),
         migrations.AddConstraint(
-            model_name="wmsitem",
-            constraint=models.UniqueConstraint(fields=("account", "sku"), name="sandbox_wms_item_sku"),
+            model_name='wmsitem',
+            constraint=models.UniqueConstraint(fields=('account', 'sku'), name='sandbox_wms_item_sku'),
         ),
         migrations.AddIndex(
-            model_name="wmsorder",
-            index=models.Index(fields=["account", "reference_num"], name="sandbox_wms_order_ref"),
+            model_name='wmsorder',
+            index=models.Index(fields=['account', 'reference_num'], name='sandbox_wms_order_ref'),
         ),
         migrations.AddIndex(
-            model_name="wmsorder",
-            index=models.Index(fields=["account", "last_modified_date"], name="sandbox_wms_order_modified"),
+            model_name='wmsorder',
+            index=models.Index(fields=['account', 'last_modified_date'], name='sandbox_wms_order_modified'),
         ),
         migrations.AddConstraint(
-            model_name="wmsorder",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("status", 2), _negated=True),
-                fields=("account", "customer_id", "reference_num"),
-                name="sandbox_wms_order_live_ref",
-            ),
+            model_name='wmsorder',
+            constraint=models.UniqueConstraint(condition=models.Q(('status', 2), _negated=True), fields=('account', 'customer_id', 'reference_num'), name='sandbox_wms_order_live_ref'),
         ),
         migrations.AddIndex(
-            model_name="wmsstock",
-            index=models.Index(fields=["account", "id"], name="sandbox_wms_stock_account"),
+            model_name='wmsstock',
+            index=models.Index(fields=['account', 'id'], name='sandbox_wms_stock_account'),
         ),
         migrations.AddConstraint(
-            model_name="wmsstock",
-            constraint=models.UniqueConstraint(
-                fields=("item", "qualifier", "facility_id"), name="sandbox_wms_stock_row"
-            ),
+            model_name='wmsstock',
+            constraint=models.UniqueConstraint(fields=('item', 'qualifier', 'facility_id'), name='sandbox_wms_stock_row'),
         ),
     ]

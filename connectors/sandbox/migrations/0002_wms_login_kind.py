@@ -4,18 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("sandbox", "0001_initial"),
+        ('sandbox', '0001_initial'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="wmsaccount",
-            name="login_kind",
-            field=models.CharField(
-                choices=[("user_login", "user_login"), ("user_login_id", "user_login_id")],
-                default="user_login",
-                max_length=20,
-            ),
+            model_name='wmsaccount',
+            name='login_kind',
+            field=models.CharField(choices=[('user_login', 'user_login'), ('user_login_id', 'user_login_id')], default='user_login', max_length=20),
         ),
     ]

@@ -4,34 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("sandbox", "0002_wms_login_kind"),
+        ('sandbox', '0002_wms_login_kind'),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name="wmsitem",
-            name="sandbox_wms_item_sku",
+            model_name='wmsitem',
+            name='sandbox_wms_item_sku',
         ),
         migrations.AddField(
-            model_name="wmsitem",
-            name="customer_id",
+            model_name='wmsitem',
+            name='customer_id',
             field=models.PositiveIntegerField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name="wmsitem",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("customer_id__isnull", True)),
-                fields=("account", "sku"),
-                name="sandbox_wms_item_sku",
-            ),
+            model_name='wmsitem',
+            constraint=models.UniqueConstraint(condition=models.Q(('customer_id__isnull', True)), fields=('account', 'sku'), name='sandbox_wms_item_sku'),
         ),
         migrations.AddConstraint(
-            model_name="wmsitem",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("customer_id__isnull", False)),
-                fields=("account", "customer_id", "sku"),
-                name="sandbox_wms_other_customer_item_sku",
-            ),
+            model_name='wmsitem',
+            constraint=models.UniqueConstraint(condition=models.Q(('customer_id__isnull', False)), fields=('account', 'customer_id', 'sku'), name='sandbox_wms_other_customer_item_sku'),
         ),
     ]

@@ -5,57 +5,42 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("sandbox", "0003_wms_other_customer_items"),
+        ('sandbox', '0003_wms_other_customer_items'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="OmApp",
+            name='OmApp',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("app_key", models.CharField(max_length=200, unique=True)),
-                ("secret_digest", models.CharField(max_length=64)),
-                ("redirect_uris", models.JSONField(default=list, help_text="Exact redirect URIs the app registered.")),
-                ("name", models.CharField(blank=True, max_length=200)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('app_key', models.CharField(max_length=200, unique=True)),
+                ('secret_digest', models.CharField(max_length=64)),
+                ('redirect_uris', models.JSONField(default=list, help_text='Exact redirect URIs the app registered.')),
+                ('name', models.CharField(blank=True, max_length=200)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "verbose_name": "Order Manager app",
+                'verbose_name': 'Order Manager app',
             },
         ),
         migrations.AddField(
-            model_name="omtoken",
-            name="app",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="tokens",
-                to="sandbox.omapp",
-            ),
+            model_name='omtoken',
+            name='app',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='sandbox.omapp'),
         ),
         migrations.CreateModel(
-            name="OmAuthCode",
+            name='OmAuthCode',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("digest", models.CharField(max_length=64, unique=True)),
-                ("redirect_uri", models.TextField()),
-                ("scope", models.CharField(blank=True, max_length=500)),
-                ("expires_at", models.DateTimeField()),
-                ("used_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "account",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="codes", to="sandbox.omaccount"
-                    ),
-                ),
-                (
-                    "app",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="codes", to="sandbox.omapp"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('digest', models.CharField(max_length=64, unique=True)),
+                ('redirect_uri', models.TextField()),
+                ('scope', models.CharField(blank=True, max_length=500)),
+                ('expires_at', models.DateTimeField()),
+                ('used_at', models.DateTimeField(blank=True, null=True)),
+                ('account', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='codes', to='sandbox.omaccount')),
+                ('app', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='codes', to='sandbox.omapp')),
             ],
         ),
     ]
