@@ -49,6 +49,8 @@ def store_page(ctx, page: list) -> None:
             connection=connection, om_order_id__in=ids, status=Status.ERROR, attempts=0, cancel_requested=False
         )
     }
+    for record in held.values():
+        record.connection = connection  # reread reads it: no query per held order
     records = []
     for received in page:
         order_id = received.order_id
