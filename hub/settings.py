@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "axes",
+    "rangefilter",
     "connectors.sandbox.apps.SandboxConfig",
     "tenants.apps.TenantsConfig",
     "hub.apps.HubConfig",

@@ -168,7 +168,7 @@ def test_changelist_lists_only_own_rows_and_filters_only_own_names(world, staff_
     html = response.content.decode()
     assert BRAVO_MARK not in html, f"{model._meta.label} changelist shows Bravo's data"
     choices = [
-        str(choice["display"])
+        str(choice.get("display", ""))  # a range filter yields its form, not a display
         for spec in response.context["cl"].filter_specs
         for choice in spec.choices(response.context["cl"])
     ]

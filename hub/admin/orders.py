@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from rangefilter.filters import DateRangeFilterBuilder
 
 from hub.admin import actions as admin_actions
 from hub.admin.actions import ORDER_OPERATIONS
@@ -80,7 +81,7 @@ class OrderRecordAdmin(AuditAdmin):
         "given_up",
         "error_permanent",
         "tracking_given_up",
-        "created_at",
+        ("created_at", DateRangeFilterBuilder(title="created (from – to)")),
     ]
     list_select_related = ["connection__warehouse__tenant"]
     list_defer = ("source", "lines", "tracking_in_flight")
@@ -355,7 +356,7 @@ class OrderEventAdmin(AuditAdmin):
         tenant_filter("order__connection__warehouse__tenant"),
         connection_filter("order__connection"),
         "kind",
-        "at",
+        ("at", DateRangeFilterBuilder(title="at (from – to)")),
     ]
     list_select_related = ["order__connection__warehouse__tenant", "run"]
     list_defer = ("sent", "received", "order__source", "order__lines", "order__tracking_in_flight", "run__calls")

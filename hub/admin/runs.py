@@ -7,6 +7,7 @@ import json
 from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from rangefilter.filters import DateRangeFilterBuilder
 
 from hub import durations
 from hub.admin import actions as admin_actions
@@ -45,7 +46,7 @@ class SyncRunAdmin(AuditAdmin):
         "job",
         "status",
         "trigger",
-        "started_at",
+        ("started_at", DateRangeFilterBuilder(title="started (from – to)")),
     ]
     list_select_related = ["connection__warehouse__tenant"]
     list_defer = ("calls",)
