@@ -44,6 +44,15 @@ PAGE_SIZE = 100
 SHIPMENTS_PER_CALL = 50
 FIRST_RUN_LOOKBACK = datetime.timedelta(days=1)
 ACCEPTED = {"SHIPPED", "PENDING"}
+# What `add_confirmed` (and the completion it may bring) changes on a record.
+CONFIRMED_FIELDS = [
+    "confirmed_tracking_numbers",
+    "tracking_in_flight",
+    "status",
+    "last_error",
+    *TRACKING_RETRY_FIELDS,
+    "updated_at",
+]
 Status = OrderRecord.Status
 Kind = OrderEvent.Kind
 
@@ -232,18 +241,8 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
             return []
         already = [t for t in record.tracking_in_flight if t in present]
         with transaction.atomic():
-            record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + already))
-            record.tracking_in_flight = []
-            confirm_if_complete(record)
-            record.save(
-                update_fields=[
-                    "confirmed_tracking_numbers",
-                    "tracking_in_flight",
-                    "status",
-                    *TRACKING_RETRY_FIELDS,
-                    "updated_at",
-                ]
-            )
+            add_confirmed(record, already)
+            record.save(update_fields=CONFIRMED_FIELDS)
             if already:
                 ctx.event(
                     record, Kind.TRACKING_SENT, f"Order Manager already had {', '.join(already)}: not sent again."
@@ -253,6 +252,14 @@ def unconfirmed(ctx, record: OrderRecord, in_om: dict | None) -> list[str]:
         confirm_if_complete(record)
         record.save(update_fields=["status", *TRACKING_RETRY_FIELDS, "updated_at"])
     return numbers
+
+
+def add_confirmed(record: OrderRecord, numbers: list[str]) -> None:
+    """Record `numbers` as accepted by Order Manager (none in flight any more); complete the order
+    when every number is. The caller saves `CONFIRMED_FIELDS`."""
+    record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + numbers))
+    record.tracking_in_flight = []
+    confirm_if_complete(record)
 
 
 def confirm_if_complete(record: OrderRecord) -> None:
@@ -301,19 +308,8 @@ def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
         accepted = [n for (r, n), res in outcome if r.pk == pk and res is not None and res.status in ACCEPTED]
         rejected = [(n, res) for (r, n), res in outcome if r.pk == pk and (res is None or res.status not in ACCEPTED)]
         with transaction.atomic():
-            record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + accepted))
-            record.tracking_in_flight = []
-            confirm_if_complete(record)
-            record.save(
-                update_fields=[
-                    "confirmed_tracking_numbers",
-                    "tracking_in_flight",
-                    "status",
-                    "last_error",
-                    *TRACKING_RETRY_FIELDS,
-                    "updated_at",
-                ]
-            )
+            add_confirmed(record, accepted)
+            record.save(update_fields=CONFIRMED_FIELDS)
             if accepted:
                 ctx.event(
                     record,
@@ -331,22 +327,13 @@ def send_batch(ctx, batch: list[tuple[OrderRecord, str]]) -> None:
         if refused_extra:
             numbers = [n for n, _ in refused_extra]
             with transaction.atomic():
-                record.confirmed_tracking_numbers = list(dict.fromkeys(record.confirmed_tracking_numbers + numbers))
-                confirm_if_complete(record)
+                add_confirmed(record, numbers)
                 record.last_error = (
                     "Order Manager refused additional package tracking "
                     + "; ".join(f"{n}: {res.message}" for n, res in refused_extra)
                     + " (the order is already shipped there; not retried)."
                 )[:4000]
-                record.save(
-                    update_fields=[
-                        "confirmed_tracking_numbers",
-                        "status",
-                        "last_error",
-                        *TRACKING_RETRY_FIELDS,
-                        "updated_at",
-                    ]
-                )
+                record.save(update_fields=CONFIRMED_FIELDS)
                 ctx.event(
                     record, Kind.TRACKING_REJECTED, record.last_error, sent=[shipment_body(record, n) for n in numbers]
                 )
