@@ -1,17 +1,13 @@
 """Run what waits in django-q2's ORM broker the way a worker does, inside the test process.
 
 `run_queued()` takes every queued task (oldest first) off the queue and calls its function with
-its arguments, synchronously, so a test sees exactly what a cluster would do with each task.
-`QueueWorker` does that in a thread every `every` seconds, for tests where a browser waits on
-the live server while the run goes on (a real `qcluster` process cannot reach the test
-database, which lives in this process).
+its arguments, synchronously, so a test sees exactly what a cluster would do with each task. A
+real `qcluster` process cannot stand in: the test database (SQLite in memory) lives in this
+process; with a live server, its thread serves the browser meanwhile.
 """
 
 from __future__ import annotations
 
-import threading
-
-from django.db import close_old_connections, connections
 from django.utils.module_loading import import_string
 from django_q.models import OrmQ
 
@@ -26,29 +22,3 @@ def run_queued() -> list:
         func = import_string(task["func"]) if isinstance(task["func"], str) else task["func"]
         results.append(func(*task["args"], **task["kwargs"]))
     return results
-
-
-class QueueWorker(threading.Thread):
-    """`run_queued()` every `every` seconds until `stop()`; what the tasks returned is in `results`."""
-
-    def __init__(self, every: float = 0.2):
-        super().__init__(name="test-queue-worker", daemon=True)
-        self.every = every
-        self.results: list = []
-        self.errors: list[BaseException] = []
-        self._stop = threading.Event()
-
-    def run(self) -> None:
-        try:
-            while not self._stop.wait(self.every):
-                try:
-                    self.results.extend(run_queued())
-                except Exception as exc:  # kept for the test to report, the worker goes on
-                    self.errors.append(exc)
-                    close_old_connections()
-        finally:
-            connections.close_all()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.join(timeout=10)

@@ -49,8 +49,9 @@
 
   function again() {
     if (Date.now() - startedAt >= limitMs) {
-      stop("Stopped checking after " + Math.round(limitMs / 60000) + " minutes; the run may still be going: " +
-        "reload this page to check again.");
+      var seconds = Math.round(limitMs / 1000);
+      var waited = seconds < 120 ? seconds + " seconds" : Math.round(seconds / 60) + " minutes";
+      stop("Stopped checking after " + waited + "; the run may still be going: reload this page to check again.");
       return;
     }
     window.setTimeout(ask, every);
