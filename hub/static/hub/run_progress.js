@@ -63,6 +63,9 @@
       cache: "no-store",
       headers: { "Accept": "application/json" }
     }).then(function (response) {
+      if (response.redirected) {
+        throw new Error("the admin sent this page to its login (signed out?)");
+      }
       if (!response.ok) {
         throw new Error("the hub answered " + response.status);
       }
