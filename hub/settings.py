@@ -123,6 +123,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date-time format with its zone on every page (hub/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["hub.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
