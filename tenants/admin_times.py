@@ -18,6 +18,8 @@ from django.contrib.admin.utils import unquote
 from django.db import models
 from django.utils import formats, timezone
 
+NO_BREAK = "\u00a0"
+
 
 def format_moment(moment, zone: zoneinfo.ZoneInfo | None) -> str:
     """`moment` in `zone` (the current zone when None), in the hub's format; "" for no moment."""
@@ -43,7 +45,10 @@ class TenantTimesAdminMixin:
 
     def _zoned_column(self, name: str, field):
         def column(obj):
-            return format_moment(getattr(obj, name), self.zone_of(obj)) or None
+            text = format_moment(getattr(obj, name), self.zone_of(obj))
+            # A narrow column may wrap after the date, never between the time and its zone.
+            date, _, rest = text.partition(" ")
+            return f"{date} {rest.replace(' ', NO_BREAK)}" if text else None
 
         column.__name__ = name  # keeps the column's CSS class (column-<name>) and a stable header
         return admin.display(description=field.verbose_name, ordering=name)(column)
