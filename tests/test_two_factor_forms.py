@@ -62,14 +62,15 @@ def test_a_code_typed_with_a_space_is_accepted():
     assert sign_in(Client(), "ops", f"{code[:3]} {code[3:]}").status_code == 302
 
 
-def test_a_wrong_code_is_refused_without_echoing_the_password():
+def test_a_wrong_code_is_refused_without_echoing_the_password_or_the_code():
     _, app, _ = enrolled_user(username="ops")
     client = Client()
-    answer = sign_in(client, "ops", wrong(app_code(app)))
+    refused = wrong(app_code(app))
+    answer = sign_in(client, "ops", refused)
     html = answer.content.decode()
     assert answer.status_code == 200 and not signed_in(client)
     assert "That authentication code is not valid" in html
-    assert PASSWORD not in html
+    assert PASSWORD not in html and refused not in html
     app.refresh_from_db()
     assert app.throttling_failure_count == 1
 

@@ -10,8 +10,8 @@
 - a wrong code is a failed login for django-axes too (`user_login_failed` with the user name, as
   Django sends it for a wrong password), so guessing codes with a known password runs into the same
   lockout as guessing passwords; a missing code is not counted (nothing was guessed);
-- the password is never sent back into the page when only the code was wrong (django-otp's mixin
-  would re-render it): the user types both again.
+- neither the password (django-otp's mixin would re-render it) nor the code is sent back into the
+  page after a failed try: the user types both again.
 """
 
 from __future__ import annotations
@@ -26,15 +26,20 @@ from hub.two_factor import devices
 CODE = "the 6-digit code from your authenticator app, or one of your recovery codes"
 
 
+class CodeInput(forms.TextInput):
+    """A one-time code is typed afresh on every try: never rendered back into the page."""
+
+    def format_value(self, value):
+        return None
+
+
 class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
     otp_token = forms.CharField(
         label="Authentication code",
         required=False,
         max_length=32,
         help_text=f"If you set up two-factor sign-in: {CODE}.",
-        widget=forms.TextInput(
-            attrs={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}
-        ),
+        widget=CodeInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false", "autocapitalize": "none"}),
     )
 
     otp_error_messages = dict(
