@@ -60,20 +60,20 @@ class AdminLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
         code = cleaned.get("otp_token", "")
         device = devices.device_for_code(user, code) if code else None
         if code and device is None:
-            self._code_refused(user)
+            self._code_refused()
             raise forms.ValidationError(self.otp_error_messages["invalid_token"], code="invalid_token")
         cleaned["otp_device"] = device.persistent_id if device else None
         try:
             self.clean_otp(user)  # verifies the code on that device; sets user.otp_device for django-otp's login
         except forms.ValidationError:
             if code:
-                self._code_refused(user)
+                self._code_refused()
             raise
         finally:
             self.fields["password"].widget.render_value = False
         return cleaned
 
-    def _code_refused(self, user) -> None:
+    def _code_refused(self) -> None:
         # The user name as typed, the key django-axes counts a wrong password under.
         user_login_failed.send(
             sender=type(self), credentials={"username": self.cleaned_data.get("username")}, request=self.request
