@@ -1,7 +1,8 @@
 """Onboarding admin: tenants, their staff, warehouses (WMS) and Order Manager connections.
 
 Every ModelAdmin here is tenant-scoped (`TenantScopedAdminMixin`). "Onboard a tenant" creates the
-tenant, its first warehouse and its Order Manager connection from one page in one transaction.
+tenant, its first warehouse and its Order Manager connection from one page in one transaction;
+"Create sandbox accounts" on a tenant connects it to the built-in sandbox (`sandbox_admin`).
 Other apps add pages under a connection's admin URL with `add_connection_page` (tenants cannot
 import hub, so hub registers its pre-flight and inventory pages here); "Test connection" leads to
 the page registered with `after_test=True` when the test succeeds.
@@ -30,6 +31,7 @@ from .forms import (
     show_warnings,
 )
 from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, TokenSource, Warehouse
+from .sandbox_admin import SandboxAccountsAdminMixin
 from .scoping import TenantScopedAdminMixin
 from .secret_destinations import SecretDestinationsAdminMixin
 
@@ -82,7 +84,7 @@ class WarehouseInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     tenant_path = ""
     list_display = ["name", "slug", "time_zone", "alert_frequency", "active"]
     list_filter = ["active"]
