@@ -49,10 +49,10 @@ def connection_of(slug: str):
 
 def accounts(slug: str):
     """The tenant's sandbox (Order Manager account, WMS account)."""
-    from connectors.sandbox.models import OmAccount, WmsAccount
-    from hub.management.commands.sandbox import om_username, wms_client_id
+    from tenants import sandbox_accounts
 
-    return OmAccount.objects.get(username=om_username(slug)), WmsAccount.objects.get(client_id=wms_client_id(slug))
+    found = sandbox_accounts.for_slug(slug)
+    return found.om, found.wms
 
 
 def set_om_quota(slug: str, per_second: float | None) -> None:

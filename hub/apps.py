@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class HubConfig(AppConfig):
@@ -12,3 +13,15 @@ class HubConfig(AppConfig):
         from hub.engine import schedule_signals  # noqa: F401
         from hub.jobs import registry  # noqa: F401
         from hub.ops.alerts import receivers  # noqa: F401
+        from hub.two_factor import checks as two_factor_checks  # noqa: F401
+
+
+class HubAdminConfig(AdminConfig):
+    """django.contrib.admin whose `admin.site` is the hub's `HubAdminSite` (two-factor sign-in).
+
+    Django's documented way to replace the default site: every `admin.site.register` and
+    `@admin.register` in the project and in third-party apps lands on the hub's site unchanged.
+    """
+
+    default = False  # never picked for the "hub" label by app auto-detection
+    default_site = "hub.admin_site.HubAdminSite"

@@ -36,7 +36,7 @@ HUB_ENCRYPTION_KEYS = env.list("HUB_ENCRYPTION_KEYS", default=[])
 SANDBOX_ENABLED = env.bool("HUB_SANDBOX_ENABLED", default=DEBUG)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "hub.apps.HubAdminConfig",  # django.contrib.admin with the hub's site (two-factor sign-in, hub.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "rangefilter",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "connectors.sandbox.apps.SandboxConfig",
     "tenants.apps.TenantsConfig",
     "hub.apps.HubConfig",
@@ -56,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): signed in with a second factor
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into the "locked out" answer
@@ -68,6 +72,13 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Two-factor sign-in to the admin (django-otp: an authenticator app, TOTP, plus recovery codes;
+# hub.two_factor). "optional": whoever enrolled signs in with a code; "required_for_superusers" /
+# "required_for_staff": those users must enrol before anything else in the admin. A deploy check
+# warns about "optional" in production.
+HUB_ADMIN_2FA = env.str("HUB_ADMIN_2FA", default="optional" if DEBUG else "required_for_superusers")
+OTP_TOTP_ISSUER = "Order Manager hub"  # the name authenticator apps show
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # django-otp's device admin never shows a TOTP secret again
 # Connection base URLs may reach private and loopback addresses only with the sandbox (which
 # runs on the hub's own host); in production they are refused at connect time (connectors.transport.session).
 HUB_ALLOW_PRIVATE_ADDRESSES = env.bool("HUB_ALLOW_PRIVATE_ADDRESSES", default=SANDBOX_ENABLED)
@@ -123,6 +134,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# One date-time format with its zone on every page (hub/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["hub.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")

@@ -1,7 +1,8 @@
 """Onboarding admin: tenants, their staff, warehouses (WMS) and Order Manager connections.
 
 Every ModelAdmin here is tenant-scoped (`TenantScopedAdminMixin`). "Onboard a tenant" creates the
-tenant, its first warehouse and its Order Manager connection from one page in one transaction.
+tenant, its first warehouse and its Order Manager connection from one page in one transaction;
+"Create sandbox accounts" on a tenant connects it to the built-in sandbox (`sandbox_admin`).
 Other apps add pages under a connection's admin URL with `add_connection_page` (tenants cannot
 import hub, so hub registers its pre-flight and inventory pages here); "Test connection" leads to
 the page registered with `after_test=True` when the test succeeds. `add_connection_tool` likewise
@@ -19,17 +20,19 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from . import connection_check, om_connect
 from .forms import (
+    ConnectionChangeForm,
     OnboardConnectionForm,
     OnboardTenantForm,
     OnboardWarehouseForm,
-    OrderManagerConnectionForm,
     WarehouseForm,
     show_warnings,
 )
 from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, TokenSource, Warehouse
+from .sandbox_admin import SandboxAccountsAdminMixin
 from .scoping import TenantScopedAdminMixin
 from .secret_destinations import SecretDestinationsAdminMixin
 
@@ -91,7 +94,7 @@ class WarehouseInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
     tenant_path = ""
     list_display = ["name", "slug", "time_zone", "alert_frequency", "active"]
     list_filter = ["active"]
@@ -104,7 +107,32 @@ class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         return self.inlines if request.user.is_superuser else [WarehouseInline, AlertContactInline]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if request.user.is_superuser else ["name", "slug", "active"]
+        fields = [] if request.user.is_superuser else ["name", "slug", "active"]
+        if obj is not None and self._has_connections(obj):
+            fields.append("time_zone_and_schedule")
+        return fields
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "time_zone_and_schedule"]
+        if obj is not None and self._has_connections(obj) and "time_zone" in fields:
+            # Edited with the inventory schedule it governs, on the connection page (one place).
+            fields[fields.index("time_zone")] = "time_zone_and_schedule"
+        return fields
+
+    @staticmethod
+    def _has_connections(tenant) -> bool:
+        return OrderManagerConnection.objects.filter(warehouse__tenant=tenant).exists()
+
+    @admin.display(description="time zone")
+    def time_zone_and_schedule(self, obj):
+        connection = OrderManagerConnection.objects.filter(warehouse__tenant=obj).order_by("pk").first()
+        link = reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk])
+        return format_html(
+            '{} <span class="help">(set with the inventory schedule on the <a href="{}">connection '
+            "page</a>; every time on this tenant's pages is shown in it)</span>",
+            obj.time_zone,
+            link,
+        )
 
     def has_delete_permission(self, request, obj=None):
         # Like creating one, deleting a tenant (and with it every connection and its audit trail)
@@ -181,7 +209,7 @@ class WarehouseAdmin(SecretDestinationsAdminMixin, TenantScopedAdminMixin, admin
 
 @admin.register(OrderManagerConnection)
 class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
-    form = OrderManagerConnectionForm
+    form = ConnectionChangeForm
     tenant_path = "warehouse__tenant"
     list_display = [
         "__str__",
@@ -260,6 +288,7 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
                     "cancel_download_interval",
                     "shipment_confirmation_interval",
                     "inventory_time",
+                    "time_zone",
                     "inventory_times_per_day",
                 ]
             },
@@ -292,6 +321,10 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
             obj.token_source, obj.connected_by, obj.connected_at = TokenSource.PASTED, request.user, timezone.now()
             obj.connected_account = ""
         super().save_model(request, obj, form, change)
+        tenant = obj.warehouse.tenant
+        if form.cleaned_data.get("time_zone") and form.cleaned_data["time_zone"] != tenant.time_zone:
+            tenant.time_zone = form.cleaned_data["time_zone"]
+            tenant.save(update_fields=["time_zone"])  # reschedules the tenant's jobs (hub.engine.schedule_signals)
         if change and set(form.changed_data) & CREDENTIAL_FIELDS:
             obj.clear_circuit()  # new credentials: scheduled runs resume
         show_warnings(request, form)

@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import messages
 
-from .models import OrderManagerConnection, Tenant, Warehouse
+from .models import TIME_ZONE_CHOICES, OrderManagerConnection, Tenant, Warehouse
 from .secret_destinations import SecretDestinationsFormMixin
 from .url_safety import validate_base_url
 
@@ -150,3 +150,24 @@ class OnboardWarehouseForm(WarehouseForm):
 class OnboardConnectionForm(OrderManagerConnectionForm):
     class Meta(OrderManagerConnectionForm.Meta):
         fields = [f for f in OrderManagerConnectionForm.Meta.fields if f != "warehouse"]
+
+
+class ConnectionChangeForm(OrderManagerConnectionForm):
+    """A connection's change page: also the tenant's time zone, beside the inventory time it governs.
+
+    The inventory schedule is a local time of day in the tenant's zone, so the two are edited in
+    one place (here); the admin saves a changed zone on the tenant, which reschedules every job of
+    every connection of that tenant."""
+
+    time_zone = forms.ChoiceField(
+        choices=[("", "(unchanged)"), *TIME_ZONE_CHOICES],
+        required=False,  # not posted: the tenant's zone stays as it is
+        label="Time zone",
+        help_text="The tenant's zone: inventory times are local times in it, and every time on this tenant's "
+        "pages is shown in it. Shared by all the tenant's connections.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        warehouse = getattr(self.instance, "warehouse", None) if self.instance.warehouse_id else None
+        self.fields["time_zone"].initial = warehouse.tenant.time_zone if warehouse else "America/New_York"

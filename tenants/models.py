@@ -322,7 +322,9 @@ class OrderManagerConnection(models.Model):
         verbose_name = "Order Manager connection"
 
     def __str__(self) -> str:
-        return f"{self.warehouse.tenant} / {self.warehouse.name}"
+        # Named after both ends, Order Manager's warehouse first: the connection is the link, not the WMS.
+        source = self.warehouse_name.strip() or "Order Manager"
+        return f"{self.warehouse.tenant} / {source} → {self.warehouse.name}"
 
     @property
     def tenant(self) -> Tenant:

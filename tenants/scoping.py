@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 
+from .admin_times import TenantTimesAdminMixin
 from .models import Tenant
 
 
@@ -53,8 +54,10 @@ def _tenant_path_of(model, max_depth: int = 5) -> str | None:
     return None
 
 
-class TenantScopedAdminMixin:
-    """Mix into a ModelAdmin and set `tenant_path` ("" when the model is Tenant itself)."""
+class TenantScopedAdminMixin(TenantTimesAdminMixin):
+    """Mix into a ModelAdmin and set `tenant_path` ("" when the model is Tenant itself).
+
+    Also shows its times in the tenant's zone (`tenants.admin_times`)."""
 
     tenant_path: str = "tenant"
 

@@ -191,3 +191,14 @@ class ItemFilterFactory(factory.django.DjangoModelFactory):
 
     connection = factory.SubFactory(OrderManagerConnectionFactory)
     sku = factory.Sequence(lambda n: f"FILTERED-{n}")
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """An authenticator app (django-otp), confirmed: the user is enrolled in two-factor sign-in."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True

@@ -6,7 +6,7 @@ import json
 from django.core.management import call_command
 
 from connectors.sandbox.models import OmAccount, WmsAccount
-from hub.management.commands.sandbox import om_username, wms_client_id
+from tenants import sandbox_accounts
 from tenants.models import OrderManagerConnection
 
 
@@ -41,7 +41,9 @@ def status(slug: str) -> dict:
 
 
 def accounts(slug: str) -> tuple[OmAccount, WmsAccount]:
-    return OmAccount.objects.get(username=om_username(slug)), WmsAccount.objects.get(client_id=wms_client_id(slug))
+    """The tenant's sandbox accounts, found from its connection (as the commands find them)."""
+    found = sandbox_accounts.for_slug(slug)
+    return found.om, found.wms
 
 
 TEST_APP_KEY, TEST_APP_SECRET, TEST_REDIRECT = (

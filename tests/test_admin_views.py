@@ -331,7 +331,7 @@ def test_inventory_page_shows_the_last_run_and_what_needs_the_operator_first(su_
     assert counts == {"updated": 1, "unchanged": 1, "no_starting_inventory": 1, "unknown_product": 1, "failed": 1}
     html = response.content.decode()
     assert (
-        '<td>A-1</td><td class="hub-num">10</td><td class="hub-num">4</td><td class="hub-num">9</td><td class="hub-num">14</td>'
+        '<td class="hub-sku">A-1</td><td class="hub-num">10</td><td class="hub-num">4</td><td class="hub-num">9</td><td class="hub-num">14</td>'
         in html
     )
     assert "Assign starting inventory" in html and "ERR053 product is a bundle" in html

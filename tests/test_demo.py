@@ -199,6 +199,42 @@ def test_tick_refuses_a_tenant_without_sandbox_accounts():
         call_command("sandbox_live", "--ticks", "1", stdout=io.StringIO())
 
 
+@pytest.mark.django_db
+def test_tick_drives_every_active_tenant_with_sandbox_accounts_including_one_onboarded_in_the_admin():
+    from tenants import sandbox_onboarding
+    from tests import factories
+
+    run_demo()
+    assert [r.slug for r in sandbox_live.tick(rng=random.Random(1))] == SLUGS
+    # Onboarded while sandbox_live runs (the admin's "Create sandbox accounts"): the next tick has it.
+    globex = factories.TenantFactory(slug="globex")
+    sandbox_onboarding.set_up(globex, BASE, activate=False, seed_orders=2, seed_skus=3)
+    resting = factories.TenantFactory(slug="resting", active=False)
+    sandbox_onboarding.set_up(resting, BASE, activate=False, seed_orders=2, seed_skus=3)
+    report = {r.slug: r for r in sandbox_live.tick(rng=random.Random(2))}
+    assert sorted(report) == sorted([*SLUGS, "globex"])  # an inactive tenant's jobs never run: left alone
+    om, _ = accounts("globex")
+    assert OmOrder.objects.filter(account=om).count() == 2 + len(report["globex"].new_orders)
+    assert sandbox_live.tick(["resting"], rng=random.Random(3))[0].slug == "resting"  # named, it is driven
+
+
+@pytest.mark.django_db
+def test_command_without_tenants_drives_an_admin_onboarded_tenant(superuser, admin_client_for):
+    from django.urls import reverse
+
+    from tests import factories
+
+    globex = factories.TenantFactory(slug="globex")
+    admin_client_for(superuser).post(
+        reverse("admin:tenants_tenant_sandbox_accounts", args=[globex.pk]), {"orders": "1", "skus": "2"}
+    )
+    out = io.StringIO()
+    call_command("sandbox_live", "--ticks", "1", "--every", "0.1", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("sandbox_live: every 0.1 s for globex (every tenant with sandbox accounts")
+    assert lines[1].startswith("globex: +")
+
+
 # ---------------------------------------------------------------- the command's loop
 
 

@@ -231,3 +231,64 @@ def test_a_json_printing_command_prints_only_json_on_stdout(tmp_path):
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["order_manager"]["activated"] is True
     assert "AXES" in done.stderr  # the log lines still come, on stderr
+
+
+@pytest.fixture
+def admin_onboarded(superuser, admin_client_for):
+    """A tenant made in the admin and given sandbox accounts there (nothing seeded), then renamed:
+    the commands must find its accounts from its connection, not from names after its slug."""
+    from django.urls import reverse
+
+    from tests import factories
+
+    tenant = factories.TenantFactory(slug="globex")
+    response = admin_client_for(superuser).post(
+        reverse("admin:tenants_tenant_sandbox_accounts", args=[tenant.pk]), {"orders": "0", "skus": "1"}
+    )
+    assert response.status_code == 302
+    tenant.slug = "globex-corp"
+    tenant.save()
+    return tenant
+
+
+def test_seed_ship_cancel_faults_status_work_for_an_admin_onboarded_tenant(admin_onboarded, client):
+    seeded = run_json("seed", "--tenant", "globex-corp", "--orders", "3", "--skus", "4", "--seed", "2")
+    assert seeded["orders_created"] == 3
+    status = run_json("status", "--tenant", "globex-corp", "--json")
+    assert status["order_manager"]["username"] == "globex@sandbox"
+    assert status["order_manager"]["orders_by_status"] == {"AWAITING_3PL_EXPORT": 3}
+    warehouse = OrderManagerConnection.objects.get(warehouse__tenant=admin_onboarded).warehouse
+    _send_to_wms(
+        client,
+        {
+            "warehouse_manager": {
+                "client_id": warehouse.client_id,
+                "client_secret": str(warehouse.client_secret),
+                "user_login": warehouse.user_login,
+                "customer_id": warehouse.customer_id,
+                "facility_id": warehouse.facility_id,
+            }
+        },
+        ["SO-000001", "SO-000002"],
+    )
+    assert run_json("ship", "--tenant", "globex-corp", "--count", "1")["shipped"] == 1
+    assert run_json("cancel", "--tenant", "globex-corp", "--count", "1")["orders"][0]["orderNumber"] == "SO-000002"
+    assert run_json("faults", "--tenant", "globex-corp", "--rate-500", "0.5")["warehouse_manager"]["rate_500"] == 0.5
+    status = run_json("status", "--tenant", "globex-corp", "--json")
+    assert status["warehouse_manager"]["orders_by_status"] == {"closed": 1, "open": 1}
+    assert status["order_manager"]["orders_by_status"] == {"AWAITING_3PL_EXPORT": 2, "CANCELLED": 1}
+
+
+def test_a_tenant_without_sandbox_accounts_is_told_how_to_get_them(db):
+    from tests import factories
+
+    connection = factories.OrderManagerConnectionFactory()
+    with pytest.raises(CommandError, match="Create sandbox accounts"):
+        run("status", "--tenant", connection.warehouse.tenant.slug)
+
+
+def test_tenant_reuses_the_accounts_the_admin_made_and_activates(admin_onboarded):
+    printed = run_json("tenant", "globex-corp", "--base-url", "http://127.0.0.1:8123")
+    assert printed["order_manager"]["username"] == "globex@sandbox" and printed["order_manager"]["activated"] is True
+    assert OmAccount.objects.count() == WmsAccount.objects.count() == 1
+    assert OrderManagerConnection.objects.filter(warehouse__tenant=admin_onboarded).count() == 1

@@ -9,7 +9,7 @@ from django.urls import reverse
 from tests import factories
 
 pytestmark = pytest.mark.django_db
-HIDDEN = ("axes", "django_q", "sandbox")
+HIDDEN = ("axes", "django_q", "sandbox", "otp_totp", "otp_static")
 
 
 def apps_shown(client) -> set[str]:

@@ -32,7 +32,7 @@ def test_orders_for_a_tenant_prints_the_summary(live_server):
         SyncRun.Status.SUCCEEDED,
     )
     assert out.strip() == run.summary()
-    assert f"Order Download run #{run.pk} for Cmd / Sandbox WMS: succeeded; fetched 3, created 3" in out
+    assert f"Order Download run #{run.pk} for Cmd / Sandbox 3PL → Sandbox WMS: succeeded; fetched 3, created 3" in out
     assert not SyncRun.objects.filter(connection=other).exists()
     assert status("cmd")["warehouse_manager"]["orders_total"] == 3
 

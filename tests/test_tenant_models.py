@@ -82,7 +82,9 @@ def test_tenant_zone_and_connection_tenant():
     conn = factories.OrderManagerConnectionFactory(warehouse__tenant__time_zone="Europe/Berlin")
     assert conn.tenant == conn.warehouse.tenant
     assert conn.tenant.zone == zoneinfo.ZoneInfo("Europe/Berlin")
-    assert str(conn) == f"{conn.tenant.name} / {conn.warehouse.name}"
+    assert str(conn) == f"{conn.tenant.name} / {conn.warehouse_name} → {conn.warehouse.name}"
+    conn.warehouse_name = ""  # a direct-fulfilment connection names no Order Manager warehouse
+    assert str(conn) == f"{conn.tenant.name} / Order Manager → {conn.warehouse.name}"
 
 
 @pytest.mark.django_db

@@ -1,7 +1,8 @@
 """Admin pages for the sandbox (superusers only: tenant staff get no sandbox permissions).
 
-Accounts are listed, not edited here (credentials are set by `manage.py sandbox tenant`); fault
-injection can be tuned per account from the admin during a demo.
+Accounts are listed, not edited here (credentials are set by `manage.py sandbox tenant` or a
+tenant's "Create sandbox accounts", both through `tenants.sandbox_onboarding`); fault injection can
+be tuned per account from the admin during a demo.
 """
 
 from django.contrib import admin

@@ -33,6 +33,7 @@ from hub.admin.base import redacted_line
 from hub.engine import eligibility, leases
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from hub.operators import operator_name
+from tenants.admin_times import format_moment
 from tenants.scoping import tenant_ids_for
 
 logger = logging.getLogger(__name__)
@@ -269,9 +270,7 @@ def run_now(request, connection, job: str) -> Requested:
     # A queued claim: the task may wait in a busy broker before a worker trades it for a run lease.
     if not leases.claim(connection, job, token, ttl=leases.QUEUED_LEASE):
         state.refresh_from_db(fields=["lease_expires_at"])
-        until = (
-            timezone.localtime(state.lease_expires_at).strftime("%Y-%m-%d %H:%M:%S") if state.lease_expires_at else "?"
-        )
+        until = format_moment(state.lease_expires_at, connection.warehouse.tenant.zone) or "?"
         messages.warning(request, f"{label}: already running (lease held until {until}).")
         return Requested(RunNow.ALREADY_RUNNING, _running_after(connection, job))
     # Before the enqueue: a synchronous broker (tests, Q_CLUSTER sync) runs the task inside it.

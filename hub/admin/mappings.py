@@ -162,7 +162,8 @@ class MappedFilter(admin.SimpleListFilter):
 
 @admin.register(ShipMethodMapping)
 class ShipMethodMappingAdmin(MappingAdmin):
-    list_display = ["ship_method", "wms_carrier", "wms_mode", "wms_scac", "mapped", "last_seen_at", "connection"]
+    # The connection second: the same ship method of two connections must not look like a duplicate row.
+    list_display = ["ship_method", "connection", "wms_carrier", "wms_mode", "wms_scac", "mapped", "last_seen_at"]
     list_editable = ["wms_carrier", "wms_mode", "wms_scac"]
     list_filter = [MappedFilter, "connection"]
     search_fields = ["ship_method", "wms_carrier", "wms_mode"]

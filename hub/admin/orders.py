@@ -68,7 +68,6 @@ class OrderRecordAdmin(AuditAdmin):
         "connection",
         "status_display",
         "wms_order_id",
-        "attempts",
         "last_error_excerpt",
         "tracking",
         "created_at",

@@ -10,8 +10,9 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
+
+from tenants.admin_times import format_moment
 
 
 def connection_or_404(model_admin, request, object_id):
@@ -41,4 +42,5 @@ def page_context(model_admin, request, connection, title: str, **extra) -> dict:
 
 
 def local(moment: datetime.datetime | None, zone) -> str:
-    return timezone.localtime(moment, zone).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
+    """`moment` in the tenant's `zone`, in the hub's one format (tenants.admin_times)."""
+    return format_moment(moment, zone)

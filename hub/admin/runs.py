@@ -28,6 +28,7 @@ from hub.admin.base import (
 )
 from hub.models import InventoryLine, JobState, OrderEvent, SyncRun
 from hub.operators import operator_name
+from tenants.admin_times import format_moment
 
 
 @admin.register(SyncRun)
@@ -194,7 +195,7 @@ class JobStateAdmin(AuditAdmin):
 
     @admin.display(description="last run started")
     def last_run_started(self, obj):
-        return timezone.localtime(obj.last_run.started_at).strftime("%Y-%m-%d %H:%M") if obj.last_run else "—"
+        return format_moment(obj.last_run.started_at, self.zone_of(obj)) if obj.last_run else "—"
 
     @admin.display(description="last run fetched / created / updated / skipped / failed")
     def last_run_counts(self, obj):
@@ -204,7 +205,7 @@ class JobStateAdmin(AuditAdmin):
     @admin.display(description="lease held until")
     def lease_held_until(self, obj):
         if obj.lease_expires_at and obj.lease_expires_at > timezone.now():
-            return timezone.localtime(obj.lease_expires_at).strftime("%Y-%m-%d %H:%M:%S")
+            return format_moment(obj.lease_expires_at, self.zone_of(obj))
         return "free"
 
     @admin.display(description="attention")

@@ -1,6 +1,6 @@
 """Apps only superusers see in the admin, whatever permissions a staff user was given: the login
-lockouts (axes), the task queue (django_q: task arguments of every tenant) and the sandbox (a test
-instrument). Tenant staff see their tenants' data and nothing else (issue 17).
+lockouts (axes), the task queue (django_q: task arguments of every tenant), the sandbox (a test
+instrument) and django-otp's device lists (every user's second factors). Tenant staff see their tenants' data and nothing else (issue 17).
 
 `restrict(site)` wraps the permission checks of every registered model admin of those apps, so
 they leave the index and the sidebar and their pages answer 403 for anyone but a superuser.
@@ -13,7 +13,7 @@ import functools
 from django.apps import apps
 from django.contrib.admin.exceptions import NotRegistered
 
-SUPERUSER_ONLY_APPS = ("axes", "django_q", "sandbox")
+SUPERUSER_ONLY_APPS = ("axes", "django_q", "sandbox", "otp_totp", "otp_static")
 CHECKS = (
     "has_module_permission",
     "has_view_permission",

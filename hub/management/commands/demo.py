@@ -25,8 +25,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.sandbox.control import seeding
-from connectors.sandbox.models import OmAccount, OmOrder, OmProduct, WmsAccount
-from hub.management.commands.sandbox import om_username, wms_client_id
+from connectors.sandbox.models import OmOrder, OmProduct
+from tenants import sandbox_accounts, sandbox_onboarding
 from tenants.models import OrderManagerConnection, Tenant
 
 
@@ -42,8 +42,8 @@ DEMO_TENANTS = (
     DemoTenant("acme-outdoor", "Acme Outdoor", "America/New_York", seed=101),
     DemoTenant("bluebird-goods", "Bluebird Goods", "America/Los_Angeles", seed=202),
 )
-DEMO_ORDERS = 15
-DEMO_SKUS = 30
+DEMO_ORDERS = sandbox_onboarding.SEED_ORDERS
+DEMO_SKUS = sandbox_onboarding.SEED_SKUS
 # Minutes. The smallest interval the connection form allows: the demo has to show a whole order
 # life cycle within two minutes.
 DEMO_INTERVALS = {
@@ -55,9 +55,7 @@ DEMO_INTERVALS = {
 
 def demo_connection(slug: str) -> OrderManagerConnection:
     """The Order Manager connection `manage.py sandbox tenant` made for the demo tenant `slug`."""
-    return OrderManagerConnection.objects.select_related("warehouse__tenant").get(
-        warehouse__tenant__slug=slug, warehouse__client_id=wms_client_id(slug)
-    )
+    return sandbox_accounts.for_slug(slug).connection
 
 
 def set_up_tenant(spec: DemoTenant, base_url: str, *, orders: int = DEMO_ORDERS, skus: int = DEMO_SKUS) -> dict:
@@ -66,12 +64,12 @@ def set_up_tenant(spec: DemoTenant, base_url: str, *, orders: int = DEMO_ORDERS,
     # The sandbox command owns onboarding (accounts, credentials, both connections); its JSON
     # output holds fresh credentials, which the demo has no reason to print.
     call_command("sandbox", "tenant", spec.slug, "--base-url", base_url, stdout=io.StringIO())
-    om = OmAccount.objects.get(username=om_username(spec.slug))
-    wms = WmsAccount.objects.get(client_id=wms_client_id(spec.slug))
+    found = sandbox_accounts.for_slug(spec.slug)
+    om, wms = found.om, found.wms
     seeded = not OmProduct.objects.filter(account=om).exists()
     if seeded:
         seeding.seed(om, wms, orders=orders, skus=skus, seed=spec.seed)
-    connection = demo_connection(spec.slug)
+    connection = found.connection
     changed = [field for field, minutes in DEMO_INTERVALS.items() if getattr(connection, field) != minutes]
     for field in changed:
         setattr(connection, field, DEMO_INTERVALS[field])

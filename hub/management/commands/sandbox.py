@@ -8,75 +8,26 @@
                    [--malformed-rate R] [--quota-per-second Q] [--timeout-seconds S] [--seed S] [--clear]
     sandbox status --tenant SLUG [--json]
 
-`tenant` creates or updates the tenant, its "Sandbox WMS" warehouse connection and its Order
-Manager connection, pointed at the sandbox served at URL (default `settings.HUB_BASE_URL`), with
-freshly generated credentials for sandbox accounts named after the slug (one pair per tenant, so
-tenants never share data). The Order Manager side is connected by the app install (the hub's app
-is registered with the sandbox, the sandbox user approves, the code is exchanged for a token), and
-the command prints those credentials, with the resulting ``access_token``, as JSON. The other sub-commands find the
-tenant's sandbox accounts by the same names.
+`tenant` creates the tenant if missing and gives it sandbox accounts and a connection to them,
+pointed at the sandbox served at URL (default `settings.HUB_BASE_URL`, which `scripts/demo` records
+in `.env` as the address it serves), through `tenants.sandbox_onboarding` (the same set-up as the
+admin's "Create sandbox accounts"), and prints the fresh credentials, with the ``access_token`` of
+the app install, as JSON. Unlike the admin, it activates the connection at once (the scripted path
+for trying the hub and for CI) and says so (``"activated": true``). The other sub-commands work on
+any tenant that has sandbox accounts, found from its own connections (`tenants.sandbox_accounts`).
 """
 
-import base64
 import json
-import secrets
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.test import RequestFactory
-from django.utils import timezone
 
-from connectors.order_manager import install as om_install
-from connectors.order_manager.sandbox import oauth as om_oauth
 from connectors.sandbox.api import fault_config
-from connectors.sandbox.control import account_setup, fault_setup, order_events, seeding, status_report
+from connectors.sandbox.control import fault_setup, order_events, seeding, status_report
 from connectors.sandbox.models import OmAccount, WmsAccount
-from tenants import om_connect
-from tenants.models import OrderManagerConnection, Tenant, Warehouse
-
-OM_WAREHOUSE_NAME = "Sandbox 3PL"
-WMS_CONNECTION_NAME = "Sandbox WMS"
-FACILITY_ID = 1
-
-
-def om_username(slug: str) -> str:
-    return f"{slug}@sandbox"
-
-
-def wms_client_id(slug: str) -> str:
-    return f"sandbox-{slug}"
-
-
-def wms_user_login(slug: str) -> str:
-    return f"{slug}-integration"
-
-
-def install_app(connection, account: OmAccount, *, redirect_uri: str):
-    """The app install without a browser: register the hub's app with the sandbox, let the sandbox's
-    install step approve it for ``account`` (as its user would on the install page), and exchange
-    the code at the sandbox's token endpoint by the same rules as over HTTP (Basic app credentials,
-    one-time code, same redirect URI). Returns ``(TokenGrant, cid)``.
-
-    The exchange runs in-process (the command runs with no server up); the live-server tests drive
-    the same flow over a real socket through ``tenants.om_connect``."""
-    key, secret = om_connect.app_credentials()
-    if not (key and secret):
-        raise CommandError("HUB_OM_APP_KEY and HUB_OM_APP_SECRET are not set (DEBUG gives development defaults).")
-    app = account_setup.ensure_om_app(
-        key, secret, redirect_uris=[redirect_uri, settings.HUB_OM_REDIRECT_URL], name="Order Manager hub"
-    )
-    code, cid = account_setup.install_code(app, account, redirect_uri, scope=" ".join(om_install.DEFAULT_SCOPES))
-    request = RequestFactory().post(
-        "/sandbox/order-manager/oauth/token",
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
-        HTTP_AUTHORIZATION="Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode(),
-    )
-    response = om_oauth.token(request)
-    body = json.loads(response.content)
-    if response.status_code != 200:
-        raise CommandError(f"The sandbox refused the app install: {body}")
-    return om_install.TokenGrant(body["access_token"], body["token_type"], body.get("scope", "")), cid
+from tenants import om_connect, sandbox_accounts, sandbox_onboarding
+from tenants.models import Tenant
 
 
 def _rate(text: str) -> float:
@@ -150,72 +101,31 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str))
 
     def _accounts(self, slug: str) -> tuple[OmAccount, WmsAccount]:
-        om = OmAccount.objects.filter(username=om_username(slug)).first()
-        wms = WmsAccount.objects.filter(client_id=wms_client_id(slug)).first()
-        if om is None or wms is None:
-            raise CommandError(f"Tenant “{slug}” has no sandbox accounts: run `manage.py sandbox tenant {slug}` first.")
-        return om, wms
+        found = sandbox_accounts.for_slug(slug)  # NoSandboxAccounts is a ValueError: a CommandError
+        return found.om, found.wms
 
     # -------------------------------------------------------------- sub-commands
 
     def do_tenant(self, options):
         slug = options["slug"]
-        base = (options["base_url"] or settings.HUB_BASE_URL).rstrip("/")
-        password, secret = secrets.token_urlsafe(18), secrets.token_urlsafe(24)
-        with transaction.atomic():
+        base = options["base_url"] or settings.HUB_BASE_URL
+        with transaction.atomic():  # a failed set-up leaves no tenant behind
             tenant, _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": slug.replace("-", " ").title()})
-            customer_id = 100 + tenant.pk
-            om = account_setup.ensure_om_account(om_username(slug), password, warehouse_name=OM_WAREHOUSE_NAME)
-            om_wh = account_setup.om_warehouse(om, OM_WAREHOUSE_NAME)
-            account_setup.ensure_wms_account(
-                wms_client_id(slug),
-                secret,
-                customer_id=customer_id,
-                facility_id=FACILITY_ID,
-                user_login=wms_user_login(slug),
-                customer_name=tenant.name,
-                facility_name="Sandbox Facility",
-                facility_time_zone=tenant.time_zone,
-            )
-            warehouse = (
-                Warehouse.objects.filter(tenant=tenant, client_id=wms_client_id(slug)).first()
-                or Warehouse.objects.filter(tenant=tenant, name=WMS_CONNECTION_NAME).first()
-                or Warehouse(tenant=tenant, name=WMS_CONNECTION_NAME)
-            )
-            warehouse.wms_base_url = f"{base}/sandbox/warehouse-manager"
-            warehouse.client_id = wms_client_id(slug)
-            warehouse.client_secret = secret
-            warehouse.user_login = wms_user_login(slug)
-            warehouse.customer_id = customer_id
-            warehouse.facility_id = FACILITY_ID
-            warehouse.facility_time_zone = tenant.time_zone
-            warehouse.save()
-            connection = OrderManagerConnection.objects.filter(warehouse=warehouse).first() or OrderManagerConnection(
-                warehouse=warehouse
-            )
-            connection.base_url = connection.auth_base_url = f"{base}/sandbox/order-manager"
-            connection.warehouse_name = OM_WAREHOUSE_NAME
-            connection.om_warehouse_id = om_wh.pk
-            connection.om_warehouse_type = om_wh.type
-            # The scripted path for trying the hub: the sandbox connection is activated at once (an
-            # operator onboarding in the admin activates after Test connection and pre-flight).
-            connection.activated_at = connection.activated_at or timezone.now()
-            connection.save()
-            grant, cid = install_app(connection, om, redirect_uri=f"{base}/om/connect/callback")
-            om_connect.store_grant(connection, grant, user=None, account=f"cid {cid}")
+            done = sandbox_onboarding.set_up(tenant, base, activate=True)
+        connection, warehouse, om_wh = done.connection, done.warehouse, done.om_warehouse
         self._emit(
             {
                 "tenant": {"id": tenant.pk, "slug": tenant.slug, "name": tenant.name},
                 "order_manager": {
                     "connection_id": connection.pk,
-                    "activated": True,
+                    "activated": connection.is_activated,
                     "base_url": connection.base_url,
                     "auth_base_url": connection.auth_base_url,
-                    "username": om.username,
-                    "password": password,
-                    "access_token": grant.access_token,
+                    "username": done.om.username,
+                    "password": done.om_password,
+                    "access_token": done.access_token,
                     "app_key": om_connect.app_credentials()[0],
-                    "warehouse_name": OM_WAREHOUSE_NAME,
+                    "warehouse_name": connection.warehouse_name,
                     "warehouse_id": om_wh.pk,
                     "warehouse_type": om_wh.type,
                 },
@@ -223,11 +133,11 @@ class Command(BaseCommand):
                     "warehouse_id": warehouse.pk,
                     "base_url": warehouse.wms_base_url,
                     "client_id": warehouse.client_id,
-                    "client_secret": secret,
+                    "client_secret": done.wms_secret,
                     "user_login": warehouse.user_login,
                     "login_kind": warehouse.wms_login_kind,
-                    "customer_id": customer_id,
-                    "facility_id": FACILITY_ID,
+                    "customer_id": warehouse.customer_id,
+                    "facility_id": warehouse.facility_id,
                     "facility_time_zone": warehouse.facility_time_zone,
                 },
             }

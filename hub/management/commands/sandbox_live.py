@@ -1,8 +1,10 @@
 """`manage.py sandbox_live [--tenant SLUG ...] [--every S] [--ship-after S] [--ticks N]`: keep the
 demo's sandbox alive, the way real customers and a real warehouse would, until stopped.
 
-Every `--every` seconds (default 20) one bounded tick (`tick`) runs for each tenant (default:
-the demo tenants of `manage.py demo`):
+Every `--every` seconds (default 20) one bounded tick (`tick`) runs for each tenant given with
+`--tenant`, or else for every active tenant that has sandbox accounts, however they were made
+(`manage.py demo`, `sandbox tenant`, the admin's "Create sandbox accounts"), found again each
+tick (`tenants.sandbox_accounts`), so a tenant onboarded while it runs joins in:
 - 1 or 2 new orders appear in the tenant's sandbox Order Manager in the pickup status (Order
   Download picks them up);
 - orders open at the sandbox WMS for more than `--ship-after` seconds (default 30) are shipped
@@ -34,8 +36,7 @@ from django.db.models import Min
 from connectors.sandbox import clock
 from connectors.sandbox.control import order_events, seeding
 from connectors.sandbox.models import OmAccount, OmOrder, OrderStatus, WmsAccount, WmsOrder, WmsOrderStatus
-from hub.management.commands.demo import DEMO_TENANTS
-from hub.management.commands.sandbox import om_username, wms_client_id
+from tenants import sandbox_accounts as accounts_of
 
 logger = logging.getLogger("hub.sandbox_live")
 
@@ -69,14 +70,22 @@ class TenantTick:
         return f"{self.slug}: " + "; ".join(parts)
 
 
-def sandbox_accounts(slug: str) -> tuple[OmAccount, WmsAccount]:
-    om = OmAccount.objects.filter(username=om_username(slug)).first()
-    wms = WmsAccount.objects.filter(client_id=wms_client_id(slug)).first()
-    if om is None or wms is None:
+def sandbox_accounts(slugs=None, *, require_some: bool = True) -> list[accounts_of.SandboxAccounts]:
+    """The sandbox accounts of the tenants `slugs`, or of every active tenant that has some (None).
+
+    Raises CommandError when one of `slugs` has none, or (`require_some`) when no tenant has any."""
+    try:
+        if slugs is not None:
+            return [accounts_of.for_slug(slug) for slug in slugs]
+        found = accounts_of.every_tenant()
+    except accounts_of.NoSandboxAccounts as exc:
+        raise CommandError(str(exc))
+    if not found and require_some:
         raise CommandError(
-            f"Tenant “{slug}” has no sandbox accounts: run `manage.py demo` (or `sandbox tenant {slug}`) first."
+            "No tenant has sandbox accounts: run `manage.py demo` (or `manage.py sandbox tenant SLUG`), "
+            "or press “Create sandbox accounts” on a tenant's admin page."
         )
-    return om, wms
+    return found
 
 
 def cancel_newest_at_wms(om: OmAccount, wms: WmsAccount) -> list[str]:
@@ -136,7 +145,7 @@ def ship_due(
 
 
 def tick(
-    slugs,
+    slugs=None,
     *,
     now: datetime.datetime | None = None,
     rng: random.Random | None = None,
@@ -144,13 +153,14 @@ def tick(
     new_orders: tuple[int, int] = NEW_ORDERS,
     max_ship: int = MAX_SHIP_PER_TICK,
 ) -> list[TenantTick]:
-    """One bounded round of customer and warehouse activity for each tenant in `slugs` (see module docstring)."""
+    """One bounded round of customer and warehouse activity for each tenant in `slugs`, or for every
+    tenant with sandbox accounts (None; see the module docstring)."""
     rng = rng or random.Random()
     now = now or clock.now()
     report = []
-    for slug in slugs:
-        om, wms = sandbox_accounts(slug)
-        result = TenantTick(slug)
+    for found in sandbox_accounts(slugs, require_some=False):
+        om, wms = found.om, found.wms
+        result = TenantTick(found.tenant.slug)
         count = rng.randint(*new_orders)
         if count:
             seeded = seeding.seed(om, wms, orders=count, skus=0, seed=rng.randrange(2**31))
@@ -171,7 +181,7 @@ class Command(BaseCommand):
             action="append",
             dest="tenants",
             metavar="SLUG",
-            help="A tenant onboarded against the sandbox (repeatable); default: the demo tenants.",
+            help="A tenant with sandbox accounts (repeatable); default: every active tenant that has some.",
         )
         parser.add_argument("--every", type=float, default=EVERY, help="Seconds between ticks (default 20).")
         parser.add_argument(
@@ -186,9 +196,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None, help="Same seed, same sequence of activity.")
 
     def handle(self, *args, **options):
-        slugs = options["tenants"] or [spec.slug for spec in DEMO_TENANTS]
-        for slug in slugs:
-            sandbox_accounts(slug)  # fail at start, not on the first tick, when set-up is missing
+        slugs = options["tenants"]  # None: every tenant with sandbox accounts, found again each tick
+        at_start = sandbox_accounts(slugs)  # fail at start, not on the first tick, when set-up is missing
         every = max(options["every"], 0.1)
         ship_after = datetime.timedelta(seconds=options["ship_after"])
         rng = random.Random(options["seed"])
@@ -199,14 +208,17 @@ class Command(BaseCommand):
 
         previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
         try:
-            self._loop(slugs, every, ship_after, rng, options["ticks"], stop)
+            self._loop(slugs, at_start, every, ship_after, rng, options["ticks"], stop)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
-    def _loop(self, slugs, every, ship_after, rng, ticks, stop):
+    def _loop(self, slugs, at_start, every, ship_after, rng, ticks, stop):
+        names = ", ".join(found.tenant.slug for found in at_start)
+        if slugs is None:
+            names += " (every tenant with sandbox accounts, found again each tick)"
         self.stdout.write(
-            f"sandbox_live: every {every:g} s for {', '.join(slugs)}; orders ship {ship_after.total_seconds():g} s after reaching the WMS"
+            f"sandbox_live: every {every:g} s for {names}; orders ship {ship_after.total_seconds():g} s after reaching the WMS"
         )
         done = 0
         while not stop.is_set():
