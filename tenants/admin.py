@@ -5,7 +5,8 @@ tenant, its first warehouse and its Order Manager connection from one page in on
 "Create sandbox accounts" on a tenant connects it to the built-in sandbox (`sandbox_admin`).
 Other apps add pages under a connection's admin URL with `add_connection_page` (tenants cannot
 import hub, so hub registers its pre-flight and inventory pages here); "Test connection" leads to
-the page registered with `after_test=True` when the test succeeds.
+the page registered with `after_test=True` when the test succeeds. `add_connection_tool` likewise
+adds HTML to the connection's page (the hub's Run now buttons).
 """
 
 from collections.abc import Callable
@@ -56,6 +57,15 @@ CONNECTION_PAGES: dict[str, ConnectionPage] = {}
 def add_connection_page(page: ConnectionPage) -> None:
     """Register (or replace) a connection page; call it when the admin modules load."""
     CONNECTION_PAGES[page.name] = page
+
+
+# name -> render(request, connection) -> safe HTML, drawn above the connection's change form.
+CONNECTION_TOOLS: dict[str, Callable] = {}
+
+
+def add_connection_tool(name: str, render: Callable) -> None:
+    """Register (or replace) a tool on the connection's page; call it when the admin modules load."""
+    CONNECTION_TOOLS[name] = render
 
 
 # Changing any of these gives a connection whose credentials were rejected another chance.
@@ -394,6 +404,11 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
             "connect_url": reverse("admin:tenants_ordermanagerconnection_connect", args=[object_id]),
         }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["connection_tools"] = [render(request, obj) for render in CONNECTION_TOOLS.values()]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(TenantMembership)

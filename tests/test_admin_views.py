@@ -1,5 +1,6 @@
-"""hub.admin.views: the pre-flight report (after "Test connection"), "start from", the first run,
-and the inventory page; plus the connection page's hook (tenants.admin.add_connection_page)."""
+"""hub.admin.views: the pre-flight report (after "Test connection"), "start from", activation, the
+first run (Run now, queued) and the inventory page; plus the connection page's hooks
+(tenants.admin.add_connection_page, add_connection_tool)."""
 
 import datetime
 import zoneinfo
@@ -10,6 +11,7 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_q.conf import Conf
 
 from hub.admin import inventory_page
 from hub.admin import views as admin_views
@@ -17,6 +19,7 @@ from hub.models import InventoryLine, Job, JobState, OrderRecord, SyncRun
 from tenants import connection_check
 from tenants.admin import CONNECTION_PAGES
 from tests import factories
+from tests.queued_tasks import run_queued
 from tests.sandbox_helpers import sandbox_tenant
 
 pytestmark = pytest.mark.django_db
@@ -86,8 +89,6 @@ def test_untested_connection(su_client, connection):
     response = su_client.get(page_url(connection, "preflight"))
     assert response.status_code == 200
     assert response.context["level"] == "bad" and "Not tested yet" in response.context["verdict"]
-    assert response.context["can_run"] is False
-    assert 'id="run-first"' not in response.content.decode()
 
 
 def test_report_shows_warehouse_waiting_orders_missing_skus_and_next_due_times(su_client, tested):
@@ -111,7 +112,9 @@ def test_report_shows_warehouse_waiting_orders_missing_skus_and_next_due_times(s
         "due now"
     )
     assert jobs[Job.CANCEL_DOWNLOAD]["next"] == "needs attention: Worker died" and not jobs[Job.CANCEL_DOWNLOAD]["ok"]
-    assert response.context["can_run"] is True and 'id="run-first"' in html
+    # Run now on each row: offered, except for the job that needs attention.
+    assert '<button type="submit" class="button default" id="run-now-orders">Run now</button>' in html
+    assert 'id="run-now-cancellations" disabled title="Needs attention (Worker died)' in html
 
 
 def test_jobs_that_cannot_run_say_why(su_client, tested):
@@ -204,7 +207,7 @@ def test_view_only_staff_cannot_change_start_from_or_run(tested, admin_client_fo
     assert (
         page.status_code == 200
         and 'id="start-from-form"' not in page.content.decode()
-        and 'id="run-first"' not in page.content.decode()
+        and 'id="run-now-orders"' not in page.content.decode()
     )
     assert (
         client.post(
@@ -212,7 +215,8 @@ def test_view_only_staff_cannot_change_start_from_or_run(tested, admin_client_fo
         ).status_code
         == 403
     )
-    assert client.post(page_url(tested, "preflight"), {"action": "run_orders"}).status_code == 403
+    state = JobState.objects.get(connection=tested, job=Job.ORDER_DOWNLOAD)
+    assert client.post(reverse("admin:hub_jobstate_run", args=[state.pk])).status_code == 403
     assert client.post(page_url(tested, "test")).status_code == 403
     assert not SyncRun.objects.exists()
 
@@ -220,29 +224,20 @@ def test_view_only_staff_cannot_change_start_from_or_run(tested, admin_client_fo
 # -- running the first Order Download ----------------------------------------------------------------
 
 
-def test_run_is_refused_before_a_successful_test(su_client, connection):
-    response = su_client.post(page_url(connection, "preflight"), {"action": "run_orders"}, follow=True)
-    assert any("Test connection" in m for m in messages_of(response))
-    assert not SyncRun.objects.exists()
+# Refusals (not activated, already running, needs attention) are tested with Run now itself, in
+# tests/test_run_now.py and tests/test_hub_admin_actions.py.
 
 
-def test_run_is_refused_while_running_or_flagged(su_client, tested):
-    JobState.objects.filter(connection=tested, job=Job.ORDER_DOWNLOAD).update(
-        lease_token="other", lease_expires_at=timezone.now() + datetime.timedelta(minutes=5)
-    )
-    response = su_client.post(page_url(tested, "preflight"), {"action": "run_orders"}, follow=True)
-    assert any("already running" in m for m in messages_of(response))
-
-    JobState.objects.filter(connection=tested, job=Job.ORDER_DOWNLOAD).update(
-        lease_token="", lease_expires_at=None, attention="Crash loop"
-    )
-    response = su_client.post(page_url(tested, "preflight"), {"action": "run_orders"}, follow=True)
-    assert any("needs attention (Crash loop)" in m for m in messages_of(response))
-    assert not SyncRun.objects.exists()
+@pytest.fixture
+def orm_broker(monkeypatch):
+    """Queue django-q2 tasks in the test database (the ORM broker), whatever the settings say."""
+    monkeypatch.setattr(Conf, "ORM", "default")
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_test_button_leads_to_the_report_and_the_first_run_reaches_the_wms(live_server, admin_client_for):
+def test_test_button_leads_to_the_report_and_the_first_run_reaches_the_wms(live_server, admin_client_for, orm_broker):
     connection = sandbox_tenant(live_server, "preflight-co", orders=5, skus=10)
     client = admin_client_for(factories.UserFactory(is_superuser=True))
 
@@ -253,14 +248,23 @@ def test_test_button_leads_to_the_report_and_the_first_run_reaches_the_wms(live_
     assert response.context["missing_skus"] == ["SKU-3"]
     assert response.context["report"]["orders_waiting"] == 5
 
-    response = client.post(page_url(connection, "preflight"), {"action": "run_orders"}, follow=True)
+    # Run now on the Order Download row: queued, then a worker runs it; the progress page follows it.
+    state = JobState.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD)
+    assert f'action="{reverse("admin:hub_jobstate_run", args=[state.pk])}"' in response.content.decode()
+    response = client.post(
+        reverse("admin:hub_jobstate_run", args=[state.pk]), {"next": page_url(connection, "preflight")}
+    )
+    progress_page = response["Location"]
+    assert client.get(progress_page).context["progress"]["state"] == "queued"
+    run_queued()
 
     run = SyncRun.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD)
     assert (run.status, run.trigger, run.created) == (SyncRun.Status.SUCCEEDED, SyncRun.Trigger.MANUAL, 5)
-    assert any(
-        f"Order Download run #{run.pk}: Succeeded; fetched 5, created 5, failed 0." == m for m in messages_of(response)
-    )
+    done = client.get(progress_page).context["progress"]
+    assert done["state"] == "finished" and done["run"]["id"] == run.pk
+    assert done["text"].endswith("fetched 5, created 5, updated 5, skipped 0, failed 0.")
     assert OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.AT_WMS).count() == 5
+    response = client.get(page_url(connection, "preflight"))
     assert response.context["last_orders_run"] == run and response.context["first_run_done"] is True
 
     # The list action does the same for one connection.
@@ -287,7 +291,7 @@ def test_a_failed_test_stays_on_the_connection_page(live_server, admin_client_fo
     text = " ".join(messages_of(response))
     assert "Order Manager rejected the credentials" in text and "The WMS rejected the credentials" in text
     preflight = client.get(page_url(connection, "preflight"))
-    assert preflight.context["level"] == "bad" and preflight.context["can_run"] is False
+    assert preflight.context["level"] == "bad"
 
 
 # -- inventory page ------------------------------------------------------------------------------------
@@ -387,7 +391,7 @@ def test_inventory_page_query_count_does_not_grow_with_lines(su_client, connecti
 )
 def test_staff_of_another_tenant_get_404(tested, admin_client_for, name, method):
     outsider = factories.tenant_staff(factories.TenantFactory())
-    response = getattr(admin_client_for(outsider), method)(page_url(tested, name), {"action": "run_orders"})
+    response = getattr(admin_client_for(outsider), method)(page_url(tested, name), {"action": "activate"})
     assert response.status_code == 404
     assert not SyncRun.objects.exists()
 
@@ -412,7 +416,9 @@ def inactive(tested):
 def test_activate_is_offered_after_a_successful_test_with_the_orders_waiting(su_client, inactive):
     html = su_client.get(page_url(inactive, "preflight")).content.decode()
     assert 'id="activate-form"' in html and "<strong>42</strong> orders waiting" in html
-    assert "Available once the connection is activated." in html  # no first run before activation
+    # No run before activation: every Run now button is disabled, and the page says why.
+    assert "“Run now” is available once the connection is activated." in html
+    assert 'id="run-now-orders" disabled title="This connection is not activated' in html
 
 
 def test_activate_is_refused_until_test_connection_passed(su_client, inactive):

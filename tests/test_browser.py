@@ -2,9 +2,14 @@
 
 One scenario, from a blank admin to a successful first Order Download against the sandbox that
 the live server serves: log in, onboard a tenant (tenant, warehouse, Order Manager connection),
-"Test connection", read the pre-flight report, set "start from", run the first Order Download,
-find the orders at the WMS in the order list, then open the dashboard, the inventory page and an
-order's timeline.
+"Test connection", read the pre-flight report, set "start from", activate, Run now the first
+Order Download and follow its progress to the end, find the orders at the WMS in the order list,
+then open the dashboard, the inventory page and an order's timeline. A second test follows a Run
+now from the connection page through queued, running (with its counts) and finished; a third,
+that the page stops asking after its bound and says so.
+
+Queued tasks are run by `tests.queued_tasks.run_queued`, what a worker does with them, in this
+process (the test database lives here): the live server's thread serves the browser meanwhile.
 
 Chromium is Debian's (`/usr/bin/chromium`, or `HUB_CHROMIUM`), launched by executable path:
 Playwright's own browser download is not available here. Without Chromium or Playwright the test
@@ -21,12 +26,16 @@ import re
 import secrets
 
 import pytest
+from django_q.conf import Conf
 
 from connectors.sandbox.control import account_setup, order_events, seeding
+from hub.admin import run_now
 from hub.engine.runner import run_job
+from hub.jobs import order_download
 from hub.models import Job, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
 from tests import factories
+from tests.queued_tasks import run_queued
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -88,6 +97,14 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def orm_broker(monkeypatch):
+    """Run now queues in the test database (the ORM broker), where `run_queued` finds the tasks."""
+    monkeypatch.setattr(Conf, "ORM", "default")
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
 
 
 @pytest.fixture
@@ -207,7 +224,7 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     assert page.locator("#preflight-jobs tbody tr").count() == 4
     # A new connection does nothing until activated: no job is due, the report says why.
     assert "not activated" in page.inner_text("#preflight-jobs") and "due now" not in page.inner_text("#preflight-jobs")
-    assert page.locator("#run-first").count() == 0
+    assert page.locator("#run-now-orders").is_disabled()  # not activated yet
     assert f"{ORDERS} orders waiting" in page.inner_text("#activation-waiting")
 
     # Start from: the seeded orders were modified just now, so a week back keeps them all.
@@ -225,11 +242,21 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     assert "due now" in page.inner_text("#preflight-jobs")
     page.screenshot(path=str(shots / "preflight-active.png"), full_page=True)
 
-    # The first Order Download, synchronously, then the orders at the WMS.
-    submit(page, "#run-first")
-    assert f"fetched {ORDERS}, created {ORDERS}, failed 0" in message(page)
+    # Run now the first Order Download: queued, a worker runs it, the page follows it to the end.
+    submit(page, "#run-now-orders")
+    assert message(page).endswith(": queued.")
+    expect(page.locator("#run-progress-state")).to_have_text("Order Download: queued, waiting for a worker.")
+    page.evaluate("window.hubSamePage = true")  # gone if the page were reloaded
+    assert run_queued()
+    expect(page.locator("#run-progress")).to_have_attribute("data-state", "finished")
     run = SyncRun.objects.get(connection=connection, job="orders")
     assert run.status == SyncRun.Status.SUCCEEDED and run.trigger == SyncRun.Trigger.MANUAL
+    finished = page.inner_text("#run-progress-state")
+    assert finished.startswith(f"Order Download run #{run.pk} finished: Succeeded"), finished
+    assert f"fetched {ORDERS}, created {ORDERS}" in finished and finished.endswith("failed 0.")
+    assert page.evaluate("window.hubSamePage === true")
+    assert page.get_attribute("#run-progress-run-link", "href") == f"/admin/hub/syncrun/{run.pk}/change/"
+    submit(page, "#run-progress-back")  # back to the pre-flight report
     assert "Start from" in page.inner_text("#preflight-start-from") and page.locator("#start-from-form").count() == 0
     page.get_by_role("link", name="Orders at the WMS").click()
     rows = page.locator("#result_list tbody tr")
@@ -272,3 +299,66 @@ def test_onboard_test_preflight_first_run_dashboard_and_order_page(live_server, 
     summary = page.inner_text("#order-summary")
     assert str(confirmed.wms_order_id) in summary and confirmed.tracking_numbers[0] in summary
     page.screenshot(path=str(shots / "order.png"), full_page=True)
+
+
+def test_run_now_on_the_connection_page_shows_queued_running_and_finished_without_reloading(
+    live_server, page, shots, monkeypatch
+):
+    base = live_server.url
+    factories.UserFactory(username="ops", is_staff=True, is_superuser=True)
+    connection = factories.OrderManagerConnectionFactory()
+    page.goto(f"{base}/admin/tenants/ordermanagerconnection/{connection.pk}/change/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", PASSWORD)
+    submit(page, "input[type=submit]")
+    assert [page.locator(f"#run-now-{job.value}").is_enabled() for job in Job] == [True] * 4
+    page.screenshot(path=str(shots / "connection-run-now.png"))
+
+    submit(page, "#run-now-orders")
+    progress = page.locator("#run-progress")
+    expect(page.locator("#run-progress-state")).to_have_text("Order Download: queued, waiting for a worker.")
+    page.evaluate("window.hubSamePage = true")  # gone if the page were reloaded
+
+    def body(ctx):
+        """Order Download's body, stood in for: counts saved part-way, and the page shows them meanwhile."""
+        ctx.run.fetched, ctx.run.created = 5, 2
+        ctx.run.save(update_fields=["fetched", "created"])
+        expect(progress).to_have_attribute("data-state", "running")
+        expect(page.locator("#run-progress-state")).to_contain_text("so far fetched 5, created 2")
+        page.screenshot(path=str(shots / "run-now-progress.png"), full_page=True)
+        ctx.run.created = 5
+        ctx.run.save(update_fields=["created"])
+
+    monkeypatch.setattr(order_download, "sync", body)
+    [run_id] = run_queued()
+
+    expect(progress).to_have_attribute("data-state", "finished")
+    assert page.inner_text("#run-progress-state").startswith(f"Order Download run #{run_id} finished: Succeeded")
+    assert "fetched 5, created 5" in page.inner_text("#run-progress-state")
+    assert page.evaluate("window.hubSamePage === true")
+    page.click("#run-progress-run-link")
+    page.wait_for_url(f"{base}/admin/hub/syncrun/{run_id}/change/")
+
+
+def test_progress_stops_asking_after_its_bound_and_says_so(live_server, page, monkeypatch):
+    monkeypatch.setattr(run_now, "POLL_INTERVAL_MS", 200)
+    monkeypatch.setattr(run_now, "POLL_LIMIT_SECONDS", 2)
+    base = live_server.url
+    factories.UserFactory(username="ops", is_staff=True, is_superuser=True)
+    connection = factories.OrderManagerConnectionFactory()
+    page.goto(f"{base}/admin/tenants/ordermanagerconnection/{connection.pk}/change/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", PASSWORD)
+    submit(page, "input[type=submit]")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/progress/status/" in request.url else None)
+
+    submit(page, "#run-now-orders")  # queued, and no worker runs it
+
+    expect(page.locator("#run-progress-note")).to_have_text(
+        "Stopped checking after 2 seconds; the run may still be going: reload this page to check again."
+    )
+    assert page.locator("#run-progress").get_attribute("data-state") == "queued" and asked
+    count = len(asked)
+    page.wait_for_timeout(600)  # three intervals
+    assert len(asked) == count

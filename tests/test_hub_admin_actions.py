@@ -13,9 +13,10 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from hub.admin import actions as admin_actions
-from hub.admin.actions import MARK_CANCEL_HANDLED, RESEND, RETRY_TRACKING, RunNow
+from hub.admin.actions import MARK_CANCEL_HANDLED, RESEND, RETRY_TRACKING, Requested, RunNow
 from hub.engine import leases
-from hub.models import Job, JobState, OrderEvent, OrderRecord
+from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
+from tenants.models import OrderManagerConnection
 from tests import factories
 
 Status = OrderRecord.Status
@@ -224,7 +225,7 @@ def test_mark_cancel_handled_refuses_other_statuses(operator, status):
 def test_run_now_claims_the_lease_and_queues_the_task(orm_broker, operator, connection):
     request = make_request(operator)
 
-    assert admin_actions.run_now(request, connection, Job.SHIPMENT_CONFIRMATION) == RunNow.QUEUED
+    assert admin_actions.run_now(request, connection, Job.SHIPMENT_CONFIRMATION).outcome == RunNow.QUEUED
 
     state = JobState.objects.get(connection=connection, job=Job.SHIPMENT_CONFIRMATION)
     assert state.lease_token and state.lease_expires_at > timezone.now()
@@ -241,16 +242,65 @@ def test_run_now_twice_says_already_running_and_queues_once(orm_broker, operator
     admin_actions.run_now(first, connection, Job.ORDER_DOWNLOAD)
     result = admin_actions.run_now(second, connection, Job.ORDER_DOWNLOAD)
 
-    assert result == RunNow.ALREADY_RUNNING
+    assert result.outcome == RunNow.ALREADY_RUNNING
     assert OrmQ.objects.count() == 1
     [message] = texts(second)
     assert "already running (lease held until" in message
 
 
+def test_run_now_follows_the_runs_created_after_it(orm_broker, operator, connection):
+    earlier = factories.SyncRunFactory(connection=connection, job=Job.ORDER_DOWNLOAD)
+
+    requested = admin_actions.run_now(make_request(operator), connection, Job.ORDER_DOWNLOAD)
+
+    assert requested == Requested(RunNow.QUEUED, earlier.pk)
+
+
+def test_run_now_while_running_follows_the_run_under_way(orm_broker, operator, connection):
+    factories.SyncRunFactory(connection=connection, job=Job.ORDER_DOWNLOAD)
+    running = factories.SyncRunFactory(connection=connection, job=Job.ORDER_DOWNLOAD, status=SyncRun.Status.RUNNING)
+    leases.claim(connection, Job.ORDER_DOWNLOAD, "the-running-one")
+
+    requested = admin_actions.run_now(make_request(operator), connection, Job.ORDER_DOWNLOAD)
+
+    assert requested == Requested(RunNow.ALREADY_RUNNING, running.pk - 1)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"activated_at": None}, "not activated"),
+        ({"order_download_enabled": False}, "Order Download is turned off for this connection."),
+    ],
+)
+def test_run_now_refuses_a_job_that_may_not_run_with_the_reason(orm_broker, operator, connection, change, reason):
+    OrderManagerConnection.objects.filter(pk=connection.pk).update(**change)
+    connection.refresh_from_db()
+    request = make_request(operator)
+
+    assert admin_actions.run_now(request, connection, Job.ORDER_DOWNLOAD) == Requested(RunNow.NOT_ALLOWED)
+
+    assert OrmQ.objects.count() == 0
+    assert JobState.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD).lease_token == ""
+    [message] = texts(request)
+    assert message.startswith(f"Order Download for {connection}: not run.") and reason in message
+
+
+def test_run_now_refuses_a_job_of_an_inactive_tenant(orm_broker, operator, connection):
+    tenant = connection.warehouse.tenant
+    tenant.active = False
+    tenant.save()
+    connection.refresh_from_db()
+    request = make_request(operator)
+
+    assert admin_actions.run_now(request, connection, Job.INVENTORY_SYNC).outcome == RunNow.NOT_ALLOWED
+    assert OrmQ.objects.count() == 0 and "is inactive" in texts(request)[0]
+
+
 def test_run_now_after_the_lease_expired_queues_again(orm_broker, operator, connection):
     leases.claim(connection, Job.INVENTORY_SYNC, "dead-worker", ttl=datetime.timedelta(seconds=-1))
 
-    assert admin_actions.run_now(make_request(operator), connection, Job.INVENTORY_SYNC) == RunNow.QUEUED
+    assert admin_actions.run_now(make_request(operator), connection, Job.INVENTORY_SYNC).outcome == RunNow.QUEUED
     assert OrmQ.objects.count() == 1
 
 
@@ -258,7 +308,7 @@ def test_run_now_refuses_a_job_that_needs_attention(orm_broker, operator, connec
     job_state(connection, Job.ORDER_DOWNLOAD, attention="Crashed 3 times in a row")
     request = make_request(operator)
 
-    assert admin_actions.run_now(request, connection, Job.ORDER_DOWNLOAD) == RunNow.NEEDS_ATTENTION
+    assert admin_actions.run_now(request, connection, Job.ORDER_DOWNLOAD).outcome == RunNow.NEEDS_ATTENTION
 
     assert OrmQ.objects.count() == 0
     assert JobState.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD).lease_token == ""
@@ -269,7 +319,7 @@ def test_run_now_releases_the_lease_when_the_queue_is_down(orm_broker, monkeypat
     monkeypatch.setattr(Conf, "BROKER_CLASS", f"{__name__}.UnreachableBroker")
     request = make_request(operator)
 
-    assert admin_actions.run_now(request, connection, Job.ORDER_DOWNLOAD) == RunNow.NOT_QUEUED
+    assert admin_actions.run_now(request, connection, Job.ORDER_DOWNLOAD).outcome == RunNow.NOT_QUEUED
 
     state = JobState.objects.get(connection=connection, job=Job.ORDER_DOWNLOAD)
     assert state.lease_token == "" and state.lease_expires_at is None
@@ -289,7 +339,7 @@ def test_run_now_refuses_another_tenants_connection(orm_broker, connection):
 def test_run_now_for_own_tenant_staff(orm_broker, connection):
     staff = factories.tenant_staff(connection.warehouse.tenant, username="carol")
 
-    assert admin_actions.run_now(make_request(staff), connection, Job.ORDER_DOWNLOAD) == RunNow.QUEUED
+    assert admin_actions.run_now(make_request(staff), connection, Job.ORDER_DOWNLOAD).outcome == RunNow.QUEUED
 
 
 # -- Clear attention -------------------------------------------------------------------------------

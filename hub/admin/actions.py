@@ -6,8 +6,10 @@ The admin is read-only; these operations are the only way an operator changes hu
   one status only, changes the order with one conditional UPDATE (so a job that moved the order
   meanwhile wins and the operation is refused, never half-applied) and appends an `OrderEvent` of
   kind OPERATOR naming the user. `perform(operation, orders, user)` applies one to many orders.
-- `run_now(request, connection, job)`: claims the (connection, job) lease and queues the run on
-  django-q2; tells the operator "queued" or "already running".
+- `run_now(request, connection, job) -> Requested`: refuses a job that may not run (the engine's
+  eligibility rule, with its reason) or needs attention, else claims the (connection, job) lease and
+  queues the run on django-q2; tells the operator "queued" or "already running", and returns where
+  the run can be followed (`hub.admin.run_progress`).
 - `clear_attention(states)`: lets a job flagged for the operator run again.
 
 Nothing here checks Django permissions (the admin does); `run_now` does check the tenant, since
@@ -23,11 +25,12 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from hub.admin.base import redacted_line
-from hub.engine import leases
+from hub.engine import eligibility, leases
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from hub.operators import operator_name
 from tenants.admin_times import format_moment
@@ -201,7 +204,18 @@ class RunNow:
     QUEUED = "queued"
     ALREADY_RUNNING = "already running"
     NEEDS_ATTENTION = "needs attention"
+    NOT_ALLOWED = "not allowed"
     NOT_QUEUED = "not queued"
+
+
+@dataclass(frozen=True)
+class Requested:
+    """The outcome of one Run now (one of `RunNow`'s values) and, when there is a run to follow (queued
+    or already running), `after`: the run to follow is the (connection, job)'s first SyncRun with a
+    greater id (`hub.admin.run_progress`); None when nothing runs."""
+
+    outcome: str
+    after: int | None = None
 
 
 def _check_tenant(request, connection) -> None:
@@ -210,32 +224,57 @@ def _check_tenant(request, connection) -> None:
         raise PermissionDenied("You can only run your own tenant's jobs.")
 
 
-def run_now(request, connection, job: str) -> str:
-    """Queue one run of `job` for `connection` now, unless it is already running.
+def last_run_id() -> int:
+    """The greatest SyncRun id now (0 when none): read once the lease is ours, every later run of the
+    pair, and only those, has a greater id (ids only grow, and a run is created under the lease)."""
+    return SyncRun.objects.aggregate(last=Max("pk"))["last"] or 0
 
-    Claims the lease first (`hub.engine.leases.claim`), so a run already in progress, scheduled or
-    manual, is never doubled; the task receives the token and runs under that lease. If queueing
-    fails the lease is released at once rather than left to expire. A job flagged for the
-    operator (`JobState.attention`) is not queued: "Clear attention" first. The outcome is shown
-    to the user as a message and returned (one of `RunNow`'s values). Raises PermissionDenied
-    when the user is not staff of the connection's tenant.
+
+def _running_after(connection, job: str) -> int:
+    """`after` for a run already under way: just before it, or (still queued) the runs from now on."""
+    running = (
+        SyncRun.objects.filter(connection=connection, job=job, status=SyncRun.Status.RUNNING)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return running - 1 if running else last_run_id()
+
+
+def run_now(request, connection, job: str) -> Requested:
+    """Queue one run of `job` for `connection` now, unless it may not run or is already running.
+
+    A job the engine's rule refuses (`hub.engine.eligibility.blocked_reason`: tenant inactive,
+    connection not activated, job turned off, ...) is refused here with that reason, not queued
+    to be dropped by the worker. A job flagged for the operator (`JobState.attention`) is not
+    queued: "Clear attention" first. Otherwise the lease is claimed first
+    (`hub.engine.leases.claim`), so a run already in progress, scheduled or manual, is never
+    doubled; the task receives the token and runs under that lease. If queueing fails the lease is
+    released at once rather than left to expire. The outcome is shown to the user as a message and
+    returned. Raises PermissionDenied when the user is not staff of the connection's tenant.
     """
     _check_tenant(request, connection)
     label = f"{Job(job).label} for {connection}"
+    reason = eligibility.blocked_reason(connection, job)
+    if reason:
+        messages.error(request, f"{label}: not run. {reason}")
+        return Requested(RunNow.NOT_ALLOWED)
     state = leases.state_for(connection, job)
     if state.attention:
         messages.warning(
             request,
             f"{label}: needs attention ({redacted_line(state.attention, ERROR_EXCERPT_CHARS)}). Clear attention first.",
         )
-        return RunNow.NEEDS_ATTENTION
+        return Requested(RunNow.NEEDS_ATTENTION)
     token = leases.new_token()
     # A queued claim: the task may wait in a busy broker before a worker trades it for a run lease.
     if not leases.claim(connection, job, token, ttl=leases.QUEUED_LEASE):
         state.refresh_from_db(fields=["lease_expires_at"])
         until = format_moment(state.lease_expires_at, connection.warehouse.tenant.zone) or "?"
         messages.warning(request, f"{label}: already running (lease held until {until}).")
-        return RunNow.ALREADY_RUNNING
+        return Requested(RunNow.ALREADY_RUNNING, _running_after(connection, job))
+    # Before the enqueue: a synchronous broker (tests, Q_CLUSTER sync) runs the task inside it.
+    after = last_run_id()
     try:
         # Ids only: django-q2 pickles task arguments and shows them in its admin.
         async_task(RUN_JOB_TASK, connection.pk, job, token, SyncRun.Trigger.MANUAL.value)
@@ -246,9 +285,9 @@ def run_now(request, connection, job: str) -> str:
             request,
             f"{label}: could not be queued ({type(exc).__name__}: {redacted_line(str(exc), ERROR_EXCERPT_CHARS)}).",
         )
-        return RunNow.NOT_QUEUED
+        return Requested(RunNow.NOT_QUEUED)
     messages.success(request, f"{label}: queued.")
-    return RunNow.QUEUED
+    return Requested(RunNow.QUEUED, after)
 
 
 def clear_attention(states: Iterable[JobState]) -> list[JobState]:

@@ -1,16 +1,22 @@
-"""The sync-run and job-state admins: every run's audit row, and each job's state per connection."""
+"""The sync-run and job-state admins: every run's audit row, and each job's state per connection.
+
+A job state's page and the list's "Run now" action queue a run (`hub.admin.run_now`); a single one
+queued from the list leads to its progress page, as the button does.
+"""
 
 from __future__ import annotations
 
 import json
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from rangefilter.filters import DateRangeFilterBuilder
 
 from hub import durations
 from hub.admin import actions as admin_actions
+from hub.admin import run_now as run_now_views
 from hub.admin.base import (
     AuditAdmin,
     change_link,
@@ -176,6 +182,9 @@ class JobStateAdmin(AuditAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("connection__warehouse__tenant", "last_run")
 
+    def get_urls(self):
+        return run_now_views.urls(self) + super().get_urls()
+
     @admin.display(description="last run")
     def last_run_link(self, obj):
         return change_link(obj.last_run, f"#{obj.last_run_id}") if obj.last_run_id else "—"
@@ -205,8 +214,14 @@ class JobStateAdmin(AuditAdmin):
 
     @admin.action(description="Run now", permissions=["operate"])
     def run_now(self, request, queryset):
-        for state in queryset.select_related("connection__warehouse__tenant"):
-            admin_actions.run_now(request, state.connection, state.job)
+        followed = [
+            (state, admin_actions.run_now(request, state.connection, state.job))
+            for state in queryset.select_related("connection__warehouse__tenant")
+        ]
+        if len(followed) == 1 and followed[0][1].after is not None:
+            state, requested = followed[0]
+            return HttpResponseRedirect(run_now_views.progress_url(state, requested.after, request.get_full_path()))
+        return None
 
     @admin.action(description="Clear attention", permissions=["operate"])
     def clear_attention(self, request, queryset):

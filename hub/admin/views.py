@@ -8,8 +8,9 @@ Registered on `tenants.admin.OrderManagerConnectionAdmin` through `tenants.admin
   where "Test connection" leads when it succeeds: what the test found (resolved warehouse id and
   type, orders waiting in the pickup status, WMS SKUs with no starting inventory in Order
   Manager), the next due time of each job, the "start from" setting (editable until the first
-  Order Download succeeded), **Activate** / **Deactivate**, and "Run first Order Download now".
+  Order Download succeeded), **Activate** / **Deactivate**, and Run now for each job.
 - `hub.admin.inventory_page.inventory_view` at `<connection id>/inventory/`.
+- the Run now buttons on the connection's own page (`tenants.admin.add_connection_tool`).
 
 A new connection does nothing until it is activated (`hub.engine.eligibility` refuses every job).
 Activate is offered once both systems passed Test connection; it shows how many orders waiting
@@ -17,13 +18,10 @@ will be sent, asks for the start (Integration Manager's Earliest Order Date) and
 when. Deactivating stops every job and keeps each one's watermark, so activating again continues.
 
 Changing "start from" or activation needs the connection's change permission, running a job the
-"change job state" permission, as "Run now" does.
+"change job state" permission.
 
-"Run first Order Download now" runs the job synchronously, in the request, through
-`hub.engine.runner.run_job` (trigger "manual"), rather than queueing it on django-q2 like "Run now":
-the operator is onboarding and wants the result on the next page, and a first run may happen
-before any worker cluster is started (queued, it would wait silently). The runner's lease still
-keeps it from overlapping a scheduled run, and "start from" keeps the first run small.
+Run now (`hub.admin.run_now`) queues the run on django-q2 like every run and leads to its progress
+page, which follows it to its end; a run that stays queued says to check the worker cluster.
 """
 
 from __future__ import annotations
@@ -39,11 +37,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from hub.admin import inventory_page
+from hub.admin import inventory_page, run_now
 from hub.admin.page import connection_or_404, local, page_context
-from hub.engine import eligibility, runner, schedule
-from hub.models import Job, JobState, OrderRecord, SyncRun
-from tenants.admin import ConnectionPage, add_connection_page
+from hub.engine import eligibility, schedule
+from hub.models import Job, JobState, OrderRecord
+from tenants.admin import ConnectionPage, add_connection_page, add_connection_tool
 from tenants.models import OrderStatus
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -135,7 +133,7 @@ def _verdict(report: dict, wms_report: dict, connection) -> tuple[str, str]:
 
 
 def preflight_view(model_admin, request, object_id):
-    """GET: the report. POST `action=start_from` (with `start_from` or `preset`) or `action=run_orders`."""
+    """GET: the report. POST `action=start_from` (with `start_from` or `preset`), `activate` or `deactivate`."""
     connection = connection_or_404(model_admin, request, object_id)
     tenant = connection.warehouse.tenant
     zone = tenant.zone
@@ -146,7 +144,6 @@ def preflight_view(model_admin, request, object_id):
     orders_state = states.get(Job.ORDER_DOWNLOAD)
     first_run_done = bool(orders_state and orders_state.watermark)
     can_change = model_admin.has_change_permission(request, connection)
-    can_run = request.user.has_perm("hub.change_jobstate")
     report = connection.last_test_report or {}
     here = reverse("admin:tenants_ordermanagerconnection_preflight", args=[connection.pk])
 
@@ -182,11 +179,6 @@ def preflight_view(model_admin, request, object_id):
                     value = _preset(preset, zone, timezone.now()) if preset else form.cleaned_data["start_from"]
                     if _activate(model_admin, request, connection, report, value, zone, first_run_done):
                         return HttpResponseRedirect(here)
-            elif action == "run_orders":
-                if not can_run:
-                    raise PermissionDenied
-                _run_order_download(request, connection, report, orders_state)
-                return HttpResponseRedirect(here)
             else:
                 messages.error(request, "Unknown action.")
 
@@ -217,7 +209,6 @@ def preflight_view(model_admin, request, object_id):
         start_from=local(connection.start_from, zone),
         first_run_done=first_run_done,
         can_change=can_change,
-        can_run=can_run and bool(report.get("ok")) and connection.is_activated,
         activation_refusal=activation_refusal(connection, report),
         activated_at=local(connection.activated_at, zone),
         orders_waiting=report.get("orders_waiting"),
@@ -292,31 +283,8 @@ def _deactivate(model_admin, request, connection) -> None:
     messages.success(request, text)
 
 
-def _run_order_download(request, connection, report: dict, state: JobState | None) -> None:
-    if not report.get("ok"):
-        messages.error(request, "Run “Test connection” successfully first.")
-        return
-    if state and state.attention:
-        messages.warning(request, f"Order Download needs attention ({state.attention}). Clear attention first.")
-        return
-    try:
-        run = runner.run_job(connection, Job.ORDER_DOWNLOAD, trigger=SyncRun.Trigger.MANUAL)
-    except runner.JobAlreadyRunning as exc:
-        messages.warning(request, f"{exc} Wait for it to finish.")
-        return
-    text = (
-        f"Order Download run #{run.pk}: {run.get_status_display()}; fetched {run.fetched}, "
-        f"created {run.created}, failed {run.failed}."
-    )
-    if run.status == SyncRun.Status.SUCCEEDED:
-        messages.success(request, text)
-    elif run.status == SyncRun.Status.PARTIAL:
-        messages.warning(request, f"{text} See the orders in error.")
-    else:
-        messages.error(request, f"{text} {run.error}")
-
-
 def register() -> None:
     """Add the pre-flight and inventory pages to the connection admin (idempotent)."""
     add_connection_page(ConnectionPage("preflight", "Pre-flight report", preflight_view, after_test=True))
     add_connection_page(ConnectionPage("inventory", "Inventory", inventory_page.inventory_view))
+    add_connection_tool("run_now", run_now.render_buttons)
