@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_q",
     "axes",
     "rangefilter",
+    "import_export",
     "connectors.sandbox.apps.SandboxConfig",
     "tenants.apps.TenantsConfig",
     "hub.apps.HubConfig",
