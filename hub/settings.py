@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "import_export",
     "connectors.sandbox.apps.SandboxConfig",
     "tenants.apps.TenantsConfig",
     "hub.apps.HubConfig",

@@ -23,6 +23,7 @@ from hub.admin.base import (
     redacted_line,
     tenant_filter,
 )
+from hub.admin.exports import CsvExportMixin, EventExport, OrderExport
 from hub.models import OrderEvent, OrderRecord
 
 # Timeline steps shown as problems on the order page.
@@ -61,8 +62,10 @@ def _search_orders(queryset, term: str):
 
 
 @admin.register(OrderRecord)
-class OrderRecordAdmin(AuditAdmin):
+class OrderRecordAdmin(CsvExportMixin, AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
+    resource_classes = [OrderExport]
+    export_file_stem = "orders"
     list_display = [
         "order_number",
         "connection",
@@ -348,8 +351,10 @@ class OrderRecordAdmin(AuditAdmin):
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(AuditAdmin):
+class OrderEventAdmin(CsvExportMixin, AuditAdmin):
     tenant_path = "order__connection__warehouse__tenant"
+    resource_classes = [EventExport]
+    export_file_stem = "order-events"
     list_display = ["at", "order_link", "connection", "kind", "message_excerpt", "run_link"]
     list_filter = [
         tenant_filter("order__connection__warehouse__tenant"),

@@ -26,14 +26,17 @@ from hub.admin.base import (
     redacted_line,
     tenant_filter,
 )
+from hub.admin.exports import CsvExportMixin, RunExport
 from hub.models import InventoryLine, JobState, OrderEvent, SyncRun
 from hub.operators import operator_name
 from tenants.admin_times import format_moment
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(AuditAdmin):
+class SyncRunAdmin(CsvExportMixin, AuditAdmin):
     tenant_path = "connection__warehouse__tenant"
+    resource_classes = [RunExport]
+    export_file_stem = "runs"
     list_display = [
         "run_number",
         "connection",
