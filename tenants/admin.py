@@ -86,7 +86,7 @@ class WarehouseInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(TenantRemovalAdminMixin, SandboxAccountsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
+class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, TenantRemovalAdminMixin, admin.ModelAdmin):
     tenant_path = ""
     list_display = ["name", "slug", "time_zone", "alert_frequency", "active"]
     list_filter = ["active"]
@@ -99,7 +99,8 @@ class TenantAdmin(TenantRemovalAdminMixin, SandboxAccountsAdminMixin, TenantScop
         return self.inlines if request.user.is_superuser else [WarehouseInline, AlertContactInline]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [] if request.user.is_superuser else ["name", "slug", "active"]
+        fields = list(super().get_readonly_fields(request, obj))  # an archived tenant's (removal_admin)
+        fields += [] if request.user.is_superuser else ["name", "slug", "active"]
         if obj is not None and self._has_connections(obj):
             fields.append("time_zone_and_schedule")
         return fields

@@ -1,5 +1,6 @@
 """Removing a tenant in the admin (`tenants.removal`): the tenant list's Archive and Unarchive actions
-and the tenant's Delete page. Mixed into `TenantAdmin` before `TenantScopedAdminMixin`.
+and the tenant's Delete page. Mixed into `TenantAdmin` after `TenantScopedAdminMixin` (whose times
+mixin then shows the "archived at" column in the tenant's zone).
 
 Who may do what:
 - Delete: superusers only, from the tenant's page; the list's bulk "Delete selected" is not offered,

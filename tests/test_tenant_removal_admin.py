@@ -151,12 +151,15 @@ def test_archive_asks_first_then_hides_the_tenant_and_unarchive_restores_it(su, 
     assert listed(su) == {kept.pk}
     assert listed(su, "?archived=yes") == {sent.pk}
     assert listed(su, "?archived=all") == {sent.pk, kept.pk}
-    assert "archived at" in su.get(CHANGELIST + "?archived=yes").content.decode().lower()
+    archived_list = su.get(CHANGELIST + "?archived=yes").content.decode()
+    assert "Archived at" in archived_list and ("EST<" in archived_list or "EDT<" in archived_list)
     assert LogEntry.objects.filter(object_id=str(sent.pk), change_message="Archived.").exists()
 
     # Its page stays readable, and nothing on it can be changed.
     page = su.get(change_url(sent))
     assert page.status_code == 200 and not page.context["has_change_permission"]
+    html = page.content.decode()
+    assert "field-archived_at" in html and f">{superuser.username}</a>" in html
     assert su.post(change_url(sent), {"name": "Renamed"}).status_code == 403
 
     confirmation = action(su, "unarchive_tenants", [sent], confirm=False, query="?archived=yes")
