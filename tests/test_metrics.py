@@ -7,6 +7,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.models import Alert, Job, JobState, OrderRecord, SyncRun
+from tenants.models import Tenant
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -107,8 +108,6 @@ def test_orders_oldest_unsent_alerts_and_connections(client, world):
 
 
 def test_an_archived_tenant_is_in_no_series(client, world):
-    from tenants.models import Tenant
-
     before = scrape(client)
     assert any(dict(labels).get("tenant") == "bolt" for _, labels in before)
     Tenant.objects.filter(slug="bolt").update(archived_at=timezone.now())
