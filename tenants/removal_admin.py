@@ -13,7 +13,8 @@ Who may do what:
   like the tenant's "active" switch, which only superusers change.
 Both actions ask for confirmation on a page naming the tenants, their connections and what happens.
 An archived tenant is found under the list's "Archived: Yes" filter (`tenants.scoping`), where the
-"archived at" column shows; its page is view-only.
+"archived at" column shows; its rows are view-only (its own page is not: a superuser switches it
+inactive there to unarchive it without running its jobs).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ from .scoping import archived_choice
 
 CONFIRMATION_TEMPLATE = "admin/tenants/tenant/removal_confirmation.html"
 ARCHIVED_FIELDS = ["archived_at", "archived_by"]
+
+
+def _no(request, obj=None) -> bool:
+    return False
 
 
 class TenantRemovalAdminMixin:
@@ -72,6 +77,15 @@ class TenantRemovalAdminMixin:
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, *ARCHIVED_FIELDS] if obj is not None and obj.is_archived else fields
 
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and obj.is_archived:
+            # Its warehouses, contacts and members are its rows: view-only on its page too, as on their own.
+            for inline in inlines:
+                inline.max_num = 0
+                inline.has_add_permission = inline.has_change_permission = inline.has_delete_permission = _no
+        return inlines
+
     # -- archive / unarchive -----------------------------------------------------------------------
 
     @admin.action(description="Archive selected tenants (keep their records, stop their jobs, hide them)")
@@ -103,7 +117,8 @@ class TenantRemovalAdminMixin:
             explanation = [
                 "Unarchiving brings these tenants back into the lists, the dashboard, /metrics and the alerts.",
                 "The jobs of their activated connections are due again at once and send orders waiting in Order "
-                "Manager to the warehouse; deactivate a connection first to keep it stopped.",
+                "Manager to the warehouse. To bring a tenant back without running them, first untick “active” on "
+                "its page.",
             ]
             return self._confirm(request, "unarchive_tenants", "Unarchive tenants", explanation, tenants, "Unarchive")
         done = [tenant for tenant in tenants if removal.unarchive(tenant)]

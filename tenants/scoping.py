@@ -9,8 +9,9 @@ its "archived" filter (`?archived=yes`: only theirs, `?archived=all`: everyone's
 the list's tenant and connection filters follow that filter (`archived_choice`, `listed_tenants`,
 `by_archived`: the hub's audit filters use them too). That filter is shown on a list only while the
 user can see an archived tenant. Foreign-key choices never offer an archived tenant's rows, and
-those rows, the tenant's page included, are view-only until the tenant is unarchived: their audit
-can be read, nothing of them changed (deleting the tenant itself is `tenants.removal`'s rule).
+those rows are view-only until the tenant is unarchived: their audit can be read, nothing of them
+changed or deleted. The tenant's own page stays editable (a superuser may switch it inactive before
+unarchiving it, so that its jobs stay stopped); deleting it is `tenants.removal`'s rule.
 """
 
 from django.contrib import admin
@@ -163,7 +164,7 @@ class TenantScopedAdminMixin(TenantTimesAdminMixin):
         return tenant is not None and tenant.is_archived
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and self._is_archived(obj):
+        if obj is not None and self.tenant_path != "" and self._is_archived(obj):
             return False  # an archived tenant's rows are view-only (see the module docstring)
         return super().has_change_permission(request, obj)
 

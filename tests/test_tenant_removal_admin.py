@@ -25,6 +25,10 @@ def change_url(tenant):
     return reverse("admin:tenants_tenant_change", args=[tenant.pk])
 
 
+def connection_of(tenant):
+    return OrderManagerConnection.objects.get(warehouse__tenant=tenant)
+
+
 def messages_of(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
@@ -155,12 +159,13 @@ def test_archive_asks_first_then_hides_the_tenant_and_unarchive_restores_it(su, 
     assert "Archived at" in archived_list and ("EST<" in archived_list or "EDT<" in archived_list)
     assert LogEntry.objects.filter(object_id=str(sent.pk), change_message="Archived.").exists()
 
-    # Its page stays readable, and nothing on it can be changed.
+    # Its page says when and by whom; it stays editable, so it can be set inactive before unarchiving.
     page = su.get(change_url(sent))
-    assert page.status_code == 200 and not page.context["has_change_permission"]
+    assert page.status_code == 200 and page.context["has_change_permission"]
     html = page.content.decode()
     assert "field-archived_at" in html and f">{superuser.username}</a>" in html
-    assert su.post(change_url(sent), {"name": "Renamed"}).status_code == 403
+    connection_page = su.get(reverse("admin:tenants_ordermanagerconnection_change", args=[connection_of(sent).pk]))
+    assert not connection_page.context["has_change_permission"]  # its rows are view-only
 
     confirmation = action(su, "unarchive_tenants", [sent], confirm=False, query="?archived=yes")
     assert "activated: its jobs run again at once" in confirmation.content.decode()
@@ -204,3 +209,17 @@ def test_staff_cannot_archive_another_tenant(admin_client_for, sent):
     action(staff, "archive_tenants", [sent], confirm=True)
     sent.refresh_from_db()
     assert not sent.is_archived
+
+
+def test_a_tenant_set_inactive_on_its_page_is_unarchived_without_running(su, sent, superuser, django_app):
+    action(su, "archive_tenants", [sent], confirm=True)
+    form = django_app.get(change_url(sent), user=superuser).forms["tenant_form"]
+    assert "warehouses-0-name" not in form.fields  # its warehouses are view-only here as on their pages
+    form["active"] = False
+    assert form.submit("_save").status_code == 302
+    action(su, "unarchive_tenants", [sent], confirm=True, query="?archived=yes")
+    sent.refresh_from_db()
+    assert not sent.is_archived and not sent.active
+    assert set(JobState.objects.filter(connection__warehouse__tenant=sent).values_list("next_due_at", flat=True)) == {
+        None
+    }

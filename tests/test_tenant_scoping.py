@@ -120,3 +120,5 @@ def test_an_archived_tenants_rows_are_view_only(su, world):
         assert su.get(url(model, "delete", obj.pk)).status_code == 403, model
     served_page = su.get(url(OrderManagerConnection, "change", world["served"].pk))
     assert served_page.context["has_change_permission"]
+    # The tenant's own page is not one of its rows: it stays editable (set it inactive, then unarchive).
+    assert su.get(url(Tenant, "change", gone.tenant.pk)).context["has_change_permission"]
