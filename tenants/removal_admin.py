@@ -9,8 +9,8 @@ Who may do what:
   counts every kind of row that goes with the tenant, and the message after it what went.
 - Archive: superusers, and tenant staff with the "change tenant" permission for their own tenants:
   archiving only stops things.
-- Unarchive: superusers only. It resumes the jobs of the tenant's activated connections at once,
-  like the tenant's "active" switch, which only superusers change.
+- Unarchive: superusers only. It resumes the jobs of the tenant's activated connections at once
+  (unless the tenant is inactive), like the tenant's "active" switch, which only superusers change.
 Both actions ask for confirmation on a page naming the tenants, their connections and what happens.
 An archived tenant is found under the list's "Archived: Yes" filter (`tenants.scoping`), where the
 "archived at" column shows; its rows are view-only (its own page is not: a superuser switches it
