@@ -12,8 +12,12 @@ class HubConfig(AppConfig):
         from hub import checks  # noqa: F401
         from hub.engine import schedule_signals  # noqa: F401
         from hub.jobs import registry  # noqa: F401
+        from hub.ops import tenant_removal
         from hub.ops.alerts import receivers  # noqa: F401
         from hub.two_factor import checks as two_factor_checks  # noqa: F401
+
+        # Whether a tenant may be deleted depends on its orders at the WMS (tenants.removal).
+        tenant_removal.register()
 
 
 class HubAdminConfig(AdminConfig):

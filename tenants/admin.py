@@ -2,7 +2,8 @@
 
 Every ModelAdmin here is tenant-scoped (`TenantScopedAdminMixin`). "Onboard a tenant" creates the
 tenant, its first warehouse and its Order Manager connection from one page in one transaction;
-"Create sandbox accounts" on a tenant connects it to the built-in sandbox (`sandbox_admin`).
+"Create sandbox accounts" on a tenant connects it to the built-in sandbox (`sandbox_admin`); a
+tenant onboarded by mistake is deleted or archived (`removal_admin`).
 Other apps add pages under a connection's admin URL with `add_connection_page` (tenants cannot
 import hub, so hub registers its pre-flight and inventory pages here); "Test connection" leads to
 the page registered with `after_test=True` when the test succeeds. `add_connection_tool` likewise
@@ -32,6 +33,7 @@ from .forms import (
     show_warnings,
 )
 from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, TokenSource, Warehouse
+from .removal_admin import TenantRemovalAdminMixin
 from .sandbox_admin import SandboxAccountsAdminMixin
 from .scoping import TenantScopedAdminMixin
 from .secret_destinations import SecretDestinationsAdminMixin
@@ -94,7 +96,7 @@ class WarehouseInline(admin.TabularInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
+class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, TenantRemovalAdminMixin, admin.ModelAdmin):
     tenant_path = ""
     list_display = ["name", "slug", "time_zone", "alert_frequency", "active"]
     list_filter = ["active"]
@@ -107,7 +109,8 @@ class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, admin.Model
         return self.inlines if request.user.is_superuser else [WarehouseInline, AlertContactInline]
 
     def get_readonly_fields(self, request, obj=None):
-        fields = [] if request.user.is_superuser else ["name", "slug", "active"]
+        fields = list(super().get_readonly_fields(request, obj))  # an archived tenant's (removal_admin)
+        fields += [] if request.user.is_superuser else ["name", "slug", "active"]
         if obj is not None and self._has_connections(obj):
             fields.append("time_zone_and_schedule")
         return fields
@@ -136,7 +139,7 @@ class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, admin.Model
 
     def has_delete_permission(self, request, obj=None):
         # Like creating one, deleting a tenant (and with it every connection and its audit trail)
-        # is for superusers only.
+        # is for superusers only, and only one that never sent an order (tenants.removal_admin).
         return request.user.is_superuser and super().has_delete_permission(request, obj)
 
     def get_prepopulated_fields(self, request, obj=None):

@@ -55,12 +55,30 @@ class Tenant(models.Model):
         help_text="How the alert contacts hear about problems (hub.ops.alerts): at once, or one digest an hour or a day.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Archived (tenants.removal): a tenant that sent orders to a WMS and is no longer served. Its
+    # records stay (they keep those orders from being downloaded and sent again); it is hidden from
+    # the admin's lists, the dashboard and /metrics, and none of its jobs runs or alerts.
+    archived_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it was archived; blank: it is in service."
+    )
+    archived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -352,6 +370,8 @@ class OrderManagerConnection(models.Model):
     def run_state(self, now: datetime.datetime) -> tuple[str, str]:
         """(what the connection is doing, level "ok"/"warn"/"bad"): the one answer the admin lists and
         the dashboard show. The most blocking condition wins."""
+        if self.warehouse.tenant.is_archived:
+            return "tenant archived", "warn"
         if not self.warehouse.tenant.active:
             return "tenant inactive", "warn"
         if not self.is_activated:

@@ -102,11 +102,12 @@ def for_slug(slug: str) -> SandboxAccounts:
 
 def every_tenant(*, active_only: bool = True) -> list[SandboxAccounts]:
     """One entry per tenant that has sandbox accounts (its first such connection), by slug; only
-    active tenants unless `active_only` is False (an inactive tenant's jobs never run)."""
+    active tenants in service unless `active_only` is False (an inactive or archived tenant's jobs
+    never run)."""
     found: dict[int, SandboxAccounts] = {}
     connections = _sandbox_connections()
     if active_only:
-        connections = connections.filter(warehouse__tenant__active=True)
+        connections = connections.filter(warehouse__tenant__active=True, warehouse__tenant__archived_at__isnull=True)
     for connection in connections:
         tenant_id = connection.warehouse.tenant_id
         if tenant_id not in found and (accounts := of_connection(connection)) is not None:

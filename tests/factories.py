@@ -202,3 +202,13 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "Authenticator app"
     confirmed = True
+
+
+class OmInstallStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tenants.OmInstallState"
+
+    nonce = factory.Sequence(lambda n: f"nonce-{n}")
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    user = factory.SubFactory(UserFactory)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(minutes=10))

@@ -230,6 +230,22 @@ def test_inactive_tenants_are_not_monitored(conn):
     assert open_alerts() == []
 
 
+def test_archived_tenants_raise_no_alerts_and_hear_nothing(conn):
+    error_order(conn)
+    lifecycle.evaluate(conn, NOW)
+    assert len(open_alerts(conn)) == 1
+    tenant = conn.warehouse.tenant
+    tenant.archived_at = NOW
+    tenant.save(update_fields=["archived_at"])
+    later = NOW + datetime.timedelta(minutes=5)
+    lifecycle.evaluate_all(later)
+    assert open_alerts() == []  # the open one cleared, none opened
+    error_order(conn, order_number="SO-LATER")
+    lifecycle.evaluate(conn, later)
+    assert open_alerts() == []
+    assert sending.send_due(later) == 0 and mail.outbox == []
+
+
 def test_evaluate_all_costs_the_same_queries_for_many_connections(conn, django_assert_max_num_queries):
     for _ in range(6):
         other = factories.OrderManagerConnectionFactory()

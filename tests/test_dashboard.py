@@ -160,6 +160,22 @@ def test_staff_see_only_their_tenants_rows_and_sends(two_tenants):
     assert board.sent_total == 1 and board.totals["errors"] == 0
 
 
+def test_an_archived_tenant_leaves_the_dashboard(two_tenants, superuser, admin_client_for):
+    mine, theirs = two_tenants
+    sent(order(mine, Status.AT_WMS), NOW)
+    sent(order(theirs, Status.AT_WMS), NOW)
+    order(theirs, Status.ERROR)
+    type(theirs.warehouse.tenant).objects.filter(pk=theirs.warehouse.tenant_id).update(archived_at=NOW)
+
+    board = dashboard.build(superuser, now=NOW)
+
+    assert [row.connection for row in board.rows] == [mine]
+    assert board.sent_total == 1 and board.totals["errors"] == 0
+    html = admin_client_for(superuser).get(reverse("admin:index")).content.decode()
+    dashboard_html = html.split('id="hub-dashboard"')[1].split('class="hub-below"')[0]
+    assert "Alpha" in dashboard_html and "Bravo" not in dashboard_html
+
+
 def test_no_connections(superuser):
     board = dashboard.build(superuser, now=NOW)
     assert board.rows == [] and board.sent_per_day == [0] * 14

@@ -117,6 +117,9 @@ def test_a_second_tick_claims_nothing_until_the_lease_expires(enqueued):
         # Bypassing the signals on purpose: stale due times never outrun the switches.
         pytest.param(lambda c, now: Tenant.objects.filter(pk=c.tenant.pk).update(active=False), id="tenant-inactive"),
         pytest.param(
+            lambda c, now: Tenant.objects.filter(pk=c.tenant.pk).update(archived_at=now), id="tenant-archived"
+        ),
+        pytest.param(
             lambda c, now: OrderManagerConnection.objects.filter(pk=c.pk).update(
                 order_download_enabled=False,
                 cancel_download_enabled=False,

@@ -12,6 +12,7 @@ from tests.factories import OrderManagerConnectionFactory
 
 VARIANTS = {
     "tenant_active": [True, False],
+    "tenant_archived": [False, True],
     "activated": [True, False],
     "enabled": [True, False],
     "warehouse_name": ["Main 3PL", "", "   "],
@@ -19,7 +20,7 @@ VARIANTS = {
 }
 
 
-def make(job, tenant_active, activated, enabled, warehouse_name, om_warehouse_type):
+def make(job, tenant_active, tenant_archived, activated, enabled, warehouse_name, om_warehouse_type):
     switches = {
         **dict.fromkeys(eligibility.ENABLED_FIELDS.values(), False),
         eligibility.ENABLED_FIELDS[job]: enabled,
@@ -34,6 +35,9 @@ def make(job, tenant_active, activated, enabled, warehouse_name, om_warehouse_ty
     if not tenant_active:
         type(tenant).objects.filter(pk=tenant.pk).update(active=False)
         tenant.active = False
+    if tenant_archived:
+        tenant.archived_at = timezone.now()
+        type(tenant).objects.filter(pk=tenant.pk).update(archived_at=tenant.archived_at)
     return connection
 
 
@@ -76,3 +80,14 @@ def test_the_reasons_name_what_to_change():
     tenant = connection.warehouse.tenant
     tenant.active = False
     assert eligibility.blocked_reason(connection, Job.ORDER_DOWNLOAD) == f"Tenant “{tenant}” is inactive."
+
+
+@pytest.mark.django_db
+def test_an_archived_tenant_runs_nothing_and_says_so():
+    connection = OrderManagerConnectionFactory()
+    tenant = connection.warehouse.tenant
+    tenant.archived_at = timezone.now()
+    assert eligibility.blocked_reason(connection, Job.ORDER_DOWNLOAD) == (
+        f"Tenant “{tenant}” is archived: its jobs never run (unarchive it first)."
+    )
+    assert schedule.next_due(connection, Job.ORDER_DOWNLOAD, timezone.now()) is None

@@ -7,6 +7,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from hub.models import Alert, Job, JobState, OrderRecord, SyncRun
+from tenants.models import Tenant
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,18 @@ def test_orders_oldest_unsent_alerts_and_connections(client, world):
     assert value(s, "hub_open_alerts", tenant="bolt", cause="auth_failed") is None
     assert value(s, "hub_connections", tenant="acme", state="running") == 1
     assert value(s, "hub_connections", tenant="bolt", state="paused") == 1
+
+
+def test_an_archived_tenant_is_in_no_series(client, world):
+    before = scrape(client)
+    assert any(dict(labels).get("tenant") == "bolt" for _, labels in before)
+    Tenant.objects.filter(slug="bolt").update(archived_at=timezone.now())
+    after = scrape(client)
+    assert not [key for key in after if dict(key[1]).get("tenant") in ("bolt", "")]
+    assert {key for key in before if dict(key[1]).get("tenant") == "acme"} <= set(after)
+    # The durations (per job, no tenant label) no longer count bolt's inventory run.
+    assert value(after, "hub_sync_run_duration_seconds_24h_gcount", job="inventory") is None
+    assert value(before, "hub_sync_run_duration_seconds_24h_gcount", job="inventory") == 1
 
 
 def test_a_scrape_costs_a_fixed_number_of_queries(client, world, django_assert_max_num_queries):

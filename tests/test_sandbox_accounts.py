@@ -3,6 +3,7 @@ warehouse's client id, the account the Order Manager token was issued to), on an
 never from names derived from the slug."""
 
 import pytest
+from django.utils import timezone
 
 from tenants import sandbox_accounts, sandbox_onboarding
 from tests import factories
@@ -59,6 +60,16 @@ def test_every_tenant_lists_active_tenants_with_accounts_by_slug():
     sleeping.save()
     assert [a.tenant.slug for a in sandbox_accounts.every_tenant()] == ["alpha", "zeta"]
     assert [a.tenant.slug for a in sandbox_accounts.every_tenant(active_only=False)] == ["alpha", "sleeping", "zeta"]
+
+
+def test_every_tenant_leaves_archived_tenants_out():
+    for slug in ("kept", "archived"):
+        sandbox_onboarding.set_up(factories.TenantFactory(slug=slug), "http://127.0.0.1:8123", activate=False)
+    archived = sandbox_accounts.for_slug("archived").tenant
+    archived.archived_at = timezone.now()
+    archived.save()
+    assert [a.tenant.slug for a in sandbox_accounts.every_tenant()] == ["kept"]
+    assert [a.tenant.slug for a in sandbox_accounts.every_tenant(active_only=False)] == ["archived", "kept"]
 
 
 def test_owners_names_the_tenants_using_an_account():

@@ -109,3 +109,6 @@ def test_run_state_names_the_most_blocking_condition_first():
     assert connection.run_state(now) == ("not activated", "warn")
     connection.warehouse.tenant.active = False
     assert connection.run_state(now) == ("tenant inactive", "warn")
+    connection.warehouse.tenant.archived_at = now
+    assert connection.warehouse.tenant.is_archived
+    assert connection.run_state(now) == ("tenant archived", "warn")

@@ -3,7 +3,9 @@ deferred JSON columns, the tenant and connection filters and the small formattin
 (`redacted_line` for any outside text a page shows).
 
 Contract of `AuditAdmin`:
-- tenant-scoped (`TenantScopedAdminMixin`, first in the bases);
+- tenant-scoped (`TenantScopedAdminMixin`, first in the bases): archived tenants' rows are hidden
+  unless the list's "archived" filter asks for them, and the tenant and connection filters below
+  follow it;
 - read-only: no add, no change, no delete. An operator changes hub state only through the operations
   of `hub.admin.actions` (admin actions on the lists, buttons on the order page), which need the
   model's Django "change" permission and write an OPERATOR event;
@@ -26,8 +28,8 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from connectors.redaction import redact_text
-from tenants.models import OrderManagerConnection, Tenant
-from tenants.scoping import TenantScopedAdminMixin, scope_queryset
+from tenants.models import OrderManagerConnection
+from tenants.scoping import TenantScopedAdminMixin, archived_choice, by_archived, listed_tenants, scope_queryset
 
 EXCERPT_CHARS = 80
 PRETTY_JSON_CHARS = 20_000
@@ -98,7 +100,8 @@ class DeferringChangeList(ChangeList):
 
 
 def tenant_filter(tenant_path: str):
-    """List filter on the tenant, listing only the tenants the user may see.
+    """List filter on the tenant, listing only the tenants the user may see (archived ones only under
+    the list's archived filter, `tenants.scoping`).
 
     Reads the small tenant table, where `RelatedOnlyFieldListFilter` would run a DISTINCT over
     the whole audit table on every page view; the parameter name is the one Django's related
@@ -110,8 +113,7 @@ def tenant_filter(tenant_path: str):
         parameter_name = f"{tenant_path}__id__exact"
 
         def lookups(self, request, model_admin):
-            tenants = scope_queryset(Tenant.objects.only("pk", "name"), request.user, "")
-            return [(str(t.pk), t.name) for t in tenants]
+            return [(str(t.pk), t.name) for t in listed_tenants(request).only("pk", "name")]
 
         def queryset(self, request, queryset):
             return queryset.filter(**{f"{tenant_path}__id": self.value()}) if self.value() else queryset
@@ -120,19 +122,24 @@ def tenant_filter(tenant_path: str):
 
 
 def connection_filter(connection_path: str):
-    """List filter on the Order Manager connection, listing only the user's tenants' connections."""
+    """List filter on the Order Manager connection, listing only the user's tenants' connections (archived
+    tenants' only under the list's archived filter)."""
 
     class ConnectionFilter(admin.SimpleListFilter):
         title = "connection"
         parameter_name = f"{connection_path}__id__exact"
 
         def lookups(self, request, model_admin):
-            connections = scope_queryset(
-                OrderManagerConnection.objects.select_related("warehouse__tenant").order_by(
-                    "warehouse__tenant__name", "warehouse__name"
+            connections = by_archived(
+                scope_queryset(
+                    OrderManagerConnection.objects.select_related("warehouse__tenant").order_by(
+                        "warehouse__tenant__name", "warehouse__name"
+                    ),
+                    request.user,
+                    "warehouse__tenant",
                 ),
-                request.user,
                 "warehouse__tenant",
+                archived_choice(request),
             )
             return [(str(c.pk), str(c)) for c in connections]
 

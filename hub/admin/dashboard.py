@@ -1,8 +1,9 @@
 """The numbers of the admin dashboard, computed with a fixed number of queries.
 
 `build(user, now=None, days=14) -> Dashboard` returns one `ConnectionRow` per Order Manager
-connection the user may see (superusers: all; tenant staff: their tenants' only) and the orders
-sent to the WMS per day over the last `days` days, per connection and in total.
+connection the user may see (superusers: all; tenant staff: their tenants' only; archived tenants'
+never, `tenants.removal`) and the orders sent to the WMS per day over the last `days` days, per
+connection and in total.
 
 Query budget (constant, whatever the number of orders, events or connections):
 1. the connections with their warehouse and tenant;
@@ -141,9 +142,12 @@ def build(user, now: datetime.datetime | None = None, days: int = 14) -> Dashboa
         return queryset if tenant_ids is None else queryset.filter(**{f"{tenant_path}__in": tenant_ids})
 
     connections = list(
-        scoped(OrderManagerConnection.objects.select_related("warehouse__tenant"), "warehouse__tenant").order_by(
-            "warehouse__tenant__name", "warehouse__name", "pk"
-        )
+        scoped(
+            OrderManagerConnection.objects.select_related("warehouse__tenant").filter(
+                warehouse__tenant__archived_at__isnull=True
+            ),
+            "warehouse__tenant",
+        ).order_by("warehouse__tenant__name", "warehouse__name", "pk")
     )
     day_list = _days(now, days)
     if not connections:

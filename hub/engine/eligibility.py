@@ -2,10 +2,10 @@
 dispatcher, the admin and the alerts.
 
 - `blocked_reason(connection, job) -> str`: why `job` cannot run for `connection` from its settings,
-  "" when it can: the tenant is inactive, the connection was never activated (or was deactivated)
-  by an operator, the job is turned off on the connection, or the job's own requirement is not met
-  (`requirement_reason`). Manual runs (Run now, `manage.py sync`) and
-  scheduled runs are refused alike.
+  "" when it can: the tenant is archived (`tenants.removal`) or inactive, the connection was never
+  activated (or was deactivated) by an operator, the job is turned off on the connection, or the
+  job's own requirement is not met (`requirement_reason`). Manual runs (Run now, `manage.py sync`)
+  and scheduled runs are refused alike.
 - `is_schedulable(connection, job)`: no blocked reason; the schedule gives such a job a due time.
 - `schedulable_q(now)`: the same rule as a filter on JobState, for the dispatcher's one-UPDATE
   claim, plus the circuit breaker (`hub.engine.circuit`): a scheduled run also needs its
@@ -68,6 +68,8 @@ def requirement_reason(connection, job: str) -> str:
 def blocked_reason(connection, job: str) -> str:
     """Why `job` cannot run for `connection`, or "" when it can (see the module docstring)."""
     job = Job(job)
+    if connection.warehouse.tenant.is_archived:
+        return f"Tenant “{connection.warehouse.tenant}” is archived: its jobs never run (unarchive it first)."
     if not connection.warehouse.tenant.active:
         return f"Tenant “{connection.warehouse.tenant}” is inactive."
     if not connection.is_activated:
@@ -94,7 +96,10 @@ def _requirement_q(job: Job) -> Q:
 def schedulable_q(now: datetime.datetime | None = None) -> Q:
     """JobStates that may run on schedule now: `is_schedulable` and the connection's circuit closed."""
     usable = OrderManagerConnection.objects.filter(
-        circuit.closed_q(now or timezone.now()), warehouse__tenant__active=True, activated_at__isnull=False
+        circuit.closed_q(now or timezone.now()),
+        warehouse__tenant__active=True,
+        warehouse__tenant__archived_at__isnull=True,
+        activated_at__isnull=False,
     )
     q = Q(pk__in=[])
     for job, flag in ENABLED_FIELDS.items():

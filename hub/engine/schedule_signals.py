@@ -1,8 +1,8 @@
 """Keep JobState due times in step with the settings they come from.
 
 Saving an OrderManagerConnection (its job switches, intervals, inventory time, warehouse name),
-a Tenant (time zone, active) or a Warehouse (its tenant) creates the connection's four JobState
-rows if missing and recomputes their due times (`hub.engine.schedule`). This is what makes editing a
+a Tenant (time zone, active, archived) or a Warehouse (its tenant) creates the connection's four
+JobState rows if missing and recomputes their due times (`hub.engine.schedule`). This is what makes editing a
 schedule in the admin the only place a schedule is set. Saves that name `update_fields` none of
 which affect scheduling (e.g. "Test connection" storing its report) are ignored, as are raw saves
 (loaddata).
@@ -28,7 +28,7 @@ CONNECTION_FIELDS = frozenset(
         *(fields[1] for fields in schedule.INTERVAL_FIELDS.values()),
     }
 )
-TENANT_FIELDS = frozenset({"time_zone", "active"})
+TENANT_FIELDS = frozenset({"time_zone", "active", "archived_at"})
 WAREHOUSE_FIELDS = frozenset({"tenant", "tenant_id"})
 
 

@@ -5,6 +5,10 @@ in-process counters in the web process would see none of them, and several web w
 each report a different part. `HubCollector` instead runs a fixed handful of aggregate queries
 per scrape (GROUP BY on indexed columns, whatever the number of tenants, runs or orders).
 
+Archived tenants (`tenants.removal`) are left out of every series: their runs, orders, alerts and
+connections count nowhere. The aggregates grouped by connection drop theirs in Python, against the
+one list of connections in service; the two grouped by job or slug filter on the tenant.
+
 Series (labels: `tenant` = tenant slug; never per order or per connection, to bound cardinality):
 - `hub_sync_runs_24h{tenant,job,status}`: runs started in the last 24 hours. A window, not an
   ever-growing counter: retention deletes old runs, which a `_total` counter would show as a
@@ -74,7 +78,7 @@ class HubCollector:
     def _connections(self, now):
         tenant_of = {}
         states = defaultdict(int)
-        rows = OrderManagerConnection.objects.values_list(
+        rows = OrderManagerConnection.objects.filter(warehouse__tenant__archived_at__isnull=True).values_list(
             "pk", "warehouse__tenant__slug", "credentials_rejected_at", "paused_until"
         )
         for pk, slug, rejected_at, paused_until in rows:
@@ -118,7 +122,9 @@ class HubCollector:
         )
         per_status = defaultdict(int)
         for connection_id, job, status, count, limited_count in rows:
-            slug = tenant_of.get(connection_id, "")
+            if connection_id not in tenant_of:
+                continue  # an archived tenant's
+            slug = tenant_of[connection_id]
             per_status[(slug, job, status)] += count
             failed[(slug, job)] += count if status in FAILED_STATUSES else 0
             rate_limited[(slug, job)] += limited_count or 0
@@ -137,7 +143,11 @@ class HubCollector:
             for i, bound in enumerate(DURATION_BUCKETS)
         }
         rows = (
-            SyncRun.objects.filter(started_at__gte=since, finished_at__isnull=False)
+            SyncRun.objects.filter(
+                started_at__gte=since,
+                finished_at__isnull=False,
+                connection__warehouse__tenant__archived_at__isnull=True,
+            )
             .order_by()
             .annotate(duration=duration)
             .values("job")
@@ -167,7 +177,8 @@ class HubCollector:
             labels=["tenant", "job"],
         )
         rows = (
-            JobState.objects.order_by()
+            JobState.objects.filter(connection__warehouse__tenant__archived_at__isnull=True)
+            .order_by()
             .values_list("connection__warehouse__tenant__slug", "job")
             .annotate(worst=Max("consecutive_failures"), oldest=Min("last_success_at"))
         )
@@ -182,7 +193,8 @@ class HubCollector:
         for connection_id, status, count in (
             OrderRecord.objects.order_by().values_list("connection_id", "status").annotate(n=Count("pk"))
         ):
-            by_status[(tenant_of.get(connection_id, ""), status)] += count
+            if connection_id in tenant_of:
+                by_status[(tenant_of[connection_id], status)] += count
         orders = GaugeMetricFamily("hub_orders", "Order records by status.", labels=["tenant", "status"])
         for labels, count in sorted(by_status.items()):
             orders.add_metric(list(labels), count)
@@ -194,7 +206,9 @@ class HubCollector:
             .values_list("connection_id")
             .annotate(oldest=Min("created_at"))
         ):
-            slug = tenant_of.get(connection_id, "")
+            if connection_id not in tenant_of:
+                continue
+            slug = tenant_of[connection_id]
             oldest[slug] = min(created_at, oldest.get(slug, created_at))
         age = GaugeMetricFamily(
             "hub_oldest_order_not_at_wms_age_seconds",
@@ -213,7 +227,8 @@ class HubCollector:
             .values_list("connection_id", "cause")
             .annotate(n=Count("pk"))
         ):
-            counts[(tenant_of.get(connection_id, ""), cause)] += count
+            if connection_id in tenant_of:
+                counts[(tenant_of[connection_id], cause)] += count
         family = GaugeMetricFamily("hub_open_alerts", "Open alerts by cause.", labels=["tenant", "cause"])
         for labels, count in sorted(counts.items()):
             family.add_metric(list(labels), count)

@@ -3,7 +3,8 @@
 `current(now, connection_id=None)` recomputes every cause from the hub's tables and returns the
 findings by name (connection id, cause, key): one name is one alert (`Alert.key`). It only reads,
 with a fixed number of queries whatever the number of connections, orders or SKUs; opening and
-clearing alerts is hub.ops.alerts.lifecycle's. Inactive tenants' connections have no findings.
+clearing alerts is hub.ops.alerts.lifecycle's. Inactive and archived tenants' connections have no
+findings (an archived tenant's open alerts are cleared by the next evaluation).
 
 Causes:
 - `order_error` (key: order record id): an order in `error` that needs someone: a permanent
@@ -88,7 +89,7 @@ def current(now: datetime.datetime, connection_id: int | None = None) -> dict[Na
         c.pk: c
         for c in scoped(
             OrderManagerConnection.objects.select_related("warehouse__tenant")
-            .filter(warehouse__tenant__active=True)
+            .filter(warehouse__tenant__active=True, warehouse__tenant__archived_at__isnull=True)
             .annotate(last_inventory_run_id=Subquery(last_inventory)),
             connection_id,
             "pk",

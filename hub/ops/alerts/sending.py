@@ -9,7 +9,7 @@ tenant's time zone) listing the alerts opened and cleared before that boundary
 `clear_notified_at`, claimed with conditional UPDATEs so two senders never send the same alert
 twice); a failed send is released and retried by the next call. A tenant with no active contact
 has its alerts marked handled without an e-mail and `told` "no contacts" (the admin shows it), never
-"e-mailed". Inactive tenants get
+"e-mailed". Inactive and archived tenants get
 nothing. The e-mail itself is hub.ops.alerts.message's.
 """
 
@@ -57,7 +57,11 @@ def _pending_q() -> Q:
 def send_due(now: datetime.datetime | None = None, tenant_ids: list[int] | None = None) -> int:
     """Send what is due (see the module docstring); returns the number of e-mails sent."""
     now = now or timezone.now()
-    pending = Alert.objects.filter(_pending_q(), connection__warehouse__tenant__active=True)
+    pending = Alert.objects.filter(
+        _pending_q(),
+        connection__warehouse__tenant__active=True,
+        connection__warehouse__tenant__archived_at__isnull=True,
+    )
     if tenant_ids is not None:
         pending = pending.filter(connection__warehouse__tenant_id__in=tenant_ids)
     by_tenant = defaultdict(list)
