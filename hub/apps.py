@@ -29,3 +29,21 @@ class HubAdminConfig(AdminConfig):
 
     default = False  # never picked for the "hub" label by app auto-detection
     default_site = "hub.admin_site.HubAdminSite"
+
+
+class AuthenticatorAppsConfig(AppConfig):
+    """django-otp's TOTP devices under a name in words (its own config names none: "OTP_TOTP")."""
+
+    name = "django_otp.plugins.otp_totp"
+    label = "otp_totp"  # unchanged: its migrations and permissions keep their names
+    verbose_name = "Two-factor: authenticator apps"
+    default_auto_field = "django.db.models.AutoField"
+
+
+class RecoveryCodesConfig(AppConfig):
+    """django-otp's static devices (the hub's recovery codes) under a name in words."""
+
+    name = "django_otp.plugins.otp_static"
+    label = "otp_static"
+    verbose_name = "Two-factor: recovery codes"
+    default_auto_field = "django.db.models.AutoField"

@@ -46,8 +46,8 @@ INSTALLED_APPS = [
     "axes",
     "rangefilter",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",
+    "hub.apps.AuthenticatorAppsConfig",  # django_otp.plugins.otp_totp, named in words
+    "hub.apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static, named in words
     "import_export",
     "connectors.sandbox.apps.SandboxConfig",
     "tenants.apps.TenantsConfig",

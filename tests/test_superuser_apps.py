@@ -31,3 +31,9 @@ def test_the_superuser_keeps_them(admin_client_for, superuser):
     client = admin_client_for(superuser)
     assert set(HIDDEN) <= apps_shown(client)
     assert client.get(reverse("admin:django_q_ormq_changelist")).status_code == 200
+
+
+def test_the_two_factor_apps_are_named_in_words(admin_client_for, superuser):
+    page = admin_client_for(superuser).get(reverse("admin:index")).content.decode()
+    assert "Two-factor: authenticator apps" in page and "Two-factor: recovery codes" in page
+    assert ">Otp_Totp<" not in page and ">Otp_Static<" not in page  # Django's fallback from the label

@@ -113,7 +113,13 @@ class AuditResource(resources.Resource):
 
 
 TENANT = "connection__warehouse__tenant"
-CONNECTION_LOAD = ("connection__warehouse__name", "connection__warehouse__tenant__name", f"{TENANT}__time_zone")
+# What str(connection) reads (tenant / Order Manager warehouse → WMS warehouse), and the tenant's zone.
+CONNECTION_LOAD = (
+    "connection__warehouse_name",
+    "connection__warehouse__name",
+    "connection__warehouse__tenant__name",
+    f"{TENANT}__time_zone",
+)
 
 
 class OrderExport(AuditResource):
