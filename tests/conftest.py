@@ -56,3 +56,14 @@ def admin_client_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def orm_broker(monkeypatch):
+    """Queue django-q2 tasks in the test database (the ORM broker), whatever the settings say, where
+    `tests.queued_tasks.run_queued` takes them as a worker would (Run now, the dispatcher)."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "ORM", "default")
+    monkeypatch.setattr(Conf, "SYNC", False)
+    monkeypatch.setattr(Conf, "BROKER_CLASS", None)

@@ -26,7 +26,6 @@ import re
 import secrets
 
 import pytest
-from django_q.conf import Conf
 
 from connectors.sandbox.control import account_setup, order_events, seeding
 from hub.admin import run_now
@@ -42,7 +41,7 @@ try:
 except ImportError:  # the `browser` fixture says so (skip, or fail under CI=true)
     expect = sync_playwright = None
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("orm_broker")]
 
 CHROMIUM = os.environ.get("HUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -97,14 +96,6 @@ def page(browser):
     tab = context.new_page()
     yield tab
     context.close()
-
-
-@pytest.fixture(autouse=True)
-def orm_broker(monkeypatch):
-    """Run now queues in the test database (the ORM broker), where `run_queued` finds the tasks."""
-    monkeypatch.setattr(Conf, "ORM", "default")
-    monkeypatch.setattr(Conf, "SYNC", False)
-    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
 
 
 @pytest.fixture

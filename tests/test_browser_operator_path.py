@@ -21,14 +21,14 @@ from tenants import sandbox_accounts as sandbox_lookup
 from tenants.models import OrderManagerConnection, Tenant
 from tests import factories
 from tests.queued_tasks import run_queued
-from tests.test_browser import PASSWORD, browser, message, orm_broker, page, shots, submit  # noqa: F401 (fixtures)
+from tests.test_browser import PASSWORD, browser, message, page, shots, submit  # noqa: F401 (fixtures)
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the `browser` fixture skips (or fails under CI=true)
     expect = None
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("orm_broker")]
 
 SEEDED_ORDERS = 6
 

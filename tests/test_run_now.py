@@ -8,7 +8,6 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from hub.admin import run_now
@@ -19,15 +18,7 @@ from tenants.models import OrderManagerConnection, TenantMembership
 from tests import factories
 from tests.queued_tasks import run_queued
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def orm_broker(monkeypatch):
-    """Queue django-q2 tasks in the test database (the ORM broker), whatever the settings say."""
-    monkeypatch.setattr(Conf, "ORM", "default")
-    monkeypatch.setattr(Conf, "SYNC", False)
-    monkeypatch.setattr(Conf, "BROKER_CLASS", None)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("orm_broker")]
 
 
 @pytest.fixture
