@@ -199,6 +199,41 @@ def test_faults_sub_command(acme):
     assert status["faults"]["warehouse_manager"]["rate_429"] == 0.0
 
 
+def test_faults_latency_options(acme):
+    every = run_json("faults", "--tenant", "acme", "--latency-ms", "250", "--jitter-ms", "100")
+    assert every["warehouse_manager"]["latency"] == {
+        group: [250, 100] for group in ("token", "create", "read", "cancel", "stock")
+    }
+    assert every["order_manager"]["latency"] == {"token": [250, 100], "read": [250, 100], "write": [250, 100]}
+    # One group: the other service has no "create" and keeps what it had; the other groups too.
+    create = run_json("faults", "--tenant", "acme", "--latency-ms", "600", "--latency-group", "create")
+    assert create["warehouse_manager"]["latency"]["create"] == [600, 0]
+    assert create["warehouse_manager"]["latency"]["read"] == [250, 100]
+    assert create["order_manager"] == every["order_manager"]
+    off = run_json("faults", "--tenant", "acme", "--side", "om", "--latency-ms", "0", "--latency-group", "read")
+    assert off["order_manager"]["latency"] == {"token": [250, 100], "write": [250, 100]}
+    assert run_json("faults", "--tenant", "acme", "--clear")["warehouse_manager"]["latency"] == {}
+    assert run_json("status", "--tenant", "acme", "--json")["faults"]["order_manager"]["latency"] == {}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--latency-ms", "-1"),
+        ("--latency-ms", "100", "--jitter-ms", "150"),  # jitter above the latency
+        ("--latency-ms", "30000", "--jitter-ms", "1"),  # above 30 s in all
+        ("--jitter-ms", "50"),  # a jitter of no latency
+        ("--latency-group", "read"),  # a group with no latency
+        ("--side", "om", "--latency-ms", "100", "--latency-group", "create"),  # a WMS group only
+        ("--latency-ms", "100", "--latency-group", "bogus"),
+    ],
+)
+def test_faults_latency_options_out_of_bounds_are_refused(acme, args):
+    with pytest.raises(CommandError):
+        run("faults", "--tenant", "acme", *args)
+    assert all(config.latency == {} for config in FaultConfig.objects.all())
+
+
 def test_errors_are_command_errors(db):
     with pytest.raises(CommandError):
         run("seed", "--tenant", "nobody", "--orders", "1", "--skus", "1")

@@ -196,3 +196,18 @@ def test_configure_faults_validates(accounts):
         fault_setup.configure_faults(om_account=om, bogus=1)
     with pytest.raises(ValueError):
         fault_setup.configure_faults(rate_500=0.1)
+    with pytest.raises(ValueError):
+        fault_setup.configure_faults(om_account=om, latency={"create": [100, 0]})  # a WMS group
+    with pytest.raises(ValueError):
+        fault_setup.configure_faults(om_account=om, jitter_ms=10)  # a jitter of no latency
+
+
+def test_configure_faults_sets_answer_times_per_group_and_keeps_the_others(accounts):
+    _, wms = accounts
+    fault_setup.configure_faults(wms_account=wms, latency={"create": [250, 100], "read": [50, 0]})
+    config = fault_setup.configure_faults(
+        wms_account=wms, latency_ms=80, jitter_ms=20, latency_groups=["read", "write"]
+    )
+    assert config.latency == {"create": [250, 100], "read": [80, 20]}  # "write" is Order Manager's: skipped
+    config = fault_setup.configure_faults(wms_account=wms, latency_ms=0, latency_groups=["create"])
+    assert fault_setup.fault_settings(config)["latency"] == {"read": [80, 20]}

@@ -1,8 +1,9 @@
 """Admin pages for the sandbox (superusers only: tenant staff get no sandbox permissions).
 
 Accounts are listed, not edited here (credentials are set by `manage.py sandbox tenant` or a
-tenant's "Create sandbox accounts", both through `tenants.sandbox_onboarding`); fault injection can
-be tuned per account from the admin during a demo.
+tenant's "Create sandbox accounts", both through `tenants.sandbox_onboarding`); fault injection and
+answer times (`latency`, per endpoint group) can be tuned per account from the admin during a demo;
+the model's `clean` validates the answer times for the account's service.
 """
 
 from django.contrib import admin
@@ -50,10 +51,15 @@ class FaultConfigAdmin(admin.ModelAdmin):
         "timeout_rate",
         "malformed_rate",
         "quota_per_second",
+        "answer_times",
         "updated_at",
     )
     raw_id_fields = ("om_account", "wms_account")
 
+    @admin.display(description="answer times (ms)")
+    def answer_times(self, obj):
+        return ", ".join(f"{group} {ms}±{jitter}" for group, (ms, jitter) in sorted(obj.latency.items())) or "-"
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        faults.reset()  # the new rates take effect (and the RNG restarts from the seed) at once
+        faults.reset()  # the new rates take effect (and the RNGs restart from the seed) at once

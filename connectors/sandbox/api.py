@@ -2,8 +2,10 @@
 
 `om_api` and `wms_api` wrap a view `view(request, account, *args)`: they answer 404 when
 `settings.SANDBOX_ENABLED` is off, 401 (in each service's dialect) without a valid bearer token, and
-run the call through the account's fault configuration (`faults.apply`). Token endpoints use
-`sandbox_endpoint` only, and apply faults themselves when the account asks for it.
+run the call through the account's fault configuration (`faults.apply`), with the answer time of
+the request's endpoint group (`latency.request_group`). Token endpoints use `sandbox_endpoint`
+only, and go through `faults.apply` themselves: always for the ``token`` group's answer time, with
+the faults when the account asks for it.
 """
 
 import functools
@@ -13,7 +15,7 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from connectors.sandbox import clock, faults
+from connectors.sandbox import clock, faults, latency
 from connectors.sandbox.credentials import hash_secret
 from connectors.sandbox.models import FaultConfig, OmToken, WmsToken
 
@@ -73,7 +75,11 @@ def om_api(view):
             return om_unauthorized("invalid_token", "Invalid access token")
         account = row.account
         return faults.apply(
-            faults.OM, account.pk, fault_config(account), lambda: view(request, account, *args, **kwargs)
+            faults.OM,
+            account.pk,
+            fault_config(account),
+            lambda: view(request, account, *args, **kwargs),
+            group=latency.request_group(faults.OM, request),
         )
 
     return wrapper
@@ -100,7 +106,11 @@ def wms_api(view):
             return wms_unauthorized()
         account = row.account
         return faults.apply(
-            faults.WMS, account.pk, fault_config(account), lambda: view(request, account, *args, **kwargs)
+            faults.WMS,
+            account.pk,
+            fault_config(account),
+            lambda: view(request, account, *args, **kwargs),
+            group=latency.request_group(faults.WMS, request),
         )
 
     return wrapper

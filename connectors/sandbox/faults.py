@@ -1,13 +1,18 @@
 """Fault injection for sandbox API calls: 429, 500, slow answers, truncated JSON, and a real quota.
 
-`apply(side, account_id, config, call)` wraps one authenticated API call. With no config, or all
-rates at 0 and no quota, it is just `call()`. Otherwise, in this order:
+`apply(side, account_id, config, call, group=...)` wraps one authenticated API call of an endpoint
+group (`latency.request_group`). With no config, or all rates at 0, no quota and no latency, it is
+just `call()`. Otherwise, in this order:
 
 1. quota: a per-account token bucket (`quota_per_second` tokens a second, burst of one second's
    worth); an empty bucket answers 429 with the real wait until the next token;
 2. four independent draws from the account's RNG, always all four so the sequence is repeatable:
    rate_429 -> 429, rate_500 -> 500, timeout_rate -> sleep `timeout_seconds` then answer normally,
-   malformed_rate -> the real answer with its body cut in half (invalid JSON).
+   malformed_rate -> the real answer with its body cut in half (invalid JSON);
+3. the group's answer time (`latency`): every answer but a 429 (a refusal at the service's front
+   door, before any work) waits it, after the call's database work, holding no connection.
+
+`inject=False` (token endpoints of an account without `apply_to_token_endpoint`) skips 1 and 2.
 
 The RNG is `random.Random(config.seed)`, recreated whenever the config row changes, so the same
 seed and the same sequence of calls give the same faults. Buckets and RNGs live in this process's
@@ -27,6 +32,8 @@ import time
 from collections.abc import Callable
 
 from django.http import HttpResponse, JsonResponse
+
+from connectors.sandbox import latency
 
 OM = "om"
 WMS = "wms"
@@ -65,6 +72,7 @@ def reset() -> None:
     with _lock:
         _buckets.clear()
         _rngs.clear()
+    latency.reset()
 
 
 def _bucket(side: str, account_id: int, rate: float) -> TokenBucket:
@@ -114,24 +122,36 @@ def truncate(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def apply(side: str, account_id: int, config, call: Callable[[], HttpResponse]) -> HttpResponse:
-    """Answer one API call through the account's faults (see module docstring)."""
+def apply(
+    side: str,
+    account_id: int,
+    config,
+    call: Callable[[], HttpResponse],
+    *,
+    group: str | None = None,
+    inject: bool = True,
+) -> HttpResponse:
+    """Answer one API call of endpoint `group` through the account's faults (see module docstring)."""
     if config is None:
         return call()
-    if config.quota_per_second:
+    if inject and config.quota_per_second:
         wait = _bucket(side, account_id, config.quota_per_second).take()
         if wait > 0:
             return rate_limited(side, wait)
-    if not (config.rate_429 or config.rate_500 or config.timeout_rate or config.malformed_rate):
-        return call()
-    d429, d500, dtimeout, dmalformed = _draws(side, account_id, config)
+    if inject and (config.rate_429 or config.rate_500 or config.timeout_rate or config.malformed_rate):
+        d429, d500, dtimeout, dmalformed = _draws(side, account_id, config)
+    else:
+        d429 = d500 = dtimeout = dmalformed = 1.0  # rates are at most 1: no draw falls below one
     if d429 < config.rate_429:
         return rate_limited(side, config.retry_after_seconds)
     if d500 < config.rate_500:
-        return server_error(side)
-    if dtimeout < config.timeout_rate:
-        time.sleep(config.timeout_seconds)
-    response = call()
-    if dmalformed < config.malformed_rate:
-        response = truncate(response)
+        response = server_error(side)
+    else:
+        if dtimeout < config.timeout_rate:
+            latency.release_connections()  # like an answer time: the sleep holds no connection
+            time.sleep(config.timeout_seconds)
+        response = call()
+        if dmalformed < config.malformed_rate:
+            response = truncate(response)
+    latency.wait(latency.answer_time(side, account_id, config, group))
     return response

@@ -6,7 +6,8 @@ token endpoint with the app's credentials as Basic. A password grant, any other 
 credentials in the body, an unknown app, an unregistered redirect URI, a wrong, used or expired
 (`CODE_LIFETIME`) code, or a redirect URI that differs from the install's, is refused, with the
 Spring Security OAuth2 error bodies the real service answers. The account's fault configuration
-applies to the token endpoint when it asks for it.
+applies to the token endpoint when it asks for it; its ``token`` answer time
+(`connectors.sandbox.latency`) always does.
 """
 
 import base64
@@ -128,6 +129,5 @@ def token(request):
         return json_response({"access_token": value, "token_type": "bearer", "scope": row.scope.replace("+", " ")})
 
     config = fault_config(account)
-    if config is not None and config.apply_to_token_endpoint:
-        return faults.apply(faults.OM, account.pk, config, issue)
-    return issue()
+    inject = config is not None and config.apply_to_token_endpoint
+    return faults.apply(faults.OM, account.pk, config, issue, group="token", inject=inject)

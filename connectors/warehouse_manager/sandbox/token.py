@@ -5,7 +5,7 @@ with `grant_type` `client_credentials` and the account's user in the one login f
 for (`user_login` or `user_login_id`, docs/wire-protocols.md WMS-1). Anything else is refused
 (401 `invalid_client`, 400 `invalid_request` / `unsupported_grant_type` / `invalid_grant`). A token
 lives `TOKEN_LIFETIME` seconds. The account's fault configuration applies to the token endpoint
-when it asks for it.
+when it asks for it; its ``token`` answer time (`connectors.sandbox.latency`) always does.
 """
 
 import base64
@@ -94,6 +94,5 @@ def token(request):
         )
 
     config = fault_config(account)
-    if config is not None and config.apply_to_token_endpoint:
-        return faults.apply(faults.WMS, account.pk, config, issue)
-    return issue()
+    inject = config is not None and config.apply_to_token_endpoint
+    return faults.apply(faults.WMS, account.pk, config, issue, group="token", inject=inject)

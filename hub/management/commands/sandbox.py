@@ -6,6 +6,7 @@
     sandbox cancel --tenant SLUG --count N
     sandbox faults --tenant SLUG [--side om|wms|both] [--rate-429 R] [--rate-500 R] [--timeout-rate R]
                    [--malformed-rate R] [--quota-per-second Q] [--timeout-seconds S] [--seed S] [--clear]
+                   [--latency-ms MS [--jitter-ms MS] [--latency-group G]...]
     sandbox status --tenant SLUG [--json]
 
 `tenant` creates the tenant if missing and gives it sandbox accounts and a connection to them,
@@ -15,6 +16,13 @@ admin's "Create sandbox accounts"), and prints the fresh credentials, with the `
 the app install, as JSON. Unlike the admin, it activates the connection at once (the scripted path
 for trying the hub and for CI) and says so (``"activated": true``). The other sub-commands work on
 any tenant that has sandbox accounts, found from its own connections (`tenants.sandbox_accounts`).
+
+`faults --latency-ms 250 --jitter-ms 100` makes every answer of the tenant's sandbox accounts take
+250 +- 100 ms (drawn from the account's `--seed`); `--latency-group` (repeatable) limits it to
+endpoint groups: WMS token, create, read, cancel, stock; Order Manager token, read, write (a group
+of one service is skipped on the other); `--latency-ms 0` turns it off, `--clear` too. Jitter is at
+most the latency, latency + jitter at most 30 s. A slow answer holds no database connection, only
+its server thread (`connectors.sandbox.latency`).
 """
 
 import json
@@ -83,6 +91,18 @@ class Command(BaseCommand):
         )
         faults.add_argument("--seed", type=int, default=None)
         faults.add_argument("--clear", action="store_true", help="Reset every fault setting first.")
+        faults.add_argument(
+            "--latency-ms", type=int, default=None, help="Answer time in ms, of every endpoint group unless given."
+        )
+        faults.add_argument("--jitter-ms", type=int, default=None, help="Answer times drawn from latency +- jitter.")
+        faults.add_argument(
+            "--latency-group",
+            action="append",
+            dest="latency_groups",
+            choices=fault_setup.LATENCY_GROUPS,
+            default=None,
+            help="The endpoint group the latency is for (repeatable); default: all.",
+        )
 
         status = sub.add_parser("status", help="Orders, stock and shipments on both sides.")
         status.add_argument("--tenant", required=True)
@@ -171,7 +191,11 @@ class Command(BaseCommand):
             "retry_after_seconds": options["retry_after_seconds"],
             "seed": options["seed"],
             "apply_to_token_endpoint": None if options["token_endpoint"] is None else options["token_endpoint"] == "on",
+            "latency_ms": options["latency_ms"],
+            "jitter_ms": options["jitter_ms"],
+            "latency_groups": options["latency_groups"],
         }
+        fault_setup.check_latency_groups(options["side"], options["latency_groups"])
         result = {}
         if options["side"] in ("om", "both"):
             result["order_manager"] = fault_setup.fault_settings(
