@@ -67,3 +67,14 @@ def orm_broker(monkeypatch):
     monkeypatch.setattr(Conf, "ORM", "default")
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(Conf, "BROKER_CLASS", None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_sandbox_faults():
+    """Every test starts with the sandbox's in-memory fault state (quota buckets, seeded RNGs, answer
+    times) forgotten, whatever an earlier test in the same process left."""
+    from connectors.sandbox import faults
+
+    faults.reset()
+    yield
+    faults.reset()

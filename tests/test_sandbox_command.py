@@ -7,17 +7,9 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from connectors.sandbox import faults
 from connectors.sandbox.models import FaultConfig, OmAccount, OmOrder, WmsAccount
 from tenants.models import OrderManagerConnection, Tenant
 from tests.sandbox_helpers import om_install_token
-
-
-@pytest.fixture(autouse=True)
-def _fresh_faults():
-    faults.reset()
-    yield
-    faults.reset()
 
 
 def run(*args) -> str:

@@ -5,18 +5,11 @@ import json
 import pytest
 from django.urls import reverse
 
-from connectors.sandbox import faults, latency
+from connectors.sandbox import latency
 from connectors.sandbox.control import account_setup, fault_setup
 from connectors.sandbox.models import FaultConfig
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_faults():
-    faults.reset()
-    yield
-    faults.reset()
 
 
 @pytest.fixture

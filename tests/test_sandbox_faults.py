@@ -14,13 +14,6 @@ OM = "/sandbox/order-manager"
 WMS = "/sandbox/warehouse-manager"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_faults():
-    faults.reset()
-    yield
-    faults.reset()
-
-
 @pytest.fixture
 def accounts(db):
     om = account_setup.ensure_om_account("acme@sandbox", "pw", warehouse_name="Main 3PL")

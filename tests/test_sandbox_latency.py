@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.db import connection, connections
 
-from connectors.sandbox import faults, latency
+from connectors.sandbox import latency
 from connectors.sandbox import urls as sandbox_urls
 from connectors.sandbox.control import account_setup, fault_setup, seeding
 from connectors.sandbox.models import FaultConfig, WmsOrder
@@ -18,13 +18,6 @@ from tests.sandbox_helpers import om_install_token
 
 OM = "/sandbox/order-manager"
 WMS = "/sandbox/warehouse-manager"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_faults():
-    faults.reset()
-    yield
-    faults.reset()
 
 
 # ------------------------------------------------------------------ endpoint groups

@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from connectors.sandbox import faults
 from connectors.sandbox.control import account_setup, order_events, seeding
 from connectors.sandbox.models import OmOrder, OmShipment, OmStock, OrderStatus
 from tests.contract import validate_response
@@ -17,13 +16,6 @@ BASE = "/sandbox/order-manager"
 def assert_matches_spec(method: str, path: str, response, params=None):
     """The sandbox answer validates against the Order Manager OpenAPI spec (status and body)."""
     validate_response(method, f"{BASE}{path}", response.status_code, response.json(), params=params)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_faults():
-    faults.reset()
-    yield
-    faults.reset()
 
 
 @pytest.fixture

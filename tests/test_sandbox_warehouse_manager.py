@@ -8,7 +8,6 @@ import zoneinfo
 
 import pytest
 
-from connectors.sandbox import faults
 from connectors.sandbox.control import account_setup, order_events, seeding
 from connectors.sandbox.models import WmsOrder, WmsOrderStatus
 from connectors.warehouse_manager.sandbox.render import CUSTOMER_ITEM_REL as ITEM_REL
@@ -16,13 +15,6 @@ from connectors.warehouse_manager.sandbox.render import ORDER_REL
 
 BASE = "/sandbox/warehouse-manager"
 ZONE = "America/Chicago"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_faults():
-    faults.reset()
-    yield
-    faults.reset()
 
 
 @pytest.fixture
