@@ -124,12 +124,19 @@ class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, TenantRemov
 
     @staticmethod
     def _has_connections(tenant) -> bool:
-        return OrderManagerConnection.objects.filter(warehouse__tenant=tenant).exists()
+        return TenantAdmin._first_connection(tenant) is not None
+
+    @staticmethod
+    def _first_connection(tenant):
+        """The tenant's first connection, read once per page (the admin asks for fields several times)."""
+        if not hasattr(tenant, "_first_connection"):
+            connections = OrderManagerConnection.objects.filter(warehouse__tenant=tenant).order_by("pk")
+            tenant._first_connection = connections.only("pk").first()
+        return tenant._first_connection
 
     @admin.display(description="time zone")
     def time_zone_and_schedule(self, obj):
-        connection = OrderManagerConnection.objects.filter(warehouse__tenant=obj).order_by("pk").first()
-        link = reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk])
+        link = reverse("admin:tenants_ordermanagerconnection_change", args=[self._first_connection(obj).pk])
         return format_html(
             '{} <span class="help">(set with the inventory schedule on the <a href="{}">connection '
             "page</a>; every time on this tenant's pages is shown in it)</span>",
