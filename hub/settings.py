@@ -229,6 +229,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # lease until expiry, and three in a row flag the job for attention (hub.engine.runner). A backlog of
 # thousands of orders is worked off over several runs instead. hub.E006 keeps it below the timeout.
 HUB_RUN_TIME_BUDGET = env.int("HUB_RUN_TIME_BUDGET_SECONDS", default=420)
+# WMS calls of one run overlap (hub.engine.concurrent_calls): each warehouse says how many at once
+# (Warehouse.send_concurrency, default 4); this caps it for the whole hub, e.g. to what one worker's
+# connection pool and the WMS tolerate. Every call still passes the WMS login's shared token bucket.
+HUB_WMS_CONCURRENCY_CAP = env.int("HUB_WMS_CONCURRENCY_CAP", default=8)
 # Leases (hub.engine.leases): a running run holds a short lease renewed by a heartbeat, so a killed run
 # frees its (connection, job) within HUB_RUN_LEASE_SECONDS; a queued claim covers the broker wait.
 HUB_RUN_LEASE_SECONDS = env.int("HUB_RUN_LEASE_SECONDS", default=120)

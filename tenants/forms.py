@@ -76,6 +76,8 @@ class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecrets
             "customer_id",
             "facility_id",
             "facility_time_zone",
+            "send_concurrency",
+            "wms_requests_per_second",
         ]
 
     def __init__(self, *args, **kwargs):

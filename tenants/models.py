@@ -172,6 +172,23 @@ class Warehouse(models.Model):
         validators=[validate_time_zone],
         help_text="3PL Warehouse Manager sends timestamps without an offset; they are read in this zone.",
     )
+    # How fast the hub may talk to this WMS. Real answers take hundreds of milliseconds, so calls to
+    # it overlap; the hub-wide HUB_WMS_CONCURRENCY_CAP bounds the first, and the second is shared by
+    # every warehouse signing in with the same WMS login (hub.engine.wms_limits).
+    send_concurrency = models.PositiveSmallIntegerField(
+        "calls at once",
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(32)],
+        help_text="How many orders (sends, cancels, per-order reads) one run sends to the WMS at the same "
+        "time. Capped hub-wide by HUB_WMS_CONCURRENCY_CAP.",
+    )
+    wms_requests_per_second = models.FloatField(
+        "requests per second",
+        default=10.0,
+        validators=[MinValueValidator(0.1), MaxValueValidator(1000.0)],
+        help_text="At most this many calls a second to the WMS for this WMS login, across every worker and "
+        "every warehouse that signs in with it (3PL Warehouse Manager publishes no limit; ask your 3PL).",
+    )
     last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_test_report = models.JSONField(default=dict, blank=True, editable=False)
 
