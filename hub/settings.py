@@ -237,8 +237,15 @@ REDIS_URL = env.str("REDIS_URL", default="")
 HUB_RUN_TIME_BUDGET = env.int("HUB_RUN_TIME_BUDGET_SECONDS", default=420)
 # WMS calls of one run overlap (hub.engine.concurrent_calls): each warehouse says how many at once
 # (Warehouse.send_concurrency, default 4); this caps it for the whole hub, e.g. to what one worker's
-# connection pool and the WMS tolerate. Every call still passes the WMS login's shared token bucket.
+# connection pool and the WMS tolerate. Every call still passes the WMS login's shared bucket.
 HUB_WMS_CONCURRENCY_CAP = env.int("HUB_WMS_CONCURRENCY_CAP", default=8)
+# The shared bucket of a WMS login (tenants.wms_limits; rate: Warehouse.wms_requests_per_second, the
+# lowest of the warehouses sharing the login): a call waits at most this long for a slot, then fails
+# as transient and the run tries again, rather than holding a worker. Its store: Redis at REDIS_URL
+# when set, else the PostgreSQL database, else a SQLite file beside the SQLite database (this path
+# overrides where, e.g. a disk shared by the processes of the one host).
+HUB_WMS_RATE_MAX_WAIT_SECONDS = env.float("HUB_WMS_RATE_MAX_WAIT_SECONDS", default=30.0)
+HUB_WMS_LIMITS_SQLITE_PATH = env.str("HUB_WMS_LIMITS_SQLITE_PATH", default="")
 # Leases (hub.engine.leases): a running run holds a short lease renewed by a heartbeat, so a killed run
 # frees its (connection, job) within HUB_RUN_LEASE_SECONDS; a queued claim covers the broker wait.
 HUB_RUN_LEASE_SECONDS = env.int("HUB_RUN_LEASE_SECONDS", default=120)

@@ -8,6 +8,7 @@ build HTTP requests themselves.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from connectors.warehouse_manager.client import WarehouseManagerClient
 from connectors.warehouse_manager.system import SYSTEM as THREEPL_WAREHOUSE_MANAGER
 from connectors.wms import systems
 from connectors.wms.base import WarehouseClient
+from tenants import wms_limits
 
 logger = logging.getLogger(__name__)
 
@@ -29,26 +31,40 @@ MAX_CALLS_KEPT = 200
 
 @dataclass
 class CallRecorder:
-    """Counts every outside call of a run and keeps the first MAX_CALLS_KEPT (already redacted)."""
+    """Counts every outside call of a run and keeps the first MAX_CALLS_KEPT (already redacted).
+
+    Thread-safe: a run's WMS calls overlap, and every client of the run reports to one recorder
+    from whichever thread made the call (``+=`` on an attribute is a read and a write, not atomic).
+    """
 
     requests: int = 0
     rate_limited: int = 0
     calls: list[dict] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def __call__(self, record: CallRecord) -> None:
-        self.requests += 1
-        if record.status == 429:
-            self.rate_limited += 1
-        if len(self.calls) < MAX_CALLS_KEPT:
-            self.calls.append(
-                {
-                    "method": record.method,
-                    "path": record.path,
-                    "status": record.status,
-                    "ms": round(record.duration_ms, 1),
-                    **({"error": record.error} if record.error else {}),
-                }
-            )
+        entry = {
+            "method": record.method,
+            "path": record.path,
+            "status": record.status,
+            "ms": round(record.duration_ms, 1),
+            **({"error": record.error} if record.error else {}),
+        }
+        with self._lock:
+            self.requests += 1
+            if record.status == 429:
+                self.rate_limited += 1
+            if len(self.calls) < MAX_CALLS_KEPT:
+                self.calls.append(entry)
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)  # a lock does not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
 
 def allow_private_addresses() -> bool:
@@ -87,9 +103,18 @@ def warehouse_manager(connection, recorder: CallRecorder | None = None, **overri
     return warehouse_manager_for_warehouse(connection.warehouse, recorder, **overrides)
 
 
+def wms_pool_size() -> int:
+    """Connections the WMS client's pool keeps per host: at least as many as a run's calls overlap
+    (HUB_WMS_CONCURRENCY_CAP), and never fewer than requests' default of 10."""
+    return max(10, int(settings.HUB_WMS_CONCURRENCY_CAP))
+
+
 def warehouse_manager_for_warehouse(
     warehouse, recorder: CallRecorder | None = None, **overrides
 ) -> WarehouseManagerClient:
+    """The warehouse's WMS client; every call takes a slot of the WMS login's shared bucket
+    (``tenants.wms_limits.limiter_for_warehouse``) first. ``overrides`` may replace ``limiter``."""
+    overrides = {"limiter": wms_limits.limiter_for_warehouse(warehouse), "pool_maxsize": wms_pool_size(), **overrides}
     return WarehouseManagerClient(
         warehouse.wms_base_url,
         client_id=warehouse.client_id,

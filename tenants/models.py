@@ -174,7 +174,7 @@ class Warehouse(models.Model):
     )
     # How fast the hub may talk to this WMS. Real answers take hundreds of milliseconds, so calls to
     # it overlap; the hub-wide HUB_WMS_CONCURRENCY_CAP bounds the first, and the second is shared by
-    # every warehouse signing in with the same WMS login (hub.engine.wms_limits).
+    # every warehouse signing in with the same WMS login (tenants.wms_limits).
     send_concurrency = models.PositiveSmallIntegerField(
         "calls at once",
         default=4,

@@ -30,6 +30,16 @@ def _encryption_key(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _wms_limiters():
+    """Each test builds its WMS limiters afresh (tests change the store's settings) and leaves no
+    PostgreSQL pool connected to the test database, which could not be dropped at the end."""
+    yield
+    from tenants import wms_limits
+
+    wms_limits.close_limiters()
+
+
 @pytest.fixture
 def tenant(db):
     return factories.TenantFactory()

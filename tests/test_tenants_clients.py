@@ -154,3 +154,51 @@ def test_rejected_credentials_and_transient_failures_raise_as_the_first_call_wou
 
 def test_stand_in_clients_are_left_alone():
     assert clients.apply_throttle_limits(object()) is None
+
+
+# ------------------------------------------------------------------ concurrency
+
+
+def test_recorder_counts_every_call_from_eight_threads():
+    import threading
+
+    recorder = clients.CallRecorder()
+    start = threading.Barrier(8)
+
+    def report():
+        start.wait()
+        for i in range(2000):
+            recorder(record(429 if i % 10 == 0 else 200))
+
+    threads = [threading.Thread(target=report) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (recorder.requests, recorder.rate_limited) == (16000, 1600)
+    assert len(recorder.calls) == clients.MAX_CALLS_KEPT
+
+
+def test_a_recorder_pickles_with_a_fresh_lock():
+    import pickle
+
+    recorder = clients.CallRecorder()
+    recorder(record())
+    copy = pickle.loads(pickle.dumps(recorder))
+    copy(record(429))
+    assert (copy.requests, copy.rate_limited, recorder.requests) == (2, 1, 1)
+
+
+@pytest.mark.django_db
+def test_the_wms_client_takes_the_logins_limiter_and_a_pool_for_the_concurrency(settings):
+    from tenants import wms_limits
+
+    settings.HUB_WMS_CONCURRENCY_CAP = 24
+    warehouse = factories.WarehouseFactory(wms_base_url="https://wms.example.test")
+    client = clients.warehouse_manager_for_warehouse(warehouse)
+    assert client.http.limiter is wms_limits.limiter_for_warehouse(warehouse)
+    adapter = client.http.session.get_adapter("https://wms.example.test")
+    assert adapter.poolmanager.connection_pool_kw["maxsize"] == 24
+    settings.HUB_WMS_CONCURRENCY_CAP = 4
+    small = clients.warehouse_manager_for_warehouse(warehouse)
+    assert small.http.session.get_adapter("https://wms.example.test").poolmanager.connection_pool_kw["maxsize"] == 10

@@ -128,3 +128,41 @@ def test_an_answer_decodes_as_its_headers_say_and_shows_only_its_status():
     assert repr(secret) == "Answer(status_code=200)"
     with pytest.raises(ValueError):
         Answer(200, {}, b"<html>").json()
+
+
+# -- the limiter seam -------------------------------------------------------------------------
+class CountingLimiter:
+    def __init__(self, fail_after=None):
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def acquire(self):
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            from connectors.errors import TransientError
+
+            raise TransientError("limit store down")
+        self.calls += 1
+        return 0.0
+
+
+def test_the_limiter_is_acquired_once_per_request(server, records):
+    limiter = CountingLimiter()
+    http = make_client(server.url, records, limiter=limiter)
+    for _ in range(3):
+        http.json("GET", "/x")
+    assert limiter.calls == 3 and len(server.requests) == 3
+
+
+def test_what_the_limiter_raises_is_raised_with_nothing_sent(server, records):
+    from connectors.errors import TransientError
+
+    http = make_client(server.url, records, limiter=CountingLimiter(fail_after=1))
+    http.json("GET", "/x")
+    with pytest.raises(TransientError, match="limit store down"):
+        http.json("GET", "/x")
+    assert len(server.requests) == 1 and len(records) == 1
+
+
+def test_a_limiter_without_acquire_is_refused():
+    with pytest.raises(TypeError, match="acquire"):
+        HttpClient("https://wms.example.test", limiter=object())

@@ -96,3 +96,31 @@ def test_every_call_gets_the_clients_timeout():
         assert time.monotonic() - started < 1.5
     finally:
         silent.close()
+
+
+# -- pool size ----------------------------------------------------------------------------------
+def test_the_pool_keeps_pool_maxsize_connections_per_host():
+    default = HttpClient("https://wms.example.test")
+    sized = HttpClient("https://wms.example.test", pool_maxsize=16)
+    for adapter in default.session.adapters.values():
+        assert adapter.poolmanager.connection_pool_kw["maxsize"] == 10
+    for adapter in sized.session.adapters.values():
+        assert adapter.poolmanager.connection_pool_kw["maxsize"] == 16
+        assert adapter._pool_maxsize == 16
+    pool = sized.session.get_adapter("https://wms.example.test").poolmanager.connection_from_url(
+        "https://wms.example.test"
+    )
+    assert pool.pool.maxsize == 16
+
+
+def test_a_guarded_session_keeps_its_pool_size():
+    sized = HttpClient("https://wms.example.test", pool_maxsize=12, block_private_addresses=True)
+    adapter = sized.session.get_adapter("https://wms.example.test")
+    assert isinstance(adapter, GuardedIPFilterAdapter)
+    assert adapter.poolmanager.connection_pool_kw["maxsize"] == 12
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "8"])
+def test_a_bad_pool_size_is_refused(bad):
+    with pytest.raises(ValueError, match="pool_maxsize"):
+        HttpClient("https://wms.example.test", pool_maxsize=bad)

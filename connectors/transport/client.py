@@ -3,7 +3,15 @@
 Contract:
 - every call has a timeout, retries by ``transport.retry``, is paced by ``transport.pacing`` and
   goes through the hardened session of ``transport.session`` (no redirects, no environment
-  proxies, the private-address guard when ``block_private_addresses``);
+  proxies, the private-address guard when ``block_private_addresses``), whose pool keeps
+  ``pool_maxsize`` connections per host (at least as many as the client's calls overlap);
+- with a ``limiter`` (any object with ``acquire()``, e.g. the shared bucket of a WMS account,
+  ``tenants.wms_limits``), ``limiter.acquire()`` is called once before every ``request()``, after
+  the pacer and before anything is sent. It returns when the call may start or raises; what it
+  raises (a ``connectors.errors.TransientError`` when the limit's wait is too long or its store is
+  down) is raised by ``request()`` as is, with nothing sent and no ``CallRecord``. The HTTP layer's
+  own retries inside one ``request()`` (``transport.retry``: connect errors, 5xx, 429 after its
+  wait) take no further slot: they are spaced by their backoff or by the server's own wait;
 - ``request()`` returns an ``Answer`` (``transport.answer``) whose body was read under the caps of
   ``transport.body_cap``, when its status is one of ``ok_statuses``; every failure raises one of
   the typed errors of ``connectors.errors`` (``transport.errors_mapping``);
@@ -17,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -32,9 +40,9 @@ from connectors.transport.json_body import parse_json
 from connectors.transport.pacing import RatePacer
 from connectors.transport.records import CallRecord
 from connectors.transport.retry import hub_retry
-from connectors.transport.session import hardened_session
+from connectors.transport.session import DEFAULT_POOL_MAXSIZE, hardened_session
 
-__all__ = ["HttpClient"]
+__all__ = ["CallLimiter", "HttpClient"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +54,12 @@ def _normalise_timeout(timeout) -> tuple[float, float]:
         return (float(timeout), float(timeout))
     connect, read = timeout
     return (float(connect), float(read))
+
+
+class CallLimiter(Protocol):
+    """What ``HttpClient(limiter=...)`` needs: ``acquire()`` returns once one call may start."""
+
+    def acquire(self) -> Any: ...
 
 
 class HttpClient:
@@ -72,6 +86,8 @@ class HttpClient:
         max_response_bytes: int = MAX_RESPONSE_BYTES,
         max_body_seconds: float = MAX_BODY_SECONDS,
         block_private_addresses: bool = False,
+        limiter: CallLimiter | None = None,
+        pool_maxsize: int = DEFAULT_POOL_MAXSIZE,
     ) -> None:
         if not base_url or urlsplit(base_url).scheme not in ("http", "https"):
             raise PermanentError(
@@ -86,6 +102,9 @@ class HttpClient:
         self.max_body_seconds = float(max_body_seconds)
         self.block_private_addresses = bool(block_private_addresses)
         self._pacer = RatePacer(requests_per_second)
+        if limiter is not None and not callable(getattr(limiter, "acquire", None)):
+            raise TypeError(f"limiter must have an acquire() method (got {type(limiter).__name__})")
+        self.limiter = limiter
         self.retry = hub_retry(
             max_retries=max_retries, backoff_factor=backoff_factor, max_wait=self.max_rate_limit_wait
         )
@@ -94,6 +113,7 @@ class HttpClient:
             retry=self.retry,
             block_private_addresses=self.block_private_addresses,
             headers={"User-Agent": user_agent, "Accept": "application/json", **(default_headers or {})},
+            pool_maxsize=pool_maxsize,
         )
 
     # -- configuration -------------------------------------------------------------------
@@ -139,7 +159,8 @@ class HttpClient:
         (one that creates shipments). 429 and connect errors are retried either way.
 
         Raises NetworkError, ServerError, RateLimited, AuthenticationError (401/403: the caller
-        decides whether to re-authenticate), NotFound, RequestRejected, MalformedResponse.
+        decides whether to re-authenticate), NotFound, RequestRejected, MalformedResponse, and
+        whatever the ``limiter`` raises.
         """
         method = method.upper()
         url = self.url_for(path)
@@ -147,6 +168,8 @@ class HttpClient:
             urlsplit(url).path if path.startswith(("http://", "https://")) else "/" + strip_query(path).lstrip("/")
         )
         self._pacer.acquire()
+        if self.limiter is not None:
+            self.limiter.acquire()
         status: int | None = None
         answer: Answer | None = None
         failure: ConnectorError | None = None
