@@ -45,7 +45,15 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connections
-from pyrate_limiter import Limiter, PostgresBucket, Rate, RedisBucket, SingleBucketFactory, SQLiteBucket
+from pyrate_limiter import (
+    Limiter,
+    PostgresBucket,
+    Rate,
+    RedisBucket,
+    SingleBucketFactory,
+    SQLiteBucket,
+    SQLiteClock,
+)
 
 from connectors.errors import PermanentError, TransientError
 
@@ -192,7 +200,16 @@ class _StampedAtPut:
 
 
 class _SQLiteBucket(_StampedAtPut, SQLiteBucket):
-    """SQLiteBucket on the host's wall clock, shared by the processes of the host."""
+    """SQLiteBucket on SQLite's own clock (the host's, read in C: the query of pyrate-limiter's
+    SQLiteClock), shared by the processes of the host. Not Python's ``time``: tests travel it
+    (time-machine), and entries stamped in a travelled future filled the bucket for real time."""
+
+    def now(self) -> int:
+        with self.lock:
+            cursor = self.conn.execute(SQLiteClock.time_query)
+            (now,) = cursor.fetchone()
+            cursor.close()
+        return int(now)
 
 
 class _ServerClockRedisBucket(_StampedAtPut, RedisBucket):
