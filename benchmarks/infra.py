@@ -72,6 +72,9 @@ def base_environment() -> dict:
         "HUB_SANDBOX_ENABLED": "true",
         "HUB_ALLOW_PRIVATE_ADDRESSES": "true",
         "HUB_ENCRYPTION_KEYS": _fernet_key(),
+        # The hub's Order Manager app (DEBUG off gives no development default): the sandbox's own.
+        "HUB_OM_APP_KEY": "bench-om-app",
+        "HUB_OM_APP_SECRET": "bench-om-app-secret",
         "HUB_LOG_FORMAT": "plain",
         "LOG_LEVEL": "WARNING",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",

@@ -11,10 +11,16 @@ class HubConfig(AppConfig):
         # jobs' bodies for the runner, and the alerts' receiver of the runner's run-finished signal.
         from hub import checks  # noqa: F401
         from hub.engine import schedule_signals  # noqa: F401
+
+        # A webhook event that came during a run gets one follow-up run when it ends (hub.webhooks.wake).
+        from hub.engine.signals import run_finished
         from hub.jobs import registry  # noqa: F401
         from hub.ops import tenant_removal
         from hub.ops.alerts import receivers  # noqa: F401
         from hub.two_factor import checks as two_factor_checks  # noqa: F401
+        from hub.webhooks import wake
+
+        run_finished.connect(wake.follow_up, dispatch_uid="hub.webhooks.follow_up")
 
         # Whether a tenant may be deleted depends on its orders at the WMS (tenants.removal).
         tenant_removal.register()

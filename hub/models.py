@@ -37,6 +37,7 @@ class SyncRun(models.Model):
         SCHEDULE = "schedule", "Schedule"
         MANUAL = "manual", "Run now (admin)"
         COMMAND = "command", "manage.py sync"
+        WEBHOOK = "webhook", "WMS webhook"
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="sync_runs")
     job = models.CharField(max_length=20, choices=Job.choices)
@@ -265,6 +266,8 @@ class JobState(models.Model):
     attention = models.TextField(
         blank=True, help_text="Why this job needs the operator; it does not run until cleared."
     )
+    # A WMS event asked for a run after this moment (hub.webhooks.wake): cleared by the next run's start.
+    wake_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["connection", "job"], name="unique_job_state")]
@@ -351,3 +354,7 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+# The webhook intake's tables live in their own module (one role each); imported here so Django registers them.
+from hub.webhook_models import WebhookCount, WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

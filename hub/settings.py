@@ -251,6 +251,9 @@ HUB_WMS_LIMITS_SQLITE_PATH = env.str("HUB_WMS_LIMITS_SQLITE_PATH", default="")
 HUB_RUN_LEASE_SECONDS = env.int("HUB_RUN_LEASE_SECONDS", default=120)
 HUB_LEASE_HEARTBEAT_SECONDS = env.int("HUB_LEASE_HEARTBEAT_SECONDS", default=30)
 HUB_QUEUED_LEASE_SECONDS = env.int("HUB_QUEUED_LEASE_SECONDS", default=600)
+# WMS webhooks (hub.webhooks): the largest body read, and the oldest event taken (the sender retries ~6 h).
+HUB_WEBHOOK_MAX_BYTES = env.int("HUB_WEBHOOK_MAX_BYTES", default=1024 * 1024)
+HUB_WEBHOOK_MAX_AGE_SECONDS = env.int("HUB_WEBHOOK_MAX_AGE_SECONDS", default=7 * 3600)
 # Polls re-read this many seconds before their watermark (hub.engine.runner): clocks differ and
 # records can commit late. An order read twice is recognised by its record, never sent twice.
 HUB_WATERMARK_OVERLAP_SECONDS = env.int("HUB_WATERMARK_OVERLAP_SECONDS", default=600)

@@ -88,14 +88,20 @@ def take_over(connection_id: int, job: str, token: str) -> str | None:
 def run_job_task(connection_id: int, job: str, lease_token: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> int | None:
     """Run one claimed (connection, job) under its lease; returns the SyncRun id, or None when not run.
 
-    `trigger` says who asked: the dispatcher (schedule) or an operator's Run now (manual)."""
+    `trigger` says who asked: the dispatcher (schedule), an operator's Run now (manual) or a WMS
+    webhook event (hub.webhooks.wake)."""
     from hub.engine import eligibility
     from tenants.models import OrderManagerConnection
 
+    started_at = timezone.now()
     run_token = take_over(connection_id, job, lease_token)
     if run_token is None:
         logger.info("%s for connection %s: lease no longer held by this task; not run", job, connection_id)
         return None
+    from hub.webhooks import wake
+
+    # This run reads the WMS after now: it covers every webhook event that asked for a run before.
+    wake.clear_before(connection_id, job, started_at)
     connection = OrderManagerConnection.objects.select_related("warehouse__tenant").filter(pk=connection_id).first()
     if connection is None or not eligibility.is_schedulable(connection, job):
         # Disabled, tenant deactivated or connection deleted while the task waited in the queue.

@@ -212,3 +212,14 @@ class OmInstallStateFactory(factory.django.DjangoModelFactory):
     connection = factory.SubFactory(OrderManagerConnectionFactory)
     user = factory.SubFactory(UserFactory)
     expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(minutes=10))
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An enabled endpoint with a pasted key (tests sign with tests/webhook_signing.py's private key)."""
+
+    class Meta:
+        model = "hub.WebhookEndpoint"
+
+    warehouse = factory.SubFactory(WarehouseFactory)
+    enabled = True
+    public_key_pem = factory.LazyFunction(lambda: __import__("tests.webhook_signing").webhook_signing.PUBLIC_PEM)

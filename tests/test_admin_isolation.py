@@ -18,8 +18,19 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.forms import ModelChoiceField
 from django.urls import reverse
+from django.utils import timezone
 
-from hub.models import Alert, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.models import (
+    Alert,
+    InventoryLine,
+    Job,
+    JobState,
+    OrderEvent,
+    OrderRecord,
+    SyncRun,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tenants.mappings import CarrierMapping, ConnectionRules, ItemFilter, ShipMethodMapping, SkuAlias
 from tenants.models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from tenants.scoping import TenantScopedAdminMixin, _tenant_path_of
@@ -45,6 +56,11 @@ def _connection(tenant):
 
 # How to make one row of each scoped model for a given tenant. Add an entry for every new
 # tenant-scoped admin model.
+def _webhook_endpoint(tenant):
+    warehouse = factories.WarehouseFactory(tenant=tenant, name=f"{tenant.name} Hooks {next(_numbers)}")
+    return factories.WebhookEndpointFactory(warehouse=warehouse)
+
+
 ROW_FACTORIES = {
     Tenant: lambda tenant: tenant,
     TenantMembership: lambda tenant: factories.TenantMembershipFactory(tenant=tenant),
@@ -71,6 +87,14 @@ ROW_FACTORIES = {
     CarrierMapping: lambda tenant: factories.CarrierMappingFactory(connection=_connection(tenant)),
     ItemFilter: lambda tenant: factories.ItemFilterFactory(connection=_connection(tenant)),
     Alert: lambda tenant: factories.AlertFactory(connection=_connection(tenant), message=f"{tenant.name} alert"),
+    WebhookEndpoint: lambda tenant: _webhook_endpoint(tenant),
+    WebhookDelivery: lambda tenant: WebhookDelivery.objects.create(
+        endpoint=_webhook_endpoint(tenant),
+        tpl_id="1",
+        wms_event_id=str(next(_numbers)),
+        event_type=f"{tenant.name.split()[0]}Event",
+        received_at=timezone.now(),
+    ),
 }
 
 SCOPED_ADMINS = sorted(

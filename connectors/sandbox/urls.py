@@ -15,6 +15,7 @@ from connectors.warehouse_manager.sandbox import canceler as wms_canceler
 from connectors.warehouse_manager.sandbox import inventory as wms_inventory
 from connectors.warehouse_manager.sandbox import orders as wms_orders
 from connectors.warehouse_manager.sandbox import token as wms_token
+from connectors.warehouse_manager.sandbox import webhook_key as wms_webhook_key
 
 order_manager = [
     path("oauth/authorize", om_oauth.authorize, name="om-authorize"),
@@ -37,6 +38,7 @@ warehouse_manager = [
     path("orders/<int:order_id>/canceler", wms_canceler.canceler, name="wms-canceler"),
     path("inventory/stocksummaries", wms_inventory.stock_summaries, name="wms-stock-summaries"),
     path("customers/<int:customer_id>/items", wms_inventory.customer_items, name="wms-customer-items"),
+    path("events/webhook/key", wms_webhook_key.webhook_key, name="wms-webhook-key"),
 ]
 
 app_name = "sandbox"

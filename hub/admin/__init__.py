@@ -6,12 +6,13 @@
 - `views`: the pre-flight report and the inventory page under each Order Manager connection;
 - `actions`: the operator's operations (re-send, retry tracking, Run now, ...);
 - `dashboard`, `charts`: the admin index (templates/admin/index.html);
+- `webhooks`: WMS webhook endpoints (URL, token, counts) and their deliveries;
 - `superuser_apps`: the queue, login lockouts and sandbox, for superusers only.
 """
 
 from django.contrib import admin
 
-from hub.admin import alerts, inventory, mappings, orders, runs, superuser_apps, views  # noqa: F401
+from hub.admin import alerts, inventory, mappings, orders, runs, superuser_apps, views, webhooks  # noqa: F401
 
 # The admin is the product's face: its name on every page, and the index is the dashboard
 # (templates/admin/index.html).

@@ -3,7 +3,7 @@
 A tick costs a constant number of queries whatever the number of connections or due pairs:
 1. ONE conditional UPDATE takes the lease of every JobState that is due (`next_due_at` no later
    than `now + hub.engine.schedule.DISPATCH_LOOKAHEAD`, so a due time just after a tick is not
-   left a whole minute),
+   left a whole minute) or has a pending webhook wake request (`JobState.wake_requested_at`),
    free (`hub.engine.leases.free_q`), not waiting for the operator (`attention == ""`), and allowed
    to run on schedule (`hub.engine.eligibility.schedulable_q`: the one rule of "may this job run",
    with the circuit breaker's). The relations are filtered by
@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -46,9 +46,9 @@ TASK_FUNC = "hub.tasks.run_job_task"
 def claim_due(now: datetime.datetime, *, ttl: datetime.timedelta = leases.QUEUED_LEASE) -> list[tuple[int, str, str]]:
     """Claim every due pair (one UPDATE, one SELECT); returns [(connection id, job, lease token)]."""
     prefix = leases.new_token()
-    claimed = JobState.objects.filter(
-        leases.free_q(now), schedulable_q(now), next_due_at__lte=now + DISPATCH_LOOKAHEAD, attention=""
-    ).update(
+    # Due by the schedule, or woken by a WMS webhook event whose run was not queued (hub.webhooks.wake).
+    due = Q(next_due_at__lte=now + DISPATCH_LOOKAHEAD) | Q(wake_requested_at__isnull=False)
+    claimed = JobState.objects.filter(leases.free_q(now), schedulable_q(now), due, attention="").update(
         lease_token=Concat(Value(prefix + "-"), Cast(F("pk"), output_field=CharField()), output_field=CharField()),
         lease_expires_at=now + ttl,
     )

@@ -24,6 +24,8 @@ Series (labels: `tenant` = tenant slug; never per order or per connection, to bo
 - `hub_oldest_order_not_at_wms_age_seconds{tenant}`: age of the oldest order in `new`/`error`.
 - `hub_open_alerts{tenant,cause}`: open alerts (hub.ops.alerts).
 - `hub_connections{tenant,state}`: connections running / paused / credentials_rejected.
+- `hub_webhook_requests_total{tenant,reason}`: WMS webhook requests accepted or refused, by reason
+  (`hub.webhooks.counts`; tenant "" for requests to a token no endpoint has).
 
 Access: a request with `Authorization: Bearer <HUB_METRICS_TOKEN>` (when a token is set), or from
 an address inside `HUB_METRICS_ALLOWED_NETWORKS` (REMOTE_ADDR: behind a proxy, use the token);
@@ -45,9 +47,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
-from prometheus_client.metrics_core import GaugeHistogramMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily
 
-from hub.models import Alert, JobState, OrderRecord, SyncRun
+from hub.models import Alert, JobState, OrderRecord, SyncRun, WebhookCount
 from tenants.models import OrderManagerConnection
 
 WINDOW = datetime.timedelta(hours=24)
@@ -72,6 +74,7 @@ class HubCollector:
         yield from self._orders(now, tenant_of)
         yield self._alerts(tenant_of)
         yield connection_states
+        yield self._webhooks()
 
     # -- one query each ------------------------------------------------------------------------
 
@@ -232,6 +235,23 @@ class HubCollector:
         family = GaugeMetricFamily("hub_open_alerts", "Open alerts by cause.", labels=["tenant", "cause"])
         for labels, count in sorted(counts.items()):
             family.add_metric(list(labels), count)
+        return family
+
+    def _webhooks(self):
+        # Counters kept in the database (hub.webhooks.counts), never pruned: a true `_total`.
+        family = CounterMetricFamily(
+            "hub_webhook_requests",
+            "WMS webhook requests by outcome (accepted, or the refusal's reason); tenant '' = unknown token.",
+            labels=["tenant", "reason"],
+        )
+        rows = (
+            WebhookCount.objects.exclude(endpoint__warehouse__tenant__archived_at__isnull=False)
+            .values_list("endpoint__warehouse__tenant__slug", "reason")
+            .annotate(n=Sum("count"))
+            .order_by("endpoint__warehouse__tenant__slug", "reason")
+        )
+        for slug, reason, count in rows:
+            family.add_metric([slug or "", reason], count)
         return family
 
 

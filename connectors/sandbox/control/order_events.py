@@ -1,7 +1,8 @@
 """What the outside world does to sandbox orders: the warehouse ships them, customers cancel them.
 
 - `ship`: close open WMS orders with one package each, a tracking number and carrier routing, as
-  the warehouse does when it ships (what Shipment Confirmation then picks up).
+  the warehouse does when it ships (what Shipment Confirmation then picks up), and queue an
+  OrderConfirm webhook event per order for the account's subscription (`webhook_outbox`).
 - `cancel`: cancel Order Manager orders, preferring those already at the WMS (what Order Cancel
   Download then picks up).
 
@@ -15,7 +16,7 @@ import string
 
 from django.db import transaction
 
-from .. import clock
+from .. import clock, webhook_outbox
 from ..models import OmAccount, OmOrder, OrderStatus, WmsAccount, WmsOrder, WmsOrderStatus, WmsPackage
 from . import BATCH
 
@@ -73,6 +74,9 @@ def ship(wms_account: WmsAccount, count: int | None = None, *, seed: int | None 
             orders, ["status", "version", "last_modified_date", "process_date", "routing_info"], batch_size=BATCH
         )
         WmsPackage.objects.bulk_create(packages, batch_size=BATCH)
+        # The WMS tells its webhook subscriber each order closed, in the same transaction (outbox).
+        for order in orders:
+            webhook_outbox.record(wms_account, "OrderConfirm", order_id=order.pk, tags="Shipped")
     return shipped
 
 

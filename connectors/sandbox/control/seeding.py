@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from .. import clock
+from .. import clock, webhook_outbox
 from ..models import (
     OmAccount,
     OmOrder,
@@ -156,6 +156,9 @@ def _seed_wms_stock(rng: random.Random, wms_account: WmsAccount, sku_names: list
             new_rows.append(row)
     WmsStock.objects.bulk_create(new_rows, batch_size=BATCH)
     WmsStock.objects.bulk_update(old_rows, ["total_received", "on_hand", "allocated", "available"], batch_size=BATCH)
+    if sku_names:
+        # One stock-change event for the account's webhook subscriber (the hub records it, no job follows).
+        webhook_outbox.record(wms_account, "InventorySummaryUpdate")
 
 
 def _seed_orders(

@@ -6,7 +6,7 @@ here; app label, model names and table names are those of the migrations):
 - `om_accounts`: Order Manager accounts, apps, install codes, tokens, warehouses;
 - `om_stock`: Order Manager products and stock; `om_orders`: orders, lines, external shipments;
 - `wms_accounts`: WMS credentials and tokens; `wms_stock`: item master and stock summaries;
-  `wms_orders`: WMS orders, lines, packages;
+  `wms_orders`: WMS orders, lines, packages; `wms_webhooks`: event notifications (outbox, key);
 - `fault_config`: fault injection settings of an account of either service.
 
 Order Manager accounts are keyed by `username` and WMS accounts by `client_id`, so two tenants of the
@@ -26,6 +26,7 @@ from .om_stock import OmProduct, OmStock
 from .wms_accounts import WmsAccount, WmsToken
 from .wms_orders import WmsOrder, WmsOrderItem, WmsOrderStatus, WmsPackage
 from .wms_stock import WmsItem, WmsStock
+from .wms_webhooks import WmsWebhookEvent, WmsWebhookKey, WmsWebhookSubscription
 
 __all__ = [
     "FaultConfig",
@@ -49,4 +50,7 @@ __all__ = [
     "WmsPackage",
     "WmsStock",
     "WmsToken",
+    "WmsWebhookEvent",
+    "WmsWebhookKey",
+    "WmsWebhookSubscription",
 ]

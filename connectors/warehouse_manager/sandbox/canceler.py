@@ -10,7 +10,7 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.views.decorators.http import require_http_methods
 
-from connectors.sandbox import clock
+from connectors.sandbox import clock, webhook_outbox
 from connectors.sandbox.api import BadRequest, json_body, wms_api
 from connectors.sandbox.models import WmsOrder, WmsOrderStatus
 from connectors.warehouse_manager.sandbox import render as wms_render
@@ -78,6 +78,7 @@ def canceler(request, account, order_id):
             412,
         )
     order.refresh_from_db()
+    webhook_outbox.record(account, "OrderCancel", order_id=order.pk)
     response = HttpResponse(status=204)
     response["ETag"] = wms_render.etag(order)
     return response

@@ -8,6 +8,8 @@ Idempotent (`scripts/demo` runs it on every start). For each of the two demo ten
 - seeds the tenant's sandbox accounts once (N orders in the pickup status, M SKUs stocked at the
   WMS; a fixed seed per tenant, so every fresh demo shows the same data); later runs keep the
   data, including the orders `manage.py sandbox_live` added since;
+- turns on WMS webhooks for Acme Outdoor (`manage.py sandbox webhooks`): its shipped orders are
+  confirmed within seconds, Bluebird Goods' by the one-minute poll;
 - sets the demo's short intervals (Order Download, Order Cancel Download and Shipment
   Confirmation every minute). Saving the connection recomputes the due times (hub.engine.schedule_signals); the
   inventory schedule stays at the tenant's local 23:00, and "Run now" triggers it.
@@ -36,10 +38,11 @@ class DemoTenant:
     name: str
     time_zone: str
     seed: int
+    webhooks: bool = False  # WMS webhooks from the sandbox WMS (Shipment Confirmation within seconds)
 
 
 DEMO_TENANTS = (
-    DemoTenant("acme-outdoor", "Acme Outdoor", "America/New_York", seed=101),
+    DemoTenant("acme-outdoor", "Acme Outdoor", "America/New_York", seed=101, webhooks=True),
     DemoTenant("bluebird-goods", "Bluebird Goods", "America/Los_Angeles", seed=202),
 )
 DEMO_ORDERS = sandbox_onboarding.SEED_ORDERS
@@ -70,6 +73,10 @@ def set_up_tenant(spec: DemoTenant, base_url: str, *, orders: int = DEMO_ORDERS,
     if seeded:
         seeding.seed(om, wms, orders=orders, skus=skus, seed=spec.seed)
     connection = found.connection
+    if spec.webhooks:
+        from hub.webhooks import sandbox_link
+
+        sandbox_link.connect(connection.warehouse, wms, base_url)
     changed = [field for field, minutes in DEMO_INTERVALS.items() if getattr(connection, field) != minutes]
     for field in changed:
         setattr(connection, field, DEMO_INTERVALS[field])

@@ -8,6 +8,7 @@
                    [--malformed-rate R] [--quota-per-second Q] [--timeout-seconds S] [--seed S] [--clear]
                    [--latency-ms MS [--jitter-ms MS] [--latency-group G]...]
     sandbox status --tenant SLUG [--json]
+    sandbox webhooks --tenant SLUG [--base-url URL] [--off] [--sender-down | --sender-up]
 
 `tenant` creates the tenant if missing and gives it sandbox accounts and a connection to them,
 pointed at the sandbox served at URL (default `settings.HUB_BASE_URL`, which `scripts/demo` records
@@ -16,6 +17,11 @@ admin's "Create sandbox accounts"), and prints the fresh credentials, with the `
 the app install, as JSON. Unlike the admin, it activates the connection at once (the scripted path
 for trying the hub and for CI) and says so (``"activated": true``). The other sub-commands work on
 any tenant that has sandbox accounts, found from its own connections (`tenants.sandbox_accounts`).
+
+`webhooks` turns on WMS webhooks for the tenant's warehouse against the sandbox WMS at URL (default
+`HUB_BASE_URL`): the hub's endpoint (key fetched from the sandbox's key URL) and the sandbox's
+subscription to it (`hub.webhooks.sandbox_link`); `--off` turns both off; `--sender-down` stops the
+sandbox's sender (events wait in its outbox; polling alone delivers), `--sender-up` resumes it.
 
 `faults --latency-ms 250 --jitter-ms 100` makes every answer of the tenant's sandbox accounts take
 250 +- 100 ms (drawn from the account's `--seed`); `--latency-group` (repeatable) limits it to
@@ -49,7 +55,9 @@ class Command(BaseCommand):
     help = "Onboard tenants against the built-in sandbox Order Manager and WMS, and seed, ship, cancel, inject faults."
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="action", required=True, metavar="{tenant,seed,ship,cancel,faults,status}")
+        sub = parser.add_subparsers(
+            dest="action", required=True, metavar="{tenant,seed,ship,cancel,faults,status,webhooks}"
+        )
 
         tenant = sub.add_parser(
             "tenant", help="Create or update a tenant connected to the sandbox; prints its credentials."
@@ -107,6 +115,14 @@ class Command(BaseCommand):
         status = sub.add_parser("status", help="Orders, stock and shipments on both sides.")
         status.add_argument("--tenant", required=True)
         status.add_argument("--json", action="store_true")
+
+        hooks = sub.add_parser("webhooks", help="WMS webhooks from the sandbox WMS to the hub, on or off.")
+        hooks.add_argument("--tenant", required=True)
+        hooks.add_argument("--base-url", default=None)
+        hooks.add_argument("--off", action="store_true")
+        down = hooks.add_mutually_exclusive_group()
+        down.add_argument("--sender-down", dest="sender_down", action="store_const", const=True, default=None)
+        down.add_argument("--sender-up", dest="sender_down", action="store_const", const=False)
 
     def handle(self, *args, **options):
         action = options["action"]
@@ -228,3 +244,24 @@ class Command(BaseCommand):
             f"  SKUs with stock {len(wmd['stock_available'])}, duplicate referenceNums {len(wmd['duplicate_reference_nums'])}",
         ]
         self.stdout.write("\n".join(lines))
+
+    def do_webhooks(self, options):
+        from hub.webhooks import sandbox_link
+
+        found = sandbox_accounts.for_slug(options["tenant"])
+        endpoint = sandbox_link.connect(
+            found.connection.warehouse,
+            found.wms,
+            options["base_url"] or settings.HUB_BASE_URL,
+            sender_down=options["sender_down"],
+            enabled=not options["off"],
+        )
+        subscription = found.wms.webhook
+        self._emit(
+            {
+                "enabled": endpoint.enabled,
+                "url": subscription.url,
+                "key_url": endpoint.key_url,
+                "sender_down": subscription.sender_down,
+            }
+        )

@@ -15,6 +15,11 @@ tick (`tenants.sandbox_accounts`), so a tenant onboarded while it runs joins in:
   it at the WMS). So that the demo shows a cancellation that arrives in time rather than "too
   late, already shipped", the sandbox warehouse holds that order, and the ones that reached it
   after it, until the hub's cancel arrives, or for `HOLD_LIMIT` at most.
+Beside the ticks, a thread runs the sandbox WMS's webhook sender
+(`connectors.sandbox.control.webhook_sender`): the events of tenants with sandbox webhooks
+(`manage.py sandbox webhooks`) are posted to the hub every half second, with retries; not with
+`--ticks` (a bounded run for tests and scripts).
+
 It changes the sandbox's own tables only (what the outside systems hold), never the hub's.
 SIGTERM or Ctrl-C stops it between ticks (the current tick finishes first); `--ticks N` stops
 after N ticks.
@@ -34,7 +39,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Min
 
 from connectors.sandbox import clock
-from connectors.sandbox.control import order_events, seeding
+from connectors.sandbox.control import order_events, seeding, webhook_sender
 from connectors.sandbox.models import OmAccount, OmOrder, OrderStatus, WmsAccount, WmsOrder, WmsOrderStatus
 from tenants import sandbox_accounts as accounts_of
 
@@ -207,9 +212,16 @@ class Command(BaseCommand):
             stop.set()
 
         previous = {signum: signal.signal(signum, request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+        # The sandbox WMS's webhook sender: delivers queued events every half second, beside the ticks.
+        sender = threading.Thread(
+            target=webhook_sender.run, kwargs={"stop": stop}, name="sandbox-webhooks", daemon=True
+        )
+        if not options["ticks"]:
+            sender.start()
         try:
             self._loop(slugs, at_start, every, ship_after, rng, options["ticks"], stop)
         finally:
+            stop.set()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
