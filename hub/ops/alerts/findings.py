@@ -269,6 +269,8 @@ def job_interval(connection, job: str) -> datetime.timedelta:
     """The interval between two runs of `job` on `connection`."""
     if job == Job.INVENTORY_SYNC:
         return datetime.timedelta(days=1) / max(1, connection.inventory_times_per_day)
+    if job == Job.RECONCILIATION:
+        return datetime.timedelta(days=1)
     return datetime.timedelta(minutes=getattr(connection, INTERVAL_FIELDS[Job(job)][1]))
 
 
