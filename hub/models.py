@@ -294,6 +294,7 @@ class Alert(models.Model):
         JOB_STALE = "job_stale", "Job not succeeding"
         STOCK_HELD = "stock_held", "Implausible stock held"
         TRACKING_GIVEN_UP = "tracking_given_up", "Tracking given up"
+        RECONCILIATION = "reconciliation", "Reconciliation found discrepancies"
 
     class Told(models.TextChoices):
         """How the opening was handled by the notifier."""

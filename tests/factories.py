@@ -212,3 +212,14 @@ class OmInstallStateFactory(factory.django.DjangoModelFactory):
     connection = factory.SubFactory(OrderManagerConnectionFactory)
     user = factory.SubFactory(UserFactory)
     expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(minutes=10))
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hub.Finding"
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    kind = "missed_order"
+    subject = factory.Sequence(lambda n: str(900000 + n))
+    om_value = "AWAITING_3PL_EXPORT"
+    hub_value = "no record"

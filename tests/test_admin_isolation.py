@@ -19,7 +19,7 @@ from django.contrib.auth.models import Permission
 from django.forms import ModelChoiceField
 from django.urls import reverse
 
-from hub.models import Alert, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.models import Alert, Finding, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tenants.mappings import CarrierMapping, ConnectionRules, ItemFilter, ShipMethodMapping, SkuAlias
 from tenants.models import OrderManagerConnection, Tenant, TenantMembership, Warehouse
 from tenants.scoping import TenantScopedAdminMixin, _tenant_path_of
@@ -71,6 +71,7 @@ ROW_FACTORIES = {
     CarrierMapping: lambda tenant: factories.CarrierMappingFactory(connection=_connection(tenant)),
     ItemFilter: lambda tenant: factories.ItemFilterFactory(connection=_connection(tenant)),
     Alert: lambda tenant: factories.AlertFactory(connection=_connection(tenant), message=f"{tenant.name} alert"),
+    Finding: lambda tenant: factories.FindingFactory(connection=_connection(tenant), subject=f"{tenant.name} finding"),
 }
 
 SCOPED_ADMINS = sorted(

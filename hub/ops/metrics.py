@@ -23,6 +23,7 @@ Series (labels: `tenant` = tenant slug; never per order or per connection, to bo
 - `hub_orders{tenant,status}`: order records by status.
 - `hub_oldest_order_not_at_wms_age_seconds{tenant}`: age of the oldest order in `new`/`error`.
 - `hub_open_alerts{tenant,cause}`: open alerts (hub.ops.alerts).
+- `hub_open_findings{tenant,kind}`: Reconciliation's findings not resolved (hub.jobs.reconciliation).
 - `hub_connections{tenant,state}`: connections running / paused / credentials_rejected.
 
 Access: a request with `Authorization: Bearer <HUB_METRICS_TOKEN>` (when a token is set), or from
@@ -47,7 +48,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import GaugeHistogramMetricFamily, GaugeMetricFamily
 
-from hub.models import Alert, JobState, OrderRecord, SyncRun
+from hub.models import Alert, Finding, JobState, OrderRecord, SyncRun
 from tenants.models import OrderManagerConnection
 
 WINDOW = datetime.timedelta(hours=24)
@@ -71,6 +72,7 @@ class HubCollector:
         yield from self._job_states(now)
         yield from self._orders(now, tenant_of)
         yield self._alerts(tenant_of)
+        yield self._findings(tenant_of)
         yield connection_states
 
     # -- one query each ------------------------------------------------------------------------
@@ -230,6 +232,23 @@ class HubCollector:
             if connection_id in tenant_of:
                 counts[(tenant_of[connection_id], cause)] += count
         family = GaugeMetricFamily("hub_open_alerts", "Open alerts by cause.", labels=["tenant", "cause"])
+        for labels, count in sorted(counts.items()):
+            family.add_metric(list(labels), count)
+        return family
+
+    def _findings(self, tenant_of):
+        counts = defaultdict(int)
+        for connection_id, kind, count in (
+            Finding.objects.filter(resolved_at__isnull=True)
+            .order_by()
+            .values_list("connection_id", "kind")
+            .annotate(n=Count("pk"))
+        ):
+            if connection_id in tenant_of:
+                counts[(tenant_of[connection_id], kind)] += count
+        family = GaugeMetricFamily(
+            "hub_open_findings", "Open Reconciliation findings by kind.", labels=["tenant", "kind"]
+        )
         for labels, count in sorted(counts.items()):
             family.add_metric(list(labels), count)
         return family
