@@ -366,6 +366,7 @@ class Finding(models.Model):
     class Kind(models.TextChoices):
         MISSED_ORDER = "missed_order", "Missed order (in the pickup status, no hub record)"
         EXPORT_MARK_LOST = "export_mark_lost", "Export mark lost (at the WMS, still in the pickup status)"
+        CANCELLED_OPEN = "cancelled_open", "Cancelled in Order Manager, open at the WMS"
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="findings")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -120,3 +120,25 @@ def test_orders_newer_than_the_expected_delay_are_left_to_order_download(downloa
     )
     reconcile(downloaded)
     assert not Finding.objects.exists()
+
+
+def test_a_cancel_order_cancel_download_missed_is_surfaced_then_resolved_once_it_is_handled(downloaded):
+    record = OrderRecord.objects.filter(connection=downloaded).order_by("pk").last()
+    sandbox_orders(downloaded).filter(pk=record.om_order_id).update(status=OrderStatus.CANCELLED)
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=1)):
+        reconcile(downloaded)
+        finding = Finding.objects.get(connection=downloaded)
+        assert (finding.kind, finding.subject, finding.order_id) == (
+            Kind.CANCELLED_OPEN,
+            str(record.om_order_id),
+            record.pk,
+        )
+        assert finding.healed_at is None and finding.heal == ""  # surfaced for the operator, not healed
+        record.refresh_from_db()
+        assert record.status == OrderRecord.Status.AT_WMS and not record.cancel_requested
+
+        handled = run_job(downloaded, Job.CANCEL_DOWNLOAD)
+        assert handled.status == SyncRun.Status.SUCCEEDED, handled.error
+        reconcile(downloaded)
+        finding.refresh_from_db()
+        assert finding.resolved_at is not None

@@ -12,7 +12,10 @@ at a local time, `hub.engine.schedule`, or by Run now):
    pickup status is an **export mark lost**: its mark is cleared, so the next Order Download's
    `mark_exported` (the one sendtofulfillment path) marks it again. (No job imports another:
    tests/test_architecture.py.)
-4. Every discrepancy is a `hub.models.Finding` (unique per connection, kind and subject: a repeat
+4. Each order Order Manager shows CANCELLED in the window that the hub has at the WMS without a
+   cancel recorded is **cancelled, open at the WMS** (Order Cancel Download missed it): surfaced
+   for the operator, not healed (a cancel at the WMS is not a safe automatic step).
+5. Every discrepancy is a `hub.models.Finding` (unique per connection, kind and subject: a repeat
    updates it); open findings of a kind this run checked and no longer saw are resolved. A run that
    could not read the whole window (time budget, an order too large to read) resolves nothing.
 The job never moves the watermark (its window is fixed to the last `WINDOW`, not the watermark).
@@ -39,6 +42,7 @@ PAGE_SIZE = 100
 EXPECTED_DELAY = datetime.timedelta(minutes=30)
 Kind = Finding.Kind
 ID_CHUNK = 500
+CANCELLED = "CANCELLED"
 AT_WMS = [OrderRecord.Status.AT_WMS, OrderRecord.Status.SHIPPED, OrderRecord.Status.CONFIRMED]
 
 
@@ -50,11 +54,14 @@ def sync(ctx: RunContext) -> None:
     ctx.run.window_from, ctx.run.window_to = ctx.window_from, ctx.window_to
     ctx.run.save(update_fields=["window_from", "window_to"])
     in_pickup, complete = read_pickup(ctx, status, warehouse_id)
-    seen = {Kind.MISSED_ORDER: set(), Kind.EXPORT_MARK_LOST: set()}
+    seen = {Kind.MISSED_ORDER: set(), Kind.EXPORT_MARK_LOST: set(), Kind.CANCELLED_OPEN: set()}
     heal_missed(ctx, in_pickup, status, seen[Kind.MISSED_ORDER])
     # Only Order Download sets om_exported_at, and only where marking applies (an exportable pickup
     # status, a warehouse id): elsewhere this finds nothing.
     heal_lost_marks(ctx, in_pickup, status, seen[Kind.EXPORT_MARK_LOST])
+    cancelled, cancelled_complete = read_pickup(ctx, CANCELLED, warehouse_id)
+    surface_cancelled_open(ctx, cancelled, seen[Kind.CANCELLED_OPEN])
+    complete = complete and cancelled_complete
     if complete:
         resolve_unseen(ctx, seen)
     ctx.run.save(update_fields=["fetched", "created", "updated", "skipped", "failed"])
@@ -77,7 +84,7 @@ def records_of(connection, order_ids) -> list[OrderRecord]:
     found = []
     for chunk in chunked(list(order_ids), ID_CHUNK):
         found += OrderRecord.objects.filter(connection=connection, om_order_id__in=chunk).only(
-            "pk", "om_order_id", "om_exported_at", "wms_order_id", "status", "connection"
+            "pk", "om_order_id", "om_exported_at", "wms_order_id", "status", "cancel_requested", "connection"
         )
     return sorted(found, key=lambda r: r.pk)
 
@@ -127,6 +134,22 @@ def heal_lost_marks(ctx, in_pickup: dict, status: str, seen: set) -> None:
                 heal=heal,
             )
             seen.add(str(record.om_order_id))
+
+
+def surface_cancelled_open(ctx, cancelled: dict, seen: set) -> None:
+    for record in records_of(ctx.connection, cancelled):
+        if record.status != OrderRecord.Status.AT_WMS or record.cancel_requested:
+            continue
+        note(
+            ctx,
+            Kind.CANCELLED_OPEN,
+            record.om_order_id,
+            record,
+            om_value=CANCELLED,
+            hub_value=f"open at the WMS as {record.wms_order_id}",
+            heal="",
+        )
+        seen.add(str(record.om_order_id))
 
 
 def note(ctx, kind: str, subject, record, *, om_value: str, hub_value: str, heal: str) -> Finding:
