@@ -17,12 +17,13 @@ from tenants.models import OrderManagerConnection
 
 
 class Job(models.TextChoices):
-    """The four jobs; the values are the names `manage.py sync JOB` takes."""
+    """The five jobs; the values are the names `manage.py sync JOB` takes."""
 
     ORDER_DOWNLOAD = "orders", "Order Download"
     CANCEL_DOWNLOAD = "cancellations", "Order Cancel Download"
     SHIPMENT_CONFIRMATION = "shipments", "Shipment Confirmation"
     INVENTORY_SYNC = "inventory", "Inventory Sync"
+    RECONCILIATION = "reconciliation", "Reconciliation"
 
 
 class SyncRun(models.Model):
@@ -187,6 +188,7 @@ class OrderEvent(models.Model):
         FILTERED = "filtered", "Filtered by the item filter"
         HELD = "held", "Held by a rule"
         RELEASED = "released", "Released: the rule is satisfied now"
+        RECONCILED = "reconciled", "Healed by Reconciliation"
 
     order = models.ForeignKey(OrderRecord, on_delete=models.CASCADE, related_name="events")
     run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
@@ -295,6 +297,7 @@ class Alert(models.Model):
         JOB_STALE = "job_stale", "Job not succeeding"
         STOCK_HELD = "stock_held", "Implausible stock held"
         TRACKING_GIVEN_UP = "tracking_given_up", "Tracking given up"
+        RECONCILIATION = "reconciliation", "Reconciliation found discrepancies"
 
     class Told(models.TextChoices):
         """How the opening was handled by the notifier."""
@@ -358,3 +361,37 @@ class Heartbeat(models.Model):
 
 # The webhook intake's tables live in their own module (one role each); imported here so Django registers them.
 from hub.webhook_models import WebhookCount, WebhookDelivery, WebhookEndpoint  # noqa: E402, F401
+
+
+class Finding(models.Model):
+    """One discrepancy Reconciliation saw between Order Manager, the WMS and the hub's records.
+
+    Unique per (connection, kind, subject): a repeat sighting updates `last_seen_at`, never adds a
+    row; a finding the next complete run no longer sees gets `resolved_at` (and reopens, cleared,
+    if it comes back). `healed_at` and `heal` record a safe heal the job applied itself."""
+
+    class Kind(models.TextChoices):
+        MISSED_ORDER = "missed_order", "Missed order (in the pickup status, no hub record)"
+        EXPORT_MARK_LOST = "export_mark_lost", "Export mark lost (at the WMS, still in the pickup status)"
+        CANCELLED_OPEN = "cancelled_open", "Cancelled in Order Manager, open at the WMS"
+
+    connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="findings")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    subject = models.CharField(max_length=200, help_text="The Order Manager order id or the SKU.")
+    order = models.ForeignKey(OrderRecord, on_delete=models.SET_NULL, null=True, blank=True, related_name="findings")
+    om_value = models.CharField("Order Manager says", max_length=500, blank=True)
+    hub_value = models.CharField("hub / WMS says", max_length=500, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    healed_at = models.DateTimeField(null=True, blank=True)
+    heal = models.CharField("heal applied", max_length=500, blank=True)
+    last_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "kind", "subject"], name="finding_unique_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.subject}"

@@ -223,3 +223,14 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     warehouse = factory.SubFactory(WarehouseFactory)
     enabled = True
     public_key_pem = factory.LazyFunction(lambda: __import__("tests.webhook_signing").webhook_signing.PUBLIC_PEM)
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hub.Finding"
+
+    connection = factory.SubFactory(OrderManagerConnectionFactory)
+    kind = "missed_order"
+    subject = factory.Sequence(lambda n: str(900000 + n))
+    om_value = "AWAITING_3PL_EXPORT"
+    hub_value = "no record"

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from hub.models import (
     Alert,
+    Finding,
     InventoryLine,
     Job,
     JobState,
@@ -95,6 +96,7 @@ ROW_FACTORIES = {
         event_type=f"{tenant.name.split()[0]}Event",
         received_at=timezone.now(),
     ),
+    Finding: lambda tenant: factories.FindingFactory(connection=_connection(tenant), subject=f"{tenant.name} finding"),
 }
 
 SCOPED_ADMINS = sorted(

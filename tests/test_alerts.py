@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from connectors.errors import AuthenticationError
 from hub.engine import runner
-from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
+from hub.models import Alert, Finding, InventoryLine, Job, JobState, OrderRecord, SyncRun
 from hub.ops.alerts import lifecycle, sending
 from tenants import clients
 from tenants.models import AlertFrequency
@@ -115,6 +115,28 @@ def test_tracking_given_up_opens_one_alert_per_connection_while_such_orders_exis
     OrderRecord.objects.filter(pk__in=[first.pk, second.pk]).update(tracking_given_up=False)
     changes = lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=10))
     assert changes.cleared == [(conn.pk, Cause.TRACKING_GIVEN_UP, "")]
+
+
+def test_reconciliation_findings_open_one_alert_per_kind_until_resolved(conn):
+    missed = factories.FindingFactory(connection=conn, kind="missed_order", healed_at=NOW)
+    factories.FindingFactory(connection=conn, kind="missed_order")
+    factories.FindingFactory(connection=conn, kind="export_mark_lost")
+    factories.FindingFactory(connection=conn, kind="export_mark_lost", resolved_at=NOW)  # resolved: no alert
+    changes = lifecycle.evaluate(conn, NOW)
+    assert sorted(changes.opened) == [
+        (conn.pk, Cause.RECONCILIATION, "export_mark_lost"),
+        (conn.pk, Cause.RECONCILIATION, "missed_order"),
+    ]
+    alert = Alert.objects.get(cause=Cause.RECONCILIATION, key="missed_order")
+    assert "2 × Missed order" in alert.message and missed.subject in alert.message and "1 healed" in alert.message
+    assert "kind=missed_order" in alert.link and "state=open" in alert.link
+
+    factories.FindingFactory(connection=conn, kind="missed_order")
+    assert lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=5)).opened == []  # once per kind
+
+    Finding.objects.filter(kind="missed_order").update(resolved_at=NOW)
+    changes = lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=10))
+    assert changes.cleared == [(conn.pk, Cause.RECONCILIATION, "missed_order")]
 
 
 def test_cancel_too_late_until_marked_handled(conn):

@@ -62,6 +62,9 @@ def world(db):
     factories.AlertFactory(connection=acme, cause=Alert.Cause.ORDER_ERROR, key="1")
     factories.AlertFactory(connection=acme, cause=Alert.Cause.ORDER_ERROR, key="2")
     factories.AlertFactory(connection=bolt, cause=Alert.Cause.AUTH_FAILED, cleared_at=now)  # cleared: not counted
+    factories.FindingFactory(connection=acme)
+    factories.FindingFactory(connection=acme, kind="export_mark_lost")
+    factories.FindingFactory(connection=bolt, resolved_at=now)  # resolved: not counted
     JobState.objects.filter(connection=acme, job=Job.ORDER_DOWNLOAD).update(
         consecutive_failures=4, last_success_at=now - datetime.timedelta(minutes=30)
     )
@@ -103,6 +106,9 @@ def test_orders_oldest_unsent_alerts_and_connections(client, world):
     assert value(s, "hub_oldest_order_not_at_wms_age_seconds", tenant="bolt") is None  # nothing waiting
     assert value(s, "hub_open_alerts", tenant="acme", cause="order_error") == 2
     assert value(s, "hub_open_alerts", tenant="bolt", cause="auth_failed") is None
+    assert value(s, "hub_open_findings", tenant="acme", kind="missed_order") == 1
+    assert value(s, "hub_open_findings", tenant="acme", kind="export_mark_lost") == 1
+    assert value(s, "hub_open_findings", tenant="bolt", kind="missed_order") is None
     assert value(s, "hub_connections", tenant="acme", state="running") == 1
     assert value(s, "hub_connections", tenant="bolt", state="paused") == 1
 
@@ -124,7 +130,9 @@ def test_a_scrape_costs_a_fixed_number_of_queries(client, world, django_assert_m
         connection = factories.OrderManagerConnectionFactory()
         factories.SyncRunFactory(connection=connection)
         factories.OrderRecordFactory(connection=connection)
-    with django_assert_max_num_queries(8):
+    # One query per family read from the database (webhook counts and open findings included),
+    # whatever the number of connections.
+    with django_assert_max_num_queries(9):
         scrape(client)
 
 

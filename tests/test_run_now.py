@@ -243,7 +243,13 @@ def test_a_job_that_needs_attention_or_is_turned_off_says_so(su_client, connecti
 
     html = su_client.get(reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk])).content.decode()
 
-    assert buttons_in(html) == {"orders": False, "cancellations": False, "shipments": True, "inventory": True}
+    assert buttons_in(html) == {
+        "orders": False,
+        "cancellations": False,
+        "shipments": True,
+        "inventory": True,
+        "reconciliation": True,
+    }
     assert "Needs attention (Crashed 3 times)" in html and "Order Cancel Download is turned off" in html
 
 

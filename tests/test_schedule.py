@@ -352,3 +352,14 @@ class TestNextAfterRun:
         early = due - datetime.timedelta(minutes=3)
         assert next_after_run(connection, Job.ORDER_DOWNLOAD, due, early) == early + datetime.timedelta(minutes=5)
         assert next_after_run(connection, Job.ORDER_DOWNLOAD, None, early) == early + datetime.timedelta(minutes=5)
+
+
+def test_reconciliation_runs_daily_at_its_local_time_and_follows_order_download():
+    connection = make_connection()
+    first = schedule.next_due(connection, Job.RECONCILIATION, local(2027, 3, 1, 12, 0))
+    assert first == local(2027, 3, 2, 4, 0)
+    # A day later, at the same wall-clock time across the DST change (2027-03-14 in New York).
+    assert schedule.next_due(connection, Job.RECONCILIATION, local(2027, 3, 14, 4, 0)) == local(2027, 3, 15, 4, 0)
+    assert schedule.initial_due(connection, Job.RECONCILIATION, local(2027, 3, 1, 12, 0)) == first
+    connection.order_download_enabled = False
+    assert schedule.next_due(connection, Job.RECONCILIATION, local(2027, 3, 1, 12, 0)) is None

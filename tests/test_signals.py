@@ -27,13 +27,14 @@ def due(connection):
 
 
 @time_machine.travel(NOON, tick=False)
-def test_new_connection_gets_four_states_due_by_its_schedule():
+def test_new_connection_gets_a_state_per_job_due_by_its_schedule():
     connection = factories.OrderManagerConnectionFactory()
     assert due(connection) == {
         Job.ORDER_DOWNLOAD: NOON,
         Job.CANCEL_DOWNLOAD: NOON,
         Job.SHIPMENT_CONFIRMATION: NOON,
         Job.INVENTORY_SYNC: datetime.datetime(2027, 6, 2, 3, 0, tzinfo=datetime.UTC),  # 23:00 EDT
+        Job.RECONCILIATION: datetime.datetime(2027, 6, 2, 8, 0, tzinfo=datetime.UTC),  # 04:00 EDT
     }
 
 
@@ -118,4 +119,5 @@ def test_deleted_rows_are_recreated_on_save(connection):
         Job.CANCEL_DOWNLOAD: NOON,
         Job.SHIPMENT_CONFIRMATION: NOON,
         Job.INVENTORY_SYNC: schedule.next_due(connection, Job.INVENTORY_SYNC, NOON),
+        Job.RECONCILIATION: schedule.next_due(connection, Job.RECONCILIATION, NOON),
     }

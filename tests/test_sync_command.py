@@ -38,7 +38,7 @@ def test_orders_for_a_tenant_prints_the_summary(live_server):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_all_runs_the_four_jobs_in_order(live_server):
+def test_all_runs_the_five_jobs_in_order(live_server):
     connection = sandbox_tenant(live_server, "cmd", orders=2, skus=3)
     out, _ = sync("all", "--connection", str(connection.pk))
     runs = list(SyncRun.objects.order_by("pk"))
@@ -47,6 +47,7 @@ def test_all_runs_the_four_jobs_in_order(live_server):
         Job.CANCEL_DOWNLOAD,
         Job.SHIPMENT_CONFIRMATION,
         Job.INVENTORY_SYNC,
+        Job.RECONCILIATION,
     ]
     assert all(r.status == SyncRun.Status.SUCCEEDED for r in runs), [r.error for r in runs]
     assert out.splitlines() == [line for r in runs for line in r.summary().splitlines()]

@@ -1,7 +1,7 @@
 """The hub's Django admin, one module an area; importing this package registers every admin.
 
 - `base`: the read-only, tenant-scoped `AuditAdmin` and its helpers;
-- `runs`, `orders`, `inventory`, `alerts`: the audit lists and pages;
+- `runs`, `orders`, `inventory`, `alerts`, `findings`: the audit lists and pages;
 - `mappings`: ship-method, carrier and SKU mappings and the connection's mappings page;
 - `views`: the pre-flight report and the inventory page under each Order Manager connection;
 - `actions`: the operator's operations (re-send, retry tracking, Run now, ...);
@@ -12,7 +12,7 @@
 
 from django.contrib import admin
 
-from hub.admin import alerts, inventory, mappings, orders, runs, superuser_apps, views, webhooks  # noqa: F401
+from hub.admin import alerts, findings, inventory, mappings, orders, runs, superuser_apps, views, webhooks  # noqa: F401
 
 # The admin is the product's face: its name on every page, and the index is the dashboard
 # (templates/admin/index.html).

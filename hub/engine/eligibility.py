@@ -31,6 +31,8 @@ ENABLED_FIELDS = {
     Job.CANCEL_DOWNLOAD: "cancel_download_enabled",
     Job.SHIPMENT_CONFIRMATION: "shipment_confirmation_enabled",
     Job.INVENTORY_SYNC: "inventory_sync_enabled",
+    # Reconciliation compares what Order Download moved: it runs wherever Order Download may.
+    Job.RECONCILIATION: "order_download_enabled",
 }
 NOT_ACTIVATED = (
     "This connection is not activated: run Test connection, read the pre-flight report, choose where to "

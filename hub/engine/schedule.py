@@ -8,6 +8,8 @@
   that does not exist that day (spring forward, e.g. 02:30) runs at the first valid instant
   after the gap (03:00); a slot that exists twice (fall back, e.g. 01:30) runs once, at its
   first occurrence (fold=0).
+- Reconciliation runs once a day at `RECONCILIATION_TIME`, local time in the TENANT's time zone,
+  under the same slot rules as Inventory Sync.
 - Nothing is due (None) when the job may not run (`hub.engine.eligibility`: turned off, tenant
   inactive, or the job's own requirement unmet, e.g. Inventory Sync without a warehouse name).
 
@@ -36,6 +38,10 @@ INTERVAL_FIELDS = {
     Job.SHIPMENT_CONFIRMATION: ("shipment_confirmation_enabled", "shipment_confirmation_interval"),
 }
 MINUTES_PER_DAY = 24 * 60
+# Reconciliation's local time of day: after the night's Inventory Sync (default 23:00), before the
+# working day. A per-connection setting waits for room in tenants/models.py (at its size limit).
+RECONCILIATION_TIME = datetime.time(4, 0)
+DAILY = (Job.INVENTORY_SYNC, Job.RECONCILIATION)
 # The dispatcher's tick claims what falls due before the next tick could see it: a due time a few
 # seconds after a tick would otherwise wait a whole minute (and, anchored there, every later one
 # too). Half the tick: a run starts at most this early, never a minute late.
@@ -52,6 +58,8 @@ def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetim
         return next_inventory_slot(
             connection.tenant.zone, connection.inventory_time, connection.inventory_times_per_day, after
         )
+    if job == Job.RECONCILIATION:
+        return next_inventory_slot(connection.tenant.zone, RECONCILIATION_TIME, 1, after)
     interval = getattr(connection, INTERVAL_FIELDS[Job(job)][1])
     # In UTC: Python adds to an aware local datetime in wall-clock time, which is wrong by the
     # DST shift across a change.
@@ -73,7 +81,7 @@ def next_after_run(
     if due_at is not None and started_at < due_at <= started_at + DISPATCH_LOOKAHEAD:
         anchor = due_at  # claimed by the tick just before it fell due
     elif due_at is not None and due_at <= started_at:
-        if job == Job.INVENTORY_SYNC:
+        if job in DAILY:
             anchor = due_at
         else:
             interval = datetime.timedelta(minutes=getattr(connection, INTERVAL_FIELDS[Job(job)][1]))
@@ -88,7 +96,7 @@ def initial_due(connection, job: str, now: datetime.datetime) -> datetime.dateti
         raise ValueError("initial_due needs an aware datetime")
     if not is_schedulable(connection, job):
         return None
-    if job == Job.INVENTORY_SYNC:
+    if job in DAILY:
         return next_due(connection, job, now)
     return now.astimezone(UTC)
 
@@ -151,7 +159,7 @@ def _transition_between(zone, early: datetime.datetime, late: datetime.datetime)
 
 
 def ensure_job_states(connection) -> None:
-    """Create the four JobState rows of `connection` if missing (one bulk INSERT; idempotent)."""
+    """Create the JobState rows (one per job) of `connection` if missing (one bulk INSERT; idempotent)."""
     now = timezone.now()
     JobState.objects.bulk_create(
         [JobState(connection=connection, job=job, next_due_at=initial_due(connection, job, now)) for job in Job],
@@ -160,7 +168,7 @@ def ensure_job_states(connection) -> None:
 
 
 def reschedule(connection, now: datetime.datetime | None = None) -> None:
-    """Recompute next_due_at of all four jobs of `connection` after its (or its tenant's) settings changed.
+    """Recompute next_due_at of all the jobs of `connection` after its (or its tenant's) settings changed.
 
     Only `next_due_at` is written: a lease held by a running job is left alone (the runner sets
     the next due time again when it finishes).
@@ -180,7 +188,7 @@ def reschedule(connection, now: datetime.datetime | None = None) -> None:
             due = initial_due(connection, state.job, now)
         elif state.next_due_at <= now:
             due = state.next_due_at
-        elif state.job == Job.INVENTORY_SYNC:
+        elif state.job in DAILY:
             due = next_due(connection, state.job, now)
         else:
             base = state.last_run.started_at if state.last_run else now

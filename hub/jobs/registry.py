@@ -9,7 +9,7 @@ A static table, so the reader (and any tool) sees every job from here; adding a 
 from types import ModuleType
 
 from hub.engine import job_bodies
-from hub.jobs import inventory_sync, order_cancel_download, order_download, shipment_confirmation
+from hub.jobs import inventory_sync, order_cancel_download, order_download, reconciliation, shipment_confirmation
 from hub.models import Job
 
 JOB_MODULES: dict[Job, ModuleType] = {
@@ -17,5 +17,6 @@ JOB_MODULES: dict[Job, ModuleType] = {
     Job.CANCEL_DOWNLOAD: order_cancel_download,
     Job.SHIPMENT_CONFIRMATION: shipment_confirmation,
     Job.INVENTORY_SYNC: inventory_sync,
+    Job.RECONCILIATION: reconciliation,
 }
 job_bodies.install(JOB_MODULES)

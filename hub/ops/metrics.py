@@ -23,6 +23,7 @@ Series (labels: `tenant` = tenant slug; never per order or per connection, to bo
 - `hub_orders{tenant,status}`: order records by status.
 - `hub_oldest_order_not_at_wms_age_seconds{tenant}`: age of the oldest order in `new`/`error`.
 - `hub_open_alerts{tenant,cause}`: open alerts (hub.ops.alerts).
+- `hub_open_findings{tenant,kind}`: Reconciliation's findings not resolved (hub.jobs.reconciliation).
 - `hub_connections{tenant,state}`: connections running / paused / credentials_rejected.
 - `hub_webhook_requests_total{tenant,reason}`: WMS webhook requests accepted or refused, by reason
   (`hub.webhooks.counts`; tenant "" for requests to a token no endpoint has).
@@ -49,7 +50,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeHistogramMetricFamily, GaugeMetricFamily
 
-from hub.models import Alert, JobState, OrderRecord, SyncRun, WebhookCount
+from hub.models import Alert, Finding, JobState, OrderRecord, SyncRun, WebhookCount
 from tenants.models import OrderManagerConnection
 
 WINDOW = datetime.timedelta(hours=24)
@@ -73,6 +74,7 @@ class HubCollector:
         yield from self._job_states(now)
         yield from self._orders(now, tenant_of)
         yield self._alerts(tenant_of)
+        yield self._findings(tenant_of)
         yield connection_states
         yield self._webhooks()
 
@@ -252,6 +254,23 @@ class HubCollector:
         )
         for slug, reason, count in rows:
             family.add_metric([slug or "", reason], count)
+        return family
+
+    def _findings(self, tenant_of):
+        counts = defaultdict(int)
+        for connection_id, kind, count in (
+            Finding.objects.filter(resolved_at__isnull=True)
+            .order_by()
+            .values_list("connection_id", "kind")
+            .annotate(n=Count("pk"))
+        ):
+            if connection_id in tenant_of:
+                counts[(tenant_of[connection_id], kind)] += count
+        family = GaugeMetricFamily(
+            "hub_open_findings", "Open Reconciliation findings by kind.", labels=["tenant", "kind"]
+        )
+        for labels, count in sorted(counts.items()):
+            family.add_metric(list(labels), count)
         return family
 
 

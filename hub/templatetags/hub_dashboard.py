@@ -26,6 +26,7 @@ SHORT_JOB_LABELS = {
     Job.CANCEL_DOWNLOAD: "Cancels",
     Job.SHIPMENT_CONFIRMATION: "Shipments",
     Job.INVENTORY_SYNC: "Inventory",
+    Job.RECONCILIATION: "Reconcile",
 }
 RUN_LABELS = {
     SyncRun.Status.RUNNING: "running",

@@ -11,7 +11,7 @@ from hub.engine.runner import JobAlreadyRunning, run_job
 from hub.models import Job, SyncRun
 from tenants.models import OrderManagerConnection
 
-ORDER = [Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD, Job.SHIPMENT_CONFIRMATION, Job.INVENTORY_SYNC]
+ORDER = [Job.ORDER_DOWNLOAD, Job.CANCEL_DOWNLOAD, Job.SHIPMENT_CONFIRMATION, Job.INVENTORY_SYNC, Job.RECONCILIATION]
 
 
 class Command(BaseCommand):

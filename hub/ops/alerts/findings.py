@@ -21,6 +21,9 @@ Causes:
   have no starting inventory in Order Manager (one finding listing the SKUs).
 - `stock_held`: the connection's last completed Inventory Sync run held implausible WMS quantities
   (`hub.jobs.inventory_sync`: above the bound or a jump; one finding listing the SKUs).
+- `reconciliation` (key: the finding's kind): the connection has open Reconciliation findings of
+  that kind (hub.jobs.reconciliation); one alert a kind, listing the subjects and how many the job
+  healed itself; it clears when the next complete run resolves them.
 - `job_stale` (key: job): an enabled, runnable job that has not succeeded for more than three of
   its intervals (Inventory Sync: 24 h / times a day) and is not simply idle: its last run failed,
   or it is overdue by more than an interval (no cluster, attention flag, crash loop, paused).
@@ -44,6 +47,7 @@ from hub import durations
 from hub.engine import circuit, eligibility
 from hub.engine.schedule import INTERVAL_FIELDS
 from hub.models import Alert, InventoryLine, Job, JobState, OrderRecord, SyncRun
+from hub.models import Finding as Discrepancy
 from tenants.models import OrderManagerConnection
 
 Cause = Alert.Cause
@@ -104,6 +108,7 @@ def current(now: datetime.datetime, connection_id: int | None = None) -> dict[Na
             _circuit,
             _no_starting_inventory,
             _stock_held,
+            _discrepancies,
             _stale_jobs,
         ):
             for finding in finder(connections, connection_id, now):
@@ -190,6 +195,31 @@ def _tracking_given_up(connections, connection_id, now):
         )
 
 
+def _discrepancies(connections, connection_id, now):
+    rows = (
+        scoped(Discrepancy.objects.filter(resolved_at__isnull=True), connection_id)
+        .order_by("connection_id", "kind", "subject")
+        .values_list("connection_id", "kind", "subject", "healed_at")
+    )
+    open_ = defaultdict(list)
+    for conn_id, kind, subject, healed_at in rows:
+        if conn_id in connections:
+            open_[(conn_id, kind)].append((subject, healed_at is not None))
+    for (conn_id, kind), listed in open_.items():
+        healed = sum(1 for _, was_healed in listed if was_healed)
+        yield Finding(
+            conn_id,
+            Cause.RECONCILIATION,
+            kind,
+            f"Reconciliation found {len(listed)} × {Discrepancy.Kind(kind).label}: "
+            f"{_listed([subject for subject, _ in listed])}. {healed} healed automatically; "
+            "the next complete run resolves what no longer differs.",
+            reverse("admin:hub_finding_changelist")
+            + "?"
+            + urlencode({"connection__id__exact": conn_id, "kind": kind, "state": "open"}),
+        )
+
+
 def _circuit(connections, connection_id, now):
     for connection in connections.values():
         link = reverse("admin:tenants_ordermanagerconnection_change", args=[connection.pk])
@@ -269,6 +299,8 @@ def job_interval(connection, job: str) -> datetime.timedelta:
     """The interval between two runs of `job` on `connection`."""
     if job == Job.INVENTORY_SYNC:
         return datetime.timedelta(days=1) / max(1, connection.inventory_times_per_day)
+    if job == Job.RECONCILIATION:
+        return datetime.timedelta(days=1)
     return datetime.timedelta(minutes=getattr(connection, INTERVAL_FIELDS[Job(job)][1]))
 
 
