@@ -114,6 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # The test database is a file too, not Django's default in-memory one: in memory, the live
+    # server's request threads share the test's single connection, which cannot serve overlapping
+    # writes ("database table is locked") once a run's WMS calls overlap. On a file each thread has
+    # its own connection and queues on the write lock, as in production. pytest-xdist gives each
+    # worker its own file (a _gw<n> suffix).
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(BASE_DIR / ".test-db.sqlite3"))
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -82,11 +82,22 @@ class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecrets
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if "wms_login_kind" in self.fields:
-            self.fields["wms_login_kind"].required = False  # left out: the login name form, as before
+        # Left out of a submission (an older form, a script): their defaults, as before they existed.
+        for name in ("wms_login_kind", *self.PACE_FIELDS):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    PACE_FIELDS = ("send_concurrency", "wms_requests_per_second")
 
     def clean_wms_login_kind(self):
         return self.cleaned_data.get("wms_login_kind") or Warehouse._meta.get_field("wms_login_kind").default
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.PACE_FIELDS:
+            if name in self.fields and cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = Warehouse._meta.get_field(name).default
+        return cleaned
 
 
 class OrderManagerConnectionForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):

@@ -12,6 +12,7 @@ exactly once, inventory equal to WMS available + Order Manager locked.
 """
 
 import datetime
+import threading
 
 import pytest
 import time_machine
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from connectors.order_manager.client import OrderManagerClient
 from connectors.sandbox.control import order_events
+from connectors.sandbox.models import FaultConfig
 from hub import tasks
 from hub.engine import dispatcher, leases, runner
 from hub.engine.runner import run_job
@@ -188,4 +190,44 @@ def test_crash_mid_tracking_batches_sends_no_tracking_twice(conn, monkeypatch):
     assert OrderRecord.objects.filter(status=OrderRecord.Status.CONFIRMED).count() == 4
     shipments = status(SLUG)["order_manager"]["shipments"]
     assert shipments["count"] == 4 and shipments["duplicates"] == 0
+    assert_converged(conn)
+
+
+def test_killed_during_concurrent_sends_converges_with_no_order_sent_twice(conn, monkeypatch):
+    """The worker dies while sends are in flight (4 at once, 300 ms per WMS create): the WMS keeps
+    creating the orders whose answers nobody records. Every one of them was claimed before its
+    call, so after the lease expires the next run looks each up, links it, and sends only the
+    orders never tried."""
+    conn.warehouse.send_concurrency = 4
+    conn.warehouse.save(update_fields=["send_concurrency"])
+    _, wms = accounts(SLUG)
+    FaultConfig.objects.update_or_create(wms_account=wms, defaults={"latency": {"create": [300, 0]}})
+    real_finish = order_download.Sending.finish
+    finished = []
+
+    def die_on_second_answer(self, ticket, future):
+        finished.append(ticket.record.order_number)
+        if len(finished) == 2:
+            raise Killed("worker killed with sends in flight")
+        real_finish(self, ticket, future)
+
+    monkeypatch.setattr(order_download.Sending, "finish", die_on_second_answer)
+    with pytest.raises(Killed):
+        run_job(conn, Job.ORDER_DOWNLOAD)
+    # The calls in flight go on at the WMS without the dead run (here: threads ending on their own).
+    for thread in [t for t in threading.enumerate() if t.name.startswith("hub-call")]:
+        thread.join(5)
+    monkeypatch.setattr(order_download.Sending, "finish", real_finish)
+    claimed_unrecorded = OrderRecord.objects.filter(connection=conn, attempts=1, wms_order_id__isnull=True)
+    assert claimed_unrecorded.count() == 2  # the killing answer's order and the one still in flight
+    assert status(SLUG)["warehouse_manager"]["orders_total"] == 3
+
+    state = JobState.objects.get(connection=conn, job=Job.ORDER_DOWNLOAD)
+    after_lease = (state.lease_expires_at or timezone.now()) + datetime.timedelta(seconds=1)
+    with time_machine.travel(after_lease):
+        again = run_job(conn, Job.ORDER_DOWNLOAD)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert wms_posts(again) == 1  # only the order never tried
+    linked = OrderEvent.objects.filter(order__connection=conn, kind=OrderEvent.Kind.LINKED_AT_WMS)
+    assert linked.count() == 2
     assert_converged(conn)

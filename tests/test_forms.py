@@ -135,3 +135,25 @@ def test_wms_login_kind_numeric_id_is_validated(kind, login, ok):
         assert saved.wms_login_kind == (kind or "user_login")
     else:
         assert "user_login" in form.errors
+
+
+@pytest.mark.django_db
+def test_the_wms_pace_fields_default_when_left_out_and_are_bounded():
+    tenant = factories.TenantFactory()
+    data = {
+        "tenant": tenant.pk,
+        "name": "Main",
+        "wms_base_url": "https://secure-wms.com",
+        "client_id": "c",
+        "client_secret": "s",
+        "customer_id": 1,
+        "facility_id": 1,
+        "facility_time_zone": "UTC",
+    }
+    form = WarehouseForm(data=data)
+    assert form.is_valid(), form.errors
+    warehouse = form.save()
+    assert (warehouse.send_concurrency, warehouse.wms_requests_per_second) == (4, 10.0)
+    form = WarehouseForm(data={**data, "name": "Other", "send_concurrency": 0, "wms_requests_per_second": 0})
+    assert not form.is_valid()
+    assert set(form.errors) == {"send_concurrency", "wms_requests_per_second"}

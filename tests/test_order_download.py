@@ -53,6 +53,11 @@ def wms_side(slug=SLUG) -> dict:
     return status(slug)["warehouse_manager"]
 
 
+def set_calls_at_once(connection, width: int) -> None:
+    connection.warehouse.send_concurrency = width
+    connection.warehouse.save(update_fields=["send_concurrency"])
+
+
 def kinds(record) -> list:
     return list(record.events.values_list("kind", flat=True))
 
@@ -358,7 +363,11 @@ def test_an_order_already_at_the_wms_is_linked_not_failed(seeded):
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
 
 
-def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(seeded, monkeypatch):
+@pytest.mark.parametrize("calls_at_once", [1, 4])
+def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(seeded, monkeypatch, calls_at_once):
+    """The second answer's write fails. One at a time, the run stops there; with calls overlapping,
+    the sends already in flight are finished and recorded first (their answers are known)."""
+    set_calls_at_once(seeded, calls_at_once)
     real_mark = binding.mark_at_wms
     calls = []
 
@@ -374,7 +383,11 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
     assert crashed.error.startswith("Internal error (RuntimeError)")
     victim = OrderRecord.objects.get(order_number=calls[1])
     assert (victim.status, victim.wms_order_id, victim.attempts) == (Status.NEW, None, 1)
-    assert wms_side()["orders_total"] == 2
+    # Every create made is at the WMS; all but the victim's are recorded as sent.
+    sent_first = len(wms_posts(crashed))
+    assert sent_first == (2 if calls_at_once == 1 else 3)  # one at first, then two at once
+    assert wms_side()["orders_total"] == sent_first
+    assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == sent_first - 1
 
     monkeypatch.setattr(binding, "mark_at_wms", real_mark)
     again = run_job(seeded, Job.ORDER_DOWNLOAD)
@@ -385,7 +398,7 @@ def test_a_crash_after_the_wms_accepted_leaves_no_duplicate_and_loses_nothing(se
     # The crashed attempt left no failure on the order: the link says so and points at the run.
     linked = victim.events.get(kind=Kind.LINKED_AT_WMS)
     assert binding.UNRECORDED_ATTEMPT in linked.message
-    assert len(wms_posts(again)) == 2  # the two never tried; the victim was found, not re-sent
+    assert len(wms_posts(again)) == 4 - sent_first  # the ones never tried; the victim was found, not re-sent
     st = wms_side()
     assert st["orders_total"] == 4 and st["duplicate_reference_nums"] == {}
     assert status(SLUG)["order_manager"]["orders_by_status"] == {"PENDING_FULFILLMENT": 4}
@@ -460,23 +473,27 @@ def test_an_invalid_order_resent_by_the_operator_does_not_break_the_run(seeded):
     assert "SO-NOSKU" not in numbers_at_wms()
 
 
-def test_a_run_stops_at_its_time_budget_and_the_next_run_sends_the_rest(seeded, monkeypatch):
+@pytest.mark.parametrize("calls_at_once", [1, 4])
+def test_a_run_stops_at_its_time_budget_and_the_next_run_sends_the_rest(seeded, monkeypatch, calls_at_once):
     """A backlog larger than one run can send is worked off over several runs: the run stops
     starting new sends once its time budget is used (here: after two orders), says how many are
-    left, and ends succeeded; the next run sends the rest, each order once."""
+    left, and ends succeeded; the next run sends the rest, each order once. With calls
+    overlapping, the sends already in flight at the stop are finished and recorded."""
+    set_calls_at_once(seeded, calls_at_once)
     monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: ctx.run.updated >= 2)
     first = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert first.status == SyncRun.Status.SUCCEEDED, first.error
-    assert len(wms_posts(first)) == 2
-    assert "time budget" in first.error and "2 order(s) to send" in first.error
-    assert OrderRecord.objects.filter(status=Status.NEW).count() == 2
-    # The two sent orders were still marked exported: the stop skips sending only.
-    assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == 2
+    sent_first = len(wms_posts(first))
+    assert sent_first == (2 if calls_at_once == 1 else 3)  # one at first, then two at once
+    assert "time budget" in first.error and f"{4 - sent_first} order(s) to send" in first.error
+    assert OrderRecord.objects.filter(status=Status.NEW).count() == 4 - sent_first
+    # The sent orders were still marked exported: the stop skips sending only.
+    assert OrderRecord.objects.filter(status=Status.AT_WMS, om_exported_at__isnull=False).count() == sent_first
 
     monkeypatch.setattr(runner.RunContext, "out_of_time", lambda ctx: False)
     second = run_job(seeded, Job.ORDER_DOWNLOAD)
     assert second.status == SyncRun.Status.SUCCEEDED and second.error == ""
-    assert len(wms_posts(second)) == 2
+    assert len(wms_posts(second)) == 4 - sent_first
     assert OrderRecord.objects.filter(status=Status.AT_WMS).count() == 4
     assert wms_side()["orders_total"] == 4 and wms_side()["duplicate_reference_nums"] == {}
 

@@ -14,7 +14,9 @@ Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.ORDER
    the WMS is left to Order Cancel Download, which looks it up there). The attempt is recorded
    before the outside call; any later attempt first looks the order up at the WMS by
    `referenceNum` and links it instead of sending it again, and a "Duplicate" answer links the
-   existing WMS order.
+   existing WMS order. Up to the warehouse's "calls at once" (`Warehouse.send_concurrency`, capped
+   by HUB_WMS_CONCURRENCY_CAP) sends are in flight together; claims and outcomes are written in
+   the run's own thread (`hub.engine.concurrent_calls`), so these rules read as if sequential.
 3. Orders now at the WMS are marked exported in Order Manager (`sendtofulfillment`), the
    documented way out of AWAITING_3PL_EXPORT, so they are not picked up again.
 A permanent rejection (WMS 400, bad data) holds the order as `error` for the operator; transient
@@ -32,6 +34,8 @@ rejection ("Item SKU X does not exist") is used by the resend.
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
@@ -42,6 +46,7 @@ from connectors.errors import AuthenticationError, ConnectorError, MalformedResp
 from connectors.warehouse_manager.errors import DuplicateOrder
 from connectors.wms.base import Line, WmsSystem
 from hub.engine.batching import chunked
+from hub.engine.concurrent_calls import Window, overlap, width_for
 from hub.engine.context import RunContext
 from hub.jobs import binding, intake
 from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id, window_pages
@@ -99,30 +104,183 @@ def due_for_sending(connection, now) -> QuerySet:
 
 
 def send_due_orders(ctx) -> None:
+    """Send the due orders, up to the warehouse's "calls at once" in flight (`hub.engine.concurrent_calls`).
+
+    Claims, look-ups' outcomes and answers are written in the run's own thread; only the WMS calls
+    overlap. The order of starts is the order of the records, so the oldest order goes first."""
     ids = list(due_for_sending(ctx.connection, ctx.now).order_by("pk").values_list("pk", flat=True))
-    transient_in_a_row = 0
-    for chunk_ids in chunked(ids, PAGE_SIZE):
-        if ctx.out_of_time():
-            break
-        records = list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk"))
-        records = drop_cancelled(ctx, records)
-        for record in records:
-            if ctx.out_of_time():
-                break
-            if transient_in_a_row >= MAX_CONSECUTIVE_TRANSIENT:
-                ctx.note_error(
-                    f"Stopped sending after {transient_in_a_row} temporary failures in a row; "
-                    "the remaining orders are sent on the next run."
-                )
-                ctx.run.save(update_fields=["created", "updated", "skipped", "failed"])
-                return
-            outcome = send_one(ctx, record)
-            transient_in_a_row = transient_in_a_row + 1 if outcome == "transient" else 0
-    if ctx.out_of_time():
+    if not ids:
+        return
+    sending = Sending(ctx)
+    overlap(
+        sending.records(ids),
+        start=sending.claim,
+        call=sending.call,
+        finish=sending.finish,
+        width=sending.window.width,
+        stop=sending.should_stop,
+        window=sending.window,
+    )
+    if sending.halted:
+        ctx.note_error(
+            f"Stopped sending after {MAX_CONSECUTIVE_TRANSIENT} temporary failures in a row; "
+            "the remaining orders are sent on the next run."
+        )
+    elif ctx.out_of_time():
         left = due_for_sending(ctx.connection, ctx.now).count()
         if left:
             ctx.note_budget_stop(left, "order(s) to send")
     ctx.run.save(update_fields=["created", "updated", "skipped", "failed"])
+
+
+@dataclass
+class SendTicket:
+    """One claimed order on its way to the WMS: what `Sending.call` needs, read before the call."""
+
+    record: OrderRecord
+    payload: dict
+    note: str  # the timeline's sentence about an earlier attempt without an outcome ("" if none)
+
+
+@dataclass
+class WmsAnswer:
+    """What the WMS calls of one send gave (no database work was done to get it)."""
+
+    order: Any  # the WMS order: created, or found by a look-up
+    found_before_sending: bool = False
+    duplicate: DuplicateOrder | None = None  # the "Duplicate" refusal the order was found after
+
+
+class Sending:
+    """The send step of one run: claim (run's thread), WMS calls (worker thread), outcome (run's thread).
+
+    `halted` turns True after MAX_CONSECUTIVE_TRANSIENT temporary failures in a row (in the order the
+    answers arrive): the WMS is presumed down, no new order is started, the ones in flight finish."""
+
+    def __init__(self, ctx) -> None:
+        self.ctx = ctx
+        # Opened here, in the run's thread: the client reads the warehouse's credentials from the
+        # database once, and every call in flight shares it (and its cached token).
+        self.wms = ctx.warehouse
+        self.transient_in_a_row = 0
+        self.halted = False
+        # One call in flight at first, up to the warehouse's "calls at once" after successes.
+        self.window = Window(width_for(ctx.connection.warehouse))
+
+    def should_stop(self) -> bool:
+        return self.halted or self.ctx.out_of_time()
+
+    def records(self, ids: list[int]):
+        """The due records, a page at a time, each page checked against Order Manager right before."""
+        for chunk_ids in chunked(ids, PAGE_SIZE):
+            if self.should_stop():
+                return
+            yield from drop_cancelled(self.ctx, list(OrderRecord.objects.filter(pk__in=chunk_ids).order_by("pk")))
+
+    def claim(self, record: OrderRecord) -> SendTicket | None:
+        """Count the attempt before the call, or settle the order without one (None)."""
+        ctx = self.ctx
+        if not record.wms_payload:
+            # Invalid when downloaded (e.g. re-queued by an operator): nothing to send until it is
+            # fixed in Order Manager, which re-reads it. Held again instead of failing the run.
+            OrderRecord.objects.filter(pk=record.pk).update(
+                error_permanent=True, next_retry_at=None, updated_at=timezone.now()
+            )
+            ctx.note_error(f"Order {record.order_number} cannot be sent: {record.last_error}")
+            ctx.run.failed += 1
+            self.transient_in_a_row = 0
+            return None
+        now = timezone.now()
+        # Log before the outside call: if the process dies after the WMS accepted the order, the
+        # attempt count tells the next run to look the order up instead of sending it again.
+        # The claim is conditional: a cancel recorded since the order was read wins, even one
+        # written by the Cancel Download job running at the same moment.
+        claimed = OrderRecord.objects.filter(
+            pk=record.pk, cancel_requested=False, status__in=[Status.NEW, Status.ERROR]
+        ).update(attempts=F("attempts") + 1, first_attempt_at=Coalesce("first_attempt_at", Value(now)), updated_at=now)
+        if not claimed:
+            ctx.run.skipped += 1
+            self.transient_in_a_row = 0
+            return None
+        # Only the lease holder counts attempts, so the row now holds exactly these values (no re-read).
+        record.attempts += 1
+        record.first_attempt_at = record.first_attempt_at or now
+        payload = current_payload(record, ctx.rules, ctx.wms_system)
+        return SendTicket(record, payload, binding.unrecorded_attempt_note(record))
+
+    def call(self, ticket: SendTicket) -> WmsAnswer:
+        """The WMS calls of one send, no database work: a look-up first when an earlier attempt may
+        have reached the WMS, the create, and on a "Duplicate" refusal the order it names."""
+        wms, record = self.wms, ticket.record
+        if record.attempts > 1:
+            existing = binding.find_ours_at_wms(wms, record)
+            if existing is not None:
+                return WmsAnswer(existing, found_before_sending=True)
+        try:
+            return WmsAnswer(wms.create_order(ticket.payload))
+        except DuplicateOrder as exc:
+            existing = exc.existing or wms.find_order_by_reference(record.order_number)
+            if existing is None:
+                raise
+            return WmsAnswer(existing, duplicate=exc)
+
+    def finish(self, ticket: SendTicket, future) -> None:
+        """Record the send's outcome on the order and the run."""
+        try:
+            answer = future.result()
+        except AuthenticationError:
+            raise  # the whole connection is affected: fail the run
+        except ConnectorError as exc:
+            outcome = fail(self.ctx, ticket.record, exc, ticket.payload)
+        else:
+            outcome = self.record_answer(ticket, answer)
+        if outcome == "transient":
+            self.transient_in_a_row += 1
+            self.window.failed()
+        else:
+            self.transient_in_a_row = 0
+            self.window.succeeded()
+        if self.transient_in_a_row >= MAX_CONSECUTIVE_TRANSIENT:
+            self.halted = True
+
+    def record_answer(self, ticket: SendTicket, answer: WmsAnswer) -> str:
+        ctx, record, payload = self.ctx, ticket.record, ticket.payload
+        existing = answer.order
+        if answer.found_before_sending:
+            binding.link(
+                ctx,
+                record,
+                existing,
+                f"Found at the WMS after an earlier attempt: linked, not sent again.{ticket.note}",
+            )
+            return "sent"
+        if answer.duplicate is not None:
+            if not binding.is_ours(record, existing):
+                return fail(
+                    ctx,
+                    record,
+                    DuplicateOrder(
+                        f"The WMS already has another order with reference number {record.order_number} (WMS order "
+                        f"{existing.order_id}, PO {existing.po_num}), not this Order Manager order "
+                        f"({record.om_order_id}): order numbers can repeat across sales channels. Not linked and "
+                        "not sent; give one of them another reference number at the WMS, then resend this order.",
+                        existing=existing,
+                    ),
+                    payload,
+                )
+            binding.link(ctx, record, existing, "The WMS already had this reference number: linked to its order.")
+            return "sent"
+        with transaction.atomic():
+            binding.mark_at_wms(record, existing.order_id)
+            ctx.event(
+                record,
+                Kind.SENT_TO_WMS,
+                f"WMS order {existing.order_id}.{ticket.note}",
+                sent=payload,
+                received={"orderId": existing.order_id, "referenceNum": existing.reference_num},
+            )
+        ctx.run.updated += 1
+        return "sent"
 
 
 def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
@@ -156,79 +314,6 @@ def drop_cancelled(ctx, records: list[OrderRecord]) -> list[OrderRecord]:
         else:
             keep.append(record)
     return keep
-
-
-def send_one(ctx, record: OrderRecord) -> str:
-    """Send one order (or link it when the WMS has it already). Returns "sent", "permanent" or "transient"."""
-    if not record.wms_payload:
-        # Invalid when downloaded (e.g. re-queued by an operator): nothing to send until it is fixed
-        # in Order Manager, which re-reads it. Held again instead of failing the whole run.
-        OrderRecord.objects.filter(pk=record.pk).update(
-            error_permanent=True, next_retry_at=None, updated_at=timezone.now()
-        )
-        ctx.note_error(f"Order {record.order_number} cannot be sent: {record.last_error}")
-        ctx.run.failed += 1
-        return "permanent"
-    wms = ctx.warehouse
-    now = timezone.now()
-    # Log before the outside call: if the process dies after the WMS accepted the order, the
-    # attempt count tells the next run to look the order up instead of sending it again.
-    # The claim is conditional: a cancel recorded since the order was read wins, even one written
-    # by the Cancel Download job running at the same moment.
-    claimed = OrderRecord.objects.filter(
-        pk=record.pk, cancel_requested=False, status__in=[Status.NEW, Status.ERROR]
-    ).update(attempts=F("attempts") + 1, first_attempt_at=Coalesce("first_attempt_at", Value(now)), updated_at=now)
-    if not claimed:
-        ctx.run.skipped += 1
-        return "skipped"
-    # Only the lease holder counts attempts, so the row now holds exactly these values (no re-read).
-    record.attempts += 1
-    record.first_attempt_at = record.first_attempt_at or now
-    payload = current_payload(record, ctx.rules, ctx.wms_system)
-    note = binding.unrecorded_attempt_note(record)
-    try:
-        if record.attempts > 1:
-            existing = binding.find_ours_at_wms(wms, record)
-            if existing is not None:
-                binding.link(
-                    ctx, record, existing, f"Found at the WMS after an earlier attempt: linked, not sent again.{note}"
-                )
-                return "sent"
-        created = wms.create_order(payload)
-    except DuplicateOrder as exc:
-        existing = exc.existing or wms.find_order_by_reference(record.order_number)
-        if existing is None:
-            return fail(ctx, record, exc, payload)
-        if not binding.is_ours(record, existing):
-            return fail(
-                ctx,
-                record,
-                DuplicateOrder(
-                    f"The WMS already has another order with reference number {record.order_number} (WMS order "
-                    f"{existing.order_id}, PO {existing.po_num}), not this Order Manager order ({record.om_order_id}): "
-                    "order numbers can repeat across sales channels. Not linked and not sent; give one of them "
-                    "another reference number at the WMS, then resend this order.",
-                    existing=existing,
-                ),
-                payload,
-            )
-        binding.link(ctx, record, existing, "The WMS already had this reference number: linked to its order.")
-        return "sent"
-    except AuthenticationError:
-        raise  # the whole connection is affected: fail the run
-    except ConnectorError as exc:
-        return fail(ctx, record, exc, payload)
-    with transaction.atomic():
-        binding.mark_at_wms(record, created.order_id)
-        ctx.event(
-            record,
-            Kind.SENT_TO_WMS,
-            f"WMS order {created.order_id}.{note}",
-            sent=payload,
-            received={"orderId": created.order_id, "referenceNum": created.reference_num},
-        )
-    ctx.run.updated += 1
-    return "sent"
 
 
 def current_payload(record: OrderRecord, rules: Rules, system: WmsSystem) -> dict:

@@ -33,6 +33,7 @@ from django.db.models import Min, Q
 
 from connectors.errors import AuthenticationError, ConnectorError, NotFound, RequestRejected
 from hub.engine.batching import chunked
+from hub.engine.concurrent_calls import overlap, width_for
 from hub.engine.context import RunContext
 from hub.jobs.tracking_retries import TRACKING_RETRY_FIELDS, reject
 from hub.mapping.carriers import om_carrier
@@ -106,14 +107,25 @@ def check_late_links(ctx, overrides: dict[str, str] | None = None) -> None:
     linked = OrderEvent.objects.filter(
         order__connection=ctx.connection, kind=Kind.LINKED_AT_WMS, at__gte=ctx.window_from
     ).values("order_id")
-    for record in list(OrderRecord.objects.filter(pk__in=linked, status=Status.AT_WMS, wms_order_id__isnull=False)):
+    records = list(OrderRecord.objects.filter(pk__in=linked, status=Status.AT_WMS, wms_order_id__isnull=False))
+    if not records:
+        return
+    wms = ctx.warehouse  # opened in the run's thread, shared by the reads in flight
+
+    def read(record: OrderRecord):
+        return wms.get_order(record.wms_order_id)
+
+    def finish(record: OrderRecord, future) -> None:
         try:
-            wms_order = ctx.warehouse.get_order(record.wms_order_id)
+            wms_order = future.result()
         except NotFound:
             ctx.note_error(f"Order {record.order_number}: WMS order {record.wms_order_id} was not found.")
-            continue
+            return
         ctx.run.fetched += 1
         apply_wms_state(ctx, record, wms_order, overrides)
+
+    # One read per order: up to the warehouse's "calls at once" in flight (hub.engine.concurrent_calls).
+    overlap(records, start=lambda record: record, call=read, finish=finish, width=width_for(ctx.connection.warehouse))
 
 
 def apply_wms_state(ctx, record: OrderRecord, wms_order, overrides: dict[str, str] | None = None) -> None:
