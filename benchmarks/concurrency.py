@@ -41,10 +41,10 @@ TARGET = 1.3
 # name: (full, quick). c8 is the side-by-side backlog; the others are measured smaller and extrapolated.
 SIZES = {
     "c8": (10_000, 200),
-    "c1": (400, 30),
+    "c1": (300, 30),
     "c4": (1_000, 60),
-    "c16": (4_000, 200),
-    "faults": (2_000, 150),
+    "c16": (2_000, 200),
+    "faults": (1_500, 150),
     "fleet": (30, 5),
 }
 # Realistic answer times (assumed, not measured of the real services: see benchmarks/README.md).
