@@ -8,7 +8,8 @@
   query in memory), the sandbox on, a throwaway encryption key.
 - `Sandbox`: gunicorn serving the hub's URLs (and so the sandbox) with one gthread worker of
   `threads` threads. One process on purpose: the sandbox's quota buckets live in process memory,
-  so with several workers a quota of 10/s would really be 10/s per worker.
+  so with several workers a quota of 10/s would really be 10/s per worker. With `access_log`
+  every request is logged as "METHOD PATH STATUS MS" (`access_lines`), the sandbox's own count.
 - `drive(env, "module.function", **kwargs)`: run one function of a `benchmarks.bench_*` module
   in a fresh Django process and return what it returned (JSON).
 """
@@ -72,9 +73,10 @@ def base_environment() -> dict:
         "HUB_SANDBOX_ENABLED": "true",
         "HUB_ALLOW_PRIVATE_ADDRESSES": "true",
         "HUB_ENCRYPTION_KEYS": _fernet_key(),
-        # The hub's Order Manager app (DEBUG off gives no development default): the sandbox's own.
-        "HUB_OM_APP_KEY": "bench-om-app",
-        "HUB_OM_APP_SECRET": "bench-om-app-secret",
+        # The hub's Order Manager app (production settings have no development default):
+        # `sandbox tenant` registers it with the sandbox and installs it for each tenant.
+        "HUB_OM_APP_KEY": "hub-bench-app",
+        "HUB_OM_APP_SECRET": "hub-bench-app-secret",
         "HUB_LOG_FORMAT": "plain",
         "LOG_LEVEL": "WARNING",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
@@ -167,12 +169,31 @@ def free_port() -> int:
 class Sandbox:
     """gunicorn serving the hub (and its sandbox URLs) on a free port; a context manager."""
 
-    def __init__(self, db: Database, *, threads: int = 8, name: str = "sandbox"):
+    def __init__(self, db: Database, *, threads: int = 8, name: str = "sandbox", access_log: bool = False):
         self.db, self.threads, self.name = db, threads, name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = WORK / f"{db.name}-{name}.log"
+        self.access_log = WORK / f"{db.name}-{name}-access.log" if access_log else None
         self.process: subprocess.Popen | None = None
+
+    def access_position(self) -> int:
+        """Where the access log ends now (read `access_lines` from here later)."""
+        return self.access_log.stat().st_size if self.access_log and self.access_log.exists() else 0
+
+    def access_lines(self, start: int = 0) -> list[tuple[str, str, int, float]]:
+        """(method, path, status, ms) of every request logged from byte `start` on."""
+        if not self.access_log or not self.access_log.exists():
+            return []
+        with self.access_log.open("rb") as log:
+            log.seek(start)
+            text = log.read().decode(errors="replace")
+        lines = []
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) == 4 and parts[2].isdigit():
+                lines.append((parts[0], parts[1], int(parts[2]), float(parts[3])))
+        return lines
 
     def __enter__(self) -> Sandbox:
         self.process = start(
@@ -192,6 +213,11 @@ class Sandbox:
             str(self.threads),
             "--timeout",
             "120",
+            *(
+                ["--access-logfile", str(self.access_log), "--access-logformat", "%(m)s %(U)s %(s)s %(M)s"]
+                if self.access_log
+                else []
+            ),
         )
         wait_for_http(f"{self.url}/healthz", self.process, self.log)
         return self

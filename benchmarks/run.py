@@ -1,7 +1,7 @@
 """`python -m benchmarks.run [--only NAME ...] [--quick] [--backends sqlite,postgres] [--keep] [--profile]`
 
-Runs the benchmarks (default: all but `latency`, which takes minutes: ask for it with
-`--only latency`), prints the table, writes `benchmarks/results/latest.json` and `latest.png`.
+Runs the benchmarks (default: all but `latency` and `concurrency`, which take minutes: ask for
+them with `--only latency` / `--only concurrency`), prints the table, writes `benchmarks/results/latest.json` and `latest.png`.
 Results of benchmarks not run this time are carried over from the previous latest.json, marked
 with the date they were measured, so the table is always complete.
 
@@ -19,7 +19,7 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from . import infra, report
+from . import concurrency, infra, report
 
 SIZES = {
     # name: (full, quick)
@@ -342,6 +342,11 @@ def bench_webhooks(args, backend: str) -> list[dict]:
     ]
 
 
+def bench_concurrency(args, backend: str) -> list[dict]:
+    """Order Download at real answer times (issue 18): `benchmarks.concurrency`."""
+    return concurrency.run(args, backend)
+
+
 RUNNERS = {
     "order_download": bench_order_download,
     "quota": bench_quota,
@@ -350,10 +355,18 @@ RUNNERS = {
     "admin": bench_admin,
     "latency": bench_latency,
     "webhooks": bench_webhooks,
+    "concurrency": bench_concurrency,
 }
 PER_BACKEND = {"order_download", "inventory", "dispatcher"}
-DEFAULT_BACKENDS = {"quota": ["sqlite"], "admin": ["postgres"], "latency": ["sqlite"], "webhooks": ["sqlite"]}
-OPTIONAL = {"latency", "webhooks"}
+# concurrency: PostgreSQL, as a hub with many connections and concurrent sends is deployed.
+DEFAULT_BACKENDS = {
+    "quota": ["sqlite"],
+    "admin": ["postgres"],
+    "latency": ["sqlite"],
+    "webhooks": ["sqlite"],
+    "concurrency": ["postgres"],
+}
+OPTIONAL = {"latency", "webhooks", "concurrency"}
 
 
 # ------------------------------------------------------------------ machine and main
