@@ -41,17 +41,12 @@ def _wms_session(wms: dict) -> requests.Session:
     return session
 
 
-def order_download(creds: dict, *, page_size: int = 100) -> dict:
-    """Token calls, every page of orders in the pickup status, one `POST /orders` per order."""
-    om, wms = creds["order_manager"], creds["warehouse_manager"]
-    started = time.monotonic()
-    calls = 0
-    om_session, wms_session = _om_session(om), _wms_session(wms)
-    calls += 2
+def pickup_orders(session: requests.Session, om: dict, page_size: int = 100) -> tuple[list[dict], int]:
+    """Every order in the pickup status for the warehouse, page by page; (orders, calls made)."""
     until = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    orders, page = [], 1
+    orders, page, calls = [], 1, 0
     while True:
-        answer = om_session.get(
+        answer = session.get(
             f"{om['base_url']}/v1.1/orders",
             timeout=TIMEOUT,
             params={
@@ -67,8 +62,19 @@ def order_download(creds: dict, *, page_size: int = 100) -> dict:
         batch = answer.json()
         orders.extend(batch)
         if len(batch) < page_size:
-            break
+            return orders, calls
         page += 1
+
+
+def order_download(creds: dict, *, page_size: int = 100) -> dict:
+    """Token calls, every page of orders in the pickup status, one `POST /orders` per order."""
+    om, wms = creds["order_manager"], creds["warehouse_manager"]
+    started = time.monotonic()
+    calls = 0
+    om_session, wms_session = _om_session(om), _wms_session(wms)
+    calls += 2
+    orders, page_calls = pickup_orders(om_session, om, page_size)
+    calls += page_calls
     for order in orders:
         body = {
             "customerIdentifier": {"id": wms["customer_id"]},

@@ -19,11 +19,10 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 
 import requests
 
-from .wire import TIMEOUT, _om_session
+from .wire import TIMEOUT, _om_session, pickup_orders
 
 SHIP_TO = (
     ("shipName", "name"),
@@ -73,28 +72,7 @@ def body_of(order: dict, wms: dict) -> dict:
 
 def read_orders(om: dict, page_size: int = 100) -> tuple[list[dict], int]:
     """Every order in the pickup status for the warehouse; (orders, calls made)."""
-    session = _om_session(om)
-    until = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    orders, page, calls = [], 1, 0
-    while True:
-        answer = session.get(
-            f"{om['base_url']}/v1.1/orders",
-            timeout=TIMEOUT,
-            params={
-                "status": "AWAITING_3PL_EXPORT",
-                "warehouseId": om["warehouse_id"],
-                "modifiedDateTo": until,
-                "limit": page_size,
-                "page": page,
-            },
-        )
-        answer.raise_for_status()
-        calls += 1
-        batch = answer.json()
-        orders.extend(batch)
-        if len(batch) < page_size:
-            return orders, calls
-        page += 1
+    return pickup_orders(_om_session(om), om, page_size)
 
 
 def order_download(creds: dict, *, threads: int = 8) -> dict:
