@@ -135,6 +135,10 @@ def test_soak(live_server, settings, injected, capsys):
     settings.HUB_HTTP_TIMEOUT = (2.0, 0.5)
     started = time.monotonic()
     conn = sandbox_tenant(live_server, SLUG, orders=ORDERS, skus=50, seed=11)
+    # The WMS login's shared limit stays in the path (every call takes a slot) at a rate the soak's
+    # thousands of calls do not queue on: at the default 10/s the soak would take its calls / 10 s.
+    conn.warehouse.wms_requests_per_second = 500.0
+    conn.warehouse.save(update_fields=["wms_requests_per_second"])
     om, wms = accounts(SLUG)
     # Seeds whose draws put malformed answers early, so a short run (SOAK_ORDERS=300) sees them too.
     for side, seed in (({"om_account": om}, 1), ({"wms_account": wms}, 35)):
