@@ -374,6 +374,9 @@ class Finding(models.Model):
         MISSED_ORDER = "missed_order", "Missed order (in the pickup status, no hub record)"
         EXPORT_MARK_LOST = "export_mark_lost", "Export mark lost (at the WMS, still in the pickup status)"
         CANCELLED_OPEN = "cancelled_open", "Cancelled in Order Manager, open at the WMS"
+        TRACKING_MISSING = "tracking_missing", "Shipped at the WMS, tracking not in Order Manager"
+        UNKNOWN_AT_WMS = "unknown_at_wms", "At the WMS with the hub's reference, no hub record"
+        STOCK_DRIFT = "stock_drift", "Order Manager on-hand differs from the unlocked rule"
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="findings")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -386,6 +389,10 @@ class Finding(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     healed_at = models.DateTimeField(null=True, blank=True)
     heal = models.CharField("heal applied", max_length=500, blank=True)
+    # The operator's word on a finding the job cannot heal (e.g. "cancelled at the WMS by hand"):
+    # an acknowledged finding stays listed, no longer counts as open in alerts and /metrics.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.CharField(max_length=150, blank=True)
     last_run = models.ForeignKey(SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
