@@ -368,7 +368,12 @@ class Finding(models.Model):
 
     Unique per (connection, kind, subject): a repeat sighting updates `last_seen_at`, never adds a
     row; a finding the next complete run no longer sees gets `resolved_at` (and reopens, cleared,
-    if it comes back). `healed_at` and `heal` record a safe heal the job applied itself."""
+    if it comes back). `healed_at` and `heal` record a safe heal the job applied itself.
+
+    Acknowledged (`acknowledged_at`/`_by`, the operator's "Acknowledge", hub.admin.finding_actions):
+    no longer open for the alerts and /metrics while unresolved. The acknowledgement is of one
+    sighting: a save that reopens the finding (`resolved_at` loaded set, saved cleared) clears it,
+    so a reopened finding is acknowledged only when acknowledged after it reopened."""
 
     class Kind(models.TextChoices):
         MISSED_ORDER = "missed_order", "Missed order (in the pickup status, no hub record)"
@@ -402,3 +407,22 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+    def save(self, *args, **kwargs):
+        if getattr(self, "_loaded_resolved_at", None) is not None and self.resolved_at is None:
+            self.acknowledged_at, self.acknowledged_by = None, ""  # reopened: the old acknowledgement lapses
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "acknowledged_at", "acknowledged_by"}
+        super().save(*args, **kwargs)
+        self._loaded_resolved_at = self.resolved_at
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        finding = super().from_db(db, field_names, values)
+        finding._loaded_resolved_at = finding.__dict__.get("resolved_at")
+        return finding
+
+    @property
+    def is_open(self) -> bool:
+        """Unresolved and not acknowledged: what the alerts and /metrics count."""
+        return self.resolved_at is None and self.acknowledged_at is None

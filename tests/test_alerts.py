@@ -139,6 +139,21 @@ def test_reconciliation_findings_open_one_alert_per_kind_until_resolved(conn):
     assert changes.cleared == [(conn.pk, Cause.RECONCILIATION, "missed_order")]
 
 
+def test_acknowledged_findings_are_not_open_and_acknowledging_a_kind_clears_its_alert(conn):
+    factories.FindingFactory(connection=conn, kind="stock_drift", acknowledged_at=NOW, acknowledged_by="alice")
+    cancelled = factories.FindingFactory(connection=conn, kind="cancelled_open")
+    other = factories.FindingFactory(connection=conn, kind="cancelled_open", acknowledged_at=NOW)
+    changes = lifecycle.evaluate(conn, NOW)
+    assert changes.opened == [(conn.pk, Cause.RECONCILIATION, "cancelled_open")]  # none for stock drift
+    alert = Alert.objects.get(cause=Cause.RECONCILIATION, key="cancelled_open")
+    assert "1 × Cancelled" in alert.message and cancelled.subject in alert.message
+    assert other.subject not in alert.message
+
+    Finding.objects.filter(pk=cancelled.pk).update(acknowledged_at=NOW, acknowledged_by="alice")
+    changes = lifecycle.evaluate(conn, NOW + datetime.timedelta(minutes=5))
+    assert changes.cleared == [(conn.pk, Cause.RECONCILIATION, "cancelled_open")]
+
+
 def test_cancel_too_late_until_marked_handled(conn):
     order = factories.OrderRecordFactory(connection=conn, status=OrderRecord.Status.CANCEL_FAILED)
     lifecycle.evaluate(conn, NOW)

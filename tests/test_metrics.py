@@ -65,6 +65,8 @@ def world(db):
     factories.FindingFactory(connection=acme)
     factories.FindingFactory(connection=acme, kind="export_mark_lost")
     factories.FindingFactory(connection=bolt, resolved_at=now)  # resolved: not counted
+    factories.FindingFactory(connection=acme, acknowledged_at=now, acknowledged_by="alice")  # acknowledged: not open
+    factories.FindingFactory(connection=acme, kind="stock_drift", acknowledged_at=now)  # its kind has none open
     JobState.objects.filter(connection=acme, job=Job.ORDER_DOWNLOAD).update(
         consecutive_failures=4, last_success_at=now - datetime.timedelta(minutes=30)
     )
@@ -109,6 +111,7 @@ def test_orders_oldest_unsent_alerts_and_connections(client, world):
     assert value(s, "hub_open_findings", tenant="acme", kind="missed_order") == 1
     assert value(s, "hub_open_findings", tenant="acme", kind="export_mark_lost") == 1
     assert value(s, "hub_open_findings", tenant="bolt", kind="missed_order") is None
+    assert value(s, "hub_open_findings", tenant="acme", kind="stock_drift") is None
     assert value(s, "hub_connections", tenant="acme", state="running") == 1
     assert value(s, "hub_connections", tenant="bolt", state="paused") == 1
 

@@ -23,7 +23,8 @@ Series (labels: `tenant` = tenant slug; never per order or per connection, to bo
 - `hub_orders{tenant,status}`: order records by status.
 - `hub_oldest_order_not_at_wms_age_seconds{tenant}`: age of the oldest order in `new`/`error`.
 - `hub_open_alerts{tenant,cause}`: open alerts (hub.ops.alerts).
-- `hub_open_findings{tenant,kind}`: Reconciliation's findings not resolved (hub.jobs.reconciliation).
+- `hub_open_findings{tenant,kind}`: Reconciliation's findings neither resolved nor acknowledged by an
+  operator (hub.jobs.reconciliation, hub.admin.finding_actions).
 - `hub_connections{tenant,state}`: connections running / paused / credentials_rejected.
 - `hub_webhook_requests_total{tenant,reason}`: WMS webhook requests accepted or refused, by reason
   (`hub.webhooks.counts`; tenant "" for requests to a token no endpoint has).
@@ -259,7 +260,7 @@ class HubCollector:
     def _findings(self, tenant_of):
         counts = defaultdict(int)
         for connection_id, kind, count in (
-            Finding.objects.filter(resolved_at__isnull=True)
+            Finding.objects.filter(resolved_at__isnull=True, acknowledged_at__isnull=True)
             .order_by()
             .values_list("connection_id", "kind")
             .annotate(n=Count("pk"))

@@ -23,7 +23,8 @@ Causes:
   (`hub.jobs.inventory_sync`: above the bound or a jump; one finding listing the SKUs).
 - `reconciliation` (key: the finding's kind): the connection has open Reconciliation findings of
   that kind (hub.jobs.reconciliation); one alert a kind, listing the subjects and how many the job
-  healed itself; it clears when the next complete run resolves them.
+  healed itself; it clears when the next complete run resolves them or an operator acknowledges
+  them (hub.admin.finding_actions; acknowledged findings are not open).
 - `job_stale` (key: job): an enabled, runnable job that has not succeeded for more than three of
   its intervals (Inventory Sync: 24 h / times a day) and is not simply idle: its last run failed,
   or it is overdue by more than an interval (no cluster, attention flag, crash loop, paused).
@@ -197,7 +198,7 @@ def _tracking_given_up(connections, connection_id, now):
 
 def _discrepancies(connections, connection_id, now):
     rows = (
-        scoped(Discrepancy.objects.filter(resolved_at__isnull=True), connection_id)
+        scoped(Discrepancy.objects.filter(resolved_at__isnull=True, acknowledged_at__isnull=True), connection_id)
         .order_by("connection_id", "kind", "subject")
         .values_list("connection_id", "kind", "subject", "healed_at")
     )
