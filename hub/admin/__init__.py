@@ -3,7 +3,8 @@
 - `base`: the read-only, tenant-scoped `AuditAdmin` and its helpers;
 - `runs`, `orders`, `inventory`, `alerts`, `findings`: the audit lists and pages;
 - `mappings`: ship-method, carrier and SKU mappings and the connection's mappings page;
-- `views`: the pre-flight report and the inventory page under each Order Manager connection;
+- `views`: the pre-flight report, the inventory page and the Reconciliation report (`findings_report`)
+  under each Order Manager connection; `finding_actions`: the operator's actions on findings;
 - `actions`: the operator's operations (re-send, retry tracking, Run now, ...);
 - `dashboard`, `charts`: the admin index (templates/admin/index.html);
 - `webhooks`: WMS webhook endpoints (URL, token, counts) and their deliveries;

@@ -10,6 +10,7 @@ Registered on `tenants.admin.OrderManagerConnectionAdmin` through `tenants.admin
   Manager), the next due time of each job, the "start from" setting (editable until the first
   Order Download succeeded), **Activate** / **Deactivate**, and Run now for each job.
 - `hub.admin.inventory_page.inventory_view` at `<connection id>/inventory/`.
+- `hub.admin.findings_report.report_view` at `<connection id>/findings/`: Reconciliation's report.
 - the Run now buttons on the connection's own page (`tenants.admin.add_connection_tool`).
 
 A new connection does nothing until it is activated (`hub.engine.eligibility` refuses every job).
@@ -37,7 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from hub.admin import inventory_page, run_now
+from hub.admin import findings_report, inventory_page, run_now
 from hub.admin.page import connection_or_404, local, page_context
 from hub.engine import eligibility, schedule
 from hub.models import Job, JobState, OrderRecord
@@ -286,7 +287,8 @@ def _deactivate(model_admin, request, connection) -> None:
 
 
 def register() -> None:
-    """Add the pre-flight and inventory pages to the connection admin (idempotent)."""
+    """Add the pre-flight, inventory and Reconciliation pages to the connection admin (idempotent)."""
     add_connection_page(ConnectionPage("preflight", "Pre-flight report", preflight_view, after_test=True))
     add_connection_page(ConnectionPage("inventory", "Inventory", inventory_page.inventory_view))
+    add_connection_page(ConnectionPage("findings", "Reconciliation report", findings_report.report_view))
     add_connection_tool("run_now", run_now.render_buttons)
