@@ -7,9 +7,10 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
+from django_q.models import OrmQ
 
 from hub.admin.findings import FindingExport
-from hub.models import Finding, OrderEvent, OrderRecord
+from hub.models import Finding, Job, OrderEvent, OrderRecord
 from tests import factories
 
 
@@ -169,3 +170,30 @@ def test_the_list_filtered_by_connection_links_to_its_report(su_client, findings
     html = su_client.get(f"{url}?connection__id__exact={connection.pk}").content.decode()
     assert reverse("admin:tenants_ordermanagerconnection_findings", args=[connection.pk]) in html
     assert "findings-report-link" not in su_client.get(url).content.decode()
+
+
+def test_run_inventory_sync_on_stock_drift_queues_one_run_per_connection(orm_broker, operator_client, connection):
+    drifts = [
+        factories.FindingFactory(connection=connection, kind=Finding.Kind.STOCK_DRIFT, subject=f"SKU-{n}")
+        for n in range(3)
+    ]
+    response = operator_client.post(
+        reverse("admin:hub_finding_changelist"),
+        {"action": "run_inventory_sync", "_selected_action": [d.pk for d in drifts]},
+    )
+    assert response.status_code == 302
+    assert [q.task["args"][:2] for q in OrmQ.objects.all()] == [(connection.pk, Job.INVENTORY_SYNC)]
+    assert LogEntry.objects.filter(object_id__in=[str(d.pk) for d in drifts]).count() == 3
+    assert Finding.objects.filter(acknowledged_at__isnull=False).count() == 0  # still open until a run resolves it
+
+
+def test_csv_export_says_who_acknowledged(su_client, connection):
+    factories.FindingFactory(
+        connection=connection, subject="616161", acknowledged_at=timezone.now(), acknowledged_by="alice"
+    )
+    names = FindingExport().get_export_order()
+    data = {"format": "0", "resource": "0", **{f"findingexport_{name}": "on" for name in names}}
+    response = su_client.post(reverse("admin:hub_finding_export") + "?state=acknowledged", data)
+    header, *rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    [row] = [dict(zip(header, row)) for row in rows]
+    assert row["order id or SKU"] == "616161" and row["acknowledged by"] == "alice" and row["acknowledged"]
