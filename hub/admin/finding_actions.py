@@ -8,8 +8,10 @@ order's timeline shows it. The admin (hub.admin.findings) adds a LogEntry per fi
 
 - `ACKNOWLEDGE` (every kind): `acknowledged_at`/`_by` set. An acknowledged finding stays listed
   and in the report, but is no longer open for the alert (hub.ops.alerts) or `hub_open_findings`
-  (/metrics). The acknowledgement is of the current sighting: if the finding is resolved and seen
-  again later, the reopening clears it (`Finding.save`), so the operator is asked again.
+  (/metrics); its alert clears at the next evaluation (`hub.tasks.alerts_tick`, every 5 minutes,
+  or the connection's next run). The acknowledgement is of the current sighting: if the finding
+  is resolved and seen again later, the reopening clears it (`Finding.save`), so the operator is
+  asked again.
 - `CANCEL_AT_WMS` (cancelled_open): the order's `cancel_requested` is set, the very flag Order
   Cancel Download sets when it reads the cancellation: its next run cancels the order at the WMS
   (fresh ETag; "cancel too late" if the WMS shipped it meanwhile).
