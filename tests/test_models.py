@@ -56,10 +56,10 @@ def test_a_reopening_saved_with_update_fields_clears_the_acknowledgement_too():
 
 
 def test_reconciliation_seeing_a_resolved_finding_again_reopens_it_unacknowledged(connection):
-    """Through the job's own recording of a sighting (hub.jobs.reconciliation.note)."""
+    """Through the job's own recording of a sighting (hub.jobs.findings.note)."""
     from types import SimpleNamespace
 
-    from hub.jobs.reconciliation import note
+    from hub.jobs.findings import note
 
     finding = factories.FindingFactory(
         connection=connection, kind="cancelled_open", acknowledged_at=NOW, acknowledged_by="alice", resolved_at=NOW
