@@ -311,3 +311,12 @@ def test_clients_of_one_account_share_the_token_and_the_bucket(rsps):
     assert len([c for c in rsps.calls if c.request.url.endswith("/auth/refresh")]) == 1
     assert one.credits is two.credits
     assert make_client(refresh_token="other").credits is not one.credits
+
+
+def test_a_malformed_order_answer_names_the_call_and_the_field(rsps):
+    bad = order_node() | {"legacy_id": "5001"}
+    stub_graphql(rsps, {"OrdersByReference": [envelope("orders", connection([bad]))]})
+    with pytest.raises(
+        MalformedResponse, match=r"orders \(by partner_order_id\).*data\.orders\.data\.edges\[0\]\.node\.legacy_id"
+    ):
+        make_client().find_order_by_reference("OM-1001")
