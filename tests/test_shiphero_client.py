@@ -91,6 +91,9 @@ def test_authenticate_mints_a_token_and_calibrates_the_credits(rsps):
     stub_graphql(rsps, {"UserQuota": [quota]})
     client = make_client()
     client.authenticate()
+    client.authenticate()
+    refreshes = [c for c in rsps.calls if c.request.url.endswith("/auth/refresh")]
+    assert len(refreshes) == 2, "each authenticate() mints exactly one fresh token"
     assert (client.credits.capacity, client.credits.refill_per_second) == (2002, 30)
     assert client.credits.credits == pytest.approx(900, abs=1)
 

@@ -92,6 +92,8 @@ def test_shared_tokens_renew_ahead_of_expiry_and_invalidate(monkeypatch):
     cache.invalidate("k", {"access_token": "t2"})
     assert cache.current("k", mint)["access_token"] == "t3"
     assert "t3" not in repr(cache)
+    assert cache.renew("k", mint)["access_token"] == "t4", "renew mints even when a fresh token is cached"
+    assert cache.current("k", mint)["access_token"] == "t4" and len(minted) == 4
 
 
 def test_one_mint_at_a_time_per_account():

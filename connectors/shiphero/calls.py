@@ -68,9 +68,7 @@ class GraphQLSession:
 
     def renew_token(self) -> None:
         """Mint a new token now (a connection test), replacing the cached one."""
-        cached = self.tokens.current(self.key, self._mint)
-        self.tokens.invalidate(self.key, cached)
-        self.tokens.current(self.key, self._mint)
+        self.tokens.renew(self.key, self._mint)
 
     def _post(self, operation: Operation, variables: Mapping[str, Any], action: str) -> Answer:
         payload = {"query": operation.text, "variables": dict(variables), "operationName": operation.name}

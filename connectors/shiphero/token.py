@@ -10,7 +10,8 @@ Contract (docs/wire-protocols.md SH-1):
   SHA-256 of the two (`cache_key`), so every client of one ShipHero account shares it instead
   of minting one per run. `current(key, mint)` returns the cached token, minting one (one mint at
   a time per key) when there is none or `RENEW_AT` of its lifetime has passed: it is renewed
-  ahead of expiry, never used expired. `invalidate(key, token)` forgets a token the API refused
+  ahead of expiry, never used expired; `renew(key, mint)` mints one now whatever is cached (a
+  connection test). `invalidate(key, token)` forgets a token the API refused
   (unless another thread has replaced it already). The clock is monotonic (`_clock`, moved by
   tests): a wall-clock jump neither expires nor extends a token.
 """
@@ -117,17 +118,26 @@ class SharedTokens:
         entry = self._fresh(key)
         if entry is not None:
             return entry.token
-        with self._lock:
-            minting = self._minting.setdefault(key, threading.Lock())
-        with minting:  # one mint at a time per account; the others wait and take its token
+        with self._minting_lock(key):  # one mint at a time per account; the others wait and take its token
             entry = self._fresh(key)
             if entry is not None:
                 return entry.token
-            token = mint()
-            lifetime = float(token.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
-            with self._lock:
-                self._entries[key] = _Entry(token, _clock() + lifetime * RENEW_AT)
-            return token
+            return self._keep(key, mint())
+
+    def renew(self, key: str, mint: Callable[[], OAuth2Token]) -> OAuth2Token:
+        """Mint a new token now whatever is cached (a connection test), and keep it."""
+        with self._minting_lock(key):
+            return self._keep(key, mint())
+
+    def _minting_lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._minting.setdefault(key, threading.Lock())
+
+    def _keep(self, key: str, token: OAuth2Token) -> OAuth2Token:
+        lifetime = float(token.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+        with self._lock:
+            self._entries[key] = _Entry(token, _clock() + lifetime * RENEW_AT)
+        return token
 
     def invalidate(self, key: str, token: OAuth2Token) -> None:
         with self._lock:
