@@ -31,6 +31,8 @@ def _form(config, **changes):
         "retry_after_seconds": config.retry_after_seconds,
         "latency": json.dumps(config.latency),
         "seed": config.seed,
+        **{name: getattr(config, name) for name in fault_setup.DISCREPANCY_FIELDS if name != "drop_order_ids"},
+        "drop_order_ids": json.dumps(config.drop_order_ids),
     }
     data.update(changes)
     return data

@@ -83,14 +83,20 @@ def _bucket(side: str, account_id: int, rate: float) -> TokenBucket:
         return bucket
 
 
-def _draws(side: str, account_id: int, config) -> list[float]:
+def _draws(side: str, account_id: int, config, count: int = 4) -> list[float]:
     version = (config.seed, config.updated_at)
     with _lock:
         entry = _rngs.get((side, account_id))
         if entry is None or entry[0] != version:
             entry = _rngs[(side, account_id)] = (version, random.Random(config.seed))
         rng = entry[1]
-        return [rng.random() for _ in range(4)]
+        return [rng.random() for _ in range(count)]
+
+
+def draws(side: str, account_id: int, config, count: int) -> list[float]:
+    """`count` draws in [0, 1) from the account's seeded RNG, the one the call faults draw from
+    (`..discrepancies` draws one per order or SKU a discrepancy fault may hit)."""
+    return _draws(side, account_id, config, count) if count > 0 else []
 
 
 def rate_limited(side: str, wait_seconds: float) -> HttpResponse:
