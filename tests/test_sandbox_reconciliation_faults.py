@@ -15,6 +15,8 @@ import pytest
 from connectors.sandbox import faults
 from connectors.sandbox.control import fault_setup, order_events
 from connectors.sandbox.models import InjectedFault, OmOrder, OmShipment, OmStock, OrderStatus
+from hub.engine.runner import run_job
+from hub.models import Job, OrderRecord, SyncRun
 from tenants import clients
 from tests.sandbox_helpers import accounts, sandbox, sandbox_tenant, status
 
@@ -307,3 +309,53 @@ def test_an_order_the_hub_never_sent_is_at_the_wms_with_its_references(tenant):
     other = OmOrder.objects.filter(account=om_account).order_by("pk").first()
     printed = json.loads(sandbox("unknown-at-wms", "--tenant", "rf-unknown", "--order-id", str(other.pk)))
     assert printed["referenceNum"] == other.order_number and printed["poNum"] == str(other.pk)
+
+
+# ------------------------------------------------------------------ what the real jobs leave behind
+
+
+def _run(connection, job):
+    run = run_job(connection, job)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    return run
+
+
+def test_under_the_faults_the_jobs_leave_the_discrepancies_reconciliation_must_find(tenant):
+    """Order Download misses a dropped order and believes a lost mark; Shipment Confirmation believes
+    a dropped tracking write; Inventory Sync believes a drifted stock write: each run succeeds."""
+    connection, om, warehouse_id, om_account, wms_account = tenant("rf-jobs")
+    ids = list(OmOrder.objects.filter(account=om_account).order_by("pk").values_list("pk", flat=True))
+    fault_setup.configure_faults(
+        om_account=om_account,
+        drop_order_ids=[ids[0]],
+        export_mark_loss_rate=0.3,
+        tracking_drop_rate=0.3,
+        stock_drift_rate=0.3,
+        seed=17,
+    )
+    _run(connection, Job.ORDER_DOWNLOAD)
+    records = OrderRecord.objects.filter(connection=connection)
+    assert not records.filter(om_order_id=ids[0]).exists()  # the missed order
+    assert records.count() == ORDERS - 1 and not records.filter(om_exported_at__isnull=True).exists()
+    lost = {int(s) for s in fault_setup.injected_subjects(om_account, Kind.EXPORT_MARK_LOST)}
+    assert lost  # marked exported in the hub, still in the pickup status in Order Manager:
+    in_pickup = set(
+        OmOrder.objects.filter(account=om_account, status=OrderStatus.AWAITING_3PL_EXPORT).values_list("pk", flat=True)
+    )
+    assert in_pickup == lost | {ids[0]}
+    assert set(_read(om, warehouse_id)) == in_pickup  # a later window read sees the missed one
+
+    order_events.ship(wms_account, seed=1)
+    _run(connection, Job.SHIPMENT_CONFIRMATION)
+    dropped = {int(s) for s in fault_setup.injected_subjects(om_account, Kind.TRACKING_DROPPED)}
+    assert dropped and records.filter(om_order_id__in=dropped, status=OrderRecord.Status.CONFIRMED).count() == len(
+        dropped
+    )
+    assert not OmShipment.objects.filter(order_id__in=dropped).exists()  # confirmed in the hub, no tracking in OM
+
+    _run(connection, Job.INVENTORY_SYNC)
+    drifted = fault_setup.injected_subjects(om_account, Kind.STOCK_DRIFTED)
+    assert drifted
+    for entry in InjectedFault.objects.filter(kind=Kind.STOCK_DRIFTED, config__om_account=om_account):
+        asked = int(entry.detail.split("asked on-hand ")[1].split(",")[0])
+        assert _stocked(om_account)[entry.subject] == asked + 5  # Order Manager holds what the rule did not give
