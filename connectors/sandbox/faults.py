@@ -15,7 +15,10 @@ just `call()`. Otherwise, in this order:
 `inject=False` (token endpoints of an account without `apply_to_token_endpoint`) skips 1 and 2.
 
 The RNG is `random.Random(config.seed)`, recreated whenever the config row changes, so the same
-seed and the same sequence of calls give the same faults. Buckets and RNGs live in this process's
+seed and the same sequence of calls give the same faults. The discrepancy faults (`..discrepancies`: an
+order left out of a window read, a lost export mark, a dropped tracking write, drifted stock) draw
+from the same RNG through `draws`, one per order or SKU, inside the call, only while their rate is
+above 0. Buckets and RNGs live in this process's
 memory: a quota is a rate, not state, and a restart starting with a full bucket is correct.
 
 429 answers carry the wait the way each real service does: Order Manager
