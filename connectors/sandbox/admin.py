@@ -3,13 +3,15 @@
 Accounts are listed, not edited here (credentials are set by `manage.py sandbox tenant` or a
 tenant's "Create sandbox accounts", both through `tenants.sandbox_onboarding`); fault injection and
 answer times (`latency`, per endpoint group) can be tuned per account from the admin during a demo;
-the model's `clean` validates the answer times for the account's service.
+the model's `clean` validates the answer times for the account's service. The discrepancy faults
+(Order Manager: drop an order from a window read, lose an export mark, drop a tracking write,
+drift stock) are set on the same page and their log (`InjectedFault`) has its own read-only list, by kind.
 """
 
 from django.contrib import admin
 
 from connectors.sandbox import faults
-from connectors.sandbox.models import FaultConfig, OmAccount, WmsAccount
+from connectors.sandbox.models import FaultConfig, InjectedFault, OmAccount, WmsAccount
 
 
 @admin.register(OmAccount)
@@ -52,9 +54,28 @@ class FaultConfigAdmin(admin.ModelAdmin):
         "malformed_rate",
         "quota_per_second",
         "answer_times",
+        "discrepancy_rates",
+        "injected_counts",
         "updated_at",
     )
     raw_id_fields = ("om_account", "wms_account")
+
+    @admin.display(description="discrepancy faults")
+    def discrepancy_rates(self, obj):
+        rates = {
+            "drop": obj.drop_order_rate,
+            "export mark": obj.export_mark_loss_rate,
+            "tracking": obj.tracking_drop_rate,
+            "stock": obj.stock_drift_rate,
+        }
+        shown = [f"{name} {rate:g}" for name, rate in rates.items() if rate]
+        if obj.drop_order_ids:
+            shown.append(f"drop ids {', '.join(map(str, obj.drop_order_ids))}")
+        return ", ".join(shown) or "-"
+
+    @admin.display(description="injected")
+    def injected_counts(self, obj):
+        return obj.injected.count()
 
     @admin.display(description="answer times (ms)")
     def answer_times(self, obj):
@@ -63,3 +84,19 @@ class FaultConfigAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         faults.reset()  # the new rates take effect (and the RNGs restart from the seed) at once
+
+
+@admin.register(InjectedFault)
+class InjectedFaultAdmin(admin.ModelAdmin):
+    """What the discrepancy faults did (the log a test or `sandbox status` reads): read-only."""
+
+    list_display = ("created_at", "kind", "subject", "detail", "config")
+    list_filter = ("kind",)
+    search_fields = ("subject",)
+    ordering = ("-pk",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -15,7 +15,10 @@ just `call()`. Otherwise, in this order:
 `inject=False` (token endpoints of an account without `apply_to_token_endpoint`) skips 1 and 2.
 
 The RNG is `random.Random(config.seed)`, recreated whenever the config row changes, so the same
-seed and the same sequence of calls give the same faults. Buckets and RNGs live in this process's
+seed and the same sequence of calls give the same faults. The discrepancy faults (`..discrepancies`: an
+order left out of a window read, a lost export mark, a dropped tracking write, drifted stock) draw
+from the same RNG through `draws`, one per order or SKU, inside the call, only while their rate is
+above 0. Buckets and RNGs live in this process's
 memory: a quota is a rate, not state, and a restart starting with a full bucket is correct.
 
 429 answers carry the wait the way each real service does: Order Manager
@@ -83,14 +86,20 @@ def _bucket(side: str, account_id: int, rate: float) -> TokenBucket:
         return bucket
 
 
-def _draws(side: str, account_id: int, config) -> list[float]:
+def _draws(side: str, account_id: int, config, count: int = 4) -> list[float]:
     version = (config.seed, config.updated_at)
     with _lock:
         entry = _rngs.get((side, account_id))
         if entry is None or entry[0] != version:
             entry = _rngs[(side, account_id)] = (version, random.Random(config.seed))
         rng = entry[1]
-        return [rng.random() for _ in range(4)]
+        return [rng.random() for _ in range(count)]
+
+
+def draws(side: str, account_id: int, config, count: int) -> list[float]:
+    """`count` draws in [0, 1) from the account's seeded RNG, the one the call faults draw from
+    (`..discrepancies` draws one per order or SKU a discrepancy fault may hit)."""
+    return _draws(side, account_id, config, count) if count > 0 else []
 
 
 def rate_limited(side: str, wait_seconds: float) -> HttpResponse:

@@ -5,6 +5,10 @@ Reads filter by warehouse, SKU prefix and product, paged. An adjustment sets abs
 (and locked, when given) of existing product stocks only: a malformed body is a 400 for the whole
 request; an unknown product (ERR053) or a product without stock in that warehouse (ERR097) is an
 entry of `errors[]` in a 200 answer, with its 1-based index. It never creates a product stock.
+
+The account's `stock_drift_rate` (`connectors.sandbox.discrepancies`, one draw per stock it would
+set) stores such an on-hand off by `stock_drift_units` (never below 0) while the answer shows the
+quantity asked: stock that drifted from what the hub wrote.
 """
 
 from django.db.models import Q, Sum
@@ -23,8 +27,9 @@ from connectors.order_manager.sandbox.protocol import (
     query_page,
     query_strings,
 )
-from connectors.sandbox.api import BadRequest, json_body, om_api
-from connectors.sandbox.models import OmProduct, OmStock
+from connectors.sandbox import discrepancies
+from connectors.sandbox.api import BadRequest, fault_config, json_body, om_api
+from connectors.sandbox.models import InjectedFault, OmProduct, OmStock
 
 
 def _stock_filter(request, account) -> Q:
@@ -123,7 +128,8 @@ def inventory_adjust(request, account):
         (s.product_id, s.warehouse_id): s
         for s in OmStock.objects.filter(product__in=products, warehouse__account=account)
     }
-    errors, results, changed = [], [], {}
+    errors, results, changed, drifted = [], [], {}, []
+    config = fault_config(account)
     for index, item in enumerate(items, start=1):
         product = (
             by_id.get(item["productId"]) if isinstance(item.get("productId"), int) else by_sku.get(item["masterSku"])
@@ -149,6 +155,9 @@ def inventory_adjust(request, account):
             )
             continue
         stock.on_hand = item["onHandQuantity"]
+        if discrepancies.hits(account, config, "stock_drift_rate", 1)[0]:
+            stock.on_hand = max(0, item["onHandQuantity"] + config.stock_drift_units)
+            drifted.append((product.master_sku, f"asked on-hand {item['onHandQuantity']}, stored {stock.on_hand}"))
         if item.get("lockedQuantity") is not None:
             stock.locked = item["lockedQuantity"]
         changed[stock.pk] = stock
@@ -159,11 +168,13 @@ def inventory_adjust(request, account):
                 "productId": product.pk,
                 "masterSku": product.master_sku,
                 "warehouseId": stock.warehouse_id,
-                "onHandQuantity": stock.on_hand,
+                "onHandQuantity": item["onHandQuantity"],  # what was asked, drifted or not
                 "lockedQuantity": stock.locked,
             }
         )
     if changed:
         OmStock.objects.bulk_update(list(changed.values()), ["on_hand", "locked"])
+    if drifted:
+        discrepancies.record(config, InjectedFault.Kind.STOCK_DRIFTED, drifted)
     message = "Inventory adjusted" if not errors else f"{len(results)} adjusted, {len(errors)} failed"
     return json_response({"message": message, "results": results, "errors": errors})

@@ -7,6 +7,11 @@ prefix, date ranges), ordered by orderId, paged; an unknown status or a malforme
 AWAITING_3PL_EXPORT / AWAITING_DROPSHIP orders to PENDING_FULFILLMENT in one numbered batch
 (`next_batch_number`, shared with the shipment endpoint) and lists every named order it could not
 send in `errors[]`.
+
+Two discrepancy faults of the account (`connectors.sandbox.discrepancies`) act here: a list read
+over a window (not naming orders by `orderId` or `orderNumber`) may leave orders out
+(`drop_order_*`), and send-to-fulfillment may answer an order sent that keeps its status
+(`export_mark_loss_rate`).
 """
 
 from django.db import transaction
@@ -26,9 +31,9 @@ from connectors.order_manager.sandbox.protocol import (
     query_page,
     query_strings,
 )
-from connectors.sandbox import clock
-from connectors.sandbox.api import om_api
-from connectors.sandbox.models import OmAccount, OmOrder, OmOrderItem, OmShipment, OrderStatus
+from connectors.sandbox import clock, discrepancies
+from connectors.sandbox.api import fault_config, om_api
+from connectors.sandbox.models import InjectedFault, OmAccount, OmOrder, OmOrderItem, OmShipment, OrderStatus
 
 SENDABLE = (OrderStatus.AWAITING_3PL_EXPORT, OrderStatus.AWAITING_DROPSHIP)
 SEND_BATCH = 500
@@ -89,7 +94,11 @@ def orders(request, account):
         offset, limit = query_page(request, 100)
     except InvalidParameter as exc:
         return invalid_parameter(exc)
-    rows = _orders_queryset(account).filter(q).order_by("pk")[offset : offset + limit]
+    queryset = _orders_queryset(account).filter(q).order_by("pk")
+    if ids or numbers:  # orders asked for by name are never left out: the drop fault is a window's
+        rows = queryset[offset : offset + limit]
+    else:
+        rows = discrepancies.window_rows(account, fault_config(account), queryset, offset, limit)
     return json_response([om_render.order(row) for row in rows])
 
 
@@ -159,10 +168,19 @@ def send_to_fulfillment(request, account):
     eligible = [row for row in found if row["status"] in SENDABLE]
     batch, remaining = eligible[:SEND_BATCH], len(eligible) > SEND_BATCH
     now = clock.now()
+    config = fault_config(account)
+    hit = discrepancies.hits(account, config, "export_mark_loss_rate", len(batch))
+    lost = [row for row, lose in zip(batch, hit, strict=True) if lose]
+    kept = {row["pk"] for row in lost}
     with transaction.atomic():
         batch_number = next_batch_number(account)
-        OmOrder.objects.filter(pk__in=[row["pk"] for row in batch], status__in=SENDABLE).update(
-            status=OrderStatus.PENDING_FULFILLMENT, modified_date=now, sent_to_fulfillment=True
+        OmOrder.objects.filter(
+            pk__in=[row["pk"] for row in batch if row["pk"] not in kept], status__in=SENDABLE
+        ).update(status=OrderStatus.PENDING_FULFILLMENT, modified_date=now, sent_to_fulfillment=True)
+        discrepancies.record(
+            config,
+            InjectedFault.Kind.EXPORT_MARK_LOST,
+            ((row["pk"], f"{row['order_number']} answered sent, kept {row['status']}") for row in lost),
         )
     batched = [
         {

@@ -4,6 +4,10 @@ A body that is not a valid `externalShipment` (no `shipments` array, a shipment 
 number, an unknown carrier or delivery status, a bad ship date) is refused whole with a 400, as
 bean validation does. Otherwise each shipment is answered in request order: recorded and its
 order marked SHIPPED, or FAILED with a `processingMessage` (unknown order, cancelled order).
+
+The account's `tracking_drop_rate` (`connectors.sandbox.discrepancies`, one draw per shipment that
+would be recorded) answers a shipment SHIPPED / "Shipment recorded" and stores nothing: no
+shipment row, the order keeps its status (a tracking write lost on the way).
 """
 
 from django.db import transaction
@@ -13,9 +17,9 @@ from connectors.om_enums import DELIVERY_STATUSES, SHIPPING_CARRIERS
 from connectors.order_manager.sandbox import render as om_render
 from connectors.order_manager.sandbox.orders import next_batch_number
 from connectors.order_manager.sandbox.protocol import bad_request, json_response, om_query
-from connectors.sandbox import clock
-from connectors.sandbox.api import BadRequest, json_body, om_api
-from connectors.sandbox.models import OmOrder, OmShipment, OrderStatus
+from connectors.sandbox import clock, discrepancies
+from connectors.sandbox.api import BadRequest, fault_config, json_body, om_api
+from connectors.sandbox.models import InjectedFault, OmOrder, OmShipment, OrderStatus
 
 
 def _identifier(row: OmOrder) -> dict:
@@ -85,7 +89,8 @@ def external_shipment(request, account):
         for row in OmOrder.objects.filter(account=account, order_number__in=numbers).select_related("warehouse")
     }
     now = clock.now()
-    answers = []
+    answers, dropped = [], []
+    config = fault_config(account)
     with transaction.atomic():
         batch_number = next_batch_number(account)
         for item in shipments:
@@ -114,7 +119,7 @@ def external_shipment(request, account):
                     }
                 )
                 continue
-            record = OmShipment.objects.create(
+            record = OmShipment(
                 order=row,
                 tracking_number=item["tracking"],
                 shipping_carrier=item["carrier"],
@@ -123,8 +128,14 @@ def external_shipment(request, account):
                 created=now,
                 batch_number=batch_number,
             )
-            row.status, row.ship_date, row.modified_date = OrderStatus.SHIPPED, item["ship_date"], now
-            row.save(update_fields=["status", "ship_date", "modified_date"])
+            if discrepancies.hits(account, config, "tracking_drop_rate", 1)[0]:
+                dropped.append(
+                    (row.pk, f"{row.order_number}: tracking {item['tracking']} answered recorded, not stored")
+                )
+            else:
+                record.save()
+                row.status, row.ship_date, row.modified_date = OrderStatus.SHIPPED, item["ship_date"], now
+                row.save(update_fields=["status", "ship_date", "modified_date"])
             answers.append(
                 {
                     "order": _identifier(row),
@@ -134,4 +145,5 @@ def external_shipment(request, account):
                     "shipment": om_render.shipment(record, row),
                 }
             )
+        discrepancies.record(config, InjectedFault.Kind.TRACKING_DROPPED, dropped)
     return json_response(answers)

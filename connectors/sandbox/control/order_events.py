@@ -5,6 +5,10 @@
   OrderConfirm webhook event per order for the account's subscription (`webhook_outbox`).
 - `cancel`: cancel Order Manager orders, preferring those already at the WMS (what Order Cancel
   Download then picks up).
+- `unknown_at_wms`: an order at the WMS carrying the hub's reference (the Order Manager order
+  number as `referenceNum`) and the hub's `poNum` (the Order Manager order id) that the hub never
+  sent: someone keyed it in by hand, or a create whose answer was lost (what Reconciliation's
+  "unknown at the WMS" finds). Not a fault rate: a control step.
 
 Both return what they did, in JSON-ready form, so a caller can check the hub's work against it.
 """
@@ -17,7 +21,17 @@ import string
 from django.db import transaction
 
 from .. import clock, webhook_outbox
-from ..models import OmAccount, OmOrder, OrderStatus, WmsAccount, WmsOrder, WmsOrderStatus, WmsPackage
+from ..models import (
+    OmAccount,
+    OmOrder,
+    OrderStatus,
+    WmsAccount,
+    WmsItem,
+    WmsOrder,
+    WmsOrderItem,
+    WmsOrderStatus,
+    WmsPackage,
+)
 from . import BATCH
 
 # (WMS carrier name, mode, SCAC, tracking number maker)
@@ -119,3 +133,47 @@ def cancel(
     return [
         {"orderId": c["pk"], "orderNumber": c["order_number"], "at_wms": c["order_number"] in at_wms} for c in chosen
     ]
+
+
+def unknown_at_wms(wms_account: WmsAccount, om_order: OmOrder) -> dict:
+    """Create, at the WMS, the order the hub would send for `om_order` (referenceNum its number, poNum
+    its id, its lines by SKU), as if the hub had sent it; the hub has no record of it.
+
+    ValueError when the WMS already has a live order with that referenceNum, or when a line's SKU
+    is not in the WMS item master (the WMS never creates items from an order).
+    """
+    lines = list(om_order.items.select_related("product").order_by("pk"))
+    items = {
+        item.sku: item
+        for item in WmsItem.objects.filter(
+            account=wms_account, customer_id=None, sku__in=[line.product.master_sku for line in lines]
+        )
+    }
+    missing = sorted({line.product.master_sku for line in lines} - set(items))
+    if missing:
+        raise ValueError(f"SKU(s) not in the WMS item master: {', '.join(missing)}")
+    live = WmsOrder.objects.filter(account=wms_account, customer_id=wms_account.customer_id)
+    if live.filter(reference_num=om_order.order_number).exclude(status=WmsOrderStatus.CANCELED).exists():
+        raise ValueError(f"The WMS already has a live order with referenceNum {om_order.order_number}")
+    now = clock.now()
+    with transaction.atomic():
+        order = WmsOrder.objects.create(
+            account=wms_account,
+            reference_num=om_order.order_number,
+            po_num=str(om_order.pk),
+            customer_id=wms_account.customer_id,
+            facility_id=wms_account.facility_id,
+            creation_date=now,
+            last_modified_date=now,
+            ship_to={"name": om_order.ship_name, "address1": om_order.ship_address1, "city": om_order.ship_city},
+            notes="Entered outside the hub (sandbox: unknown at the WMS)",
+        )
+        WmsOrderItem.objects.bulk_create(
+            [
+                WmsOrderItem(
+                    order=order, item=items[line.product.master_sku], sku=line.product.master_sku, qty=line.quantity
+                )
+                for line in lines
+            ]
+        )
+    return {"orderId": order.pk, "referenceNum": order.reference_num, "poNum": order.po_num}

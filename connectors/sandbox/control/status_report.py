@@ -1,7 +1,8 @@
 """What each side of the sandbox holds now, for the `sandbox status` command and the tests.
 
 `status(om_account, wms_account)` answers in JSON-ready form: Order Manager orders by status, stock,
-products with no starting inventory and every recorded shipment with the duplicates among them;
+products with no starting inventory, every recorded shipment with the duplicates among them and
+the discrepancy faults injected (`faults_injected`: per kind, the count and the orders/SKUs hit);
 WMS orders by status, available stock of the account's own customer in its facility, and orders
 per `referenceNum` with the duplicates among them.
 """
@@ -13,6 +14,7 @@ from collections import Counter
 from django.db.models import Count, F
 
 from ..models import OmAccount, OmOrder, OmProduct, OmShipment, OmStock, WmsAccount, WmsOrder, WmsOrderStatus, WmsStock
+from . import fault_setup
 
 
 def status(om_account: OmAccount, wms_account: WmsAccount) -> dict:
@@ -59,9 +61,14 @@ def status(om_account: OmAccount, wms_account: WmsAccount) -> dict:
         .values_list("item__sku", "available")
     ):
         wms_stock[sku] = wms_stock.get(sku, 0) + available
+    counts = fault_setup.injected(om_account)
+    injected = {
+        kind: {"count": n, "subjects": fault_setup.injected_subjects(om_account, kind)} for kind, n in counts.items()
+    }
     return {
         "order_manager": {
             "username": om_account.username,
+            "faults_injected": injected,
             "orders_by_status": om_orders,
             "orders_total": sum(om_orders.values()),
             "stock": om_stock,

@@ -7,7 +7,8 @@ here; app label, model names and table names are those of the migrations):
 - `om_stock`: Order Manager products and stock; `om_orders`: orders, lines, external shipments;
 - `wms_accounts`: WMS credentials and tokens; `wms_stock`: item master and stock summaries;
   `wms_orders`: WMS orders, lines, packages; `wms_webhooks`: event notifications (outbox, key);
-- `fault_config`: fault injection settings of an account of either service.
+- `fault_config`: fault injection settings of an account of either service, and the log of the
+  discrepancy faults injected.
 
 Order Manager accounts are keyed by `username` and WMS accounts by `client_id`, so two tenants of the
 hub never see each other's data. The wire ids the APIs hand out (orderId, productId, warehouseId,
@@ -19,7 +20,7 @@ Timestamps are stored as aware UTC datetimes truncated to whole seconds (both AP
 the WMS renders them in the account's facility time zone without an offset, like the real one.
 """
 
-from .fault_config import FaultConfig
+from .fault_config import FaultConfig, InjectedFault
 from .om_accounts import OmAccount, OmApp, OmAuthCode, OmToken, OmWarehouse, WarehouseType
 from .om_orders import OmOrder, OmOrderItem, OmShipment, OrderStatus
 from .om_stock import OmProduct, OmStock
@@ -30,6 +31,7 @@ from .wms_webhooks import WmsWebhookEvent, WmsWebhookKey, WmsWebhookSubscription
 
 __all__ = [
     "FaultConfig",
+    "InjectedFault",
     "OmAccount",
     "OmApp",
     "OmAuthCode",

@@ -7,6 +7,10 @@
     sandbox faults --tenant SLUG [--side om|wms|both] [--rate-429 R] [--rate-500 R] [--timeout-rate R]
                    [--malformed-rate R] [--quota-per-second Q] [--timeout-seconds S] [--seed S] [--clear]
                    [--latency-ms MS [--jitter-ms MS] [--latency-group G]...]
+                   [--drop-order-rate R] [--drop-order-id ID]... [--drop-order-reads N]
+                   [--export-mark-loss-rate R] [--tracking-drop-rate R]
+                   [--stock-drift-rate R] [--stock-drift-units U]
+    sandbox unknown-at-wms --tenant SLUG --order-id ID
     sandbox status --tenant SLUG [--json]
     sandbox webhooks --tenant SLUG [--base-url URL] [--off] [--sender-down | --sender-up]
 
@@ -29,6 +33,15 @@ endpoint groups: WMS token, create, read, cancel, stock; Order Manager token, re
 of one service is skipped on the other); `--latency-ms 0` turns it off, `--clear` too. Jitter is at
 most the latency, latency + jitter at most 30 s. A slow answer holds no database connection, only
 its server thread (`connectors.sandbox.latency`).
+
+The discrepancy faults (Order Manager side only; `connectors.sandbox.discrepancies`), what
+Reconciliation must find: `--drop-order-rate` / `--drop-order-id` leave orders out of window
+reads of the order list (each out of at most `--drop-order-reads` reads, default 1, so a later read
+sees it); `--export-mark-loss-rate` answers sendtofulfillment "sent" and keeps the status;
+`--tracking-drop-rate` answers an external shipment recorded and stores nothing;
+`--stock-drift-rate` stores an inventory adjustment off by `--stock-drift-units`. `status` shows
+what they injected. `unknown-at-wms` creates at the WMS the order the hub would have sent for
+Order Manager order ID (its number as referenceNum, its id as poNum), which the hub never sent.
 """
 
 import json
@@ -39,7 +52,7 @@ from django.db import transaction
 
 from connectors.sandbox.api import fault_config
 from connectors.sandbox.control import fault_setup, order_events, seeding, status_report
-from connectors.sandbox.models import OmAccount, WmsAccount
+from connectors.sandbox.models import OmAccount, OmOrder, WmsAccount
 from tenants import om_connect, sandbox_accounts, sandbox_onboarding
 from tenants.models import Tenant
 
@@ -56,7 +69,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(
-            dest="action", required=True, metavar="{tenant,seed,ship,cancel,faults,status,webhooks}"
+            dest="action", required=True, metavar="{tenant,seed,ship,cancel,faults,unknown-at-wms,status,webhooks}"
         )
 
         tenant = sub.add_parser(
@@ -112,6 +125,16 @@ class Command(BaseCommand):
             help="The endpoint group the latency is for (repeatable); default: all.",
         )
 
+        for flag in ("--drop-order-rate", "--export-mark-loss-rate", "--tracking-drop-rate", "--stock-drift-rate"):
+            faults.add_argument(flag, type=_rate, default=None, help="Order Manager side only.")
+        faults.add_argument("--drop-order-id", type=int, action="append", dest="drop_order_ids", default=None)
+        faults.add_argument("--drop-order-reads", type=int, default=None)
+        faults.add_argument("--stock-drift-units", type=int, default=None)
+
+        unknown = sub.add_parser("unknown-at-wms", help="Create at the WMS an order the hub never sent.")
+        unknown.add_argument("--tenant", required=True)
+        unknown.add_argument("--order-id", type=int, required=True, help="The Order Manager order it copies.")
+
         status = sub.add_parser("status", help="Orders, stock and shipments on both sides.")
         status.add_argument("--tenant", required=True)
         status.add_argument("--json", action="store_true")
@@ -125,7 +148,7 @@ class Command(BaseCommand):
         down.add_argument("--sender-up", dest="sender_down", action="store_const", const=False)
 
     def handle(self, *args, **options):
-        action = options["action"]
+        action = options["action"].replace("-", "_")
         try:
             return getattr(self, f"do_{action}")(options)
         except ValueError as exc:
@@ -211,17 +234,27 @@ class Command(BaseCommand):
             "jitter_ms": options["jitter_ms"],
             "latency_groups": options["latency_groups"],
         }
+        discrepancy = {name: options[name] for name in fault_setup.DISCREPANCY_FIELDS}
+        if options["side"] == "wms" and any(value is not None for value in discrepancy.values()):
+            raise CommandError("The discrepancy faults are Order Manager's: use --side om (or both).")
         fault_setup.check_latency_groups(options["side"], options["latency_groups"])
         result = {}
         if options["side"] in ("om", "both"):
             result["order_manager"] = fault_setup.fault_settings(
-                fault_setup.configure_faults(om_account=om, clear=options["clear"], **values)
+                fault_setup.configure_faults(om_account=om, clear=options["clear"], **values, **discrepancy)
             )
         if options["side"] in ("wms", "both"):
             result["warehouse_manager"] = fault_setup.fault_settings(
                 fault_setup.configure_faults(wms_account=wms, clear=options["clear"], **values)
             )
         self._emit(result)
+
+    def do_unknown_at_wms(self, options):
+        om, wms = self._accounts(options["tenant"])
+        order = OmOrder.objects.filter(account=om, pk=options["order_id"]).first()
+        if order is None:
+            raise CommandError(f"The tenant's Order Manager has no order {options['order_id']}")
+        self._emit(order_events.unknown_at_wms(wms, order))
 
     def do_status(self, options):
         om, wms = self._accounts(options["tenant"])
@@ -239,6 +272,11 @@ class Command(BaseCommand):
             + ", ".join(f"{k} {v}" for k, v in sorted(omd["orders_by_status"].items())),
             f"  stock rows {len(omd['stock'])}, SKUs without starting inventory {len(omd['skus_without_starting_inventory'])}",
             f"  shipments recorded {omd['shipments']['count']}, duplicates {omd['shipments']['duplicates']}",
+            "  discrepancy faults injected: "
+            + (
+                ", ".join(f"{k} {v['count']}" for k, v in sorted(omd["faults_injected"].items()) if v["count"])
+                or "none"
+            ),
             f"WMS ({wmd['client_id']}): {wmd['orders_total']} orders "
             + ", ".join(f"{k} {v}" for k, v in sorted(wmd["orders_by_status"].items())),
             f"  SKUs with stock {len(wmd['stock_available'])}, duplicate referenceNums {len(wmd['duplicate_reference_nums'])}",
