@@ -9,7 +9,8 @@ import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
-from connectors.sandbox.models import OmOrder, OrderStatus
+from connectors.sandbox.control import fault_setup
+from connectors.sandbox.models import InjectedFault, OmOrder, OrderStatus
 from hub.engine.runner import run_job
 from hub.models import Finding, Job, OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox_tenant
@@ -35,24 +36,35 @@ def sandbox_orders(connection):
     return OmOrder.objects.filter(account=om)
 
 
-def hide_a_new_order_behind_the_watermark(connection) -> int:
-    """A new order in the pickup status whose modified date lies before Order Download's window."""
-    before = set(sandbox_orders(connection).values_list("pk", flat=True))
+def new_orders(count: int, seed: int) -> list[int]:
+    """`count` new orders in the pickup status, modified now."""
+    before = set(sandbox_orders(None).values_list("pk", flat=True))
     call_command(
-        "sandbox", "seed", "--tenant", SLUG, "--orders", "1", "--skus", "5", "--seed", "7", stdout=io.StringIO()
+        "sandbox",
+        "seed",
+        "--tenant",
+        SLUG,
+        "--orders",
+        str(count),
+        "--skus",
+        "5",
+        "--seed",
+        str(seed),
+        stdout=io.StringIO(),
     )
-    (new,) = set(sandbox_orders(connection).values_list("pk", flat=True)) - before
-    sandbox_orders(connection).filter(pk=new).update(modified_date=timezone.now() - datetime.timedelta(days=2))
-    return new
+    return sorted(set(sandbox_orders(None).values_list("pk", flat=True)) - before)
 
 
-def lose_an_export_mark(connection) -> int:
-    """An order the hub sent and marked exported that Order Manager shows in the pickup status again."""
-    record = OrderRecord.objects.filter(connection=connection).order_by("pk").first()
-    sandbox_orders(connection).filter(pk=record.om_order_id).update(
-        status=OrderStatus.AWAITING_3PL_EXPORT, sent_to_fulfillment=False
-    )
-    return record.om_order_id
+def download_with_faults(connection, **faults) -> tuple[SyncRun, dict]:
+    """One Order Download with the sandbox's discrepancy faults on, then off again; the run and
+    the subjects of each fault kind the sandbox injected."""
+    om, _ = accounts(SLUG)
+    fault_setup.configure_faults(om_account=om, **faults)
+    try:
+        run = run_job(connection, Job.ORDER_DOWNLOAD)
+        return run, {kind: fault_setup.injected_subjects(om, kind) for kind in InjectedFault.Kind}
+    finally:
+        fault_setup.configure_faults(om_account=om, clear=True)
 
 
 def reconcile(connection) -> SyncRun:
@@ -62,13 +74,23 @@ def reconcile(connection) -> SyncRun:
 
 
 def test_a_missed_order_and_a_lost_export_mark_are_found_healed_and_resolved(downloaded):
-    missed = hide_a_new_order_behind_the_watermark(downloaded)
-    lost = lose_an_export_mark(downloaded)
+    # The sandbox leaves one new order out of Order Download's read and loses the other's export
+    # mark (it answers "sent" and keeps the order in the pickup status).
+    missed, lost = new_orders(2, seed=7)
+    om, _ = accounts(SLUG)
+    # Left out of two window reads: Order Download's now, and its next one an hour later, whose
+    # overlap would otherwise still have caught it.
+    fault_setup.configure_faults(om_account=om, drop_order_ids=[missed], drop_order_reads=2, export_mark_loss_rate=1.0)
+    run = run_job(downloaded, Job.ORDER_DOWNLOAD)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert fault_setup.injected_subjects(om, InjectedFault.Kind.EXPORT_MARK_LOST) == [str(lost)]
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=1)):
-        # Order Download alone never sees either: the missed order is older than its window, the
-        # lost mark is on an order it already marked.
+        # Order Download alone never sees either: the missed order was left out of both its reads,
+        # the lost mark is on an order it already marked.
         assert run_job(downloaded, Job.ORDER_DOWNLOAD).created == 0
+        assert fault_setup.injected_subjects(om, InjectedFault.Kind.ORDER_DROPPED) == [str(missed)] * 2
         assert not OrderRecord.objects.filter(om_order_id=missed).exists()
+        fault_setup.configure_faults(om_account=om, clear=True)
 
         first = reconcile(downloaded)
         findings = {(f.kind, f.subject): f for f in Finding.objects.filter(connection=downloaded)}
@@ -92,9 +114,9 @@ def test_a_missed_order_and_a_lost_export_mark_are_found_healed_and_resolved(dow
         assert sandbox_orders(downloaded).get(pk=lost).status == OrderStatus.PENDING_FULFILLMENT
         assert marked.events.filter(kind=OrderEvent.Kind.EXPORTED).count() == 2
 
-    # A repeat sighting updates the row, never adds one: the mark is lost again (after the heal's
-    # own modification has aged past the expected delay).
-    lose_an_export_mark(downloaded)
+    # A repeat sighting updates the row, never adds one: someone moves the order back to the pickup
+    # status in Order Manager (seen after the heal's own modification has aged past the expected delay).
+    sandbox_orders(downloaded).filter(pk=lost).update(status=OrderStatus.AWAITING_3PL_EXPORT, sent_to_fulfillment=False)
     with time_machine.travel(timezone.now() + datetime.timedelta(hours=3)):
         again = reconcile(downloaded)
         assert Finding.objects.filter(connection=downloaded).count() == 2
@@ -116,10 +138,10 @@ def test_a_clean_connection_has_no_findings_and_never_writes(downloaded):
 
 
 def test_orders_newer_than_the_expected_delay_are_left_to_order_download(downloaded):
-    sandbox_orders(downloaded).filter(pk=hide_a_new_order_behind_the_watermark(downloaded)).update(
-        modified_date=timezone.now()
-    )
-    reconcile(downloaded)
+    (dropped,) = new_orders(1, seed=7)
+    download_with_faults(downloaded, drop_order_ids=[dropped])
+    assert not OrderRecord.objects.filter(om_order_id=dropped).exists()
+    reconcile(downloaded)  # at once: Order Download's next read may still see it
     assert not Finding.objects.exists()
 
 

@@ -8,8 +8,16 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from connectors.sandbox.control import order_events
-from connectors.sandbox.models import OmOrder, OmShipment, OmStock, OrderStatus, WmsOrder, WmsPackage
+from connectors.sandbox.control import fault_setup, order_events
+from connectors.sandbox.models import (
+    InjectedFault,
+    OmOrder,
+    OmShipment,
+    OmStock,
+    OrderStatus,
+    WmsOrder,
+    WmsPackage,
+)
 from hub.engine.runner import run_job
 from hub.models import Finding, Job, OrderEvent, OrderRecord, SyncRun
 from tests.sandbox_helpers import accounts, sandbox, sandbox_tenant
@@ -44,13 +52,26 @@ def findings(connection, kind) -> list[Finding]:
     return list(Finding.objects.filter(connection=connection, kind=kind).order_by("pk"))
 
 
+def with_faults(job, connection, **faults) -> dict:
+    """One run of `job` with the sandbox's Order Manager discrepancy faults on, then off again;
+    the subjects the sandbox injected, by fault kind."""
+    om, _ = accounts(SLUG)
+    fault_setup.configure_faults(om_account=om, **faults)
+    try:
+        run(connection, job)
+        return {kind: fault_setup.injected_subjects(om, kind) for kind in InjectedFault.Kind}
+    finally:
+        fault_setup.configure_faults(om_account=om, clear=True)
+
+
 def test_a_lost_tracking_write_is_found_unconfirmed_sent_again_and_resolved(at_wms):
     _, wms = accounts(SLUG)
     order_events.ship(wms, 1)
-    run(at_wms, Job.SHIPMENT_CONFIRMATION)
+    # Order Manager answers the tracking write "shipped" and stores nothing.
+    injected = with_faults(Job.SHIPMENT_CONFIRMATION, at_wms, tracking_drop_rate=1.0)
     record = OrderRecord.objects.get(connection=at_wms, status=Status.CONFIRMED)
-    # Order Manager accepted the write, then lost it.
-    assert OmShipment.objects.filter(order_id=record.om_order_id).delete()[0] == 1
+    assert injected[InjectedFault.Kind.TRACKING_DROPPED] == [str(record.om_order_id)]
+    assert not OmShipment.objects.filter(order_id=record.om_order_id).exists()
     with later(1):
         first = run(at_wms, Job.RECONCILIATION)
         (finding,) = findings(at_wms, Kind.TRACKING_MISSING)
@@ -131,15 +152,15 @@ def copy_at_wms(wms_order_id: int, *, reference: str, po_num: str) -> int:
 
 
 def test_an_order_at_the_wms_with_our_references_and_no_hub_record_is_surfaced(at_wms):
-    om, _ = accounts(SLUG)
+    om, wms = accounts(SLUG)
     before = set(OmOrder.objects.filter(account=om).values_list("pk", flat=True))
     sandbox("seed", "--tenant", SLUG, "--orders", "1", "--skus", "4", "--seed", "9")
     (elsewhere,) = OmOrder.objects.filter(account=om).exclude(pk__in=before)
     # Sent to the WMS by another channel, so it left the pickup status without the hub.
     OmOrder.objects.filter(pk=elsewhere.pk).update(status=OrderStatus.PENDING_FULFILLMENT)
-    template = OrderRecord.objects.filter(connection=at_wms).order_by("pk").first().wms_order_id
-    stray = copy_at_wms(template, reference=elsewhere.order_number, po_num=str(elsewhere.pk))
+    stray = order_events.unknown_at_wms(wms, elsewhere)["orderId"]
     # And one with a PO number that is no Order Manager order of this account: not the hub's business.
+    template = OrderRecord.objects.filter(connection=at_wms).order_by("pk").first().wms_order_id
     copy_at_wms(template, reference="CUSTOMER-PO", po_num="99999999")
     with later(1):
         run(at_wms, Job.RECONCILIATION)
@@ -185,25 +206,27 @@ def test_a_lost_answer_is_linked_so_the_order_is_never_sent_again(at_wms):
 
 
 def test_stock_that_drifted_after_inventory_sync_is_surfaced_then_resolved_by_the_next_sync(at_wms):
-    run(at_wms, Job.INVENTORY_SYNC)
-    stock = OmStock.objects.filter(product__account=accounts(SLUG)[0]).order_by("pk").first()
-    OmStock.objects.filter(pk=stock.pk).update(on_hand=stock.on_hand + 3)
+    # Order Manager stores each written quantity 3 units off.
+    injected = with_faults(Job.INVENTORY_SYNC, at_wms, stock_drift_rate=1.0, stock_drift_units=3)
+    drifted = injected[InjectedFault.Kind.STOCK_DRIFTED]
+    assert drifted
     with later(1):
         run(at_wms, Job.RECONCILIATION)
-        (finding,) = findings(at_wms, Kind.STOCK_DRIFT)
-        assert finding.subject == stock.product.master_sku and f"on hand {stock.on_hand + 3}" in finding.om_value
-        assert finding.healed_at is None  # the operator's action: Run Inventory Sync now
+        found = findings(at_wms, Kind.STOCK_DRIFT)
+        assert sorted(f.subject for f in found) == sorted(drifted)
+        assert all(f.healed_at is None for f in found)  # the operator's action: Run Inventory Sync now
+        stock = OmStock.objects.get(product__account=accounts(SLUG)[0], product__master_sku=found[0].subject)
+        assert found[0].om_value == f"on hand {stock.on_hand} (locked {stock.locked})"
         run(at_wms, Job.INVENTORY_SYNC)
         run(at_wms, Job.RECONCILIATION)
-    finding.refresh_from_db()
-    assert finding.resolved_at is not None
+    assert all(f.resolved_at is not None for f in Finding.objects.filter(kind=Kind.STOCK_DRIFT))
 
 
 def test_stock_within_the_tolerance_is_no_finding(at_wms, settings):
-    settings.HUB_RECONCILIATION_STOCK_TOLERANCE = 5
-    run(at_wms, Job.INVENTORY_SYNC)
-    stock = OmStock.objects.filter(product__account=accounts(SLUG)[0]).order_by("pk").first()
-    OmStock.objects.filter(pk=stock.pk).update(on_hand=stock.on_hand + 3)
+    settings.HUB_RECONCILIATION_STOCK_TOLERANCE = 3
+    assert with_faults(Job.INVENTORY_SYNC, at_wms, stock_drift_rate=1.0, stock_drift_units=3)[
+        InjectedFault.Kind.STOCK_DRIFTED
+    ]
     with later(1):
         run(at_wms, Job.RECONCILIATION)
     assert not findings(at_wms, Kind.STOCK_DRIFT)
@@ -215,9 +238,7 @@ def test_a_failed_wms_read_resolves_nothing_of_the_wms_kinds(at_wms, monkeypatch
 
     _, wms = accounts(SLUG)
     order_events.ship(wms, 1)
-    run(at_wms, Job.SHIPMENT_CONFIRMATION)
-    record = OrderRecord.objects.get(connection=at_wms, status=Status.CONFIRMED)
-    OmShipment.objects.filter(order_id=record.om_order_id).delete()
+    with_faults(Job.SHIPMENT_CONFIRMATION, at_wms, tracking_drop_rate=1.0)
     with later(1):
         run(at_wms, Job.RECONCILIATION)
     (finding,) = findings(at_wms, Kind.TRACKING_MISSING)
