@@ -48,11 +48,11 @@ class ShipHero:
         headers = {"Authorization": f"Bearer {token or self.token}"}
         return self.session.post(f"{self.base}/graphql", json=body, headers=headers, timeout=10)
 
-    def create(self, account, partner_order_id: str, lines=(("SKU-1", 2),), **extra) -> requests.Response:
+    def create(self, account, number: str, /, lines=(("SKU-1", 2),), **extra) -> requests.Response:
         data = {
             "customer_account_id": control.customer_account_id(account),
-            "order_number": partner_order_id,
-            "partner_order_id": partner_order_id,
+            "order_number": number,
+            "partner_order_id": number,
             "shop_name": "hub",
             "shipping_address": {
                 "first_name": "Ada",
@@ -63,7 +63,7 @@ class ShipHero:
                 "country": "US",
             },
             "line_items": [
-                {"sku": sku, "partner_line_item_id": f"{partner_order_id}-{i}", "quantity": qty, "price": "1.00"}
+                {"sku": sku, "partner_line_item_id": f"{number}-{i}", "quantity": qty, "price": "1.00"}
                 for i, (sku, qty) in enumerate(lines)
             ],
         } | extra
