@@ -82,6 +82,6 @@ def test_get_and_bodies_that_are_not_graphql_requests_are_refused(shiphero):
     headers = {"Authorization": f"Bearer {shiphero.token}"}
     assert shiphero.session.get(f"{shiphero.base}/graphql", headers=headers, timeout=5).status_code == 405
     not_json = shiphero.session.post(f"{shiphero.base}/graphql", data="query", headers=headers, timeout=5)
-    assert not_json.status_code == 400
+    assert not_json.status_code == 400 and not_json.json()["errors"][0]["message"] == "POST body sent invalid JSON."
     no_query = shiphero.session.post(f"{shiphero.base}/graphql", json={"variables": {}}, headers=headers, timeout=5)
     assert no_query.status_code == 400 and no_query.json()["errors"][0]["message"] == "Must provide query string."

@@ -84,8 +84,9 @@ def graphql(request):
     account = row.account
     try:
         body = json_body(request)
-    except BadRequest as exc:
-        return _json({"errors": [{"message": str(exc)}]}, 400)
+    except BadRequest:
+        # graphql-server's wording (graphene's HTTP layer): graphql_server/__init__.py load_json_body.
+        return _json({"errors": [{"message": "POST body sent invalid JSON."}]}, 400)
 
     def answer():
         status, data = execute.run(account, body)
