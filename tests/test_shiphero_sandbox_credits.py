@@ -91,3 +91,30 @@ def test_a_throttled_mutation_creates_nothing(shiphero, clock):
     body = shiphero.create(acme, "OM-T1").json()
     assert body["errors"][0]["code"] == 30 and body["data"] == {"order_create": None}
     assert not ShipHeroOrder.objects.exists()
+
+
+def test_the_control_functions_throttle_on_demand(shiphero, clock):
+    from connectors.sandbox.models import ShipHeroAccount
+    from connectors.shiphero.sandbox import control
+
+    acme = ShipHeroAccount.objects.get()
+    control.configure_credits(acme, credits_max=1000, credits_per_second=2)
+    control.drain_credits(acme)
+    error = shiphero.gql(ORDERS % 1).json()["errors"][0]
+    assert error["code"] == 30 and error["time_remaining"] == f"{-(-cost(ORDERS % 1) // 2)} seconds"
+    control.reset_credits()
+    assert shiphero.gql(QUOTA).json()["data"]["user_quota"]["max_available"] == 1000
+
+
+def test_create_account_hands_out_a_working_refresh_token(live_server, transactional_db):
+    from connectors.shiphero.sandbox import control
+
+    made = control.create_account("ops@brand.example", customer_account_name="Brand", warehouse_identifier="NJ")
+    client = ShipHero(live_server)
+    assert client.refresh(made["refresh_token"]).status_code == 200
+    data = client.gql(
+        "{ account { data { warehouses { id identifier } customers(first: 5) { edges { node { id username } } } } } }"
+    )
+    account = data.json()["data"]["account"]["data"]
+    assert account["warehouses"] == [{"id": made["warehouse_id"], "identifier": "NJ"}]
+    assert account["customers"]["edges"][0]["node"] == {"id": made["customer_account_id"], "username": "Brand"}

@@ -13,7 +13,12 @@ stock it, play the warehouse (ship, cancel), register webhooks, expire tokens, r
 - `cancel(account, partner_order_id, reason)`: the warehouse cancels a pending order.
 - `register_webhook(account, name, url, secret=None)`: what `webhook_create` does (the vendored
   schema has no webhook mutations; the hub registers none itself); `deliver_webhooks()` sends due events.
-- `expire_tokens(account)`, `reset_credits()`, `configure_faults(account, **values)`.
+- `create_account(key, ...)`: a new account with a fresh refresh token, as onboarding needs it:
+  ``{account, refresh_token, customer_account_id, warehouse_id}``.
+- `expire_tokens(account)`, `configure_faults(account, **values)`.
+- The credits throttle, on demand: `configure_credits(account, credits_max=, credits_per_second=)`
+  (a small bucket, a slow restore), `drain_credits(account, leave=0)` (the next operation that costs
+  more than `leave` is throttled with a real `time_remaining`), `reset_credits()` (every bucket full).
 """
 
 from __future__ import annotations
@@ -95,6 +100,18 @@ def ensure_account(
     ShipHeroWarehouse.objects.get_or_create(account=account, identifier=warehouse_identifier)
     credits.reset()
     return account
+
+
+def create_account(key: str, **options) -> dict:
+    """`ensure_account` with a new random refresh token, handed back once (only its digest is kept)."""
+    refresh_token = new_token()
+    account = ensure_account(key, refresh_token, **options)
+    return {
+        "account": account,
+        "refresh_token": refresh_token,
+        "customer_account_id": customer_account_id(account),
+        "warehouse_id": warehouse_id(account),
+    }
 
 
 def customer(account: ShipHeroAccount, name: str | None = None) -> ShipHeroCustomerAccount:
@@ -255,6 +272,22 @@ def expire_tokens(account: ShipHeroAccount) -> int:
 
 def reset_credits() -> None:
     credits.reset()
+
+
+def configure_credits(account: ShipHeroAccount, *, credits_max: int | None = None, credits_per_second=None):
+    """Change the account's bucket (it starts full at its new size)."""
+    if credits_max is not None:
+        account.credits_max = credits_max
+    if credits_per_second is not None:
+        account.credits_per_second = credits_per_second
+    account.save(update_fields=["credits_max", "credits_per_second"])
+    credits.reset()
+    return account
+
+
+def drain_credits(account: ShipHeroAccount, leave: int = 0) -> None:
+    """Empty the account's bucket down to `leave` credits (they come back at its restore rate)."""
+    credits.bucket(account).drain(leave)
 
 
 def configure_faults(account: ShipHeroAccount, **values):

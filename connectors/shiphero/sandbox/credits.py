@@ -63,6 +63,11 @@ class CreditBucket:
             self._refill()
             return int(self.credits)
 
+    def drain(self, leave: int = 0) -> None:
+        with self._lock:
+            self._refill()
+            self.credits = min(self.credits, float(leave))
+
     def take(self, cost: int) -> tuple[bool, int, int]:
         """(taken, credits remaining, whole seconds until `cost` credits are there)."""
         with self._lock:

@@ -74,7 +74,7 @@ def endpoint_group(body) -> str:
     return "read"
 
 
-def _throttled(account, costs: dict, operation_type: str, request_id: str, bucket) -> dict | None:
+def _throttled(account, costs: dict, request_id: str, bucket) -> dict | None:
     total = sum(costs.values())
     if total > account.credits_max:
         message = (
@@ -123,7 +123,7 @@ def run(account, body) -> tuple[int, dict]:
     context.analyzed = credits.analyzed(document, operation_name, variables)
     charged = {k: v for k, v in context.complexity.items() if k not in context.analyzed}
     if charged:
-        refusal = _throttled(account, charged, operation.operation.value, context.request_id, credits.bucket(account))
+        refusal = _throttled(account, charged, context.request_id, credits.bucket(account))
         if refusal is not None:
             return 200, refusal
     root = Mutation() if operation.operation.value == "mutation" else Query()

@@ -115,6 +115,8 @@ def line_item(row: ShipHeroLineItem) -> dict:
         if row.fulfillment_status != "canceled"
         else 0,
         "quantity_shipped": row.quantity_shipped,
+        "quantity_allocated": row.quantity_allocated,
+        "backorder_quantity": row.backorder_quantity,
         "created_at": when(row.created_at),
         "updated_at": when(row.updated_at),
         "order_id": ids.global_id("Order", row.order_id),
@@ -166,7 +168,7 @@ def shipment_line_item(row: ShipHeroShipmentLineItem) -> dict:
 
 
 def shipment(row: ShipHeroShipment) -> dict:
-    labels = list(row.shipping_labels.select_related("shipment__order__customer_account", "shipment__warehouse"))
+    labels = row.shipping_labels.select_related("shipment__order__customer_account", "shipment__warehouse")
     return {
         "id": ids.global_id("Shipment", row.pk),
         "legacy_id": row.pk,
@@ -182,10 +184,10 @@ def shipment(row: ShipHeroShipment) -> dict:
         "completed": True,
         "created_date": when(row.created_date),
         "line_items": paged(row.line_items.select_related("line_item").order_by("pk"), shipment_line_item),
-        "shipping_labels": lambda info: [shipping_label(label) for label in labels],
+        "shipping_labels": lambda info: [shipping_label(label) for label in labels.order_by("package_number")],
         "warehouse": lambda info: warehouse(row.warehouse),
         "order": lambda info: order_(row.order),
-        "total_packages": len(labels),
+        "total_packages": lambda info: labels.count(),
     }
 
 
