@@ -180,3 +180,14 @@ def test_an_undelivered_webhook_is_retried_then_dead_and_a_down_sender_holds_it(
             else {"delivered": 0, "failed": 1, "dead": 0}
         )
     assert ShipHeroWebhookEvent.objects.get().dead_at is not None
+
+
+def test_seeding_in_bulk_restocks_without_losing_allocations(setup):
+    acme, shiphero = setup
+    shiphero.create(acme, "OM-1", lines=[("SKU-1", 4)])
+    skus = {f"BULK-{n}": n for n in range(2500)} | {"SKU-1": 6}
+    assert len(control.seed_products(acme, skus)) == 2501
+    assert len(control.seed_products(acme, skus)) == 2501  # again: nothing duplicated
+    stock = _stock(shiphero, acme, "SKU-1")["SKU-1"]
+    assert (stock["on_hand"], stock["allocated"], stock["available"]) == (6, 4, 2)
+    assert _stock(shiphero, acme, "BULK-2499")["BULK-2499"]["available"] == 2499

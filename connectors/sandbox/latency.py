@@ -7,7 +7,7 @@ Real services answer in hundreds of milliseconds; the sandbox on loopback in ~10
 - WMS (`WMS_GROUPS`): ``token``, ``create`` (POST /orders), ``read`` (GET /orders, /orders/{id}),
   ``cancel`` (POST /orders/{id}/canceler), ``stock`` (stock summaries, the item master).
 - ShipHero (`SHIPHERO_GROUPS`, the same names): ``token`` (auth/refresh); a GraphQL document's group
-  is chosen by its top-level fields (`connectors.shiphero.sandbox.documents.endpoint_group`):
+  is chosen by its top-level fields (`connectors.shiphero.sandbox.execute.endpoint_group`):
   ``create`` (order_create), ``cancel`` (order_cancel), ``stock`` (warehouse products, products),
   ``read`` (everything else).
 

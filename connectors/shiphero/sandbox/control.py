@@ -40,11 +40,14 @@ from connectors.sandbox.models import (
     ShipHeroShipmentLineItem,
     ShipHeroShippingLabel,
     ShipHeroWarehouse,
+    ShipHeroWarehouseProduct,
     ShipHeroWebhook,
 )
 from connectors.sandbox.models.shiphero import FULFILLED, PENDING
 
 from . import credits, ids, mutations, render, stock, webhooks
+
+BATCH = 2000  # rows a bulk statement (as connectors.sandbox.control.BATCH)
 
 # (carrier, shipping method, shipping name, tracking number maker, tracking URL prefix)
 CARRIERS = (
@@ -145,15 +148,55 @@ def seed_products(
     customer_name: str | None = None,
     warehouse_identifier=None,
 ) -> list[str]:
-    """Create (or restock) the customer's products with these on-hand quantities in one warehouse."""
+    """Create (or restock) the customer's products with these on-hand quantities in one warehouse.
+
+    In bulk (`BATCH` rows a statement), so seeding the benchmarks' 50,000 SKUs takes seconds;
+    allocations are kept and `available` recomputed, as `set_stock` does for one SKU."""
     owner, place, now = customer(account, customer_name), warehouse(account, warehouse_identifier), clock.now()
+    skus = list(stock_by_sku)
     with transaction.atomic():
-        for sku, on_hand in stock_by_sku.items():
-            product, _ = ShipHeroProduct.objects.get_or_create(
-                account=account, customer_account=owner, sku=sku, defaults={"name": f"Product {sku}", "created_at": now}
+        known = {}
+        for start in range(0, len(skus), BATCH):
+            chunk = skus[start : start + BATCH]
+            known |= dict(
+                ShipHeroProduct.objects.filter(customer_account=owner, sku__in=chunk).values_list("sku", "pk")
             )
-            stock.set_on_hand(product, place, on_hand)
-    return list(stock_by_sku)
+        ShipHeroProduct.objects.bulk_create(
+            [
+                ShipHeroProduct(account=account, customer_account=owner, sku=sku, name=f"Product {sku}", created_at=now)
+                for sku in skus
+                if sku not in known
+            ],
+            batch_size=BATCH,
+        )
+        products = {}
+        for start in range(0, len(skus), BATCH):
+            chunk = skus[start : start + BATCH]
+            products |= dict(
+                ShipHeroProduct.objects.filter(customer_account=owner, sku__in=chunk).values_list("sku", "pk")
+            )
+        rows = {}
+        for start in range(0, len(skus), BATCH):
+            chunk = [products[sku] for sku in skus[start : start + BATCH]]
+            rows |= {
+                row.product_id: row
+                for row in ShipHeroWarehouseProduct.objects.select_for_update().filter(
+                    warehouse=place, product_id__in=chunk
+                )
+            }
+        new, changed = [], []
+        for sku, on_hand in stock_by_sku.items():
+            row = rows.get(products[sku])
+            if row is None:
+                row = ShipHeroWarehouseProduct(product_id=products[sku], warehouse=place, created_at=now)
+                new.append(row)
+            else:
+                changed.append(row)
+            row.on_hand = on_hand
+            stock.recompute(row)
+        ShipHeroWarehouseProduct.objects.bulk_create(new, batch_size=BATCH)
+        ShipHeroWarehouseProduct.objects.bulk_update(changed, ["on_hand", "available", "updated_at"], batch_size=BATCH)
+    return skus
 
 
 def set_stock(
