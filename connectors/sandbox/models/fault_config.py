@@ -45,7 +45,7 @@ class FaultConfig(models.Model):
         blank=True,
         help_text=(
             'Answer time per endpoint group in ms, [latency, jitter]: e.g. {"create": [250, 100]}. '
-            "WMS groups: token, create, read, cancel, stock; Order Manager: token, read, write. "
+            "WMS and ShipHero groups: token, create, read, cancel, stock; Order Manager: token, read, write. "
             f"Jitter at most the latency; latency + jitter at most {answer_times.MAX_ANSWER_MS} ms."
         ),
     )
