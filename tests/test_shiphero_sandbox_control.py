@@ -191,3 +191,38 @@ def test_seeding_in_bulk_restocks_without_losing_allocations(setup):
     stock = _stock(shiphero, acme, "SKU-1")["SKU-1"]
     assert (stock["on_hand"], stock["allocated"], stock["available"]) == (6, 4, 2)
     assert _stock(shiphero, acme, "BULK-2499")["BULK-2499"]["available"] == 2499
+
+
+def test_status_counts_what_the_account_holds(setup, receiver):
+    acme, shiphero = setup
+    control.register_webhook(acme, webhooks.SHIPMENT_UPDATE, f"http://127.0.0.1:{receiver.server_port}/")
+    for number in ("OM-1", "OM-2", "OM-3"):
+        shiphero.create(acme, number)
+    control.ship(acme, 1, packages=2, seed=1)
+    control.cancel(acme, "OM-3")
+    control.deliver_webhooks()
+    assert control.status(acme) == {
+        "orders": {"fulfilled": 1, "pending": 1, "canceled": 1},
+        "shipments": 1,
+        "shipping_labels": 2,
+        "products": 2,
+        "stock": {"on_hand": 13, "allocated": 2, "available": 11},
+        "webhook_events": {"queued": 1, "delivered": 1, "dead": 0},
+    }
+
+
+def test_the_sender_loop_delivers_and_stops(setup, receiver):
+    acme, shiphero = setup
+    control.register_webhook(acme, webhooks.SHIPMENT_UPDATE, f"http://127.0.0.1:{receiver.server_port}/")
+    shiphero.create(acme, "OM-1")
+    control.ship(acme, seed=1)
+    stop = threading.Event()
+    sender = threading.Thread(target=webhooks.run, kwargs={"every": 0.05, "stop": stop})
+    sender.start()
+    for _ in range(100):
+        if _Receiver.received:
+            break
+        stop.wait(0.05)
+    stop.set()
+    sender.join(5)
+    assert not sender.is_alive() and len(_Receiver.received) == 1

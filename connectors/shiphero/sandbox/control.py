@@ -15,7 +15,8 @@ stock it, play the warehouse (ship, cancel), register webhooks, expire tokens, r
   schema has no webhook mutations; the hub registers none itself); `deliver_webhooks()` sends due events.
 - `create_account(key, ...)`: a new account with a fresh refresh token, as onboarding needs it:
   ``{account, refresh_token, customer_account_id, warehouse_id}``.
-- `expire_tokens(account)`, `configure_faults(account, **values)`.
+- `expire_tokens(account)`, `configure_faults(account, **values)`, `status(account)` (counts of
+  orders by status, shipments, labels, stock and webhook events, JSON-ready).
 - The credits throttle, on demand: `configure_credits(account, credits_max=, credits_per_second=)`
   (a small bucket, a slow restore), `drain_credits(account, leave=0)` (the next operation that costs
   more than `leave` is throttled with a real `time_remaining`), `reset_credits()` (every bucket full).
@@ -26,7 +27,7 @@ from __future__ import annotations
 import random
 import string
 
-from django.db import transaction
+from django.db import models, transaction
 
 from connectors.sandbox import clock
 from connectors.sandbox.control import fault_setup
@@ -336,3 +337,31 @@ def drain_credits(account: ShipHeroAccount, leave: int = 0) -> None:
 def configure_faults(account: ShipHeroAccount, **values):
     """`connectors.sandbox.control.fault_setup.configure_faults` for a ShipHero account."""
     return fault_setup.configure_faults(shiphero_account=account, **values)
+
+
+def status(account: ShipHeroAccount) -> dict:
+    """What the account holds, for the demo, the soak and a person checking the hub's work."""
+    from django.db.models import Count, Sum
+
+    orders = dict(
+        ShipHeroOrder.objects.filter(account=account)
+        .values_list("fulfillment_status")
+        .annotate(n=Count("pk"))
+        .values_list("fulfillment_status", "n")
+    )
+    shipments = ShipHeroShipment.objects.filter(order__account=account)
+    stock_rows = ShipHeroWarehouseProduct.objects.filter(warehouse__account=account)
+    totals = stock_rows.aggregate(on_hand=Sum("on_hand"), allocated=Sum("allocated"), available=Sum("available"))
+    events = account.webhooks.aggregate(
+        queued=Count("events"),
+        delivered=Count("events", filter=models.Q(events__delivered_at__isnull=False)),
+        dead=Count("events", filter=models.Q(events__dead_at__isnull=False)),
+    )
+    return {
+        "orders": orders,
+        "shipments": shipments.count(),
+        "shipping_labels": ShipHeroShippingLabel.objects.filter(shipment__order__account=account).count(),
+        "products": stock_rows.count(),
+        "stock": {k: v or 0 for k, v in totals.items()},
+        "webhook_events": events,
+    }

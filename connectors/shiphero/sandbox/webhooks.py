@@ -16,6 +16,7 @@
 - `deliver_due(limit=100, now=None)`: post every due event of every webhook that is not down, 10 s
   timeout, a 2xx marks it delivered; otherwise retried with backoff, `MAX_ATTEMPTS` (5) in all, then
   dead (the retry count is third-party, unverified). `sender_down` holds a webhook's events.
+- `run(every=0.5, stop=None)`: `deliver_due` in a loop until `stop` is set (a demo's sender thread).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 
 import requests
+from django.db import close_old_connections
 from django.db.models import F
 
 from connectors.sandbox import clock
@@ -171,3 +174,14 @@ def deliver_due(limit: int = 100, now: datetime.datetime | None = None) -> dict:
                 counts["failed"] += 1
                 logger.info("sandbox ShipHero webhook %s not delivered: %s", event.pk, error)
     return counts
+
+
+def run(every: float = 0.5, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            deliver_due()
+        except Exception:  # the database busy, a bug: log it, keep the sender alive
+            logger.exception("sandbox ShipHero webhook sender tick failed")
+        close_old_connections()
+        stop.wait(every)
