@@ -140,6 +140,12 @@ def test_a_shipped_order_cannot_be_canceled_and_an_unknown_one_is_not_found(setu
         ({"line_items": [{"sku": "NOPE", "partner_line_item_id": "1", "quantity": 1, "price": "1"}]}, "NOPE"),
         ({"line_items": [{"sku": "SKU-1", "partner_line_item_id": "1", "quantity": 0, "price": "1"}]}, "above 0"),
         ({"customer_account_id": "QWNjb3VudDo0"}, "not found"),
+        ({"order_number": "x" * 201}, "at most 200 characters"),
+        ({"shop_name": "a\x00b"}, "without NUL bytes"),
+        (
+            {"line_items": [{"sku": "S" * 201, "partner_line_item_id": "1", "quantity": 1, "price": "1"}]},
+            "line item sku",
+        ),
     ],
 )
 def test_create_refuses_what_the_sandbox_cannot_accept(setup, change, words):

@@ -42,6 +42,19 @@ ADDRESS_KEYS = (
 )
 
 
+# Longest values the tables keep: PostgreSQL refuses longer ones (SQLite would store them), and a
+# NUL byte neither stores; both are refused as bad input before anything is written.
+LIMITS = {"order_number": 200, "partner_order_id": 200, "shop_name": 200, "email": 254}
+LINE_LIMITS = {"sku": 200, "partner_line_item_id": 200, "product_name": 300, "price": 40}
+
+
+def _check(where: str, values: dict, limits: dict) -> None:
+    for name, limit in limits.items():
+        value = values.get(name)
+        if isinstance(value, str) and (len(value) > limit or "\x00" in value):
+            raise ShipHeroError(f"{where}{name} must be at most {limit} characters, without NUL bytes", INVALID)
+
+
 def _customer_for_write(account, customer_account_id):
     scope = customer(account, customer_account_id)
     if scope is not None:
@@ -59,6 +72,7 @@ def _lines(data: dict, scope) -> list[dict]:
     for line in lines:
         if line is None:
             raise ShipHeroError("line_items must not contain null", INVALID)
+        _check("line item ", line, LINE_LIMITS)
         if line["quantity"] <= 0:
             raise ShipHeroError(f"Line item {line['partner_line_item_id']}: quantity must be above 0", INVALID)
         if line["partner_line_item_id"] in seen:
@@ -79,6 +93,7 @@ class Mutation:
         for name in ("order_number", "partner_order_id"):
             if not (data.get(name) or "").strip():
                 raise ShipHeroError(f"{name} is required (the sandbox is stricter than ShipHero here)", INVALID)
+        _check("", data, LIMITS)
         lines = _lines(data, scope)
         warehouse_ids = {line.get("warehouse_id") for line in lines} - {None}
         if len(warehouse_ids) > 1:
