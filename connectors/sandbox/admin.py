@@ -11,7 +11,7 @@ drift stock) are set on the same page and their log (`InjectedFault`) has its ow
 from django.contrib import admin
 
 from connectors.sandbox import faults
-from connectors.sandbox.models import FaultConfig, InjectedFault, OmAccount, WmsAccount
+from connectors.sandbox.models import FaultConfig, InjectedFault, OmAccount, ShipHeroAccount, WmsAccount
 
 
 @admin.register(OmAccount)
@@ -44,6 +44,17 @@ class WmsAccountAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(ShipHeroAccount)
+class ShipHeroAccountAdmin(admin.ModelAdmin):
+    list_display = ("key", "account_name", "credits_max", "credits_per_second", "created_at")
+    search_fields = ("key",)
+    fields = ("key", "account_name", "is_3pl", "credits_max", "credits_per_second", "token_lifetime_seconds")
+    readonly_fields = ("key",)
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(FaultConfig)
 class FaultConfigAdmin(admin.ModelAdmin):
     list_display = (
@@ -58,7 +69,7 @@ class FaultConfigAdmin(admin.ModelAdmin):
         "injected_counts",
         "updated_at",
     )
-    raw_id_fields = ("om_account", "wms_account")
+    raw_id_fields = ("om_account", "wms_account", "shiphero_account")
 
     @admin.display(description="discrepancy faults")
     def discrepancy_rates(self, obj):

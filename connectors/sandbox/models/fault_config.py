@@ -15,13 +15,15 @@ from django.utils import timezone
 from connectors.sandbox import latency as answer_times
 
 from .om_accounts import OmAccount
+from .shiphero import ShipHeroAccount
 from .wms_accounts import WmsAccount
 
 DISCREPANCY_RATES = ("drop_order_rate", "export_mark_loss_rate", "tracking_drop_rate", "stock_drift_rate")
 
 
 class FaultConfig(models.Model):
-    """Fault injection for one sandbox account (exactly one of `om_account` / `wms_account`).
+    """Fault injection for one sandbox account (exactly one of `om_account` / `wms_account` /
+    `shiphero_account`).
 
     Rates are probabilities in [0, 1] drawn from a per-account RNG seeded with `seed`, so a test run
     is repeatable. `quota_per_second` is a real token bucket (burst = one second's worth).
@@ -48,6 +50,9 @@ class FaultConfig(models.Model):
     wms_account = models.OneToOneField(
         WmsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults"
     )
+    shiphero_account = models.OneToOneField(
+        ShipHeroAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults"
+    )
     rate_429 = models.FloatField(default=0.0)
     rate_500 = models.FloatField(default=0.0)
     timeout_rate = models.FloatField(default=0.0)
@@ -61,7 +66,7 @@ class FaultConfig(models.Model):
         blank=True,
         help_text=(
             'Answer time per endpoint group in ms, [latency, jitter]: e.g. {"create": [250, 100]}. '
-            "WMS groups: token, create, read, cancel, stock; Order Manager: token, read, write. "
+            "WMS and ShipHero groups: token, create, read, cancel, stock; Order Manager: token, read, write. "
             f"Jitter at most the latency; latency + jitter at most {answer_times.MAX_ANSWER_MS} ms."
         ),
     )
@@ -107,19 +112,22 @@ class FaultConfig(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(om_account__isnull=False) & Q(wms_account__isnull=True))
-                | (Q(om_account__isnull=True) & Q(wms_account__isnull=False)),
+                condition=(Q(om_account__isnull=False) & Q(wms_account__isnull=True) & Q(shiphero_account__isnull=True))
+                | (Q(om_account__isnull=True) & Q(wms_account__isnull=False) & Q(shiphero_account__isnull=True))
+                | (Q(om_account__isnull=True) & Q(wms_account__isnull=True) & Q(shiphero_account__isnull=False)),
                 name="sandbox_faults_one_account",
             )
         ]
 
     def __str__(self) -> str:
-        return f"faults of {self.om_account or self.wms_account}"
+        return f"faults of {self.om_account or self.wms_account or self.shiphero_account}"
 
     @property
     def side(self) -> str:
-        """The service of the account: "om" or "wms" (the keys of `latency.GROUPS`)."""
-        return "om" if self.om_account_id else "wms"
+        """The service of the account: "om", "wms" or "shiphero" (the keys of `latency.GROUPS`)."""
+        if self.om_account_id:
+            return "om"
+        return "shiphero" if self.shiphero_account_id else "wms"
 
     def clean(self):
         super().clean()
