@@ -25,7 +25,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 
-from .models import OrderManagerConnection
+from .models.connection import OrderManagerConnection
 
 SKU_MAX = 200
 SHIP_METHOD_MAX = 200  # what an order record keeps of it
