@@ -289,7 +289,7 @@ def test_a_failed_test_stays_on_the_connection_page(live_server, admin_client_fo
 
     assert response.redirect_chain[-1][0] == page_url(connection, "change")
     text = " ".join(messages_of(response))
-    assert "Order Manager rejected the credentials" in text and "The WMS rejected the credentials" in text
+    assert "Order Manager rejected the credentials" in text and "3PL Warehouse Manager rejected the credentials" in text
     preflight = client.get(page_url(connection, "preflight"))
     assert preflight.context["level"] == "bad"
 

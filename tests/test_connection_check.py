@@ -78,7 +78,7 @@ def test_a_rejected_token_is_reported_in_plain_words_without_the_token(live_serv
     report = connection_check.check_order_manager(connection)
     assert report["ok"] is False and {"ok", "error"} <= set(report)
     assert report["error"] == (
-        "Order Manager rejected the credentials (wrong access token, client id/secret or user login): "
+        "Order Manager rejected the credentials (wrong or revoked access token): "
         "Order Manager rejected the access token for GET /v1/warehouses (HTTP 401): the app install was "
         "revoked or the token is wrong; reconnect the connection to Order Manager"
     )
@@ -121,7 +121,7 @@ def test_warehouse_success_and_wrong_secret(live_server):
     report = connection_check.check_warehouse(warehouse)
     assert report["ok"] is False
     assert report["error"].startswith(
-        "The WMS rejected the credentials (wrong access token, client id/secret or user login): "
+        "3PL Warehouse Manager rejected the credentials (wrong client id/secret or user login): "
         "Warehouse Manager refused the client id / client secret"
     )
     assert "wrong-secret" not in report["error"]

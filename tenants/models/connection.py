@@ -41,6 +41,8 @@ class OrderManagerConnection(models.Model):
         "cancel_download_enabled": (Capability.CANCEL_ORDER, ("cancel_download_interval",)),
         "shipment_confirmation_enabled": (Capability.SHIPMENT_PICKUP, ("shipment_confirmation_interval",)),
         "inventory_sync_enabled": (Capability.INVENTORY_PICKUP, ("inventory_time", "inventory_times_per_day")),
+        # Reconciliation compares what Order Download moved: it needs what Order Download needs.
+        "reconciliation_enabled": (Capability.ORDER_SEND, ("reconciliation_time",)),
     }
 
     warehouse = models.OneToOneField(Warehouse, on_delete=models.CASCADE, related_name="order_manager")
@@ -100,6 +102,12 @@ class OrderManagerConnection(models.Model):
     cancel_download_enabled = models.BooleanField("Order Cancel Download", default=True)
     shipment_confirmation_enabled = models.BooleanField("Shipment Confirmation", default=True)
     inventory_sync_enabled = models.BooleanField("Inventory Sync", default=True)
+    reconciliation_enabled = models.BooleanField(
+        "Reconciliation",
+        default=True,
+        help_text="Compare both systems once a day (missed orders, lost export marks, tracking, stock). "
+        "It runs only while Order Download is on too: it checks what Order Download moved.",
+    )
 
     order_download_interval = models.PositiveIntegerField(
         "Order Download every (minutes)", default=5, validators=[MinValueValidator(1), MaxValueValidator(1440)]
@@ -120,6 +128,12 @@ class OrderManagerConnection(models.Model):
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
         help_text="Once a day is recommended when anything is put On Hold in Order Manager.",
+    )
+    reconciliation_time = models.TimeField(
+        "Reconciliation at (local time)",
+        default=datetime.time(4, 0),
+        help_text="Local time of day in the tenant's time zone; after the night's Inventory Sync and before "
+        "the working day suits it best.",
     )
 
     last_tested_at = models.DateTimeField(null=True, blank=True, editable=False)
