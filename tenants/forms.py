@@ -87,8 +87,9 @@ def chosen_system(data, prefix: str | None, fallback: str) -> str:
 class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
     """One tenant warehouse: the common fields and those of its system only (`SYSTEM_FIELDS`).
 
-    The system is the submitted one, else `requested_system` (set by the admin from the page's
-    `?wms_system=`), else the row's. A new row's base URL starts at that system's service."""
+    A saved row's system is fixed (shown, not editable). A new row's is the submitted one, else
+    `requested_system` (the onboarding page's or the admin's `?wms_system=`), else the default; its
+    base URL starts at that system's service."""
 
     secret_fields = ("client_secret", "tpl_key", "shiphero_refresh_token")
     url_fields = ("wms_base_url",)
@@ -129,14 +130,23 @@ class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecrets
     def __init__(self, *args, system: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.requested_system = system or self.requested_system
-        fallback = self.requested_system or self.instance.wms_system or wms_systems.DEFAULT
-        self.system = chosen_system(self.data, self.prefix, fallback) if self.is_bound else fallback
+        if self.instance.pk:
+            self.system = self.instance.wms_system  # fixed once saved (see below)
+        else:
+            fallback = self.requested_system or self.instance.wms_system or wms_systems.DEFAULT
+            self.system = chosen_system(self.data, self.prefix, fallback) if self.is_bound else fallback
         for name in set(self.fields) - set(warehouse_fields(self.system, self.fields)):
             del self.fields[name]
         self.secret_destinations = {
             url: tuple(f for f in secrets if f in self.fields) for url, secrets in self.secret_destinations.items()
         }
-        if "wms_system" in self.fields and not self.is_bound:
+        if "wms_system" in self.fields and self.instance.pk:
+            # Fixed once saved: the orders it sent are followed (shipments, cancels) in the system they
+            # went to, and its mappings name that system's carriers.
+            field = self.fields["wms_system"]
+            field.disabled = True
+            field.help_text = "Fixed once the warehouse exists: for another system, add another warehouse."
+        elif "wms_system" in self.fields and not self.is_bound:
             self.initial["wms_system"] = self.system
         if not self.instance.pk and not self.is_bound and self.system in DEFAULT_BASE_URLS:
             self.initial["wms_base_url"] = DEFAULT_BASE_URLS[self.system]

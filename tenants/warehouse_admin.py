@@ -1,7 +1,7 @@
 """The warehouse admin: one tenant warehouse, showing the fields of its WMS system only.
 
-Which system a page is for: the submitted `wms_system`, else the page's `?wms_system=` (the
-system picker's links and the small script on the select reload with it), else the row's.
+Which system a page is for: a saved row's own (fixed once saved); on the add page the submitted
+`wms_system`, else the page's `?wms_system=` (the small script on the select reloads with it).
 `get_fields` keeps that system's credential fields (`tenants.models.warehouse.SYSTEM_FIELDS`) and
 drops the others', so the form neither shows nor validates nor saves another system's fields.
 """
@@ -20,7 +20,9 @@ from .secret_destinations import SecretDestinationsAdminMixin
 
 def warehouse_system_of_request(request, obj=None) -> str:
     """The system the page is for (see the module docstring)."""
-    fallback = obj.wms_system if obj is not None else wms_systems.DEFAULT
+    if obj is not None:
+        return obj.wms_system  # fixed once saved (tenants.forms.WarehouseForm)
+    fallback = wms_systems.DEFAULT
     if request.method == "POST":
         return chosen_system(request.POST, None, fallback)
     return chosen_system(request.GET, None, fallback)

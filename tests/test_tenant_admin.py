@@ -326,3 +326,14 @@ def test_the_connection_page_has_the_reconciliation_switch_and_time(admin):
     conn = factories.OrderManagerConnectionFactory()
     form = admin.get(reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk])).context["adminform"].form
     assert {"reconciliation_enabled", "reconciliation_time"} <= set(form.fields)
+
+
+def test_a_saved_warehouses_system_is_fixed(admin, shiphero_system):
+    warehouse = factories.WarehouseFactory()
+    url = reverse("admin:tenants_warehouse_change", args=[warehouse.pk])
+    form = admin.get(url, {"wms_system": "shiphero"}).context["adminform"].form
+    assert form.fields["wms_system"].disabled and "client_id" in form.fields
+    data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    data.update({"wms_system": "shiphero", "client_secret": "", "tpl_key": ""})
+    assert admin.post(url, data).status_code == 302
+    assert Warehouse.objects.get(pk=warehouse.pk).wms_system == "3pl_warehouse_manager"
