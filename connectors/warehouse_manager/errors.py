@@ -19,10 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.errors import AuthenticationError, ConnectorError, NotFound, PermanentError, RequestRejected
+from connectors.errors import AuthenticationError, ConnectorError, NotFound, RequestRejected
 from connectors.redaction import excerpt
 from connectors.transport import Answer
-from connectors.warehouse_manager.wire import WmsOrder
+from connectors.wms.errors import DuplicateOrder, OrderNotCancellable  # shared by every WMS (connectors.wms.errors)
 
 __all__ = [
     "ERROR_CODE_WORDS",
@@ -71,22 +71,6 @@ _STATUS_WORDS = {
     422: "could not process the request",
     428: "requires an If-Match header (ETag) for this operation",
 }
-
-
-class DuplicateOrder(PermanentError):
-    """The WMS already has an order with this ``referenceNum``; ``existing`` is it, when found."""
-
-    def __init__(self, message: str, *, existing: WmsOrder | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.existing = existing
-
-
-class OrderNotCancellable(PermanentError):
-    """The WMS will not cancel the order; ``reason`` says why in plain words (e.g. already shipped)."""
-
-    def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.reason = reason or message
 
 
 def _short_type(dotnet_type: Any) -> str:

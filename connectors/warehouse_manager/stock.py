@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.errors import MalformedResponse
 from connectors.redaction import excerpt
 from connectors.warehouse_manager.answers import read_items, read_page, repeated_page
 from connectors.warehouse_manager.wire import WmsItem, WmsStockRow
+from connectors.wms.orders import StockReport  # shared by every WMS
 
 __all__ = [
     "CUSTOMER_ITEM_REL",
@@ -44,17 +44,6 @@ ITEMS_PAGE_SIZE = 100  # the documented maximum for /customers/{id}/items (defau
 CUSTOMER_ITEM_REL = "http://api.3plCentral.com/rels/customers/item"
 
 GetJson = Callable[..., tuple[Any, Any]]
-
-
-@dataclass
-class StockReport:
-    """``available``: whole units per SKU (this customer's items in this facility only);
-    ``invalid``: SKU -> why its quantity could not be used."""
-
-    available: dict[str, int]
-    invalid: dict[str, str] = field(default_factory=dict)
-    # Rows of this facility that are not this customer's items (another customer's stock): not counted.
-    other_customer_rows: int = 0
 
 
 def read_customer_items(get_json: GetJson, customer_id: int) -> dict[int, str]:

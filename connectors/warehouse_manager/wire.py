@@ -16,7 +16,6 @@ checks (whose order or stock row it is) are the client's, which knows the connec
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any
 
@@ -37,6 +36,7 @@ from connectors.wire import (
     got,
     object_or_none,
 )
+from connectors.wms.orders import KNOWN_STATUSES, STATUS_CANCELED, STATUS_CLOSED, STATUS_OPEN, WmsOrder
 
 __all__ = [
     "STATUS_OPEN",
@@ -50,31 +50,8 @@ __all__ = [
     "order_id_in",
 ]
 
-STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED = 0, 1, 2
-# WarehouseTransactionApiStatus (Rels/orders/order, quoted by Njdonatelli/Extensiv-MCP-Server research notes).
-KNOWN_STATUSES = (STATUS_OPEN, STATUS_CLOSED, STATUS_CANCELED)
-
-
-@dataclass
-class WmsOrder:
-    """One WMS order as the hub needs it. Datetimes are aware UTC (see ``facility_time_zone``)."""
-
-    order_id: int
-    reference_num: str
-    status: int  # 0 Open, 1 Closed (shipped), 2 Canceled
-    is_closed: bool
-    etag: str | None
-    last_modified: datetime | None
-    ship_date: datetime | None
-    tracking_numbers: list[str] = field(default_factory=list)
-    carrier: str = ""
-    service: str = ""
-    scac: str = ""
-    po_num: str = ""  # the hub sends the Order Manager order id here (see hub.jobs.binding.is_ours)
-
-    @property
-    def is_canceled(self) -> bool:
-        return self.status == STATUS_CANCELED
+# WarehouseTransactionApiStatus (Rels/orders/order, quoted by Njdonatelli/Extensiv-MCP-Server research notes)
+# is 0 Open, 1 Closed, 2 Canceled: the same three as the neutral statuses of connectors.wms.orders.
 
 
 def _timestamp(value: Any, info: ValidationInfo) -> datetime | None:

@@ -5,10 +5,11 @@
 
 from __future__ import annotations
 
+from connectors.shiphero.system import SYSTEM as SHIPHERO
 from connectors.warehouse_manager.system import SYSTEM as THREEPL_WAREHOUSE_MANAGER
 from connectors.wms.base import WmsSystem
 
-SYSTEMS: dict[str, WmsSystem] = {system.key: system for system in (THREEPL_WAREHOUSE_MANAGER,)}
+SYSTEMS: dict[str, WmsSystem] = {system.key: system for system in (THREEPL_WAREHOUSE_MANAGER, SHIPHERO)}
 DEFAULT = THREEPL_WAREHOUSE_MANAGER.key
 
 
