@@ -9,7 +9,7 @@ the model's `clean` validates the answer times for the account's service.
 from django.contrib import admin
 
 from connectors.sandbox import faults
-from connectors.sandbox.models import FaultConfig, OmAccount, WmsAccount
+from connectors.sandbox.models import FaultConfig, OmAccount, ShipHeroAccount, WmsAccount
 
 
 @admin.register(OmAccount)
@@ -42,6 +42,17 @@ class WmsAccountAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(ShipHeroAccount)
+class ShipHeroAccountAdmin(admin.ModelAdmin):
+    list_display = ("key", "account_name", "credits_max", "credits_per_second", "created_at")
+    search_fields = ("key",)
+    fields = ("key", "account_name", "is_3pl", "credits_max", "credits_per_second", "token_lifetime_seconds")
+    readonly_fields = ("key",)
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(FaultConfig)
 class FaultConfigAdmin(admin.ModelAdmin):
     list_display = (
@@ -54,7 +65,7 @@ class FaultConfigAdmin(admin.ModelAdmin):
         "answer_times",
         "updated_at",
     )
-    raw_id_fields = ("om_account", "wms_account")
+    raw_id_fields = ("om_account", "wms_account", "shiphero_account")
 
     @admin.display(description="answer times (ms)")
     def answer_times(self, obj):

@@ -19,7 +19,10 @@ seed and the same sequence of calls give the same faults. Buckets and RNGs live 
 memory: a quota is a rate, not state, and a restart starting with a full bucket is correct.
 
 429 answers carry the wait the way each real service does: Order Manager
-`x-skubana-quota-retryAfter` in milliseconds, the WMS a standard `Retry-After` in seconds.
+`x-skubana-quota-retryAfter` in milliseconds, the WMS a standard `Retry-After` in seconds. ShipHero
+(side "shiphero") throttles by complexity credits inside a 200 GraphQL answer
+(`connectors.shiphero.sandbox.credits`); its injected HTTP 429 and 500 are the sandbox's choice
+(`Retry-After` in seconds, a JSON `errors` body; connectors/shiphero/sandbox/EVIDENCE.md, unverified).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from connectors.sandbox import latency
 
 OM = "om"
 WMS = "wms"
+SHIPHERO = "shiphero"
 
 _lock = threading.Lock()
 # The buckets' clock; a module attribute so tests can drive time by hand.
@@ -98,6 +102,9 @@ def rate_limited(side: str, wait_seconds: float) -> HttpResponse:
     if side == OM:
         response = JsonResponse({"error": "quota_exceeded", "message": "API quota exceeded; retry later"}, status=429)
         response["x-skubana-quota-retryAfter"] = str(max(1, math.ceil(wait_seconds * 1000)))
+    elif side == SHIPHERO:
+        response = JsonResponse({"errors": [{"message": "Too many requests; retry later"}]}, status=429)
+        response["Retry-After"] = str(max(1, math.ceil(wait_seconds)))
     else:
         response = JsonResponse({"Message": "Too many requests; retry later"}, status=429)
         response["Retry-After"] = str(max(1, math.ceil(wait_seconds)))
@@ -109,6 +116,8 @@ def server_error(side: str) -> HttpResponse:
         return JsonResponse(
             {"status": 500, "error": "Internal Server Error", "message": "Injected server error (sandbox)"}, status=500
         )
+    if side == SHIPHERO:
+        return JsonResponse({"errors": [{"message": "Internal server error (sandbox injected fault)"}]}, status=500)
     # The WMS answers a 500 in plain text, not JSON.
     return HttpResponse("An error has occurred (sandbox injected fault).", status=500, content_type="text/plain")
 

@@ -6,6 +6,10 @@ Real services answer in hundreds of milliseconds; the sandbox on loopback in ~10
 - Order Manager (`OM_GROUPS`): ``token`` (the code exchange), ``read`` (every GET), ``write``;
 - WMS (`WMS_GROUPS`): ``token``, ``create`` (POST /orders), ``read`` (GET /orders, /orders/{id}),
   ``cancel`` (POST /orders/{id}/canceler), ``stock`` (stock summaries, the item master).
+- ShipHero (`SHIPHERO_GROUPS`, the same names): ``token`` (auth/refresh); a GraphQL document's group
+  is chosen by its top-level fields (`connectors.shiphero.sandbox.documents.endpoint_group`):
+  ``create`` (order_create), ``cancel`` (order_cancel), ``stock`` (warehouse products, products),
+  ``read`` (everything else).
 
 `latency` maps a group to ``[latency_ms, jitter_ms]``: each answer of that group takes a time drawn
 uniformly from [latency - jitter, latency + jitter] ms (`answer_time`), from an RNG of its own per
@@ -31,8 +35,9 @@ from django.db import connections
 
 OM_GROUPS = ("token", "read", "write")
 WMS_GROUPS = ("token", "create", "read", "cancel", "stock")
-GROUPS = {"om": OM_GROUPS, "wms": WMS_GROUPS}  # keyed like `faults.OM` / `faults.WMS`
-ALL_GROUPS = tuple(dict.fromkeys(OM_GROUPS + WMS_GROUPS))
+SHIPHERO_GROUPS = ("token", "create", "read", "cancel", "stock")
+GROUPS = {"om": OM_GROUPS, "wms": WMS_GROUPS, "shiphero": SHIPHERO_GROUPS}  # keyed like `faults.OM`, ...
+ALL_GROUPS = tuple(dict.fromkeys(OM_GROUPS + WMS_GROUPS + SHIPHERO_GROUPS))
 MAX_ANSWER_MS = 30_000
 
 # Endpoint groups by URL name (connectors/sandbox/urls.py), then by method where one URL is two
@@ -61,6 +66,9 @@ def reset() -> None:
 
 def endpoint_group(side: str, url_name: str | None, method: str) -> str | None:
     """The group of the endpoint named `url_name` called with `method`; None for no group."""
+    if side == "shiphero":
+        # The GraphQL endpoint is one URL for every operation: its view names the group itself.
+        return "token" if url_name == "shiphero-auth-refresh" else None
     if side == "om":
         if not url_name or url_name in _OM_NOT_API:
             return None

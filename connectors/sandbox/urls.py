@@ -1,7 +1,8 @@
-"""URLs of the sandbox: /sandbox/order-manager/... and /sandbox/warehouse-manager/...
+"""URLs of the sandbox: /sandbox/order-manager/..., /sandbox/warehouse-manager/... and /sandbox/shiphero/...
 
 Paths are the real services' paths under a prefix, so a client's base URL is all that changes
-between the sandbox and production (`https://api.skubana.com`, `https://secure-wms.com`).
+between the sandbox and production (`https://api.skubana.com`, `https://secure-wms.com`,
+`https://public-api.shiphero.com`).
 """
 
 from django.urls import include, path
@@ -11,6 +12,7 @@ from connectors.order_manager.sandbox import inventory as om_inventory
 from connectors.order_manager.sandbox import oauth as om_oauth
 from connectors.order_manager.sandbox import orders as om_orders
 from connectors.order_manager.sandbox import shipments as om_shipments
+from connectors.shiphero.sandbox import views as shiphero_views
 from connectors.warehouse_manager.sandbox import canceler as wms_canceler
 from connectors.warehouse_manager.sandbox import inventory as wms_inventory
 from connectors.warehouse_manager.sandbox import orders as wms_orders
@@ -41,8 +43,14 @@ warehouse_manager = [
     path("events/webhook/key", wms_webhook_key.webhook_key, name="wms-webhook-key"),
 ]
 
+shiphero = [
+    path("auth/refresh", shiphero_views.auth_refresh, name="shiphero-auth-refresh"),
+    path("graphql", shiphero_views.graphql, name="shiphero-graphql"),
+]
+
 app_name = "sandbox"
 urlpatterns = [
     path("order-manager/", include(order_manager)),
     path("warehouse-manager/", include(warehouse_manager)),
+    path("shiphero/", include(shiphero)),
 ]

@@ -11,7 +11,7 @@ whole (``latency={group: [ms, jitter_ms]}``) or as one time for several groups (
 from __future__ import annotations
 
 from .. import faults, latency
-from ..models import FaultConfig, OmAccount, WmsAccount
+from ..models import FaultConfig, OmAccount, ShipHeroAccount, WmsAccount
 
 FAULT_FIELDS = (
     "rate_429",
@@ -29,7 +29,7 @@ LATENCY_GROUPS = latency.ALL_GROUPS  # the endpoint groups of either service, by
 
 
 def check_latency_groups(side: str, groups) -> None:
-    """ValueError when none of `groups` is a group of `side` ("om", "wms" or "both"): a request
+    """ValueError when none of `groups` is a group of `side` ("om", "wms", "shiphero" or "both"): a request
     such as `--side om --latency-group create` would change nothing."""
     sides = ("om", "wms") if side == "both" else (side,)
     if groups and not any(set(groups) & set(latency.GROUPS[s]) for s in sides):
@@ -41,6 +41,7 @@ def configure_faults(
     *,
     om_account: OmAccount | None = None,
     wms_account: WmsAccount | None = None,
+    shiphero_account: ShipHeroAccount | None = None,
     clear: bool = False,
     latency_ms: int | None = None,
     jitter_ms: int | None = None,
@@ -58,8 +59,8 @@ def configure_faults(
     unknown = set(values) - set(FAULT_FIELDS)
     if unknown:
         raise ValueError(f"Unknown fault setting(s): {', '.join(sorted(unknown))}")
-    if (om_account is None) == (wms_account is None):
-        raise ValueError("Give exactly one of om_account and wms_account")
+    if sum(a is not None for a in (om_account, wms_account, shiphero_account)) != 1:
+        raise ValueError("Give exactly one of om_account, wms_account and shiphero_account")
     for name in ("rate_429", "rate_500", "timeout_rate", "malformed_rate"):
         if values.get(name) is not None and not 0.0 <= values[name] <= 1.0:
             raise ValueError(f"{name} must be between 0 and 1")
@@ -70,10 +71,12 @@ def configure_faults(
     unknown_groups = set(latency_groups or ()) - set(latency.ALL_GROUPS)
     if unknown_groups:
         raise ValueError(f"Unknown endpoint group(s): {', '.join(sorted(unknown_groups))}")
-    side = "om" if om_account is not None else "wms"
+    side = "om" if om_account is not None else ("wms" if wms_account is not None else "shiphero")
     if values.get("latency") is not None:
         values["latency"] = latency.validate_latency(side, values["latency"])
-    config, _ = FaultConfig.objects.get_or_create(om_account=om_account, wms_account=wms_account)
+    config, _ = FaultConfig.objects.get_or_create(
+        om_account=om_account, wms_account=wms_account, shiphero_account=shiphero_account
+    )
     if clear:
         defaults = FaultConfig()
         for name in FAULT_FIELDS:

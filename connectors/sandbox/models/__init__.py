@@ -7,7 +7,9 @@ here; app label, model names and table names are those of the migrations):
 - `om_stock`: Order Manager products and stock; `om_orders`: orders, lines, external shipments;
 - `wms_accounts`: WMS credentials and tokens; `wms_stock`: item master and stock summaries;
   `wms_orders`: WMS orders, lines, packages; `wms_webhooks`: event notifications (outbox, key);
-- `fault_config`: fault injection settings of an account of either service.
+- `shiphero`: the ShipHero sandbox (accounts, tokens, customer accounts, warehouses, products and
+  stock, orders, shipments with shipping labels, webhooks);
+- `fault_config`: fault injection settings of an account of any of the three services.
 
 Order Manager accounts are keyed by `username` and WMS accounts by `client_id`, so two tenants of the
 hub never see each other's data. The wire ids the APIs hand out (orderId, productId, warehouseId,
@@ -23,6 +25,21 @@ from .fault_config import FaultConfig
 from .om_accounts import OmAccount, OmApp, OmAuthCode, OmToken, OmWarehouse, WarehouseType
 from .om_orders import OmOrder, OmOrderItem, OmShipment, OrderStatus
 from .om_stock import OmProduct, OmStock
+from .shiphero import (
+    ShipHeroAccount,
+    ShipHeroCustomerAccount,
+    ShipHeroLineItem,
+    ShipHeroOrder,
+    ShipHeroProduct,
+    ShipHeroShipment,
+    ShipHeroShipmentLineItem,
+    ShipHeroShippingLabel,
+    ShipHeroToken,
+    ShipHeroWarehouse,
+    ShipHeroWarehouseProduct,
+    ShipHeroWebhook,
+    ShipHeroWebhookEvent,
+)
 from .wms_accounts import WmsAccount, WmsToken
 from .wms_orders import WmsOrder, WmsOrderItem, WmsOrderStatus, WmsPackage
 from .wms_stock import WmsItem, WmsStock
@@ -41,6 +58,19 @@ __all__ = [
     "OmToken",
     "OmWarehouse",
     "OrderStatus",
+    "ShipHeroAccount",
+    "ShipHeroCustomerAccount",
+    "ShipHeroLineItem",
+    "ShipHeroOrder",
+    "ShipHeroProduct",
+    "ShipHeroShipment",
+    "ShipHeroShipmentLineItem",
+    "ShipHeroShippingLabel",
+    "ShipHeroToken",
+    "ShipHeroWarehouse",
+    "ShipHeroWarehouseProduct",
+    "ShipHeroWebhook",
+    "ShipHeroWebhookEvent",
     "WarehouseType",
     "WmsAccount",
     "WmsItem",

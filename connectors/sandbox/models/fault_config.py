@@ -11,11 +11,13 @@ from django.db.models import Q
 from connectors.sandbox import latency as answer_times
 
 from .om_accounts import OmAccount
+from .shiphero import ShipHeroAccount
 from .wms_accounts import WmsAccount
 
 
 class FaultConfig(models.Model):
-    """Fault injection for one sandbox account (exactly one of `om_account` / `wms_account`).
+    """Fault injection for one sandbox account (exactly one of `om_account` / `wms_account` /
+    `shiphero_account`).
 
     Rates are probabilities in [0, 1] drawn from a per-account RNG seeded with `seed`, so a test run
     is repeatable. `quota_per_second` is a real token bucket (burst = one second's worth).
@@ -26,6 +28,9 @@ class FaultConfig(models.Model):
     om_account = models.OneToOneField(OmAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults")
     wms_account = models.OneToOneField(
         WmsAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults"
+    )
+    shiphero_account = models.OneToOneField(
+        ShipHeroAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="faults"
     )
     rate_429 = models.FloatField(default=0.0)
     rate_500 = models.FloatField(default=0.0)
@@ -50,19 +55,22 @@ class FaultConfig(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(Q(om_account__isnull=False) & Q(wms_account__isnull=True))
-                | (Q(om_account__isnull=True) & Q(wms_account__isnull=False)),
+                condition=(Q(om_account__isnull=False) & Q(wms_account__isnull=True) & Q(shiphero_account__isnull=True))
+                | (Q(om_account__isnull=True) & Q(wms_account__isnull=False) & Q(shiphero_account__isnull=True))
+                | (Q(om_account__isnull=True) & Q(wms_account__isnull=True) & Q(shiphero_account__isnull=False)),
                 name="sandbox_faults_one_account",
             )
         ]
 
     def __str__(self) -> str:
-        return f"faults of {self.om_account or self.wms_account}"
+        return f"faults of {self.om_account or self.wms_account or self.shiphero_account}"
 
     @property
     def side(self) -> str:
-        """The service of the account: "om" or "wms" (the keys of `latency.GROUPS`)."""
-        return "om" if self.om_account_id else "wms"
+        """The service of the account: "om", "wms" or "shiphero" (the keys of `latency.GROUPS`)."""
+        if self.om_account_id:
+            return "om"
+        return "shiphero" if self.shiphero_account_id else "wms"
 
     def clean(self):
         super().clean()
