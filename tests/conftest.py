@@ -41,32 +41,11 @@ def _wms_limiters():
 
 
 @pytest.fixture
-def shiphero_system(monkeypatch):
-    """The ShipHero `WmsSystem` registered in `connectors.wms.systems`: the adapter's own once it is
-    installed, else a stand-in declaring every capability (the tenants side is tested at the seam)."""
+def shiphero_system():
+    """The ShipHero `WmsSystem` as registered in `connectors.wms.systems` (the adapter's own)."""
     from connectors.wms import systems
-    from connectors.wms.base import Capability, WmsSystem
 
-    if "shiphero" in systems.SYSTEMS:
-        return systems.SYSTEMS["shiphero"]
-
-    class StandInShipHero(WmsSystem):
-        key = "shiphero"
-        label = "ShipHero"
-        capabilities = frozenset(Capability)
-
-        def order_body(self, **fields):
-            return {"partner_order_id": fields["reference"]}
-
-        def with_lines(self, body, lines):
-            return {**body, "line_items": [(line.sku, line.quantity) for line in lines]}
-
-        def with_route(self, body, route):
-            return {**body, "shipping_lines": {"carrier": route.carrier, "method": route.mode}}
-
-    system = StandInShipHero()
-    monkeypatch.setitem(systems.SYSTEMS, system.key, system)
-    return system
+    return systems.system_of("shiphero")
 
 
 @pytest.fixture

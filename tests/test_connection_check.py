@@ -197,16 +197,10 @@ class StandInShipHero:
 
 @pytest.fixture
 def stand_in_shiphero(monkeypatch, shiphero_system):
-    import sys
-    import types
+    import connectors.shiphero.client as module
 
     StandInShipHero.instances = []
-    try:
-        import connectors.shiphero.client as module
-    except ImportError:
-        module = types.ModuleType("connectors.shiphero.client")
-        monkeypatch.setitem(sys.modules, "connectors.shiphero.client", module)
-    monkeypatch.setattr(module, "ShipHeroClient", StandInShipHero, raising=False)
+    monkeypatch.setattr(module, "ShipHeroClient", StandInShipHero)
     return StandInShipHero.instances
 
 
@@ -231,3 +225,16 @@ def test_a_warehouse_on_an_unknown_system_gets_a_sentence_not_a_crash():
     warehouse = factories.WarehouseFactory(wms_system="gone_wms")
     report = connection_check.check_warehouse(warehouse)
     assert report["ok"] is False and "Unknown warehouse system 'gone_wms'" in report["error"]
+
+
+def test_a_shiphero_warehouse_over_a_real_socket_passes_and_a_wrong_token_is_named(live_server):
+    from tenants import sandbox_shiphero
+
+    done = sandbox_shiphero.set_up(factories.TenantFactory(slug="sh-check"), live_server.url, activate=False)
+    assert connection_check.check_warehouse(done.warehouse)["ok"] is True
+    done.warehouse.shiphero_refresh_token = "sh-wrong-refresh-0815"
+    done.warehouse.save()
+    report = connection_check.check_warehouse(Warehouse.objects.get(pk=done.warehouse.pk))
+    assert report["ok"] is False
+    assert report["error"].startswith("ShipHero rejected the credentials (wrong or revoked refresh token"), report
+    assert "sh-wrong-refresh-0815" not in report["error"]

@@ -206,10 +206,8 @@ def test_the_wms_client_takes_the_logins_limiter_and_a_pool_for_the_concurrency(
 
 @pytest.fixture
 def shiphero_constructor(monkeypatch, shiphero_system):
-    """What `clients` passes to `connectors.shiphero.client.ShipHeroClient` (the adapter's own module
-    when it is installed, else a stand-in module at the same import path)."""
-    import sys
-    import types
+    """What `clients` passes to `connectors.shiphero.client.ShipHeroClient`, recorded at the seam."""
+    import connectors.shiphero.client as module
 
     calls = []
 
@@ -217,12 +215,7 @@ def shiphero_constructor(monkeypatch, shiphero_system):
         def __init__(self, base_url, **kwargs):
             calls.append({"base_url": base_url, **kwargs})
 
-    try:
-        import connectors.shiphero.client as module
-    except ImportError:
-        module = types.ModuleType("connectors.shiphero.client")
-        monkeypatch.setitem(sys.modules, "connectors.shiphero.client", module)
-    monkeypatch.setattr(module, "ShipHeroClient", RecordingShipHeroClient, raising=False)
+    monkeypatch.setattr(module, "ShipHeroClient", RecordingShipHeroClient)
     return calls
 
 
@@ -273,3 +266,27 @@ def test_a_system_without_a_client_branch_fails_loudly(monkeypatch, shiphero_sys
     warehouse = factories.WarehouseFactory(wms_system="unwired")
     with pytest.raises(LookupError, match="No client is configured for the warehouse system Unwired WMS"):
         clients.warehouse_for_warehouse(warehouse)
+
+
+@pytest.mark.django_db
+def test_the_real_shiphero_client_gets_the_shared_limiter_pool_and_scope(settings, shiphero_system):
+    from connectors.shiphero.client import ShipHeroClient
+    from tenants import wms_limits
+
+    settings.HUB_WMS_CONCURRENCY_CAP = 20
+    warehouse = factories.ShipHeroWarehouseFactory(
+        wms_base_url="https://shiphero.example.test", shiphero_customer_account_id="QWNjb3VudDo3"
+    )
+    client = clients.warehouse_for_warehouse(warehouse)
+    try:
+        assert isinstance(client, ShipHeroClient) and client.system is shiphero_system
+        assert (client.warehouse_id, client.customer_account_id) == (
+            warehouse.shiphero_warehouse_id,
+            "QWNjb3VudDo3",
+        )
+        assert client.http.limiter is wms_limits.limiter_for_warehouse(warehouse)
+        pool = client.http.session.get_adapter("https://shiphero.example.test").poolmanager.connection_pool_kw
+        assert pool["maxsize"] == 20
+        assert str(warehouse.shiphero_refresh_token) not in repr(client)
+    finally:
+        client.close()
