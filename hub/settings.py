@@ -266,6 +266,8 @@ HUB_TRACKING_GIVE_UP_HOURS = env.int("HUB_TRACKING_GIVE_UP_HOURS", default=72)
 HUB_INVENTORY_MAX_QUANTITY = env.int("HUB_INVENTORY_MAX_QUANTITY", default=1_000_000)
 HUB_INVENTORY_MAX_JUMP_FACTOR = env.int("HUB_INVENTORY_MAX_JUMP_FACTOR", default=100)
 HUB_INVENTORY_MAX_JUMP_UNITS = env.int("HUB_INVENTORY_MAX_JUMP_UNITS", default=10_000)
+# Reconciliation: units by which Order Manager's on-hand may differ from the unlocked rule before it is a finding.
+HUB_RECONCILIATION_STOCK_TOLERANCE = env.int("HUB_RECONCILIATION_STOCK_TOLERANCE", default=0)
 Q_CLUSTER = {
     "name": "hub",
     "workers": env.int("HUB_WORKERS", default=2),

@@ -240,6 +240,17 @@ class WebhookEndpointFactory(factory.django.DjangoModelFactory):
     public_key_pem = factory.LazyFunction(lambda: __import__("tests.webhook_signing").webhook_signing.PUBLIC_PEM)
 
 
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hub.WebhookDelivery"
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    tpl_id = "{TPL-1}"
+    wms_event_id = factory.Sequence(lambda n: str(5000 + n))
+    event_type = "OrderConfirm"
+    received_at = factory.LazyFunction(timezone.now)
+
+
 class FindingFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "hub.Finding"

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-JOBS = {"order_download", "order_cancel_download", "shipment_confirmation", "inventory_sync"}
+JOBS = {"order_download", "order_cancel_download", "shipment_confirmation", "inventory_sync", "reconciliation"}
 MAX_LINES = 450  # "about 400": a module past this wants splitting by role
 
 

@@ -47,7 +47,7 @@ def test_old_successful_runs_go_with_their_events_and_lines_but_never_the_orders
     factories.InventoryLineFactory(run=inventory)
 
     counts = retention.prune(days=90)
-    assert counts == {"runs": 2, "events": 3, "inventory_lines": 2, "alerts": 0}
+    assert counts == {"runs": 2, "events": 3, "inventory_lines": 2, "alerts": 0, "webhook_deliveries": 0, "findings": 0}
     assert not exists(gone) and not exists(inventory)
     assert not OrderEvent.objects.exists() and not InventoryLine.objects.exists()
     assert all(exists(order) for order in (confirmed, cancelled, handled))
@@ -102,11 +102,32 @@ def test_cleared_alerts_go_after_the_retention_open_ones_never(conn):
     assert not exists(old_cleared) and exists(recent_cleared) and exists(old_open)
 
 
+def test_old_webhook_deliveries_and_resolved_findings_go_open_findings_never(conn):
+    now = timezone.now()
+    endpoint = factories.WebhookEndpointFactory(warehouse=conn.warehouse)
+    old_delivery = factories.WebhookDeliveryFactory(endpoint=endpoint, received_at=now - OLD)
+    new_delivery = factories.WebhookDeliveryFactory(endpoint=endpoint, received_at=now - datetime.timedelta(days=5))
+    old_resolved = factories.FindingFactory(connection=conn, first_seen_at=now - OLD, resolved_at=now - OLD)
+    old_open = factories.FindingFactory(connection=conn, first_seen_at=now - OLD)
+    recent_resolved = factories.FindingFactory(connection=conn, resolved_at=now - datetime.timedelta(days=5))
+    counts = retention.prune(days=90, batch_size=1)
+    assert (counts["webhook_deliveries"], counts["findings"]) == (1, 1)
+    assert not exists(old_delivery) and exists(new_delivery)
+    assert not exists(old_resolved) and exists(old_open) and exists(recent_resolved)
+
+
 def test_batches_delete_everything_due(conn):
     runs = [run(conn) for _ in range(5)]
     for the_run in runs:
         factories.InventoryLineFactory(run=the_run)
-    assert retention.prune(days=90, batch_size=2) == {"runs": 5, "events": 0, "inventory_lines": 5, "alerts": 0}
+    assert retention.prune(days=90, batch_size=2) == {
+        "runs": 5,
+        "events": 0,
+        "inventory_lines": 5,
+        "alerts": 0,
+        "webhook_deliveries": 0,
+        "findings": 0,
+    }
     assert not SyncRun.objects.exists()
 
 
@@ -117,7 +138,8 @@ def test_dry_run_counts_and_deletes_nothing(conn):
     out = io.StringIO()
     call_command("prune", "--days", "30", "--dry-run", stdout=out)
     assert out.getvalue().strip() == (
-        "Would delete 1 sync run(s), 1 order event(s), 0 inventory line(s) and 1 cleared alert(s) older than 30 day(s)."
+        "Would delete 1 sync run(s), 1 order event(s), 0 inventory line(s), 1 cleared alert(s), "
+        "0 webhook delivery(ies) and 0 resolved finding(s) older than 30 day(s)."
     )
     assert exists(the_run) and Alert.objects.count() == 1
     call_command("prune", "--days", "30", stdout=out)

@@ -30,15 +30,15 @@ Contract of `sync(ctx)`, run by `hub.engine.runner.run_job(connection, Job.INVEN
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Max
 
 from connectors.errors import AuthenticationError, ConnectorError
 from hub.engine import eligibility
 from hub.engine.batching import chunked
 from hub.engine.context import JobRefused, RunContext
 from hub.jobs.order_manager_reads import resolve_warehouse_id
+from hub.jobs.stock_targets import last_synced_wms_quantities, pending_by_wms_sku, unlocked_on_hand
 from hub.mapping.rules import Rules
-from hub.models import InventoryLine, Job, OrderRecord
+from hub.models import InventoryLine, Job
 
 JOB = Job.INVENTORY_SYNC
 ADJUST_BATCH = 200
@@ -107,7 +107,7 @@ def sync(ctx: RunContext) -> None:
                 line.result, line.message = Result.HELD, held
                 ctx.run.failed += 1
                 continue
-            target = publish + max(0, om.locked)
+            target = unlocked_on_hand(publish, om.locked)
             if target == om.on_hand:
                 line.result = Result.UNCHANGED
                 ctx.run.skipped += 1
@@ -139,41 +139,6 @@ def implausible(quantity: int, last: int | None) -> str:
             "or raise those settings if the quantity is real."
         )
     return ""
-
-
-def last_synced_wms_quantities(connection) -> dict[str, int]:
-    """The WMS quantity of each Order Manager SKU at its last successful sync (written or unchanged)."""
-    lines = InventoryLine.objects.filter(
-        run__connection=connection,
-        run__job=JOB,
-        result__in=[Result.UPDATED, Result.UNCHANGED],
-    )
-    last = lines.values("sku").annotate(last=Max("pk")).values("last")
-    return dict(InventoryLine.objects.filter(pk__in=last).values_list("sku", "wms_available"))
-
-
-def pending_by_wms_sku(connection, rules: Rules) -> dict[str, int]:
-    """Quantity per WMS SKU in this connection's orders downloaded but not (yet) at the WMS.
-
-    New or held (`error`) orders not cancelled in Order Manager; filtered lines are not counted
-    (they are never sent). The aliases in force now decide the WMS SKU, as they do at sending.
-    """
-    totals: dict[str, int] = {}
-    pending = OrderRecord.objects.filter(
-        connection=connection,
-        status__in=[OrderRecord.Status.NEW, OrderRecord.Status.ERROR],
-        cancel_requested=False,
-        wms_order_id__isnull=True,
-    ).values_list("lines", flat=True)
-    for lines in pending.iterator(chunk_size=LINE_BATCH):
-        for line in lines or []:
-            if not isinstance(line, dict) or line.get("filtered") or not isinstance(line.get("sku"), str):
-                continue
-            quantity = line.get("quantity")
-            if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0:
-                sku = rules.wms_sku(line["sku"])
-                totals[sku] = totals.get(sku, 0) + quantity
-    return totals
 
 
 def write(ctx, warehouse_id: int, to_write: dict[str, InventoryLine]) -> None:

@@ -15,10 +15,31 @@ at a local time, `hub.engine.schedule`, or by Run now):
 4. Each order Order Manager shows CANCELLED in the window that the hub has at the WMS without a
    cancel recorded is **cancelled, open at the WMS** (Order Cancel Download missed it): surfaced
    for the operator, not healed (a cancel at the WMS is not a safe automatic step).
-5. Every discrepancy is a `hub.models.Finding` (unique per connection, kind and subject: a repeat
-   updates it); open findings of a kind this run checked and no longer saw are resolved. A run that
-   could not read the whole window (time budget, an order too large to read) resolves nothing.
-The job never moves the watermark (its window is fixed to the last `WINDOW`, not the watermark).
+5. The WMS's orders modified in the window are read once (`iter_orders_modified_since`, where the
+   system supports Shipment Confirmation's pickup):
+   - a hub order closed there with packages whose tracking numbers Order Manager lacks is
+     **tracking missing**. Where Shipment Confirmation never recorded the shipment, it is recorded
+     now (`hub.jobs.shipped_at_wms`, the one path) and the next Shipment Confirmation sends it;
+     where the hub holds the numbers as confirmed and Order Manager (read by `get_orders`) has none
+     of them (a tracking write lost), they are unconfirmed and sent again by the same job. Where
+     Order Manager has some of the order's numbers but not all (an extra package it refused), it is
+     surfaced only: Shipment Confirmation already treats that answer as final.
+   - a WMS order carrying the hub's references (reference = an Order Manager order number, PO
+     number = that order's id) that no hub record is bound to is **unknown at the WMS**. Where the
+     hub's record of that order was sent without an answer (a lost answer: attempts, no WMS id) it
+     is linked (`hub.jobs.binding.link`, conditional on the record still being unsent), so it is
+     never sent again; otherwise (another WMS order already bound, or no record at all: created by
+     someone else, checked against Order Manager's order) it is surfaced.
+6. Where Inventory Sync may run, each SKU whose Order Manager on-hand differs from what the
+   unlocked rule gives now (`hub.jobs.stock_targets`) by more than
+   `HUB_RECONCILIATION_STOCK_TOLERANCE` units, while its WMS quantity is the one its last successful
+   Inventory Sync saw (so the difference is not stock that moved since), is **stock drift**:
+   surfaced (the operator's action is Run Inventory Sync now).
+7. Every discrepancy is a `hub.models.Finding` (unique per connection, kind and subject: a repeat
+   updates it; `hub.jobs.findings`); open findings of a kind this run checked completely and no
+   longer saw are resolved. A kind whose reads did not complete (time budget, an order too large
+   to read, a failed call) resolves nothing this run; the others still do.
+An order modified more recently than the expected delay is left to the job that reads it first.
 """
 
 from __future__ import annotations
@@ -28,42 +49,74 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from hub.engine import eligibility
 from hub.engine.batching import chunked
 from hub.engine.context import RunContext
 from hub.jobs import intake
+from hub.jobs.findings import note, resolve_unseen
 from hub.jobs.order_manager_reads import note_unread, resolve_warehouse_id, window_pages
+from hub.jobs.wms_comparison import check_unknown_at_wms, heal_missing_tracking, read_wms_window, surface_stock_drift
 from hub.models import Finding, Job, OrderEvent, OrderRecord
 
 JOB = Job.RECONCILIATION
 WINDOW = datetime.timedelta(days=14)
 PAGE_SIZE = 100
-# Order Download polls every few minutes (at most a day apart, by its interval's bound); an order
-# modified more recently than this (or two of its intervals) may simply not have been read yet, so it is not a finding.
+# Order Download and Shipment Confirmation poll every few minutes (at most a day apart, by their
+# intervals' bound); what changed more recently than this (or two of the slower one's intervals)
+# may simply not have been read yet, so it is not a finding.
 EXPECTED_DELAY = datetime.timedelta(minutes=30)
 Kind = Finding.Kind
+Status = OrderRecord.Status
 ID_CHUNK = 500
 CANCELLED = "CANCELLED"
-AT_WMS = [OrderRecord.Status.AT_WMS, OrderRecord.Status.SHIPPED, OrderRecord.Status.CONFIRMED]
+AT_WMS = [Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED]
 
 
 def sync(ctx: RunContext) -> None:
     warehouse_id = resolve_warehouse_id(ctx)
     status = ctx.connection.pickup_status
-    delay = max(EXPECTED_DELAY, 2 * datetime.timedelta(minutes=ctx.connection.order_download_interval))
+    connection = ctx.connection
+    slowest = max(connection.order_download_interval, connection.shipment_confirmation_interval)
+    delay = max(EXPECTED_DELAY, 2 * datetime.timedelta(minutes=slowest))
     ctx.window_from, ctx.window_to = ctx.now - WINDOW, ctx.now - delay
     ctx.run.window_from, ctx.run.window_to = ctx.window_from, ctx.window_to
     ctx.run.save(update_fields=["window_from", "window_to"])
+    checked: dict[str, set] = {}  # kind -> subjects seen, for each kind checked completely
+
+    # Order Manager's side: the pickup status and the cancelled orders of the window.
     in_pickup, complete = read_pickup(ctx, status, warehouse_id)
-    seen = {Kind.MISSED_ORDER: set(), Kind.EXPORT_MARK_LOST: set(), Kind.CANCELLED_OPEN: set()}
-    heal_missed(ctx, in_pickup, status, seen[Kind.MISSED_ORDER])
+    seen_missed, seen_marks = set(), set()
+    heal_missed(ctx, in_pickup, status, seen_missed)
     # Only Order Download sets om_exported_at, and only where marking applies (an exportable pickup
     # status, a warehouse id): elsewhere this finds nothing.
-    heal_lost_marks(ctx, in_pickup, status, seen[Kind.EXPORT_MARK_LOST])
-    cancelled, cancelled_complete = read_pickup(ctx, CANCELLED, warehouse_id)
-    surface_cancelled_open(ctx, cancelled, seen[Kind.CANCELLED_OPEN])
-    complete = complete and cancelled_complete
+    heal_lost_marks(ctx, in_pickup, status, seen_marks)
     if complete:
-        resolve_unseen(ctx, seen)
+        checked[Kind.MISSED_ORDER], checked[Kind.EXPORT_MARK_LOST] = seen_missed, seen_marks
+    cancelled, cancelled_complete = read_pickup(ctx, CANCELLED, warehouse_id)
+    seen_cancelled = set()
+    surface_cancelled_open(ctx, cancelled, seen_cancelled)
+    if cancelled_complete:
+        checked[Kind.CANCELLED_OPEN] = seen_cancelled
+
+    # The WMS's side: its orders of the window, then its stock.
+    if eligibility.supports(ctx.connection, Job.SHIPMENT_CONFIRMATION) and not ctx.out_of_time():
+        wms_orders, wms_complete = read_wms_window(ctx, PAGE_SIZE)
+        seen_tracking, seen_unknown = set(), set()
+        tracking_complete = heal_missing_tracking(ctx, wms_orders, seen_tracking)
+        unknown_complete = check_unknown_at_wms(ctx, wms_orders, seen_unknown)
+        if wms_complete and tracking_complete:
+            checked[Kind.TRACKING_MISSING] = seen_tracking
+        if wms_complete and unknown_complete:
+            checked[Kind.UNKNOWN_AT_WMS] = seen_unknown
+    if (
+        ctx.connection.inventory_sync_enabled
+        and not eligibility.requirement_reason(ctx.connection, Job.INVENTORY_SYNC)
+        and not ctx.out_of_time()
+    ):
+        seen_stock = set()
+        if surface_stock_drift(ctx, warehouse_id, seen_stock):
+            checked[Kind.STOCK_DRIFT] = seen_stock
+    resolve_unseen(ctx, checked)
     ctx.run.save(update_fields=["fetched", "created", "updated", "skipped", "failed"])
 
 
@@ -150,31 +203,3 @@ def surface_cancelled_open(ctx, cancelled: dict, seen: set) -> None:
             heal="",
         )
         seen.add(str(record.om_order_id))
-
-
-def note(ctx, kind: str, subject, record, *, om_value: str, hub_value: str, heal: str) -> Finding:
-    """Record one sighting: a new finding, or the open (or resolved, now reopened) one updated."""
-    now = timezone.now()
-    finding, created = Finding.objects.get_or_create(
-        connection=ctx.connection,
-        kind=kind,
-        subject=str(subject),
-        defaults={"first_seen_at": now, "last_seen_at": now},
-    )
-    finding.order = record
-    finding.om_value, finding.hub_value = om_value[:500], hub_value[:500]
-    finding.last_seen_at, finding.resolved_at, finding.last_run = now, None, ctx.run
-    if heal:
-        finding.healed_at, finding.heal = now, heal[:500]
-    finding.save()
-    ctx.run.updated += 1
-    return finding
-
-
-def resolve_unseen(ctx, seen: dict[str, set]) -> None:
-    """Open findings of the kinds this run checked that it did not see again are resolved."""
-    now = timezone.now()
-    for kind, subjects in seen.items():
-        Finding.objects.filter(connection=ctx.connection, kind=kind, resolved_at__isnull=True).exclude(
-            subject__in=subjects
-        ).update(resolved_at=now)

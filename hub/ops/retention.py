@@ -10,14 +10,18 @@
     `cancelled`, or `cancel_failed` marked handled. An order still in flight (new, at the WMS,
     shipped, in error, too-late cancel not handled) keeps its whole timeline and so the runs
     it points at.
-- cleared `Alert`s cleared before the cutoff.
+- cleared `Alert`s cleared before the cutoff;
+- webhook deliveries received before the cutoff (a replay of one is refused as stale long before:
+  `hub.webhooks` accepts events at most hours old, so the row's replay guard is no longer needed);
+- Reconciliation findings resolved before the cutoff (an open one stays, however old).
 Kept always: runs that failed, were partial or abandoned (errors are kept), runs newer than the
 cutoff, operator events (no run), and every `OrderRecord`: deleting one would let the order be
 downloaded and sent to the warehouse again.
 
 Deletes go in batches of `batch_size` runs, each in its own short transaction, so a big table is
 never locked for long and an interrupted prune simply resumes next time. `dry_run` counts what
-would go and deletes nothing. Returns {"runs", "events", "inventory_lines", "alerts"} counts.
+would go and deletes nothing. Returns {"runs", "events", "inventory_lines", "alerts",
+"webhook_deliveries", "findings"} counts.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from hub.models import Alert, InventoryLine, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.models import Alert, Finding, InventoryLine, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.webhook_models import WebhookDelivery
 
 FINISHED = Q(status__in=[OrderRecord.Status.CONFIRMED, OrderRecord.Status.CANCELLED]) | Q(
     status=OrderRecord.Status.CANCEL_FAILED, cancel_handled=True
@@ -59,14 +64,19 @@ def prune(
     if batch_size < 1:
         raise ValueError("The batch size must be at least 1.")
     cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
-    counts = {"runs": 0, "events": 0, "inventory_lines": 0, "alerts": 0}
-    old_alerts = Alert.objects.filter(cleared_at__lt=cutoff)
+    counts = {"runs": 0, "events": 0, "inventory_lines": 0}
+    # Rows that go on their own (nothing of the guarantees points at them), by count key.
+    plain = {
+        "alerts": Alert.objects.filter(cleared_at__lt=cutoff),
+        "webhook_deliveries": WebhookDelivery.objects.filter(received_at__lt=cutoff),
+        "findings": Finding.objects.filter(resolved_at__lt=cutoff),
+    }
     if dry_run:
         runs = prunable_runs(cutoff)
         counts["runs"] = runs.count()
         counts["events"] = OrderEvent.objects.filter(run__in=runs).count()
         counts["inventory_lines"] = InventoryLine.objects.filter(run__in=runs).count()
-        counts["alerts"] = old_alerts.count()
+        counts.update({key: rows.count() for key, rows in plain.items()})
         return counts
 
     while True:
@@ -82,11 +92,18 @@ def prune(
             counts["runs"] += SyncRun.objects.filter(pk__in=ids).only("pk").delete()[1].get(SyncRun._meta.label, 0)
         if len(ids) < batch_size:
             break
+    for key, rows in plain.items():
+        counts[key] = delete_in_batches(rows, batch_size)
+    return counts
+
+
+def delete_in_batches(rows, batch_size: int) -> int:
+    """Delete `rows` `batch_size` at a time, each batch in its own short transaction; the count deleted."""
+    deleted = 0
     while True:
         with transaction.atomic():
-            ids = list(old_alerts.order_by("pk").values_list("pk", flat=True)[:batch_size])
+            ids = list(rows.order_by("pk").values_list("pk", flat=True)[:batch_size])
             if ids:
-                counts["alerts"] += Alert.objects.filter(pk__in=ids).delete()[0]
+                deleted += rows.model.objects.filter(pk__in=ids).delete()[0]
         if len(ids) < batch_size:
-            break
-    return counts
+            return deleted

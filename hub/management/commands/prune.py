@@ -32,6 +32,7 @@ class Command(BaseCommand):
         kept = settings.HUB_RETENTION_DAYS if days is None else days
         self.stdout.write(
             f"{verb} {counts['runs']} sync run(s), {counts['events']} order event(s), "
-            f"{counts['inventory_lines']} inventory line(s) and {counts['alerts']} cleared alert(s) "
+            f"{counts['inventory_lines']} inventory line(s), {counts['alerts']} cleared alert(s), "
+            f"{counts['webhook_deliveries']} webhook delivery(ies) and {counts['findings']} resolved finding(s) "
             f"older than {kept} day(s)."
         )
