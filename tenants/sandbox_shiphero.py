@@ -16,6 +16,10 @@ Manager), used by the demo for its tenant on ShipHero.
 
 Idempotent: the warehouse `WAREHOUSE_NAME` and its connection are updated in place. Only
 `activate=True` activates the connection (the scripted path).
+
+`every_connection()` finds the connections on the sandbox ShipHero again with their two accounts
+(the Order Manager one by its access token, the ShipHero one by its refresh token, as
+`tenants.sandbox_accounts` finds the 3PL ones), for `manage.py sandbox_live`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.sandbox.control import account_setup, seeding
+from connectors.sandbox.credentials import hash_secret
 from connectors.sandbox.models import OmAccount, OmProduct, ShipHeroAccount
 from connectors.shiphero.sandbox import control as shiphero_control
 
@@ -62,6 +67,38 @@ class ShipHeroSandboxSetup:
     account: ShipHeroAccount
     refresh_token: str
     seeded: dict | None
+
+
+@dataclass(frozen=True)
+class ShipHeroSandboxAccounts:
+    connection: OrderManagerConnection
+    om: OmAccount
+    account: ShipHeroAccount
+
+
+def every_connection(*, active_only: bool = True) -> list[ShipHeroSandboxAccounts]:
+    """The connections of tenant warehouses on the sandbox ShipHero whose two tokens the sandbox issued."""
+    connections = OrderManagerConnection.objects.filter(
+        warehouse__wms_system=SHIPHERO,
+        warehouse__wms_base_url__contains=SHIPHERO_PATH,
+        base_url__contains=sandbox_accounts.OM_PATH,
+    ).select_related("warehouse__tenant")
+    if active_only:
+        connections = connections.filter(warehouse__tenant__active=True, warehouse__tenant__archived_at__isnull=True)
+    found = []
+    for connection in connections.order_by("warehouse__tenant__slug", "pk"):
+        warehouse = connection.warehouse
+        if not (
+            sandbox_accounts.points_at(connection.base_url, sandbox_accounts.OM_PATH)
+            and sandbox_accounts.points_at(warehouse.wms_base_url, SHIPHERO_PATH)
+        ):
+            continue
+        token, refresh = str(connection.access_token or ""), str(warehouse.shiphero_refresh_token or "")
+        om = OmAccount.objects.filter(tokens__digest=hash_secret(token)).first() if token else None
+        account = ShipHeroAccount.objects.filter(refresh_digest=hash_secret(refresh)).first() if refresh else None
+        if om is not None and account is not None:
+            found.append(ShipHeroSandboxAccounts(connection, om, account))
+    return found
 
 
 def stock_in_shiphero(account: ShipHeroAccount):

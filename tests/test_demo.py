@@ -355,3 +355,22 @@ def test_demo_story_on_shiphero_sent_shipped_and_confirmed(live_server):
     assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
     confirmed = OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.CONFIRMED)
     assert confirmed.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sandbox_live_trickles_orders_and_ships_for_the_shiphero_tenant_too(live_server):
+    run_demo(live_server.url)
+    connection = demo_connection(DEMO_SHIPHERO_TENANTS[0].slug)
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
+    later = timezone.now() + datetime.timedelta(seconds=31)
+    report = {t.slug: t for t in sandbox_live.tick(now=later, rng=random.Random(4), new_orders=(1, 1))}
+    carrot = report["carrot-co (ShipHero)"]
+    assert len(carrot.new_orders) == 1 and len(carrot.shipped) == DEMO_ORDERS
+    assert set(carrot.shipped) == set(
+        OrderRecord.objects.filter(connection=connection).values_list("order_number", flat=True)
+    )
+    assert {"acme-outdoor", "bluebird-goods"} <= set(report)
+    assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
+    assert OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.CONFIRMED).count() == (
+        DEMO_ORDERS
+    )
