@@ -95,6 +95,8 @@ def order_manager(connection, recorder: CallRecorder | None = None, **overrides)
 
 def warehouse(connection, recorder: CallRecorder | None = None, **overrides) -> WarehouseClient:
     """The client of the warehouse system the connection's tenant warehouse runs (`connectors.wms`)."""
+    if connection.warehouse.wms_system == THREEPL_WAREHOUSE_MANAGER.key:
+        return warehouse_manager(connection, recorder, **overrides)  # the 3PL seam tests stand in at
     return warehouse_for_warehouse(connection.warehouse, recorder, **overrides)
 
 
