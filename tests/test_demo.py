@@ -212,14 +212,15 @@ def test_tick_drives_every_active_tenant_with_sandbox_accounts_including_one_onb
     from tests import factories
 
     run_demo()
-    assert [r.slug for r in sandbox_live.tick(rng=random.Random(1))] == SLUGS
+    shiphero = [f"{spec.slug} (ShipHero)" for spec in DEMO_SHIPHERO_TENANTS]  # after the 3PL ones
+    assert [r.slug for r in sandbox_live.tick(rng=random.Random(1))] == [*SLUGS, *shiphero]
     # Onboarded while sandbox_live runs (the admin's "Create sandbox accounts"): the next tick has it.
     globex = factories.TenantFactory(slug="globex")
     sandbox_onboarding.set_up(globex, BASE, activate=False, seed_orders=2, seed_skus=3)
     resting = factories.TenantFactory(slug="resting", active=False)
     sandbox_onboarding.set_up(resting, BASE, activate=False, seed_orders=2, seed_skus=3)
     report = {r.slug: r for r in sandbox_live.tick(rng=random.Random(2))}
-    assert sorted(report) == sorted([*SLUGS, "globex"])  # an inactive tenant's jobs never run: left alone
+    assert sorted(report) == sorted([*SLUGS, "globex", *shiphero])  # an inactive tenant's: left alone
     om, _ = accounts("globex")
     assert OmOrder.objects.filter(account=om).count() == 2 + len(report["globex"].new_orders)
     assert sandbox_live.tick(["resting"], rng=random.Random(3))[0].slug == "resting"  # named, it is driven
