@@ -23,20 +23,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from connectors.wms import systems as wms_systems
+
 from . import connection_check, om_connect
-from .forms import (
-    ConnectionChangeForm,
-    OnboardConnectionForm,
-    OnboardTenantForm,
-    OnboardWarehouseForm,
-    WarehouseForm,
-    show_warnings,
-)
-from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, TokenSource, Warehouse
+from .forms import ConnectionChangeForm, OnboardConnectionForm, OnboardTenantForm, OnboardWarehouseForm, show_warnings
+from .models import AlertContact, OrderManagerConnection, Tenant, TenantMembership, TokenSource
 from .removal_admin import TenantRemovalAdminMixin
 from .sandbox_admin import SandboxAccountsAdminMixin
 from .scoping import TenantScopedAdminMixin
 from .secret_destinations import SecretDestinationsAdminMixin
+from .warehouse_admin import WarehouseInline, warehouse_system_of_request
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,7 @@ def add_connection_tool(name: str, render: Callable) -> None:
 
 
 # Changing any of these gives a connection whose credentials were rejected another chance.
-CREDENTIAL_FIELDS = {"access_token", "client_id", "client_secret", "user_login", "wms_login_kind", "tpl_key"}
+CREDENTIAL_FIELDS = {"access_token"}
 
 
 class MembershipInline(admin.TabularInline):
@@ -86,13 +82,6 @@ class AlertContactInline(admin.TabularInline):
     model = AlertContact
     extra = 0
     fields = ["email", "name", "active"]
-
-
-class WarehouseInline(admin.TabularInline):
-    model = Warehouse
-    extra = 0
-    fields = ["name", "customer_id", "facility_id", "facility_time_zone"]
-    show_change_link = True
 
 
 @admin.register(Tenant)
@@ -164,7 +153,9 @@ class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, TenantRemov
             return HttpResponseRedirect(reverse("admin:index"))
         forms = {
             "tenant": OnboardTenantForm(request.POST or None, prefix="tenant"),
-            "warehouse": OnboardWarehouseForm(request.POST or None, prefix="warehouse"),
+            "warehouse": OnboardWarehouseForm(
+                request.POST or None, prefix="warehouse", system=warehouse_system_of_request(request)
+            ),
             "connection": OnboardConnectionForm(request.POST or None, prefix="connection"),
         }
         if request.method == "POST" and all(form.is_valid() for form in forms.values()):
@@ -183,38 +174,11 @@ class TenantAdmin(SandboxAccountsAdminMixin, TenantScopedAdminMixin, TenantRemov
             **self.admin_site.each_context(request),
             "title": "Onboard a tenant",
             "forms": forms,
+            "systems": [(key, system.label) for key, system in wms_systems.SYSTEMS.items()],
+            "system": forms["warehouse"].system,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/tenants/onboard.html", context)
-
-
-@admin.register(Warehouse)
-class WarehouseAdmin(SecretDestinationsAdminMixin, TenantScopedAdminMixin, admin.ModelAdmin):
-    form = WarehouseForm
-    tenant_path = "tenant"
-    list_display = ["name", "tenant", "customer_id", "facility_id", "last_tested_at"]
-    list_filter = ["tenant"]
-    list_select_related = ["tenant"]
-    search_fields = ["name", "tenant__name"]
-    readonly_fields = ["last_tested_at", "test_report"]
-    actions = ["test_connection"]
-
-    @admin.display(description="last test")
-    def test_report(self, obj):
-        return connection_check.format_report(obj.last_test_report)
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        connection = OrderManagerConnection.objects.filter(warehouse=obj).first()
-        if change and connection is not None and set(form.changed_data) & CREDENTIAL_FIELDS:
-            connection.clear_circuit()  # new WMS credentials: scheduled runs resume
-
-    @admin.action(description="Test connection")
-    def test_connection(self, request, queryset):
-        for warehouse in queryset:
-            report = connection_check.check_warehouse(warehouse)
-            level = messages.SUCCESS if report.get("ok") else messages.ERROR
-            self.message_user(request, f"{warehouse}: {connection_check.format_report(report)}", level)
 
 
 @admin.register(OrderManagerConnection)
@@ -287,6 +251,7 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
                     "cancel_download_enabled",
                     "shipment_confirmation_enabled",
                     "inventory_sync_enabled",
+                    "reconciliation_enabled",
                 ]
             },
         ),
@@ -300,6 +265,7 @@ class OrderManagerConnectionAdmin(SecretDestinationsAdminMixin, TenantScopedAdmi
                     "inventory_time",
                     "time_zone",
                     "inventory_times_per_day",
+                    "reconciliation_time",
                 ]
             },
         ),

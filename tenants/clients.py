@@ -1,8 +1,9 @@
 """Build the connector clients of one connection, wired to a run's call recorder.
 
 The only place where a connection's decrypted credentials meet a client. Jobs ask for
-`order_manager(connection, recorder)` and `warehouse_manager(connection, recorder)`; they never
-build HTTP requests themselves.
+`order_manager(connection, recorder)` and `warehouse(connection, recorder)` (the client of whichever
+system the tenant warehouse runs: 3PL Warehouse Manager or ShipHero); they never build HTTP
+requests themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from connectors.warehouse_manager.system import SYSTEM as THREEPL_WAREHOUSE_MANA
 from connectors.wms import systems
 from connectors.wms.base import WarehouseClient
 from tenants import wms_limits
+from tenants.models.warehouse import SHIPHERO
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +95,18 @@ def order_manager(connection, recorder: CallRecorder | None = None, **overrides)
 
 def warehouse(connection, recorder: CallRecorder | None = None, **overrides) -> WarehouseClient:
     """The client of the warehouse system the connection's tenant warehouse runs (`connectors.wms`)."""
-    system = systems.system_of(connection.warehouse.wms_system)
+    if connection.warehouse.wms_system == THREEPL_WAREHOUSE_MANAGER.key:
+        return warehouse_manager(connection, recorder, **overrides)  # the 3PL seam tests stand in at
+    return warehouse_for_warehouse(connection.warehouse, recorder, **overrides)
+
+
+def warehouse_for_warehouse(warehouse, recorder: CallRecorder | None = None, **overrides) -> WarehouseClient:
+    """The client of `warehouse`'s system, built from that system's credentials on the row."""
+    system = systems.system_of(warehouse.wms_system)
     if system is THREEPL_WAREHOUSE_MANAGER:
-        return warehouse_manager(connection, recorder, **overrides)
+        return warehouse_manager_for_warehouse(warehouse, recorder, **overrides)
+    if system.key == SHIPHERO:
+        return shiphero_for_warehouse(warehouse, recorder, **overrides)
     raise LookupError(f"No client is configured for the warehouse system {system.label}.")
 
 
@@ -125,6 +136,20 @@ def warehouse_manager_for_warehouse(
         customer_id=warehouse.customer_id,
         facility_id=warehouse.facility_id,
         facility_time_zone=warehouse.facility_time_zone,
+        **http_options(recorder, overrides),
+    )
+
+
+def shiphero_for_warehouse(warehouse, recorder: CallRecorder | None = None, **overrides):
+    """The warehouse's ShipHero client, on the same shared bucket and pool size as any WMS client."""
+    from connectors.shiphero.client import ShipHeroClient  # only a ShipHero warehouse needs the adapter loaded
+
+    overrides = {"limiter": wms_limits.limiter_for_warehouse(warehouse), "pool_maxsize": wms_pool_size(), **overrides}
+    return ShipHeroClient(
+        warehouse.wms_base_url,
+        refresh_token=str(warehouse.shiphero_refresh_token or ""),
+        warehouse_id=warehouse.shiphero_warehouse_id,
+        customer_account_id=warehouse.shiphero_customer_account_id,
         **http_options(recorder, overrides),
     )
 

@@ -3,8 +3,8 @@
 `check_order_manager(connection)` authenticates with Order Manager, resolves the warehouse name
 to its id and type (stored on the connection), reads the throttle limits, counts the orders
 waiting in the pickup status, and lists WMS SKUs in stock that have no starting inventory in
-Order Manager (they would not sync). `check_warehouse(warehouse)` authenticates with the WMS and
-counts the SKUs in stock for the facility. Both store their report on the row and return it as a
+Order Manager (they would not sync). `check_warehouse(warehouse)` authenticates with the
+warehouse's system and makes one cheap read with the credential. Both store their report on the row and return it as a
 dict with `ok` and either the findings or `error` (a sentence an operator can act on). The Order
 Manager report also keeps the missing SKUs as a list (`no_starting_inventory_skus`, first
 STORED_SKUS_LIMIT, and `no_starting_inventory_count`) for the pre-flight page; `format_report`
@@ -17,8 +17,10 @@ from django.utils import timezone
 
 from connectors.errors import AuthenticationError, ConnectorError, NetworkError
 from connectors.order_manager.errors import WarehouseNotFound
+from connectors.wms import systems as wms_systems
 
 from . import clients
+from .models.warehouse import THREEPL
 
 # An operator is waiting on the page: one try per call, not the jobs' retries with backoff
 # (an unreachable host would otherwise take half a minute to report).
@@ -33,9 +35,21 @@ STORED_SKUS_LIMIT = 500
 DETAIL_KEYS = frozenset({"no_starting_inventory_skus", "no_starting_inventory_count"})
 
 
+# What each side's credentials are, named in the "rejected the credentials" sentence.
+CREDENTIALS = {
+    "Order Manager": "wrong or revoked access token",
+    "3PL Warehouse Manager": "wrong client id/secret or user login",
+    "ShipHero": "wrong or revoked refresh token, or a customer account id this user may not act for",
+}
+# The reference the cheap read of `check_warehouse` looks up: no order carries it, so the answer is
+# "none", and getting that answer proves the credential may read orders.
+PROBE_REFERENCE = "hub-connection-test"
+
+
 def plain_error(exc: Exception, system: str) -> str:
     if isinstance(exc, AuthenticationError):
-        return f"{system} rejected the credentials (wrong access token, client id/secret or user login): {exc}"
+        what = CREDENTIALS.get(system, "wrong access token, client id/secret or user login")
+        return f"{system} rejected the credentials ({what}): {exc}"
     if isinstance(exc, WarehouseNotFound):
         return str(exc)
     if isinstance(exc, NetworkError):
@@ -84,11 +98,11 @@ def check_order_manager(connection) -> dict:
 
 def missing_starting_inventory(connection, om) -> dict:
     """WMS SKUs in stock with no stock record in the Order Manager warehouse (they will not sync)."""
-    wms = clients.warehouse_manager(connection, **INTERACTIVE)
+    wms = clients.warehouse(connection, **INTERACTIVE)
     try:
-        available = wms.stock_available()
+        available = wms.stock_report().available
     except ConnectorError as exc:
-        return {"wms_stock": plain_error(exc, "The WMS")}
+        return {"wms_stock": plain_error(exc, connection.wms_system.label)}
     finally:
         wms.close()
     in_om = {s.sku for s in om.iter_stock_totals(connection.om_warehouse_id)}
@@ -105,18 +119,34 @@ def missing_starting_inventory(connection, om) -> dict:
 
 
 def check_warehouse(warehouse) -> dict:
+    """Sign in to the warehouse's system and make one cheap read with the credential: 3PL Warehouse
+    Manager counts the facility's SKUs in stock (its stock summary is one short read); another
+    system looks up `PROBE_REFERENCE` (one order query, where a full stock read would page through
+    the catalogue and spend the account's credits)."""
     report: dict = {"ok": False}
-    wms = clients.warehouse_manager_for_warehouse(warehouse, **INTERACTIVE)
+    label = "The WMS"
     try:
-        wms.authenticate()
-        report["authenticated"] = "yes"
-        available = wms.stock_available()
-        report["skus_in_stock"] = sum(1 for qty in available.values() if qty > 0)
-        report["ok"] = True
+        label = wms_systems.system_of(warehouse.wms_system).label
+        wms = clients.warehouse_for_warehouse(warehouse, **INTERACTIVE)
+    except Exception as exc:  # an unknown system, an adapter that will not load: a sentence, not a 500
+        report["error"] = plain_error(exc, label)
+        wms = None
+    try:
+        if wms is not None:
+            wms.authenticate()
+            report["authenticated"] = "yes"
+            if warehouse.wms_system == THREEPL:
+                available = wms.stock_available()
+                report["skus_in_stock"] = sum(1 for qty in available.values() if qty > 0)
+            else:
+                found = wms.find_order_by_reference(PROBE_REFERENCE)
+                report["orders_readable"] = "yes" if found is None else f"yes (an order carries {PROBE_REFERENCE})"
+            report["ok"] = True
     except Exception as exc:
-        report["error"] = plain_error(exc, "The WMS")
+        report["error"] = plain_error(exc, label)
     finally:
-        wms.close()
+        if wms is not None:
+            wms.close()
     warehouse.last_tested_at = timezone.now()
     warehouse.last_test_report = report
     warehouse.save(update_fields=["last_tested_at", "last_test_report"])

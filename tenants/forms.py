@@ -3,7 +3,10 @@
 from django import forms
 from django.contrib import messages
 
+from connectors.wms import systems as wms_systems
+
 from .models import TIME_ZONE_CHOICES, OrderManagerConnection, Tenant, Warehouse
+from .models.warehouse import DEFAULT_BASE_URLS, SYSTEM_FIELDS
 from .secret_destinations import SecretDestinationsFormMixin
 from .url_safety import validate_base_url
 
@@ -56,17 +59,58 @@ class SafeUrlsMixin:
                 self.fields[name].validators.append(validate_base_url)
 
 
+# Fields every system's warehouse form shows; the rest are the chosen system's (`SYSTEM_FIELDS`).
+COMMON_WAREHOUSE_FIELDS = (
+    "tenant",
+    "name",
+    "wms_system",
+    "wms_base_url",
+    "send_concurrency",
+    "wms_requests_per_second",
+)
+SYSTEM_PARAM = "wms_system"  # the query parameter that picks the system of an add or onboarding page
+
+
+def warehouse_fields(system: str, fields) -> list[str]:
+    """`fields` without those of the other systems (Integration Manager shows one destination's settings)."""
+    other = {f for key, names in SYSTEM_FIELDS.items() if key != system for f in names}
+    return [f for f in fields if f not in other or f in SYSTEM_FIELDS.get(system, ())]
+
+
+def chosen_system(data, prefix: str | None, fallback: str) -> str:
+    """The system a submission or a link (`?wms_system=`) picks, if it is one the hub knows; else `fallback`."""
+    name = f"{prefix}-{SYSTEM_PARAM}" if prefix else SYSTEM_PARAM
+    picked = (data or {}).get(name) or (data or {}).get(SYSTEM_PARAM)
+    return picked if picked in wms_systems.SYSTEMS else fallback
+
+
 class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecretsMixin, forms.ModelForm):
-    secret_fields = ("client_secret", "tpl_key")
+    """One tenant warehouse: the common fields and those of its system only (`SYSTEM_FIELDS`).
+
+    A saved row's system is fixed (shown, not editable). A new row's is the submitted one, else
+    `requested_system` (the onboarding page's or the admin's `?wms_system=`), else the default; its
+    base URL starts at that system's service."""
+
+    secret_fields = ("client_secret", "tpl_key", "shiphero_refresh_token")
     url_fields = ("wms_base_url",)
-    # The token request to the WMS carries the client secret (Basic) and the TPL key (body).
-    secret_destinations = {"wms_base_url": ("client_secret", "tpl_key")}
+    # The token request to the WMS carries the system's secrets (3PL: client secret in Basic, TPL
+    # key in the body; ShipHero: the refresh token).
+    secret_destinations = {"wms_base_url": ("client_secret", "tpl_key", "shiphero_refresh_token")}
+    requested_system: str | None = None
+
+    wms_system = forms.ChoiceField(
+        label="Warehouse system",
+        choices=wms_systems.choices,
+        required=False,  # left out of a submission: the system the page was for (`self.system`)
+        help_text="The WMS this warehouse runs: its credentials below, and only the jobs it supports are offered.",
+    )
 
     class Meta:
         model = Warehouse
         fields = [
             "tenant",
             "name",
+            "wms_system",
             "wms_base_url",
             "client_id",
             "client_secret",
@@ -76,18 +120,45 @@ class WarehouseForm(SecretDestinationsFormMixin, SafeUrlsMixin, WriteOnlySecrets
             "customer_id",
             "facility_id",
             "facility_time_zone",
+            "shiphero_refresh_token",
+            "shiphero_customer_account_id",
+            "shiphero_warehouse_id",
             "send_concurrency",
             "wms_requests_per_second",
         ]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, system: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.requested_system = system or self.requested_system
+        if self.instance.pk:
+            self.system = self.instance.wms_system  # fixed once saved (see below)
+        else:
+            fallback = self.requested_system or self.instance.wms_system or wms_systems.DEFAULT
+            self.system = chosen_system(self.data, self.prefix, fallback) if self.is_bound else fallback
+        for name in set(self.fields) - set(warehouse_fields(self.system, self.fields)):
+            del self.fields[name]
+        self.secret_destinations = {
+            url: tuple(f for f in secrets if f in self.fields) for url, secrets in self.secret_destinations.items()
+        }
+        if "wms_system" in self.fields and self.instance.pk:
+            # Fixed once saved: the orders it sent are followed (shipments, cancels) in the system they
+            # went to, and its mappings name that system's carriers.
+            field = self.fields["wms_system"]
+            field.disabled = True
+            field.help_text = "Fixed once the warehouse exists: for another system, add another warehouse."
+        elif "wms_system" in self.fields and not self.is_bound:
+            self.initial["wms_system"] = self.system
+        if not self.instance.pk and not self.is_bound and self.system in DEFAULT_BASE_URLS:
+            self.initial["wms_base_url"] = DEFAULT_BASE_URLS[self.system]
         # Left out of a submission (an older form, a script): their defaults, as before they existed.
         for name in ("wms_login_kind", *self.PACE_FIELDS):
             if name in self.fields:
                 self.fields[name].required = False
 
     PACE_FIELDS = ("send_concurrency", "wms_requests_per_second")
+
+    def clean_wms_system(self):
+        return self.cleaned_data.get("wms_system") or self.system
 
     def clean_wms_login_kind(self):
         return self.cleaned_data.get("wms_login_kind") or Warehouse._meta.get_field("wms_login_kind").default
@@ -124,12 +195,23 @@ class OrderManagerConnectionForm(SecretDestinationsFormMixin, SafeUrlsMixin, Wri
             "cancel_download_enabled",
             "shipment_confirmation_enabled",
             "inventory_sync_enabled",
+            "reconciliation_enabled",
             "order_download_interval",
             "cancel_download_interval",
             "shipment_confirmation_interval",
             "inventory_time",
             "inventory_times_per_day",
+            "reconciliation_time",
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "reconciliation_time" in self.fields:  # left out of a submission: its default (04:00)
+            self.fields["reconciliation_time"].required = False
+
+    def clean_reconciliation_time(self):
+        value = self.cleaned_data.get("reconciliation_time")
+        return value if value is not None else OrderManagerConnection._meta.get_field("reconciliation_time").default
 
     def warnings(self) -> list[str]:
         """Advice that does not block saving (shown as admin warnings)."""

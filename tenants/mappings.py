@@ -1,14 +1,19 @@
 """Per-connection mappings and rules, read by the jobs through `hub.mapping.rules.Rules`.
 
-Every row belongs to one `OrderManagerConnection` (the unit the jobs run for):
+Every row belongs to one `OrderManagerConnection` (the unit the jobs run for). A connection serves one
+tenant warehouse, which runs one WMS system, so the mappings are per system by construction: the
+WMS names in them are that system's (`Warehouse.wms_system`), and each system turns a mapped route
+into its own order body (`WmsSystem.with_route`).
 
 - `ConnectionRules` (at most one per connection; defaults apply when there is none): reject
   unmapped ship methods, the item filter's mode and level, and the inventory rules (minimum
   level, safety buffer, subtract orders not yet at the WMS).
 - `SkuAlias`: Order Manager SKU -> WMS SKU. Without a row, the two are identical.
 - `ShipMethodMapping`: an Order Manager ship method ("carrier / requested service", see
-  `ship_method_key`) -> WMS `routingInfo` carrier and mode. A row with a blank WMS carrier is an
-  unmapped method collected from incoming orders for the operator to map.
+  `ship_method_key`) -> the WMS carrier and mode (service) as the warehouse's system names them
+  (3PL Warehouse Manager: `routingInfo` carrier and mode; ShipHero: the shipping line's carrier and
+  method). A row with a blank WMS carrier is an unmapped method collected from incoming orders for
+  the operator to map.
 - `CarrierMapping`: a WMS carrier name or SCAC code -> Order Manager `shippingCarrier` (overrides
   the defaults of `hub.mapping.carriers`; the target is validated against the enum by the hub's admin form,
   as tenants may not import hub).
@@ -25,7 +30,7 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
 from django.utils import timezone
 
-from .models import OrderManagerConnection
+from .models.connection import OrderManagerConnection
 
 SKU_MAX = 200
 SHIP_METHOD_MAX = 200  # what an order record keeps of it
@@ -125,7 +130,7 @@ class SkuAlias(models.Model):
 
 
 class ShipMethodMapping(models.Model):
-    """An Order Manager ship method -> WMS routingInfo carrier and mode; blank carrier = not mapped yet."""
+    """An Order Manager ship method -> the WMS carrier and mode (service); blank carrier = not mapped yet."""
 
     connection = models.ForeignKey(OrderManagerConnection, on_delete=models.CASCADE, related_name="ship_methods")
     ship_method = models.CharField(
@@ -140,9 +145,16 @@ class ShipMethodMapping(models.Model):
         max_length=100,
         blank=True,
         validators=[_no_nul],
-        help_text="routingInfo.carrier, as listed by the WMS (GET /properties/carriers). Blank: not mapped yet.",
+        help_text="The carrier as the warehouse's system names it (3PL Warehouse Manager: routingInfo.carrier "
+        "from GET /properties/carriers; ShipHero: the shipping line's carrier). Blank: not mapped yet.",
     )
-    wms_mode = models.CharField("WMS mode (service)", max_length=100, blank=True, validators=[_no_nul])
+    wms_mode = models.CharField(
+        "WMS mode (service)",
+        max_length=100,
+        blank=True,
+        validators=[_no_nul],
+        help_text="3PL Warehouse Manager: routingInfo.mode; ShipHero: the shipping line's method.",
+    )
     wms_scac = models.CharField("WMS SCAC code", max_length=10, blank=True, validators=[_no_nul])
     first_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_seen_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -7,8 +7,12 @@ of pyrate-limiter (a maintained limiter; the in-process ``connectors.transport.p
 Order Manager's published throttle and stays as it is).
 
 Contract:
-- ``account_key(base_url, client_id, user_login)``: the bucket's name, a SHA-256 of the login
-  (base URL host and port, client id, user login). Never a secret, never the login in clear.
+- ``account_key(base_url, *identity, system=...)``: the bucket's name, a SHA-256 of the system's
+  key, the base URL's host and port and the login's identity, so two systems never share a bucket.
+  ``account_key_of(warehouse)`` gives the identity per system: 3PL Warehouse Manager's client id and
+  user login; ShipHero's refresh token (ShipHero counts credits per account and names no account
+  before a call; the token is the account as the hub knows it) and the customer account acted for.
+  Never a secret, never the login in clear: only the digest is stored.
 - ``account_rate(warehouse)``: the lowest ``Warehouse.wms_requests_per_second`` among the
   warehouses signing in with that login (why the lowest: see the function).
 - ``window_rate(rps)``: the pyrate-limiter ``Rate`` for ``rps`` calls a second: at most
@@ -99,14 +103,26 @@ def _host(base_url: str) -> str:
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def account_key(base_url: str, client_id: str, user_login: str) -> str:
-    """The bucket name of one WMS login: a hash, so no login detail is readable in the store."""
-    material = "\x1f".join((_host(base_url), (client_id or "").strip(), (user_login or "").strip()))
+THREEPL_SYSTEM = "3pl_warehouse_manager"
+
+
+def account_key(base_url: str, *identity: str, system: str = THREEPL_SYSTEM) -> str:
+    """The bucket name of one WMS login of ``system``: a hash, so no login detail is readable in the store."""
+    material = "\x1f".join((system, _host(base_url), *((part or "").strip() for part in identity)))
     return "wms_" + hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+def _identity(warehouse) -> tuple[str, ...]:
+    """What names the WMS login of ``warehouse`` within its system (see the module docstring)."""
+    if warehouse.wms_system == THREEPL_SYSTEM:
+        return (warehouse.client_id, warehouse.user_login)
+    if warehouse.wms_system == "shiphero":
+        return (str(warehouse.shiphero_refresh_token or ""), warehouse.shiphero_customer_account_id)
+    raise LookupError(f"No WMS login is defined for the warehouse system {warehouse.wms_system!r}")
+
+
 def account_key_of(warehouse) -> str:
-    return account_key(warehouse.wms_base_url, warehouse.client_id, warehouse.user_login)
+    return account_key(warehouse.wms_base_url, *_identity(warehouse), system=warehouse.wms_system)
 
 
 def account_rate(warehouse) -> float:
@@ -119,15 +135,11 @@ def account_rate(warehouse) -> float:
     """
     from tenants.models import Warehouse  # the model module imports nothing of this one; no cycle
 
-    host = _host(warehouse.wms_base_url)
-    sharing = Warehouse.objects.filter(client_id=warehouse.client_id, user_login=warehouse.user_login).exclude(
-        pk=warehouse.pk
-    )
-    rates = [
-        w.wms_requests_per_second
-        for w in sharing.only("wms_base_url", "wms_requests_per_second")
-        if _host(w.wms_base_url) == host
-    ]
+    key = account_key_of(warehouse)
+    sharing = Warehouse.objects.filter(wms_system=warehouse.wms_system).exclude(pk=warehouse.pk)
+    if warehouse.wms_system == THREEPL_SYSTEM:  # narrowed in SQL; a ShipHero token is encrypted, so compared here
+        sharing = sharing.filter(client_id=warehouse.client_id, user_login=warehouse.user_login)
+    rates = [w.wms_requests_per_second for w in sharing if account_key_of(w) == key]
     rates.append(warehouse.wms_requests_per_second)  # as edited, even before it is saved
     return min(float(r) for r in rates)
 

@@ -41,6 +41,14 @@ def _wms_limiters():
 
 
 @pytest.fixture
+def shiphero_system():
+    """The ShipHero `WmsSystem` as registered in `connectors.wms.systems` (the adapter's own)."""
+    from connectors.wms import systems
+
+    return systems.system_of("shiphero")
+
+
+@pytest.fixture
 def tenant(db):
     return factories.TenantFactory()
 

@@ -62,6 +62,21 @@ class WarehouseFactory(factory.django.DjangoModelFactory):
     facility_id = 3
 
 
+class ShipHeroWarehouseFactory(WarehouseFactory):
+    """A tenant warehouse on ShipHero: its three credential fields, none of 3PL Warehouse Manager's."""
+
+    wms_system = "shiphero"
+    wms_base_url = "https://shiphero.example.com"
+    client_id = ""
+    client_secret = ""
+    user_login = ""
+    customer_id = None
+    facility_id = None
+    shiphero_refresh_token = factory.Sequence(lambda n: f"shiphero-refresh-{n}")
+    shiphero_customer_account_id = ""
+    shiphero_warehouse_id = factory.Sequence(lambda n: f"V2FyZWhvdXNlOj{n}")
+
+
 class OrderManagerConnectionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = OrderManagerConnection

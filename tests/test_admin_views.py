@@ -289,7 +289,7 @@ def test_a_failed_test_stays_on_the_connection_page(live_server, admin_client_fo
 
     assert response.redirect_chain[-1][0] == page_url(connection, "change")
     text = " ".join(messages_of(response))
-    assert "Order Manager rejected the credentials" in text and "The WMS rejected the credentials" in text
+    assert "Order Manager rejected the credentials" in text and "3PL Warehouse Manager rejected the credentials" in text
     preflight = client.get(page_url(connection, "preflight"))
     assert preflight.context["level"] == "bad"
 
@@ -475,3 +475,16 @@ def test_preflight_shows_zero_orders_waiting_as_zero_not_unknown(su_client, test
     tested.save(update_fields=["last_test_report"])
     html = su_client.get(page_url(tested, "preflight")).content.decode()
     assert '<dd id="preflight-waiting"><strong>0</strong>' in html
+
+
+def test_preflight_of_a_shiphero_connection_names_its_warehouse_and_read(su_client, shiphero_system):
+    warehouse = factories.ShipHeroWarehouseFactory(
+        shiphero_warehouse_id="V2FyZWhvdXNlOjQy",
+        last_test_report={"ok": True, "authenticated": "yes", "orders_readable": "yes"},
+    )
+    connection = factories.OrderManagerConnectionFactory(
+        warehouse=warehouse, last_test_report={"ok": True, "authenticated": "yes", "orders_waiting": 0}
+    )
+    html = su_client.get(page_url(connection, "preflight")).content.decode()
+    assert "signed in to ShipHero" in html and "warehouse V2FyZWhvdXNlOjQy" in html
+    assert "orders readable: yes" in html and "customer None" not in html

@@ -78,7 +78,7 @@ def test_a_rejected_token_is_reported_in_plain_words_without_the_token(live_serv
     report = connection_check.check_order_manager(connection)
     assert report["ok"] is False and {"ok", "error"} <= set(report)
     assert report["error"] == (
-        "Order Manager rejected the credentials (wrong access token, client id/secret or user login): "
+        "Order Manager rejected the credentials (wrong or revoked access token): "
         "Order Manager rejected the access token for GET /v1/warehouses (HTTP 401): the app install was "
         "revoked or the token is wrong; reconnect the connection to Order Manager"
     )
@@ -121,7 +121,7 @@ def test_warehouse_success_and_wrong_secret(live_server):
     report = connection_check.check_warehouse(warehouse)
     assert report["ok"] is False
     assert report["error"].startswith(
-        "The WMS rejected the credentials (wrong access token, client id/secret or user login): "
+        "3PL Warehouse Manager rejected the credentials (wrong client id/secret or user login): "
         "Warehouse Manager refused the client id / client secret"
     )
     assert "wrong-secret" not in report["error"]
@@ -168,3 +168,73 @@ def test_tenant_staff_can_only_test_their_own_connections(live_server, admin_cli
     messages = [m.message for m in get_messages(response.wsgi_request)]
     assert len(messages) == 1 and messages[0].startswith(str(mine))
     assert OrderManagerConnection.objects.get(pk=other.pk).last_tested_at is None
+
+
+class StandInShipHero:
+    """The ShipHero client as `check_warehouse` uses it (authenticate, one lookup, close), built by
+    `tenants.clients` from the warehouse: it records what it was asked and answers as told."""
+
+    instances: list = []
+
+    def __init__(self, base_url, *, refresh_token, warehouse_id, customer_account_id="", **http):
+        self.refresh_token, self.asked, self.closed = refresh_token, [], False
+        StandInShipHero.instances.append(self)
+
+    def authenticate(self):
+        from connectors.errors import AuthenticationError
+
+        if self.refresh_token != "good-token":
+            raise AuthenticationError("ShipHero refused the refresh token (HTTP 401)")
+        self.asked.append("authenticate")
+
+    def find_order_by_reference(self, reference):
+        self.asked.append(reference)
+        return None
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def stand_in_shiphero(monkeypatch, shiphero_system):
+    import connectors.shiphero.client as module
+
+    StandInShipHero.instances = []
+    monkeypatch.setattr(module, "ShipHeroClient", StandInShipHero)
+    return StandInShipHero.instances
+
+
+def test_a_shiphero_warehouse_is_tested_by_signing_in_and_one_cheap_read(stand_in_shiphero):
+    warehouse = factories.ShipHeroWarehouseFactory(shiphero_refresh_token="good-token")
+    report = connection_check.check_warehouse(warehouse)
+    assert report == {"ok": True, "authenticated": "yes", "orders_readable": "yes"}
+    (client,) = stand_in_shiphero
+    assert client.asked == ["authenticate", connection_check.PROBE_REFERENCE] and client.closed
+    assert Warehouse.objects.get(pk=warehouse.pk).last_test_report == report
+
+
+def test_a_rejected_shiphero_token_is_named_in_plain_words(stand_in_shiphero):
+    warehouse = factories.ShipHeroWarehouseFactory(shiphero_refresh_token="sh-secret-4711")
+    report = connection_check.check_warehouse(warehouse)
+    assert report["ok"] is False
+    assert report["error"].startswith("ShipHero rejected the credentials (wrong or revoked refresh token")
+    assert "sh-secret-4711" not in report["error"] and stand_in_shiphero[0].closed
+
+
+def test_a_warehouse_on_an_unknown_system_gets_a_sentence_not_a_crash():
+    warehouse = factories.WarehouseFactory(wms_system="gone_wms")
+    report = connection_check.check_warehouse(warehouse)
+    assert report["ok"] is False and "Unknown warehouse system 'gone_wms'" in report["error"]
+
+
+def test_a_shiphero_warehouse_over_a_real_socket_passes_and_a_wrong_token_is_named(live_server):
+    from tenants import sandbox_shiphero
+
+    done = sandbox_shiphero.set_up(factories.TenantFactory(slug="sh-check"), live_server.url, activate=False)
+    assert connection_check.check_warehouse(done.warehouse)["ok"] is True
+    done.warehouse.shiphero_refresh_token = "sh-wrong-refresh-0815"
+    done.warehouse.save()
+    report = connection_check.check_warehouse(Warehouse.objects.get(pk=done.warehouse.pk))
+    assert report["ok"] is False
+    assert report["error"].startswith("ShipHero rejected the credentials (wrong or revoked refresh token"), report
+    assert "sh-wrong-refresh-0815" not in report["error"]

@@ -19,7 +19,14 @@ from django_q.models import Schedule
 from connectors.sandbox.models import OmOrder, OmProduct, OrderStatus, WmsOrder, WmsOrderStatus, WmsPackage, WmsStock
 from hub.engine.runner import run_job
 from hub.management.commands import sandbox_live
-from hub.management.commands.demo import DEMO_INTERVALS, DEMO_ORDERS, DEMO_SKUS, DEMO_TENANTS, demo_connection
+from hub.management.commands.demo import (
+    DEMO_INTERVALS,
+    DEMO_ORDERS,
+    DEMO_SHIPHERO_TENANTS,
+    DEMO_SKUS,
+    DEMO_TENANTS,
+    demo_connection,
+)
 from hub.models import Job, JobState, OrderEvent, OrderRecord, SyncRun
 from hub.tasks import DISPATCH_SCHEDULE_NAME
 from tenants.models import OrderManagerConnection, Tenant, Warehouse
@@ -70,7 +77,7 @@ def test_demo_set_up_is_idempotent():
     assert (
         (Tenant.objects.count(), Warehouse.objects.count(), OrderManagerConnection.objects.count())
         == counts
-        == (2, 2, 2)
+        == (3, 3, 3)  # two tenants on 3PL Warehouse Manager, one on ShipHero
     )
 
     for spec in DEMO_TENANTS:
@@ -205,14 +212,15 @@ def test_tick_drives_every_active_tenant_with_sandbox_accounts_including_one_onb
     from tests import factories
 
     run_demo()
-    assert [r.slug for r in sandbox_live.tick(rng=random.Random(1))] == SLUGS
+    shiphero = [f"{spec.slug} (ShipHero)" for spec in DEMO_SHIPHERO_TENANTS]  # after the 3PL ones
+    assert [r.slug for r in sandbox_live.tick(rng=random.Random(1))] == [*SLUGS, *shiphero]
     # Onboarded while sandbox_live runs (the admin's "Create sandbox accounts"): the next tick has it.
     globex = factories.TenantFactory(slug="globex")
     sandbox_onboarding.set_up(globex, BASE, activate=False, seed_orders=2, seed_skus=3)
     resting = factories.TenantFactory(slug="resting", active=False)
     sandbox_onboarding.set_up(resting, BASE, activate=False, seed_orders=2, seed_skus=3)
     report = {r.slug: r for r in sandbox_live.tick(rng=random.Random(2))}
-    assert sorted(report) == sorted([*SLUGS, "globex"])  # an inactive tenant's jobs never run: left alone
+    assert sorted(report) == sorted([*SLUGS, "globex", *shiphero])  # an inactive tenant's: left alone
     om, _ = accounts("globex")
     assert OmOrder.objects.filter(account=om).count() == 2 + len(report["globex"].new_orders)
     assert sandbox_live.tick(["resting"], rng=random.Random(3))[0].slug == "resting"  # named, it is driven
@@ -308,3 +316,62 @@ def test_demo_story_new_at_wms_shipped_confirmed_cancelled_and_inventory(live_se
     inventory = run_job(connection, Job.INVENTORY_SYNC, trigger=SyncRun.Trigger.MANUAL)  # what "Run now" does
     assert inventory.status == SyncRun.Status.SUCCEEDED, inventory.error
     assert inventory.updated > 0
+
+
+# ---------------------------------------------------------------- the tenant on ShipHero
+
+
+@pytest.mark.django_db
+def test_the_demo_also_sets_up_a_tenant_on_shiphero_in_the_same_hub():
+    from connectors.sandbox.models import ShipHeroProduct
+
+    out = run_demo()
+    (spec,) = DEMO_SHIPHERO_TENANTS
+    assert f"{spec.name} ({spec.slug}, ShipHero): connection" in out
+    connection = demo_connection(spec.slug)
+    warehouse = connection.warehouse
+    assert warehouse.wms_system == "shiphero" and warehouse.wms_base_url == f"{BASE}/sandbox/shiphero"
+    assert connection.is_activated and connection.warehouse.tenant.time_zone == spec.time_zone
+    assert {field: getattr(connection, field) for field in DEMO_INTERVALS} == DEMO_INTERVALS
+    assert OmOrder.objects.filter(order_number__startswith="SO-", warehouse__name="Sandbox ShipHero").count() == (
+        DEMO_ORDERS
+    )
+    assert ShipHeroProduct.objects.filter(sku__startswith="SKU-").count() == DEMO_SKUS
+    again = run_demo()
+    assert f"{spec.name} ({spec.slug}, ShipHero): connection {connection.pk}" in again and "kept" in again
+    assert demo_connection(spec.slug).pk == connection.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_story_on_shiphero_sent_shipped_and_confirmed(live_server):
+    from connectors.sandbox.models import ShipHeroAccount
+    from connectors.shiphero.sandbox import control as shiphero_control
+
+    run_demo(live_server.url)
+    connection = demo_connection(DEMO_SHIPHERO_TENANTS[0].slug)
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
+    assert OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.AT_WMS).count() == DEMO_ORDERS
+    account = ShipHeroAccount.objects.get(key="carrot-co@shiphero.sandbox")
+    shiphero_control.ship(account, count=2, seed=5)
+    assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
+    confirmed = OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.CONFIRMED)
+    assert confirmed.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sandbox_live_trickles_orders_and_ships_for_the_shiphero_tenant_too(live_server):
+    run_demo(live_server.url)
+    connection = demo_connection(DEMO_SHIPHERO_TENANTS[0].slug)
+    assert run_job(connection, Job.ORDER_DOWNLOAD).status == SyncRun.Status.SUCCEEDED
+    later = timezone.now() + datetime.timedelta(seconds=31)
+    report = {t.slug: t for t in sandbox_live.tick(now=later, rng=random.Random(4), new_orders=(1, 1))}
+    carrot = report["carrot-co (ShipHero)"]
+    assert len(carrot.new_orders) == 1 and len(carrot.shipped) == DEMO_ORDERS
+    assert set(carrot.shipped) == set(
+        OrderRecord.objects.filter(connection=connection).values_list("order_number", flat=True)
+    )
+    assert {"acme-outdoor", "bluebird-goods"} <= set(report)
+    assert run_job(connection, Job.SHIPMENT_CONFIRMATION).status == SyncRun.Status.SUCCEEDED
+    assert OrderRecord.objects.filter(connection=connection, status=OrderRecord.Status.CONFIRMED).count() == (
+        DEMO_ORDERS
+    )

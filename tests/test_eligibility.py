@@ -91,3 +91,24 @@ def test_an_archived_tenant_runs_nothing_and_says_so():
         f"Tenant “{tenant}” is archived: its jobs never run (unarchive it first)."
     )
     assert schedule.next_due(connection, Job.ORDER_DOWNLOAD, timezone.now()) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reconciliation", [True, False])
+@pytest.mark.parametrize("order_download", [True, False])
+def test_reconciliation_needs_its_own_switch_and_order_downloads(reconciliation, order_download):
+    connection = OrderManagerConnectionFactory(
+        reconciliation_enabled=reconciliation, order_download_enabled=order_download
+    )
+    state = JobState.objects.get_or_create(connection=connection, job=Job.RECONCILIATION)[0]
+    reason = eligibility.blocked_reason(connection, Job.RECONCILIATION)
+    if not reconciliation:
+        assert reason == "Reconciliation is turned off for this connection."
+    elif not order_download:
+        assert reason == eligibility.RECONCILIATION_NEEDS_ORDER_DOWNLOAD
+    else:
+        assert reason == ""
+    eligible = JobState.objects.filter(eligibility.schedulable_q(timezone.now()), pk=state.pk).exists()
+    assert eligible == (reason == "")
+    # Order Download's own eligibility does not depend on Reconciliation's switch.
+    assert eligibility.is_schedulable(connection, Job.ORDER_DOWNLOAD) == order_download

@@ -363,3 +363,23 @@ def test_reconciliation_runs_daily_at_its_local_time_and_follows_order_download(
     assert schedule.initial_due(connection, Job.RECONCILIATION, local(2027, 3, 1, 12, 0)) == first
     connection.order_download_enabled = False
     assert schedule.next_due(connection, Job.RECONCILIATION, local(2027, 3, 1, 12, 0)) is None
+
+
+def test_reconciliation_runs_at_the_connections_own_local_time_and_only_when_switched_on():
+    connection = make_connection(time_zone="Europe/Berlin", reconciliation_time=datetime.time(2, 30))
+    berlin = zoneinfo.ZoneInfo("Europe/Berlin")
+    noon = datetime.datetime(2027, 3, 27, 12, 0, tzinfo=berlin)
+    # 02:30 does not exist in Berlin on 2027-03-28 (02:00 CET -> 03:00 CEST): the end of the gap.
+    assert schedule.next_due(connection, Job.RECONCILIATION, noon) == datetime.datetime(
+        2027, 3, 28, 1, 0, tzinfo=datetime.UTC
+    )
+    later = datetime.datetime(2027, 3, 28, 12, 0, tzinfo=berlin)
+    assert schedule.next_due(connection, Job.RECONCILIATION, later) == datetime.datetime(
+        2027, 3, 29, 0, 30, tzinfo=datetime.UTC
+    )
+    assert schedule.initial_due(connection, Job.RECONCILIATION, noon) == schedule.next_due(
+        connection, Job.RECONCILIATION, noon
+    )
+    connection.reconciliation_enabled = False
+    assert schedule.next_due(connection, Job.RECONCILIATION, noon) is None
+    assert schedule.next_due(connection, Job.ORDER_DOWNLOAD, noon) is not None  # its own switch only

@@ -51,6 +51,21 @@ def test_disabling_and_reenabling_a_job_in_the_admin(connection):
     assert due(connection)[Job.ORDER_DOWNLOAD] <= timezone.now()
 
 
+def test_the_reconciliation_time_and_switches_reschedule_it(at_noon, connection):
+    connection.reconciliation_time = datetime.time(13, 30)
+    connection.save(update_fields=["reconciliation_time"])
+    assert due(connection)[Job.RECONCILIATION] == NOON + datetime.timedelta(hours=1, minutes=30)
+    connection.reconciliation_enabled = False
+    connection.save(update_fields=["reconciliation_enabled"])
+    assert due(connection)[Job.RECONCILIATION] is None
+    connection.reconciliation_enabled = True
+    connection.save(update_fields=["reconciliation_enabled"])
+    assert due(connection)[Job.RECONCILIATION] == NOON + datetime.timedelta(hours=1, minutes=30)
+    connection.order_download_enabled = False  # Reconciliation checks what Order Download moved
+    connection.save(update_fields=["order_download_enabled"])
+    assert due(connection)[Job.RECONCILIATION] is None
+
+
 def test_changing_the_inventory_time_recomputes_it(at_noon, connection):
     connection.inventory_time = datetime.time(14, 0)
     connection.save()

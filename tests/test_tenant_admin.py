@@ -233,3 +233,107 @@ def test_an_onboarded_connection_does_nothing_until_it_is_activated(admin):
     run = run_job(conn, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.FAILED and run.error == eligibility.NOT_ACTIVATED
     assert run.requests_made == 0
+
+
+SHIPHERO_FIELDS = ("shiphero_refresh_token", "shiphero_customer_account_id", "shiphero_warehouse_id")
+THREEPL_ONLY = ("client_id", "client_secret", "user_login", "tpl_key", "customer_id", "facility_id")
+
+
+def field_names(form) -> set[str]:
+    return set(form.fields)
+
+
+def test_onboarding_shows_only_the_chosen_systems_fields(admin, shiphero_system):
+    default = admin.get(ONBOARD_URL).context["forms"]["warehouse"]
+    assert set(THREEPL_ONLY) <= field_names(default) and not set(SHIPHERO_FIELDS) & field_names(default)
+    page = admin.get(ONBOARD_URL, {"wms_system": "shiphero"})
+    form = page.context["forms"]["warehouse"]
+    assert set(SHIPHERO_FIELDS) <= field_names(form) and not set(THREEPL_ONLY) & field_names(form)
+    assert form.initial["wms_base_url"] == "https://public-api.shiphero.com"
+    html = page.content.decode()
+    assert 'name="warehouse-shiphero_refresh_token"' in html and 'name="warehouse-client_id"' not in html
+    assert '<a href="?wms_system=3pl_warehouse_manager">3PL Warehouse Manager</a>' in html
+
+
+def shiphero_onboarding_post(**overrides):
+    data = onboarding_post(**dict.fromkeys(f"warehouse-{f}" for f in (*THREEPL_ONLY, "facility_time_zone")))
+    data.update(
+        {
+            "warehouse-wms_system": "shiphero",
+            "warehouse-wms_base_url": "https://shiphero.example.com",
+            "warehouse-shiphero_refresh_token": "sh-onboard-refresh",
+            "warehouse-shiphero_customer_account_id": "",
+            "warehouse-shiphero_warehouse_id": "V2FyZWhvdXNlOjEx",
+        }
+    )
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_onboarding_a_shiphero_warehouse_asks_for_none_of_the_3pl_fields(admin, shiphero_system):
+    response = admin.post(ONBOARD_URL, shiphero_onboarding_post())
+    assert response.status_code == 302, response.context["forms"]["warehouse"].errors
+    warehouse = Warehouse.objects.get()
+    assert warehouse.wms_system == "shiphero"
+    assert (str(warehouse.shiphero_refresh_token), warehouse.shiphero_warehouse_id) == (
+        "sh-onboard-refresh",
+        "V2FyZWhvdXNlOjEx",
+    )
+    assert (warehouse.client_id, str(warehouse.client_secret), warehouse.customer_id) == ("", "", None)
+
+
+def test_onboarding_a_shiphero_warehouse_without_its_token_saves_nothing(admin, shiphero_system):
+    response = admin.post(ONBOARD_URL, shiphero_onboarding_post(**{"warehouse-shiphero_refresh_token": ""}))
+    assert response.status_code == 200
+    assert "This field is required for ShipHero." in response.content.decode()
+    assert not Tenant.objects.exists()
+
+
+def test_the_warehouse_admin_shows_the_rows_system_and_the_add_page_the_picked_one(admin, shiphero_system):
+    warehouse = factories.ShipHeroWarehouseFactory(shiphero_refresh_token="sh-page-secret")
+    page = admin.get(reverse("admin:tenants_warehouse_change", args=[warehouse.pk]))
+    form = page.context["adminform"].form
+    assert set(SHIPHERO_FIELDS) <= field_names(form) and not set(THREEPL_ONLY) & field_names(form)
+    assert "sh-page-secret" not in page.content.decode()
+    assert form.fields["shiphero_refresh_token"].help_text.startswith("Stored encrypted")
+    add = admin.get(reverse("admin:tenants_warehouse_add"), {"wms_system": "shiphero"}).context["adminform"].form
+    assert set(SHIPHERO_FIELDS) <= field_names(add) and "client_id" not in field_names(add)
+    assert add.initial["wms_system"] == "shiphero"
+    plain_add = admin.get(reverse("admin:tenants_warehouse_add")).context["adminform"].form
+    assert "client_id" in field_names(plain_add) and "shiphero_refresh_token" not in field_names(plain_add)
+
+
+def test_saving_a_shiphero_warehouse_keeps_its_token_and_a_new_token_resumes_the_circuit(admin, shiphero_system):
+    conn = factories.OrderManagerConnectionFactory(
+        warehouse=factories.ShipHeroWarehouseFactory(shiphero_refresh_token="keep-me"),
+        credentials_rejected_at=timezone.now(),
+    )
+    url = reverse("admin:tenants_warehouse_change", args=[conn.warehouse.pk])
+    form = admin.get(url).context["adminform"].form
+    data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    data["shiphero_refresh_token"] = ""
+    data["name"] = "Renamed"
+    assert admin.post(url, data).status_code == 302
+    conn.refresh_from_db()
+    assert str(conn.warehouse.shiphero_refresh_token) == "keep-me" and conn.credentials_rejected_at is not None
+    data["shiphero_refresh_token"] = "new-token"
+    assert admin.post(url, data).status_code == 302
+    conn.refresh_from_db()
+    assert str(conn.warehouse.shiphero_refresh_token) == "new-token" and conn.credentials_rejected_at is None
+
+
+def test_the_connection_page_has_the_reconciliation_switch_and_time(admin):
+    conn = factories.OrderManagerConnectionFactory()
+    form = admin.get(reverse("admin:tenants_ordermanagerconnection_change", args=[conn.pk])).context["adminform"].form
+    assert {"reconciliation_enabled", "reconciliation_time"} <= set(form.fields)
+
+
+def test_a_saved_warehouses_system_is_fixed(admin, shiphero_system):
+    warehouse = factories.WarehouseFactory()
+    url = reverse("admin:tenants_warehouse_change", args=[warehouse.pk])
+    form = admin.get(url, {"wms_system": "shiphero"}).context["adminform"].form
+    assert form.fields["wms_system"].disabled and "client_id" in form.fields
+    data = {name: ("" if form[name].value() is None else form[name].value()) for name in form.fields}
+    data.update({"wms_system": "shiphero", "client_secret": "", "tpl_key": ""})
+    assert admin.post(url, data).status_code == 302
+    assert Warehouse.objects.get(pk=warehouse.pk).wms_system == "3pl_warehouse_manager"

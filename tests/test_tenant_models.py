@@ -112,3 +112,59 @@ def test_run_state_names_the_most_blocking_condition_first():
     connection.warehouse.tenant.archived_at = now
     assert connection.warehouse.tenant.is_archived
     assert connection.run_state(now) == ("tenant archived", "warn")
+
+
+def test_each_system_requires_its_own_credentials_only(shiphero_system):
+    shiphero = factories.ShipHeroWarehouseFactory()
+    shiphero.full_clean()  # no client id, secret, customer or facility: not ShipHero's fields
+    shiphero.shiphero_refresh_token = ""
+    shiphero.shiphero_warehouse_id = "  "
+    with pytest.raises(ValidationError) as refused:
+        shiphero.full_clean()
+    assert refused.value.message_dict == {
+        "shiphero_refresh_token": ["This field is required for ShipHero."],
+        "shiphero_warehouse_id": ["This field is required for ShipHero."],
+    }
+    threepl = factories.WarehouseFactory(shiphero_refresh_token="")  # none of ShipHero's fields
+    threepl.full_clean()
+    threepl.client_secret = ""
+    threepl.customer_id = None
+    with pytest.raises(ValidationError) as refused:
+        threepl.full_clean()
+    assert set(refused.value.message_dict) == {"client_secret", "customer_id"}
+    assert refused.value.message_dict["customer_id"] == ["This field is required for 3PL Warehouse Manager."]
+
+
+def test_a_form_without_a_required_field_is_not_asked_for_it(shiphero_system):
+    """Like Django's own required check: a field the form does not show (an inline) is not required by it."""
+    warehouse = factories.WarehouseFactory(client_secret="")
+    warehouse.full_clean(exclude=["client_secret"])
+    with pytest.raises(ValidationError, match="client_secret"):
+        warehouse.full_clean()
+
+
+def test_an_unknown_system_is_refused_in_plain_words():
+    warehouse = factories.WarehouseFactory(wms_system="acme_wms")
+    with pytest.raises(ValidationError) as refused:
+        warehouse.full_clean()
+    assert refused.value.message_dict["wms_system"][0].startswith(
+        "“acme_wms” is not a warehouse system the hub knows; known: 3pl_warehouse_manager (3PL Warehouse Manager)"
+    )
+
+
+def test_the_shiphero_refresh_token_is_stored_encrypted(shiphero_system):
+    warehouse = factories.ShipHeroWarehouseFactory(shiphero_refresh_token="sh-refresh-secret")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT shiphero_refresh_token FROM tenants_warehouse WHERE id = %s", [warehouse.pk])
+        (stored,) = cursor.fetchone()
+    assert "sh-refresh-secret" not in stored
+    assert str(Warehouse.objects.get(pk=warehouse.pk).shiphero_refresh_token) == "sh-refresh-secret"
+    assert "sh-refresh-secret" not in repr(Warehouse.objects.get(pk=warehouse.pk).shiphero_refresh_token)
+
+
+def test_the_reconciliation_settings_default_to_on_at_four():
+    connection = factories.OrderManagerConnectionFactory()
+    assert connection.reconciliation_enabled is True
+    assert connection.reconciliation_time.isoformat() == "04:00:00"

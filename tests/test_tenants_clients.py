@@ -202,3 +202,91 @@ def test_the_wms_client_takes_the_logins_limiter_and_a_pool_for_the_concurrency(
     settings.HUB_WMS_CONCURRENCY_CAP = 4
     small = clients.warehouse_manager_for_warehouse(warehouse)
     assert small.http.session.get_adapter("https://wms.example.test").poolmanager.connection_pool_kw["maxsize"] == 10
+
+
+@pytest.fixture
+def shiphero_constructor(monkeypatch, shiphero_system):
+    """What `clients` passes to `connectors.shiphero.client.ShipHeroClient`, recorded at the seam."""
+    import connectors.shiphero.client as module
+
+    calls = []
+
+    class RecordingShipHeroClient:
+        def __init__(self, base_url, **kwargs):
+            calls.append({"base_url": base_url, **kwargs})
+
+    monkeypatch.setattr(module, "ShipHeroClient", RecordingShipHeroClient)
+    return calls
+
+
+@pytest.mark.django_db
+def test_a_shiphero_warehouse_gets_the_shiphero_client_with_its_credentials_and_the_shared_limiter(
+    settings, shiphero_constructor
+):
+    from tenants import wms_limits
+
+    settings.HUB_WMS_CONCURRENCY_CAP = 16
+    warehouse = factories.ShipHeroWarehouseFactory(
+        wms_base_url="https://shiphero.example.test",
+        shiphero_refresh_token="sh-refresh",
+        shiphero_customer_account_id="Q3VzdG9tZXI6OQ==",
+        shiphero_warehouse_id="V2FyZWhvdXNlOjE=",
+    )
+    connection = factories.OrderManagerConnectionFactory(warehouse=warehouse)
+    recorder = clients.CallRecorder()
+    clients.warehouse(connection, recorder, max_retries=1)
+    (call,) = shiphero_constructor
+    assert call["base_url"] == "https://shiphero.example.test"
+    assert (call["refresh_token"], call["customer_account_id"], call["warehouse_id"]) == (
+        "sh-refresh",
+        "Q3VzdG9tZXI6OQ==",
+        "V2FyZWhvdXNlOjE=",
+    )
+    assert type(call["refresh_token"]) is str  # decrypted, not the masked field value
+    assert call["limiter"] is wms_limits.limiter_for_warehouse(warehouse)
+    assert call["pool_maxsize"] == 16 and call["max_retries"] == 1 and call["on_call"] is recorder
+    assert call["timeout"] == tuple(settings.HUB_HTTP_TIMEOUT) and "block_private_addresses" in call
+
+
+@pytest.mark.django_db
+def test_a_3pl_warehouse_still_gets_the_3pl_client(shiphero_constructor):
+    connection = factories.OrderManagerConnectionFactory()
+    assert isinstance(clients.warehouse(connection), WarehouseManagerClient)
+    assert shiphero_constructor == []
+
+
+@pytest.mark.django_db
+def test_a_system_without_a_client_branch_fails_loudly(monkeypatch, shiphero_system):
+    from connectors.wms import systems
+
+    class Unwired(type(shiphero_system)):
+        key, label = "unwired", "Unwired WMS"
+
+    monkeypatch.setitem(systems.SYSTEMS, "unwired", Unwired())
+    warehouse = factories.WarehouseFactory(wms_system="unwired")
+    with pytest.raises(LookupError, match="No client is configured for the warehouse system Unwired WMS"):
+        clients.warehouse_for_warehouse(warehouse)
+
+
+@pytest.mark.django_db
+def test_the_real_shiphero_client_gets_the_shared_limiter_pool_and_scope(settings, shiphero_system):
+    from connectors.shiphero.client import ShipHeroClient
+    from tenants import wms_limits
+
+    settings.HUB_WMS_CONCURRENCY_CAP = 20
+    warehouse = factories.ShipHeroWarehouseFactory(
+        wms_base_url="https://shiphero.example.test", shiphero_customer_account_id="QWNjb3VudDo3"
+    )
+    client = clients.warehouse_for_warehouse(warehouse)
+    try:
+        assert isinstance(client, ShipHeroClient) and client.system is shiphero_system
+        assert (client.warehouse_id, client.customer_account_id) == (
+            warehouse.shiphero_warehouse_id,
+            "QWNjb3VudDo3",
+        )
+        assert client.http.limiter is wms_limits.limiter_for_warehouse(warehouse)
+        pool = client.http.session.get_adapter("https://shiphero.example.test").poolmanager.connection_pool_kw
+        assert pool["maxsize"] == 20
+        assert str(warehouse.shiphero_refresh_token) not in repr(client)
+    finally:
+        client.close()

@@ -83,6 +83,33 @@ def test_key_is_a_hash_of_host_client_and_login_and_names_no_secret():
     assert key.startswith("wms_") and len(key) == 36
 
 
+def test_two_systems_never_share_a_bucket_even_with_the_same_identity():
+    threepl = wms_limits.account_key("https://wms.example.com", "same", "same")
+    assert threepl == wms_limits.account_key("https://wms.example.com", "same", "same", system="3pl_warehouse_manager")
+    assert threepl != wms_limits.account_key("https://wms.example.com", "same", "same", system="shiphero")
+
+
+@pytest.mark.django_db
+def test_a_shiphero_account_is_its_refresh_token_and_customer_account_never_in_clear(shiphero_system):
+    first = factories.ShipHeroWarehouseFactory(shiphero_refresh_token="tok-A", wms_requests_per_second=10)
+    same = factories.ShipHeroWarehouseFactory(shiphero_refresh_token="tok-A", wms_requests_per_second=3)
+    for_customer = factories.ShipHeroWarehouseFactory(
+        shiphero_refresh_token="tok-A", shiphero_customer_account_id="Q3VzdG9tZXI6MQ==", wms_requests_per_second=1
+    )
+    other = factories.ShipHeroWarehouseFactory(shiphero_refresh_token="tok-B", wms_requests_per_second=0.5)
+    # A 3PL warehouse whose identity fields happen to read the same shares nothing with ShipHero.
+    threepl = factories.WarehouseFactory(wms_base_url=first.wms_base_url, client_id="", user_login="")
+    keys = {w.pk: wms_limits.account_key_of(w) for w in (first, same, for_customer, other, threepl)}
+    assert keys[first.pk] == keys[same.pk]
+    assert len({keys[first.pk], keys[for_customer.pk], keys[other.pk], keys[threepl.pk]}) == 4
+    assert all("tok-" not in key for key in keys.values())
+    assert wms_limits.account_rate(first) == 3  # the lowest of the two on token A without a customer
+    assert wms_limits.account_rate(for_customer) == 1
+    assert wms_limits.account_rate(other) == 0.5
+    assert wms_limits.limiter_for_warehouse(first) is wms_limits.limiter_for_warehouse(same)
+    assert wms_limits.limiter_for_warehouse(first) is not wms_limits.limiter_for_warehouse(other)
+
+
 @pytest.mark.django_db
 def test_lowest_rate_of_the_warehouses_sharing_the_login_wins():
     first = factories.WarehouseFactory(client_id="shared", user_login="api", wms_requests_per_second=10)

@@ -82,7 +82,7 @@ def _schedule_text(connection, job: Job, zone_name: str) -> str:
         per_day = connection.inventory_times_per_day
         return f"{'daily' if per_day == 1 else f'{per_day} times a day'} at {times} ({zone_name})"
     if job == Job.RECONCILIATION:
-        return f"daily at {schedule.RECONCILIATION_TIME:%H:%M} ({zone_name})"
+        return f"daily at {connection.reconciliation_time:%H:%M} ({zone_name})"
     interval = getattr(connection, schedule.INTERVAL_FIELDS[job][1])
     return f"every {interval} min"
 

@@ -4,7 +4,8 @@ dispatcher, the admin and the alerts.
 - `blocked_reason(connection, job) -> str`: why `job` cannot run for `connection` from its settings,
   "" when it can: the tenant is archived (`tenants.removal`) or inactive, the connection was never
   activated (or was deactivated) by an operator, the job is turned off on the connection, or the
-  job's own requirement is not met (`requirement_reason`). Manual runs (Run now, `manage.py sync`)
+  job's own requirement is not met (`requirement_reason`: the warehouse system lacks the job's
+  capability, Inventory Sync without a usable warehouse, Reconciliation with Order Download off). Manual runs (Run now, `manage.py sync`)
   and scheduled runs are refused alike.
 - `is_schedulable(connection, job)`: no blocked reason; the schedule gives such a job a due time.
 - `schedulable_q(now)`: the same rule as a filter on JobState, for the dispatcher's one-UPDATE
@@ -31,9 +32,13 @@ ENABLED_FIELDS = {
     Job.CANCEL_DOWNLOAD: "cancel_download_enabled",
     Job.SHIPMENT_CONFIRMATION: "shipment_confirmation_enabled",
     Job.INVENTORY_SYNC: "inventory_sync_enabled",
-    # Reconciliation compares what Order Download moved: it runs wherever Order Download may.
-    Job.RECONCILIATION: "order_download_enabled",
+    Job.RECONCILIATION: "reconciliation_enabled",
 }
+# Reconciliation compares what Order Download moved: with Order Download off, every order waiting in
+# Order Manager would be reported missed, so it also needs Order Download's switch on.
+RECONCILIATION_NEEDS_ORDER_DOWNLOAD = (
+    "Reconciliation checks what Order Download moved, and Order Download is turned off for this connection."
+)
 NOT_ACTIVATED = (
     "This connection is not activated: run Test connection, read the pre-flight report, choose where to "
     "start from, then Activate it on the pre-flight page."
@@ -59,6 +64,8 @@ def requirement_reason(connection, job: str) -> str:
     if not supports(connection, job):
         system = connection.wms_system
         return f"{system.label} does not support {CAPABILITY[Job(job)].label}, which {Job(job).label} needs."
+    if Job(job) == Job.RECONCILIATION and not connection.order_download_enabled:
+        return RECONCILIATION_NEEDS_ORDER_DOWNLOAD
     if Job(job) == Job.INVENTORY_SYNC:
         if connection.inventory_sync_blocked_reason:
             return connection.inventory_sync_blocked_reason
@@ -89,6 +96,8 @@ def _requirement_q(job: Job) -> Q:
     """`requirement_reason(connection, job) == ""` as a filter on OrderManagerConnection."""
     supported = [key for key, system in systems.SYSTEMS.items() if system.supports(CAPABILITY[job])]
     q = Q(warehouse__wms_system__in=supported)
+    if job == Job.RECONCILIATION:
+        q &= Q(order_download_enabled=True)
     if job == Job.INVENTORY_SYNC:
         # A name with a non-blank character (inventory_sync_blocked_reason strips it), not DIRECT_FULFILLMENT.
         q &= Q(warehouse_name__regex=r"\S") & ~Q(om_warehouse_type=DIRECT_FULFILLMENT)

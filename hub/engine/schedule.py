@@ -8,8 +8,8 @@
   that does not exist that day (spring forward, e.g. 02:30) runs at the first valid instant
   after the gap (03:00); a slot that exists twice (fall back, e.g. 01:30) runs once, at its
   first occurrence (fold=0).
-- Reconciliation runs once a day at `RECONCILIATION_TIME`, local time in the TENANT's time zone,
-  under the same slot rules as Inventory Sync.
+- Reconciliation runs once a day at the connection's `reconciliation_time`, local time in the
+  TENANT's time zone, under the same slot rules as Inventory Sync.
 - Nothing is due (None) when the job may not run (`hub.engine.eligibility`: turned off, tenant
   inactive, or the job's own requirement unmet, e.g. Inventory Sync without a warehouse name).
 
@@ -38,9 +38,6 @@ INTERVAL_FIELDS = {
     Job.SHIPMENT_CONFIRMATION: ("shipment_confirmation_enabled", "shipment_confirmation_interval"),
 }
 MINUTES_PER_DAY = 24 * 60
-# Reconciliation's local time of day: after the night's Inventory Sync (default 23:00), before the
-# working day. A per-connection setting waits for room in tenants/models.py (at its size limit).
-RECONCILIATION_TIME = datetime.time(4, 0)
 DAILY = (Job.INVENTORY_SYNC, Job.RECONCILIATION)
 # The dispatcher's tick claims what falls due before the next tick could see it: a due time a few
 # seconds after a tick would otherwise wait a whole minute (and, anchored there, every later one
@@ -59,7 +56,7 @@ def next_due(connection, job: str, after: datetime.datetime) -> datetime.datetim
             connection.tenant.zone, connection.inventory_time, connection.inventory_times_per_day, after
         )
     if job == Job.RECONCILIATION:
-        return next_inventory_slot(connection.tenant.zone, RECONCILIATION_TIME, 1, after)
+        return next_inventory_slot(connection.tenant.zone, connection.reconciliation_time, 1, after)
     interval = getattr(connection, INTERVAL_FIELDS[Job(job)][1])
     # In UTC: Python adds to an aware local datetime in wall-clock time, which is wrong by the
     # DST shift across a change.

@@ -22,6 +22,8 @@ CONNECTION_FIELDS = frozenset(
         "warehouse_name",
         "inventory_time",
         "inventory_times_per_day",
+        "reconciliation_time",
+        "order_download_enabled",  # Reconciliation needs it on as well as its own switch
         "om_warehouse_type",
         "activated_at",
         *ENABLED_FIELDS.values(),
@@ -29,7 +31,7 @@ CONNECTION_FIELDS = frozenset(
     }
 )
 TENANT_FIELDS = frozenset({"time_zone", "active", "archived_at"})
-WAREHOUSE_FIELDS = frozenset({"tenant", "tenant_id"})
+WAREHOUSE_FIELDS = frozenset({"tenant", "tenant_id", "wms_system"})  # the system decides which jobs may run
 
 
 def _affects(update_fields, fields: frozenset) -> bool:

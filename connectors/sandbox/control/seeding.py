@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import transaction
@@ -68,6 +69,33 @@ def seed(
     every tenth (from the 3rd) has no stock row at all (no starting inventory); plus ceil(skus/10)
     SKUs that exist only in Order Manager (`OMONLY-n`). Orders use WMS-stocked SKUs only.
     """
+    return seed_with_wms(
+        om_account,
+        stock_wms=lambda rng, sku_names: _seed_wms_stock(rng, wms_account, sku_names),
+        orderable=lambda: list(
+            WmsItem.objects.filter(account=wms_account, customer_id=None).values_list("sku", flat=True).order_by("pk")
+        ),
+        orders=orders,
+        skus=skus,
+        seed=seed,
+        warehouse=warehouse,
+        status=status,
+    )
+
+
+def seed_with_wms(
+    om_account: OmAccount,
+    *,
+    stock_wms: Callable[[random.Random, list[str]], None],
+    orderable: Callable[[], list[str]],
+    orders: int,
+    skus: int,
+    seed: int | None = None,
+    warehouse: OmWarehouse | None = None,
+    status: str = OrderStatus.AWAITING_3PL_EXPORT,
+) -> dict:
+    """`seed` for any sandbox WMS: `stock_wms(rng, sku_names)` stocks the SKUs there (drawing from
+    `rng`), `orderable()` lists the SKUs the WMS knows, in a stable order, for the orders' lines."""
     rng = random.Random(seed)
     warehouse = warehouse or om_warehouse(om_account)
     now = clock.now()
@@ -77,8 +105,8 @@ def seed(
     # orders), so the same seed gives the same data.
     with transaction.atomic():
         _seed_om_catalog(rng, om_account, warehouse, sku_names, om_only)
-        _seed_wms_stock(rng, wms_account, sku_names)
-        start = _seed_orders(rng, om_account, wms_account, warehouse, orders=orders, status=status, now=now)
+        stock_wms(rng, sku_names)
+        start = _seed_orders(rng, om_account, orderable(), warehouse, orders=orders, status=status, now=now)
     return {
         "orders_created": orders,
         "order_numbers": [f"SO-{n:06d}" for n in (start + 1, start + orders)] if orders else [],
@@ -164,7 +192,7 @@ def _seed_wms_stock(rng: random.Random, wms_account: WmsAccount, sku_names: list
 def _seed_orders(
     rng: random.Random,
     om_account: OmAccount,
-    wms_account: WmsAccount,
+    orderable: list[str],
     warehouse: OmWarehouse,
     *,
     orders: int,
@@ -172,10 +200,7 @@ def _seed_orders(
     now: datetime.datetime,
 ) -> int:
     """`orders` new Order Manager orders numbered after the account's existing ones, with 1-3 lines of
-    SKUs known on both sides. Returns how many orders the account had before."""
-    orderable = list(
-        WmsItem.objects.filter(account=wms_account, customer_id=None).values_list("sku", flat=True).order_by("pk")
-    )
+    SKUs known on both sides (`orderable`: the WMS's). Returns how many orders the account had before."""
     orderable_products = dict(
         OmProduct.objects.filter(account=om_account, master_sku__in=orderable).values_list("master_sku", "pk")
     )

@@ -1,7 +1,7 @@
 """`manage.py demo [--base-url URL] [--orders N] [--skus M]`: set up what the one-command demo shows.
 
-Idempotent (`scripts/demo` runs it on every start). For each of the two demo tenants
-(`DEMO_TENANTS`) it:
+Idempotent (`scripts/demo` runs it on every start). For each of the two demo tenants on 3PL
+Warehouse Manager (`DEMO_TENANTS`) it:
 - creates the tenant (name and time zone) if missing and onboards it against the built-in
   sandbox served at URL (default `settings.HUB_BASE_URL`) with `manage.py sandbox tenant`, which
   creates or updates the sandbox accounts and the tenant's two connections (fresh credentials);
@@ -13,6 +13,8 @@ Idempotent (`scripts/demo` runs it on every start). For each of the two demo ten
 - sets the demo's short intervals (Order Download, Order Cancel Download and Shipment
   Confirmation every minute). Saving the connection recomputes the due times (hub.engine.schedule_signals); the
   inventory schedule stays at the tenant's local 23:00, and "Run now" triggers it.
+The demo tenant on ShipHero (`DEMO_SHIPHERO_TENANTS`) is onboarded against the sandbox ShipHero
+(`tenants.sandbox_shiphero`), seeded once the same way, activated and set to the same intervals.
 Then it installs the django-q2 schedule that runs the dispatcher (`setup_schedules`) and prints
 what was set up. Refuses to run when the sandbox is not served (`HUB_SANDBOX_ENABLED` off).
 """
@@ -28,7 +30,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connectors.sandbox.control import seeding
 from connectors.sandbox.models import OmOrder, OmProduct
-from tenants import sandbox_accounts, sandbox_onboarding
+from tenants import sandbox_accounts, sandbox_onboarding, sandbox_shiphero
 from tenants.models import OrderManagerConnection, Tenant
 
 
@@ -45,6 +47,9 @@ DEMO_TENANTS = (
     DemoTenant("acme-outdoor", "Acme Outdoor", "America/New_York", seed=101, webhooks=True),
     DemoTenant("bluebird-goods", "Bluebird Goods", "America/Los_Angeles", seed=202),
 )
+# On ShipHero beside the two on 3PL Warehouse Manager: one hub, two warehouse systems
+# (tenants.sandbox_shiphero). `manage.py sandbox` and `sandbox_live` speak to the 3PL sandbox only.
+DEMO_SHIPHERO_TENANTS = (DemoTenant("carrot-co", "Carrot & Co", "America/Chicago", seed=303),)
 DEMO_ORDERS = sandbox_onboarding.SEED_ORDERS
 DEMO_SKUS = sandbox_onboarding.SEED_SKUS
 # Minutes. The smallest interval the connection form allows: the demo has to show a whole order
@@ -57,8 +62,38 @@ DEMO_INTERVALS = {
 
 
 def demo_connection(slug: str) -> OrderManagerConnection:
-    """The Order Manager connection `manage.py sandbox tenant` made for the demo tenant `slug`."""
+    """The Order Manager connection the demo made for the demo tenant `slug` (either system)."""
+    if slug in {spec.slug for spec in DEMO_SHIPHERO_TENANTS}:
+        return OrderManagerConnection.objects.select_related("warehouse__tenant").get(
+            warehouse__tenant__slug=slug, warehouse__name=sandbox_shiphero.WAREHOUSE_NAME
+        )
     return sandbox_accounts.for_slug(slug).connection
+
+
+def set_demo_intervals(connection: OrderManagerConnection) -> None:
+    changed = [field for field, minutes in DEMO_INTERVALS.items() if getattr(connection, field) != minutes]
+    for field in changed:
+        setattr(connection, field, DEMO_INTERVALS[field])
+    if changed:
+        connection.save(update_fields=changed)
+
+
+def set_up_shiphero_tenant(spec: DemoTenant, base_url: str, *, orders: int, skus: int) -> dict:
+    """The demo tenant on ShipHero: onboarded, seeded once, activated, at the demo's intervals."""
+    tenant, _ = Tenant.objects.get_or_create(slug=spec.slug, defaults={"name": spec.name, "time_zone": spec.time_zone})
+    done = sandbox_shiphero.set_up(
+        tenant, base_url, activate=True, seed_orders=orders, seed_skus=skus, seed_value=spec.seed
+    )
+    set_demo_intervals(done.connection)
+    return {
+        "slug": spec.slug,
+        "name": tenant.name,
+        "connection_id": done.connection.pk,
+        "system": "ShipHero",
+        "seeded": done.seeded is not None,
+        "orders_in_order_manager": OmOrder.objects.filter(account=done.om).count(),
+        "products": OmProduct.objects.filter(account=done.om).count(),
+    }
 
 
 def set_up_tenant(spec: DemoTenant, base_url: str, *, orders: int = DEMO_ORDERS, skus: int = DEMO_SKUS) -> dict:
@@ -77,15 +112,12 @@ def set_up_tenant(spec: DemoTenant, base_url: str, *, orders: int = DEMO_ORDERS,
         from hub.webhooks import sandbox_link
 
         sandbox_link.connect(connection.warehouse, wms, base_url)
-    changed = [field for field, minutes in DEMO_INTERVALS.items() if getattr(connection, field) != minutes]
-    for field in changed:
-        setattr(connection, field, DEMO_INTERVALS[field])
-    if changed:
-        connection.save(update_fields=changed)
+    set_demo_intervals(connection)
     return {
         "slug": spec.slug,
         "name": connection.warehouse.tenant.name,
         "connection_id": connection.pk,
+        "system": "3PL Warehouse Manager",
         "seeded": seeded,
         "orders_in_order_manager": OmOrder.objects.filter(account=om).count(),
         "products": OmProduct.objects.filter(account=om).count(),
@@ -93,7 +125,10 @@ def set_up_tenant(spec: DemoTenant, base_url: str, *, orders: int = DEMO_ORDERS,
 
 
 class Command(BaseCommand):
-    help = "Set up (idempotently) the demo's two tenants against the built-in sandbox, and the dispatcher schedule."
+    help = (
+        "Set up (idempotently) the demo's tenants (two on 3PL Warehouse Manager, one on ShipHero) against the "
+        "built-in sandbox, and the dispatcher schedule."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -112,7 +147,9 @@ class Command(BaseCommand):
         if options["orders"] < 0 or options["skus"] < 1:
             raise CommandError("--orders must not be negative and --skus must be at least 1")
         base = (options["base_url"] or settings.HUB_BASE_URL).rstrip("/")
-        done = [set_up_tenant(spec, base, orders=options["orders"], skus=options["skus"]) for spec in DEMO_TENANTS]
+        sizes = {"orders": options["orders"], "skus": options["skus"]}
+        done = [set_up_tenant(spec, base, **sizes) for spec in DEMO_TENANTS]
+        done += [set_up_shiphero_tenant(spec, base, **sizes) for spec in DEMO_SHIPHERO_TENANTS]
         call_command("setup_schedules", stdout=io.StringIO())
         minutes = ", ".join(
             f"{field.removesuffix('_interval').replace('_', ' ')} every {m} min" for field, m in DEMO_INTERVALS.items()
@@ -121,7 +158,7 @@ class Command(BaseCommand):
         for t in done:
             what = "seeded" if t["seeded"] else "kept"
             lines.append(
-                f"  {t['name']} ({t['slug']}): connection {t['connection_id']}, "
+                f"  {t['name']} ({t['slug']}, {t['system']}): connection {t['connection_id']}, "
                 f"{t['orders_in_order_manager']} orders and {t['products']} products in Order Manager ({what})"
             )
         self.stdout.write("\n".join(lines))

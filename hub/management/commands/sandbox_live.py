@@ -15,6 +15,8 @@ tick (`tenants.sandbox_accounts`), so a tenant onboarded while it runs joins in:
   it at the WMS). So that the demo shows a cancellation that arrives in time rather than "too
   late, already shipped", the sandbox warehouse holds that order, and the ones that reached it
   after it, until the hub's cancel arrives, or for `HOLD_LIMIT` at most.
+Tenant warehouses on the sandbox ShipHero (`tenants.sandbox_shiphero`, the demo's Carrot & Co) get
+the same new orders and shipping in a tick for every tenant (`shiphero_tick`), not the cancellation.
 Beside the ticks, a thread runs the sandbox WMS's webhook sender
 (`connectors.sandbox.control.webhook_sender`): the events of tenants with sandbox webhooks
 (`manage.py sandbox webhooks`) are posted to the hub every half second, with retries; not with
@@ -149,6 +151,35 @@ def ship_due(
     return [s["referenceNum"] for s in shipped], held
 
 
+def shiphero_tick(found, now: datetime.datetime, rng: random.Random, *, ship_after, new_orders, max_ship) -> TenantTick:
+    """The same customers and warehouse for a tenant warehouse on the sandbox ShipHero: new orders,
+    and the orders pending at ShipHero for longer than `ship_after` shipped (no cancellation)."""
+    from connectors.sandbox.models import ShipHeroOrder
+    from connectors.shiphero.sandbox import control as shiphero_control
+    from tenants import sandbox_shiphero
+
+    result = TenantTick(f"{found.connection.warehouse.tenant.slug} (ShipHero)")
+    count = rng.randint(*new_orders)
+    if count:
+        om_warehouse = found.om.warehouses.filter(pk=found.connection.om_warehouse_id).first()
+        seeded = sandbox_shiphero.seed(
+            found.om, found.account, orders=count, skus=0, seed=rng.randrange(2**31), warehouse=om_warehouse
+        )
+        first, last = (int(n.split("-")[1]) for n in seeded["order_numbers"])
+        result.new_orders = [f"SO-{n:06d}" for n in range(first, last + 1)]
+    due = (
+        ShipHeroOrder.objects.filter(
+            account=found.account, fulfillment_status="pending", created_at__lte=now - ship_after
+        )
+        .order_by("pk")
+        .values_list("partner_order_id", flat=True)[:max_ship]
+    )
+    if due:
+        shipped = shiphero_control.ship(found.account, partner_order_ids=list(due), seed=rng.randrange(2**31))
+        result.shipped = [order["partner_order_id"] for order in shipped]
+    return result
+
+
 def tick(
     slugs=None,
     *,
@@ -174,6 +205,13 @@ def tick(
         result.cancelled = cancel_newest_at_wms(om, wms)
         result.shipped, result.held = ship_due(om, wms, now, ship_after=ship_after, limit=max_ship, rng=rng)
         report.append(result)
+    if slugs is None:  # every tenant: those on the sandbox ShipHero too
+        from tenants import sandbox_shiphero
+
+        for found in sandbox_shiphero.every_connection():
+            report.append(
+                shiphero_tick(found, now, rng, ship_after=ship_after, new_orders=new_orders, max_ship=max_ship)
+            )
     return report
 
 
