@@ -1,0 +1,86 @@
+"""One sandbox tenant per warehouse system, behind one interface, so the job tests run for every
+system the hub delivers to (parametrised over `SYSTEMS`, not copied).
+
+`tenant(live_server, slug, system, orders=, skus=, seed=)` onboards a tenant against the live
+sandbox on `system` (the 3PL Warehouse Manager sandbox through `manage.py sandbox tenant`, the
+ShipHero sandbox through `tenants.sandbox_shiphero.set_up`), seeded with the same catalogue and
+orders, and returns a `SandboxTenant`: its connection and accounts, and what a test asks of the
+warehouse side in the system's own terms: ship orders, cancel in Order Manager, the orders at the
+WMS per hub reference (duplicates are any reference held more than once) and by status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.sandbox.control import order_events, status_report
+from connectors.sandbox.models import ShipHeroOrder
+from connectors.shiphero.sandbox import control as shiphero_control
+from tenants import sandbox_shiphero
+from tenants.models import OrderManagerConnection, Tenant
+from tests.sandbox_helpers import accounts, sandbox_tenant
+
+THREEPL = "3pl_warehouse_manager"
+SHIPHERO = "shiphero"
+SYSTEMS = [THREEPL, SHIPHERO]
+
+
+@dataclass
+class SandboxTenant:
+    system: str
+    slug: str
+    connection: OrderManagerConnection
+    om: Any
+    wms: Any  # WmsAccount or ShipHeroAccount
+
+    def ship(self, count: int | None = None, *, seed: int | None = None) -> list[dict]:
+        """Ship up to `count` open orders at the WMS (all when None), oldest first: one tracked
+        package each; [{"reference", "tracking_numbers"}]."""
+        if self.system == SHIPHERO:
+            shipped = shiphero_control.ship(self.wms, count, seed=seed)
+            return [{"reference": s["partner_order_id"], "tracking_numbers": s["tracking_numbers"]} for s in shipped]
+        shipped = order_events.ship(self.wms, count, seed=seed)
+        return [{"reference": s["referenceNum"], "tracking_numbers": [s["trackingNumber"]]} for s in shipped]
+
+    def cancel_in_order_manager(self, count: int) -> list[dict]:
+        """Cancel `count` Order Manager orders, those open at the WMS first where the system says."""
+        return order_events.cancel(self.om, count, wms_account=self.wms if self.system == THREEPL else None)
+
+    def order_manager(self) -> dict:
+        return status_report.order_manager_status(self.om)
+
+    def orders_per_reference(self) -> dict[str, int]:
+        """Orders at the WMS per hub reference (Order Manager order number), whatever their status."""
+        if self.system == SHIPHERO:
+            counts: dict[str, int] = {}
+            for reference in ShipHeroOrder.objects.filter(account=self.wms).values_list("partner_order_id", flat=True):
+                counts[reference] = counts.get(reference, 0) + 1
+            return counts
+        return status_report.warehouse_manager_status(self.wms)["orders_per_reference_num"]
+
+    def duplicates(self) -> dict[str, int]:
+        return {reference: n for reference, n in self.orders_per_reference().items() if n > 1}
+
+    def orders_at_wms_by_status(self) -> dict[str, int]:
+        """Orders at the WMS by status, in neutral words: open, shipped, canceled."""
+        if self.system == SHIPHERO:
+            words = {"pending": "open", "fulfilled": "shipped", "canceled": "canceled"}
+            raw = shiphero_control.status(self.wms)["orders"]
+            return {words.get(status, status): n for status, n in raw.items()}
+        raw = status_report.warehouse_manager_status(self.wms)["orders_by_status"]
+        return {{"closed": "shipped"}.get(status, status): n for status, n in raw.items()}
+
+
+def tenant(live_server, slug: str, system: str, *, orders: int = 0, skus: int = 0, seed: int = 1) -> SandboxTenant:
+    """A tenant onboarded and activated against the live sandbox on `system`, optionally seeded."""
+    if system == SHIPHERO:
+        owner, _ = Tenant.objects.get_or_create(slug=slug, defaults={"name": slug.title()})
+        made = sandbox_shiphero.set_up(
+            owner, live_server.url, activate=True, seed_orders=orders, seed_skus=skus, seed_value=seed
+        )
+        connection = OrderManagerConnection.objects.select_related("warehouse__tenant").get(pk=made.connection.pk)
+        return SandboxTenant(system, slug, connection, made.om, made.account)
+    connection = sandbox_tenant(live_server, slug, orders=orders, skus=skus, seed=seed)
+    om, wms = accounts(slug)
+    return SandboxTenant(system, slug, connection, om, wms)
