@@ -1,7 +1,7 @@
 """`python -m benchmarks.run [--only NAME ...] [--quick] [--backends sqlite,postgres] [--keep] [--profile]`
 
-Runs the benchmarks (default: all but `latency` and `concurrency`, which take minutes: ask for
-them with `--only latency` / `--only concurrency`), prints the table, writes `benchmarks/results/latest.json` and `latest.png`.
+Runs the benchmarks (default: all but `latency`, `webhooks`, `concurrency` and `reconciliation`, which
+take minutes: ask for them with `--only NAME`), prints the table, writes `benchmarks/results/latest.json` and `latest.png`.
 Results of benchmarks not run this time are carried over from the previous latest.json, marked
 with the date they were measured, so the table is always complete.
 
@@ -29,10 +29,17 @@ SIZES = {
     "connections": (2_000, 400),
     "admin_orders": (1_000_000, 100_000),
     "latency_minutes": (4.0, 2.0),
+    "recon_orders": (10_000, 1_000),
+    "recon_skus": (50_000, 5_000),
 }
 ORDER_DOWNLOAD_TARGET = 1.5
 INVENTORY_TARGET = 1.5
 QUOTA = 10.0
+RECONCILIATION_TARGET = 1.5
+# Reconciliation runs under the sandbox's published Order Manager limit (100/s when no quota is
+# set), now enforced as a quota too: the hub paces at what it reads, so 0 answers may be 429.
+RECONCILIATION_QUOTA = 100.0
+RECONCILIATION_INJECTED = 10  # discrepancies of each kind in the second run
 
 
 def size(args, name):
@@ -196,6 +203,94 @@ def bench_inventory(args, backend: str) -> list[dict]:
     ]
 
 
+def bench_reconciliation(args, backend: str) -> list[dict]:
+    from . import wire_reconciliation
+
+    n, skus = size(args, "recon_orders"), size(args, "recon_skus")
+    slug = "bench-recon"
+    db = infra.Database.create(backend, f"hub_bench_reconciliation_{backend}")
+    load = {"before": _loadavg()}
+    try:
+        with infra.Sandbox(db) as sandbox:
+            env = infra.environment(db, sandbox.url)
+            setup = infra.drive(
+                env, "bench_reconciliation.prepare", slug=slug, base_url=sandbox.url, orders=n, skus=skus
+            )
+            window = infra.drive(env, "bench_reconciliation.wire_window", slug=slug)
+            infra.drive(env, "onboarding.settle")
+            load["wire"] = _loadavg()
+            wire_result = wire_reconciliation.reconciliation_reads(setup.pop("creds"), **window)
+            infra.drive(env, "onboarding.settle")
+            load["hub"] = _loadavg()
+            clean = infra.drive(
+                env,
+                "bench_reconciliation.hub_run",
+                slug=slug,
+                quota=RECONCILIATION_QUOTA,
+                profile=f"reconciliation-{backend}" if args.profile else None,
+            )
+            expected = infra.drive(env, "bench_reconciliation.inject", slug=slug, per_kind=RECONCILIATION_INJECTED)
+            injected = infra.drive(
+                env, "bench_reconciliation.hub_run", slug=slug, quota=RECONCILIATION_QUOTA, expected=expected
+            )
+            load["after"] = _loadavg()
+    finally:
+        db.drop()
+    ratio = clean["seconds"] / wire_result["seconds"]
+    wanted = sum(len(v) for v in expected.values() if isinstance(v, list))
+    found_all = not injected["missing"] and not injected["unexpected"] and injected["findings"] == wanted
+    met = (
+        ratio <= RECONCILIATION_TARGET
+        and clean["findings"] == 0
+        and clean["rate_limited"] == 0
+        and injected["rate_limited"] == 0
+        and found_all
+    )
+    return [
+        {
+            "name": "reconciliation",
+            "backend": backend,
+            "title": f"Reconciliation, {n:,} orders and {skus:,} SKUs",
+            "result": (
+                f"hub {clean['seconds']:.1f} s vs wire {wire_result['seconds']:.1f} s: {ratio:.2f}x; "
+                f"{clean['calls_counted']} calls ({clean['om_calls']} Order Manager at "
+                f"{clean['om_calls_per_second']:.0f}/s of {RECONCILIATION_QUOTA:g}/s, {clean['rate_limited']} x 429); "
+                f"peak {clean['peak_mb']:.0f} MB; {clean['findings']} findings; injected {wanted}: "
+                f"{injected['findings']} found"
+            ),
+            "target": f"<= {RECONCILIATION_TARGET}x wire, 0 x 429, 0 findings clean, all injected found",
+            "met": met,
+            "chart": {
+                "bars": {"hub s": clean["seconds"], "wire s": wire_result["seconds"]},
+                "unit": "seconds",
+                "target": RECONCILIATION_TARGET * wire_result["seconds"],
+                "target_label": f"{RECONCILIATION_TARGET} x wire",
+                "reference": ["wire s"],
+            },
+            "detail": {
+                "orders": n,
+                "skus": skus,
+                "setup": setup,
+                "window": window,
+                "hub": clean,
+                "wire": wire_result,
+                "ratio": ratio,
+                "injected": expected,
+                "injected_run": injected,
+                "load_average": load,
+                "serving_ms_per_call": wire_result["ms_per_call"],
+            },
+        }
+    ]
+
+
+def _loadavg() -> str:
+    try:
+        return pathlib.Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return ""
+
+
 def bench_dispatcher(args, backend: str) -> list[dict]:
     n = size(args, "connections")
     db = infra.Database.create(backend, f"hub_bench_dispatcher_{backend}")
@@ -356,8 +451,9 @@ RUNNERS = {
     "latency": bench_latency,
     "webhooks": bench_webhooks,
     "concurrency": bench_concurrency,
+    "reconciliation": bench_reconciliation,
 }
-PER_BACKEND = {"order_download", "inventory", "dispatcher"}
+PER_BACKEND = {"order_download", "inventory", "dispatcher", "reconciliation"}
 # concurrency: PostgreSQL, as a hub with many connections and concurrent sends is deployed.
 DEFAULT_BACKENDS = {
     "quota": ["sqlite"],
@@ -366,7 +462,8 @@ DEFAULT_BACKENDS = {
     "webhooks": ["sqlite"],
     "concurrency": ["postgres"],
 }
-OPTIONAL = {"latency", "webhooks", "concurrency"}
+# reconciliation: its set-up (the jobs sending, shipping and publishing the window) takes minutes.
+OPTIONAL = {"latency", "webhooks", "concurrency", "reconciliation"}
 
 
 # ------------------------------------------------------------------ machine and main

@@ -26,7 +26,11 @@ from hub.models import Finding, OrderEvent, OrderRecord
 Kind = Finding.Kind
 Status = OrderRecord.Status
 ID_CHUNK = 500
-OM_IDS_PER_READ = 1000  # get_orders' bound
+# get_orders takes up to 1000 ids, but they travel in the query string: 1000 ten-digit ids make a
+# 19 KB request line, past common server limits (gunicorn 4 KB, Tomcat 8 KB: HTTP 414, seen in
+# benchmarks/bench_reconciliation.py). 200 keeps the line under 4 KB, as Order Download's
+# sendtofulfillment batches (EXPORT_BATCH).
+OM_IDS_PER_READ = 200
 AT_WMS = [Status.AT_WMS, Status.SHIPPED, Status.CONFIRMED]
 
 
@@ -64,11 +68,28 @@ def om_states(ctx, order_ids) -> dict | None:
     return states
 
 
+# The order as downloaded and as sent: the largest columns, never compared here (a 14-day window
+# is 10,000s of records; reading them was most of the job's own time in benchmarks/).
+BODIES = ("source", "wms_payload", "lines")
+
+
 def bound_records(connection, wms_order_ids) -> dict[int, OrderRecord]:
+    """The connection's records bound to `wms_order_ids`, by WMS order id, without their bodies."""
     found = {}
     for chunk in chunked(sorted(set(wms_order_ids)), ID_CHUNK):
+        records = OrderRecord.objects.filter(connection=connection, wms_order_id__in=chunk).defer(*BODIES)
+        found.update({r.wms_order_id: r for r in records})
+    return found
+
+
+def bound_ids(connection, wms_order_ids) -> set[int]:
+    """Which of `wms_order_ids` a record of the connection is bound to (ids only)."""
+    found = set()
+    for chunk in chunked(sorted(set(wms_order_ids)), ID_CHUNK):
         found.update(
-            {r.wms_order_id: r for r in OrderRecord.objects.filter(connection=connection, wms_order_id__in=chunk)}
+            OrderRecord.objects.filter(connection=connection, wms_order_id__in=chunk).values_list(
+                "wms_order_id", flat=True
+            )
         )
     return found
 
@@ -151,14 +172,17 @@ def unconfirm(ctx, record: OrderRecord, missing: list[str], heal: str) -> None:
 
 def check_unknown_at_wms(ctx, wms_orders: list, seen: set) -> bool:
     """Unknown at the WMS (point 5 of the contract); False when Order Manager could not be asked."""
-    bound = bound_records(ctx.connection, [o.order_id for o in wms_orders])
+    bound = bound_ids(ctx.connection, [o.order_id for o in wms_orders])
     candidates = [o for o in wms_orders if o.order_id not in bound and o.po_num.isdigit()]
     if not candidates:
         return True
     by_om_id: dict[int, OrderRecord] = {}
     for chunk in chunked(sorted({int(o.po_num) for o in candidates}), ID_CHUNK):
         by_om_id.update(
-            {r.om_order_id: r for r in OrderRecord.objects.filter(connection=ctx.connection, om_order_id__in=chunk)}
+            {
+                r.om_order_id: r
+                for r in OrderRecord.objects.filter(connection=ctx.connection, om_order_id__in=chunk).defer(*BODIES)
+            }
         )
     unrecorded = []
     for wms_order in candidates:
