@@ -49,10 +49,14 @@ def rsps():
         yield mock
 
 
-def make_client(**kw):
+def make_client(*, calibrated: bool = True, **kw):
+    """A client whose account's credits are known already (the calls asserted are the method's
+    own), unless `calibrated` is False."""
     options = dict(refresh_token="refresh-1", warehouse_id=WAREHOUSE, max_retries=0)
     options.update(kw)
-    return ShipHeroClient(BASE, **options)
+    client = ShipHeroClient(BASE, **options)
+    client.credits.calibrated = calibrated
+    return client
 
 
 def body(reference="OM-1001"):
@@ -96,6 +100,29 @@ def test_authenticate_mints_a_token_and_calibrates_the_credits(rsps):
     assert len(refreshes) == 2, "each authenticate() mints exactly one fresh token"
     assert (client.credits.capacity, client.credits.refill_per_second) == (2002, 30)
     assert client.credits.credits == pytest.approx(900, abs=1)
+
+
+def test_the_first_operation_of_a_process_asks_the_account_for_its_credits_once(rsps):
+    """The documented numbers are a guess (two sources disagree): an account's own bucket size and
+    refill come from user_quota before its first operation, and only once per process."""
+    quota = {"data": {"user_quota": {"credits_remaining": 1500, "max_available": 2002, "increment_rate": 30}}}
+    seen = stub_graphql(rsps, {"UserQuota": [quota], "OrdersByReference": [envelope("orders", connection([]))] * 2})
+    one, two = make_client(calibrated=False), make_client(calibrated=False)
+    one.find_order_by_reference("OM-1")
+    two.find_order_by_reference("OM-2")
+    assert [c["payload"]["operationName"] for c in seen] == ["UserQuota", "OrdersByReference", "OrdersByReference"]
+    assert (one.credits.capacity, one.credits.refill_per_second) == (2002, 30)
+
+
+def test_a_failed_credits_read_keeps_the_guess_and_the_call_goes_on(rsps):
+    seen = stub_graphql(
+        rsps,
+        {"UserQuota": [error("internal error", code=6)], "OrdersByReference": [envelope("orders", connection([]))]},
+    )
+    client = make_client(calibrated=False)
+    assert client.find_order_by_reference("OM-1") is None
+    assert [c["payload"]["operationName"] for c in seen] == ["UserQuota", "OrdersByReference"]
+    assert client.credits.capacity == credits.BUCKET_SIZE and client.credits.calibrated
 
 
 def test_create_order_adds_the_scope_and_returns_the_neutral_order(rsps):
@@ -142,7 +169,7 @@ def test_find_order_by_reference_matches_exactly_and_prefers_the_live_one(rsps):
     client = make_client()
     assert client.find_order_by_reference("OM-1001").order_id == 11
     assert client.find_order_by_reference("OM-1001") is None
-    assert seen[0]["payload"]["variables"] == {"partner_order_id": "OM-1001", "first": 25}
+    assert seen[0]["payload"]["variables"] == {"partner_order_id": "OM-1001", "first": 5}
     with pytest.raises(ValueError):
         client.find_order_by_reference("")
 
@@ -232,6 +259,14 @@ def test_orders_modified_since_pages_by_cursor_with_every_package(rsps):
     ]
 
 
+def test_an_orders_page_asks_for_at_most_25_whatever_the_job_asks(rsps):
+    """ShipHero charges what a query asks for: 100 orders with their shipments would cost about
+    3,100 of the 4,004 credits, so two pages in a row would wait ~40 s for the bucket."""
+    seen = stub_graphql(rsps, {"OrdersUpdatedSince": [envelope("orders", connection([order_node()]))]})
+    list(make_client().iter_orders_modified_since(datetime(2026, 1, 1, tzinfo=UTC), page_size=100))
+    assert seen[0]["payload"]["variables"]["first"] == 25
+
+
 def test_a_page_repeating_its_cursor_is_refused(rsps):
     page = connection([order_node()], has_next=True, end_cursor="same")
     stub_graphql(rsps, {"OrdersUpdatedSince": [envelope("orders", page)]})
@@ -301,6 +336,7 @@ def test_a_throttled_call_waits_the_announced_time_on_the_accounts_bucket(rsps):
     )
     client = make_client()
     client.session.bucket = credits.CreditBucket(clock=lambda: now[0], sleep=sleep)
+    client.session.bucket.calibrated = True
     assert client.stock_report().available == {"A": 1}
     assert slept == [pytest.approx(9.0)]
     assert client.credits.estimate("WarehouseStock") == 300

@@ -24,6 +24,7 @@ from tests.sandbox_helpers import accounts, sandbox_tenant
 THREEPL = "3pl_warehouse_manager"
 SHIPHERO = "shiphero"
 SYSTEMS = [THREEPL, SHIPHERO]
+CREDITS_PER_SECOND = 100_000.0
 
 
 @dataclass
@@ -79,6 +80,10 @@ def tenant(live_server, slug: str, system: str, *, orders: int = 0, skus: int = 
         made = sandbox_shiphero.set_up(
             owner, live_server.url, activate=True, seed_orders=orders, seed_skus=skus, seed_value=seed
         )
+        # Every call still pays its credits, at a refill the job tests do not queue on (the throttle
+        # itself is tested in tests/test_shiphero_credits.py and test_shiphero_sandbox_credits.py):
+        # at the documented 60 a second, each stock page of 100 waits ~20 s for the bucket.
+        shiphero_control.configure_credits(made.account, credits_per_second=CREDITS_PER_SECOND)
         connection = OrderManagerConnection.objects.select_related("warehouse__tenant").get(pk=made.connection.pk)
         return SandboxTenant(system, slug, connection, made.om, made.account)
     connection = sandbox_tenant(live_server, slug, orders=orders, skus=skus, seed=seed)

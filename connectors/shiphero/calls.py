@@ -25,11 +25,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors.errors import AuthenticationError, MalformedResponse
+from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse
 from connectors.shiphero import token as sh_token
 from connectors.shiphero.credits import CreditBucket
 from connectors.shiphero.errors import Problem, error_for, problems_in, throttle_in
-from connectors.shiphero.operations import Operation
+from connectors.shiphero.operations import USER_QUOTA, Operation
+from connectors.shiphero.wire import UserQuota, read
 from connectors.transport import Answer, BearerToken, HttpClient, parse_json
 
 __all__ = ["GRAPHQL_PATH", "THROTTLE_RETRIES", "GraphQLSession"]
@@ -106,11 +107,36 @@ class GraphQLSession:
             path=GRAPHQL_PATH,
         )
 
+    # -- the account's credits -----------------------------------------------------------------
+    def calibrate(self) -> None:
+        """Read the account's credits (`user_quota`) and pace by its own bucket size and refill
+        rate from now on (`CreditBucket.calibrate`)."""
+        quota = self.execute(USER_QUOTA, {}, action="read the account's credits")
+        numbers = read(UserQuota, quota, call="user_quota", root="data.user_quota")
+        self.bucket.calibrate(
+            remaining=numbers.credits_remaining,
+            max_available=numbers.max_available,
+            increment_rate=numbers.increment_rate,
+        )
+
+    def _calibrate_once(self) -> None:
+        """Before the account's first operation in this process: its own numbers, not the guess.
+        A failed read keeps the guessed numbers (a code-30 answer still tells the real wait) and
+        is not retried in this process; a refused token is raised, as any call's would be."""
+        try:
+            self.calibrate()
+        except AuthenticationError:
+            raise
+        except ConnectorError:
+            self.bucket.calibrated = True
+
     # -- one operation -------------------------------------------------------------------------
     def execute(
         self, operation: Operation, variables: Mapping[str, Any], *, action: str, with_problems: bool = False
     ) -> Any:
         """The `data.<root>` object of the answer; with `with_problems`, `(root, problems)`."""
+        if not self.bucket.calibrated and operation is not USER_QUOTA:
+            self._calibrate_once()
         for attempt in range(THROTTLE_RETRIES + 1):
             reserved = self.bucket.acquire(operation.name)
             response = self._post(operation, variables, action)

@@ -33,16 +33,24 @@ from connectors.shiphero.calls import GRAPHQL_PATH, GraphQLSession
 from connectors.shiphero.credits import bucket_for
 from connectors.shiphero.errors import DuplicateOrder, OrderNotCancellable, cancel_refusal, error_for, is_duplicate
 from connectors.shiphero.system import SYSTEM
-from connectors.shiphero.wire import LegacyId, OrderConnection, ProductConnection, ShOrder, UserQuota, read
+from connectors.shiphero.wire import LegacyId, OrderConnection, ProductConnection, ShOrder, read
 from connectors.transport import HttpClient
 from connectors.wms.base import WarehouseClient
 from connectors.wms.orders import StockReport, WmsOrder
 
-__all__ = ["MAX_PAGE_SIZE", "STOCK_PAGE_SIZE", "ShipHeroClient"]
+__all__ = ["MAX_PAGE_SIZE", "ORDERS_PAGE_SIZE", "STOCK_PAGE_SIZE", "ShipHeroClient"]
 
-MAX_PAGE_SIZE = 100  # `first` of one orders page (a bigger page costs more credits than one call may spend)
-STOCK_PAGE_SIZE = 100
-REFERENCE_MATCHES = 25  # orders read when looking one up by partner_order_id (re-created ones included)
+MAX_PAGE_SIZE = 100  # the largest `first` a caller may ask of an orders page
+# ShipHero charges a query by what it asks for, `first` times its selections, not by what comes
+# back (credits.py). An order with its shipments and labels costs about 31 credits, so a page of
+# 100 costs about 3,100 of the 4,004 bucket refilled at 60 a second: two such pages in a row wait
+# about 40 s. Pages of 25 cost about 780 (13 s of refill) and are what the client asks for,
+# whatever larger page a job asks: the job pages on by cursor either way.
+ORDERS_PAGE_SIZE = 25
+STOCK_PAGE_SIZE = 100  # about 1,300 credits: a stock row is cheap
+# Orders read when looking one up by partner_order_id (re-created ones included); each costs
+# about 27 credits asked, so a look-up before every re-send stays cheap.
+REFERENCE_MATCHES = 5
 
 
 class ShipHeroClient(WarehouseClient):
@@ -117,13 +125,7 @@ class ShipHeroClient(WarehouseClient):
         (`user_quota`) to pace by its own numbers. A refused refresh token is
         `AuthenticationError`."""
         self.session.renew_token()
-        quota = self.session.execute(ops.USER_QUOTA, {}, action="read the account's credits")
-        numbers = read(UserQuota, quota, call="user_quota", root="data.user_quota")
-        self.credits.calibrate(
-            remaining=numbers.credits_remaining,
-            max_available=numbers.max_available,
-            increment_rate=numbers.increment_rate,
-        )
+        self.session.calibrate()
 
     # -- orders --------------------------------------------------------------------------------
     def create_order(self, body: Mapping[str, Any]) -> WmsOrder:
@@ -251,7 +253,7 @@ class ShipHeroClient(WarehouseClient):
             raise ValueError("since must be an aware datetime")
         # Whole seconds, rounded down, in UTC without an offset (docs/wire-protocols.md SH-6).
         updated_from = since.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat()
-        return self._orders_pages(updated_from, page_size)
+        return self._orders_pages(updated_from, min(page_size, ORDERS_PAGE_SIZE))
 
     def _orders_pages(self, updated_from: str, page_size: int) -> Iterator[WmsOrder]:
         after: str | None = None

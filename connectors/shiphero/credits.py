@@ -65,12 +65,17 @@ class CreditBucket:
     def __init__(
         self,
         *,
-        capacity: float = BUCKET_SIZE,
-        refill_per_second: float = REFILL_PER_SECOND,
+        capacity: float | None = None,
+        refill_per_second: float | None = None,
         max_wait: float = MAX_WAIT,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        # Built on the documented guesses (no numbers given), the bucket still has to ask the
+        # account for its own (GraphQLSession does, once per process before the first operation).
+        self.calibrated = capacity is not None or refill_per_second is not None
+        capacity = BUCKET_SIZE if capacity is None else capacity
+        refill_per_second = REFILL_PER_SECOND if refill_per_second is None else refill_per_second
         if capacity <= 0 or refill_per_second <= 0:
             raise ValueError("a credit bucket needs a positive capacity and refill rate")
         self.capacity = float(capacity)
@@ -149,6 +154,7 @@ class CreditBucket:
     def calibrate(self, *, remaining: int | None, max_available: int | None, increment_rate: int | None) -> None:
         """Adopt the account's own numbers (`user_quota`); absent or unusable ones are kept."""
         with self._lock:
+            self.calibrated = True
             self._refill()
             if isinstance(max_available, int) and max_available > 0:
                 self.capacity = float(max_available)
