@@ -66,9 +66,11 @@ def most_in_window(stamps, seconds):
 
 def assert_held_at_20_a_second(stamps, started):
     # 40 calls at 20/s (20 per sliding second): 20 at once, the next 20 a second later. The
-    # 0.9 s window leaves 0.1 s for the threads' own lateness in taking their time stamps.
+    # 0.75 s window leaves 0.25 s for the threads' own lateness in taking their time stamps: a
+    # thread let through at once that stamps late under load (2 cores, a full suite beside it)
+    # put 21 stamps in a 0.9 s window although the limiter let 20 through (seen in CI-like runs).
     assert len(stamps) == 40
-    assert most_in_window(stamps, 0.9) <= 20
+    assert most_in_window(stamps, 0.75) <= 20
     assert 1.0 <= stamps[-1] - started < 1.6
 
 
