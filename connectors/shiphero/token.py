@@ -21,14 +21,14 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from authlib.oauth2.rfc6749 import OAuth2Token
 
-from connectors.errors import AuthenticationError, MalformedResponse, NotFound, RequestRejected
-from connectors.shapes import finite_number
-from connectors.transport import HttpClient, parse_json
+from connectors.errors import AuthenticationError, NotFound, RequestRejected
+from connectors.transport import HttpClient
+from connectors.transport.oauth import token_from_answer
 
 __all__ = [
     "DEFAULT_TOKEN_LIFETIME",
@@ -76,28 +76,7 @@ def request_token(http: HttpClient, refresh_token: str) -> OAuth2Token:
             method="POST",
             path=REFRESH_PATH,
         ) from exc
-    data = parse_json(response, service="ShipHero", method="POST", path=REFRESH_PATH)
-    token = data.get("access_token") if isinstance(data, Mapping) else None
-    if not isinstance(token, str) or not token.strip():
-        raise MalformedResponse(
-            "ShipHero's token answer has no access_token.",
-            status=response.status_code,
-            method="POST",
-            path=REFRESH_PATH,
-        )
-    expires_in = data.get("expires_in")
-    if expires_in is None:
-        expires_in = DEFAULT_TOKEN_LIFETIME
-    if isinstance(expires_in, str) and expires_in.strip().isdigit():
-        expires_in = int(expires_in)
-    if not finite_number(expires_in) or expires_in <= 0:
-        raise MalformedResponse(
-            f"ShipHero's token answer has an invalid expires_in ({expires_in!r}).",
-            status=response.status_code,
-            method="POST",
-            path=REFRESH_PATH,
-        )
-    return OAuth2Token(dict(data, access_token=token, expires_in=float(expires_in)))
+    return token_from_answer(response, service="ShipHero", path=REFRESH_PATH, default_lifetime=DEFAULT_TOKEN_LIFETIME)
 
 
 @dataclass

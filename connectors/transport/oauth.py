@@ -30,16 +30,18 @@ import base64
 import math
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from typing import NoReturn, TypeVar
 
 from authlib.oauth2 import OAuth2Client
 from authlib.oauth2.rfc6749 import OAuth2Token
 from authlib.oauth2.rfc6750 import add_bearer_token
 
-from connectors.errors import AuthenticationError, ConnectorError
+from connectors.errors import AuthenticationError, ConnectorError, MalformedResponse
+from connectors.shapes import finite_number
 from connectors.transport.answer import Answer
 from connectors.transport.client import HttpClient
+from connectors.transport.json_body import parse_json
 
 __all__ = ["BearerToken", "authorization_code_grant", "basic_authorization"]
 
@@ -50,6 +52,31 @@ _clock = time.monotonic
 
 RENEW_AT = 0.8  # share of a token's lifetime after which it is renewed
 DEFAULT_LIFETIME = 1800.0  # seconds, for a token answer without expires_in
+
+
+def token_from_answer(response: Answer, *, service: str, path: str, default_lifetime: float) -> OAuth2Token:
+    """The bearer token of a token endpoint's JSON answer: a non-blank `access_token` and a
+    positive `expires_in` in seconds (a digit string is read as a number; absent or null is
+    `default_lifetime`). Anything else is `MalformedResponse` naming the service and the field."""
+    data = parse_json(response, service=service, method="POST", path=path)
+    token = data.get("access_token") if isinstance(data, Mapping) else None
+    if not isinstance(token, str) or not token.strip():
+        raise MalformedResponse(
+            f"{service}'s token answer has no access_token.", status=response.status_code, method="POST", path=path
+        )
+    expires_in = data.get("expires_in")
+    if expires_in is None:
+        expires_in = default_lifetime
+    if isinstance(expires_in, str) and expires_in.strip().isdigit():
+        expires_in = int(expires_in)
+    if not finite_number(expires_in) or expires_in <= 0:
+        raise MalformedResponse(
+            f"{service}'s token answer has an invalid expires_in ({expires_in!r}).",
+            status=response.status_code,
+            method="POST",
+            path=path,
+        )
+    return OAuth2Token(dict(data, access_token=token, expires_in=float(expires_in)))
 
 
 def basic_authorization(client_id: str, client_secret: str) -> str:

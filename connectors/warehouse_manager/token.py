@@ -12,14 +12,13 @@ Contract (docs/wire-protocols.md WMS-1):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Token
 
-from connectors.errors import AuthenticationError, MalformedResponse, NotFound, RequestRejected
-from connectors.shapes import finite_number
-from connectors.transport import HttpClient, basic_authorization, parse_json
+from connectors.errors import AuthenticationError, NotFound, RequestRejected
+from connectors.transport import HttpClient, basic_authorization
+from connectors.transport.oauth import token_from_answer
 
 __all__ = [
     "DEFAULT_TOKEN_LIFETIME",
@@ -88,25 +87,6 @@ def request_token(
             method="POST",
             path=TOKEN_PATH,
         ) from exc
-    data = parse_json(response, service="Warehouse Manager", method="POST", path=TOKEN_PATH)
-    token = data.get("access_token") if isinstance(data, Mapping) else None
-    if not isinstance(token, str) or not token.strip():
-        raise MalformedResponse(
-            "Warehouse Manager's token answer has no access_token.",
-            status=response.status_code,
-            method="POST",
-            path=TOKEN_PATH,
-        )
-    expires_in = data.get("expires_in", DEFAULT_TOKEN_LIFETIME)
-    if expires_in is None:
-        expires_in = DEFAULT_TOKEN_LIFETIME
-    if isinstance(expires_in, str) and expires_in.strip().isdigit():
-        expires_in = int(expires_in)
-    if not finite_number(expires_in) or expires_in <= 0:
-        raise MalformedResponse(
-            f"Warehouse Manager's token answer has an invalid expires_in ({expires_in!r}).",
-            status=response.status_code,
-            method="POST",
-            path=TOKEN_PATH,
-        )
-    return OAuth2Token(dict(data, access_token=token, expires_in=float(expires_in)))
+    return token_from_answer(
+        response, service="Warehouse Manager", path=TOKEN_PATH, default_lifetime=DEFAULT_TOKEN_LIFETIME
+    )
