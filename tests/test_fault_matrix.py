@@ -14,7 +14,8 @@ the fault is removed and the job run again: every order is at the WMS exactly on
 Backoff sleeps are recorded instead of slept (`waits`), so the table runs in seconds.
 
 Which rows run for which WMS system (`tests.wms_sandboxes.SYSTEMS`):
-- both systems (the `wms` fixture, parametrised): the WMS's create call answering 500 / 429 /
+- both systems (the `wms` fixture, parametrised): a WMS outage (its stock read answering 503 for
+  three runs) pausing the connection, then resuming; the WMS's create call answering 500 / 429 /
   timing out (the three-temporary-failures rule stops sending, each order retried when due, once),
   401 on the create (a new token, created once), a truncated answer to the create (retried,
   looked up and linked), one unusable WMS stock quantity (that SKU fails only). The seam is each
@@ -283,6 +284,27 @@ def assert_all_at_the_wms_exactly_once(t: wms_sandboxes.SandboxTenant) -> None:
     assert set(at_wms) == set(records.values_list("order_number", flat=True))
 
 
+def test_a_wms_outage_three_runs_in_a_row_pauses_the_connection_then_it_resumes(wms, live_server):
+    """The WMS's stock read answering 503 (its retries too) for three Inventory Sync runs in a row
+    pauses the connection (the three-transient-failures rule); after the pause it runs again."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        rsps.add(**wms_sandboxes.wms_stock_match(live_server, wms.system), status=503, body="")
+        runs = [run_job(wms.connection, Job.INVENTORY_SYNC) for _ in range(circuit.THRESHOLD)]
+    assert {run.status for run in runs} == {SyncRun.Status.FAILED}, [r.error for r in runs]
+    assert all("temporary; the next run retries" in run.error for run in runs), runs[0].error
+    conn = wms.connection
+    conn.refresh_from_db()
+    assert conn.paused_until is not None and "3 failed runs in a row" in conn.pause_reason
+    assert circuit.is_open(conn)
+    with time_machine.travel(conn.paused_until + datetime.timedelta(seconds=1)):
+        assert not circuit.is_open(conn)
+        run = run_job(conn, Job.INVENTORY_SYNC)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    conn.refresh_from_db()
+    assert conn.paused_until is None
+
+
 WMS_FAULTS = [
     # name, stub, reason on the order ({call}: the system's create call), minimum delay before the retry
     (
@@ -333,6 +355,12 @@ def test_wms_send_fault_is_retried_per_order_when_due(wms, live_server, name, st
             **wms_sandboxes.wms_create_match(live_server, wms.system),
             callback=lambda request: wms_sandboxes.forward(live_server, request),
         )
+        lookups = None
+        if wms.system == wms_sandboxes.SHIPHERO:
+            lookups = rsps.add_callback(
+                **wms_sandboxes.wms_operation_match(live_server, "OrdersByReference"),
+                callback=lambda request: wms_sandboxes.forward(live_server, request),
+            )
         soon = run_job(wms.connection, Job.ORDER_DOWNLOAD)  # cleared, but the failed ones are not due yet
         assert OrderRecord.objects.filter(status=OrderRecord.Status.ERROR).count() == 3
         assert sent.call_count == 1
@@ -341,9 +369,11 @@ def test_wms_send_fault_is_retried_per_order_when_due(wms, live_server, name, st
     assert soon.status == SyncRun.Status.SUCCEEDED, soon.error
     assert later.status == SyncRun.Status.SUCCEEDED, later.error
     assert sent.call_count == 1 + 3  # each failed order sent once more, none twice
+    # The retries look the order up first (an earlier attempt may have reached the WMS).
     if wms.system == wms_sandboxes.THREEPL:
-        # The retries look the order up first (an earlier attempt may have reached the WMS).
         assert len(attempts(later, "GET", "/orders")) >= 3
+    else:
+        assert lookups.call_count >= 3
     assert_all_at_the_wms_exactly_once(wms)
 
 

@@ -106,12 +106,9 @@ UNUSABLE_STOCK_WORDS = {
 def wms_create_match(live_server, system: str) -> dict:
     """Keyword arguments of `responses.add` (or `add_callback`) matching only the WMS's create call:
     POST /orders, or the GraphQL POST whose operationName is CreateOrder."""
-    from responses import matchers
-
-    found: dict = {"method": "POST", "url": f"{live_server.url}{WMS_CREATE_PATH[system]}"}
     if system == SHIPHERO:
-        found["match"] = [matchers.json_params_matcher({"operationName": "CreateOrder"}, strict_match=False)]
-    return found
+        return wms_operation_match(live_server, "CreateOrder")
+    return {"method": "POST", "url": f"{live_server.url}{WMS_CREATE_PATH[system]}"}
 
 
 def forward(live_server, request) -> tuple[int, dict, bytes]:
@@ -150,3 +147,21 @@ def wms_stock_available(t: SandboxTenant) -> dict[str, int]:
         rows = ShipHeroWarehouseProduct.objects.filter(warehouse__account=t.wms)
         return dict(rows.values_list("product__sku", "available"))
     return status_report.warehouse_manager_status(t.wms)["stock_available"]
+
+
+def wms_stock_match(live_server, system: str) -> dict:
+    """Keyword arguments of `responses.add` matching only the WMS's stock read (every page)."""
+    if system == SHIPHERO:
+        return wms_operation_match(live_server, "WarehouseStock")
+    return {"method": "GET", "url": f"{live_server.url}/sandbox/warehouse-manager/inventory/stocksummaries"}
+
+
+def wms_operation_match(live_server, operation_name: str) -> dict:
+    """Keyword arguments of `responses.add` matching one ShipHero GraphQL operation by name."""
+    from responses import matchers
+
+    return {
+        "method": "POST",
+        "url": f"{live_server.url}{WMS_CREATE_PATH[SHIPHERO]}",
+        "match": [matchers.json_params_matcher({"operationName": operation_name}, strict_match=False)],
+    }
