@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -49,7 +50,7 @@ from connectors.transport.retry import HubRetry
 from hub.engine import circuit
 from hub.engine.runner import run_job
 from hub.jobs import order_download
-from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.models import Alert, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
 from tests import wms_sandboxes
 from tests.fault_proxy import BlackHole, FaultProxy
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
@@ -606,8 +607,11 @@ def test_shiphero_out_of_credits_mid_run_is_waited_for_and_retried(shiphero, liv
         create = rsps.add_callback(
             **wms_sandboxes.wms_create_match(live_server, shiphero.system), callback=once_out_of_credits
         )
+        began = time.monotonic()
         run = run_job(shiphero.connection, Job.ORDER_DOWNLOAD)
+        took = time.monotonic() - began
     assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert took >= 0.9  # the announced "1 seconds" was waited before sending again
     assert len(throttled) == 1 and create.call_count == ORDERS + 1
     assert not OrderEvent.objects.filter(kind=OrderEvent.Kind.SEND_FAILED).exists()
     assert state(shiphero.connection).consecutive_failures == 0
@@ -626,6 +630,7 @@ def test_shiphero_refusing_the_document_by_its_schema_is_permanent_and_loud(ship
     monkeypatch.setattr(operations, "CREATE_ORDER", refused)
     run = run_job(shiphero.connection, Job.ORDER_DOWNLOAD)
     assert run.status in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED), run.error
+    assert run.failed == ORDERS
     assert "Stopped sending" not in (run.error or "")  # not taken for an outage: every order tried
     failed = OrderRecord.objects.filter(status=OrderRecord.Status.ERROR)
     assert failed.count() == ORDERS
@@ -633,3 +638,6 @@ def test_shiphero_refusing_the_document_by_its_schema_is_permanent_and_loud(ship
         assert record.error_permanent and record.next_retry_at is None, record.last_error
         assert "refused the query" in record.last_error and "no_such_field" in record.last_error
     assert sum(shiphero.orders_per_reference().values()) == 0
+    # Loud: each held order is an open alert for the operator (the run itself ends PARTIAL).
+    open_alerts = Alert.objects.filter(connection=shiphero.connection, cause=Alert.Cause.ORDER_ERROR, cleared_at=None)
+    assert open_alerts.count() == ORDERS
