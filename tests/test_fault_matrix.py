@@ -12,12 +12,30 @@ For each fault the table states what the run records (status, error text), what 
 (attempts of the faulted call, waits asked of urllib3, transient vs permanent, circuit) and then
 the fault is removed and the job run again: every order is at the WMS exactly once.
 Backoff sleeps are recorded instead of slept (`waits`), so the table runs in seconds.
+
+Which rows run for which WMS system (`tests.wms_sandboxes.SYSTEMS`):
+- both systems (the `wms` fixture, parametrised): a WMS outage (its stock read answering 503 for
+  three runs) pausing the connection, then resuming; the WMS's create call answering 500 / 429 /
+  timing out (the three-temporary-failures rule stops sending, each order retried when due, once),
+  401 on the create (a new token, created once), a truncated answer to the create (retried,
+  looked up and linked), one unusable WMS stock quantity (that SKU fails only). The seam is each
+  system's create call: POST /orders, or ShipHero's POST /graphql with operationName CreateOrder
+  (`wms_sandboxes.wms_create_match`); the sandbox still does the work where the row needs it
+  (`wms_sandboxes.forward`);
+- ShipHero only (its GraphQL taxonomy): a code-30 (credits) answer mid-run is waited for and sent
+  again, no order failing; a document the schema refuses is a permanent, named error per order;
+- system-specific, 3PL tenant only: every Order Manager-side row (the listing over the HTTP seam
+  and a real socket, connect timeout, the three-failures pause on the listing, the tracking PUT's
+  500 and malformed answer): the fault is on Order Manager, not on the WMS; and the 3PL's own
+  paging and ETag behaviour is covered in its client tests.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import re
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -27,13 +45,13 @@ import time_machine
 from django.utils import timezone
 
 from connectors.order_manager.paging import MAX_OVERSIZE_IN_A_ROW
-from connectors.sandbox.models import WmsStock
 from connectors.transport import records as transport_records
 from connectors.transport.retry import HubRetry
 from hub.engine import circuit
 from hub.engine.runner import run_job
 from hub.jobs import order_download
-from hub.models import InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from hub.models import Alert, InventoryLine, Job, JobState, OrderEvent, OrderRecord, SyncRun
+from tests import wms_sandboxes
 from tests.fault_proxy import BlackHole, FaultProxy
 from tests.sandbox_helpers import accounts, sandbox_tenant, status
 
@@ -248,61 +266,138 @@ def test_three_transient_failures_in_a_row_pause_the_connection_then_it_resumes(
     assert_all_at_wms_exactly_once(conn)
 
 
-# ------------------------------------------------------------------ HTTP seam: WMS POST /orders
+# ------------------------------------------------------------------ HTTP seam: the WMS's create call (both systems)
+
+
+@pytest.fixture(params=wms_sandboxes.SYSTEMS)
+def wms(request, live_server, settings, waits) -> wms_sandboxes.SandboxTenant:
+    """A tenant on each WMS system (the fault is at that system's create call or stock)."""
+    settings.HUB_HTTP_TIMEOUT = TIMEOUTS
+    return wms_sandboxes.tenant(live_server, SLUG, request.param, orders=ORDERS, skus=5)
+
+
+def assert_all_at_the_wms_exactly_once(t: wms_sandboxes.SandboxTenant) -> None:
+    at_wms = t.orders_per_reference()
+    assert t.duplicates() == {} and sum(at_wms.values()) == ORDERS
+    records = OrderRecord.objects.filter(connection=t.connection)
+    assert records.count() == ORDERS
+    assert set(records.values_list("status", flat=True)) == {OrderRecord.Status.AT_WMS}
+    assert set(at_wms) == set(records.values_list("order_number", flat=True))
+
+
+def test_a_wms_outage_three_runs_in_a_row_pauses_the_connection_then_it_resumes(wms, live_server):
+    """The WMS's stock read answering 503 (its retries too) for three Inventory Sync runs in a row
+    pauses the connection (the three-transient-failures rule); after the pause it runs again."""
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        rsps.add(**wms_sandboxes.wms_stock_match(live_server, wms.system), status=503, body="")
+        runs = [run_job(wms.connection, Job.INVENTORY_SYNC) for _ in range(circuit.THRESHOLD)]
+    assert {run.status for run in runs} == {SyncRun.Status.FAILED}, [r.error for r in runs]
+    assert all("temporary; the next run retries" in run.error for run in runs), runs[0].error
+    conn = wms.connection
+    conn.refresh_from_db()
+    assert conn.paused_until is not None and "3 failed runs in a row" in conn.pause_reason
+    assert circuit.is_open(conn)
+    with time_machine.travel(conn.paused_until + datetime.timedelta(seconds=1)):
+        assert not circuit.is_open(conn)
+        run = run_job(conn, Job.INVENTORY_SYNC)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    conn.refresh_from_db()
+    assert conn.paused_until is None
 
 
 WMS_FAULTS = [
-    # name, stub, reason on the order, minimum delay before the retry
+    # name, stub, reason on the order ({call}: the system's create call), minimum delay before the retry
     (
-        "500 on POST (never re-sent blindly)",
+        "500 on the create (never re-sent blindly)",
         {"status": 500, "body": "An error has occurred."},
-        "failed on POST /orders with HTTP 500",
+        "failed on {call} with HTTP 500",
         datetime.timedelta(minutes=1),
     ),
     (
         "429 asking 10 minutes",
         {"status": 429, "json": {"Message": "slow down"}, "headers": {"Retry-After": "600"}},
-        "rate limiting POST /orders (HTTP 429); it asks to wait 600 s",
+        "rate limiting {call} (HTTP 429); it asks to wait 600 s",
         datetime.timedelta(minutes=10),
     ),
     (
-        "read timeout on POST",
+        "read timeout on the create",
         {"body": requests.exceptions.ReadTimeout("read timed out")},
-        "did not answer POST /orders",
+        "did not answer {call}",
         datetime.timedelta(minutes=1),
     ),
 ]
 
 
 @pytest.mark.parametrize("name, stub, reason, delay", WMS_FAULTS, ids=[f[0] for f in WMS_FAULTS])
-def test_wms_send_fault_is_retried_per_order_when_due(conn, live_server, name, stub, reason, delay):
-    post = f"{live_server.url}/sandbox/warehouse-manager/orders"
+def test_wms_send_fault_is_retried_per_order_when_due(wms, live_server, name, stub, reason, delay):
+    reason = reason.format(call=wms_sandboxes.WMS_CREATE_CALL[wms.system])
     start = timezone.now()
     with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
         rsps.add_passthru(live_server.url)
-        rsps.add(responses.POST, post, **stub)
-        run = run_job(conn, Job.ORDER_DOWNLOAD)
+        create = rsps.add(**wms_sandboxes.wms_create_match(live_server, wms.system), **stub)
+        run = run_job(wms.connection, Job.ORDER_DOWNLOAD)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     # The WMS is presumed down after three temporary failures in a row: the 4th is not tried.
     assert "Stopped sending after 3 temporary failures in a row" in run.error
-    assert len(attempts(run, "POST", "/orders")) == 3  # a POST is never retried by the HTTP layer
+    assert create.call_count == 3  # a create is never retried by the HTTP layer
     failed = OrderRecord.objects.filter(status=OrderRecord.Status.ERROR)
     assert failed.count() == 3
     for record in failed:
-        assert reason in record.last_error and not record.error_permanent
+        assert reason in record.last_error and not record.error_permanent, record.last_error
         assert record.next_retry_at >= start + delay
         assert record.events.filter(kind=OrderEvent.Kind.SEND_FAILED, message__contains=reason).exists()
     assert OrderRecord.objects.get(status=OrderRecord.Status.NEW)  # untried, waits for the next run
+    assert sum(wms.orders_per_reference().values()) == 0
 
-    soon = run_job(conn, Job.ORDER_DOWNLOAD)  # cleared, but the failed ones are not due yet
-    assert OrderRecord.objects.filter(status=OrderRecord.Status.ERROR).count() == 3
-    assert len(attempts(soon, "POST", "/orders")) == 1
-    with time_machine.travel(timezone.now() + delay + datetime.timedelta(minutes=1)):
-        later = run_job(conn, Job.ORDER_DOWNLOAD)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        rsps.add_passthru(live_server.url)
+        sent = rsps.add_callback(
+            **wms_sandboxes.wms_create_match(live_server, wms.system),
+            callback=lambda request: wms_sandboxes.forward(live_server, request),
+        )
+        lookups = None
+        if wms.system == wms_sandboxes.SHIPHERO:
+            lookups = rsps.add_callback(
+                **wms_sandboxes.wms_operation_match(live_server, "OrdersByReference"),
+                callback=lambda request: wms_sandboxes.forward(live_server, request),
+            )
+        soon = run_job(wms.connection, Job.ORDER_DOWNLOAD)  # cleared, but the failed ones are not due yet
+        assert OrderRecord.objects.filter(status=OrderRecord.Status.ERROR).count() == 3
+        assert sent.call_count == 1
+        with time_machine.travel(timezone.now() + delay + datetime.timedelta(minutes=1)):
+            later = run_job(wms.connection, Job.ORDER_DOWNLOAD)
+    assert soon.status == SyncRun.Status.SUCCEEDED, soon.error
     assert later.status == SyncRun.Status.SUCCEEDED, later.error
+    assert sent.call_count == 1 + 3  # each failed order sent once more, none twice
     # The retries look the order up first (an earlier attempt may have reached the WMS).
-    assert len(attempts(later, "GET", "/orders")) >= 3
-    assert_all_at_wms_exactly_once(conn)
+    if wms.system == wms_sandboxes.THREEPL:
+        assert len(attempts(later, "GET", "/orders")) >= 3
+    else:
+        assert lookups.call_count >= 3
+    assert_all_at_the_wms_exactly_once(wms)
+
+
+def test_401_on_the_create_mints_a_new_token_and_creates_once(wms, live_server):
+    """The WMS drops the token mid-run (401 on one create): a new token is minted, the order is
+    created once, and the run succeeds without pausing the connection."""
+    refused = []
+
+    def once_401(request):
+        if not refused:
+            refused.append(request)
+            return 401, {"Content-Type": "application/json"}, b'{"errors": [{"message": "Invalid token", "code": 401}]}'
+        return wms_sandboxes.forward(live_server, request)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        create = rsps.add_callback(**wms_sandboxes.wms_create_match(live_server, wms.system), callback=once_401)
+        run = run_job(wms.connection, Job.ORDER_DOWNLOAD)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert len(refused) == 1 and create.call_count == ORDERS + 1
+    wms.connection.refresh_from_db()
+    assert wms.connection.credentials_rejected_at is None and wms.connection.paused_until is None
+    assert_all_at_the_wms_exactly_once(wms)
 
 
 # ------------------------------------------------------------------ real socket
@@ -385,19 +480,17 @@ def test_connect_timeout_over_a_real_socket(conn, live_server, settings):
 # ------------------------------------------------------------------ job-specific faults
 
 
-def test_inventory_one_negative_wms_quantity_fails_that_sku_only(conn):
+def test_inventory_one_negative_wms_quantity_fails_that_sku_only(wms):
     """Negative stock for one SKU at the WMS: that SKU gets a FAILED line, the others are written."""
-    _, wms = accounts(SLUG)
-    WmsStock.objects.filter(account=wms, item__sku="SKU-4").update(available=-3)
-    run = run_job(conn, Job.INVENTORY_SYNC)
+    wms_sandboxes.set_wms_available(wms, "SKU-4", -3)
+    run = run_job(wms.connection, Job.INVENTORY_SYNC)
     assert run.status == SyncRun.Status.PARTIAL, run.error
     bad = InventoryLine.objects.get(run=run, sku="SKU-4")
     assert bad.result == InventoryLine.Result.FAILED and bad.on_hand_written is None
-    assert "invalid available quantity for SKU SKU-4 (-3.0)" in bad.message
+    assert wms_sandboxes.UNUSABLE_STOCK_WORDS[wms.system].format(sku="SKU-4", value=-3) in bad.message, bad.message
     others = InventoryLine.objects.filter(run=run).exclude(sku="SKU-4")
     assert others.count() == 4 and not others.filter(result=InventoryLine.Result.FAILED).exists()
-    st = status(SLUG)
-    om_stock, wms_stock = st["order_manager"]["stock"], st["warehouse_manager"]["stock_available"]
+    om_stock, wms_stock = wms.order_manager()["stock"], wms_sandboxes.wms_stock_available(wms)
     for line in others.filter(result__in=[InventoryLine.Result.UPDATED, InventoryLine.Result.UNCHANGED]):
         assert om_stock[line.sku]["on_hand"] == wms_stock[line.sku] + om_stock[line.sku]["locked"]
 
@@ -456,22 +549,95 @@ def test_malformed_answer_to_the_tracking_put_is_not_resent(conn):
     assert shipments["count"] == ORDERS and shipments["duplicates"] == 0
 
 
-def test_malformed_answer_to_the_wms_post_is_retried_and_linked(conn):
+def test_malformed_answer_to_the_wms_create_is_retried_and_linked(wms, live_server):
     """The WMS created the order but its answer came back truncated: the outcome is unknown, so the
     order is retried (looked up first and linked), not held as rejected while it sits at the WMS."""
-    from connectors.sandbox.control import fault_setup
 
-    _, wms = accounts(SLUG)
-    fault_setup.configure_faults(wms_account=wms, malformed_rate=1.0, seed=1)
-    first = run_job(conn, Job.ORDER_DOWNLOAD)
-    fault_setup.configure_faults(wms_account=wms, clear=True)
-    assert status(SLUG)["warehouse_manager"]["orders_total"] >= 1
-    for record in OrderRecord.objects.filter(status=OrderRecord.Status.ERROR):
+    def truncated(request):
+        status, headers, body = wms_sandboxes.forward(live_server, request)  # the WMS does create it
+        return status, headers, body[: len(body) // 2]
+
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        rsps.add_callback(**wms_sandboxes.wms_create_match(live_server, wms.system), callback=truncated)
+        first = run_job(wms.connection, Job.ORDER_DOWNLOAD)
+    assert sum(wms.orders_per_reference().values()) >= 1
+    failed = OrderRecord.objects.filter(status=OrderRecord.Status.ERROR)
+    assert failed.exists()
+    for record in failed:
         assert not record.error_permanent and record.next_retry_at is not None, record.last_error
         assert "invalid JSON" in record.last_error
     assert first.status == SyncRun.Status.PARTIAL
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
-        again = run_job(conn, Job.ORDER_DOWNLOAD)
+        again = run_job(wms.connection, Job.ORDER_DOWNLOAD)
     assert again.status == SyncRun.Status.SUCCEEDED, again.error
-    assert_all_at_wms_exactly_once(conn)
+    assert_all_at_the_wms_exactly_once(wms)
     assert OrderRecord.objects.filter(events__kind=OrderEvent.Kind.LINKED_AT_WMS).distinct().count() >= 1
+
+
+# ------------------------------------------------------------------ ShipHero's own taxonomy (GraphQL answers)
+
+
+@pytest.fixture
+def shiphero(live_server, settings, waits) -> wms_sandboxes.SandboxTenant:
+    settings.HUB_HTTP_TIMEOUT = TIMEOUTS
+    return wms_sandboxes.tenant(live_server, SLUG, wms_sandboxes.SHIPHERO, orders=ORDERS, skus=5)
+
+
+def test_shiphero_out_of_credits_mid_run_is_waited_for_and_retried(shiphero, live_server):
+    """A GraphQL code-30 answer (not enough credits) to a create is a wait, not a failure: the
+    mutation was not run, so it is sent again after the announced time and no order fails."""
+    throttled = []
+
+    def once_out_of_credits(request):
+        if not throttled:
+            throttled.append(request)
+            error = {
+                "message": "There are not enough credits to perform the requested operation",
+                "code": 30,
+                "required_credits": 31,
+                "remaining_credits": 0,
+                "time_remaining": "1 seconds",
+            }
+            return 200, {"Content-Type": "application/json"}, json.dumps({"errors": [error], "data": None}).encode()
+        return wms_sandboxes.forward(live_server, request)
+
+    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
+        rsps.add_passthru(live_server.url)
+        create = rsps.add_callback(
+            **wms_sandboxes.wms_create_match(live_server, shiphero.system), callback=once_out_of_credits
+        )
+        began = time.monotonic()
+        run = run_job(shiphero.connection, Job.ORDER_DOWNLOAD)
+        took = time.monotonic() - began
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert took >= 0.9  # the announced "1 seconds" was waited before sending again
+    assert len(throttled) == 1 and create.call_count == ORDERS + 1
+    assert not OrderEvent.objects.filter(kind=OrderEvent.Kind.SEND_FAILED).exists()
+    assert state(shiphero.connection).consecutive_failures == 0
+    assert_all_at_the_wms_exactly_once(shiphero)
+
+
+def test_shiphero_refusing_the_document_by_its_schema_is_permanent_and_loud(shiphero, monkeypatch):
+    """A create document the (real) schema refuses fails the same way every time: each order is a
+    permanent error naming the schema, never retried as if ShipHero were down, nothing is created."""
+    from graphql import parse
+
+    from connectors.shiphero import operations
+
+    text = operations.CREATE_ORDER.text.replace("request_id", "request_id no_such_field", 1)
+    refused = operations.Operation("CreateOrder", text, parse(text), True, "order_create")
+    monkeypatch.setattr(operations, "CREATE_ORDER", refused)
+    run = run_job(shiphero.connection, Job.ORDER_DOWNLOAD)
+    assert run.status in (SyncRun.Status.PARTIAL, SyncRun.Status.FAILED), run.error
+    assert run.failed == ORDERS
+    assert "Stopped sending" not in (run.error or "")  # not taken for an outage: every order tried
+    failed = OrderRecord.objects.filter(status=OrderRecord.Status.ERROR)
+    assert failed.count() == ORDERS
+    for record in failed:
+        assert record.error_permanent and record.next_retry_at is None, record.last_error
+        assert "refused the query" in record.last_error and "no_such_field" in record.last_error
+    assert sum(shiphero.orders_per_reference().values()) == 0
+    # Loud: each held order is an open alert for the operator (the run itself ends PARTIAL).
+    open_alerts = Alert.objects.filter(connection=shiphero.connection, cause=Alert.Cause.ORDER_ERROR, cleared_at=None)
+    assert open_alerts.count() == ORDERS

@@ -89,3 +89,79 @@ def tenant(live_server, slug: str, system: str, *, orders: int = 0, skus: int = 
     connection = sandbox_tenant(live_server, slug, orders=orders, skus=skus, seed=seed)
     om, wms = accounts(slug)
     return SandboxTenant(system, slug, connection, om, wms)
+
+
+# ------------------------------------------------------------------ for the fault matrix (tests/test_fault_matrix.py)
+# The seam where each system's create call can be faulted with `responses` (everything else passed
+# through), the words the hub uses for that call, and the WMS-side stock both systems can spoil.
+
+WMS_CREATE_PATH = {THREEPL: "/sandbox/warehouse-manager/orders", SHIPHERO: "/sandbox/shiphero/graphql"}
+WMS_CREATE_CALL = {THREEPL: "POST /orders", SHIPHERO: "POST /graphql"}
+UNUSABLE_STOCK_WORDS = {
+    THREEPL: "invalid available quantity for SKU {sku} ({value:.1f})",
+    SHIPHERO: "available quantity for {sku} is not a whole number of 0 or more ({value})",
+}
+
+
+def wms_create_match(live_server, system: str) -> dict:
+    """Keyword arguments of `responses.add` (or `add_callback`) matching only the WMS's create call:
+    POST /orders, or the GraphQL POST whose operationName is CreateOrder."""
+    if system == SHIPHERO:
+        return wms_operation_match(live_server, "CreateOrder")
+    return {"method": "POST", "url": f"{live_server.url}{WMS_CREATE_PATH[system]}"}
+
+
+def forward(live_server, request) -> tuple[int, dict, bytes]:
+    """Send a `responses`-intercepted request on to the live sandbox over urllib (which `responses`
+    does not intercept): the sandbox really does the work; (status, headers, body) of its answer."""
+    import urllib.error
+    import urllib.request
+
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in ("content-length", "host")}
+    outgoing = urllib.request.Request(request.url, data=request.body, headers=headers, method=request.method)
+    try:
+        with urllib.request.urlopen(outgoing, timeout=30) as answer:
+            return answer.status, {"Content-Type": answer.headers.get("Content-Type", "")}, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {"Content-Type": error.headers.get("Content-Type", "")}, error.read()
+
+
+def set_wms_available(t: SandboxTenant, sku: str, value: int) -> None:
+    """Make the WMS report `value` (e.g. negative) as the available quantity of `sku`."""
+    if t.system == SHIPHERO:
+        from connectors.sandbox.models import ShipHeroWarehouseProduct
+
+        rows = ShipHeroWarehouseProduct.objects.filter(warehouse__account=t.wms, product__sku=sku)
+    else:
+        from connectors.sandbox.models import WmsStock
+
+        rows = WmsStock.objects.filter(account=t.wms, item__sku=sku)
+    assert rows.update(available=value) >= 1, sku
+
+
+def wms_stock_available(t: SandboxTenant) -> dict[str, int]:
+    """Available units per SKU at the WMS."""
+    if t.system == SHIPHERO:
+        from connectors.sandbox.models import ShipHeroWarehouseProduct
+
+        rows = ShipHeroWarehouseProduct.objects.filter(warehouse__account=t.wms)
+        return dict(rows.values_list("product__sku", "available"))
+    return status_report.warehouse_manager_status(t.wms)["stock_available"]
+
+
+def wms_stock_match(live_server, system: str) -> dict:
+    """Keyword arguments of `responses.add` matching only the WMS's stock read (every page)."""
+    if system == SHIPHERO:
+        return wms_operation_match(live_server, "WarehouseStock")
+    return {"method": "GET", "url": f"{live_server.url}/sandbox/warehouse-manager/inventory/stocksummaries"}
+
+
+def wms_operation_match(live_server, operation_name: str) -> dict:
+    """Keyword arguments of `responses.add` matching one ShipHero GraphQL operation by name."""
+    from responses import matchers
+
+    return {
+        "method": "POST",
+        "url": f"{live_server.url}{WMS_CREATE_PATH[SHIPHERO]}",
+        "match": [matchers.json_params_matcher({"operationName": operation_name}, strict_match=False)],
+    }
