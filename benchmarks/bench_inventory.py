@@ -1,14 +1,16 @@
 """Inventory Sync at scale: one run in a fresh process (so `ru_maxrss` is this run's peak, Django's
 own footprint included; `baseline_mb` is that process right before the run), then a second run with
-nothing changed, which must make no adjust call.
+nothing changed, which must make no adjust call. On ShipHero (`system`) the run's operations and
+the credits they cost are counted too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import time
 
-from .onboarding import connection_of, profiled
+from .onboarding import SHIPHERO, THREEPL, connection_of, profiled, shiphero_operations
 
 ADJUST_PATH = "/v1.1/inventory/adjust"
 
@@ -17,7 +19,7 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 
-def hub_run(slug: str, profile: str | None = None) -> dict:
+def hub_run(slug: str, profile: str | None = None, system: str = THREEPL) -> dict:
     from hub.engine import runner
     from hub.models import InventoryLine, Job, SyncRun
     from tenants import clients
@@ -33,7 +35,8 @@ def hub_run(slug: str, profile: str | None = None) -> dict:
     clients.CallRecorder.__call__ = counting  # run.calls keeps only the first 200 calls: count them all
     connection = connection_of(slug)
     baseline = _maxrss_mb()
-    with profiled(profile):
+    counting = shiphero_operations() if system == SHIPHERO else contextlib.nullcontext({})
+    with counting as counted, profiled(profile):
         started = time.monotonic()
         run = runner.run_job(connection, Job.INVENTORY_SYNC, trigger=SyncRun.Trigger.COMMAND)
         seconds = time.monotonic() - started
@@ -49,4 +52,5 @@ def hub_run(slug: str, profile: str | None = None) -> dict:
         "requests": run.requests_made,
         "adjust_calls": len(adjusts),
         "lines": InventoryLine.objects.filter(run=run).count(),
+        **({"shiphero": counted} if counted else {}),
     }

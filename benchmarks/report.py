@@ -26,7 +26,18 @@ def merge(rows: list[dict], machine: dict, now: str) -> dict:
             previous = []
     fresh = {(r["name"], r["backend"]) for r in rows}
     kept = [r for r in previous if (r["name"], r["backend"]) not in fresh]
-    order = ["order_download", "quota", "inventory", "dispatcher", "admin", "latency", "concurrency", "reconciliation"]
+    order = [
+        "order_download",
+        "order_download_shiphero",
+        "quota",
+        "inventory",
+        "inventory_shiphero",
+        "dispatcher",
+        "admin",
+        "latency",
+        "concurrency",
+        "reconciliation",
+    ]
     merged = sorted(
         kept + rows,
         key=lambda r: (order.index(r["name"]) if r["name"] in order else 99, r["backend"], r.get("title", "")),

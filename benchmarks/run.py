@@ -1,7 +1,8 @@
 """`python -m benchmarks.run [--only NAME ...] [--quick] [--backends sqlite,postgres] [--keep] [--profile]`
 
-Runs the benchmarks (default: all but `latency`, `webhooks`, `concurrency` and `reconciliation`, which
-take minutes: ask for them with `--only NAME`), prints the table, writes `benchmarks/results/latest.json` and `latest.png`.
+Runs the benchmarks (default: all but `latency`, `webhooks`, `concurrency`, `reconciliation` and the
+ShipHero pair `order_download_shiphero` / `inventory_shiphero`, which take minutes: ask for them with
+`--only NAME`), prints the table, writes `benchmarks/results/latest.json` and `latest.png`.
 Results of benchmarks not run this time are carried over from the previous latest.json, marked
 with the date they were measured, so the table is always complete.
 
@@ -19,7 +20,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from . import concurrency, infra, report
+from . import concurrency, infra, report, shiphero
+from .onboarding import SHIPHERO, THREEPL
 
 SIZES = {
     # name: (full, quick)
@@ -31,6 +33,9 @@ SIZES = {
     "latency_minutes": (4.0, 2.0),
     "recon_orders": (10_000, 1_000),
     "recon_skus": (50_000, 5_000),
+    # ShipHero at the documented 60 credits/s: about 30 credits an order, 13 a stock row (shiphero.py)
+    "shiphero_bound_orders": (1_000, 400),
+    "shiphero_bound_skus": (5_000, 1_000),
 }
 ORDER_DOWNLOAD_TARGET = 1.5
 INVENTORY_TARGET = 1.5
@@ -50,33 +55,56 @@ def size(args, name):
 # ------------------------------------------------------------------ the benchmarks
 
 
+def order_download_sides(
+    env: dict,
+    base_url: str,
+    n: int,
+    *,
+    system: str = THREEPL,
+    tag: str = "",
+    credits_per_second=None,
+    wms_rate=None,
+    profile=None,
+) -> tuple[dict, dict, dict]:
+    """Two tenants on `system` with n orders each (separate accounts, so the two runs share no
+    state), the bare script on one and the hub on the other, each after `settle`: (hub, wire,
+    the hub tenant's credentials). `credits_per_second` sets both ShipHero accounts' refill,
+    `wms_rate` the hub warehouse's own WMS limiter (`Warehouse.wms_requests_per_second`)."""
+    from . import wire, wire_shiphero
+
+    slugs = {side: f"bench-{side}{tag}" for side in ("hub", "wire")}
+    creds = {
+        side: infra.drive(
+            env, "onboarding.onboard", slug=slug, base_url=base_url, orders=n, skus=60, seed=1, system=system
+        )
+        for side, slug in slugs.items()
+    }
+    if credits_per_second is not None:
+        for slug in slugs.values():
+            infra.drive(env, "onboarding.set_shiphero_credits", slug=slug, per_second=credits_per_second)
+    if wms_rate is not None:
+        infra.drive(env, "onboarding.set_wms_rate", slug=slugs["hub"], per_second=wms_rate)
+    infra.drive(env, "onboarding.settle")
+    wire_result = (wire_shiphero if system == SHIPHERO else wire).order_download(creds["wire"])
+    infra.drive(env, "onboarding.settle")
+    hub = infra.drive(
+        env, "bench_order_download.hub_run", slug=slugs["hub"], expected=n, profile=profile, system=system
+    )
+    assert wire_result["orders"] == n, wire_result
+    return hub, wire_result, creds["hub"]
+
+
 def bench_order_download(args, backend: str) -> list[dict]:
     n = size(args, "orders")
     db = infra.Database.create(backend, f"hub_bench_orders_{backend}")
     try:
         with infra.Sandbox(db) as sandbox:
             env = infra.environment(db, sandbox.url)
-            hub_creds = infra.drive(
-                env, "onboarding.onboard", slug="bench-hub", base_url=sandbox.url, orders=n, skus=60, seed=1
-            )
-            wire_creds = infra.drive(
-                env, "onboarding.onboard", slug="bench-wire", base_url=sandbox.url, orders=n, skus=60, seed=1
-            )
-            from . import wire
-
-            infra.drive(env, "onboarding.settle")
-            wire_result = wire.order_download(wire_creds)
-            infra.drive(env, "onboarding.settle")
-            hub = infra.drive(
-                env,
-                "bench_order_download.hub_run",
-                slug="bench-hub",
-                expected=n,
-                profile=f"order_download-{backend}" if args.profile else None,
+            hub, wire_result, hub_creds = order_download_sides(
+                env, sandbox.url, n, profile=f"order_download-{backend}" if args.profile else None
             )
     finally:
         db.drop()
-    assert wire_result["orders"] == n, wire_result
     hub_rate, wire_rate = n / hub["seconds"], n / wire_result["seconds"]
     ratio = wire_rate / hub_rate
     return [
@@ -154,28 +182,50 @@ def bench_quota(args, backend: str) -> list[dict]:
     ]
 
 
+def inventory_sides(
+    env: dict,
+    base_url: str,
+    skus: int,
+    *,
+    system: str = THREEPL,
+    tag: str = "",
+    credits_per_second=None,
+    wms_rate=None,
+    profile=None,
+    second_run: bool = True,
+) -> tuple[dict, dict | None, dict]:
+    """Two tenants on `system` with `skus` SKUs each: the bare script on one, then the hub twice on
+    the other (the second run must adjust nothing; skipped without `second_run`): (first hub run,
+    second or None, wire)."""
+    from . import wire, wire_shiphero
+
+    slugs = {side: f"bench-inv-{side}{tag}" for side in ("hub", "wire")}
+    creds = {
+        side: infra.drive(env, "onboarding.onboard", slug=slug, base_url=base_url, skus=skus, seed=5, system=system)
+        for side, slug in slugs.items()
+    }
+    if credits_per_second is not None:
+        for slug in slugs.values():
+            infra.drive(env, "onboarding.set_shiphero_credits", slug=slug, per_second=credits_per_second)
+    if wms_rate is not None:
+        infra.drive(env, "onboarding.set_wms_rate", slug=slugs["hub"], per_second=wms_rate)
+    infra.drive(env, "onboarding.settle")
+    wire_result = (wire_shiphero if system == SHIPHERO else wire).inventory(creds["wire"])
+    infra.drive(env, "onboarding.settle")
+    first = infra.drive(env, "bench_inventory.hub_run", slug=slugs["hub"], profile=profile, system=system)
+    second = infra.drive(env, "bench_inventory.hub_run", slug=slugs["hub"], system=system) if second_run else None
+    return first, second, wire_result
+
+
 def bench_inventory(args, backend: str) -> list[dict]:
     skus = size(args, "inventory_skus")
     db = infra.Database.create(backend, f"hub_bench_inventory_{backend}")
     try:
         with infra.Sandbox(db) as sandbox:
             env = infra.environment(db, sandbox.url)
-            infra.drive(env, "onboarding.onboard", slug="bench-inv-hub", base_url=sandbox.url, skus=skus, seed=5)
-            wire_creds = infra.drive(
-                env, "onboarding.onboard", slug="bench-inv-wire", base_url=sandbox.url, skus=skus, seed=5
+            first, second, wire_result = inventory_sides(
+                env, sandbox.url, skus, profile=f"inventory-{backend}" if args.profile else None
             )
-            from . import wire
-
-            infra.drive(env, "onboarding.settle")
-            wire_result = wire.inventory(wire_creds)
-            infra.drive(env, "onboarding.settle")
-            first = infra.drive(
-                env,
-                "bench_inventory.hub_run",
-                slug="bench-inv-hub",
-                profile=f"inventory-{backend}" if args.profile else None,
-            )
-            second = infra.drive(env, "bench_inventory.hub_run", slug="bench-inv-hub")
     finally:
         db.drop()
     ratio = first["seconds"] / wire_result["seconds"]
@@ -452,8 +502,17 @@ RUNNERS = {
     "webhooks": bench_webhooks,
     "concurrency": bench_concurrency,
     "reconciliation": bench_reconciliation,
+    "order_download_shiphero": shiphero.order_download,
+    "inventory_shiphero": shiphero.inventory,
 }
-PER_BACKEND = {"order_download", "inventory", "dispatcher", "reconciliation"}
+PER_BACKEND = {
+    "order_download",
+    "inventory",
+    "dispatcher",
+    "reconciliation",
+    "order_download_shiphero",
+    "inventory_shiphero",
+}
 # concurrency: PostgreSQL, as a hub with many connections and concurrent sends is deployed.
 DEFAULT_BACKENDS = {
     "quota": ["sqlite"],
@@ -463,7 +522,8 @@ DEFAULT_BACKENDS = {
     "concurrency": ["postgres"],
 }
 # reconciliation: its set-up (the jobs sending, shipping and publishing the window) takes minutes.
-OPTIONAL = {"latency", "webhooks", "concurrency", "reconciliation"}
+# the ShipHero pair: each runs twice, once at the documented 60 credits/s (minutes by design).
+OPTIONAL = {"latency", "webhooks", "concurrency", "reconciliation", "order_download_shiphero", "inventory_shiphero"}
 
 
 # ------------------------------------------------------------------ machine and main
