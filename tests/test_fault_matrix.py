@@ -490,7 +490,7 @@ def test_inventory_one_negative_wms_quantity_fails_that_sku_only(wms):
     assert wms_sandboxes.UNUSABLE_STOCK_WORDS[wms.system].format(sku="SKU-4", value=-3) in bad.message, bad.message
     others = InventoryLine.objects.filter(run=run).exclude(sku="SKU-4")
     assert others.count() == 4 and not others.filter(result=InventoryLine.Result.FAILED).exists()
-    om_stock, wms_stock = wms.order_manager()["stock"], wms_sandboxes.wms_stock_available(wms)
+    om_stock, wms_stock = wms.order_manager()["stock"], wms_sandboxes.stock_available(wms)
     for line in others.filter(result__in=[InventoryLine.Result.UPDATED, InventoryLine.Result.UNCHANGED]):
         assert om_stock[line.sku]["on_hand"] == wms_stock[line.sku] + om_stock[line.sku]["locked"]
 

@@ -1,6 +1,8 @@
 """connectors.shiphero.calls: one GraphQL call with its token (shared, re-minted once on a 401),
 its credits (a code-30 answer waits the announced time, measured on a fake clock) and its errors."""
 
+import json
+
 import pytest
 import responses
 
@@ -136,3 +138,47 @@ def test_queries_are_retried_on_5xx_but_mutations_are_not(rsps, session):
     with pytest.raises(ServerError):
         session.execute(ops.CREATE_ORDER, {"data": {"shipping_address": {}}}, action="create order")
     assert len(seen) == 1, "a mutation whose answer was lost is never sent twice"
+
+
+def cut_short_then(rsps, good: dict) -> list[str]:
+    """POST /graphql answers a JSON body cut in half once, then `good`; returns the operations sent."""
+    sent: list[str] = []
+
+    def callback(request):
+        sent.append(json.loads(request.body)["operationName"])
+        body = json.dumps(good)
+        return 200, {"Content-Type": "application/json"}, body[: len(body) // 2] if len(sent) == 1 else body
+
+    rsps.add_callback(responses.POST, f"{BASE}/graphql", callback=callback)
+    return sent
+
+
+def test_a_query_answered_with_cut_short_json_is_asked_once_more_and_a_mutation_never(rsps, session):
+    """A query is idempotent: an answer that is not JSON (cut short on the way, as a lost answer)
+    is asked for once more, so a long paged read is not lost to one bad page; a second bad answer
+    is the error. A mutation's unreadable answer is never resent (the jobs look the order up)."""
+    stub_token(rsps)
+    sent = cut_short_then(rsps, envelope("orders", {"edges": []}, complexity=11))
+    root = session.execute(ops.ORDERS_BY_REFERENCE, {"partner_order_id": "OM-1"}, action="look up")
+    assert root["complexity"] == 11 and sent == ["OrdersByReference", "OrdersByReference"]
+
+    rsps.reset()
+    stub_token(rsps)
+    sent = cut_short_then(rsps, envelope("order_create", {"order": None}))
+    with pytest.raises(MalformedResponse, match="invalid JSON"):
+        session.execute(ops.CREATE_ORDER, {"data": {"shipping_address": {}}}, action="create order")
+    assert sent == ["CreateOrder"], "a mutation whose answer was unreadable is never sent twice"
+
+
+def test_a_query_answered_with_cut_short_json_twice_is_malformed(rsps, session):
+    stub_token(rsps)
+    seen = []
+
+    def callback(request):
+        seen.append(1)
+        return 200, {"Content-Type": "application/json"}, '{"data": {"orders": {"edg'
+
+    rsps.add_callback(responses.POST, f"{BASE}/graphql", callback=callback)
+    with pytest.raises(MalformedResponse, match="invalid JSON"):
+        session.execute(ops.ORDERS_BY_REFERENCE, {}, action="look up")
+    assert len(seen) == 2

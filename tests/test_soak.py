@@ -1,5 +1,9 @@
-"""Soak: SOAK_ORDERS (default 5,000; about 4 minutes on SQLite, 5.5 on PostgreSQL on a 2-core
-machine; `SOAK_ORDERS=1000` for a quicker one) orders through the live sandbox with faults on both sides
+"""Soak, for each warehouse system (`tests.wms_sandboxes.SYSTEMS`, parametrised): SOAK_ORDERS orders
+for each when set (`SOAK_ORDERS=1000` for a quicker run), else `DEFAULT_ORDERS` per system (3PL
+Warehouse Manager 5,000: about 4 minutes on SQLite, 5.5 on PostgreSQL on a 2-core machine;
+ShipHero 1,000: about 1.5 minutes on SQLite, its GraphQL answers checked against the schema and
+every call paying credits at the refill `wms_sandboxes.tenant` gives) through the live sandbox
+with faults on both sides
 (10% 429s with a short wait, 5% 500s, 2% timeouts longer than the client's read timeout, 1%
 malformed answers), the jobs run in a loop until quiet: download, cancel a few in Order Manager,
 cancel download, ship everything open at the WMS, shipment confirmation.
@@ -14,6 +18,7 @@ an event with the reason. The counts are printed (run with -s to see them).
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import time
 import types
@@ -26,7 +31,7 @@ from django.db.utils import OperationalError
 from django.utils import timezone
 
 from connectors.sandbox import faults
-from connectors.sandbox.control import fault_setup, order_events
+from connectors.sandbox.control import fault_setup
 from connectors.sandbox.models import OmOrder, OrderStatus
 from connectors.transport import records as transport_records
 from connectors.transport.retry import HubRetry
@@ -40,14 +45,15 @@ from hub.jobs import (
     shipment_confirmation,
 )
 from hub.models import Finding, OrderEvent, OrderRecord, SyncRun
-from tests.sandbox_helpers import accounts, sandbox_tenant, status
+from tests import wms_sandboxes
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SLUG = "soak"
-ORDERS = int(os.environ.get("SOAK_ORDERS", "5000"))
+# Orders per system: SOAK_ORDERS for both when set, else a default per system that keeps the pair
+# inside CI's time (measured on 2 cores, SQLite: ShipHero 300 orders 22 s, 1,000 orders 87 s).
+DEFAULT_ORDERS = {wms_sandboxes.THREEPL: 5000, wms_sandboxes.SHIPHERO: 1000}
 DISCREPANCIES = {"drop_order_rate": 0.01, "export_mark_loss_rate": 0.01, "tracking_drop_rate": 0.01}
-CANCELS = max(1, ORDERS // 200)
 MAX_ROUNDS = 40
 FAILURE_KINDS = {
     OrderEvent.Kind.SEND_FAILED,
@@ -57,6 +63,10 @@ FAILURE_KINDS = {
     OrderEvent.Kind.CANCEL_FAILED,
 }
 Status = OrderRecord.Status
+
+
+def orders_for(system: str) -> int:
+    return int(os.environ.get("SOAK_ORDERS") or DEFAULT_ORDERS[system])
 
 
 @pytest.fixture
@@ -139,19 +149,26 @@ def run_job(job, conn, clock, runs: Counter) -> None:
     raise AssertionError(f"{name} could not run ten times in a row")
 
 
-def test_soak(live_server, settings, injected, capsys):
+@pytest.mark.parametrize("system", wms_sandboxes.SYSTEMS)
+def test_soak(live_server, settings, injected, capsys, system):
     settings.HUB_HTTP_TIMEOUT = (2.0, 0.5)
     started = time.monotonic()
-    conn = sandbox_tenant(live_server, SLUG, orders=ORDERS, skus=50, seed=11)
+    orders = orders_for(system)
+    cancels = max(1, orders // 200)
+    # On ShipHero every call still pays its credits, at the refill wms_sandboxes.tenant gives.
+    sandboxed = wms_sandboxes.tenant(live_server, SLUG, system, orders=orders, skus=50, seed=11)
+    conn = sandboxed.connection
     # The WMS login's shared limit stays in the path (every call takes a slot) at a rate the soak's
     # thousands of calls do not queue on: at the default 10/s the soak would take its calls / 10 s.
     conn.warehouse.wms_requests_per_second = 500.0
     conn.warehouse.save(update_fields=["wms_requests_per_second"])
-    om, wms = accounts(SLUG)
+    om = sandboxed.om
     # Seeds whose draws put malformed answers early, so a short run (SOAK_ORDERS=300) sees them too.
-    for side, seed in (({"om_account": om}, 1), ({"wms_account": wms}, 35)):
-        fault_setup.configure_faults(
-            **side,
+    for configure, seed in (
+        (functools.partial(fault_setup.configure_faults, om_account=om), 1),
+        (functools.partial(wms_sandboxes.configure_wms_faults, sandboxed), 35),
+    ):
+        configure(
             rate_429=0.10,
             retry_after_seconds=0.001,
             rate_500=0.05,
@@ -164,7 +181,7 @@ def test_soak(live_server, settings, injected, capsys):
     # export mark lost, a tracking write answered and not stored (each reconciled every round).
     fault_setup.configure_faults(om_account=om, **DISCREPANCIES)
     seeded = set(OmOrder.objects.filter(account=om).values_list("order_number", flat=True))
-    assert len(seeded) == ORDERS
+    assert len(seeded) == orders
 
     traveller = time_machine.travel(timezone.now(), tick=True)
     clock = traveller.start()
@@ -177,9 +194,9 @@ def test_soak(live_server, settings, injected, capsys):
             for job in (order_download, order_cancel_download):
                 run_job(job, conn, clock, runs)
             if round_number == 1:
-                cancelled_in_om = order_events.cancel(om, CANCELS, wms_account=wms)
+                cancelled_in_om = sandboxed.cancel_in_order_manager(cancels)
                 run_job(order_cancel_download, conn, clock, runs)
-            order_events.ship(wms, seed=round_number)
+            sandboxed.ship(seed=round_number)
             run_job(shipment_confirmation, conn, clock, runs)
             # An hour on, past the expected delay, Reconciliation compares and heals what it sees.
             clock.move_to(timezone.now() + datetime.timedelta(hours=1))
@@ -215,16 +232,15 @@ def test_soak(live_server, settings, injected, capsys):
     finally:
         traveller.stop()
         injected_discrepancies = fault_setup.injected(om)
-        for side in ({"om_account": om}, {"wms_account": wms}):
-            fault_setup.configure_faults(**side, clear=True)
+        fault_setup.configure_faults(om_account=om, clear=True)
+        wms_sandboxes.clear_wms_faults(sandboxed)
     open_findings = list(Finding.objects.filter(connection=conn, resolved_at__isnull=True))
     found_kinds = dict(Counter(Finding.objects.filter(connection=conn).values_list("kind", flat=True)))
 
-    st = status(SLUG)
-    wms_side, om_side = st["warehouse_manager"], st["order_manager"]
+    wms_duplicates, om_side = sandboxed.duplicates(), sandboxed.order_manager()
     records = {r.order_number: r for r in OrderRecord.objects.filter(connection=conn)}
-    at_wms = set(wms_side["orders_per_reference_num"])
-    duplicates = len(wms_side["duplicate_reference_nums"]) + om_side["shipments"]["duplicates"]
+    at_wms = set(sandboxed.orders_per_reference())
+    duplicates = len(wms_duplicates) + om_side["shipments"]["duplicates"]
     cancelled_unsent = {n for n, r in records.items() if r.status == Status.CANCELLED and r.wms_order_id is None}
     lost = seeded - at_wms - cancelled_unsent
     failed_ever = [r for r in records.values() if r.attempts > 1 or r.events.filter(kind__in=FAILURE_KINDS).exists()]
@@ -240,7 +256,7 @@ def test_soak(live_server, settings, injected, capsys):
     by_status = Counter(r.status for r in records.values())
 
     with capsys.disabled():
-        print(f"\nSOAK: {ORDERS} orders in {round_number} rounds, {time.monotonic() - started:.0f} s")
+        print(f"\nSOAK ({system}): {orders} orders in {round_number} rounds, {time.monotonic() - started:.0f} s")
         print(f"  faults injected: {dict(sorted((k, v) for k, v in injected.items() if k != 'http retries'))}")
         print(
             f"  retries: HTTP layer {injected['http retries']}, order sends {order_retries}, tracking {tracking_retries}"
@@ -260,18 +276,18 @@ def test_soak(live_server, settings, injected, capsys):
             f"{reconciled.status}, fetched {reconciled.fetched}, open findings {len(open_findings)}"
         )
 
-    assert duplicates == 0, (wms_side["duplicate_reference_nums"], om_side["shipments"]["duplicates"])
+    assert duplicates == 0, (wms_duplicates, om_side["shipments"]["duplicates"])
     assert lost == set(), sorted(lost)[:20]
     assert invisible == [], {n: list(records[n].events.values_list("kind", "message")) for n in invisible[:5]}
     assert not [n for n, r in records.items() if r.status == Status.ERROR], "an order was held or gave up"
     assert all(injected[name] > 0 for name in ("429", "500", "timeout", "malformed"))
-    assert by_status[Status.CONFIRMED] + by_status[Status.CANCELLED] + by_status[Status.CANCEL_FAILED] == ORDERS
+    assert by_status[Status.CONFIRMED] + by_status[Status.CANCELLED] + by_status[Status.CANCEL_FAILED] == orders
     assert om_side["shipments"]["count"] == sum(len(r.confirmed_tracking_numbers) for r in records.values())
     assert SyncRun.objects.filter(status=SyncRun.Status.RUNNING).count() == 0
     # Reconciliation read both systems completely despite the faults (its retries absorb them) and
     # found nothing open: every kind was checked (a kind that could not be read would say so).
     assert reconciled.status == SyncRun.Status.SUCCEEDED and not reconciled.error, reconciled.error
-    assert reconciled.fetched > ORDERS
+    assert reconciled.fetched > orders
     assert all(
         injected_discrepancies.get(kind) for kind in ("order_dropped", "export_mark_lost", "tracking_dropped")
     ), injected_discrepancies

@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.sandbox.control import order_events, status_report
-from connectors.sandbox.models import ShipHeroOrder
+from connectors.sandbox.control import fault_setup, order_events, status_report
+from connectors.sandbox.models import ShipHeroOrder, ShipHeroWarehouseProduct
+from connectors.shiphero.client import ShipHeroClient
 from connectors.shiphero.sandbox import control as shiphero_control
+from connectors.warehouse_manager.client import WarehouseManagerClient
 from tenants import sandbox_shiphero
 from tenants.models import OrderManagerConnection, Tenant
 from tests.sandbox_helpers import accounts, sandbox_tenant
@@ -139,16 +141,6 @@ def set_wms_available(t: SandboxTenant, sku: str, value: int) -> None:
     assert rows.update(available=value) >= 1, sku
 
 
-def wms_stock_available(t: SandboxTenant) -> dict[str, int]:
-    """Available units per SKU at the WMS."""
-    if t.system == SHIPHERO:
-        from connectors.sandbox.models import ShipHeroWarehouseProduct
-
-        rows = ShipHeroWarehouseProduct.objects.filter(warehouse__account=t.wms)
-        return dict(rows.values_list("product__sku", "available"))
-    return status_report.warehouse_manager_status(t.wms)["stock_available"]
-
-
 def wms_stock_match(live_server, system: str) -> dict:
     """Keyword arguments of `responses.add` matching only the WMS's stock read (every page)."""
     if system == SHIPHERO:
@@ -165,3 +157,41 @@ def wms_operation_match(live_server, operation_name: str) -> dict:
         "url": f"{live_server.url}{WMS_CREATE_PATH[SHIPHERO]}",
         "match": [matchers.json_params_matcher({"operationName": operation_name}, strict_match=False)],
     }
+
+
+# -- For the soak (tests/test_soak.py) and the crash points (tests/test_crash_points.py) ----------
+def configure_wms_faults(sandboxed: SandboxTenant, **values) -> None:
+    """Set fault fields (`fault_setup.FAULT_FIELDS`: rates, latency, seed, ...) on the tenant's WMS
+    account, whichever system it is on (`clear=True` first resets every field)."""
+    side = "shiphero_account" if sandboxed.system == SHIPHERO else "wms_account"
+    fault_setup.configure_faults(**{side: sandboxed.wms}, **values)
+
+
+def clear_wms_faults(sandboxed: SandboxTenant) -> None:
+    configure_wms_faults(sandboxed, clear=True)
+
+
+def count_wms_creates(monkeypatch, system: str) -> list[str]:
+    """Every order create the hub sends to `system`'s WMS from now on (at the adapter seam, from any
+    thread), by reference, in order: a reference twice is an order sent twice."""
+    client = ShipHeroClient if system == SHIPHERO else WarehouseManagerClient
+    real = client.create_order
+    sent: list[str] = []
+
+    def counting(self, body, *args, **kwargs):
+        sent.append(str(body.get("partner_order_id") or body.get("referenceNum") or ""))
+        return real(self, body, *args, **kwargs)
+
+    monkeypatch.setattr(client, "create_order", counting)
+    return sent
+
+
+def stock_available(sandboxed: SandboxTenant) -> dict[str, int]:
+    """Available units per SKU at the WMS (summed over its warehouses); the fault matrix and the crash points."""
+    if sandboxed.system == SHIPHERO:
+        available: dict[str, int] = {}
+        rows = ShipHeroWarehouseProduct.objects.filter(warehouse__account=sandboxed.wms)
+        for sku, units in rows.values_list("product__sku", "available"):
+            available[sku] = available.get(sku, 0) + units
+        return available
+    return status_report.warehouse_manager_status(sandboxed.wms)["stock_available"]

@@ -14,7 +14,8 @@ Contract:
 - the bearer token comes from `connectors.shiphero.token.TOKENS` (shared per account); an HTTP
   401 drops it, mints a new one and sends once more; a second 401 is `AuthenticationError`;
 - queries are idempotent for the HTTP layer (a 5xx or a lost answer is retried), mutations not
-  (`order_create` is never sent twice blindly: the jobs look the order up first);
+  (`order_create` is never sent twice blindly: the jobs look the order up first); a query whose
+  answer is not JSON (cut short) is sent once more, a mutation's never (`MalformedResponse`);
 - an answer with `errors` raises `connectors.shiphero.errors.error_for`'s type, unless the caller
   asks for the problems (`with_problems=True`: `order_create` reads a duplicate, `order_cancel`
   a refusal); an answer without the root object and without errors is `MalformedResponse`.
@@ -140,7 +141,16 @@ class GraphQLSession:
         for attempt in range(THROTTLE_RETRIES + 1):
             reserved = self.bucket.acquire(operation.name)
             response = self._post(operation, variables, action)
-            body = parse_json(response, service="ShipHero", method="POST", path=GRAPHQL_PATH)
+            try:
+                body = parse_json(response, service="ShipHero", method="POST", path=GRAPHQL_PATH)
+            except MalformedResponse:
+                if operation.is_mutation:
+                    raise  # never resent blindly: the jobs look the order up first
+                # A query is idempotent and an answer that is not JSON is as good as lost: ask
+                # once more (paying again; the first reservation stands as its cost).
+                reserved = self.bucket.acquire(operation.name)
+                response = self._post(operation, variables, action)
+                body = parse_json(response, service="ShipHero", method="POST", path=GRAPHQL_PATH)
             problems = problems_in(body)
             throttle = throttle_in(problems)
             if throttle is not None:
