@@ -91,6 +91,22 @@ def test_a_lost_tracking_write_is_found_unconfirmed_sent_again_and_resolved(at_w
     assert not Finding.objects.filter(connection=at_wms, resolved_at__isnull=True).exists()
 
 
+def test_a_confirmed_order_cancelled_in_order_manager_keeps_no_tracking_finding_open(at_wms):
+    _, wms = accounts(SLUG)
+    order_events.ship(wms, 2)
+    with_faults(Job.SHIPMENT_CONFIRMATION, at_wms, tracking_drop_rate=1.0)
+    lost, cancelled = OrderRecord.objects.filter(connection=at_wms, status=Status.CONFIRMED).order_by("pk")
+    OmOrder.objects.filter(pk=cancelled.om_order_id).update(status=OrderStatus.CANCELLED)
+    with later(1):
+        run(at_wms, Job.RECONCILIATION)
+        assert [f.subject for f in findings(at_wms, Kind.TRACKING_MISSING)] == [str(lost.om_order_id)]
+        run(at_wms, Job.SHIPMENT_CONFIRMATION)  # sends the lost one again
+    with later(2):
+        run(at_wms, Job.RECONCILIATION)
+    # The cancelled order is no reason to leave the kind unresolved.
+    assert all(f.resolved_at is not None for f in findings(at_wms, Kind.TRACKING_MISSING))
+
+
 def test_a_shipment_shipment_confirmation_never_read_is_recorded_and_its_tracking_sent(at_wms):
     _, wms = accounts(SLUG)
     (shipped,) = order_events.ship(wms, 1)

@@ -130,8 +130,10 @@ def heal_missing_tracking(ctx, wms_orders: list, seen: set) -> bool:
     for record, numbers in confirmed:
         state = states.get(record.om_order_id)
         present = state.tracking_numbers if state is not None else None
-        if state is None or present is None or state.is_cancelled:
-            complete = complete and state is not None and not state.is_cancelled  # unknown is not absent
+        if state is None or state.is_cancelled:
+            continue  # gone from Order Manager or cancelled there: no tracking is owed to it
+        if present is None:
+            complete = False  # its shipments could not be read: unknown, not absent
             continue
         missing = [t for t in numbers if t not in present]
         if not missing:
