@@ -52,11 +52,20 @@ def stamps_of(limiters, calls_each):
             with lock:
                 stamps.append(time.monotonic())
 
-    threads = [threading.Thread(target=run, args=(limiter,)) for limiter in limiters]
+    errors: list[BaseException] = []
+
+    def guarded(limiter):
+        try:
+            run(limiter)
+        except BaseException as exc:  # a thread's failure must fail the test with its reason
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(limiter,)) for limiter in limiters]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert not errors, errors
     return sorted(stamps)
 
 
@@ -266,6 +275,7 @@ def test_two_workers_share_the_postgresql_table(settings):
     store = wms_limits.current_store()
     assert store.kind == "postgres"
     key = unique_key()
-    workers = [AccountLimiter(key, 20, store, max_wait=5) for _ in range(2)]
+    # A generous wait: under a full suite's load a PostgreSQL round trip can take seconds.
+    workers = [AccountLimiter(key, 20, store, max_wait=30) for _ in range(2)]
     started = time.monotonic()
     assert_held_at_20_a_second(stamps_of(workers + workers, 10), started)
